@@ -1,0 +1,143 @@
+"""From raw input to bus events: validate, normalize, dedupe, publish."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from wall.bus.base import Engine
+from wall.models import Author, Media, Post, PostEvent, UpdateEvent, encode, encode_event, post_id
+from wall.text import clean_text, find_entities
+
+log = logging.getLogger("wall.ingest")
+
+MAX_BATCH = 100
+Url = Annotated[str, msgspec.Meta(max_length=2048)]
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class AuthorIn(msgspec.Struct):
+    name: Short = ""
+    handle: Short = ""
+    avatar_url: Url | None = None
+
+
+class MediaIn(msgspec.Struct):
+    url: Url
+    alt: Annotated[str, msgspec.Meta(max_length=1500)] = ""
+    kind: Literal["image", "video"] = "image"
+
+
+class PostIn(msgspec.Struct):
+    """A post as a webhook or a bundled dataset gives it (see docs/api.md)."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    text: Annotated[str, msgspec.Meta(max_length=20_000)]
+    author: AuthorIn = msgspec.field(default_factory=AuthorIn)
+    url: Url | None = None
+    created_at: datetime | None = None
+    media: Annotated[list[MediaIn], msgspec.Meta(max_length=10)] = msgspec.field(default_factory=list)
+    lang: Annotated[str, msgspec.Meta(max_length=35)] | None = None
+
+
+class Batch(msgspec.Struct):
+    posts: Annotated[list[PostIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+class InputError(ValueError):
+    """The input cannot become a post; the message says where and why."""
+
+
+def parse_posts(body: bytes) -> list[PostIn]:
+    """Decode one post or {"posts": [...]} from JSON bytes; raise InputError naming the bad field."""
+    try:
+        data = msgspec.json.decode(body)
+    except msgspec.DecodeError as e:
+        raise InputError(f"body is not valid JSON: {e}") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"body is not valid JSON: invalid UTF-8 at byte {e.start}") from None
+    try:
+        if isinstance(data, dict) and "posts" in data:
+            posts = msgspec.convert(data, Batch).posts
+        elif isinstance(data, dict):
+            posts = [msgspec.convert(data, PostIn)]
+        else:
+            raise InputError('body must be a JSON object: one post, or {"posts": [...]}')
+    except msgspec.ValidationError as e:
+        raise InputError(str(e)) from None
+    for i, p in enumerate(posts):
+        where = f"$.posts[{i}]" if isinstance(data, dict) and "posts" in data else "$"
+        check_post(p, where)
+    return posts
+
+
+def _safe_url(url: str | None) -> bool:
+    # Relative URLs serve bundled demo media from the wall server itself; anything else must be web.
+    return url is None or (url.startswith(("https://", "http://", "/")) and not url.startswith("//"))
+
+
+def check_post(p: PostIn, where: str) -> None:
+    if not p.text.strip() and not p.media:
+        raise InputError(f"{where}.text: empty post; give text or media")
+    for field, url in (("url", p.url), ("author.avatar_url", p.author.avatar_url)):
+        if not _safe_url(url):
+            raise InputError(f"{where}.{field}: only http(s) URLs are accepted, got {url[:60]!r}")
+    for j, m in enumerate(p.media):
+        if not _safe_url(m.url):
+            raise InputError(f"{where}.media[{j}].url: only http(s) URLs are accepted, got {m.url[:60]!r}")
+
+
+def normalize(source: str, p: PostIn) -> Post:
+    """Turn validated input into the Post every screen shows."""
+    text = clean_text(p.text)
+    created = p.created_at or datetime.now(UTC)
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)  # naive timestamps are taken as UTC
+    return Post(
+        id=post_id(source, p.id),
+        source=source,
+        source_id=p.id,
+        text=text,
+        created_at=created,
+        author=Author(clean_text(p.author.name), p.author.handle.lstrip("@").strip(), p.author.avatar_url),
+        url=p.url,
+        entities=find_entities(text),
+        media=tuple(Media(m.url, clean_text(m.alt), m.kind) for m in p.media),
+        lang=p.lang,
+    )
+
+
+def digest(post: Post) -> str:
+    """What makes two versions of a post different for the screens."""
+    return hashlib.blake2b(encode(post), digest_size=12).hexdigest()
+
+
+Outcome = Literal["new", "updated", "duplicate"]
+
+
+class Pipeline:
+    """Dedupe and publish normalized posts to a wall. One per process; used by webhooks and connectors."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def submit(self, wall: str, post: Post) -> tuple[Outcome, str | None]:
+        """Publish a post: new → post event, changed → update event, same again → nothing."""
+        now = digest(post)
+        before = await self.engine.remember(wall, post.id, now)
+        if before == now:
+            return "duplicate", None
+        event: Any = PostEvent(post) if before is None else UpdateEvent(post)
+        try:
+            event_id = await self.engine.publish(wall, encode_event(event))
+        except Exception:
+            # Not published: undo the digest so that a retry of the same post is not taken for a duplicate.
+            with contextlib.suppress(Exception):
+                await self.engine.remember(wall, post.id, before or "")
+            raise
+        return ("new" if before is None else "updated"), event_id

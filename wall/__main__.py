@@ -1,0 +1,3 @@
+from wall.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The `wall` command: demo, serve, ingest, check-config, reload."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from wall.config import BusConfig, Config, ConfigError, SourceConfig, WallConfig, WebConfig, load
+
+log = logging.getLogger("wall")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wall", description="A live social wall for kiosks and stages.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run a demo wall with the bundled stream (no Redis needed)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--token", help="webhook token (default: a random one per start)")
+    demo.add_argument("--interval", type=float, default=2.5, help="seconds between demo posts")
+
+    for name, text in (("serve", "run a web node"), ("ingest", "run the configured sources")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", required=True, type=Path, help="TOML config file")
+    serve = sub.choices["serve"]
+    serve.add_argument("--host", help="override web.host")
+    serve.add_argument("--port", type=int, help="override web.port")
+
+    check = sub.add_parser("check-config", help="validate a config file and list every problem")
+    check.add_argument("file", type=Path)
+
+    reload_ = sub.add_parser("reload", help="make every screen of a wall reload its page")
+    reload_.add_argument("--config", required=True, type=Path)
+    reload_.add_argument("--wall", required=True)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "demo":
+        return run_demo(args.host, args.port, args.token or secrets.token_urlsafe(18), args.interval)
+    cfg = _load_or_report(args.config if args.command != "check-config" else args.file)
+    if cfg is None:
+        return 2
+    if args.command == "check-config":
+        walls = ", ".join(f"{w.name} ({len(w.sources)} sources)" for w in cfg.walls.values())
+        print(f"{args.file}: OK. engine {cfg.bus.engine}; walls: {walls}")
+        return 0
+    if args.command == "serve":
+        return run_serve(cfg, args.host, args.port)
+    if args.command == "ingest":
+        return asyncio.run(run_ingest(cfg))
+    return asyncio.run(publish_reload(cfg, args.wall))
+
+
+def _load_or_report(path: Path) -> Config | None:
+    try:
+        return load(path)
+    except ConfigError as e:
+        print(f"{path}: {len(e.problems)} problem(s):", file=sys.stderr)
+        for problem in e.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return None
+
+
+def demo_config(host: str, port: int, token: str, interval: float) -> Config:
+    """The demo: one wall fed by the bundled stream and open to webhooks, on the memory engine."""
+    wall = WallConfig(
+        name="demo",
+        title="Nordlys live",
+        sources=(
+            SourceConfig("replay", "demo", {"dataset": "builtin", "interval": interval, "loop": True}),
+            SourceConfig("webhook", "webhook"),
+        ),
+        token=token,
+    )
+    return Config(web=WebConfig(host=host, port=port), bus=BusConfig(engine="memory"), walls={"demo": wall})
+
+
+def run_demo(host: str, port: int, token: str, interval: float) -> int:
+    from wall.web.app import create_app
+
+    cfg = demo_config(host, port, token, interval)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    print(
+        f"\n  Live wall:  {base}/w/demo\n"
+        f"  Health:     {base}/healthz\n"
+        f"  Webhook token for this run: {token}\n\n"
+        f"  Post to the wall:\n"
+        f"    curl -X POST {base}/api/v1/walls/demo/posts \\\n"
+        f"      -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
+        f"      -d '{{\"id\": \"hello-1\", \"text\": \"Hello from curl! #nordlys\", "
+        f"\"author\": {{\"name\": \"You\", \"handle\": \"you\"}}}}'\n",
+        flush=True,
+    )
+    web.run_app(create_app(cfg, run_sources=True), host=host, port=port, print=None)
+    return 0
+
+
+def run_serve(cfg: Config, host: str | None, port: int | None) -> int:
+    from wall.web.app import create_app
+
+    host, port = host or cfg.web.host, port if port is not None else cfg.web.port
+    log.info("serving walls %s on http://%s:%s (engine %s)", ", ".join(cfg.walls), host, port, cfg.bus.engine)
+    web.run_app(create_app(cfg), host=host, port=port, print=None)
+    return 0
+
+
+async def run_ingest(cfg: Config) -> int:
+    from ingest.pipeline import Pipeline
+    from ingest.runner import start_sources
+    from wall.bus import open_engine
+
+    engine = open_engine(cfg.bus)
+    tasks, _ = start_sources(cfg, Pipeline(engine))
+    if not tasks:
+        log.error("no pulled sources in the config (webhooks are served by `wall serve`); nothing to do")
+        await engine.close()
+        return 2
+    log.info("ingesting %d source(s) into the %s bus", len(tasks), cfg.bus.engine)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await engine.close()
+    return 0
+
+
+async def publish_reload(cfg: Config, wall: str) -> int:
+    from wall import __version__
+    from wall.bus import open_engine
+    from wall.models import ReloadEvent, encode_event
+
+    if wall not in cfg.walls:
+        print(f"no wall named {wall!r}; the config has {', '.join(cfg.walls)}", file=sys.stderr)
+        return 2
+    if cfg.bus.engine == "memory":
+        print("reload needs the redis engine: the memory bus lives inside its own process", file=sys.stderr)
+        return 2
+    engine = open_engine(cfg.bus)
+    try:
+        event_id = await engine.publish(wall, encode_event(ReloadEvent(__version__)))
+    finally:
+        await engine.close()
+    print(f"reload sent to wall {wall} as event {event_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,239 @@
+"""One typed config, loaded once from TOML and validated with messages that name the key and the fix."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+WALL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+SOURCE_TYPES = ("replay", "webhook")
+ENGINES = ("memory", "redis")
+
+
+class ConfigError(Exception):
+    """The config has problems; `problems` lists each one as 'key.path: what is wrong; the fix'."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Origins allowed to open a wall's WebSocket besides the page's own host (e.g. a reverse proxy name).
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+    client_queue: int = 256  # frames a screen may lag behind before it is dropped
+
+
+@dataclass(frozen=True)
+class BusConfig:
+    engine: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    stream_maxlen: int = 10_000
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    type: str
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WallConfig:
+    name: str
+    title: str
+    max_cards: int = 24
+    sources: tuple[SourceConfig, ...] = ()
+    # Secrets are never in the file: it names the environment variables that hold them.
+    token: str | None = None
+    hmac_secret: str | None = None
+
+    def source(self, type_: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.type == type_), None)
+
+
+@dataclass(frozen=True)
+class Config:
+    web: WebConfig = WebConfig()
+    bus: BusConfig = BusConfig()
+    walls: dict[str, WallConfig] = field(default_factory=dict)
+    stats_interval: float = 5.0
+
+
+class _Reader:
+    """Reads typed values out of a TOML table, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+
+    def table(self, data: dict[str, Any], key: str, path: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problems.append(f"{path}: expected a table ([{path}]), got {_kind(value)}")
+            return {}
+        return value
+
+    def get(self, data: dict[str, Any], key: str, path: str, type_: type, default: Any) -> Any:
+        if key not in data:
+            return default
+        value = data[key]
+        ok = isinstance(value, type_) and not (type_ in (int, float) and isinstance(value, bool))
+        if type_ is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not ok:
+            self.problems.append(f"{path}: expected {type_.__name__}, got {_kind(value)} {value!r}")
+            return default
+        return value
+
+    def unknown(self, data: dict[str, Any], known: set[str], path: str) -> None:
+        for key in sorted(set(data) - known):
+            hint = _closest(key, known)
+            fix = f"; did you mean '{hint}'?" if hint else f"; known keys: {', '.join(sorted(known))}"
+            self.problems.append(f"{path}.{key}: unknown key{fix}".lstrip("."))
+
+    def secret(self, data: dict[str, Any], key: str, path: str, env: dict[str, str]) -> str | None:
+        name = self.get(data, key, path, str, None)
+        if name is None:
+            return None
+        value = env.get(name)
+        if not value:
+            self.problems.append(f"{path}: environment variable {name} is not set; export {name}=<secret>")
+        return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _closest(key: str, known: set[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def parse(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
+    """Build a Config from TOML data; raise ConfigError listing every problem."""
+    env = dict(os.environ) if env is None else env
+    problems: list[str] = []
+    r = _Reader(problems)
+    r.unknown(data, {"web", "bus", "walls", "stats_interval"}, "")
+
+    w = r.table(data, "web", "web")
+    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_queue"}, "web")
+    port = r.get(w, "port", "web.port", int, 8080)
+    if not 0 <= port <= 65535:
+        problems.append(f"web.port: {port} is not a TCP port; use 1-65535 (0 picks a free one)")
+    origins = r.get(w, "allowed_origins", "web.allowed_origins", list, [])
+    web = WebConfig(
+        host=r.get(w, "host", "web.host", str, "127.0.0.1"),
+        port=port,
+        allowed_origins=tuple(str(o) for o in origins),
+        max_body_bytes=r.get(w, "max_body_bytes", "web.max_body_bytes", int, 1_048_576),
+        client_queue=r.get(w, "client_queue", "web.client_queue", int, 256),
+    )
+
+    b = r.table(data, "bus", "bus")
+    r.unknown(b, {"engine", "redis_url", "redis_url_env", "stream_maxlen"}, "bus")
+    engine = r.get(b, "engine", "bus.engine", str, "memory")
+    if engine not in ENGINES:
+        problems.append(f"bus.engine: '{engine}' is not an engine; use one of {', '.join(ENGINES)}")
+    redis_url = r.get(b, "redis_url", "bus.redis_url", str, "redis://127.0.0.1:6379/0")
+    if "redis_url_env" in b:  # a URL with a password belongs in the environment
+        redis_url = r.secret(b, "redis_url_env", "bus.redis_url_env", env) or redis_url
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        problems.append("bus.redis_url: must start with redis://, rediss:// or unix://")
+    maxlen = r.get(b, "stream_maxlen", "bus.stream_maxlen", int, 10_000)
+    if maxlen < 100:
+        problems.append(f"bus.stream_maxlen: {maxlen} is too small to resume screens; use at least 100")
+    bus = BusConfig(engine=engine, redis_url=redis_url, stream_maxlen=maxlen)
+
+    walls: dict[str, WallConfig] = {}
+    for name, wt in r.table(data, "walls", "walls").items():
+        path = f"walls.{name}"
+        if not isinstance(wt, dict):
+            problems.append(f"{path}: expected a table ([{path}]), got {_kind(wt)}")
+            continue
+        if not WALL_NAME.match(name):
+            problems.append(f"{path}: wall names are lowercase letters, digits, '-' and '_' (max 40)")
+        walls[name] = _wall(r, name, wt, path, env)
+    if not walls:
+        problems.append("walls: no wall is configured; add a [walls.NAME] table with a title")
+
+    interval = r.get(data, "stats_interval", "stats_interval", float, 5.0)
+    if problems:
+        raise ConfigError(problems)
+    return Config(web=web, bus=bus, walls=walls, stats_interval=interval)
+
+
+def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str]) -> WallConfig:
+    r.unknown(wt, {"title", "max_cards", "sources", "token_env", "hmac_secret_env"}, path)
+    max_cards = r.get(wt, "max_cards", f"{path}.max_cards", int, 24)
+    if not 1 <= max_cards <= 200:
+        r.problems.append(f"{path}.max_cards: {max_cards} is out of range; use 1-200")
+    sources: list[SourceConfig] = []
+    raw_sources = r.get(wt, "sources", f"{path}.sources", list, [])
+    for i, st in enumerate(raw_sources):
+        spath = f"{path}.sources[{i}]"
+        if not isinstance(st, dict):
+            r.problems.append(f"{spath}: expected a table ([[{path}.sources]]), got {_kind(st)}")
+            continue
+        type_ = st.get("type")
+        if type_ not in SOURCE_TYPES:
+            known = ", ".join(SOURCE_TYPES)
+            r.problems.append(f"{spath}.type: '{type_}' is not a source type; use one of {known}")
+            continue
+        options = {k: v for k, v in st.items() if k not in ("type", "name")}
+        _check_source(r, type_, options, spath)
+        sources.append(SourceConfig(type=type_, name=str(st.get("name", type_)), options=options))
+    token = r.secret(wt, "token_env", f"{path}.token_env", env)
+    hmac_secret = r.secret(wt, "hmac_secret_env", f"{path}.hmac_secret_env", env)
+    if any(s.type == "webhook" for s in sources) and not (token or hmac_secret or "token_env" in wt):
+        r.problems.append(
+            f"{path}: a webhook source needs a secret; set token_env (Bearer token) or hmac_secret_env"
+        )
+    return WallConfig(
+        name=name,
+        title=r.get(wt, "title", f"{path}.title", str, name),
+        max_cards=max_cards,
+        sources=tuple(sources),
+        token=token,
+        hmac_secret=hmac_secret,
+    )
+
+
+def _check_source(r: _Reader, type_: str, options: dict[str, Any], path: str) -> None:
+    if type_ == "webhook":
+        r.unknown(options, set(), path)
+    elif type_ == "replay":
+        r.unknown(options, {"dataset", "interval", "loop"}, path)
+        interval = r.get(options, "interval", f"{path}.interval", float, 3.0)
+        if interval <= 0:
+            r.problems.append(f"{path}.interval: seconds between posts must be > 0, got {interval}")
+        r.get(options, "loop", f"{path}.loop", bool, True)
+        dataset = r.get(options, "dataset", f"{path}.dataset", str, "builtin")
+        if dataset != "builtin" and not Path(dataset).is_file():
+            r.problems.append(f"{path}.dataset: file {dataset} does not exist; give a path or 'builtin'")
+
+
+def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    """Read and validate a TOML config file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError([f"{path}: cannot read the config file ({e.strerror})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([f"{path}: not valid TOML: {e}"]) from None
+    return parse(data, env)

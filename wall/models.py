@@ -1,0 +1,117 @@
+"""The normalized post and the bus events. Encoding and decoding happen only here."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+EntityKind = Literal["link", "hashtag", "mention"]
+Moderation = Literal["approved", "pending", "hidden", "rejected"]
+
+
+class Author(msgspec.Struct, frozen=True, omit_defaults=True):
+    name: str = ""
+    handle: str = ""
+    avatar_url: str | None = None
+
+
+class Entity(msgspec.Struct, frozen=True):
+    """A span of the post text, in Unicode code points: text[start:end]."""
+
+    kind: EntityKind
+    start: int
+    end: int
+    value: str  # link target, tag without '#', handle without '@'
+
+
+class Media(msgspec.Struct, frozen=True, omit_defaults=True):
+    url: str
+    alt: str = ""
+    kind: Literal["image", "video"] = "image"
+
+
+class Post(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One normalized post as every screen shows it."""
+
+    id: str  # stable wall-wide id derived from (source, source_id)
+    source: str
+    source_id: str
+    text: str
+    created_at: datetime
+    author: Author = Author()
+    url: str | None = None
+    entities: tuple[Entity, ...] = ()
+    media: tuple[Media, ...] = ()
+    lang: str | None = None
+    # Filled by enrichment and moderation as the pipeline grows.
+    sentiment: float | None = None
+    topics: tuple[str, ...] = ()
+    status: Moderation = "approved"
+
+    @property
+    def visible(self) -> bool:
+        return self.status == "approved"
+
+
+def post_id(source: str, source_id: str) -> str:
+    """Stable id for a post: the same source post always maps to the same id, safe in URLs and the DOM."""
+    return hashlib.blake2b(f"{source}\0{source_id}".encode(), digest_size=8).hexdigest()
+
+
+# Events travel on the bus as JSON objects tagged by "type". The bus assigns the id; it is spliced into
+# the frame on the way out (see frame()), so the body is encoded once, by whoever publishes it.
+
+
+class PostEvent(msgspec.Struct, tag="post", frozen=True):
+    post: Post
+
+
+class UpdateEvent(msgspec.Struct, tag="update", frozen=True):
+    post: Post
+
+
+class RetractEvent(msgspec.Struct, tag="retract", frozen=True):
+    post_id: str
+    reason: str = "deleted"
+
+
+class StatsEvent(msgspec.Struct, tag="stats", frozen=True):
+    total: int
+    per_minute: int
+    trending: tuple[tuple[str, int], ...] = ()
+
+
+class ReloadEvent(msgspec.Struct, tag="reload", frozen=True):
+    version: str = ""
+
+
+Event = PostEvent | UpdateEvent | RetractEvent | StatsEvent | ReloadEvent
+
+_encoder = msgspec.json.Encoder()
+_event_decoder = msgspec.json.Decoder(Event)
+
+
+def encode_event(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(body: bytes) -> Event:
+    return _event_decoder.decode(body)
+
+
+def encode(obj: object) -> bytes:
+    return _encoder.encode(obj)
+
+
+def frame(event_id: str, body: bytes) -> bytes:
+    """The wire frame for a bus event: its body with the bus id added as the first key."""
+    return b'{"id":"' + event_id.encode() + b'",' + body[1:]
+
+
+def id_key(event_id: str) -> tuple[int, int]:
+    """Order of bus ids ("<ms>-<seq>", as Redis Streams assign them)."""
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)

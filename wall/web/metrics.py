@@ -1,0 +1,32 @@
+"""Prometheus metrics of one web node, in a registry of its own (so tests can run several nodes)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+
+disable_created_metrics()  # the *_created series only add noise to a scrape
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.events_in = Counter("wall_events_in", "Events received from the bus", ["wall"], registry=r)
+        self.frames_out = Counter("wall_frames_out", "Frames written to screens", ["wall"], registry=r)
+        self.clients = Gauge("wall_clients", "Connected screens", ["wall"], registry=r)
+        self.dropped = Counter(
+            "wall_clients_dropped", "Screens dropped because they could not keep up", ["wall"], registry=r
+        )
+        self.bus_latency = Histogram(
+            "wall_bus_latency_seconds",
+            "From the bus assigning an event id to this node receiving it",
+            ["wall"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.webhook_posts = Counter(
+            "wall_webhook_posts", "Posts accepted by the webhook", ["wall", "outcome"], registry=r
+        )
+        self.webhook_rejected = Counter(
+            "wall_webhook_rejected", "Webhook requests refused", ["wall", "reason"], registry=r
+        )

@@ -1,0 +1,73 @@
+"""The screens' WebSocket: hello, catch-up (missed events or a snapshot), then live frames."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from urllib.parse import urlsplit
+
+import msgspec
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from wall.models import encode
+from wall.web.hub import Client
+from wall.web.keys import CONFIG, HUBS
+from wall.web.pages import version
+
+HELLO_TIMEOUT = 10.0
+
+
+class Hello(msgspec.Struct):
+    type: str
+    epoch: str | None = None
+    last_id: str | None = None
+
+
+def origin_allowed(request: web.Request) -> bool:
+    """Browsers always send Origin; only the wall's own host (or a configured one) may connect."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser (a kiosk agent, a benchmark): no cross-site risk
+    allowed = request.app[CONFIG].web.allowed_origins
+    return urlsplit(origin).netloc == request.host or origin in allowed
+
+
+async def wall_socket(request: web.Request) -> web.WebSocketResponse:
+    hub = request.app[HUBS].get(request.match_info["wall"])
+    if hub is None:
+        raise web.HTTPNotFound(text=f"no wall named {request.match_info['wall']!r}")
+    if not origin_allowed(request):
+        raise web.HTTPForbidden(text="this Origin may not open the wall's socket; see web.allowed_origins")
+    ws = web.WebSocketResponse(heartbeat=20.0, compress=False, max_msg_size=4096)
+    await ws.prepare(request)
+    try:
+        msg = await ws.receive(timeout=HELLO_TIMEOUT)
+        hello = msgspec.json.decode(msg.data, type=Hello) if msg.type == WSMsgType.TEXT else None
+    except (TimeoutError, msgspec.DecodeError):
+        hello = None
+    if hello is None or hello.type != "hello":
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b'expected {"type":"hello"} first')
+        return ws
+
+    client = Client(ws, request.app[CONFIG].web.client_queue)
+    catchup = await hub.attach(client, hello.epoch, hello.last_id)
+    pump: asyncio.Task[None] | None = None
+    try:
+        welcome = {"type": "welcome", "wall": hub.wall.name, "version": version(request.app),
+                   "epoch": hub.epoch, "server_time": int(time.time() * 1000)}
+        await ws.send_frame(encode(welcome), WSMsgType.TEXT)
+        for data in catchup.frames:
+            await ws.send_frame(data, WSMsgType.TEXT)
+        pump = asyncio.create_task(client.pump())
+        async for _ in ws:  # screens say nothing after hello; reading keeps pings and close working
+            pass
+    except (ConnectionError, RuntimeError):
+        pass
+    finally:
+        hub.detach(client)
+        if pump:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+    return ws
