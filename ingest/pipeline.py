@@ -96,8 +96,8 @@ def normalize(source: str, p: PostIn) -> Post:
     """Turn validated input into the Post every screen shows."""
     text = clean_text(p.text)
     created = p.created_at or datetime.now(UTC)
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)  # naive timestamps are taken as UTC
+    # Naive timestamps are taken as UTC; all are stored in UTC so screens compare them directly.
+    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
     return Post(
         id=post_id(source, p.id),
         source=source,
@@ -113,8 +113,9 @@ def normalize(source: str, p: PostIn) -> Post:
 
 
 def digest(post: Post) -> str:
-    """What makes two versions of a post different for the screens."""
-    return hashlib.blake2b(encode(post), digest_size=12).hexdigest()
+    """What makes two versions of a post different for the screens (not the time we first saw it)."""
+    content = (post.text, post.author, post.url, post.media, post.lang, post.status)
+    return hashlib.blake2b(encode(content), digest_size=12).hexdigest()
 
 
 Outcome = Literal["new", "updated", "duplicate"]

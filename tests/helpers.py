@@ -1,0 +1,114 @@
+"""Real servers and real screens for the tests: an aiohttp node on a real socket, WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from wall.config import Config, parse
+from wall.web.app import create_app
+
+TOKEN = "test-token-0123456789"
+HMAC_SECRET = "test-hmac-secret"
+
+
+def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
+                **web: Any) -> Config:
+    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret."""
+    data: dict[str, Any] = {
+        "bus": {"engine": engine, **({"redis_url": redis_url} if redis_url else {})},
+        "web": web,
+        "stats_interval": 0.5,
+        "walls": {
+            name: {"title": name.title(), "token_env": "T", "hmac_secret_env": "H",
+                   "sources": [{"type": "webhook"}]}
+            for name in walls
+        },
+    }
+    return parse(data, env={"T": TOKEN, "H": HMAC_SECRET})
+
+
+@asynccontextmanager
+async def running_node(cfg: Config, **kwargs: Any) -> AsyncIterator[str]:
+    """Run a web node on a free port of 127.0.0.1; yield its base URL."""
+    runner = web.AppRunner(create_app(cfg, **kwargs), shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def post(session: aiohttp.ClientSession, base: str, body: Any, wall: str = "lobby",
+               headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """POST to a wall's webhook with the test token; return (status, JSON reply)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    hdrs = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json", **(headers or {})}
+    async with session.post(f"{base}/api/v1/walls/{wall}/posts", data=data, headers=hdrs) as r:
+        return r.status, await r.json()
+
+
+class Screen:
+    """A kiosk page's side of the protocol: hello, then keep every frame it receives."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, wall: str = "lobby") -> None:
+        self.session, self.url = session, f"{base}/w/{wall}/ws"
+        self.frames: list[dict[str, Any]] = []
+        self.closed = asyncio.Event()
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def connect(self, epoch: str | None = None, last_id: str | None = None) -> Screen:
+        self.closed.clear()
+        self.ws = await self.session.ws_connect(self.url)
+        await self.ws.send_json({"type": "hello", "epoch": epoch, "last_id": last_id})
+        self._task = asyncio.create_task(self._read(self.ws))
+        await self.wait_for(lambda f: f["type"] == "welcome")
+        return self
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.frames.append(json.loads(msg.data))
+        self.closed.set()
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._task is not None:
+            await self._task
+
+    @property
+    def welcome(self) -> dict[str, Any]:
+        return [f for f in self.frames if f["type"] == "welcome"][-1]
+
+    @property
+    def last_id(self) -> str | None:
+        ids = [f["id"] for f in self.frames if f.get("id")]
+        return ids[-1] if ids else None
+
+    def posts(self) -> list[str]:
+        """Source ids of the posts received as live/missed events, in arrival order."""
+        return [f["post"]["source_id"] for f in self.frames if f["type"] == "post"]
+
+    async def wait_for(self, pred: Callable[[dict[str, Any]], bool], count: int = 1,
+                       timeout: float = 10.0) -> list[dict[str, Any]]:
+        async with asyncio.timeout(timeout):
+            while True:
+                found = [f for f in self.frames if pred(f)]
+                if len(found) >= count:
+                    return found
+                await asyncio.sleep(0.01)
+
+    async def wait_posts(self, count: int, timeout: float = 10.0) -> list[str]:
+        await self.wait_for(lambda f: f["type"] == "post", count, timeout)
+        return self.posts()

@@ -1,0 +1,102 @@
+"""An operator writes a config; every mistake is reported with its key and the fix, and nothing starts."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wall.config import ConfigError, load
+
+GOOD = """
+[web]
+port = 8090
+[bus]
+engine = "redis"
+redis_url = "redis://127.0.0.1:6390/0"
+[walls.lobby]
+title = "Lobby"
+token_env = "LOBBY_TOKEN"
+[[walls.lobby.sources]]
+type = "webhook"
+[[walls.lobby.sources]]
+type = "replay"
+interval = 1
+"""
+
+BAD = """
+[web]
+prot = 80
+[bus]
+engine = "redsi"
+[walls.Lobby]
+title = 3
+[[walls.Lobby.sources]]
+type = "mastodon"
+[walls.stage]
+token_env = "NOT_SET_ANYWHERE"
+[[walls.stage.sources]]
+type = "webhook"
+[[walls.stage.sources]]
+type = "replay"
+interval = -1
+"""
+
+
+def wall(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wall", *args], capture_output=True, text=True, timeout=30,
+                          env=env)
+
+
+def test_a_good_config_loads_into_typed_objects(tmp_path: Path):
+    path = tmp_path / "wall.toml"
+    path.write_text(GOOD)
+    cfg = load(path, env={"LOBBY_TOKEN": "s3cret"})
+    lobby = cfg.walls["lobby"]
+    assert (cfg.web.port, cfg.bus.engine, lobby.token) == (8090, "redis", "s3cret")
+    assert [s.type for s in lobby.sources] == ["webhook", "replay"]
+    assert lobby.source("replay").options["interval"] == 1
+
+
+def test_every_problem_is_listed_with_its_key_and_fix(tmp_path: Path):
+    path = tmp_path / "wall.toml"
+    path.write_text(BAD)
+    with pytest.raises(ConfigError) as e:
+        load(path, env={})
+    assert e.value.problems == [
+        "web.prot: unknown key; did you mean 'port'?",
+        "bus.engine: 'redsi' is not an engine; use one of memory, redis",
+        "walls.Lobby: wall names are lowercase letters, digits, '-' and '_' (max 40)",
+        "walls.Lobby.sources[0].type: 'mastodon' is not a source type; use one of replay, webhook",
+        "walls.Lobby.title: expected str, got int 3",
+        "walls.stage.sources[1].interval: seconds between posts must be > 0, got -1.0",
+        "walls.stage.token_env: environment variable NOT_SET_ANYWHERE is not set; "
+        "export NOT_SET_ANYWHERE=<secret>",
+    ]
+
+
+def test_check_config_and_serve_refuse_a_bad_file_with_the_same_messages(tmp_path: Path):
+    path = tmp_path / "wall.toml"
+    path.write_text(BAD)
+    for args in (["check-config", str(path)], ["serve", "--config", str(path)]):
+        result = wall(*args)
+        assert result.returncode == 2
+        assert "7 problem(s)" in result.stderr
+        assert "web.prot: unknown key; did you mean 'port'?" in result.stderr
+
+
+def test_check_config_says_ok_and_what_it_found(tmp_path: Path):
+    path = tmp_path / "wall.toml"
+    path.write_text(GOOD)
+    result = wall("check-config", str(path), env={"LOBBY_TOKEN": "x", "PATH": "/usr/bin"})
+    assert result.returncode == 0, result.stderr
+    assert "OK. engine redis; walls: lobby (2 sources)" in result.stdout
+
+
+def test_not_toml_and_missing_file_are_reported(tmp_path: Path):
+    path = tmp_path / "wall.toml"
+    path.write_text("[web\nport = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load(path)
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load(tmp_path / "missing.toml")

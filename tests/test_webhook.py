@@ -1,0 +1,114 @@
+"""A comms tool posts to a wall's webhook; bad requests get a clear 4xx and lose nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import aiohttp
+import pytest
+
+from tests.helpers import HMAC_SECRET, Screen, make_config, post, running_node
+
+
+@pytest.fixture
+async def node():
+    async with running_node(make_config(max_body_bytes=20_000)) as base, aiohttp.ClientSession() as s:
+        yield base, s
+
+
+async def test_one_post_and_a_batch_are_accepted_with_their_ids(node):
+    base, s = node
+    status, reply = await post(s, base, {"id": "a1", "text": "Hello #nordlys", "lang": "en",
+                                         "author": {"name": "Aino", "handle": "@aino"},
+                                         "created_at": "2026-03-12T08:00:00+02:00",
+                                         "media": [{"url": "https://cdn.example/x.jpg", "alt": "A phone"}]})
+    assert status == 202
+    assert [a["id"] for a in reply["accepted"]] == ["a1"]
+    assert reply["accepted"][0]["outcome"] == "new" and reply["accepted"][0]["event_id"]
+
+    status, reply = await post(s, base, {"posts": [{"id": "b1", "text": "one"}, {"id": "b2", "text": "two"}]})
+    assert status == 202 and [a["id"] for a in reply["accepted"]] == ["b1", "b2"]
+
+    async with s.get(f"{base}/api/v1/walls/lobby/posts?limit=10") as r:
+        posts = (await r.json())["posts"]
+    assert [p["source_id"] for p in posts] == ["b2", "b1", "a1"]  # newest first
+    aino = posts[2]
+    assert aino["author"] == {"name": "Aino", "handle": "aino"}
+    assert aino["created_at"] == "2026-03-12T06:00:00Z"
+    assert aino["entities"] == [{"kind": "hashtag", "start": 6, "end": 14, "value": "nordlys"}]
+    assert aino["media"] == [{"url": "https://cdn.example/x.jpg", "alt": "A phone"}]
+
+
+async def test_the_same_post_twice_is_a_duplicate_and_an_edit_is_an_update(node):
+    base, s = node
+    screen = await Screen(s, base).connect()
+    await post(s, base, {"id": "e1", "text": "first version"})
+    _, again = await post(s, base, {"id": "e1", "text": "first version"})
+    _, edited = await post(s, base, {"id": "e1", "text": "second version"})
+    assert again["accepted"][0]["outcome"] == "duplicate"
+    assert edited["accepted"][0]["outcome"] == "updated"
+    updates = await screen.wait_for(lambda f: f["type"] == "update")
+    assert updates[0]["post"]["text"] == "second version"
+    assert screen.posts() == ["e1"]
+
+
+async def test_hmac_signature_of_the_body_is_accepted_and_a_wrong_one_refused(node):
+    base, s = node
+    body = json.dumps({"id": "h1", "text": "signed"}).encode()
+    good = "sha256=" + hmac.new(HMAC_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    url = f"{base}/api/v1/walls/lobby/posts"
+    async with s.post(url, data=body, headers={"X-Wall-Signature": good}) as r:
+        assert r.status == 202
+    async with s.post(url, data=body + b" ", headers={"X-Wall-Signature": good}) as r:
+        assert r.status == 401
+        assert "X-Wall-Signature" in (await r.json())["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "says"),
+    [
+        (b'{"id": "x", "text": ', {}, 400, "not valid JSON"),
+        (b'{"id": "x", "text": "\xff\xfe"}', {}, 400, "invalid UTF-8"),
+        (b"[1, 2]", {}, 422, "JSON object"),
+        (b'{"text": "no id"}', {}, 422, "missing required field `id`"),
+        (b'{"id": "x", "text": 5}', {}, 422, "Expected `str`, got `int` - at `$.text`"),
+        (b'{"posts": [{"id": "ok", "text": "fine"}, {"id": "y"}]}', {}, 422, "`$.posts[1]`"),
+        (b'{"id": "x", "text": "hi", "created_at": "yesterday"}', {}, 422, "$.created_at"),
+        (b'{"id": "x", "text": "hi", "url": "javascript:alert(1)"}', {}, 422, "only http(s) URLs"),
+        (b'{"id": "x", "text": "  "}', {}, 422, "empty post"),
+        (b'{"posts": []}', {}, 422, "$.posts"),
+        (b'{"id": "x", "text": "' + b"a" * 30_000 + b'"}', {}, 413, "larger than 20000 bytes"),
+        (b'{"id": "x", "text": "hi"}', {"Authorization": "Bearer wrong"}, 401, "credentials"),
+        (b'{"id": "x", "text": "hi"}', {"Authorization": ""}, 401, "credentials"),
+    ],
+)
+async def test_bad_requests_get_a_clear_error_and_lose_nothing(node, body, headers, status, says):
+    base, s = node
+    assert (await post(s, base, {"id": "kept", "text": "accepted before"}))[0] == 202
+    got, reply = await post(s, base, body, headers=headers)
+    assert got == status
+    assert says in reply["error"]
+    # Nothing of a refused batch is published, what was accepted before stays, the node keeps serving.
+    assert (await post(s, base, {"id": "after", "text": "accepted after"}))[0] == 202
+    async with s.get(f"{base}/api/v1/walls/lobby/posts") as r:
+        assert [p["source_id"] for p in (await r.json())["posts"]] == ["after", "kept"]
+
+
+async def test_unknown_wall_and_wall_without_webhook_say_so(node):
+    base, s = node
+    status, reply = await post(s, base, {"id": "x", "text": "hi"}, wall="nope")
+    assert status == 404 and "no webhook source" in reply["error"]
+    async with s.get(f"{base}/api/v1/walls/nope/posts") as r:
+        assert r.status == 404
+    async with s.get(f"{base}/api/v1/walls/lobby/posts?limit=0") as r:
+        assert r.status == 400 and "limit" in (await r.json())["error"]
+
+
+async def test_refusals_are_counted_in_metrics(node):
+    base, s = node
+    await post(s, base, {"id": "x", "text": "hi"}, headers={"Authorization": "Bearer wrong"})
+    async with s.get(f"{base}/metrics") as r:
+        text = await r.text()
+    assert 'wall_webhook_rejected_total{reason="unauthorized",wall="lobby"} 1.0' in text
