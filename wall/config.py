@@ -29,7 +29,7 @@ class WebConfig:
     # Origins allowed to open a wall's WebSocket besides the page's own host (e.g. a reverse proxy name).
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
-    client_queue: int = 256  # frames a screen may lag behind before it is dropped
+    client_buffer: int = 4_194_304  # bytes a screen may lag behind before it is dropped
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def parse(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
     r.unknown(data, {"web", "bus", "walls", "stats_interval"}, "")
 
     w = r.table(data, "web", "web")
-    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_queue"}, "web")
+    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer"}, "web")
     port = r.get(w, "port", "web.port", int, 8080)
     if not 0 <= port <= 65535:
         problems.append(f"web.port: {port} is not a TCP port; use 1-65535 (0 picks a free one)")
@@ -140,7 +140,7 @@ def parse(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
         port=port,
         allowed_origins=tuple(str(o) for o in origins),
         max_body_bytes=r.get(w, "max_body_bytes", "web.max_body_bytes", int, 1_048_576),
-        client_queue=r.get(w, "client_queue", "web.client_queue", int, 256),
+        client_buffer=r.get(w, "client_buffer", "web.client_buffer", int, 4_194_304),
     )
 
     b = r.table(data, "bus", "bus")

@@ -44,8 +44,10 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
     """The body, or None when it is larger than the limit (checked before and while reading)."""
     if request.content_length is not None and request.content_length > limit:
         return None
-    body = await request.content.read(limit + 1)
-    return None if len(body) > limit else body
+    try:
+        return await request.read()  # the app's client_max_size is the same limit, for chunked bodies
+    except web.HTTPRequestEntityTooLarge:
+        return None
 
 
 async def webhook(request: web.Request) -> web.Response:

@@ -69,7 +69,7 @@ def _engine_ctx(given: Engine | None):  # type: ignore[no-untyped-def]
 async def _hubs_ctx(app: web.Application) -> AsyncIterator[None]:
     cfg = app[CONFIG]
     for wall in cfg.walls.values():
-        hub = Hub(wall, app[ENGINE], app[METRICS], cfg.web.client_queue)
+        hub = Hub(wall, app[ENGINE], app[METRICS])
         await hub.start()
         app[HUBS][wall.name] = hub
     yield

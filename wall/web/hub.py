@@ -1,8 +1,8 @@
 """One hub per wall per web node: follows the wall's events on the bus and fans them out to its screens.
 
-Each event is decoded once (to keep the wall's state) and its frame built once; every client gets the
-same bytes in a bounded queue. A client whose queue is full is dropped (its page reconnects and resumes),
-so one slow screen never slows the others.
+Each event is decoded once (to keep the wall's state) and its WebSocket frame built once; every screen
+gets the same bytes (see client.py). A screen that cannot keep up is dropped (its page reconnects and
+resumes), so one slow screen never slows the others.
 """
 
 from __future__ import annotations
@@ -12,52 +12,25 @@ import contextlib
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode
 
 from wall.bus.base import Bus, Gap, Message, backoff
 from wall.config import WallConfig
 from wall.models import decode_event, encode, encode_event, frame, id_key
 from wall.state import StatsCounter, WallState
+from wall.web.client import Client, ws_frame
 from wall.web.metrics import Metrics
 
 log = logging.getLogger("wall.web")
 RING = 2000  # recent frames kept for resuming screens without asking the bus
 
 
-class Client:
-    """One connected screen: its socket and its bounded queue of frames."""
-
-    def __init__(self, ws: web.WebSocketResponse, size: int) -> None:
-        self.ws = ws
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(size)
-        self.dropped = False
-
-    async def pump(self) -> None:
-        """Write queued frames until the socket closes; a write error closes it."""
-        try:
-            while True:
-                data = await self.queue.get()
-                await self.ws.send_frame(data, WSMsgType.TEXT)
-        except (ConnectionError, RuntimeError) as e:
-            log.debug("screen write failed: %s", e)
-            await self.ws.close()
-
-
-@dataclass(frozen=True)
-class Catchup:
-    """What a (re)connecting screen gets before live frames: the missed frames, or a snapshot."""
-
-    frames: list[bytes]
-
-
 class Hub:
-    def __init__(self, wall: WallConfig, bus: Bus, metrics: Metrics, queue_size: int) -> None:
+    def __init__(self, wall: WallConfig, bus: Bus, metrics: Metrics) -> None:
         self.wall = wall
         self.bus = bus
         self.metrics = metrics
-        self.queue_size = queue_size
         self.state = WallState()
         self.stats = StatsCounter()
         self.clients: set[Client] = set()
@@ -134,57 +107,50 @@ class Hub:
         self.last_event_at = now
         self.metrics.events_in.labels(**self._labels).inc()
         self.metrics.bus_latency.labels(**self._labels).observe(max(0.0, now - id_key(msg.id)[0] / 1000))
+        wire = ws_frame(data)
+        sent = 0
         for client in self.clients:
-            try:
-                client.queue.put_nowait(data)
-            except asyncio.QueueFull:
-                self._drop(client)
-        self.metrics.frames_out.labels(**self._labels).inc(len(self.clients))
-
-    def _drop(self, client: Client) -> None:
-        if client.dropped:
-            return
-        client.dropped = True
-        self.metrics.dropped.labels(**self._labels).inc()
-        log.info("wall %s: dropping a screen that fell %d frames behind", self.wall.name, self.queue_size)
-        asyncio.get_running_loop().create_task(
-            client.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
-        )
+            if client.dropped:
+                continue
+            if client.offer(wire):
+                sent += 1
+            else:
+                client.drop(WSCloseCode.TRY_AGAIN_LATER, b"too slow")
+                self.metrics.dropped.labels(**self._labels).inc()
+                log.info("wall %s: dropped a screen that could not keep up", self.wall.name)
+        self.metrics.frames_out.labels(**self._labels).inc(sent)
 
     def _reset_clients(self) -> None:
         """History changed under the screens: make every screen reconnect and take a fresh snapshot."""
-        for client in list(self.clients):
-            client.dropped = True
-            asyncio.get_running_loop().create_task(
-                client.ws.close(code=WSCloseCode.SERVICE_RESTART, message=b"history reset")
-            )
+        for client in self.clients:
+            client.drop(WSCloseCode.SERVICE_RESTART, b"history reset")
 
-    async def attach(self, client: Client, epoch: str | None, last_id: str | None) -> Catchup:
-        """Register a screen and work out what it must be sent before the live frames."""
-        # Nothing below awaits before the client is registered, so live frames after `upto` reach its
-        # queue and everything up to `upto` comes from the catch-up: no gap and no repeat.
+    async def attach(self, client: Client, epoch: str | None, last_id: str | None) -> list[bytes]:
+        """Register a screen; return what it must get before live frames: what it missed, or a snapshot."""
+        # Nothing below awaits before the client is registered, so live frames after `upto` are held by
+        # the client and everything up to `upto` comes from the catch-up: no gap and no repeat.
         upto = self.last_id
         snapshot = self._snapshot()
         self.clients.add(client)
         self.metrics.clients.labels(**self._labels).set(len(self.clients))
         if epoch != self.epoch or not last_id or upto is None:
-            return Catchup([snapshot()])
+            return [snapshot()]
         try:
             key = id_key(last_id)
         except ValueError:
-            return Catchup([snapshot()])
+            return [snapshot()]
         if key >= id_key(upto):
-            return Catchup([])
+            return []
         if self._ring and self._ring[0][0] <= key:
-            return Catchup([data for k, data in self._ring if key < k <= id_key(upto)])
+            return [data for k, data in self._ring if key < k <= id_key(upto)]
         try:
             missed = await self.bus.read_after(self.wall.name, last_id, upto)
         except Exception as e:
             log.warning("wall %s: cannot read history for a resuming screen: %s", self.wall.name, e)
             missed = None
         if missed is None:
-            return Catchup([snapshot()])
-        return Catchup([frame(m.id, m.body) for m in missed])
+            return [snapshot()]
+        return [frame(m.id, m.body) for m in missed]
 
     def detach(self, client: Client) -> None:
         self.clients.discard(client)

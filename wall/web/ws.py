@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from urllib.parse import urlsplit
 
@@ -11,7 +9,7 @@ import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from wall.models import encode
-from wall.web.hub import Client
+from wall.web.client import Client
 from wall.web.keys import CONFIG, HUBS
 from wall.web.pages import version
 
@@ -50,24 +48,17 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
         await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b'expected {"type":"hello"} first')
         return ws
 
-    client = Client(ws, request.app[CONFIG].web.client_queue)
-    catchup = await hub.attach(client, hello.epoch, hello.last_id)
-    pump: asyncio.Task[None] | None = None
+    transport = request.transport
+    if transport is None:  # the screen went away during the handshake
+        return ws
+    client = Client(ws, transport, request.app[CONFIG].web.client_buffer)
     try:
+        catchup = await hub.attach(client, hello.epoch, hello.last_id)
         welcome = {"type": "welcome", "wall": hub.wall.name, "version": version(request.app),
                    "epoch": hub.epoch, "server_time": int(time.time() * 1000)}
-        await ws.send_frame(encode(welcome), WSMsgType.TEXT)
-        for data in catchup.frames:
-            await ws.send_frame(data, WSMsgType.TEXT)
-        pump = asyncio.create_task(client.pump())
+        client.go_live([encode(welcome), *catchup])
         async for _ in ws:  # screens say nothing after hello; reading keeps pings and close working
             pass
-    except (ConnectionError, RuntimeError):
-        pass
     finally:
         hub.detach(client)
-        if pump:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
     return ws

@@ -1,0 +1,169 @@
+"""Posts go webhook → Redis → every web node → every screen, exactly once and in order, across
+screen reconnects and a Redis restart."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import aiohttp
+import pytest
+
+from ingest.pipeline import Pipeline, PostIn, normalize
+from tests.helpers import Screen, make_config, post, running_node
+from tests.redis_server import RedisServer, free_port
+from wall.bus.redis import RedisEngine
+from wall.models import id_key
+
+
+async def post_many(s: aiohttp.ClientSession, bases: list[str], ids: list[str]) -> list[str]:
+    """Post each id through the nodes in turn, several senders at once; return the bus ids."""
+
+    async def one(i: int, pid: str) -> str:
+        status, reply = await post(s, bases[i % len(bases)], {"id": pid, "text": f"post {pid} #nordlys"})
+        assert status == 202, reply
+        return reply["accepted"][0]["event_id"]
+
+    return list(await asyncio.gather(*(one(i, pid) for i, pid in enumerate(ids))))
+
+
+async def wait_health(s: aiohttp.ClientSession, base: str, connected: bool) -> dict:
+    """Poll /healthz until it reports the bus (dis)connected."""
+    async with asyncio.timeout(10):
+        while True:
+            async with s.get(f"{base}/healthz") as r:
+                health = await r.json()
+            if health["bus"]["connected"] == connected:
+                return health
+            await asyncio.sleep(0.05)
+
+
+async def test_every_screen_on_every_node_gets_every_post_once_in_bus_order(redis_url):
+    cfg = make_config("redis", redis_url)
+    async with running_node(cfg) as a, running_node(cfg) as b, aiohttp.ClientSession() as s:
+        screens = [await Screen(s, base).connect() for base in (a, b) for _ in range(15)]
+        event_ids = await post_many(s, [a, b], [f"p{i}" for i in range(60)])
+        for screen in screens:
+            await screen.wait_posts(60)
+        expected = sorted(event_ids, key=id_key)
+        for screen in screens:
+            got = [f["id"] for f in screen.frames if f["type"] == "post"]
+            assert got == expected  # each once, in the order the bus gave
+        await asyncio.sleep(0.3)  # nothing more trickles in
+        assert all(len(screen.posts()) == 60 for screen in screens)
+
+
+async def test_a_screen_that_reconnects_gets_exactly_what_it_missed(redis_url):
+    cfg = make_config("redis", redis_url)
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+        screen = await Screen(s, base).connect()
+        await post_many(s, [base], ["a", "b"])
+        await screen.wait_posts(2)
+        epoch, last = screen.welcome["epoch"], screen.last_id
+        await screen.close()
+
+        await post_many(s, [base], ["c", "d", "e"])
+        back = await Screen(s, base).connect(epoch=epoch, last_id=last)
+        assert await back.wait_posts(3) == ["c", "d", "e"]
+        assert not [f for f in back.frames if f["type"] == "snapshot"]
+
+
+async def test_a_screen_from_another_history_gets_a_snapshot_newest_first(redis_url):
+    cfg = make_config("redis", redis_url)
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+        await post_many(s, [base], ["a"])
+        await post_many(s, [base], ["b"])
+        screen = await Screen(s, base).connect(epoch="some-old-epoch", last_id="1-0")
+        snap = (await screen.wait_for(lambda f: f["type"] == "snapshot"))[0]
+        assert [p["source_id"] for p in snap["posts"]] == ["b", "a"]
+        assert screen.posts() == []
+
+
+async def test_a_node_started_later_shows_the_history_from_the_stream(redis_url):
+    cfg = make_config("redis", redis_url)
+    async with aiohttp.ClientSession() as s:
+        async with running_node(cfg) as first:
+            await post_many(s, [first], ["old-1"])
+            await post_many(s, [first], ["old-2"])
+        async with running_node(cfg) as second:
+            async with s.get(f"{second}/api/v1/walls/lobby/posts") as r:
+                assert [p["source_id"] for p in (await r.json())["posts"]] == ["old-2", "old-1"]
+
+
+async def test_screens_stay_connected_through_a_redis_restart_and_miss_nothing(tmp_path):
+    redis = RedisServer(free_port(), tmp_path)
+    redis.start()
+    try:
+        cfg = make_config("redis", redis.url)
+        async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+            screen = await Screen(s, base).connect()
+            await post_many(s, [base], ["before-1", "before-2"])
+            await screen.wait_posts(2)
+
+            redis.stop()
+            health = await wait_health(s, base, connected=False)
+            assert health["status"] == "degraded" and health["bus"]["error"]
+            status, reply = await post(s, base, {"id": "during", "text": "while Redis is down"})
+            assert status == 503 and "retry later" in reply["error"]
+
+            redis.start()
+            await post_many(s, [base], ["after-1", "after-2", "during"])
+            assert await screen.wait_posts(5, timeout=15) == ["before-1", "before-2", "after-1", "after-2",
+                                                               "during"]
+            assert not screen.closed.is_set()  # the same socket all along
+            assert (await wait_health(s, base, connected=True))["status"] == "ok"
+    finally:
+        redis.stop()
+
+
+async def test_a_node_catches_up_from_the_stream_on_what_was_published_while_it_was_cut_off(tmp_path):
+    """An ingest worker publishes while the node's subscription is down: the node reads it from the stream."""
+
+    redis = RedisServer(free_port(), tmp_path)
+    redis.start()
+    worker = RedisEngine(redis.url)
+    try:
+        async with running_node(make_config("redis", redis.url)) as base, aiohttp.ClientSession() as s:
+            screen = await Screen(s, base).connect()
+            await post_many(s, [base], ["first"])
+            await screen.wait_posts(1)
+            redis.restart()
+            # Published at once, quite possibly before the node has subscribed again.
+            await Pipeline(worker).submit("lobby", normalize("worker", PostIn(id="gap", text="in the gap")))
+            await post_many(s, [base], ["last"])
+            assert await screen.wait_posts(3, timeout=15) == ["first", "gap", "last"]
+    finally:
+        await worker.close()
+        redis.stop()
+
+
+@pytest.mark.parametrize("engine", ["memory"])
+async def test_a_slow_screen_is_dropped_without_holding_up_the_others(engine):
+    cfg = make_config(engine, client_buffer=65_536, max_body_bytes=4_000_000)
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+        fast = await Screen(s, base).connect()
+        stuck = stuck_screen(base)
+        # The stuck screen never reads: its socket buffers fill, then its queue, then it is dropped.
+        text = "x" * 15_000
+        for batch in range(12):
+            posts = [{"id": f"{batch}-{i}", "text": text} for i in range(50)]
+            assert (await post(s, base, {"posts": posts}))[0] == 202
+        assert len(await fast.wait_posts(600, timeout=30)) == 600
+        async with s.get(f"{base}/metrics") as r:
+            assert 'wall_clients_dropped_total{wall="lobby"} 1.0' in await r.text()
+        stuck.close()
+        assert not fast.closed.is_set()
+
+
+def stuck_screen(base: str) -> socket.socket:
+    """A screen that says hello and then never reads, with a small receive buffer (a hung kiosk)."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    sock.sendall(f"GET /w/lobby/ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+    hello = b'{"type":"hello"}'
+    sock.sendall(bytes([0x81, 0x80 | len(hello)]) + b"\0\0\0\0" + hello)  # masked with a zero key
+    return sock
