@@ -27,6 +27,13 @@ async def post_many(s: aiohttp.ClientSession, bases: list[str], ids: list[str]) 
     return list(await asyncio.gather(*(one(i, pid) for i, pid in enumerate(ids))))
 
 
+async def post_in_turn(s: aiohttp.ClientSession, base: str, *ids: str) -> None:
+    """Post one after the other, so the wall's order is the order given."""
+    for pid in ids:
+        status, reply = await post(s, base, {"id": pid, "text": f"post {pid}"})
+        assert status == 202, reply
+
+
 async def wait_health(s: aiohttp.ClientSession, base: str, connected: bool) -> dict:
     """Poll /healthz until it reports the bus (dis)connected."""
     async with asyncio.timeout(10):
@@ -57,12 +64,12 @@ async def test_a_screen_that_reconnects_gets_exactly_what_it_missed(redis_url):
     cfg = make_config("redis", redis_url)
     async with running_node(cfg) as base, aiohttp.ClientSession() as s:
         screen = await Screen(s, base).connect()
-        await post_many(s, [base], ["a", "b"])
+        await post_in_turn(s, base, "a", "b")
         await screen.wait_posts(2)
         epoch, last = screen.welcome["epoch"], screen.last_id
         await screen.close()
 
-        await post_many(s, [base], ["c", "d", "e"])
+        await post_in_turn(s, base, "c", "d", "e")
         back = await Screen(s, base).connect(epoch=epoch, last_id=last)
         assert await back.wait_posts(3) == ["c", "d", "e"]
         assert not [f for f in back.frames if f["type"] == "snapshot"]
@@ -71,8 +78,8 @@ async def test_a_screen_that_reconnects_gets_exactly_what_it_missed(redis_url):
 async def test_a_screen_from_another_history_gets_a_snapshot_newest_first(redis_url):
     cfg = make_config("redis", redis_url)
     async with running_node(cfg) as base, aiohttp.ClientSession() as s:
-        await post_many(s, [base], ["a"])
-        await post_many(s, [base], ["b"])
+        await post_in_turn(s, base, "a")
+        await post_in_turn(s, base, "b")
         screen = await Screen(s, base).connect(epoch="some-old-epoch", last_id="1-0")
         snap = (await screen.wait_for(lambda f: f["type"] == "snapshot"))[0]
         assert [p["source_id"] for p in snap["posts"]] == ["b", "a"]
@@ -83,8 +90,8 @@ async def test_a_node_started_later_shows_the_history_from_the_stream(redis_url)
     cfg = make_config("redis", redis_url)
     async with aiohttp.ClientSession() as s:
         async with running_node(cfg) as first:
-            await post_many(s, [first], ["old-1"])
-            await post_many(s, [first], ["old-2"])
+            await post_in_turn(s, first, "old-1")
+            await post_in_turn(s, first, "old-2")
         async with running_node(cfg) as second:
             async with s.get(f"{second}/api/v1/walls/lobby/posts") as r:
                 assert [p["source_id"] for p in (await r.json())["posts"]] == ["old-2", "old-1"]
@@ -97,7 +104,7 @@ async def test_screens_stay_connected_through_a_redis_restart_and_miss_nothing(t
         cfg = make_config("redis", redis.url)
         async with running_node(cfg) as base, aiohttp.ClientSession() as s:
             screen = await Screen(s, base).connect()
-            await post_many(s, [base], ["before-1", "before-2"])
+            await post_in_turn(s, base, "before-1", "before-2")
             await screen.wait_posts(2)
 
             redis.stop()
@@ -107,7 +114,7 @@ async def test_screens_stay_connected_through_a_redis_restart_and_miss_nothing(t
             assert status == 503 and "retry later" in reply["error"]
 
             redis.start()
-            await post_many(s, [base], ["after-1", "after-2", "during"])
+            await post_in_turn(s, base, "after-1", "after-2", "during")
             assert await screen.wait_posts(5, timeout=15) == ["before-1", "before-2", "after-1", "after-2",
                                                                "during"]
             assert not screen.closed.is_set()  # the same socket all along
@@ -125,12 +132,12 @@ async def test_a_node_catches_up_from_the_stream_on_what_was_published_while_it_
     try:
         async with running_node(make_config("redis", redis.url)) as base, aiohttp.ClientSession() as s:
             screen = await Screen(s, base).connect()
-            await post_many(s, [base], ["first"])
+            await post_in_turn(s, base, "first")
             await screen.wait_posts(1)
             redis.restart()
             # Published at once, quite possibly before the node has subscribed again.
             await Pipeline(worker).submit("lobby", normalize("worker", PostIn(id="gap", text="in the gap")))
-            await post_many(s, [base], ["last"])
+            await post_in_turn(s, base, "last")
             assert await screen.wait_posts(3, timeout=15) == ["first", "gap", "last"]
     finally:
         await worker.close()

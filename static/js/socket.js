@@ -1,0 +1,217 @@
+/**
+ * The wall's WebSocket (docs/protocol.md): hello with what we last saw, welcome, then a snapshot or the
+ * missed events, then live events. Reconnects for as long as the page lives, because a kiosk has nobody
+ * in front of it to press reload.
+ */
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30_000;
+/** A connection that lasted this long was healthy: the next failure starts the backoff from scratch. */
+const STABLE_MS = 10_000;
+/** A server that accepts the socket but never says welcome is as good as down. */
+const WELCOME_TIMEOUT_MS = 15_000;
+/** Two version reloads this close together mean a loop (say, two web nodes on different versions). */
+const RELOAD_LOOP_MS = 60_000;
+const RELOAD_KEY = "wall.reloadedAt";
+
+/**
+ * Parse an event id "<ms>-<seq>" into a pair of integers; null when malformed.
+ * Compared as numbers, not strings: "1700000000000-10" comes after "1700000000000-9".
+ * @param {unknown} id
+ * @returns {[number, number] | null}
+ */
+export function parseId(id) {
+  if (typeof id !== "string") return null;
+  const m = /^(\d{1,16})-(\d{1,16})$/.exec(id);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+/** True when event id `a` comes strictly after `b` (a null `b` means nothing applied yet). */
+export function isNewer(a, b) {
+  if (!b) return true;
+  return a[0] !== b[0] ? a[0] > b[0] : a[1] > b[1];
+}
+
+/**
+ * @typedef {"connecting" | "live" | "reconnecting"} SocketState
+ * @typedef {object} Handlers
+ * @property {(welcome: object) => void} [welcome]
+ * @property {(snapshot: object) => void} snapshot   replace everything shown
+ * @property {(event: object) => void} event          one live event (post, update, retract, stats)
+ * @property {(state: SocketState, lastId: string | null) => void} [state]
+ */
+
+export class WallSocket {
+  /**
+   * @param {string} url        absolute ws:// or wss:// URL
+   * @param {string} version    the version this page was rendered with
+   * @param {Handlers} handlers
+   */
+  constructor(url, version, handlers) {
+    this.url = url;
+    this.version = version;
+    this.handlers = handlers;
+    /** @type {string | null} the history our lastId belongs to */
+    this.epoch = null;
+    /** @type {string | null} */
+    this.lastId = null;
+    /** @type {[number, number] | null} */
+    this.lastKey = null;
+    this.attempt = 0;
+    /** @type {WebSocket | null} */
+    this.ws = null;
+    this.state = /** @type {SocketState} */ ("connecting");
+    // The only timers this module owns: at most one of each is ever pending.
+    this.retryTimer = 0;
+    this.stableTimer = 0;
+    this.welcomeTimer = 0;
+    this.reloading = false;
+  }
+
+  /** Open the socket, and keep it open: a kiosk should also recover when the network comes back. */
+  start() {
+    window.addEventListener("online", () => this.reconnectNow());
+    this.connect();
+  }
+
+  /** Skip the rest of the backoff (the network is back): nobody should wait 30 s for nothing. */
+  reconnectNow() {
+    if (this.ws || this.reloading) return;
+    clearTimeout(this.retryTimer);
+    this.attempt = 0;
+    this.connect();
+  }
+
+  connect() {
+    this.retryTimer = 0;
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch {
+      this.scheduleRetry();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "hello", epoch: this.epoch, last_id: this.lastId }));
+      this.welcomeTimer = setTimeout(() => ws.close(), WELCOME_TIMEOUT_MS);
+    };
+    ws.onmessage = (msg) => this.receive(msg.data);
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      clearTimeout(this.welcomeTimer);
+      clearTimeout(this.stableTimer);
+      this.setState("reconnecting");
+      this.scheduleRetry();
+    };
+  }
+
+  /** Exponential backoff with full jitter, so a room of screens does not reconnect in lockstep. */
+  scheduleRetry() {
+    if (this.reloading) return;
+    const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 16);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), Math.random() * cap);
+  }
+
+  /** @param {unknown} data one text frame */
+  receive(data) {
+    let msg;
+    try {
+      msg = JSON.parse(/** @type {string} */ (data));
+    } catch {
+      return; // not ours to crash on: the next frame may be fine
+    }
+    if (!msg || typeof msg !== "object") return;
+    switch (msg.type) {
+      case "welcome":
+        return this.onWelcome(msg);
+      case "snapshot":
+        return this.onSnapshot(msg);
+      default:
+        return this.onEvent(msg);
+    }
+  }
+
+  onWelcome(msg) {
+    clearTimeout(this.welcomeTimer);
+    if (typeof msg.version === "string" && msg.version !== this.version) {
+      this.reload();
+      return;
+    }
+    // Ids of another history say nothing about this one: forget ours (the server sends a snapshot).
+    if (this.epoch !== null && msg.epoch !== this.epoch) this.setLastId(null);
+    this.epoch = typeof msg.epoch === "string" ? msg.epoch : null;
+    clearTimeout(this.stableTimer);
+    this.stableTimer = setTimeout(() => (this.attempt = 0), STABLE_MS);
+    this.handlers.welcome?.(msg);
+    this.setState("live");
+  }
+
+  onSnapshot(msg) {
+    // A snapshot is the whole truth as of its id, even if that id is older than ours (new epoch).
+    this.guard(() => this.handlers.snapshot(msg));
+    this.setLastId(parseId(msg.id) ? msg.id : null);
+  }
+
+  onEvent(msg) {
+    const key = parseId(msg.id);
+    if (!key || !isNewer(key, this.lastKey)) return; // already applied: a resume never shows a post twice
+    if (msg.type === "reload") {
+      this.setLastId(msg.id);
+      this.reload();
+      return;
+    }
+    this.guard(() => this.handlers.event(msg));
+    this.setLastId(msg.id);
+  }
+
+  /** One bad post must not stop the wall: report it and carry on with the next event. */
+  guard(fn) {
+    try {
+      fn();
+    } catch (err) {
+      console.warn("wall: could not apply a frame", err);
+    }
+  }
+
+  /** @param {string | null} id */
+  setLastId(id) {
+    this.lastId = id;
+    this.lastKey = parseId(id);
+    this.handlers.state?.(this.state, this.lastId);
+  }
+
+  /** @param {SocketState} state */
+  setState(state) {
+    this.state = state;
+    this.handlers.state?.(state, this.lastId);
+  }
+
+  /**
+   * Reload to pick up the new version. A short random delay spreads a fleet's requests; a second
+   * reload within a minute waits longer, so a version mismatch can never become a reload storm.
+   */
+  reload() {
+    if (this.reloading) return;
+    this.reloading = true;
+    let last = 0;
+    try {
+      last = Number(sessionStorage.getItem(RELOAD_KEY)) || 0;
+    } catch {
+      // storage disabled: still reload, just without loop protection
+    }
+    const looping = Date.now() - last < RELOAD_LOOP_MS;
+    const delay = looping ? BACKOFF_CAP_MS : Math.random() * 1_000;
+    setTimeout(() => {
+      try {
+        sessionStorage.setItem(RELOAD_KEY, String(Date.now()));
+      } catch {
+        // as above
+      }
+      location.reload();
+    }, delay);
+  }
+}

@@ -1,0 +1,80 @@
+"""A newcomer runs `wall demo`, opens the wall, and posts to it with the curl the demo printed."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wall", "demo", "--port", str(port), "--interval", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    yield f"http://127.0.0.1:{port}", proc
+    proc.terminate()
+    proc.wait(10)
+
+
+async def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float = 20) -> str:
+    """The process output up to the first line matching pattern."""
+    seen: list[str] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            line = await asyncio.to_thread(proc.stdout.readline)  # type: ignore[union-attr]
+            assert line, "the demo exited:\n" + "".join(seen)
+            seen.append(line)
+            if re.search(pattern, line):
+                return "".join(seen)
+
+
+async def test_demo_serves_a_live_wall_and_the_printed_curl_posts_to_it(demo):
+    base, proc = demo
+    printed = await read_until(proc, r"-d '")
+    assert f"Live wall:  {base}/w/demo" in printed
+    token = re.search(r"Webhook token for this run: (\S+)", printed).group(1)
+    assert len(token) >= 20
+
+    async with aiohttp.ClientSession() as s:
+        async with asyncio.timeout(20):
+            while True:
+                try:
+                    async with s.get(f"{base}/w/demo") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+        # The bundled stream plays on its own.
+        async with asyncio.timeout(20):
+            while not (await (await s.get(f"{base}/api/v1/walls/demo/posts")).json())["posts"]:
+                await asyncio.sleep(0.1)
+        curl = printed[printed.index("curl") :].replace("\\\n", " ")
+        result = await asyncio.to_thread(subprocess.run, shlex.split(curl), capture_output=True, text=True)
+        assert '"outcome":"new"' in result.stdout, result.stdout + result.stderr
+        async with s.get(f"{base}/api/v1/walls/demo/posts?limit=50") as r:
+            texts = [p["text"] for p in (await r.json())["posts"]]
+        assert "Hello from curl! #nordlys" in texts
+        async with s.get(f"{base}/healthz") as r:
+            health = await r.json()
+        assert health["status"] == "ok" and health["engine"] == "memory"
+        assert health["walls"]["demo"]["sources"][0]["state"] == "running"
+
+
+def test_the_example_config_is_valid():
+    result = subprocess.run([sys.executable, "-m", "wall", "check-config", str(ROOT / "wall.example.toml")],
+                            capture_output=True, text=True, env={"WALL_LOBBY_TOKEN": "x"}, timeout=30)
+    assert result.returncode == 0, result.stderr
