@@ -35,11 +35,11 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
 
 
 @asynccontextmanager
-async def running_node(cfg: Config, **kwargs: Any) -> AsyncIterator[str]:
-    """Run a web node on a free port of 127.0.0.1; yield its base URL."""
+async def running_node(cfg: Config, port: int = 0, **kwargs: Any) -> AsyncIterator[str]:
+    """Run a web node on 127.0.0.1 (a free port unless given); yield its base URL."""
     runner = web.AppRunner(create_app(cfg, **kwargs), shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=True)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:

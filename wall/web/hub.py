@@ -39,7 +39,12 @@ class Hub:
         self.last_event_at: float | None = None
         self._ring: deque[tuple[tuple[int, int], bytes]] = deque(maxlen=RING)
         self._task: asyncio.Task[None] | None = None
-        self._labels = {"wall": wall.name}
+        # Labelled once: a labels() lookup per event would be on the hot path.
+        self._events_in = metrics.events_in.labels(wall.name)
+        self._frames_out = metrics.frames_out.labels(wall.name)
+        self._bus_latency = metrics.bus_latency.labels(wall.name)
+        self._dropped = metrics.dropped.labels(wall.name)
+        self._clients = metrics.clients.labels(wall.name)
 
     async def start(self) -> None:
         await self._rebuild()
@@ -105,8 +110,8 @@ class Hub:
         now = time.time()
         data = self._apply(msg)
         self.last_event_at = now
-        self.metrics.events_in.labels(**self._labels).inc()
-        self.metrics.bus_latency.labels(**self._labels).observe(max(0.0, now - id_key(msg.id)[0] / 1000))
+        self._events_in.inc()
+        self._bus_latency.observe(max(0.0, now - id_key(msg.id)[0] / 1000))
         wire = ws_frame(data)
         sent = 0
         for client in self.clients:
@@ -116,9 +121,9 @@ class Hub:
                 sent += 1
             else:
                 client.drop(WSCloseCode.TRY_AGAIN_LATER, b"too slow")
-                self.metrics.dropped.labels(**self._labels).inc()
+                self._dropped.inc()
                 log.info("wall %s: dropped a screen that could not keep up", self.wall.name)
-        self.metrics.frames_out.labels(**self._labels).inc(sent)
+        self._frames_out.inc(sent)
 
     def _reset_clients(self) -> None:
         """History changed under the screens: make every screen reconnect and take a fresh snapshot."""
@@ -132,7 +137,7 @@ class Hub:
         upto = self.last_id
         snapshot = self._snapshot()
         self.clients.add(client)
-        self.metrics.clients.labels(**self._labels).set(len(self.clients))
+        self._clients.set(len(self.clients))
         if epoch != self.epoch or not last_id or upto is None:
             return [snapshot()]
         try:
@@ -154,7 +159,7 @@ class Hub:
 
     def detach(self, client: Client) -> None:
         self.clients.discard(client)
-        self.metrics.clients.labels(**self._labels).set(len(self.clients))
+        self._clients.set(len(self.clients))
 
     def _snapshot(self):  # type: ignore[no-untyped-def]
         """Capture the state now; encode it only if it is needed."""

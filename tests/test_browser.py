@@ -1,0 +1,108 @@
+"""The wall page in a real headless Chromium (Debian's, driven by Playwright): posts appear live, internet
+text stays text, the DOM stays bounded, and a page that lost its server resumes without losing a post."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+
+from tests.helpers import make_config, post, running_node
+from tests.redis_server import free_port
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+XSS = """<img src=x onerror="document.title='PWNED'">"""
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed; scripts/test installs it (apt-get install chromium)",
+                    pytrace=False)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def open_wall(browser: Browser, url: str) -> tuple[Page, list[str]]:
+    """Open a wall full-screen at 1080p; collect console errors and CSP violations."""
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    problems: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            problems.append(msg.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    await page.goto(url)
+    await page.wait_for_selector("body[data-state=live]", timeout=15_000)
+    return page, problems
+
+
+def card(page: Page, source_id_text: str):  # type: ignore[no-untyped-def]
+    return page.locator(".card-text", has_text=source_id_text)
+
+
+async def test_a_posted_post_appears_and_markup_in_it_stays_text(browser):
+    async with running_node(make_config(max_body_bytes=100_000)) as base, aiohttp.ClientSession() as s:
+        page, problems = await open_wall(browser, f"{base}/w/lobby")
+        title = await page.title()
+        await post(s, base, {"id": "hello", "text": "Launch day at the office ☕ #nordlys @aino https://nordlys.example/x3",
+                             "author": {"name": "Aino Virtanen", "handle": "aino"}, "lang": "en"})
+        await card(page, "Launch day at the office").wait_for(timeout=10_000)
+        assert await page.locator(".card-text .hashtag").first.text_content() == "#nordlys"
+        assert await page.locator(".card-text .mention").first.text_content() == "@aino"
+
+        await post(s, base, {"id": "xss", "text": XSS, "author": {"name": "<b>Mallory</b>", "handle": "m"}})
+        shown = card(page, "onerror")
+        await shown.wait_for(timeout=10_000)
+        assert await shown.text_content() == XSS  # the markup is shown, letter for letter
+        await page.wait_for_timeout(300)  # give a planted handler every chance to run
+        assert await page.title() == title != "PWNED"
+        assert await page.locator(".cards img[src='x'], .cards b").count() == 0
+        assert await page.locator(".author-name", has_text="<b>Mallory</b>").count() == 1
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=ARTIFACTS / "wall-1920x1080.png")
+        assert problems == []
+
+
+async def test_the_page_keeps_a_bounded_number_of_cards(browser):
+    cfg = make_config()
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+        page, problems = await open_wall(browser, f"{base}/w/lobby")
+        max_cards = cfg.walls["lobby"].max_cards
+        posts = [{"id": f"n{i}", "text": f"Post number {i} #nordlys"} for i in range(max_cards + 30)]
+        await post(s, base, {"posts": posts[:50]})
+        await post(s, base, {"posts": posts[50:]})
+        await card(page, f"Post number {max_cards + 29}").wait_for(timeout=10_000)
+        assert await page.locator("[data-post-id]").count() == max_cards
+        assert await card(page, "Post number 0 ").count() == 0  # the oldest made room
+        assert problems == []
+
+
+async def test_a_page_that_lost_its_server_resumes_and_shows_what_it_missed_once(browser, redis_url):
+    cfg = make_config("redis", redis_url)
+    port = free_port()
+    async with aiohttp.ClientSession() as s, running_node(cfg) as other:
+        async with running_node(cfg, port=port) as base:
+            page, _ = await open_wall(browser, f"{base}/w/lobby")
+            await post(s, base, {"id": "before", "text": "Seen before the outage"})
+            await card(page, "Seen before the outage").wait_for(timeout=10_000)
+        # The page's node is gone; its last content stays; another node takes a post meanwhile.
+        await page.wait_for_selector("body[data-state=reconnecting]", timeout=10_000)
+        await post(s, other, {"id": "missed", "text": "Posted while the screen was cut off"})
+        async with running_node(cfg, port=port):
+            await card(page, "Posted while the screen was cut off").wait_for(timeout=40_000)
+            await page.wait_for_selector("body[data-state=live]")
+            assert await card(page, "Seen before the outage").count() == 1
+            assert await card(page, "Posted while the screen was cut off").count() == 1

@@ -1,0 +1,371 @@
+"""Redis engine: each wall's history is a capped Redis Stream, announced live on a pub/sub channel.
+
+One Lua script appends to the stream and publishes, so pub/sub order is stream order whatever the number of
+publishers; a subscriber catches up from the stream and then follows pub/sub, dropping ids it already gave.
+Each pub/sub message carries the epoch, so a subscriber notices at once when Redis lost its data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from wall.bus.base import BusStatus, Gap, Message, backoff
+from wall.models import id_key
+
+log = logging.getLogger("wall.bus")
+T = TypeVar("T")
+
+SEEN_TTL = 7 * 24 * 3600  # dedupe digests outlive any source's replay window
+CHUNK = 500  # stream entries per catch-up read
+HEARTBEAT = 5.0  # seconds of pub/sub silence before a PING; no answer in as long again means the link is dead
+# Errors that mean "Redis is unreachable": the subscriber reconnects, status() says disconnected.
+LINK_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+
+# KEYS: stream, epoch key. ARGV: maxlen, body, epoch candidate, channel.
+PUBLISH = """
+local epoch = redis.call('SET', KEYS[2], ARGV[3], 'NX', 'GET') or ARGV[3]
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'b', ARGV[2])
+redis.call('PUBLISH', ARGV[4], id .. '\\n' .. epoch .. '\\n' .. ARGV[2])
+return id
+"""
+
+# KEYS: stream, epoch key. ARGV: exclusive start ("(id"), end, count (0: all).
+# Returns {epoch or '', length, entries-added, first id or '', entries}, read in one atomic step.
+RANGE = """
+local epoch = redis.call('GET', KEYS[2]) or ''
+if redis.call('EXISTS', KEYS[1]) == 0 then return {epoch, 0, 0, '', {}} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local length, added, first = 0, 0, ''
+for i = 1, #info, 2 do
+  local k = info[i]
+  if k == 'length' then length = info[i + 1]
+  elseif k == 'entries-added' then added = info[i + 1]
+  elseif k == 'first-entry' and info[i + 1] then first = info[i + 1][1] end
+end
+local entries
+if tonumber(ARGV[3]) > 0 then
+  entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', ARGV[3])
+else
+  entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2])
+end
+return {epoch, length, added, first, entries}
+"""
+
+# KEYS: lease key. ARGV: owner, ttl in ms.
+LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
+class Keys:
+    """Every Redis key and channel the engine uses, built in one place."""
+
+    CURSORS = "wall:cursors"
+
+    @staticmethod
+    def events(wall: str) -> str:
+        return f"wall:{wall}:events"
+
+    @staticmethod
+    def live(wall: str) -> str:
+        return f"wall:{wall}:live"
+
+    @staticmethod
+    def epoch(wall: str) -> str:
+        return f"wall:{wall}:epoch"
+
+    @staticmethod
+    def seen(wall: str, post_id: str) -> str:
+        return f"wall:{wall}:seen:{post_id}"
+
+    @staticmethod
+    def lease(name: str) -> str:
+        return f"wall:lease:{name}"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, fit for logs."""
+    safe = re.sub(r"(?i)(password=)[^&]*", r"\1***", url)
+    parts = urlsplit(safe)
+    if parts.password is None:
+        return safe
+    netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def describe(error: BaseException) -> str:
+    """The error as status() and the logs show it: redis-py's own words, without the context we add."""
+    said = getattr(error, "bus_said", None)
+    if said is not None:
+        return str(said)
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _decode(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _messages(entries: list[Any]) -> list[Message]:
+    return [Message(_decode(eid), fields[b"b"]) for eid, fields in entries]
+
+
+def _entries(raw: list[Any]) -> list[Message]:
+    """Entries as a script returns them: [id, [field, value, ...]]."""
+    out = []
+    for eid, fields in raw:
+        body = dict(zip(fields[::2], fields[1::2], strict=True))[b"b"]
+        out.append(Message(_decode(eid), body))
+    return out
+
+
+class TooOld(Exception):
+    """The stream no longer reaches back to the id: events after it were trimmed."""
+
+
+class RedisEngine:
+    engine = "redis"
+
+    def __init__(self, url: str, stream_maxlen: int = 10_000) -> None:
+        self.url = url
+        self._safe_url = redact(url)
+        self._maxlen = stream_maxlen
+        self._redis: Redis | None = None
+        self._scripts: dict[str, Any] = {}
+        self._status = BusStatus(self.engine, False, None)
+        self._pubsubs: set[PubSub] = set()
+        self._closed = False
+        self.heartbeat = HEARTBEAT
+
+    # -- connection and status --------------------------------------------------------------------
+
+    def _client(self) -> Redis:
+        if self._closed:
+            raise RuntimeError(f"the Redis bus at {self._safe_url} is closed")
+        if self._redis is None:
+            # No retries inside redis-py: a retried XADD could append twice, and a pub/sub connection
+            # silently re-established would hide the events published while it was down. RESP2 because
+            # with RESP3 redis-py 8 skips its check for pooled connections the server has closed, so the
+            # first command after a Redis restart would fail.
+            self._redis = Redis.from_url(self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5.0,
+                                         socket_timeout=10.0, protocol=2)
+            self._scripts = {name: self._redis.register_script(src)
+                             for name, src in (("publish", PUBLISH), ("range", RANGE), ("lease", LEASE))}
+        return self._redis
+
+    def _up(self) -> None:
+        if not self._status.connected:
+            self._status = BusStatus(self.engine, True, None)
+
+    def _down(self, error: BaseException) -> None:
+        self._status = BusStatus(self.engine, False, describe(error))
+
+    async def _call(self, op: Callable[[Redis], Awaitable[T]]) -> T:
+        """Run one command, keeping status() up to date; errors propagate to the caller."""
+        try:
+            result = await op(self._client())
+        except LINK_ERRORS as e:
+            self._down(e)
+            # redis-py's message may not say which server ("Connection closed by server."): add it.
+            said = describe(e)
+            error = type(e)(f"Redis at {self._safe_url} is unreachable: {said}")
+            error.bus_said = said  # type: ignore[attr-defined]
+            raise error from e
+        self._up()
+        return result
+
+    def status(self) -> BusStatus:
+        return self._status
+
+    async def close(self) -> None:
+        self._closed = True
+        for pubsub in list(self._pubsubs):
+            await pubsub.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+        self._status = BusStatus(self.engine, False, "closed")
+
+    # -- bus ----------------------------------------------------------------------------------------
+
+    async def epoch(self, wall: str) -> str:
+        token = secrets.token_hex(8)
+        before = await self._call(lambda r: r.set(Keys.epoch(wall), token, nx=True, get=True))
+        return token if before is None else _decode(before)
+
+    async def publish(self, wall: str, body: bytes) -> str:
+        args = [self._maxlen, body, secrets.token_hex(8), Keys.live(wall)]
+        event_id = await self._call(
+            lambda r: self._scripts["publish"](keys=[Keys.events(wall), Keys.epoch(wall)], args=args))
+        return _decode(event_id)
+
+    async def _range(self, wall: str, after: str, upto: str | None,
+                     count: int = 0) -> tuple[str, list[Message]]:
+        """The epoch and the events after `after`; raises TooOld when the stream was trimmed past it."""
+        id_key(after)  # a malformed id is the caller's mistake, not Redis's
+        args = [f"({after}", upto or "+", count]
+        epoch, length, added, first, raw = await self._call(
+            lambda r: self._scripts["range"](keys=[Keys.events(wall), Keys.epoch(wall)], args=args))
+        if added > length and first and id_key(_decode(first)) > id_key(after):
+            raise TooOld(after)
+        return _decode(epoch), _entries(raw)
+
+    async def read_after(self, wall: str, after: str, upto: str | None = None) -> list[Message] | None:
+        try:
+            return (await self._range(wall, after, upto))[1]
+        except TooOld:
+            return None
+
+    async def latest(self, wall: str, count: int) -> list[Message]:
+        if count <= 0:
+            return []
+        entries = await self._call(lambda r: r.xrevrange(Keys.events(wall), count=count))
+        return _messages(entries)[::-1]
+
+    async def _newest_id(self, wall: str) -> str:
+        entries = await self._call(lambda r: r.xrevrange(Keys.events(wall), count=1))
+        return _decode(entries[0][0]) if entries else "0-0"
+
+    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap]:
+        """Every event after `after` (None: from now on), once and in order, across reconnects."""
+        last = after
+        epoch: str | None = None
+        attempt = 0
+        while True:
+            pubsub: PubSub | None = None
+            try:
+                if last is None:  # "from now on": everything after the newest event when we began
+                    last = await self._newest_id(wall)
+                pubsub = await self._subscribed(wall)
+                current = await self.epoch(wall)
+                gap = epoch is not None and current != epoch
+                epoch = current
+                if attempt:
+                    log.info("redis bus %s: wall %s: connected again", self._safe_url, wall)
+                attempt = 0
+                # Catch up from the stream; pub/sub holds everything published since we subscribed.
+                while not gap:
+                    try:
+                        chunk_epoch, chunk = await self._range(wall, last, None, CHUNK)
+                    except TooOld:
+                        gap = True
+                        break
+                    if chunk_epoch != epoch:
+                        gap = True
+                        break
+                    for msg in chunk:
+                        last = msg.id
+                        yield msg
+                    if len(chunk) < CHUNK:
+                        break
+                while True:
+                    if gap:
+                        # History cannot fill the hole: the consumer rebuilds from latest(); go on from here.
+                        last = await self._newest_id(wall)
+                        epoch = await self.epoch(wall)
+                        gap = False
+                        yield Gap(epoch)
+                    parts = (await self._next(pubsub)).split(b"\n", 2)
+                    if len(parts) != 3:
+                        log.debug("redis bus %s: wall %s: ignored a stray message", self._safe_url, wall)
+                        continue
+                    msg_id, msg_epoch, body = parts[0].decode(), parts[1].decode(), parts[2]
+                    if msg_epoch != epoch:  # Redis lost its data (flushed, or came back empty)
+                        gap = True
+                    elif id_key(msg_id) > id_key(last):
+                        last = msg_id
+                        yield Message(msg_id, body)
+            except Exception as e:
+                if self._closed:
+                    return  # close() pulled the connection from under us: that is the end, not an outage
+                if not isinstance(e, LINK_ERRORS):
+                    raise
+                self._down(e)
+                if attempt == 0:
+                    log.warning("redis bus %s: wall %s: lost the connection (%s); reconnecting",
+                                self._safe_url, wall, describe(e))
+                else:
+                    log.debug("redis bus %s: wall %s: still no connection (%s)",
+                              self._safe_url, wall, describe(e))
+            finally:
+                if pubsub is not None:
+                    self._pubsubs.discard(pubsub)
+                    await pubsub.aclose()
+            if self._closed:
+                return
+            await asyncio.sleep(backoff(attempt))
+            attempt += 1
+
+    async def _subscribed(self, wall: str) -> PubSub:
+        """A pub/sub connection whose SUBSCRIBE Redis has confirmed: from then on nothing is missed."""
+        pubsub = self._client().pubsub()
+        self._pubsubs.add(pubsub)
+        try:
+            async with asyncio.timeout(self.heartbeat * 2):
+                await pubsub.subscribe(Keys.live(wall))
+                while True:
+                    reply = await pubsub.get_message(timeout=self.heartbeat)
+                    if reply is not None and reply["type"] == "subscribe":
+                        break
+        except BaseException as e:
+            self._pubsubs.discard(pubsub)
+            await pubsub.aclose()
+            if isinstance(e, TimeoutError):
+                raise RedisTimeoutError(
+                    f"Redis did not take the subscription within {self.heartbeat * 2:g} s") from e
+            raise
+        self._up()
+        return pubsub
+
+    async def _next(self, pubsub: PubSub) -> bytes:
+        """The next published payload; PINGs a quiet connection and raises if it stays silent."""
+        pinged_at: float | None = None
+        while True:
+            reply = await pubsub.get_message(timeout=self.heartbeat)
+            if reply is None:
+                if pinged_at is not None and time.monotonic() - pinged_at >= self.heartbeat:
+                    raise RedisTimeoutError(f"Redis did not answer a PING within {self.heartbeat:g} s")
+                if pinged_at is None:
+                    await pubsub.ping()
+                    pinged_at = time.monotonic()
+                continue
+            pinged_at = None
+            if reply["type"] == "message":
+                return reply["data"]
+            if reply["type"] == "subscribe":
+                # redis-py re-subscribed behind our back: events may have been missed meanwhile.
+                raise RedisConnectionError("the pub/sub connection was re-established")
+
+    # -- store --------------------------------------------------------------------------------------
+
+    async def remember(self, wall: str, post_id: str, digest: str) -> str | None:
+        before = await self._call(lambda r: r.set(Keys.seen(wall, post_id), digest, ex=SEEN_TTL, get=True))
+        return None if before is None else _decode(before)
+
+    async def get_cursor(self, key: str) -> str | None:
+        value = await self._call(lambda r: r.hget(Keys.CURSORS, key))
+        return None if value is None else _decode(value)
+
+    async def set_cursor(self, key: str, value: str) -> None:
+        await self._call(lambda r: r.hset(Keys.CURSORS, key, value))
+
+    async def lease(self, name: str, owner: str, ttl: float) -> bool:
+        held = await self._call(
+            lambda r: self._scripts["lease"](keys=[Keys.lease(name)], args=[owner, max(1, int(ttl * 1000))]))
+        return bool(held)
