@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -125,13 +126,20 @@ async def run_ingest(cfg: Config) -> int:
         await engine.close()
         return 2
     log.info("ingesting %d source(s) into the %s bus", len(tasks), cfg.bus.engine)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # finish the post in hand, then stop
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    sources = asyncio.gather(*tasks)
+    stopping = asyncio.create_task(stop.wait())
     try:
-        await asyncio.gather(*tasks)
+        await asyncio.wait([sources, stopping], return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in tasks:
-            task.cancel()
+        sources.cancel()
+        stopping.cancel()
+        await asyncio.gather(sources, return_exceptions=True)
         with contextlib.suppress(Exception):
             await engine.close()
+    log.info("ingest stopped")
     return 0
 
 

@@ -1,0 +1,395 @@
+"""The bus contract (wall/bus/base.py), told as stories and run against both engines; then what only Redis
+can do to a subscriber: restart, lose its data, be down when someone publishes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from tests.redis_server import RedisServer, free_port
+from wall.bus.base import Engine, Gap, Message
+from wall.bus.memory import MemoryEngine
+from wall.bus.redis import Keys, RedisEngine, redact
+from wall.models import id_key
+
+WALL = "lobby"
+MakeEngine = Callable[..., Engine]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def make_engine(request: pytest.FixtureRequest) -> AsyncIterator[MakeEngine]:
+    """Open engines of the kind under test (on the same Redis, for redis); all closed after the test."""
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else ""
+    opened: list[Engine] = []
+
+    def make(stream_maxlen: int = 10_000) -> Engine:
+        engine: Engine = MemoryEngine(stream_maxlen) if not url else RedisEngine(url, stream_maxlen)
+        opened.append(engine)
+        return engine
+
+    yield make
+    for engine in opened:
+        await engine.close()
+
+
+@pytest.fixture
+def engine(make_engine: MakeEngine) -> Engine:
+    return make_engine()
+
+
+class Follower:
+    """A consumer of subscribe() in its own task, like a web node's hub: keeps every item it gets."""
+
+    def __init__(self, engine: Engine, after: str | None, wall: str = WALL) -> None:
+        self.items: list[Message | Gap] = []
+        self._task = asyncio.create_task(self._run(engine.subscribe(wall, after)))
+
+    async def _run(self, stream: AsyncIterator[Message | Gap]) -> None:
+        async for item in stream:
+            self.items.append(item)
+
+    @property
+    def messages(self) -> list[Message]:
+        return [m for m in self.items if isinstance(m, Message)]
+
+    @property
+    def ids(self) -> list[str]:
+        return [m.id for m in self.messages]
+
+    async def wait(self, pred: Callable[[Follower], bool], timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not pred(self):
+                if self._task.done():
+                    self._task.result()  # a failure in the subscriber shows up here, not as a timeout
+                    raise AssertionError("the subscription ended")
+                await asyncio.sleep(0.01)
+
+    async def wait_messages(self, count: int, timeout: float = 10.0) -> list[Message]:
+        await self.wait(lambda f: len(f.messages) >= count, timeout)
+        return self.messages
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def publish_all(engine: Engine, bodies: list[bytes], wall: str = WALL) -> list[Message]:
+    return [Message(await engine.publish(wall, body), body) for body in bodies]
+
+
+def bodies(prefix: str, n: int) -> list[bytes]:
+    return [f'{{"n":"{prefix}-{i}"}}'.encode() for i in range(n)]
+
+
+# -- the contract, on both engines ------------------------------------------------------------------
+
+
+async def test_ids_grow_strictly_even_within_one_millisecond(engine: Engine) -> None:
+    ids = [m.id for m in await publish_all(engine, bodies("x", 100))]
+    assert all(isinstance(i, str) for i in ids)
+    assert all(id_key(a) < id_key(b) for a, b in itertools.pairwise(ids))
+
+
+async def test_two_subscribers_get_every_event_of_five_busy_publishers_once_in_bus_order(
+        make_engine: MakeEngine) -> None:
+    # Each publisher is its own process in production: give each its own engine (one engine for memory).
+    shared = make_engine()
+    start = await shared.publish(WALL, b'{"n":"start"}')
+    followers = [Follower(shared, after=start), Follower(shared, after=start)]
+    publishers = [shared if isinstance(shared, MemoryEngine) else make_engine() for _ in range(5)]
+
+    async def run(n: int, engine: Engine) -> list[Message]:
+        sent = []
+        for body in bodies(f"p{n}", 200):
+            sent.append(Message(await engine.publish(WALL, body), body))
+            if len(sent) % 20 == 0:
+                await asyncio.sleep(0)  # let the others interleave on the memory engine too
+        return sent
+
+    sent = await asyncio.gather(*(run(n, e) for n, e in enumerate(publishers)))
+    for per_publisher in sent:
+        assert per_publisher == sorted(per_publisher, key=lambda m: id_key(m.id))  # each one's order kept
+    expected = sorted((m for batch in sent for m in batch), key=lambda m: id_key(m.id))
+    assert len({m.id for m in expected}) == 1000
+    for follower in followers:
+        assert await follower.wait_messages(1000, timeout=20) == expected
+    await asyncio.sleep(0.2)  # and nothing more trickles in
+    for follower in followers:
+        assert len(follower.items) == 1000
+        await follower.stop()
+
+
+async def test_a_subscriber_that_says_where_it_was_gets_what_followed_then_live(engine: Engine) -> None:
+    _, b, c, d = await publish_all(engine, bodies("early", 4))
+    follower = Follower(engine, after=b.id)
+    assert await follower.wait_messages(2) == [c, d]
+    (e,) = await publish_all(engine, [b'{"n":"live"}'])
+    assert await follower.wait_messages(3) == [c, d, e]
+    assert not [i for i in follower.items if isinstance(i, Gap)]
+    await follower.stop()
+
+
+async def test_a_subscriber_from_now_on_gets_only_new_events(engine: Engine) -> None:
+    await publish_all(engine, bodies("old", 3))
+    follower = Follower(engine, after=None)
+    await asyncio.sleep(0.2)  # subscribed by now
+    new = await publish_all(engine, bodies("new", 3))
+    assert await follower.wait_messages(3) == new
+    await asyncio.sleep(0.1)
+    assert follower.items == new
+    await follower.stop()
+
+
+async def test_read_after_returns_exactly_the_range_asked_for(engine: Engine) -> None:
+    assert await engine.read_after(WALL, "0-0") == []  # a wall nobody published to yet
+    sent = await publish_all(engine, bodies("r", 10))
+    assert await engine.read_after(WALL, sent[2].id) == sent[3:]
+    assert await engine.read_after(WALL, sent[2].id, upto=sent[6].id) == sent[3:7]
+    assert await engine.read_after(WALL, sent[2].id, upto=sent[2].id) == []
+    assert await engine.read_after(WALL, sent[-1].id) == []
+    assert await engine.read_after(WALL, "0-0") == sent
+    assert await engine.read_after("another-wall", sent[2].id) == []
+
+
+async def test_history_trimmed_past_an_id_says_too_old_and_a_subscriber_from_there_gets_a_gap(
+        make_engine: MakeEngine) -> None:
+    # MAXLEN ~ trims Redis streams a whole node (100 entries) at a time: publish well past that.
+    engine = make_engine(stream_maxlen=10)
+    sent = await publish_all(engine, bodies("t", 300))
+    assert await engine.read_after(WALL, sent[0].id) is None
+    assert await engine.read_after(WALL, sent[-3].id) == sent[-2:]  # recent history is still there
+    assert await engine.latest(WALL, 3) == sent[-3:]
+
+    follower = Follower(engine, after=sent[0].id)
+    await follower.wait(lambda f: len(f.items) >= 1)
+    assert follower.items == [Gap(await engine.epoch(WALL))]
+    (live,) = await publish_all(engine, [b'{"n":"after the gap"}'])
+    assert await follower.wait_messages(1) == [live]  # carries on from the newest event
+    await follower.stop()
+
+
+async def test_latest_gives_the_newest_events_oldest_first(engine: Engine) -> None:
+    assert await engine.latest(WALL, 5) == []
+    sent = await publish_all(engine, bodies("l", 5))
+    assert await engine.latest(WALL, 3) == sent[2:]
+    assert await engine.latest(WALL, 10) == sent
+    assert await engine.latest(WALL, 0) == []
+
+
+async def test_the_epoch_names_one_history_and_stays_put(make_engine: MakeEngine) -> None:
+    engine = make_engine()
+    epoch = await engine.epoch(WALL)
+    assert epoch and isinstance(epoch, str)
+    await publish_all(engine, bodies("e", 3))
+    assert await engine.epoch(WALL) == epoch
+    if isinstance(engine, RedisEngine):  # another node or worker on the same Redis sees the same history
+        other = make_engine()
+        assert await other.epoch(WALL) == epoch
+        assert await other.latest(WALL, 3) == await engine.latest(WALL, 3)
+
+
+async def test_remember_returns_the_digest_a_post_had_before(engine: Engine) -> None:
+    assert await engine.remember(WALL, "post-1", "digest-a") is None
+    assert await engine.remember(WALL, "post-1", "digest-b") == "digest-a"
+    assert await engine.remember(WALL, "post-1", "digest-b") == "digest-b"
+    assert await engine.remember("another-wall", "post-1", "digest-c") is None
+
+
+async def test_a_connector_cursor_is_kept(engine: Engine) -> None:
+    assert await engine.get_cursor("mastodon:lobby") is None
+    await engine.set_cursor("mastodon:lobby", "109-abc")
+    await engine.set_cursor("rss:lobby", "etag-1")
+    assert await engine.get_cursor("mastodon:lobby") == "109-abc"
+    await engine.set_cursor("mastodon:lobby", "110-def")
+    assert await engine.get_cursor("mastodon:lobby") == "110-def"
+
+
+async def test_a_subscriber_ends_cleanly_when_its_consumer_stops(engine: Engine) -> None:
+    await publish_all(engine, bodies("c", 2))
+    stream = engine.subscribe(WALL, "0-0")
+    async with asyncio.timeout(5):
+        first = await anext(stream)
+        assert isinstance(first, Message)
+        await stream.aclose()
+    follower = Follower(engine, after="0-0")
+    await follower.wait_messages(2)
+    await follower.stop()
+    if isinstance(engine, RedisEngine):  # both pub/sub connections were given back
+        async with aioredis.Redis.from_url(engine.url) as r:
+            assert await r.pubsub_numsub(Keys.live(WALL)) == [(Keys.live(WALL).encode(), 0)]
+    assert engine.status().connected
+
+
+# -- what only Redis does -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def own_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    """A Redis of this test's own, to stop, restart and wipe."""
+    server = RedisServer(free_port(), tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+async def wait_status(engine: RedisEngine, connected: bool, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while engine.status().connected != connected:
+            await asyncio.sleep(0.01)
+
+
+async def test_a_subscriber_gets_everything_once_across_a_redis_restart(own_redis: RedisServer) -> None:
+    node, worker = RedisEngine(own_redis.url), RedisEngine(own_redis.url)
+    try:
+        follower = Follower(node, after=await node.publish(WALL, b'{"n":"start"}'))
+        before = await publish_all(worker, bodies("before", 20))
+        await follower.wait_messages(20)
+
+        own_redis.stop()
+        await wait_status(node, connected=False)
+        assert node.status().error
+
+        own_redis.start()
+        # Published at once, most likely while the node is still waiting to reconnect: read from the stream.
+        after = await publish_all(worker, bodies("after", 20))
+        await wait_status(node, connected=True)
+        more = await publish_all(worker, bodies("later", 20))  # and these live, on the new subscription
+        assert await follower.wait_messages(60, timeout=20) == before + after + more
+        await asyncio.sleep(0.2)
+        assert len(follower.items) == 60  # no Gap, no repeat
+        assert node.status() == (node.engine, True, None)
+        await follower.stop()
+    finally:
+        await node.close()
+        await worker.close()
+
+
+async def test_a_redis_that_stops_answering_is_noticed_and_nothing_is_lost(redis_server: RedisServer,
+                                                                            redis_url: str) -> None:
+    """A hung Redis, or a cable pulled, closes no socket: the subscriber's PINGs find it out."""
+    node, worker = RedisEngine(redis_url), RedisEngine(redis_url)
+    node.heartbeat = 0.2
+    try:
+        follower = Follower(node, after=await node.publish(WALL, b'{"n":"start"}'))
+        before = await publish_all(worker, bodies("before", 3))
+        await follower.wait_messages(3)
+
+        assert redis_server.command(b"CLIENT", b"PAUSE", b"1500", b"ALL") == b"+OK\r\n"
+        during = asyncio.create_task(publish_all(worker, bodies("during", 3)))  # waits for Redis
+        await wait_status(node, connected=False, timeout=5)
+        assert "PING" in (node.status().error or "")
+
+        await wait_status(node, connected=True, timeout=10)
+        assert await follower.wait_messages(6) == before + await during
+        after = await publish_all(worker, bodies("after", 3))
+        assert await follower.wait_messages(9) == before + await during + after
+        await asyncio.sleep(0.2)
+        assert len(follower.items) == 9
+        await follower.stop()
+    finally:
+        await node.close()
+        await worker.close()
+
+
+async def test_when_redis_loses_its_data_the_subscriber_says_so_with_a_new_epoch(
+        redis_server: RedisServer, redis_url: str) -> None:
+    engine = RedisEngine(redis_url)
+    try:
+        old_epoch = await engine.epoch(WALL)
+        follower = Follower(engine, after=await engine.publish(WALL, b'{"n":"start"}'))
+        await publish_all(engine, bodies("before", 3))
+        await follower.wait_messages(3)
+
+        assert redis_server.command(b"FLUSHALL") == b"+OK\r\n"
+        (first,) = await publish_all(engine, [b'{"n":"first of the new history"}'])
+        await follower.wait(lambda f: any(isinstance(i, Gap) for i in f.items))
+        gap = follower.items[3]
+        assert isinstance(gap, Gap) and gap.epoch != old_epoch
+        assert gap.epoch == await engine.epoch(WALL)
+        assert await engine.latest(WALL, 10) == [first]  # what the consumer rebuilds from
+
+        (next_one,) = await publish_all(engine, [b'{"n":"next"}'])
+        await follower.wait_messages(4)
+        assert follower.items[4:] == [next_one]
+        await follower.stop()
+    finally:
+        await engine.close()
+
+
+async def test_when_redis_comes_back_empty_the_subscriber_says_so_with_a_new_epoch(
+        own_redis: RedisServer) -> None:
+    engine = RedisEngine(own_redis.url)
+    try:
+        old_epoch = await engine.epoch(WALL)
+        follower = Follower(engine, after=None)
+        await asyncio.sleep(0.2)
+        await publish_all(engine, bodies("before", 3))
+        await follower.wait_messages(3)
+
+        own_redis.stop()
+        shutil.rmtree(own_redis.dir / "appendonlydir")  # the disk was lost too
+        own_redis.start()
+
+        await follower.wait(lambda f: any(isinstance(i, Gap) for i in f.items), timeout=15)
+        gap = follower.items[3]
+        assert isinstance(gap, Gap) and gap.epoch != old_epoch
+        assert gap.epoch == await engine.epoch(WALL)
+        (after,) = await publish_all(engine, [b'{"n":"after"}'])
+        await follower.wait_messages(4)
+        assert follower.items[4:] == [after]
+        await follower.stop()
+    finally:
+        await engine.close()
+
+
+async def test_publishing_while_redis_is_down_fails_loudly_and_status_says_why(
+        own_redis: RedisServer) -> None:
+    engine = RedisEngine(own_redis.url)
+    try:
+        await engine.publish(WALL, b'{"n":"up"}')
+        assert engine.status() == ("redis", True, None)
+
+        own_redis.stop()
+        with pytest.raises(RedisConnectionError, match=f"Redis at {own_redis.url} is unreachable"):
+            await engine.publish(WALL, b'{"n":"down"}')
+        assert not engine.status().connected
+        assert engine.status().error
+        with pytest.raises(RedisConnectionError):
+            await engine.read_after(WALL, "0-0")
+
+        own_redis.start()
+        await engine.publish(WALL, b'{"n":"up again"}')
+        assert engine.status() == ("redis", True, None)
+        assert [m.body for m in await engine.latest(WALL, 10)] == [b'{"n":"up"}', b'{"n":"up again"}']
+    finally:
+        await engine.close()
+
+
+async def test_one_lease_holder_at_a_time_until_it_lapses(redis_url: str) -> None:
+    a, b = RedisEngine(redis_url), RedisEngine(redis_url)
+    try:
+        assert await a.lease("stats:lobby", "node-a", ttl=0.3)
+        assert not await b.lease("stats:lobby", "node-b", ttl=0.3)
+        assert await a.lease("stats:lobby", "node-a", ttl=0.3)  # renewed
+        await asyncio.sleep(0.5)
+        assert await b.lease("stats:lobby", "node-b", ttl=0.3)
+        assert not await a.lease("stats:lobby", "node-a", ttl=0.3)
+    finally:
+        await a.close()
+        await b.close()
+
+
+def test_logs_never_show_the_redis_password() -> None:
+    assert redact("redis://:s3cret@db.internal:6379/0") == "redis://:***@db.internal:6379/0"
+    assert redact("rediss://wall:s3cret@db.internal/1") == "rediss://wall:***@db.internal/1"
+    assert redact("unix:///run/redis.sock?db=0&password=s3cret") == "unix:///run/redis.sock?db=0&password=***"
+    assert redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"

@@ -1,0 +1,115 @@
+"""Production shape: `wall serve` twice and `wall ingest` as separate processes sharing one Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.helpers import Screen
+from tests.redis_server import free_port
+
+CONFIG = """
+stats_interval = 0.5
+[bus]
+engine = "redis"
+redis_url = "{redis_url}"
+[walls.lobby]
+title = "Lobby"
+token_env = "LOBBY_TOKEN"
+[[walls.lobby.sources]]
+type = "webhook"
+[[walls.lobby.sources]]
+type = "replay"
+name = "replay"
+interval = 0.05
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path, redis_url: str) -> Path:
+    path = tmp_path / "wall.toml"
+    path.write_text(CONFIG.format(redis_url=redis_url))
+    return path
+
+
+def wall(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "LOBBY_TOKEN": "process-test-token"}
+    return subprocess.Popen([sys.executable, "-m", "wall", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture
+def nodes(config: Path) -> Iterator[list[str]]:
+    ports = [free_port(), free_port()]
+    procs = [wall("serve", "--config", str(config), "--port", str(port)) for port in ports]
+    yield [f"http://127.0.0.1:{port}" for port in ports]
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def wait_up(s: aiohttp.ClientSession, base: str) -> None:
+    async with asyncio.timeout(20):
+        while True:
+            try:
+                async with s.get(f"{base}/healthz") as r:
+                    if (await r.json())["bus"]["connected"]:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=10)
+    return out
+
+
+async def test_ingest_workers_feed_every_node_and_a_restarted_worker_resumes_its_cursor(config, nodes):
+    async with aiohttp.ClientSession() as s:
+        for base in nodes:
+            await wait_up(s, base)
+        screens = [await Screen(s, base).connect() for base in nodes]
+
+        worker = wall("ingest", "--config", str(config))
+        try:
+            await screens[0].wait_posts(10, timeout=20)
+        finally:
+            log = stop(worker)
+        assert "ingesting 1 source(s) into the redis bus" in log and "ingest stopped" in log
+
+        worker = wall("ingest", "--config", str(config))
+        try:
+            await screens[0].wait_posts(len(screens[0].posts()) + 10, timeout=20)
+        finally:
+            stop(worker)
+        await asyncio.sleep(0.3)
+
+        # Both nodes showed the same posts; the restarted worker went on from where the first stopped.
+        first, second = (screen.posts() for screen in screens)
+        assert first == second or first == second[: len(first)] or second == first[: len(second)]
+        numbers = [int(sid.split("-")[1].split("~")[0]) for sid in first]
+        assert numbers == list(range(1, len(numbers) + 1))
+
+
+async def test_wall_reload_makes_every_screen_reload(config, nodes):
+    async with aiohttp.ClientSession() as s:
+        for base in nodes:
+            await wait_up(s, base)
+        screens = [await Screen(s, base).connect() for base in nodes]
+        command = [sys.executable, "-m", "wall", "reload", "--config", str(config), "--wall", "lobby"]
+        result = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=30,
+                                         env={**os.environ, "LOBBY_TOKEN": "x"})
+        assert result.returncode == 0, result.stderr
+        assert "reload sent to wall lobby" in result.stdout
+        for screen in screens:
+            await screen.wait_for(lambda f: f["type"] == "reload")
