@@ -7,7 +7,7 @@ import re
 import aiohttp
 import pytest
 
-from tests.helpers import make_config, running_node
+from tests.helpers import Screen, make_config, running_node
 
 
 @pytest.fixture
@@ -73,3 +73,12 @@ async def test_a_socket_that_does_not_say_hello_is_told_why_and_closed(node):
         assert msg.type == aiohttp.WSMsgType.CLOSE
         assert msg.data == aiohttp.WSCloseCode.POLICY_VIOLATION
         assert "hello" in msg.extra
+
+
+async def test_screens_get_a_tick_as_proof_of_life(monkeypatch):
+    monkeypatch.setattr("wall.web.app.TICK_INTERVAL", 0.05)
+    async with running_node(make_config()) as base, aiohttp.ClientSession() as s:
+        screen = await Screen(s, base).connect()
+        ticks = await screen.wait_for(lambda f: f["type"] == "tick", count=2, timeout=5)
+        assert ticks[1]["server_time"] >= ticks[0]["server_time"] > 0
+        assert "id" not in ticks[0]  # not an event: it moves no resume position

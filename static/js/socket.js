@@ -13,6 +13,8 @@ const WELCOME_TIMEOUT_MS = 15_000;
 /** Two version reloads this close together mean a loop (say, two web nodes on different versions). */
 const RELOAD_LOOP_MS = 60_000;
 const RELOAD_KEY = "wall.reloadedAt";
+/** The server sends at least a tick every 15 s; this much silence means a dead link TCP has not noticed. */
+const SILENCE_MS = 45_000;
 
 /**
  * Parse an event id "<ms>-<seq>" into a pair of integers; null when malformed.
@@ -66,11 +68,17 @@ export class WallSocket {
     this.stableTimer = 0;
     this.welcomeTimer = 0;
     this.reloading = false;
+    this.heardAt = 0;
   }
 
   /** Open the socket, and keep it open: a kiosk should also recover when the network comes back. */
   start() {
     window.addEventListener("online", () => this.reconnectNow());
+    setInterval(() => {
+      if (this.ws && this.ws.readyState === WebSocket.OPEN && Date.now() - this.heardAt > SILENCE_MS) {
+        this.drop(this.ws); // a half-open connection would otherwise look live for minutes
+      }
+    }, SILENCE_MS / 3);
     this.connect();
   }
 
@@ -93,18 +101,26 @@ export class WallSocket {
     }
     this.ws = ws;
     ws.onopen = () => {
+      this.heardAt = Date.now();
       ws.send(JSON.stringify({ type: "hello", epoch: this.epoch, last_id: this.lastId }));
       this.welcomeTimer = setTimeout(() => ws.close(), WELCOME_TIMEOUT_MS);
     };
-    ws.onmessage = (msg) => this.receive(msg.data);
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      clearTimeout(this.welcomeTimer);
-      clearTimeout(this.stableTimer);
-      this.setState("reconnecting");
-      this.scheduleRetry();
+    ws.onmessage = (msg) => {
+      this.heardAt = Date.now();
+      this.receive(msg.data);
     };
+    ws.onclose = () => this.drop(ws);
+  }
+
+  /** Forget a socket that closed (or went silent) and schedule the next attempt. */
+  drop(ws) {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    ws.close();
+    clearTimeout(this.welcomeTimer);
+    clearTimeout(this.stableTimer);
+    this.setState("reconnecting");
+    this.scheduleRetry();
   }
 
   /** Exponential backoff with full jitter, so a room of screens does not reconnect in lockstep. */
@@ -130,6 +146,8 @@ export class WallSocket {
         return this.onWelcome(msg);
       case "snapshot":
         return this.onSnapshot(msg);
+      case "tick":
+        return; // only proof of life (heardAt)
       default:
         return this.onEvent(msg);
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from wall.web.security import security_headers
 from wall.web.static import StaticFiles
 
 log = logging.getLogger("wall.web")
+TICK_INTERVAL = 15.0  # seconds; the page treats 45 s of silence as a dead connection
 
 
 def create_app(cfg: Config, *, run_sources: bool = False, engine: Engine | None = None) -> web.Application:
@@ -37,7 +37,7 @@ def create_app(cfg: Config, *, run_sources: bool = False, engine: Engine | None 
     app[SOURCES] = []
     app.cleanup_ctx.append(_engine_ctx(engine))
     app.cleanup_ctx.append(_hubs_ctx)
-    app.cleanup_ctx.append(_stats_ctx)
+    app.cleanup_ctx.append(_background_ctx)
     if run_sources:
         app.cleanup_ctx.append(_sources_ctx)
     app.on_shutdown.append(_close_screens)
@@ -77,12 +77,19 @@ async def _hubs_ctx(app: web.Application) -> AsyncIterator[None]:
         await hub.stop()
 
 
-async def _stats_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_publish_stats(app))
+async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(_publish_stats(app)), asyncio.create_task(_tick(app))]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _tick(app: web.Application) -> None:
+    while True:
+        await asyncio.sleep(TICK_INTERVAL)
+        for hub in app[HUBS].values():
+            hub.tick()
 
 
 async def _publish_stats(app: web.Application) -> None:

@@ -125,6 +125,13 @@ class Hub:
                 log.info("wall %s: dropped a screen that could not keep up", self.wall.name)
         self._frames_out.inc(sent)
 
+    def tick(self) -> None:
+        """Proof of life for every screen (a page cannot see WebSocket pings): lets it spot a dead link."""
+        wire = ws_frame(encode({"type": "tick", "server_time": int(time.time() * 1000)}))
+        for client in self.clients:
+            if not client.dropped:
+                client.offer(wire)
+
     def _reset_clients(self) -> None:
         """History changed under the screens: make every screen reconnect and take a fresh snapshot."""
         for client in self.clients:
