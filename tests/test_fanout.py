@@ -174,3 +174,21 @@ def stuck_screen(base: str) -> socket.socket:
     hello = b'{"type":"hello"}'
     sock.sendall(bytes([0x81, 0x80 | len(hello)]) + b"\0\0\0\0" + hello)  # masked with a zero key
     return sock
+
+
+async def test_stats_reach_every_screen_from_a_single_publisher(redis_url):
+    cfg = make_config("redis", redis_url)  # stats every 0.5 s
+    async with running_node(cfg) as a, running_node(cfg) as b, aiohttp.ClientSession() as s:
+        screen = await Screen(s, b).connect()
+        for i, tags in enumerate(["#nordlys #x3", "#Nordlys", "#nordlys #launch"]):
+            assert (await post(s, a if i % 2 else b, {"id": f"s{i}", "text": f"post {tags}"}))[0] == 202
+        found = await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 3)
+        assert found[0]["per_minute"] == 3
+        assert found[0]["trending"][0] == ["nordlys", 3]
+        await asyncio.sleep(1.5)  # three more rounds of both nodes' stats loops
+        stats = [(f["total"], f["per_minute"], f["trending"]) for f in screen.frames if f["type"] == "stats"]
+        assert len(stats) == len({repr(x) for x in stats})  # one node holds the lease: no doubles
+        # A screen that connects later gets the latest figures in its snapshot.
+        late = await Screen(s, a).connect()
+        snap = (await late.wait_for(lambda f: f["type"] == "snapshot"))[0]
+        assert snap["stats"]["total"] == 3

@@ -32,6 +32,7 @@ T = TypeVar("T")
 SEEN_TTL = 7 * 24 * 3600  # dedupe digests outlive any source's replay window
 CHUNK = 500  # stream entries per catch-up read
 HEARTBEAT = 5.0  # seconds of pub/sub silence before a PING; no answer in as long again means the link is dead
+COMMAND_TIMEOUT = 10.0  # seconds for one command, connecting included
 # Errors that mean "Redis is unreachable": the subscriber reconnects, status() says disconnected.
 LINK_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
@@ -162,9 +163,12 @@ class RedisEngine:
             # No retries inside redis-py: a retried XADD could append twice, and a pub/sub connection
             # silently re-established would hide the events published while it was down. RESP2 because
             # with RESP3 redis-py 8 skips its check for pooled connections the server has closed, so the
-            # first command after a Redis restart would fail.
+            # first command after a Redis restart would fail. socket_timeout=None: with one (redis-py 8
+            # defaults to 5 s) every write goes through asyncio.wait_for, which on Python 3.11 can swallow
+            # a task's cancellation, and a hub would never stop; _call() and the subscriber time out with
+            # asyncio.timeout instead.
             self._redis = Redis.from_url(self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5.0,
-                                         socket_timeout=10.0, protocol=2)
+                                         socket_timeout=None, protocol=2)
             self._scripts = {name: self._redis.register_script(src)
                              for name, src in (("publish", PUBLISH), ("range", RANGE), ("lease", LEASE))}
         return self._redis
@@ -179,7 +183,14 @@ class RedisEngine:
     async def _call(self, op: Callable[[Redis], Awaitable[T]]) -> T:
         """Run one command, keeping status() up to date; errors propagate to the caller."""
         try:
-            result = await op(self._client())
+            async with asyncio.timeout(COMMAND_TIMEOUT):
+                result = await op(self._client())
+        except TimeoutError as e:  # ours, from asyncio.timeout
+            said = f"TimeoutError: no answer within {COMMAND_TIMEOUT:g} s"
+            error = RedisTimeoutError(f"Redis at {self._safe_url} is unreachable: {said}")
+            error.bus_said = said  # type: ignore[attr-defined]
+            self._down(error)
+            raise error from e
         except LINK_ERRORS as e:
             self._down(e)
             # redis-py's message may not say which server ("Connection closed by server."): add it.
@@ -342,7 +353,8 @@ class RedisEngine:
                 if pinged_at is not None and time.monotonic() - pinged_at >= self.heartbeat:
                     raise RedisTimeoutError(f"Redis did not answer a PING within {self.heartbeat:g} s")
                 if pinged_at is None:
-                    await pubsub.ping()
+                    async with asyncio.timeout(self.heartbeat):
+                        await pubsub.ping()
                     pinged_at = time.monotonic()
                 continue
             pinged_at = None

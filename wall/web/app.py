@@ -102,7 +102,7 @@ async def _publish_stats(app: web.Application) -> None:
             try:
                 if not await engine.lease(f"stats:{name}", app[NODE], cfg.stats_interval * 3):
                     continue
-                body = hub.publish_stats_body()
+                body = hub.stats_body()
                 if published.get(name) != body:
                     await engine.publish(name, body)
                     published[name] = body

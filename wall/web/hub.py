@@ -17,7 +17,7 @@ from aiohttp import WSCloseCode
 
 from wall.bus.base import Bus, Gap, Message, backoff
 from wall.config import WallConfig
-from wall.models import decode_event, encode, encode_event, frame, id_key
+from wall.models import Post, StatsEvent, decode_event, encode, encode_event, frame, id_key
 from wall.state import StatsCounter, WallState
 from wall.web.client import Client, ws_frame
 from wall.web.metrics import Metrics
@@ -30,7 +30,6 @@ class Hub:
     def __init__(self, wall: WallConfig, bus: Bus, metrics: Metrics) -> None:
         self.wall = wall
         self.bus = bus
-        self.metrics = metrics
         self.state = WallState()
         self.stats = StatsCounter()
         self.clients: set[Client] = set()
@@ -58,8 +57,10 @@ class Hub:
             self._task = None
 
     async def close_clients(self) -> None:
-        for client in list(self.clients):
-            await client.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        await asyncio.gather(
+            *(c.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for c in self.clients),
+            return_exceptions=True,
+        )
 
     async def _rebuild(self) -> None:
         """(Re)load the wall's state from the bus history: at start and after a gap."""
@@ -107,6 +108,8 @@ class Hub:
         return data
 
     def _deliver(self, msg: Message) -> None:
+        if self.last_id is not None and id_key(msg.id) <= id_key(self.last_id):
+            return  # already folded in by a rebuild that raced the subscription
         now = time.time()
         data = self._apply(msg)
         self.last_event_at = now
@@ -142,15 +145,15 @@ class Hub:
         # Nothing below awaits before the client is registered, so live frames after `upto` are held by
         # the client and everything up to `upto` comes from the catch-up: no gap and no repeat.
         upto = self.last_id
-        snapshot = self._snapshot()
+        posts, stats = self.state.newest(self.wall.max_cards), self.state.stats
         self.clients.add(client)
         self._clients.set(len(self.clients))
         if epoch != self.epoch or not last_id or upto is None:
-            return [snapshot()]
+            return [self._snapshot(upto, posts, stats)]
         try:
             key = id_key(last_id)
         except ValueError:
-            return [snapshot()]
+            return [self._snapshot(upto, posts, stats)]
         if key >= id_key(upto):
             return []
         if self._ring and self._ring[0][0] <= key:
@@ -161,24 +164,18 @@ class Hub:
             log.warning("wall %s: cannot read history for a resuming screen: %s", self.wall.name, e)
             missed = None
         if missed is None:
-            return [snapshot()]
+            return [self._snapshot(upto, posts, stats)]
         return [frame(m.id, m.body) for m in missed]
 
     def detach(self, client: Client) -> None:
         self.clients.discard(client)
         self._clients.set(len(self.clients))
 
-    def _snapshot(self):  # type: ignore[no-untyped-def]
-        """Capture the state now; encode it only if it is needed."""
-        posts = self.state.newest(self.wall.max_cards)
-        stats, last_id = self.state.stats, self.last_id
+    @staticmethod
+    def _snapshot(last_id: str | None, posts: list[Post], stats: StatsEvent | None) -> bytes:
+        return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": stats})
 
-        def encoded() -> bytes:
-            return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": stats})
-
-        return encoded
-
-    def publish_stats_body(self) -> bytes:
+    def stats_body(self) -> bytes:
         return encode_event(self.stats.snapshot())
 
     def status(self) -> dict[str, object]:
