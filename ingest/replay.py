@@ -3,28 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
-from ingest.pipeline import PostIn, check_post, normalize
+from ingest.pipeline import InputError, PostIn, check_post, normalize
 from wall.models import Post
 
 BUILTIN = Path(__file__).parent / "demo" / "posts.json"
+log = logging.getLogger("wall.ingest")
 
 
 def load_dataset(path: Path) -> list[PostIn]:
-    """Read a JSON array of posts in the webhook format; raise ValueError naming the bad entry."""
+    """Read a JSON array of posts in the webhook format. A broken entry is logged and skipped; a file
+    that cannot be read, is not a JSON array or has no good entry raises ValueError saying why."""
     try:
-        posts = msgspec.json.decode(path.read_bytes(), type=list[PostIn])
-    except (OSError, msgspec.DecodeError) as e:
+        raw = msgspec.json.decode(path.read_bytes(), type=list[Any])
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as e:
         raise ValueError(f"replay dataset {path}: {e}") from None
-    for i, p in enumerate(posts):
-        check_post(p, f"{path}[{i}]")
+    posts = []
+    for i, entry in enumerate(raw):
+        try:
+            post = msgspec.convert(entry, PostIn)
+            check_post(post, f"$[{i}]")
+        except (msgspec.ValidationError, InputError) as e:
+            log.warning("replay dataset %s: entry %d skipped: %s", path, i, e)
+            continue
+        posts.append(post)
     if not posts:
-        raise ValueError(f"replay dataset {path}: no posts in it")
+        raise ValueError(f"replay dataset {path}: no valid post in it")
     return posts
 
 

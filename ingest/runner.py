@@ -58,10 +58,16 @@ def start_sources(cfg: Config, pipeline: Pipeline) -> tuple[list[asyncio.Task[No
     tasks, statuses = [], []
     for wall in cfg.walls.values():
         for src in wall.sources:
-            connector = make_connector(src)
+            status = SourceStatus(wall.name, src.name)
+            try:
+                connector = make_connector(src)
+            except ValueError as e:  # a bad dataset or the like: say so, keep the other sources going
+                log.error("source %s of wall %s cannot start: %s", src.name, wall.name, e)
+                status.failed(str(e))
+                statuses.append(status)
+                continue
             if connector is None:
                 continue
-            status = SourceStatus(wall.name, src.name)
             statuses.append(status)
             tasks.append(asyncio.create_task(run_source(wall.name, connector, pipeline, status)))
     return tasks, statuses

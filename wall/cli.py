@@ -120,9 +120,12 @@ async def run_ingest(cfg: Config) -> int:
     from wall.bus import open_engine
 
     engine = open_engine(cfg.bus)
-    tasks, _ = start_sources(cfg, Pipeline(engine))
+    tasks, statuses = start_sources(cfg, Pipeline(engine))
     if not tasks:
-        log.error("no pulled sources in the config (webhooks are served by `wall serve`); nothing to do")
+        if statuses:
+            log.error("no source could start (see the errors above); nothing to do")
+        else:
+            log.error("no pulled sources in the config (webhooks are served by `wall serve`); nothing to do")
         await engine.close()
         return 2
     log.info("ingesting %d source(s) into the %s bus", len(tasks), cfg.bus.engine)
