@@ -9,6 +9,7 @@ import itertools
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from random import Random
 
 import pytest
 import redis.asyncio as aioredis
@@ -75,6 +76,11 @@ class Follower:
     async def wait_messages(self, count: int, timeout: float = 10.0) -> list[Message]:
         await self.wait(lambda f: len(f.messages) >= count, timeout)
         return self.messages
+
+    async def ended(self, timeout: float = 5.0) -> None:
+        """Wait for the subscription to end by itself; its error, if any, is raised here."""
+        async with asyncio.timeout(timeout):
+            await self._task
 
     async def stop(self) -> None:
         self._task.cancel()
@@ -227,6 +233,23 @@ async def test_a_subscriber_ends_cleanly_when_its_consumer_stops(engine: Engine)
         async with aioredis.Redis.from_url(engine.url) as r:
             assert await r.pubsub_numsub(Keys.live(WALL)) == [(Keys.live(WALL).encode(), 0)]
     assert engine.status().connected
+
+
+async def test_a_subscriber_stops_at_once_when_cancelled_whatever_it_is_doing(
+        make_engine: MakeEngine) -> None:
+    """A hub that stops must not hang: cancel subscribers at random moments of their life."""
+    random = Random(7)
+    for _ in range(100):
+        engine = make_engine()
+        if isinstance(engine, RedisEngine):
+            engine.heartbeat = 0.005  # so cancels also land on its PINGs and read timeouts
+        follower = Follower(engine, after=None)
+        for _ in range(random.randint(0, 3)):
+            await engine.publish(WALL, b'{"n":"x"}')
+        await asyncio.sleep(random.uniform(0, 0.02))
+        async with asyncio.timeout(2):
+            await follower.stop()
+        await engine.close()
 
 
 # -- what only Redis does -----------------------------------------------------------------------------
@@ -386,6 +409,17 @@ async def test_one_lease_holder_at_a_time_until_it_lapses(redis_url: str) -> Non
     finally:
         await a.close()
         await b.close()
+
+
+async def test_closing_the_engine_ends_its_subscriptions(redis_url: str) -> None:
+    engine = RedisEngine(redis_url)
+    follower = Follower(engine, after="0-0")
+    (first,) = await publish_all(engine, [b'{"n":"one"}'])
+    await follower.wait_messages(1)
+    await engine.close()
+    await follower.ended()  # without an error
+    assert follower.items == [first]
+    assert not engine.status().connected
 
 
 def test_logs_never_show_the_redis_password() -> None:
