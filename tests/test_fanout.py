@@ -45,6 +45,17 @@ async def wait_health(s: aiohttp.ClientSession, base: str, connected: bool) -> d
             await asyncio.sleep(0.05)
 
 
+async def wait_posts_api(s: aiohttp.ClientSession, base: str, count: int) -> list[dict]:
+    """Poll the wall's posts API until the node shows `count` posts."""
+    async with asyncio.timeout(10):
+        while True:
+            async with s.get(f"{base}/api/v1/walls/lobby/posts") as r:
+                posts = (await r.json())["posts"]
+            if len(posts) >= count:
+                return posts
+            await asyncio.sleep(0.02)
+
+
 async def test_every_screen_on_every_node_gets_every_post_once_in_bus_order(redis_url):
     cfg = make_config("redis", redis_url)
     async with running_node(cfg) as a, running_node(cfg) as b, aiohttp.ClientSession() as s:
@@ -78,8 +89,8 @@ async def test_a_screen_that_reconnects_gets_exactly_what_it_missed(redis_url):
 async def test_a_screen_from_another_history_gets_a_snapshot_newest_first(redis_url):
     cfg = make_config("redis", redis_url)
     async with running_node(cfg) as base, aiohttp.ClientSession() as s:
-        await post_in_turn(s, base, "a")
-        await post_in_turn(s, base, "b")
+        await post_in_turn(s, base, "a", "b")
+        await wait_posts_api(s, base, 2)  # the node has folded both in
         screen = await Screen(s, base).connect(epoch="some-old-epoch", last_id="1-0")
         snap = (await screen.wait_for(lambda f: f["type"] == "snapshot"))[0]
         assert [p["source_id"] for p in snap["posts"]] == ["b", "a"]
@@ -90,11 +101,10 @@ async def test_a_node_started_later_shows_the_history_from_the_stream(redis_url)
     cfg = make_config("redis", redis_url)
     async with aiohttp.ClientSession() as s:
         async with running_node(cfg) as first:
-            await post_in_turn(s, first, "old-1")
-            await post_in_turn(s, first, "old-2")
+            await post_in_turn(s, first, "old-1", "old-2")
         async with running_node(cfg) as second:
-            async with s.get(f"{second}/api/v1/walls/lobby/posts") as r:
-                assert [p["source_id"] for p in (await r.json())["posts"]] == ["old-2", "old-1"]
+            posts = await wait_posts_api(s, second, 2)
+            assert [p["source_id"] for p in posts] == ["old-2", "old-1"]
 
 
 async def test_screens_stay_connected_through_a_redis_restart_and_miss_nothing(tmp_path):

@@ -84,7 +84,8 @@ class Hub:
     async def _follow(self) -> None:
         while True:
             try:
-                async for item in self.bus.subscribe(self.wall.name, self.last_id):
+                # "0-0" for a wall without history: also take what arrived since _rebuild() looked.
+                async for item in self.bus.subscribe(self.wall.name, self.last_id or "0-0"):
                     if isinstance(item, Gap):
                         log.warning("wall %s: events were lost on the bus; reloading screens", self.wall.name)
                         await self._rebuild()
