@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from wall.bus.base import Engine
-from wall.models import Author, Media, Post, PostEvent, UpdateEvent, encode, encode_event, post_id
+from wall.models import Author, Media, Post, PostEvent, UpdateEvent, encode, post_id
 from wall.text import clean_text, find_entities
 
 log = logging.getLogger("wall.ingest")
@@ -135,7 +135,7 @@ class Pipeline:
             return "duplicate", None
         event: Any = PostEvent(post) if before is None else UpdateEvent(post)
         try:
-            event_id = await self.engine.publish(wall, encode_event(event))
+            event_id = await self.engine.publish(wall, encode(event))
         except Exception:
             # Not published: undo the digest so that a retry of the same post is not taken for a duplicate.
             with contextlib.suppress(Exception):

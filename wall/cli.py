@@ -149,7 +149,7 @@ async def run_ingest(cfg: Config) -> int:
 async def publish_reload(cfg: Config, wall: str) -> int:
     from wall import __version__
     from wall.bus import open_engine
-    from wall.models import ReloadEvent, encode_event
+    from wall.models import ReloadEvent, encode
 
     if wall not in cfg.walls:
         print(f"no wall named {wall!r}; the config has {', '.join(cfg.walls)}", file=sys.stderr)
@@ -159,7 +159,7 @@ async def publish_reload(cfg: Config, wall: str) -> int:
         return 2
     engine = open_engine(cfg.bus)
     try:
-        event_id = await engine.publish(wall, encode_event(ReloadEvent(__version__)))
+        event_id = await engine.publish(wall, encode(ReloadEvent(__version__)))
     finally:
         await engine.close()
     print(f"reload sent to wall {wall} as event {event_id}")

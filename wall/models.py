@@ -94,15 +94,12 @@ _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(Event)
 
 
-def encode_event(event: Event) -> bytes:
-    return _encoder.encode(event)
-
-
 def decode_event(body: bytes) -> Event:
     return _event_decoder.decode(body)
 
 
 def encode(obj: object) -> bytes:
+    """JSON bytes of an event, a post or any plain value."""
     return _encoder.encode(obj)
 
 

@@ -17,7 +17,7 @@ from aiohttp import WSCloseCode
 
 from wall.bus.base import Bus, Gap, Message, backoff
 from wall.config import WallConfig
-from wall.models import Post, StatsEvent, decode_event, encode, encode_event, frame, id_key
+from wall.models import Post, StatsEvent, decode_event, encode, frame, id_key
 from wall.state import StatsCounter, WallState
 from wall.web.client import Client, ws_frame
 from wall.web.metrics import Metrics
@@ -35,6 +35,7 @@ class Hub:
         self.clients: set[Client] = set()
         self.epoch = ""
         self.last_id: str | None = None
+        self._last_key = (0, 0)  # id_key(last_id), kept to compare each event without parsing twice
         self.last_event_at: float | None = None
         self._ring: deque[tuple[tuple[int, int], bytes]] = deque(maxlen=RING)
         self._task: asyncio.Task[None] | None = None
@@ -77,9 +78,9 @@ class Hub:
         self.state = WallState()
         self.stats = StatsCounter()
         self._ring.clear()
-        self.last_id = None
+        self.last_id, self._last_key = None, (0, 0)
         for msg in history:
-            self._apply(msg)
+            self._apply(msg, id_key(msg.id))
 
     async def _follow(self) -> None:
         while True:
@@ -98,24 +99,24 @@ class Hub:
                 log.exception("wall %s: following the bus failed; restarting", self.wall.name)
                 await asyncio.sleep(1.0)
 
-    def _apply(self, msg: Message) -> bytes:
+    def _apply(self, msg: Message, key: tuple[int, int]) -> bytes:
         event = decode_event(msg.body)
-        key = id_key(msg.id)
         self.state.apply(event)
         self.stats.observe(event, key[0] / 1000)
         data = frame(msg.id, msg.body)
         self._ring.append((key, data))
-        self.last_id = msg.id
+        self.last_id, self._last_key = msg.id, key
         return data
 
     def _deliver(self, msg: Message) -> None:
-        if self.last_id is not None and id_key(msg.id) <= id_key(self.last_id):
+        key = id_key(msg.id)
+        if key <= self._last_key:
             return  # already folded in by a rebuild that raced the subscription
         now = time.time()
-        data = self._apply(msg)
+        data = self._apply(msg, key)
         self.last_event_at = now
         self._events_in.inc()
-        self._bus_latency.observe(max(0.0, now - id_key(msg.id)[0] / 1000))
+        self._bus_latency.observe(max(0.0, now - key[0] / 1000))
         wire = ws_frame(data)
         sent = 0
         for client in self.clients:
@@ -177,7 +178,7 @@ class Hub:
         return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": stats})
 
     def stats_body(self) -> bytes:
-        return encode_event(self.stats.snapshot())
+        return encode(self.stats.snapshot())
 
     def status(self) -> dict[str, object]:
         age = None if self.last_event_at is None else round(time.time() - self.last_event_at, 1)
