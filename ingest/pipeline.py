@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from wall.bus.base import Engine
-from wall.models import Author, Media, Post, PostEvent, UpdateEvent, encode, post_id
+from wall.models import Author, Media, Post, PostEvent, UpdateEvent, decode_untrusted, encode, post_id
 from wall.text import clean_text, find_entities
 
 log = logging.getLogger("wall.ingest")
@@ -55,12 +55,7 @@ class InputError(ValueError):
 
 def parse_posts(body: bytes) -> list[PostIn]:
     """Decode one post or {"posts": [...]} from JSON bytes; raise InputError naming the bad field."""
-    try:
-        data = msgspec.json.decode(body)
-    except msgspec.DecodeError as e:
-        raise InputError(f"body is not valid JSON: {e}") from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"body is not valid JSON: invalid UTF-8 at byte {e.start}") from None
+    data = decode_untrusted(body)  # BadJSON (the caller answers 400) for bytes that are not usable JSON
     try:
         if isinstance(data, dict) and "posts" in data:
             posts = msgspec.convert(data, Batch).posts
@@ -92,12 +87,15 @@ def check_post(p: PostIn, where: str) -> None:
             raise InputError(f"{where}.media[{j}].url: only http(s) URLs are accepted, got {m.url[:60]!r}")
 
 
-def normalize(source: str, p: PostIn) -> Post:
+def normalize(source: str, p: PostIn, now: datetime | None = None) -> Post:
     """Turn validated input into the Post every screen shows."""
     text = clean_text(p.text)
-    created = p.created_at or datetime.now(UTC)
+    now = now or datetime.now(UTC)
+    created = p.created_at or now
     # Naive timestamps are taken as UTC; all are stored in UTC so screens compare them directly.
     created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
+    # A clock ahead of ours (skew, or a sender who wants to stay on top of the wall) gets our time.
+    created = min(created, now)
     return Post(
         id=post_id(source, p.id),
         source=source,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
 
-from tests.helpers import HMAC_SECRET, Screen, make_config, post, running_node
+from tests.helpers import HMAC_SECRET, TOKEN, Screen, make_config, post, running_node
 
 
 @pytest.fixture
@@ -59,9 +60,10 @@ async def test_hmac_signature_of_the_body_is_accepted_and_a_wrong_one_refused(no
     body = json.dumps({"id": "h1", "text": "signed"}).encode()
     good = "sha256=" + hmac.new(HMAC_SECRET.encode(), body, hashlib.sha256).hexdigest()
     url = f"{base}/api/v1/walls/lobby/posts"
-    async with s.post(url, data=body, headers={"X-Wall-Signature": good}) as r:
+    json_type = {"Content-Type": "application/json"}
+    async with s.post(url, data=body, headers={"X-Wall-Signature": good, **json_type}) as r:
         assert r.status == 202
-    async with s.post(url, data=body + b" ", headers={"X-Wall-Signature": good}) as r:
+    async with s.post(url, data=body + b" ", headers={"X-Wall-Signature": good, **json_type}) as r:
         assert r.status == 401
         assert "X-Wall-Signature" in (await r.json())["error"]
 
@@ -70,7 +72,7 @@ async def test_hmac_signature_of_the_body_is_accepted_and_a_wrong_one_refused(no
     ("body", "headers", "status", "says"),
     [
         (b'{"id": "x", "text": ', {}, 400, "not valid JSON"),
-        (b'{"id": "x", "text": "\xff\xfe"}', {}, 400, "invalid UTF-8"),
+        (b'{"id": "x", "text": "\xff\xfe"}', {}, 400, "encoding must be UTF-8"),
         (b"[1, 2]", {}, 422, "JSON object"),
         (b'{"text": "no id"}', {}, 422, "missing required field `id`"),
         (b'{"id": "x", "text": 5}', {}, 422, "Expected `str`, got `int` - at `$.text`"),
@@ -112,3 +114,60 @@ async def test_refusals_are_counted_in_metrics(node):
     async with s.get(f"{base}/metrics") as r:
         text = await r.text()
     assert 'wall_webhook_rejected_total{reason="unauthorized",wall="lobby"} 1.0' in text
+
+
+NESTED = 5_000
+DEEP_BODIES = {
+    "array": b"[" * NESTED + b"]" * NESTED,
+    "object in a post": b'{"id": "x", "text": "hi", "author": '
+    + b'{"a": ' * NESTED + b"1" + b"}" * (NESTED + 1),
+    "inside a batch": b'{"posts": [{"id": "x", "text": "hi", "media": '
+    + b"[" * NESTED + b"]" * NESTED + b"}]}",
+}
+
+
+@pytest.mark.parametrize("shape", DEEP_BODIES)
+async def test_a_body_nested_thousands_deep_is_refused_and_the_node_keeps_serving(shape):
+    async with running_node(make_config()) as base, aiohttp.ClientSession() as s:
+        got, reply = await post(s, base, DEEP_BODIES[shape])
+        assert got == 400
+        assert "nested too deeply" in reply["error"]
+        assert (await post(s, base, {"id": "after", "text": "still here"}))[0] == 202
+        async with s.get(f"{base}/healthz") as r:
+            assert r.status == 200 and (await r.json())["status"] == "ok"
+
+
+async def test_a_screen_whose_hello_is_nested_too_deeply_is_closed_with_the_reason(node):
+    base, s = node
+    async with s.ws_connect(f"{base}/w/lobby/ws") as ws:
+        # Under the hello's 4 KiB limit, and nested in a key the server would otherwise skip.
+        await ws.send_str('{"type": "hello", "x": ' + "[" * 1990 + "]" * 1990 + "}")
+        msg = await ws.receive(timeout=5)
+        assert msg.type == aiohttp.WSMsgType.CLOSE
+        assert ws.close_code == 1008 and "nested too deeply" in (msg.extra or "")
+    screen = await Screen(s, base).connect()  # the node still serves screens
+    await post(s, base, {"id": "p1", "text": "after the hostile hello"})
+    assert await screen.wait_posts(1) == ["p1"]
+
+
+async def test_a_post_from_the_future_is_clamped_to_its_arrival(node):
+    base, s = node
+    before = datetime.now(UTC)
+    await post(s, base, {"id": "f1", "text": "from 2099", "created_at": "2099-01-01T00:00:00Z"})
+    await post(s, base, {"id": "p1", "text": "from the past", "created_at": "2026-01-01T00:00:00Z"})
+    async with s.get(f"{base}/api/v1/walls/lobby/posts") as r:
+        posts = {p["source_id"]: p for p in (await r.json())["posts"]}
+    future = datetime.fromisoformat(posts["f1"]["created_at"])
+    assert before <= future <= datetime.now(UTC)
+    assert posts["p1"]["created_at"] == "2026-01-01T00:00:00Z"
+
+
+async def test_a_form_body_is_refused_with_415_naming_json(node):
+    base, s = node
+    url = f"{base}/api/v1/walls/lobby/posts"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with s.post(url, data={"id": "x", "text": "hi"}, headers=headers) as r:
+        assert r.status == 415
+        assert "application/json" in (await r.json())["error"]
+    async with s.get(f"{base}/api/v1/walls/lobby/posts") as r:
+        assert (await r.json())["posts"] == []

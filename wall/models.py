@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
+T = TypeVar("T")
 EntityKind = Literal["link", "hashtag", "mention"]
 Moderation = Literal["approved", "pending", "hidden", "rejected"]
 
@@ -92,6 +93,33 @@ Event = PostEvent | UpdateEvent | RetractEvent | StatsEvent | ReloadEvent
 
 _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(Event)
+
+
+class BadJSON(ValueError):
+    """Untrusted bytes that are not JSON we can use; the message says why, for the sender."""
+
+
+class TooDeep(BadJSON):
+    """JSON nested deeper than the decoder recurses."""
+
+
+def decode_untrusted(body: bytes | str, type_: type[T] | Any = Any) -> T:
+    """Decode JSON that came from outside (a webhook body, a screen's hello, a connector's payload).
+
+    Every untrusted body goes through here, so none can take a node down: a body nested thousands of
+    levels deep makes msgspec raise RecursionError, which becomes a BadJSON like any other bad body.
+    msgspec.ValidationError (valid JSON of the wrong shape) is left to the caller, which knows the path.
+    """
+    try:
+        return msgspec.json.decode(body, type=type_)  # type: ignore[no-any-return]
+    except RecursionError:
+        raise TooDeep("body is nested too deeply; flatten it (a post is a few levels deep)") from None
+    except msgspec.ValidationError:
+        raise
+    except msgspec.DecodeError as e:
+        if "UTF-8" in str(e):
+            raise BadJSON(f"body is not valid JSON: its encoding must be UTF-8 ({e})") from None
+        raise BadJSON(f"body is not valid JSON: {e}") from None
 
 
 def decode_event(body: bytes) -> Event:

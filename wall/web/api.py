@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ingest.pipeline import InputError, normalize, parse_posts
 from wall.config import WallConfig
-from wall.models import encode
+from wall.models import BadJSON, encode
 from wall.web.keys import CONFIG, ENGINE, HUBS, METRICS, PIPELINE, SOURCES
 from wall.web.pages import version
 
@@ -38,6 +38,14 @@ def authorized(wall: WallConfig, request: web.Request, body: bytes) -> bool:
         expected = hmac.new(wall.hmac_secret.encode(), body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(signature[7:].strip().lower().encode(), expected.encode())
     return False
+
+
+def json_content(request: web.Request) -> bool:
+    """JSON, or no Content-Type at all (some senders omit it); a form or anything else is refused."""
+    if "Content-Type" not in request.headers:
+        return True
+    ctype = request.content_type
+    return ctype == "application/json" or (ctype.startswith("application/") and ctype.endswith("+json"))
 
 
 async def read_body(request: web.Request, limit: int) -> bytes | None:
@@ -69,11 +77,18 @@ async def webhook(request: web.Request) -> web.Response:
                       f"'{SIGNATURE_HEADER}: sha256=<hmac of the body>'"},
             401, headers={"WWW-Authenticate": 'Bearer realm="wall"'},
         )
+    if not json_content(request):
+        rejected.labels(name, "media_type").inc()
+        return error(415, f"Content-Type {request.content_type!r} is not JSON; send "
+                          "'Content-Type: application/json'")
     try:
         posts = parse_posts(body)
+    except BadJSON as e:
+        rejected.labels(name, "invalid").inc()
+        return error(400, str(e))
     except InputError as e:
         rejected.labels(name, "invalid").inc()
-        return error(400 if str(e).startswith("body is not valid JSON") else 422, str(e))
+        return error(422, str(e))
 
     pipeline, accepted = request.app[PIPELINE], []
     source = wall.source("webhook").name  # type: ignore[union-attr]

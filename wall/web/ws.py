@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from wall.models import encode
+from wall.models import BadJSON, TooDeep, decode_untrusted, encode
 from wall.web.client import Client
 from wall.web.keys import CONFIG, HUBS
 from wall.web.pages import version
@@ -39,13 +39,16 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPForbidden(text="this Origin may not open the wall's socket; see web.allowed_origins")
     ws = web.WebSocketResponse(heartbeat=20.0, compress=False, max_msg_size=4096)
     await ws.prepare(request)
+    problem = 'expected {"type":"hello"} first'
     try:
         msg = await ws.receive(timeout=HELLO_TIMEOUT)
-        hello = msgspec.json.decode(msg.data, type=Hello) if msg.type == WSMsgType.TEXT else None
-    except (TimeoutError, msgspec.DecodeError):
+        hello = decode_untrusted(msg.data, Hello) if msg.type == WSMsgType.TEXT else None
+    except (TimeoutError, BadJSON, msgspec.ValidationError) as e:
         hello = None
+        if isinstance(e, TooDeep):
+            problem = str(e)
     if hello is None or hello.type != "hello":
-        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b'expected {"type":"hello"} first')
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=problem.encode()[:120])
         return ws
 
     transport = request.transport
