@@ -17,15 +17,21 @@ Contract of `Connector.stream(cursor)`:
   `stream()` again with the last stored cursor. Transient network errors may also simply propagate.
   `retry_after` (seconds), when the source said how long to wait, overrides the supervisor's backoff.
 - A malformed message is logged with the source's URL and skipped, never raised.
+- A module under ingest/sources/ provides one connector: `TYPE` (the `type` in the config), `Options`
+  (a frozen msgspec Struct with forbid_unknown_fields, limits as msgspec.Meta, defaults for everything
+  optional) and `build(name, options, ctx) -> Connector`. The registry finds it; nothing else changes
+  to add a network.
 - Post ids come from the network and its native id (`wall.models.post_id(network, native_id)`), never
   from the source's configured name: the same post seen through two sources is one post.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+import aiohttp
 
 from wall.models import Post
 
@@ -77,3 +83,22 @@ class Connector(Protocol):
     name: str
 
     def stream(self, cursor: str | None) -> AsyncIterator[Item]: ...
+
+
+class KeyValue(Protocol):
+    """Small durable state a connector may keep besides its cursor (an RSS feed's seen item ids, an ETag),
+    scoped to the source by the supervisor. Values are short strings."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What the composition root hands every connector it builds."""
+
+    http: aiohttp.ClientSession  # one session per process, shared by every connector
+    state: KeyValue
+    env: Mapping[str, str]  # secrets are read from here by the variable names the options give
+    user_agent: str = "wall/0.1 (+https://github.com/nordlys/wall; live social wall)"
