@@ -1,20 +1,16 @@
-"""From raw input to bus events: validate, normalize, dedupe, publish."""
+"""From raw input to a wall's inbox: validate, normalize, dedupe and admit (one atomic step)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from wall.bus.base import Engine
-from wall.models import Author, Media, Post, PostEvent, UpdateEvent, decode_untrusted, encode, post_id
+from wall.bus.base import Inbox, Outcome
+from wall.models import Author, InboxDelete, InboxPost, Media, Post, decode_untrusted, encode, post_id
 from wall.text import clean_text, find_entities
-
-log = logging.getLogger("wall.ingest")
 
 MAX_BATCH = 100
 Url = Annotated[str, msgspec.Meta(max_length=2048)]
@@ -111,32 +107,23 @@ def normalize(source: str, p: PostIn, now: datetime | None = None) -> Post:
 
 
 def digest(post: Post) -> str:
-    """What makes two versions of a post different for the screens (not the time we first saw it)."""
-    content = (post.text, post.author, post.url, post.media, post.lang, post.status)
+    """What makes two versions of a post different for the screens (not when we saw it, not its status:
+    status is the curation writer's, so a source re-sending a post can never undo a curator)."""
+    content = (post.text, post.author, post.url, post.media, post.lang)
     return hashlib.blake2b(encode(content), digest_size=12).hexdigest()
 
 
-Outcome = Literal["new", "updated", "duplicate"]
-
-
 class Pipeline:
-    """Dedupe and publish normalized posts to a wall. One per process; used by webhooks and connectors."""
+    """Admits normalized posts to wall inboxes. One per process; used by the webhook and every source."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Inbox) -> None:
         self.engine = engine
 
     async def submit(self, wall: str, post: Post) -> tuple[Outcome, str | None]:
-        """Publish a post: new → post event, changed → update event, same again → nothing."""
-        now = digest(post)
-        before = await self.engine.remember(wall, post.id, now)
-        if before == now:
-            return "duplicate", None
-        event: Any = PostEvent(post) if before is None else UpdateEvent(post)
-        try:
-            event_id = await self.engine.publish(wall, encode(event))
-        except Exception:
-            # Not published: undo the digest so that a retry of the same post is not taken for a duplicate.
-            with contextlib.suppress(Exception):
-                await self.engine.remember(wall, post.id, before or "")
-            raise
-        return ("new" if before is None else "updated"), event_id
+        """New or changed content goes to the inbox; the same again is a duplicate and writes nothing.
+        Returns the outcome and the inbox id. If it raises, nothing was recorded: retrying is safe."""
+        return await self.engine.admit(wall, post.id, digest(post), encode(InboxPost(post)))
+
+    async def retract(self, wall: str, post_id: str, reason: str = "deleted") -> str:
+        """The post was removed at its source: the writer takes it off the screens that show it."""
+        return await self.engine.enqueue(wall, encode(InboxDelete(post_id, reason)))

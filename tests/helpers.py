@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from wall.app import ALL, Role, create_app
 from wall.config import Config, parse
-from wall.web.app import create_app
 
 TOKEN = "test-token-0123456789"
 HMAC_SECRET = "test-hmac-secret"
@@ -35,9 +35,10 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
 
 
 @asynccontextmanager
-async def running_node(cfg: Config, port: int = 0, **kwargs: Any) -> AsyncIterator[str]:
-    """Run a web node on 127.0.0.1 (a free port unless given); yield its base URL."""
-    runner = web.AppRunner(create_app(cfg, **kwargs), shutdown_timeout=1.0)
+async def running_node(cfg: Config, port: int = 0, roles: frozenset[Role] = ALL,
+                       **kwargs: Any) -> AsyncIterator[str]:
+    """Run a node on 127.0.0.1 (a free port unless given) with every role unless told; yield its URL."""
+    runner = web.AppRunner(create_app(cfg, roles, **kwargs), shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=True)
     await site.start()

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.redis_server import RedisServer, free_port
-from wall.bus.base import Engine, Gap, Message
+from wall.bus.base import Announcement, Commit, Engine, Fenced, Gap, Message, writer_lease
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import Keys, RedisEngine, redact
 from wall.models import id_key
@@ -50,10 +50,10 @@ class Follower:
     """A consumer of subscribe() in its own task, like a web node's hub: keeps every item it gets."""
 
     def __init__(self, engine: Engine, after: str | None, wall: str = WALL) -> None:
-        self.items: list[Message | Gap] = []
+        self.items: list[Message | Gap | Announcement] = []
         self._task = asyncio.create_task(self._run(engine.subscribe(wall, after)))
 
-    async def _run(self, stream: AsyncIterator[Message | Gap]) -> None:
+    async def _run(self, stream: AsyncIterator[Message | Gap | Announcement]) -> None:
         async for item in stream:
             self.items.append(item)
 
@@ -203,11 +203,68 @@ async def test_the_epoch_names_one_history_and_stays_put(make_engine: MakeEngine
         assert await other.latest(WALL, 3) == await engine.latest(WALL, 3)
 
 
-async def test_remember_returns_the_digest_a_post_had_before(engine: Engine) -> None:
-    assert await engine.remember(WALL, "post-1", "digest-a") is None
-    assert await engine.remember(WALL, "post-1", "digest-b") == "digest-a"
-    assert await engine.remember(WALL, "post-1", "digest-b") == "digest-b"
-    assert await engine.remember("another-wall", "post-1", "digest-c") is None
+async def test_admit_writes_new_and_changed_content_and_nothing_for_the_same_again(engine: Engine) -> None:
+    outcome, first = await engine.admit(WALL, "post-1", "digest-a", b'{"v":1}')
+    assert outcome == "new" and first
+    assert await engine.admit(WALL, "post-1", "digest-a", b'{"v":1}') == ("duplicate", None)
+    outcome, second = await engine.admit(WALL, "post-1", "digest-b", b'{"v":2}')
+    assert outcome == "updated" and second and id_key(second) > id_key(first)
+    assert (await engine.admit("another-wall", "post-1", "digest-a", b"{}"))[0] == "new"
+    entries = await engine.read_inbox(WALL, "0-0", 10, timeout=0.1)
+    assert [(m.id, m.body) for m in entries] == [(first, b'{"v":1}'), (second, b'{"v":2}')]
+    assert await engine.inbox_backlog(WALL) == 2
+
+
+async def test_a_reader_of_the_inbox_waits_for_the_next_entry(engine: Engine) -> None:
+    reader = asyncio.create_task(engine.read_inbox(WALL, "0-0", 10, timeout=5))
+    await asyncio.sleep(0.1)
+    entry = await engine.enqueue(WALL, b'{"delete":1}')
+    assert [m.id for m in await reader] == [entry]
+    assert await engine.read_inbox(WALL, entry, 10, timeout=0.1) == []
+
+
+async def test_a_commit_moves_everything_together_and_a_stale_token_is_refused(
+    make_engine: MakeEngine,
+) -> None:
+    a = make_engine()
+    b = make_engine() if isinstance(a, RedisEngine) else a  # b: another process, where there can be one
+    token = await a.lease(writer_lease(WALL), "writer-a", ttl=5)
+    assert token
+    entry = await a.enqueue(WALL, b"{}")
+    follower = Follower(b, after="0-0")
+    ids = await a.commit(WALL, token, Commit(entry, (b'{"type":"post"}',), shown=("p1", "p2"),
+                                              counts=(("posts", 2), ("tag:x", 1)), minute=100))
+    assert len(ids) == 1
+    await follower.wait_messages(1)
+    assert await b.position(WALL) == entry
+    assert await b.shown(WALL, ["p1", "p2", "p3"]) == {"p1", "p2"}
+    assert await b.counts(WALL, [99, 100]) == {100: {"posts": 2, "tag:x": 1}}
+    assert await b.total(WALL) == 2
+    assert await b.inbox_backlog(WALL) == 0
+    await a.commit(WALL, token, Commit(entry, unshown=("p1",)))
+    assert await b.shown(WALL, ["p1", "p2"]) == {"p2"}
+    if isinstance(a, RedisEngine):  # another process takes the lease: the first writer's token is void
+        await a.close()
+        redis = aioredis.from_url(a.url)
+        await redis.delete(Keys.lease(writer_lease(WALL)))  # as if it lapsed while the writer stalled
+        await redis.aclose()
+        newer = await b.lease(writer_lease(WALL), "writer-b", ttl=5)
+        assert newer and newer > token
+        with pytest.raises(Fenced):
+            await b.commit(WALL, token, Commit(entry, (b'{"type":"late"}',)))
+        assert [m.body for m in await b.latest(WALL, 5)] == [b'{"type":"post"}']
+
+
+async def test_an_announcement_reaches_subscribers_and_stays_out_of_history(engine: Engine) -> None:
+    follower = Follower(engine, after="0-0")
+    (first,) = await publish_all(engine, [b'{"n":1}'])
+    await follower.wait_messages(1)
+    await engine.announce(WALL, b'{"type":"stats","total":1}')
+    async with asyncio.timeout(5):
+        while not any(isinstance(i, Announcement) for i in follower.items):
+            await asyncio.sleep(0.01)
+    assert await engine.announced(WALL) == b'{"type":"stats","total":1}'
+    assert await engine.latest(WALL, 10) == [first]
 
 
 async def test_a_connector_cursor_is_kept(engine: Engine) -> None:
@@ -400,12 +457,15 @@ async def test_publishing_while_redis_is_down_fails_loudly_and_status_says_why(
 async def test_one_lease_holder_at_a_time_until_it_lapses(redis_url: str) -> None:
     a, b = RedisEngine(redis_url), RedisEngine(redis_url)
     try:
-        assert await a.lease("stats:lobby", "node-a", ttl=0.3)
-        assert not await b.lease("stats:lobby", "node-b", ttl=0.3)
-        assert await a.lease("stats:lobby", "node-a", ttl=0.3)  # renewed
+        first = await a.lease("curate:lobby", "node-a", ttl=0.3)
+        assert first
+        assert await b.lease("curate:lobby", "node-b", ttl=0.3) is None
+        assert await a.lease("curate:lobby", "node-a", ttl=0.3) == first  # renewed: same token
+        assert await b.holder("curate:lobby") == "node-a"
         await asyncio.sleep(0.5)
-        assert await b.lease("stats:lobby", "node-b", ttl=0.3)
-        assert not await a.lease("stats:lobby", "node-a", ttl=0.3)
+        second = await b.lease("curate:lobby", "node-b", ttl=0.3)
+        assert second and second > first  # a new holder, a greater fencing token
+        assert await a.lease("curate:lobby", "node-a", ttl=0.3) is None
     finally:
         await a.close()
         await b.close()

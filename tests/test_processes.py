@@ -85,7 +85,7 @@ async def test_ingest_workers_feed_every_node_and_a_restarted_worker_resumes_its
             await screens[0].wait_posts(10, timeout=20)
         finally:
             log = stop(worker)
-        assert "ingesting 1 source(s) into the redis bus" in log and "ingest stopped" in log
+        assert "running curate + sources for walls lobby on the redis bus" in log and "ingest stopped" in log
 
         worker = wall("ingest", "--config", str(config))
         try:
@@ -102,14 +102,18 @@ async def test_ingest_workers_feed_every_node_and_a_restarted_worker_resumes_its
 
 
 async def test_wall_reload_makes_every_screen_reload(config, nodes):
-    async with aiohttp.ClientSession() as s:
-        for base in nodes:
-            await wait_up(s, base)
-        screens = [await Screen(s, base).connect() for base in nodes]
-        command = [sys.executable, "-m", "wall", "reload", "--config", str(config), "--wall", "lobby"]
-        result = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=30,
-                                         env={**os.environ, "LOBBY_TOKEN": "x"})
-        assert result.returncode == 0, result.stderr
-        assert "reload sent to wall lobby" in result.stdout
-        for screen in screens:
-            await screen.wait_for(lambda f: f["type"] == "reload")
+    writer = wall("curate", "--config", str(config))  # the wall's writer publishes the reload
+    try:
+        async with aiohttp.ClientSession() as s:
+            for base in nodes:
+                await wait_up(s, base)
+            screens = [await Screen(s, base).connect() for base in nodes]
+            command = [sys.executable, "-m", "wall", "reload", "--config", str(config), "--wall", "lobby"]
+            result = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True,
+                                             timeout=30, env={**os.environ, "LOBBY_TOKEN": "x"})
+            assert result.returncode == 0, result.stderr
+            assert "reload sent to wall lobby" in result.stdout
+            for screen in screens:
+                await screen.wait_for(lambda f: f["type"] == "reload", timeout=15)
+    finally:
+        stop(writer)

@@ -9,7 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from ingest.replay import BUILTIN, ReplaySource, load_dataset
+from ingest.connector import Checkpoint, Upsert
+from ingest.sources.replay import BUILTIN, ReplayConnector, load_dataset
 from tests.helpers import running_node
 from wall.config import parse
 
@@ -20,26 +21,32 @@ def dataset(tmp_path: Path, entries: list[object]) -> Path:
     return path
 
 
-async def take(source: ReplaySource, n: int, cursor: str | None = None) -> list[tuple[str, str]]:
-    out = []
-    async for post, after in source.stream(cursor):
-        out.append((post.source_id, after))
-        if len(out) == n:
-            break
+async def take(source: ReplayConnector, n: int, cursor: str | None = None) -> list[tuple[str, str]]:
+    """(source id, checkpoint after it) of the first n posts."""
+    out: list[tuple[str, str]] = []
+    pending = ""
+    async for item in source.stream(cursor):
+        if isinstance(item, Upsert):
+            pending = item.post.source_id
+        elif isinstance(item, Checkpoint):
+            out.append((pending, item.cursor))
+            if len(out) == n:
+                break
     return out
 
 
 async def test_it_loops_with_new_ids_each_round_and_resumes_from_a_cursor(tmp_path):
     path = dataset(tmp_path, [{"id": "a", "text": "one"}, {"id": "b", "text": "two"}])
-    source = ReplaySource("demo", path, interval=0.001)
+    source = ReplayConnector("demo", path, interval=0.001)
     assert await take(source, 5) == [("a~0", "0:1"), ("b~0", "0:2"), ("a~1", "1:1"), ("b~1", "1:2"),
                                      ("a~2", "2:1")]
     assert [sid for sid, _ in await take(source, 2, cursor="1:1")] == ["b~1", "a~2"]
 
 
 async def test_a_dataset_without_loop_ends(tmp_path):
-    source = ReplaySource("demo", dataset(tmp_path, [{"id": "a", "text": "one"}]), 0.001, loop=False)
-    assert [sid async for sid in (p.source_id async for p, _ in source.stream(None))] == ["a~0"]
+    source = ReplayConnector("demo", dataset(tmp_path, [{"id": "a", "text": "one"}]), 0.001, loop=False)
+    items = [item async for item in source.stream(None)]
+    assert [i.post.source_id for i in items if isinstance(i, Upsert)] == ["a~0"]
 
 
 def test_broken_posts_are_skipped_with_a_warning_and_the_rest_kept(tmp_path, caplog):
@@ -76,7 +83,7 @@ async def test_a_node_with_a_broken_source_keeps_serving_and_says_what_is_wrong(
     path = dataset(tmp_path, [{"id": 1}])
     cfg = parse({"walls": {"lobby": {"title": "Lobby", "sources": [
         {"type": "replay", "name": "bad", "dataset": str(path)}]}}}, env={})
-    async with running_node(cfg, run_sources=True) as base, aiohttp.ClientSession() as s:
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
         async with s.get(f"{base}/healthz") as r:
             health = await r.json()
         assert health["status"] == "degraded"

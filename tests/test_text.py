@@ -1,6 +1,5 @@
 """Post text is cleaned and its links, hashtags and mentions are found as code-point spans."""
 
-from wall.state import StatsCounter
 from wall.text import clean_text, find_entities
 
 
@@ -43,21 +42,3 @@ def test_link_in_parentheses_keeps_its_own_closing_parenthesis_only():
 def test_clean_text_removes_bidi_overrides_and_controls_but_keeps_newlines():
     assert clean_text("  hi\u202e there\x00\nnext line  ") == "hi there\nnext line"
     assert clean_text("e\u0301") == "\u00e9"  # NFC
-
-
-def test_stats_count_posts_per_minute_and_trending_tags_over_the_hour():
-    from datetime import UTC, datetime
-
-    from wall.models import Post, PostEvent
-
-    def event(tags: str) -> PostEvent:
-        text = " ".join(f"#{t}" for t in tags.split())
-        return PostEvent(Post("i", "s", "1", text, datetime.now(UTC), entities=find_entities(text)))
-
-    stats = StatsCounter()
-    stats.observe(event("nordlys x3"), at=900.0)
-    stats.observe(event("Nordlys"), at=3500.0)
-    stats.observe(event("nordlys launch"), at=4550.0)
-    now = stats.snapshot(now=4560.0)
-    assert (now.total, now.per_minute) == (3, 1)
-    assert now.trending == (("nordlys", 2), ("launch", 1))  # the first post left the hour

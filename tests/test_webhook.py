@@ -27,7 +27,7 @@ async def test_one_post_and_a_batch_are_accepted_with_their_ids(node):
                                          "media": [{"url": "https://cdn.example/x.jpg", "alt": "A phone"}]})
     assert status == 202
     assert [a["id"] for a in reply["accepted"]] == ["a1"]
-    assert reply["accepted"][0]["outcome"] == "new" and reply["accepted"][0]["event_id"]
+    assert reply["accepted"][0]["outcome"] == "new" and reply["accepted"][0]["inbox_id"]
 
     status, reply = await post(s, base, {"posts": [{"id": "b1", "text": "one"}, {"id": "b2", "text": "two"}]})
     assert status == 202 and [a["id"] for a in reply["accepted"]] == ["b1", "b2"]

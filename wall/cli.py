@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import secrets
-import signal
 import sys
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from aiohttp import web
 
 from wall.config import BusConfig, Config, ConfigError, SourceConfig, WallConfig, WebConfig, load
 
-log = logging.getLogger("wall")
+log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--token", help="webhook token (default: a random one per start)")
     demo.add_argument("--interval", type=float, default=2.5, help="seconds between demo posts")
 
-    for name, text in (("serve", "run a web node"), ("ingest", "run the configured sources")):
+    for name, text in (("serve", "run a web node (pages, screens, API, webhook)"),
+                       ("ingest", "run the pulled sources and the walls' curation writers"),
+                       ("curate", "run only the walls' curation writers")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", required=True, type=Path, help="TOML config file")
     serve = sub.choices["serve"]
@@ -55,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return run_serve(cfg, args.host, args.port)
-    if args.command == "ingest":
-        return asyncio.run(run_ingest(cfg))
+    if args.command in ("ingest", "curate"):
+        from wall.app import INGEST, run_workers
+
+        return asyncio.run(run_workers(cfg, INGEST if args.command == "ingest" else frozenset({"curate"})))
     return asyncio.run(publish_reload(cfg, args.wall))
 
 
@@ -85,7 +87,7 @@ def demo_config(host: str, port: int, token: str, interval: float) -> Config:
 
 
 def run_demo(host: str, port: int, token: str, interval: float) -> int:
-    from wall.web.app import create_app
+    from wall.app import ALL, create_app
 
     cfg = demo_config(host, port, token, interval)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -101,55 +103,23 @@ def run_demo(host: str, port: int, token: str, interval: float) -> int:
         f"\"author\": {{\"name\": \"You\", \"handle\": \"you\"}}}}'\n",
         flush=True,
     )
-    web.run_app(create_app(cfg, run_sources=True), host=host, port=port, print=None)
+    web.run_app(create_app(cfg, ALL), host=host, port=port, print=None)
     return 0
 
 
 def run_serve(cfg: Config, host: str | None, port: int | None) -> int:
-    from wall.web.app import create_app
+    from wall.app import SERVE, create_app
 
     host, port = host or cfg.web.host, port if port is not None else cfg.web.port
     log.info("serving walls %s on http://%s:%s (engine %s)", ", ".join(cfg.walls), host, port, cfg.bus.engine)
-    web.run_app(create_app(cfg), host=host, port=port, print=None)
-    return 0
-
-
-async def run_ingest(cfg: Config) -> int:
-    from ingest.pipeline import Pipeline
-    from ingest.runner import start_sources
-    from wall.bus import open_engine
-
-    engine = open_engine(cfg.bus)
-    tasks, statuses = start_sources(cfg, Pipeline(engine))
-    if not tasks:
-        if statuses:
-            log.error("no source could start (see the errors above); nothing to do")
-        else:
-            log.error("no pulled sources in the config (webhooks are served by `wall serve`); nothing to do")
-        await engine.close()
-        return 2
-    log.info("ingesting %d source(s) into the %s bus", len(tasks), cfg.bus.engine)
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # finish the post in hand, then stop
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    sources = asyncio.gather(*tasks)
-    stopping = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait([sources, stopping], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        sources.cancel()
-        stopping.cancel()
-        await asyncio.gather(sources, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await engine.close()
-    log.info("ingest stopped")
+    web.run_app(create_app(cfg, SERVE), host=host, port=port, print=None)
     return 0
 
 
 async def publish_reload(cfg: Config, wall: str) -> int:
     from wall import __version__
     from wall.bus import open_engine
-    from wall.models import ReloadEvent, encode
+    from wall.models import InboxReload, encode
 
     if wall not in cfg.walls:
         print(f"no wall named {wall!r}; the config has {', '.join(cfg.walls)}", file=sys.stderr)
@@ -159,10 +129,10 @@ async def publish_reload(cfg: Config, wall: str) -> int:
         return 2
     engine = open_engine(cfg.bus)
     try:
-        event_id = await engine.publish(wall, encode(ReloadEvent(__version__)))
+        entry_id = await engine.enqueue(wall, encode(InboxReload(__version__)))
     finally:
         await engine.close()
-    print(f"reload sent to wall {wall} as event {event_id}")
+    print(f"reload sent to wall {wall} (inbox entry {entry_id}); its curation writer publishes it")
     return 0
 
 

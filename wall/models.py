@@ -89,10 +89,35 @@ class ReloadEvent(msgspec.Struct, tag="reload", frozen=True):
     version: str = ""
 
 
-Event = PostEvent | UpdateEvent | RetractEvent | StatsEvent | ReloadEvent
+# The display stream: what screens show and resume from. Stats are announced, never in the stream.
+Event = PostEvent | UpdateEvent | RetractEvent | ReloadEvent
+
+
+# A wall's inbox: what ingest hands the curation writer, which alone decides what the screens show.
+
+
+class InboxPost(msgspec.Struct, tag="upsert", frozen=True):
+    """A post, new or edited at its source. Its status is decided by the writer, never taken from here."""
+
+    post: Post
+
+
+class InboxDelete(msgspec.Struct, tag="delete", frozen=True):
+    post_id: str
+    reason: str = "deleted"
+
+
+class InboxReload(msgspec.Struct, tag="reload", frozen=True):
+    """An operator asks every screen of the wall to reload its page."""
+
+    version: str = ""
+
+
+InboxEntry = InboxPost | InboxDelete | InboxReload
 
 _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(Event)
+_inbox_decoder = msgspec.json.Decoder(InboxEntry)
 
 
 class BadJSON(ValueError):
@@ -124,6 +149,10 @@ def decode_untrusted(body: bytes | str, type_: type[T] | Any = Any) -> T:
 
 def decode_event(body: bytes) -> Event:
     return _event_decoder.decode(body)
+
+
+def decode_inbox(body: bytes) -> InboxEntry:
+    return _inbox_decoder.decode(body)
 
 
 def encode(obj: object) -> bytes:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections import Counter, OrderedDict, deque
-from itertools import takewhile
+from collections import OrderedDict
 
-from wall.models import Event, Post, PostEvent, RetractEvent, StatsEvent, UpdateEvent
-from wall.text import hashtags
+from wall.models import Event, Post, PostEvent, RetractEvent, UpdateEvent
 
 
 class WallState:
-    """The newest visible posts (bounded) and the latest stats."""
+    """The newest visible posts (bounded)."""
 
     def __init__(self, keep: int = 200) -> None:
         self.keep = keep
         self.posts: OrderedDict[str, Post] = OrderedDict()  # oldest first
-        self.stats: StatsEvent | None = None
 
     def apply(self, event: Event) -> None:
         match event:
@@ -31,8 +27,6 @@ class WallState:
                         self.posts.popitem(last=False)
             case RetractEvent(post_id=pid):
                 self.posts.pop(pid, None)
-            case StatsEvent():
-                self.stats = event
 
     def newest(self, limit: int) -> list[Post]:
         """Up to `limit` visible posts, newest first."""
@@ -42,31 +36,3 @@ class WallState:
                 break
             out.append(post)
         return out
-
-
-class StatsCounter:
-    """Posts per minute and trending hashtags over a sliding hour, fed by the events a hub sees."""
-
-    WINDOW = 3600.0
-
-    def __init__(self) -> None:
-        self.total = 0
-        self._recent: deque[tuple[float, list[str]]] = deque()
-        self._tags: Counter[str] = Counter()
-
-    def observe(self, event: Event, at: float) -> None:
-        if isinstance(event, PostEvent) and event.post.visible:
-            tags = hashtags(event.post.entities)
-            self.total += 1
-            self._recent.append((at, tags))
-            self._tags.update(tags)
-
-    def snapshot(self, now: float | None = None) -> StatsEvent:
-        now = time.time() if now is None else now
-        while self._recent and self._recent[0][0] < now - self.WINDOW:
-            _, tags = self._recent.popleft()
-            self._tags.subtract(tags)
-        self._tags = +self._tags  # drop zero counts so the counter stays bounded
-        per_minute = sum(1 for _ in takewhile(lambda r: r[0] >= now - 60, reversed(self._recent)))
-        trending = tuple(self._tags.most_common(5))
-        return StatsEvent(total=self.total, per_minute=per_minute, trending=trending)

@@ -148,6 +148,9 @@ export class WallSocket {
         return this.onSnapshot(msg);
       case "tick":
         return; // only proof of life (heardAt)
+      case "stats":
+        // Announced live data: it has no id and never moves lastId (it is not in the resumable history).
+        return this.guard(() => this.handlers.event(msg));
       default:
         return this.onEvent(msg);
     }

@@ -9,6 +9,7 @@
 - subscribe() yields every event after `after` exactly once, in id order: first what history still holds,
   then live events. If the engine loses its connection it reconnects with backoff and fills the gap from
   history; when the gap cannot be filled it yields a Gap and carries on from the newest event.
+  Announcements come in between, in no particular order with the events, at most once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 
 class Message(NamedTuple):
@@ -50,31 +51,114 @@ class Bus(Protocol):
         """The newest `count` events of the wall, oldest first."""
         ...
 
-    def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap]: ...
+    def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]: ...
+
+    async def announce(self, wall: str, body: bytes) -> None:
+        """Send live-only data to the wall's subscribers and keep it as the latest (see announced())."""
+        ...
+
+    async def announced(self, wall: str) -> bytes | None:
+        """The latest announcement of the wall, for snapshots."""
+        ...
 
     def status(self) -> BusStatus: ...
 
     async def close(self) -> None: ...
 
 
-class Store(Protocol):
-    """Small shared state for the ingest side: dedupe digests and connector cursors."""
+BUCKETS_KEPT = 120  # minutes of stats buckets an engine keeps: the figures look back one hour
+Outcome = Literal["new", "updated", "duplicate"]
 
-    async def remember(self, wall: str, post_id: str, digest: str) -> str | None:
-        """Record the digest of a post; return the digest it had before, or None if it is new."""
+
+class Announcement(NamedTuple):
+    """Live-only data (stats): not in the history, no id; the latest one is kept for snapshots."""
+
+    body: bytes
+
+
+class Fenced(Exception):
+    """A commit carried a fencing token that is no longer the lease's: another writer took over."""
+
+
+class Commit(NamedTuple):
+    """What the curation writer does for one inbox entry, applied atomically by Inbox.commit()."""
+
+    inbox_id: str  # the inbox entry this finishes: the writer's stored position moves to it
+    events: tuple[bytes, ...] = ()  # display events to publish, in order
+    shown: tuple[str, ...] = ()  # post ids now on screen
+    unshown: tuple[str, ...] = ()  # post ids no longer on screen
+    counts: tuple[tuple[str, int], ...] = ()  # stats counters to add to the current minute's bucket
+    minute: int = 0  # the bucket: minutes since the epoch
+
+
+class Inbox(Protocol):
+    """The way into a wall: ingest admits posts, the one curation writer reads and commits.
+
+    - admit() is the dedupe decision and the write it guards in one atomic step: the same content
+      again is a "duplicate" and writes nothing; otherwise the digest is recorded and the entry appended.
+      If it raises, nothing was recorded; if it returns, the entry is in the inbox.
+    - enqueue() appends an entry with no dedupe (deletes, curators' commands).
+    - read_inbox() returns entries after `after`, oldest first, waiting up to `timeout` s for one.
+    - commit() applies a Commit if `token` still fences the wall's writer lease, else raises Fenced;
+      it returns the ids of the published events. Publishing, the position, the shown set and the
+      stats counters move together, so a writer that dies mid-way leaves nothing half done.
+    """
+
+    async def admit(
+        self, wall: str, post_id: str, digest: str, body: bytes
+    ) -> tuple[Outcome, str | None]: ...
+
+    async def enqueue(self, wall: str, body: bytes) -> str: ...
+
+    async def read_inbox(self, wall: str, after: str, count: int, timeout: float) -> list[Message]: ...
+
+    async def inbox_backlog(self, wall: str) -> int:
+        """Entries not yet committed by the writer."""
         ...
+
+    async def position(self, wall: str) -> str:
+        """The last inbox id the writer committed ("0-0" before the first)."""
+        ...
+
+    async def commit(self, wall: str, token: int, commit: Commit) -> list[str]: ...
+
+    async def shown(self, wall: str, post_ids: list[str]) -> set[str]:
+        """Which of these posts are on screen (published and not retracted)."""
+        ...
+
+    async def counts(self, wall: str, minutes: list[int]) -> dict[int, dict[str, int]]:
+        """The stats counters of these minute buckets (missing buckets are left out)."""
+        ...
+
+    async def total(self, wall: str) -> int:
+        """All posts the writer ever approved for the wall."""
+        ...
+
+
+class Store(Protocol):
+    """Small shared state: connector cursors and leases."""
 
     async def get_cursor(self, key: str) -> str | None: ...
 
     async def set_cursor(self, key: str, value: str) -> None: ...
 
-    async def lease(self, name: str, owner: str, ttl: float) -> bool:
-        """Take or renew a lease for `ttl` seconds; True while `owner` holds it (one stats publisher)."""
+    async def lease(self, name: str, owner: str, ttl: float) -> int | None:
+        """Take or renew a lease for `ttl` seconds. While `owner` holds it, return its fencing token:
+        a number that grows each time the lease changes hands (or lapses), never while it is renewed."""
+        ...
+
+    async def holder(self, name: str) -> str | None:
+        """Who holds the lease now, or None."""
         ...
 
 
-class Engine(Bus, Store, Protocol):
-    """What a bus engine provides: the bus and the store."""
+class Engine(Bus, Inbox, Store, Protocol):
+    """What a bus engine provides: the bus, the wall inboxes and the store."""
+
+
+def writer_lease(wall: str) -> str:
+    """The lease that makes one curation writer per wall."""
+    return f"curate:{wall}"
 
 
 def backoff(attempt: int, base: float = 0.2, cap: float = 10.0) -> float:

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator
 
-from wall.bus.base import BusStatus, Gap, Message
+from wall.bus.base import BUCKETS_KEPT, Announcement, BusStatus, Commit, Gap, Message, Outcome
 from wall.models import id_key
 
 
 class _Channel:
     def __init__(self, maxlen: int) -> None:
         self.history: deque[Message] = deque(maxlen=maxlen)
-        self.subscribers: set[asyncio.Queue[Message]] = set()
+        self.subscribers: set[asyncio.Queue[Message | Announcement]] = set()
         self.last = (0, 0)
+        self.announced: bytes | None = None
+
+
+def _next_id(last: tuple[int, int]) -> tuple[int, int]:
+    ms = int(time.time() * 1000)
+    return (ms, 0) if ms > last[0] else (last[0], last[1] + 1)
+
+
+class _Inbox:
+    """A wall's inbox and what its writer committed. Entries stay until committed (none is dropped)."""
+
+    def __init__(self) -> None:
+        self.entries: deque[Message] = deque()
+        self.last = (0, 0)
+        self.position = "0-0"
+        self.arrived = asyncio.Event()
+        self.shown: set[str] = set()
+        self.buckets: dict[int, Counter[str]] = {}
+        self.total = 0
 
 
 class MemoryEngine:
@@ -29,6 +49,7 @@ class MemoryEngine:
         self._digests: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._remember_max = remember_max
         self._cursors: dict[str, str] = {}
+        self._inboxes: dict[str, _Inbox] = {}
 
     def _channel(self, wall: str) -> _Channel:
         ch = self._channels.get(wall)
@@ -41,14 +62,21 @@ class MemoryEngine:
 
     async def publish(self, wall: str, body: bytes) -> str:
         ch = self._channel(wall)
-        ms = int(time.time() * 1000)
-        last_ms, last_seq = ch.last
-        ch.last = (ms, 0) if ms > last_ms else (last_ms, last_seq + 1)
+        ch.last = _next_id(ch.last)
         msg = Message(f"{ch.last[0]}-{ch.last[1]}", body)
         ch.history.append(msg)
         for q in ch.subscribers:
             q.put_nowait(msg)
         return msg.id
+
+    async def announce(self, wall: str, body: bytes) -> None:
+        ch = self._channel(wall)
+        ch.announced = body
+        for q in ch.subscribers:
+            q.put_nowait(Announcement(body))
+
+    async def announced(self, wall: str) -> bytes | None:
+        return self._channel(wall).announced
 
     def _after(self, ch: _Channel, after: str | None) -> list[Message] | None:
         if after is None:
@@ -69,9 +97,9 @@ class MemoryEngine:
         history = self._channel(wall).history
         return list(history)[-count:] if count else []
 
-    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap]:
+    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]:
         ch = self._channel(wall)
-        queue: asyncio.Queue[Message] = asyncio.Queue()
+        queue: asyncio.Queue[Message | Announcement] = asyncio.Queue()
         ch.subscribers.add(queue)  # before reading history, so nothing falls between the two
         try:
             backlog = self._after(ch, after)
@@ -83,7 +111,9 @@ class MemoryEngine:
                 yield msg
             while True:
                 msg = await queue.get()
-                if id_key(msg.id) > last:
+                if isinstance(msg, Announcement):
+                    yield msg
+                elif id_key(msg.id) > last:
                     last = id_key(msg.id)
                     yield msg
         finally:
@@ -92,13 +122,81 @@ class MemoryEngine:
     def status(self) -> BusStatus:
         return BusStatus(self.engine, True)
 
-    async def remember(self, wall: str, post_id: str, digest: str) -> str | None:
+    # -- inbox ------------------------------------------------------------------------------------
+
+    def _inbox(self, wall: str) -> _Inbox:
+        box = self._inboxes.get(wall)
+        if box is None:
+            box = self._inboxes[wall] = _Inbox()
+        return box
+
+    async def admit(self, wall: str, post_id: str, digest: str, body: bytes) -> tuple[Outcome, str | None]:
         key = (wall, post_id)
-        before = self._digests.pop(key, None)
+        before = self._digests.get(key)
+        if before == digest:
+            return "duplicate", None
+        self._digests.pop(key, None)
         self._digests[key] = digest
         if len(self._digests) > self._remember_max:
             self._digests.popitem(last=False)
-        return before
+        return ("new" if before is None else "updated"), await self.enqueue(wall, body)
+
+    async def enqueue(self, wall: str, body: bytes) -> str:
+        box = self._inbox(wall)
+        box.last = _next_id(box.last)
+        msg = Message(f"{box.last[0]}-{box.last[1]}", body)
+        box.entries.append(msg)
+        box.arrived.set()
+        return msg.id
+
+    async def read_inbox(self, wall: str, after: str, count: int, timeout: float) -> list[Message]:
+        box, key = self._inbox(wall), id_key(after)
+        found = [m for m in box.entries if id_key(m.id) > key][:count]
+        if not found:
+            box.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await box.arrived.wait()
+            found = [m for m in box.entries if id_key(m.id) > key][:count]
+        return found
+
+    async def inbox_backlog(self, wall: str) -> int:
+        box = self._inbox(wall)
+        return sum(1 for m in box.entries if id_key(m.id) > id_key(box.position))
+
+    async def position(self, wall: str) -> str:
+        return self._inbox(wall).position
+
+    async def commit(self, wall: str, token: int, commit: Commit) -> list[str]:
+        box = self._inbox(wall)
+        ids = [await self.publish(wall, body) for body in commit.events]
+        box.position = commit.inbox_id
+        done = id_key(commit.inbox_id)
+        while box.entries and id_key(box.entries[0].id) <= done:
+            box.entries.popleft()  # committed: the display stream has it now
+        box.shown.update(commit.shown)
+        box.shown.difference_update(commit.unshown)
+        if commit.counts:
+            bucket = box.buckets.setdefault(commit.minute, Counter())
+            for name, n in commit.counts:
+                bucket[name] += n
+                if name == "posts":
+                    box.total += n
+            for old in [m for m in box.buckets if m < commit.minute - BUCKETS_KEPT]:
+                del box.buckets[old]
+        return ids
+
+    async def shown(self, wall: str, post_ids: list[str]) -> set[str]:
+        return self._inbox(wall).shown.intersection(post_ids)
+
+    async def counts(self, wall: str, minutes: list[int]) -> dict[int, dict[str, int]]:
+        buckets = self._inbox(wall).buckets
+        return {m: dict(buckets[m]) for m in minutes if m in buckets}
+
+    async def total(self, wall: str) -> int:
+        return self._inbox(wall).total
+
+    # -- store --------------------------------------------------------------------------------------
 
     async def get_cursor(self, key: str) -> str | None:
         return self._cursors.get(key)
@@ -106,8 +204,11 @@ class MemoryEngine:
     async def set_cursor(self, key: str, value: str) -> None:
         self._cursors[key] = value
 
-    async def lease(self, name: str, owner: str, ttl: float) -> bool:
-        return True  # one process: it always holds every lease
+    async def lease(self, name: str, owner: str, ttl: float) -> int | None:
+        return 1  # one process: it always holds every lease
+
+    async def holder(self, name: str) -> str | None:
+        return "this process"
 
     async def close(self) -> None:
         self._channels.clear()

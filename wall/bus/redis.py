@@ -21,15 +21,29 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wall.bus.base import BusStatus, Gap, Message, backoff
+from wall.bus.base import (
+    BUCKETS_KEPT,
+    Announcement,
+    BusStatus,
+    Commit,
+    Fenced,
+    Gap,
+    Message,
+    Outcome,
+    backoff,
+    writer_lease,
+)
 from wall.models import id_key
 
 log = logging.getLogger("wall.bus")
 T = TypeVar("T")
 
 SEEN_TTL = 7 * 24 * 3600  # dedupe digests outlive any source's replay window
+# A backstop only: the writer trims what it committed. Reached only when no writer ran for a long while.
+INBOX_MAXLEN = 100_000
 CHUNK = 500  # stream entries per catch-up read
 HEARTBEAT = 5.0  # seconds of pub/sub silence before a PING; no answer in as long again means the link is dead
 COMMAND_TIMEOUT = 10.0  # seconds for one command, connecting included
@@ -66,12 +80,69 @@ end
 return {epoch, length, added, first, entries}
 """
 
-# KEYS: lease key. ARGV: owner, ttl in ms.
+# KEYS: lease key, fence key. ARGV: owner, ttl in ms. Returns the fencing token, or 0 when not held.
 LEASE = """
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
+if not holder then redis.call('INCR', KEYS[2]) end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+return tonumber(redis.call('GET', KEYS[2]))
+"""
+
+# KEYS: seen key, inbox. ARGV: digest, ttl s, body, inbox maxlen. The dedupe decision and the write it
+# guards in one step: a sender is never told "duplicate" for a post that was not written.
+ADMIT = """
+local before = redis.call('GET', KEYS[1])
+if before == ARGV[1] then return {'duplicate', ''} end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'b', ARGV[3])
+if before then return {'updated', id} end
+return {'new', id}
+"""
+
+# KEYS: lease (declared, not read), fence, events, epoch, position, inbox, shown, bucket, total.
+# ARGV: (unused), token, inbox id, now (s), maxlen, epoch candidate, channel, bucket ttl, then counted
+# lists: events, shown ids, unshown ids, (counter, amount) pairs.
+COMMIT = """
+-- Only the fence decides: it grows whenever the lease changes hands or lapses, so a writer that
+-- stalled past its lease is refused as soon as anyone else took the wall.
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then
+  return redis.error_reply('FENCED the writer lease moved to another process')
+end
+local epoch = redis.call('SET', KEYS[4], ARGV[6], 'NX', 'GET') or ARGV[6]
+local i = 9
+local n = tonumber(ARGV[i])
+local ids = {}
+for j = 1, n do
+  local body = ARGV[i + j]
+  local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'b', body)
+  redis.call('PUBLISH', ARGV[7], id .. '\\n' .. epoch .. '\\n' .. body)
+  ids[#ids + 1] = id
+end
+i = i + n + 1
+n = tonumber(ARGV[i])
+for j = 1, n do redis.call('ZADD', KEYS[7], ARGV[4], ARGV[i + j]) end
+i = i + n + 1
+n = tonumber(ARGV[i])
+for j = 1, n do redis.call('ZREM', KEYS[7], ARGV[i + j]) end
+i = i + n + 1
+n = tonumber(ARGV[i])
+for j = 1, n do
+  local name, by = ARGV[i + 2 * j - 1], tonumber(ARGV[i + 2 * j])
+  redis.call('HINCRBY', KEYS[8], name, by)
+  if name == 'posts' then redis.call('INCRBY', KEYS[9], by) end
+end
+if n > 0 then redis.call('EXPIRE', KEYS[8], ARGV[8]) end
+redis.call('SET', KEYS[5], ARGV[3])
+redis.call('XTRIM', KEYS[6], 'MINID', '~', ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', tonumber(ARGV[4]) - 604800)
+return ids
+"""
+
+# KEYS: latest key. ARGV: body, channel. An empty id marks an announcement on the live channel.
+ANNOUNCE = """
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], '\\n\\n' .. ARGV[1])
 """
 
 
@@ -99,6 +170,34 @@ class Keys:
     @staticmethod
     def lease(name: str) -> str:
         return f"wall:lease:{name}"
+
+    @staticmethod
+    def fence(name: str) -> str:
+        return f"wall:fence:{name}"
+
+    @staticmethod
+    def inbox(wall: str) -> str:
+        return f"wall:{wall}:inbox"
+
+    @staticmethod
+    def position(wall: str) -> str:
+        return f"wall:{wall}:position"
+
+    @staticmethod
+    def shown(wall: str) -> str:
+        return f"wall:{wall}:shown"
+
+    @staticmethod
+    def bucket(wall: str, minute: int) -> str:
+        return f"wall:{wall}:stats:{minute}"
+
+    @staticmethod
+    def total(wall: str) -> str:
+        return f"wall:{wall}:stats:total"
+
+    @staticmethod
+    def announced(wall: str) -> str:
+        return f"wall:{wall}:announced"
 
 
 def redact(url: str) -> str:
@@ -170,7 +269,8 @@ class RedisEngine:
             self._redis = Redis.from_url(self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5.0,
                                          socket_timeout=None, protocol=2)
             self._scripts = {name: self._redis.register_script(src)
-                             for name, src in (("publish", PUBLISH), ("range", RANGE), ("lease", LEASE))}
+                             for name, src in (("publish", PUBLISH), ("range", RANGE), ("lease", LEASE),
+                                               ("admit", ADMIT), ("commit", COMMIT), ("announce", ANNOUNCE))}
         return self._redis
 
     def _up(self) -> None:
@@ -253,7 +353,7 @@ class RedisEngine:
         entries = await self._call(lambda r: r.xrevrange(Keys.events(wall), count=1))
         return _decode(entries[0][0]) if entries else "0-0"
 
-    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap]:
+    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]:
         """Every event after `after` (None: from now on), once and in order, across reconnects."""
         last = after
         epoch: str | None = None
@@ -297,7 +397,9 @@ class RedisEngine:
                         log.debug("redis bus %s: wall %s: ignored a stray message", self._safe_url, wall)
                         continue
                     msg_id, msg_epoch, body = parts[0].decode(), parts[1].decode(), parts[2]
-                    if msg_epoch != epoch:  # Redis lost its data (flushed, or came back empty)
+                    if not msg_id:
+                        yield Announcement(body)
+                    elif msg_epoch != epoch:  # Redis lost its data (flushed, or came back empty)
                         gap = True
                     elif id_key(msg_id) > id_key(last):
                         last = msg_id
@@ -366,9 +468,92 @@ class RedisEngine:
 
     # -- store --------------------------------------------------------------------------------------
 
-    async def remember(self, wall: str, post_id: str, digest: str) -> str | None:
-        before = await self._call(lambda r: r.set(Keys.seen(wall, post_id), digest, ex=SEEN_TTL, get=True))
-        return None if before is None else _decode(before)
+    async def announce(self, wall: str, body: bytes) -> None:
+        await self._call(lambda r: self._scripts["announce"](keys=[Keys.announced(wall)],
+                                                              args=[body, Keys.live(wall)]))
+
+    async def announced(self, wall: str) -> bytes | None:
+        value: bytes | None = await self._call(lambda r: r.get(Keys.announced(wall)))
+        return value
+
+    # -- inbox --------------------------------------------------------------------------------------
+
+    async def admit(self, wall: str, post_id: str, digest: str, body: bytes) -> tuple[Outcome, str | None]:
+        outcome, inbox_id = await self._call(lambda r: self._scripts["admit"](
+            keys=[Keys.seen(wall, post_id), Keys.inbox(wall)], args=[digest, SEEN_TTL, body, INBOX_MAXLEN]))
+        said = _decode(outcome)
+        if said == "duplicate":
+            return "duplicate", None
+        return ("new" if said == "new" else "updated"), _decode(inbox_id)
+
+    async def enqueue(self, wall: str, body: bytes) -> str:
+        inbox_id = await self._call(
+            lambda r: r.xadd(Keys.inbox(wall), {"b": body}, maxlen=INBOX_MAXLEN, approximate=True))
+        return _decode(inbox_id)
+
+    async def read_inbox(self, wall: str, after: str, count: int, timeout: float) -> list[Message]:
+        block = max(1, int(timeout * 1000))
+        try:
+            async with asyncio.timeout(timeout + COMMAND_TIMEOUT):
+                reply = await self._client().xread({Keys.inbox(wall): after}, count=count, block=block)
+        except TimeoutError as e:
+            raise RedisTimeoutError(f"Redis at {self._safe_url} did not answer XREAD") from e
+        except LINK_ERRORS as e:
+            self._down(e)
+            raise
+        self._up()
+        return _messages(reply[0][1]) if reply else []
+
+    async def inbox_backlog(self, wall: str) -> int:
+        after = await self.position(wall)
+        entries = await self._call(lambda r: r.xrange(Keys.inbox(wall), f"({after}", "+", count=10_000))
+        return len(entries)
+
+    async def position(self, wall: str) -> str:
+        value = await self._call(lambda r: r.get(Keys.position(wall)))
+        return "0-0" if value is None else _decode(value)
+
+    async def commit(self, wall: str, token: int, commit: Commit) -> list[str]:
+        args: list[Any] = ["", token, commit.inbox_id, int(time.time()), self._maxlen,
+                           secrets.token_hex(8), Keys.live(wall), BUCKETS_KEPT * 60]
+        for items in (commit.events, commit.shown, commit.unshown):
+            args += [len(items), *items]
+        args.append(len(commit.counts))
+        for name, n in commit.counts:
+            args += [name, n]
+        keys = [Keys.lease(writer_lease(wall)), Keys.fence(writer_lease(wall)), Keys.events(wall),
+                Keys.epoch(wall), Keys.position(wall), Keys.inbox(wall), Keys.shown(wall),
+                Keys.bucket(wall, commit.minute), Keys.total(wall)]
+        try:
+            ids = await self._call(lambda r: self._scripts["commit"](keys=keys, args=args))
+        except ResponseError as e:
+            if str(e).startswith("FENCED"):
+                raise Fenced(f"wall {wall}: {e}") from None
+            raise
+        return [_decode(i) for i in ids]
+
+    async def shown(self, wall: str, post_ids: list[str]) -> set[str]:
+        if not post_ids:
+            return set()
+        scores = await self._call(lambda r: r.zmscore(Keys.shown(wall), post_ids))
+        return {pid for pid, score in zip(post_ids, scores, strict=True) if score is not None}
+
+    async def counts(self, wall: str, minutes: list[int]) -> dict[int, dict[str, int]]:
+        async def read(r: Redis) -> list[Any]:
+            pipe = r.pipeline(transaction=False)
+            for m in minutes:
+                pipe.hgetall(Keys.bucket(wall, m))
+            return await pipe.execute()  # type: ignore[no-any-return]
+
+        found = await self._call(read)
+        return {m: {_decode(k): int(v) for k, v in h.items()}
+                for m, h in zip(minutes, found, strict=True) if h}
+
+    async def total(self, wall: str) -> int:
+        value = await self._call(lambda r: r.get(Keys.total(wall)))
+        return 0 if value is None else int(value)
+
+    # -- store --------------------------------------------------------------------------------------
 
     async def get_cursor(self, key: str) -> str | None:
         value = await self._call(lambda r: r.hget(Keys.CURSORS, key))
@@ -377,7 +562,11 @@ class RedisEngine:
     async def set_cursor(self, key: str, value: str) -> None:
         await self._call(lambda r: r.hset(Keys.CURSORS, key, value))
 
-    async def lease(self, name: str, owner: str, ttl: float) -> bool:
-        held = await self._call(
-            lambda r: self._scripts["lease"](keys=[Keys.lease(name)], args=[owner, max(1, int(ttl * 1000))]))
-        return bool(held)
+    async def lease(self, name: str, owner: str, ttl: float) -> int | None:
+        token = await self._call(lambda r: self._scripts["lease"](
+            keys=[Keys.lease(name), Keys.fence(name)], args=[owner, max(1, int(ttl * 1000))]))
+        return int(token) or None
+
+    async def holder(self, name: str) -> str | None:
+        value = await self._call(lambda r: r.get(Keys.lease(name)))
+        return None if value is None else _decode(value)

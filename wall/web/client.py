@@ -30,6 +30,7 @@ class Client:
         self.transport = transport
         self.limit = limit
         self.dropped = False
+        self.closing = False  # a close frame is on its way: no data frame may follow it
         # Live frames that arrive while the catch-up is being written wait here, in order.
         self._pending: list[bytes] | None = []
 
@@ -38,6 +39,8 @@ class Client:
         if self._pending is not None:
             self._pending.append(wire)
             return len(self._pending) * len(wire) <= self.limit
+        if self.closing:
+            return True  # going away anyway: not "too slow"
         if self.transport.is_closing() or self.transport.get_write_buffer_size() > self.limit:
             return False
         self.transport.write(wire)
@@ -46,6 +49,8 @@ class Client:
     def go_live(self, catchup: list[bytes]) -> None:
         """Write the catch-up frames, then what arrived meanwhile; from now on frames go straight out."""
         pending, self._pending = self._pending or [], None
+        if self.closing:
+            return
         for payload in catchup:
             self.transport.write(ws_frame(payload))
         for wire in pending:
@@ -53,5 +58,5 @@ class Client:
 
     def drop(self, code: WSCloseCode, reason: bytes) -> None:
         if not self.dropped:
-            self.dropped = True
+            self.dropped = self.closing = True
             asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason))

@@ -13,16 +13,17 @@ import logging
 import time
 from collections import deque
 
+import msgspec
 from aiohttp import WSCloseCode
 
-from wall.bus.base import Bus, Gap, Message, backoff
+from wall.bus.base import Announcement, Bus, Gap, Message, backoff
 from wall.config import WallConfig
-from wall.models import Post, StatsEvent, decode_event, encode, frame, id_key
-from wall.state import StatsCounter, WallState
+from wall.models import Post, decode_event, encode, frame, id_key
+from wall.state import WallState
 from wall.web.client import Client, ws_frame
 from wall.web.metrics import Metrics
 
-log = logging.getLogger("wall.web")
+log = logging.getLogger(__name__)
 RING = 2000  # recent frames kept for resuming screens without asking the bus
 
 
@@ -31,7 +32,7 @@ class Hub:
         self.wall = wall
         self.bus = bus
         self.state = WallState()
-        self.stats = StatsCounter()
+        self.stats: bytes | None = None  # the latest announced stats event, for snapshots
         self.clients: set[Client] = set()
         self.epoch = ""
         self.last_id: str | None = None
@@ -58,6 +59,8 @@ class Hub:
             self._task = None
 
     async def close_clients(self) -> None:
+        for client in self.clients:
+            client.closing = True  # from now on nothing is written after the close frame
         await asyncio.gather(
             *(c.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for c in self.clients),
             return_exceptions=True,
@@ -70,13 +73,13 @@ class Hub:
             try:
                 self.epoch = await self.bus.epoch(self.wall.name)
                 history = await self.bus.latest(self.wall.name, RING)
+                self.stats = await self.bus.announced(self.wall.name)
                 break
             except Exception as e:  # the bus is down at start: keep serving, retry
                 log.warning("wall %s: cannot read history from the bus: %s", self.wall.name, e)
                 await asyncio.sleep(backoff(attempt, cap=5.0))
                 attempt += 1
         self.state = WallState()
-        self.stats = StatsCounter()
         self._ring.clear()
         self.last_id, self._last_key = None, (0, 0)
         for msg in history:
@@ -87,7 +90,9 @@ class Hub:
             try:
                 # "0-0" for a wall without history: also take what arrived since _rebuild() looked.
                 async for item in self.bus.subscribe(self.wall.name, self.last_id or "0-0"):
-                    if isinstance(item, Gap):
+                    if isinstance(item, Announcement):
+                        self._announce(item.body)
+                    elif isinstance(item, Gap):
                         log.warning("wall %s: events were lost on the bus; reloading screens", self.wall.name)
                         await self._rebuild()
                         self._reset_clients()
@@ -102,7 +107,6 @@ class Hub:
     def _apply(self, msg: Message, key: tuple[int, int]) -> bytes:
         event = decode_event(msg.body)
         self.state.apply(event)
-        self.stats.observe(event, key[0] / 1000)
         data = frame(msg.id, msg.body)
         self._ring.append((key, data))
         self.last_id, self._last_key = msg.id, key
@@ -117,7 +121,14 @@ class Hub:
         self.last_event_at = now
         self._events_in.inc()
         self._bus_latency.observe(max(0.0, now - key[0] / 1000))
-        wire = ws_frame(data)
+        self._fan_out(ws_frame(data))
+
+    def _announce(self, body: bytes) -> None:
+        """Live-only data (stats): sent as it is, kept for the next snapshot, never in the ring."""
+        self.stats = body
+        self._fan_out(ws_frame(body))
+
+    def _fan_out(self, wire: bytes) -> None:
         sent = 0
         for client in self.clients:
             if client.dropped:
@@ -147,7 +158,7 @@ class Hub:
         # Nothing below awaits before the client is registered, so live frames after `upto` are held by
         # the client and everything up to `upto` comes from the catch-up: no gap and no repeat.
         upto = self.last_id
-        posts, stats = self.state.newest(self.wall.max_cards), self.state.stats
+        posts, stats = self.state.newest(self.wall.max_cards), self.stats
         self.clients.add(client)
         self._clients.set(len(self.clients))
         if epoch != self.epoch or not last_id or upto is None:
@@ -174,11 +185,9 @@ class Hub:
         self._clients.set(len(self.clients))
 
     @staticmethod
-    def _snapshot(last_id: str | None, posts: list[Post], stats: StatsEvent | None) -> bytes:
-        return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": stats})
-
-    def stats_body(self) -> bytes:
-        return encode(self.stats.snapshot())
+    def _snapshot(last_id: str | None, posts: list[Post], stats: bytes | None) -> bytes:
+        raw = None if stats is None else msgspec.Raw(stats)
+        return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": raw})
 
     def status(self) -> dict[str, object]:
         age = None if self.last_event_at is None else round(time.time() - self.last_event_at, 1)

@@ -1,22 +1,33 @@
-"""Typed application keys, in one place."""
+"""Typed application keys, in one place, and the small interface roles use to add to /healthz."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aiohttp import web
 
-from ingest.base import SourceStatus
-from ingest.pipeline import Pipeline
 from wall.bus.base import Engine
 from wall.config import Config
 from wall.web.hub import Hub
 from wall.web.metrics import Metrics
 from wall.web.static import StaticFiles
 
+
+class HealthPart(Protocol):
+    """A role running in this process (sources, writers) that adds to /healthz."""
+
+    def wall_health(self, wall: str) -> dict[str, object]:
+        """Fields added to the wall's entry."""
+        ...
+
+    def problems(self) -> list[str]:
+        """Plain sentences for the person who can fix them; any makes the status 'degraded'."""
+        ...
+
+
 CONFIG = web.AppKey("config", Config)
 ENGINE = web.AppKey("engine", Engine)
 HUBS = web.AppKey("hubs", dict[str, Hub])
 METRICS = web.AppKey("metrics", Metrics)
-PIPELINE = web.AppKey("pipeline", Pipeline)
-SOURCES = web.AppKey("sources", list[SourceStatus])
+HEALTH = web.AppKey("health", list[HealthPart])
 STATIC = web.AppKey("static", StaticFiles)
-NODE = web.AppKey("node", str)

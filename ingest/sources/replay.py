@@ -11,11 +11,11 @@ from typing import Any
 
 import msgspec
 
+from ingest.connector import Checkpoint, Item, Upsert
 from ingest.pipeline import InputError, PostIn, check_post, normalize
-from wall.models import Post
 
-BUILTIN = Path(__file__).parent / "demo" / "posts.json"
-log = logging.getLogger("wall.ingest")
+BUILTIN = Path(__file__).resolve().parent.parent / "demo" / "posts.json"
+log = logging.getLogger(__name__)
 
 
 def load_dataset(path: Path) -> list[PostIn]:
@@ -39,7 +39,7 @@ def load_dataset(path: Path) -> list[PostIn]:
     return posts
 
 
-class ReplaySource:
+class ReplayConnector:
     """Plays posts one by one every `interval` seconds, stamped with the current time.
 
     Each loop round gives the posts new source ids, so a looping demo keeps producing new posts for the
@@ -52,13 +52,14 @@ class ReplaySource:
         self.interval = interval
         self.loop = loop
 
-    async def stream(self, cursor: str | None) -> AsyncIterator[tuple[Post, str]]:
+    async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
         round_, index = (int(x) for x in cursor.split(":")) if cursor else (0, 0)
         while True:
             for i in range(index, len(self.posts)):
                 p = self.posts[i]
                 live = msgspec.structs.replace(p, id=f"{p.id}~{round_}", created_at=datetime.now(UTC))
-                yield normalize(self.name, live), f"{round_}:{i + 1}"
+                yield Upsert(normalize(self.name, live))
+                yield Checkpoint(f"{round_}:{i + 1}")
                 await asyncio.sleep(self.interval)
             if not self.loop:
                 return

@@ -1,0 +1,88 @@
+"""The webhook source: comms tools and scripts POST posts to a wall; web nodes admit them to its inbox.
+
+A 2xx means every post listed in `accepted` is in the wall's inbox (the curation writer will show it);
+anything else means the ones not listed are not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from aiohttp import web
+
+from ingest.pipeline import InputError, Pipeline, normalize, parse_posts
+from wall.config import WallConfig
+from wall.models import BadJSON
+from wall.web.http import error, json_content, json_response, read_body
+from wall.web.keys import CONFIG, METRICS
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Wall-Signature"
+PIPELINE = web.AppKey("pipeline", Pipeline)
+
+
+def authorized(wall: WallConfig, request: web.Request, body: bytes) -> bool:
+    """A Bearer token, or an HMAC-SHA256 of the raw body ("sha256=<hex>"), compared in constant time."""
+    auth = request.headers.get("Authorization", "")
+    if wall.token and auth.startswith("Bearer "):
+        return hmac.compare_digest(auth[7:].strip().encode(), wall.token.encode())
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if wall.hmac_secret and signature.startswith("sha256="):
+        expected = hmac.new(wall.hmac_secret.encode(), body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(signature[7:].strip().lower().encode(), expected.encode())
+    return False
+
+
+async def webhook(request: web.Request) -> web.Response:
+    cfg = request.app[CONFIG]
+    name = request.match_info["wall"]
+    wall = cfg.walls.get(name)
+    rejected = request.app[METRICS].webhook_rejected
+    source = wall.source("webhook") if wall else None
+    if wall is None or source is None:
+        return error(404, f"wall {name!r} has no webhook source; add one to its sources in the config")
+    body = await read_body(request, cfg.web.max_body_bytes)
+    if body is None:
+        rejected.labels(name, "too_large").inc()
+        return error(413, f"body larger than {cfg.web.max_body_bytes} bytes; send fewer posts per request")
+    if not authorized(wall, request, body):
+        rejected.labels(name, "unauthorized").inc()
+        log.info("wall %s: webhook refused: bad or missing token/signature from %s", name, request.remote)
+        return json_response(
+            {"error": f"missing or wrong credentials: send 'Authorization: Bearer <token>' or "
+                      f"'{SIGNATURE_HEADER}: sha256=<hmac of the body>'"},
+            401, headers={"WWW-Authenticate": 'Bearer realm="wall"'},
+        )
+    if not json_content(request):
+        rejected.labels(name, "media_type").inc()
+        return error(415, f"Content-Type {request.content_type!r} is not JSON; send "
+                          "'Content-Type: application/json'")
+    try:
+        posts = parse_posts(body)
+    except BadJSON as e:
+        rejected.labels(name, "invalid").inc()
+        return error(400, str(e))
+    except InputError as e:
+        rejected.labels(name, "invalid").inc()
+        return error(422, str(e))
+
+    pipeline, accepted = request.app[PIPELINE], []
+    for p in posts:
+        post = normalize(source.name, p)
+        try:
+            outcome, inbox_id = await pipeline.submit(name, post)
+        except Exception as e:
+            log.warning("wall %s: webhook could not admit a post: %s", name, e)
+            return error(503, f"the bus is unavailable ({type(e).__name__}); retry later, posts listed in "
+                              "'accepted' are already in", accepted=accepted)
+        request.app[METRICS].webhook_posts.labels(name, outcome).inc()
+        accepted.append({"id": p.id, "post_id": post.id, "inbox_id": inbox_id, "outcome": outcome})
+    return json_response({"accepted": accepted}, 202)
+
+
+def add_webhook_routes(app: web.Application, pipeline: Pipeline) -> None:
+    """The ingest role's part of a web node: POST /api/v1/walls/{wall}/posts."""
+    app[PIPELINE] = pipeline
+    app.router.add_post("/api/v1/walls/{wall}/posts", webhook)

@@ -1,0 +1,111 @@
+"""The composition root: builds the shared services once and runs the roles a process is given.
+
+Roles: "web" (pages, screens' socket, JSON API, health), "webhook" (the ingest role's routes on a web
+node), "sources" (pulled connectors into the wall inboxes), "curate" (one writer per wall, leased).
+`wall demo` runs all four in one process; `wall serve` runs web + webhook; `wall ingest` runs sources +
+curate (docs/architecture.md). Only this module and cli.py know every role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+from aiohttp import web
+
+from ingest.pipeline import Pipeline
+from ingest.sources.webhook import add_webhook_routes
+from ingest.supervisor import Sources
+from wall.bus import open_engine
+from wall.bus.base import Engine, writer_lease
+from wall.config import Config
+from wall.curate.writer import Writers
+from wall.web.app import create_web_app
+from wall.web.keys import ENGINE, HEALTH
+from wall.web.metrics import Metrics
+
+log = logging.getLogger(__name__)
+Role = str
+ALL: frozenset[Role] = frozenset({"web", "webhook", "sources", "curate"})
+SERVE: frozenset[Role] = frozenset({"web", "webhook"})
+INGEST: frozenset[Role] = frozenset({"sources", "curate"})
+
+
+def node_name() -> str:
+    """This process's name in leases and logs."""
+    return f"node-{secrets.token_hex(4)}"
+
+
+def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> list[Any]:
+    """The background roles (sources, curate) as async context managers, each also a HealthPart."""
+    parts: list[Any] = []
+    if "sources" in roles:
+        parts.append(Sources(cfg, Pipeline(engine), engine))
+    if "curate" in roles:
+        parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval))
+    return parts
+
+
+def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None) -> web.Application:
+    """A web node with the given roles. An engine handed in belongs to the caller (tests share one)."""
+    bus = engine or open_engine(cfg.bus)
+    owner = node_name()
+
+    async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[ENGINE] = bus
+        yield
+        if engine is None:
+            await bus.close()
+
+    async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for part in workers(cfg, roles, bus, owner):
+                app[HEALTH].append(await stack.enter_async_context(part))
+            if "curate" not in roles:
+                await _say_if_no_writer(cfg, bus)
+            yield
+
+    app = create_web_app(cfg, Metrics(), before=[engine_ctx, workers_ctx])
+    if "webhook" in roles:
+        add_webhook_routes(app, Pipeline(bus))
+    return app
+
+
+async def _say_if_no_writer(cfg: Config, engine: Engine) -> None:
+    """A web node without writers for its walls shows nothing new: say so where the operator looks."""
+    for wall in cfg.walls:
+        with contextlib.suppress(Exception):  # the bus being down is reported by the hubs
+            if await engine.holder(writer_lease(wall)) is None:
+                log.warning("wall %s: no curation writer holds its lease yet: posts wait in its inbox "
+                            "until `wall ingest --config FILE` runs", wall)
+
+
+async def run_workers(cfg: Config, roles: frozenset[Role] = INGEST,
+                      on_ready: Callable[[], None] | None = None) -> int:
+    """Run the background roles without a web node (`wall ingest`) until SIGINT or SIGTERM."""
+    engine = open_engine(cfg.bus)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # finish the entry in hand, then stop
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    try:
+        async with AsyncExitStack() as stack:
+            parts = [await stack.enter_async_context(p) for p in workers(cfg, roles, engine, node_name())]
+            sources = [p for p in parts if isinstance(p, Sources)]
+            if "sources" in roles and sources and not sources[0].tasks:
+                log.info("no pulled sources in the config (webhooks are served by `wall serve`)")
+            log.info("running %s for walls %s on the %s bus", " + ".join(sorted(roles)),
+                     ", ".join(cfg.walls), cfg.bus.engine)
+            if on_ready:
+                on_ready()
+            await stop.wait()
+    finally:
+        with contextlib.suppress(Exception):
+            await engine.close()
+    log.info("ingest stopped")
+    return 0

@@ -1,0 +1,1 @@
+"""The curation writer: the one process that decides and writes each wall's display stream."""

@@ -1,0 +1,162 @@
+"""The curation writer: the only writer of a wall's display stream.
+
+It holds the wall's writer lease (a fencing token with it), reads the wall's inbox from its stored
+position, decides each post's status, and commits the resulting event, the new position, the shown set and
+the stats counters in one atomic step. A writer that stalls past its lease is refused at its next commit;
+the new holder goes on from the stored position, so nothing is lost and nothing shows twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+import msgspec
+
+from wall.bus.base import Commit, Engine, Fenced, Message, backoff, writer_lease
+from wall.curate import rules
+from wall.curate.stats import counts_for, figures, window
+from wall.models import (
+    InboxDelete,
+    InboxPost,
+    InboxReload,
+    PostEvent,
+    ReloadEvent,
+    RetractEvent,
+    UpdateEvent,
+    decode_inbox,
+    encode,
+)
+
+log = logging.getLogger(__name__)
+LEASE_TTL = 6.0  # seconds: a dead writer's wall is taken over within about this long
+RENEW_EVERY = 2.0
+BATCH = 100  # inbox entries read at once
+
+
+@dataclass
+class WriterStatus:
+    """What this process's writer for a wall is doing, for /healthz."""
+
+    wall: str
+    leading: bool = False
+    token: int | None = None
+    committed: int = 0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"leading": self.leading, "committed": self.committed, "error": self.error}
+
+
+class CurationWriter:
+    def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0) -> None:
+        self.wall = wall
+        self.engine = engine
+        self.owner = owner
+        self.stats_interval = stats_interval
+        self.status = WriterStatus(wall)
+        self._announced: bytes | None = None
+
+    async def run(self) -> None:
+        """Take the lease whenever it is free and write while holding it; forever."""
+        attempt = 0
+        while True:
+            try:
+                token = await self.engine.lease(writer_lease(self.wall), self.owner, LEASE_TTL)
+                if token is None:
+                    self.status.leading = False
+                    await asyncio.sleep(1.0)
+                    continue
+                attempt = 0
+                await self._lead(token)
+            except asyncio.CancelledError:
+                raise
+            except Fenced as e:
+                log.warning("wall %s: writer %s lost its lease: %s", self.wall, self.owner, e)
+            except Exception as e:
+                self.status.error = f"{type(e).__name__}: {e}"
+                log.warning("wall %s: curation writer failed: %s", self.wall, e)
+                await asyncio.sleep(backoff(attempt, base=0.5, cap=5.0))
+                attempt += 1
+            self.status.leading = False
+
+    async def _lead(self, token: int) -> None:
+        position = await self.engine.position(self.wall)
+        self.status.leading, self.status.token, self.status.error = True, token, None
+        log.info("wall %s: writer %s holds the lease (token %d), from inbox position %s",
+                 self.wall, self.owner, token, position)
+        renew_at = time.monotonic() + RENEW_EVERY
+        stats_at = 0.0
+        while True:
+            if time.monotonic() >= renew_at:
+                if await self.engine.lease(writer_lease(self.wall), self.owner, LEASE_TTL) != token:
+                    raise Fenced("the lease lapsed and was taken again")
+                renew_at = time.monotonic() + RENEW_EVERY
+            for msg in await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5):
+                await self.engine.commit(self.wall, token, await self._plan(msg))
+                position = msg.id
+                self.status.committed += 1
+            if time.monotonic() >= stats_at:
+                await self._announce_stats()
+                stats_at = time.monotonic() + self.stats_interval
+
+    async def _plan(self, msg: Message) -> Commit:
+        """What one inbox entry does to the wall."""
+        try:
+            entry = decode_inbox(msg.body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            log.warning("wall %s: inbox entry %s skipped, it cannot be read: %s", self.wall, msg.id, e)
+            return Commit(msg.id)
+        match entry:
+            case InboxPost(post=post):
+                post = msgspec.structs.replace(post, status=rules.decide(post))
+                was_shown = bool(await self.engine.shown(self.wall, [post.id]))
+                if post.visible:
+                    event = UpdateEvent(post) if was_shown else PostEvent(post)
+                    counts = () if was_shown else counts_for(post)
+                    return Commit(msg.id, (encode(event),), shown=(post.id,), counts=counts,
+                                  minute=int(time.time() // 60))
+                if was_shown:
+                    return Commit(msg.id, (encode(RetractEvent(post.id, post.status)),), unshown=(post.id,))
+                return Commit(msg.id)
+            case InboxDelete(post_id=pid, reason=reason):
+                if await self.engine.shown(self.wall, [pid]):
+                    return Commit(msg.id, (encode(RetractEvent(pid, reason)),), unshown=(pid,))
+                return Commit(msg.id)
+            case InboxReload(version=version):
+                return Commit(msg.id, (encode(ReloadEvent(version)),))
+
+    async def _announce_stats(self) -> None:
+        now = time.time()
+        minute = int(now // 60)
+        buckets = await self.engine.counts(self.wall, [minute - 60, *window(minute)])
+        body = encode(figures(await self.engine.total(self.wall), buckets, now))
+        if body != self._announced:
+            await self.engine.announce(self.wall, body)
+            self._announced = body
+
+
+class Writers:
+    """The curate role: a writer for every wall of the config, run while the context is open."""
+
+    def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float) -> None:
+        self.writers = [CurationWriter(w, engine, owner, stats_interval) for w in walls]
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Writers:
+        self.tasks = [asyncio.create_task(w.run(), name=f"curate:{w.wall}") for w in self.writers]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    def wall_health(self, wall: str) -> dict[str, object]:
+        here = next((w for w in self.writers if w.wall == wall), None)
+        return {} if here is None else {"writer_here": here.status.as_dict()}
+
+    def problems(self) -> list[str]:
+        return [f"{w.wall}: curation writer: {w.status.error}" for w in self.writers if w.status.error]
