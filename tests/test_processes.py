@@ -117,3 +117,70 @@ async def test_wall_reload_makes_every_screen_reload(config, nodes):
                 await screen.wait_for(lambda f: f["type"] == "reload", timeout=15)
     finally:
         stop(writer)
+
+
+WEBHOOK_ONLY = """
+stats_interval = 0.5
+[bus]
+engine = "redis"
+redis_url = "{redis_url}"
+[walls.lobby]
+title = "Lobby"
+token_env = "LOBBY_TOKEN"
+[[walls.lobby.sources]]
+type = "webhook"
+"""
+
+
+def logged(path: Path, *args: str) -> subprocess.Popen[str]:
+    """A `wall` process whose output goes to a file we can read while it runs."""
+    env = {**os.environ, "LOBBY_TOKEN": "process-test-token"}
+    out = path.open("w")
+    return subprocess.Popen([sys.executable, "-m", "wall", *args], env=env, text=True,
+                            stdout=out, stderr=subprocess.STDOUT)
+
+
+async def test_killing_the_curation_writer_hands_the_wall_to_another_process_with_no_loss(
+    tmp_path: Path, redis_url: str
+):
+    config = tmp_path / "wall.toml"
+    config.write_text(WEBHOOK_ONLY.format(redis_url=redis_url))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    node = logged(tmp_path / "serve.log", "serve", "--config", str(config), "--port", str(port))
+    writers = [logged(tmp_path / f"curate{i}.log", "curate", "--config", str(config)) for i in range(2)]
+    headers = {"Authorization": "Bearer process-test-token", "Content-Type": "application/json"}
+    try:
+        async with aiohttp.ClientSession() as s:
+            await wait_up(s, base)
+            screens = [await Screen(s, base).connect() for _ in range(3)]
+            holder = None
+            async with asyncio.timeout(20):
+                while holder is None:
+                    async with s.get(f"{base}/healthz") as r:
+                        holder = (await r.json())["walls"]["lobby"]["writer"]["holder"]
+                    await asyncio.sleep(0.1)
+            (leader,) = [w for i, w in enumerate(writers)
+                         if f"writer {holder} holds" in (tmp_path / f"curate{i}.log").read_text()]
+
+            accepted = []
+            for i in range(60):
+                if i == 20:
+                    leader.send_signal(signal.SIGKILL)  # no goodbye: its lease has to lapse
+                async with s.post(f"{base}/api/v1/walls/lobby/posts", headers=headers,
+                                  json={"id": f"k{i}", "text": f"post {i}"}) as r:
+                    assert r.status == 202
+                accepted.append(f"k{i}")
+                await asyncio.sleep(0.05)
+            for screen in screens:
+                await screen.wait_posts(60, timeout=30)
+            await asyncio.sleep(0.5)
+            for screen in screens:
+                assert screen.posts() == accepted  # every post once, in the order it was accepted
+            async with s.get(f"{base}/healthz") as r:
+                assert (await r.json())["walls"]["lobby"]["writer"]["holder"] not in (None, holder)
+    finally:
+        for proc in (node, *writers):
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)

@@ -10,7 +10,7 @@ phrase pieces per language (en, fi, de, es, fr, ja, ar, nb) and tone (positive, 
 plus a few hand-written posts for the awkward cases (multi-line text, `<3`, ZWJ emoji, flags, RTL, links in
 parentheses). Stdlib only, fixed seed: running it again gives byte-identical files.
 
-    python3 ingest/demo/make_dataset.py
+    python3 tools/make_dataset.py
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "ingest" / "demo"  # the dataset ships in the package
 POSTS_FILE = HERE / "posts.json"
 MEDIA_DIR = HERE / "media"
 MEDIA_URL = "/demo/media/"

@@ -1,0 +1,54 @@
+"""Imports point one way (DESIGN.md): pure model, then bus and store, then the roles; only the
+composition root knows every role. A module added later in the wrong layer fails here."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = ("wall", "ingest")
+# module prefix -> prefixes it must never import
+FORBIDDEN = {
+    "wall.models": ("wall.", "ingest"),
+    "wall.text": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
+    "wall.config": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
+    "wall.bus": ("wall.web", "wall.curate", "wall.app", "wall.cli", "wall.state", "ingest"),
+    "wall.web": ("wall.curate", "wall.app", "wall.cli", "ingest"),
+    "wall.curate": ("wall.web", "wall.app", "wall.cli", "ingest"),
+    "ingest": ("wall.curate", "wall.app", "wall.cli"),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def first_party_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] in OURS}
+
+
+def test_imports_point_one_way():
+    broken = []
+    for package in OURS:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = module_name(path)
+            for prefix, banned in FORBIDDEN.items():
+                if name == prefix or name.startswith(prefix + "."):
+                    for imported in first_party_imports(path):
+                        if any(imported == b.rstrip(".") or imported.startswith(b) for b in banned):
+                            broken.append(f"{name} imports {imported}")
+    assert broken == []
+
+
+def test_the_rule_catches_a_web_module_that_imports_ingest(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from ingest.pipeline import Pipeline\nimport wall.models\n")
+    assert first_party_imports(bad) == {"ingest.pipeline", "wall.models"}

@@ -1,0 +1,74 @@
+"""Someone installs the built wheel (not the source tree) into a fresh venv and runs the demo from it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+UV = ROOT / ".venv-tools" / "bin" / "uv"  # scripts/setup installs the locked uv there
+
+
+def run(*args: str | Path, cwd: Path = ROOT) -> None:
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
+
+
+def get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.status, r.read()
+
+
+def test_the_wheel_carries_the_page_and_the_demo_runs_from_it(tmp_path: Path):
+    run(UV, "build", "--wheel", "--no-build-isolation", "--python", sys.executable, "-o", tmp_path / "dist")
+    (wheel,) = (tmp_path / "dist").glob("wall-*.whl")
+    venv = tmp_path / "venv"
+    run(UV, "venv", "--quiet", "--python", sys.executable, venv)
+    python = venv / "bin" / "python"
+    run(UV, "pip", "install", "--quiet", "--python", python, "--require-hashes", "-r",
+        ROOT / "requirements" / "runtime.txt")
+    run(UV, "pip", "install", "--quiet", "--python", python, "--no-deps", wheel)
+
+    port = free_port()
+    elsewhere = tmp_path / "elsewhere"  # not the source tree: everything must come from the install
+    elsewhere.mkdir()
+    demo = subprocess.Popen([str(venv / "bin" / "wall"), "demo", "--port", str(port), "--interval", "0.2"],
+                            cwd=elsewhere, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _ = get(f"{base}/healthz")
+                break
+            except OSError:
+                assert demo.poll() is None and time.monotonic() < deadline, "the demo did not start"
+                time.sleep(0.2)
+        assert status == 200
+        status, page = get(f"{base}/w/demo")
+        assert status == 200
+        script = re.search(rb'src="(/static/[^"]+/js/main\.js)"', page)
+        assert script, page[:500]
+        status, body = get(base + script.group(1).decode())
+        assert status == 200 and b"import" in body
+        deadline = time.monotonic() + 20
+        while True:
+            posts = json.loads(get(f"{base}/api/v1/walls/demo/posts")[1])["posts"]
+            if posts:
+                break
+            assert time.monotonic() < deadline, "the demo wall stayed empty"
+            time.sleep(0.2)
+        assert get(f"{base}/demo/media/x3-front.svg")[0] == 200  # the bundled demo pictures too
+        site = subprocess.run([str(python), "-c", "import wall.paths as p; print(p.STATIC)"],
+                              capture_output=True, text=True, cwd=elsewhere).stdout
+        assert str(venv) in site  # served from the installed package, not from this checkout
+    finally:
+        demo.terminate()
+        demo.wait(10)
