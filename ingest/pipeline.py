@@ -51,7 +51,7 @@ class InputError(ValueError):
 
 def parse_posts(body: bytes) -> list[PostIn]:
     """Decode one post or {"posts": [...]} from JSON bytes; raise InputError naming the bad field."""
-    data = decode_untrusted(body)  # BadJSON (the caller answers 400) for bytes that are not usable JSON
+    data: object = decode_untrusted(body)  # BadJSON (the caller answers 400) for unusable bytes
     try:
         if isinstance(data, dict) and "posts" in data:
             posts = msgspec.convert(data, Batch).posts
@@ -76,7 +76,7 @@ def check_post(p: PostIn, where: str) -> None:
     if not p.text.strip() and not p.media:
         raise InputError(f"{where}.text: empty post; give text or media")
     for field, url in (("url", p.url), ("author.avatar_url", p.author.avatar_url)):
-        if not _safe_url(url):
+        if url is not None and not _safe_url(url):
             raise InputError(f"{where}.{field}: only http(s) URLs are accepted, got {url[:60]!r}")
     for j, m in enumerate(p.media):
         if not _safe_url(m.url):

@@ -136,7 +136,8 @@ def decode_untrusted(body: bytes | str, type_: type[T] | Any = Any) -> T:
     msgspec.ValidationError (valid JSON of the wrong shape) is left to the caller, which knows the path.
     """
     try:
-        return msgspec.json.decode(body, type=type_)  # type: ignore[no-any-return]
+        decoded: T = msgspec.json.decode(body, type=type_)
+        return decoded
     except RecursionError:
         raise TooDeep("body is nested too deeply; flatten it (a post is a few levels deep)") from None
     except msgspec.ValidationError:

@@ -68,7 +68,7 @@ async def webhook(request: web.Request) -> web.Response:
         rejected.labels(name, "invalid").inc()
         return error(422, str(e))
 
-    pipeline, accepted = request.app[PIPELINE], []
+    pipeline, accepted = request.app[PIPELINE], list[dict[str, object]]()
     for p in posts:
         post = normalize(source.name, p)
         try:

@@ -110,12 +110,12 @@ class MemoryEngine:
             for msg in backlog:
                 yield msg
             while True:
-                msg = await queue.get()
-                if isinstance(msg, Announcement):
-                    yield msg
-                elif id_key(msg.id) > last:
-                    last = id_key(msg.id)
-                    yield msg
+                item = await queue.get()
+                if isinstance(item, Announcement):
+                    yield item
+                elif id_key(item.id) > last:
+                    last = id_key(item.id)
+                    yield item
         finally:
             ch.subscribers.discard(queue)
 

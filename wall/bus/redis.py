@@ -13,7 +13,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
@@ -39,7 +39,6 @@ from wall.bus.base import (
 from wall.models import id_key
 
 log = logging.getLogger("wall.bus")
-T = TypeVar("T")
 
 SEEN_TTL = 7 * 24 * 3600  # dedupe digests outlive any source's replay window
 # A backstop only: the writer trims what it committed. Reached only when no writer ran for a long while.
@@ -280,8 +279,9 @@ class RedisEngine:
     def _down(self, error: BaseException) -> None:
         self._status = BusStatus(self.engine, False, describe(error))
 
-    async def _call(self, op: Callable[[Redis], Awaitable[T]]) -> T:
-        """Run one command, keeping status() up to date; errors propagate to the caller."""
+    async def _call(self, op: Callable[[Redis], Awaitable[Any]]) -> Any:
+        """Run one command, keeping status() up to date; errors propagate to the caller. redis-py's
+        replies are loosely typed (bytes, str, lists of either): callers decode what they expect."""
         try:
             async with asyncio.timeout(COMMAND_TIMEOUT):
                 result = await op(self._client())
@@ -295,9 +295,9 @@ class RedisEngine:
             self._down(e)
             # redis-py's message may not say which server ("Connection closed by server."): add it.
             said = describe(e)
-            error = type(e)(f"Redis at {self._safe_url} is unreachable: {said}")
-            error.bus_said = said  # type: ignore[attr-defined]
-            raise error from e
+            lost: Exception = type(e)(f"Redis at {self._safe_url} is unreachable: {said}")
+            lost.bus_said = said  # type: ignore[attr-defined]
+            raise lost from e
         self._up()
         return result
 
@@ -307,7 +307,7 @@ class RedisEngine:
     async def close(self) -> None:
         self._closed = True
         for pubsub in list(self._pubsubs):
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -419,7 +419,7 @@ class RedisEngine:
             finally:
                 if pubsub is not None:
                     self._pubsubs.discard(pubsub)
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
             if self._closed:
                 return
             await asyncio.sleep(backoff(attempt))
@@ -438,7 +438,7 @@ class RedisEngine:
                         break
         except BaseException as e:
             self._pubsubs.discard(pubsub)
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
             if isinstance(e, TimeoutError):
                 raise RedisTimeoutError(
                     f"Redis did not take the subscription within {self.heartbeat * 2:g} s") from e
@@ -461,7 +461,7 @@ class RedisEngine:
                 continue
             pinged_at = None
             if reply["type"] == "message":
-                return reply["data"]
+                return bytes(reply["data"])
             if reply["type"] == "subscribe":
                 # redis-py re-subscribed behind our back: events may have been missed meanwhile.
                 raise RedisConnectionError("the pub/sub connection was re-established")
@@ -473,8 +473,8 @@ class RedisEngine:
                                                               args=[body, Keys.live(wall)]))
 
     async def announced(self, wall: str) -> bytes | None:
-        value: bytes | None = await self._call(lambda r: r.get(Keys.announced(wall)))
-        return value
+        value = await self._call(lambda r: r.get(Keys.announced(wall)))
+        return None if value is None else bytes(value)
 
     # -- inbox --------------------------------------------------------------------------------------
 
@@ -495,7 +495,7 @@ class RedisEngine:
         block = max(1, int(timeout * 1000))
         try:
             async with asyncio.timeout(timeout + COMMAND_TIMEOUT):
-                reply = await self._client().xread({Keys.inbox(wall): after}, count=count, block=block)
+                reply: Any = await self._client().xread({Keys.inbox(wall): after}, count=count, block=block)
         except TimeoutError as e:
             raise RedisTimeoutError(f"Redis at {self._safe_url} did not answer XREAD") from e
         except LINK_ERRORS as e:
@@ -543,7 +543,8 @@ class RedisEngine:
             pipe = r.pipeline(transaction=False)
             for m in minutes:
                 pipe.hgetall(Keys.bucket(wall, m))
-            return await pipe.execute()  # type: ignore[no-any-return]
+            found: list[Any] = await pipe.execute()
+            return found
 
         found = await self._call(read)
         return {m: {_decode(k): int(v) for k, v in h.items()}
