@@ -268,6 +268,11 @@ def start_product(stack: contextlib.ExitStack, tmp: Path, args: argparse.Namespa
     node = Server("wall serve", argv, tmp / "wall.log", env)
     stack.callback(node.stop)
     processes["web node"] = node.pid
+    if args.engine == "redis":  # the wall's curation writer: the inbox hop every post takes
+        writer = Server("wall curate", [sys.executable, "-m", "wall", "curate", "--config", str(config)],
+                        tmp / "curate.log", env)
+        stack.callback(writer.stop)
+        processes["curation writer"] = writer.pid
     target = Target("product", port, token, processes)
     wait_healthy(target, node)
     return target

@@ -108,11 +108,13 @@ def run_demo(host: str, port: int, token: str, interval: float) -> int:
 
 
 def run_serve(cfg: Config, host: str | None, port: int | None) -> int:
-    from wall.app import SERVE, create_app
+    from wall.app import ALL, SERVE, create_app
 
     host, port = host or cfg.web.host, port if port is not None else cfg.web.port
     log.info("serving walls %s on http://%s:%s (engine %s)", ", ".join(cfg.walls), host, port, cfg.bus.engine)
-    web.run_app(create_app(cfg, SERVE), host=host, port=port, print=None)
+    # The memory bus lives inside this process: nothing else could curate or ingest for it.
+    roles = ALL if cfg.bus.engine == "memory" else SERVE
+    web.run_app(create_app(cfg, roles), host=host, port=port, print=None)
     return 0
 
 

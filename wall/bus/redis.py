@@ -38,7 +38,7 @@ from wall.bus.base import (
 )
 from wall.models import id_key
 
-log = logging.getLogger("wall.bus")
+log = logging.getLogger(__name__)
 
 SEEN_TTL = 7 * 24 * 3600  # dedupe digests outlive any source's replay window
 # A backstop only: the writer trims what it committed. Reached only when no writer ran for a long while.
