@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from ingest.connector import Checkpoint, Connector, Delete, SourceError, Throttled, Upsert
+import aiohttp
+
+from ingest.connector import Checkpoint, Connector, Delete, SourceContext, SourceError, Throttled, Upsert
 from ingest.pipeline import Pipeline
-from ingest.sources.replay import BUILTIN, ReplayConnector
+from ingest.registry import REGISTRY
 from wall.bus.base import Store, backoff
 from wall.config import Config, SourceConfig
 
@@ -45,17 +47,23 @@ class SourceStatus:
                 "last_post_age_s": age, "retry_in_s": retry}
 
 
-def make_connector(src: SourceConfig) -> Connector | None:
+def make_connector(src: SourceConfig, ctx: SourceContext) -> Connector | None:
     """The connector for a source; None for sources that are not pulled (webhooks arrive at web nodes)."""
-    if src.type == "replay":
-        dataset = src.options.get("dataset", "builtin")
-        return ReplayConnector(
-            src.name,
-            BUILTIN if dataset == "builtin" else Path(dataset),
-            interval=float(src.options.get("interval", 3.0)),
-            loop=bool(src.options.get("loop", True)),
-        )
-    return None
+    connector: Connector | None = REGISTRY[src.type].build(src.name, src.options, ctx)
+    return connector
+
+
+class StoreState:
+    """A connector's KeyValue in the engine's store, scoped to its source."""
+
+    def __init__(self, store: Store, scope: str) -> None:
+        self.store, self.scope = store, scope
+
+    async def get(self, key: str) -> str | None:
+        return await self.store.get_cursor(f"{self.scope}:state:{key}")
+
+    async def set(self, key: str, value: str) -> None:
+        await self.store.set_cursor(f"{self.scope}:state:{key}", value)
 
 
 async def run_source(wall: str, connector: Connector, pipeline: Pipeline, store: Store,
@@ -94,15 +102,16 @@ async def run_source(wall: str, connector: Connector, pipeline: Pipeline, store:
             await asyncio.sleep(delay)
 
 
-def start_sources(cfg: Config, pipeline: Pipeline,
-                  store: Store) -> tuple[list[asyncio.Task[None]], list[SourceStatus]]:
+def start_sources(cfg: Config, pipeline: Pipeline, store: Store,
+                  http: aiohttp.ClientSession) -> tuple[list[asyncio.Task[None]], list[SourceStatus]]:
     """Start a task per pulled source of every wall."""
     tasks, statuses = [], []
     for wall in cfg.walls.values():
         for src in wall.sources:
             status = SourceStatus(wall.name, src.name)
             try:
-                connector = make_connector(src)
+                ctx = SourceContext(http, StoreState(store, f"{wall.name}:{src.name}"), os.environ)
+                connector = make_connector(src, ctx)
             except ValueError as e:  # a bad dataset or the like: say so, keep the other sources going
                 log.error("source %s of wall %s cannot start: %s", src.name, wall.name, e)
                 status.failed(str(e))
@@ -122,15 +131,19 @@ class Sources:
         self.cfg, self.pipeline, self.store = cfg, pipeline, store
         self.tasks: list[asyncio.Task[None]] = []
         self.statuses: list[SourceStatus] = []
+        self.http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Sources:
-        self.tasks, self.statuses = start_sources(self.cfg, self.pipeline, self.store)
+        self.http = aiohttp.ClientSession()  # one per process, shared by every connector
+        self.tasks, self.statuses = start_sources(self.cfg, self.pipeline, self.store, self.http)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.http is not None:
+            await self.http.close()
 
     def wall_health(self, wall: str) -> dict[str, object]:
         return {"sources": [s.as_dict() for s in self.statuses if s.wall == wall]}

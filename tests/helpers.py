@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from wall.app import ALL, Role, create_app
-from wall.config import Config, parse
+from wall.app import ALL, Role, create_app, parse_config
+from wall.config import Config
 
 TOKEN = "test-token-0123456789"
 HMAC_SECRET = "test-hmac-secret"
@@ -31,7 +31,7 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
             for name in walls
         },
     }
-    return parse(data, env={"T": TOKEN, "H": HMAC_SECRET})
+    return parse_config(data, env={"T": TOKEN, "H": HMAC_SECRET})
 
 
 @asynccontextmanager

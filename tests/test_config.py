@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from wall.config import ConfigError, load
+from ingest.sources import replay
+from wall.app import load_config
+from wall.config import ConfigError
 
 GOOD = """
 [web]
@@ -32,7 +34,7 @@ engine = "redsi"
 [walls.Lobby]
 title = 3
 [[walls.Lobby.sources]]
-type = "mastodon"
+type = "telegram"
 [walls.stage]
 token_env = "NOT_SET_ANYWHERE"
 [[walls.stage.sources]]
@@ -51,25 +53,25 @@ def wall(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def test_a_good_config_loads_into_typed_objects(tmp_path: Path):
     path = tmp_path / "wall.toml"
     path.write_text(GOOD)
-    cfg = load(path, env={"LOBBY_TOKEN": "s3cret"})
+    cfg = load_config(path, env={"LOBBY_TOKEN": "s3cret"})
     lobby = cfg.walls["lobby"]
     assert (cfg.web.port, cfg.bus.engine, lobby.token) == (8090, "redis", "s3cret")
     assert [s.type for s in lobby.sources] == ["webhook", "replay"]
-    assert lobby.source("replay").options["interval"] == 1
+    assert lobby.source("replay").options == replay.Options(interval=1.0)
 
 
 def test_every_problem_is_listed_with_its_key_and_fix(tmp_path: Path):
     path = tmp_path / "wall.toml"
     path.write_text(BAD)
     with pytest.raises(ConfigError) as e:
-        load(path, env={})
+        load_config(path, env={})
     assert e.value.problems == [
         "web.prot: unknown key; did you mean 'port'?",
         "bus.engine: 'redsi' is not an engine; use one of memory, redis",
         "walls.Lobby: wall names are lowercase letters, digits, '-' and '_' (max 40)",
-        "walls.Lobby.sources[0].type: 'mastodon' is not a source type; use one of replay, webhook",
+        "walls.Lobby.sources[0].type: 'telegram' is not a source type; use one of replay, webhook",
         "walls.Lobby.title: expected str, got int 3",
-        "walls.stage.sources[1].interval: seconds between posts must be > 0, got -1.0",
+        "walls.stage.sources[1].interval: expected `float` > 0.0",
         "walls.stage.token_env: environment variable NOT_SET_ANYWHERE is not set; "
         "export NOT_SET_ANYWHERE=<secret>",
     ]
@@ -97,6 +99,6 @@ def test_not_toml_and_missing_file_are_reported(tmp_path: Path):
     path = tmp_path / "wall.toml"
     path.write_text("[web\nport = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load(path)
+        load_config(path)
     with pytest.raises(ConfigError, match="cannot read the config file"):
-        load(tmp_path / "missing.toml")
+        load_config(tmp_path / "missing.toml")

@@ -15,16 +15,18 @@ import secrets
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from ingest.pipeline import Pipeline
+from ingest.registry import check_options
 from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
 from wall.bus import open_engine
 from wall.bus.base import Engine, writer_lease
-from wall.config import Config
+from wall.config import Config, load, parse
 from wall.curate.writer import Writers
 from wall.web.app import create_web_app
 from wall.web.keys import ENGINE, HEALTH
@@ -35,6 +37,16 @@ Role = str
 ALL: frozenset[Role] = frozenset({"web", "webhook", "sources", "curate"})
 SERVE: frozenset[Role] = frozenset({"web", "webhook"})
 INGEST: frozenset[Role] = frozenset({"sources", "curate"})
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    """The config file, validated with every source type's own options (raises ConfigError)."""
+    return load(path, check_options, env)
+
+
+def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
+    """TOML data as a Config, validated like load_config()."""
+    return parse(data, check_options, env)
 
 
 def node_name() -> str:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from wall.config import BusConfig, Config, ConfigError, SourceConfig, WallConfig, WebConfig, load
+from ingest.sources import replay, webhook
+from wall.config import BusConfig, Config, ConfigError, SourceConfig, WallConfig, WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _load_or_report(path: Path) -> Config | None:
     try:
-        return load(path)
+        from wall.app import load_config
+
+        return load_config(path)
     except ConfigError as e:
         print(f"{path}: {len(e.problems)} problem(s):", file=sys.stderr)
         for problem in e.problems:
@@ -78,8 +81,8 @@ def demo_config(host: str, port: int, token: str, interval: float) -> Config:
         name="demo",
         title="Nordlys live",
         sources=(
-            SourceConfig("replay", "demo", {"dataset": "builtin", "interval": interval, "loop": True}),
-            SourceConfig("webhook", "webhook"),
+            SourceConfig("replay", "demo", replay.Options(interval=interval)),
+            SourceConfig("webhook", "webhook", webhook.Options()),
         ),
         token=token,
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 WALL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-SOURCE_TYPES = ("replay", "webhook")
 ENGINES = ("memory", "redis")
 
 
@@ -43,7 +43,12 @@ class BusConfig:
 class SourceConfig:
     type: str
     name: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Any = None  # the source type's typed Options (ingest/sources/<type>.py), checked at load
+
+
+# Checks a source's options: (type, raw table, key path) -> (typed options or None, problems). The
+# composition root passes ingest's registry; config itself knows no source type.
+SourceCheck = Callable[[str, dict[str, Any], str], tuple[object | None, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def _closest(key: str, known: set[str]) -> str | None:
     return found[0] if found else None
 
 
-def parse(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
+def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] | None = None) -> Config:
     """Build a Config from TOML data; raise ConfigError listing every problem."""
     env = dict(os.environ) if env is None else env
     problems: list[str] = []
@@ -166,7 +171,7 @@ def parse(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
             continue
         if not WALL_NAME.match(name):
             problems.append(f"{path}: wall names are lowercase letters, digits, '-' and '_' (max 40)")
-        walls[name] = _wall(r, name, wt, path, env)
+        walls[name] = _wall(r, name, wt, path, env, check_source)
     if not walls:
         problems.append("walls: no wall is configured; add a [walls.NAME] table with a title")
 
@@ -176,7 +181,8 @@ def parse(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
     return Config(web=web, bus=bus, walls=walls, stats_interval=interval)
 
 
-def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str]) -> WallConfig:
+def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str],
+          check_source: SourceCheck) -> WallConfig:
     r.unknown(wt, {"title", "max_cards", "sources", "token_env", "hmac_secret_env"}, path)
     max_cards = r.get(wt, "max_cards", f"{path}.max_cards", int, 24)
     if not 1 <= max_cards <= 200:
@@ -188,14 +194,12 @@ def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, s
         if not isinstance(st, dict):
             r.problems.append(f"{spath}: expected a table ([[{path}.sources]]), got {_kind(st)}")
             continue
-        type_ = st.get("type")
-        if type_ not in SOURCE_TYPES:
-            known = ", ".join(SOURCE_TYPES)
-            r.problems.append(f"{spath}.type: '{type_}' is not a source type; use one of {known}")
-            continue
-        options = {k: v for k, v in st.items() if k not in ("type", "name")}
-        _check_source(r, type_, options, spath)
-        sources.append(SourceConfig(type=type_, name=str(st.get("name", type_)), options=options))
+        type_ = str(st.get("type"))
+        options, problems = check_source(type_, {k: v for k, v in st.items() if k not in ("type", "name")},
+                                         spath)
+        r.problems.extend(problems)
+        if not problems:
+            sources.append(SourceConfig(type=type_, name=str(st.get("name", type_)), options=options))
     token = r.secret(wt, "token_env", f"{path}.token_env", env)
     hmac_secret = r.secret(wt, "hmac_secret_env", f"{path}.hmac_secret_env", env)
     if any(s.type == "webhook" for s in sources) and not (token or hmac_secret or "token_env" in wt):
@@ -212,21 +216,7 @@ def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, s
     )
 
 
-def _check_source(r: _Reader, type_: str, options: dict[str, Any], path: str) -> None:
-    if type_ == "webhook":
-        r.unknown(options, set(), path)
-    elif type_ == "replay":
-        r.unknown(options, {"dataset", "interval", "loop"}, path)
-        interval = r.get(options, "interval", f"{path}.interval", float, 3.0)
-        if interval <= 0:
-            r.problems.append(f"{path}.interval: seconds between posts must be > 0, got {interval}")
-        r.get(options, "loop", f"{path}.loop", bool, True)
-        dataset = r.get(options, "dataset", f"{path}.dataset", str, "builtin")
-        if dataset != "builtin" and not Path(dataset).is_file():
-            r.problems.append(f"{path}.dataset: file {dataset} does not exist; give a path or 'builtin'")
-
-
-def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
+def load(path: str | Path, check_source: SourceCheck, env: dict[str, str] | None = None) -> Config:
     """Read and validate a TOML config file."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -236,4 +226,4 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError([f"{path}: not valid TOML: {e}"]) from None
-    return parse(data, env)
+    return parse(data, check_source, env)

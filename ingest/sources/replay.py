@@ -7,11 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-from ingest.connector import Checkpoint, Item, Upsert
+from ingest.connector import Checkpoint, Item, SourceContext, Upsert
 from ingest.pipeline import InputError, PostIn, check_post, normalize
 
 BUILTIN = Path(__file__).resolve().parent.parent / "demo" / "posts.json"
@@ -64,3 +64,23 @@ class ReplayConnector:
             if not self.loop:
                 return
             round_, index = round_ + 1, 0
+
+
+TYPE = "replay"
+
+
+class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """[[walls.X.sources]] type = "replay": the bundled demo stream, or a JSON array of posts."""
+
+    dataset: str = "builtin"  # "builtin" or a path to a JSON array of posts in the webhook format
+    interval: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 3.0  # seconds between posts
+    loop: bool = True
+
+    def __post_init__(self) -> None:
+        if self.dataset != "builtin" and not Path(self.dataset).is_file():
+            raise ValueError(f"file {self.dataset} does not exist; give a path or 'builtin'")
+
+
+def build(name: str, options: Options, ctx: SourceContext) -> ReplayConnector:
+    dataset = BUILTIN if options.dataset == "builtin" else Path(options.dataset)
+    return ReplayConnector(name, dataset, interval=options.interval, loop=options.loop)

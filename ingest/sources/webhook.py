@@ -10,8 +10,10 @@ import hashlib
 import hmac
 import logging
 
+import msgspec
 from aiohttp import web
 
+from ingest.connector import SourceContext
 from ingest.pipeline import InputError, Pipeline, normalize, parse_posts
 from wall.config import WallConfig
 from wall.models import BadJSON
@@ -19,6 +21,7 @@ from wall.web.http import error, json_content, json_response, read_body
 from wall.web.keys import CONFIG, METRICS
 
 log = logging.getLogger(__name__)
+TYPE = "webhook"
 SIGNATURE_HEADER = "X-Wall-Signature"
 PIPELINE = web.AppKey("pipeline", Pipeline)
 
@@ -86,3 +89,13 @@ def add_webhook_routes(app: web.Application, pipeline: Pipeline) -> None:
     """The ingest role's part of a web node: POST /api/v1/walls/{wall}/posts."""
     app[PIPELINE] = pipeline
     app.router.add_post("/api/v1/walls/{wall}/posts", webhook)
+
+
+class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """[[walls.X.sources]] type = "webhook": takes no options; the wall's token_env/hmac_secret_env
+    say who may post."""
+
+
+def build(name: str, options: Options, ctx: SourceContext) -> None:
+    """Not pulled: web nodes receive webhook posts (add_webhook_routes)."""
+    return None
