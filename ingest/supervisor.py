@@ -1,4 +1,10 @@
-"""Runs the configured sources: each connector's items go to its wall's inbox, its cursor to the store."""
+"""Runs the configured sources: one owner per source at a time (a lease), items to the inboxes of the walls
+they feed, cursors to the store, and a health record every node shows in /healthz.
+
+Several `wall ingest` workers may run against one Redis: each source runs in one of them; when its worker
+dies, another takes it over within about LEASE_TTL seconds and resumes from the stored cursor (what came
+after the last checkpoint comes again, and the dedupe step absorbs it).
+"""
 
 from __future__ import annotations
 
@@ -6,51 +12,58 @@ import asyncio
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
+import msgspec
 
 from ingest.connector import Checkpoint, Connector, Delete, SourceContext, SourceError, Throttled, Upsert
 from ingest.pipeline import Pipeline
 from ingest.registry import REGISTRY
+from ingest.routing import Router
 from wall.bus.base import Store, backoff
 from wall.config import Config, SourceConfig
+from wall.health import SourceHealth
 
 log = logging.getLogger(__name__)
+LEASE_TTL = 6.0
+RENEW_EVERY = 2.0  # also how often the health record is refreshed
 
 
 @dataclass
 class SourceStatus:
-    """What a running source last did, for /healthz and the logs."""
+    """What a source last did, for /healthz and the logs; published as a health record."""
 
-    wall: str
     name: str
-    state: str = "starting"  # starting | running | throttled | failing | finished
+    walls: tuple[str, ...]
+    state: str = "starting"  # starting | standby | running | throttled | failing | finished
     error: str | None = None
     posts: int = 0
+    connected_since: float | None = None
     last_post_at: float | None = None
     retry_at: float | None = None
+    worker: str = ""
+    minute: list[float] = field(default_factory=list)  # arrival times in the last minute
 
     def ok(self) -> None:
+        now = time.time()
+        if self.state != "running":
+            self.connected_since = now
         self.state, self.error, self.retry_at = "running", None, None
         self.posts += 1
-        self.last_post_at = time.time()
+        self.last_post_at = now
+        self.minute = [t for t in self.minute if t > now - 60] + [now]
 
     def failed(self, error: str, retry_in: float | None = None) -> None:
-        self.state, self.error = "failing", error
+        self.state, self.error, self.connected_since = "failing", error, None
         self.retry_at = None if retry_in is None else time.time() + retry_in
 
-    def as_dict(self) -> dict[str, object]:
-        age = None if self.last_post_at is None else round(time.time() - self.last_post_at, 1)
-        retry = None if self.retry_at is None else round(max(0.0, self.retry_at - time.time()), 1)
-        return {"name": self.name, "state": self.state, "error": self.error, "posts": self.posts,
-                "last_post_age_s": age, "retry_in_s": retry}
-
-
-def make_connector(src: SourceConfig, ctx: SourceContext) -> Connector | None:
-    """The connector for a source; None for sources that are not pulled (webhooks arrive at web nodes)."""
-    connector: Connector | None = REGISTRY[src.type].build(src.name, src.options, ctx)
-    return connector
+    def record(self) -> bytes:
+        now = time.time()
+        return msgspec.json.encode(SourceHealth(
+            self.name, self.walls, self.state, self.error, self.posts,
+            sum(1 for t in self.minute if t > now - 60), self.connected_since, self.last_post_at,
+            self.retry_at, self.worker, now))
 
 
 class StoreState:
@@ -66,77 +79,134 @@ class StoreState:
         await self.store.set_cursor(f"{self.scope}:state:{key}", value)
 
 
-async def run_source(wall: str, connector: Connector, pipeline: Pipeline, store: Store,
-                     status: SourceStatus) -> None:
-    """Feed one connector into its wall's inbox forever, resuming from its cursor after any failure."""
-    key = f"{wall}:{connector.name}"
-    attempt = 0
-    while True:
-        try:
-            saved = await store.get_cursor(key)
-            async for item in connector.stream(saved):
-                match item:
-                    case Upsert(post=post):
-                        await pipeline.submit(wall, post)
-                        status.ok()
-                        attempt = 0
-                    case Delete(post_id=pid, reason=reason):
-                        await pipeline.retract(wall, pid, reason)
-                    case Checkpoint(cursor=cursor):
-                        await store.set_cursor(key, cursor)
-                    case Throttled(until=until, reason=reason):
-                        status.state, status.error, status.retry_at = "throttled", reason, until
-            status.state = "finished"
-            log.info("source %s of wall %s finished", connector.name, wall)
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            retry_after = e.retry_after if isinstance(e, SourceError) else None
-            delay = retry_after if retry_after is not None else backoff(attempt, base=1.0, cap=60.0)
-            said = str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}"
-            status.failed(said, delay)
-            log.warning("source %s of wall %s failed: %s; retrying in %.1f s",
-                        connector.name, wall, said, delay)
-            attempt += 1
-            await asyncio.sleep(delay)
+class Supervisor:
+    """One source: holds its lease, runs its connector, routes what it yields, keeps its health record."""
 
+    def __init__(self, src: SourceConfig, connector: Connector, pipeline: Pipeline, store: Store,
+                 router: Router, owner: str) -> None:
+        self.src, self.connector, self.pipeline, self.store = src, connector, pipeline, store
+        self.router, self.owner = router, owner
+        self.status = SourceStatus(src.name, src.walls, worker=owner)
 
-def start_sources(cfg: Config, pipeline: Pipeline, store: Store,
-                  http: aiohttp.ClientSession) -> tuple[list[asyncio.Task[None]], list[SourceStatus]]:
-    """Start a task per pulled source of every wall."""
-    tasks, statuses = [], []
-    for wall in cfg.walls.values():
-        for src in wall.sources:
-            status = SourceStatus(wall.name, src.name)
+    async def run(self) -> None:
+        """Own the source whenever its lease is free, forever (or until it finishes)."""
+        lease = f"source:{self.src.key}"
+        while True:
             try:
-                ctx = SourceContext(http, StoreState(store, f"{wall.name}:{src.name}"), os.environ)
-                connector = make_connector(src, ctx)
-            except ValueError as e:  # a bad dataset or the like: say so, keep the other sources going
-                log.error("source %s of wall %s cannot start: %s", src.name, wall.name, e)
-                status.failed(str(e))
-                statuses.append(status)
+                token = await self.store.lease(lease, self.owner, LEASE_TTL)
+            except Exception as e:
+                log.warning("source %s: cannot reach the store for its lease: %s", self.src.name, e)
+                await asyncio.sleep(RENEW_EVERY)
                 continue
-            if connector is None:
+            if token is None:  # another worker runs it; its record is the one to show
+                self.status.state = "standby"
+                await asyncio.sleep(1.0)
                 continue
-            statuses.append(status)
-            tasks.append(asyncio.create_task(run_source(wall.name, connector, pipeline, store, status)))
-    return tasks, statuses
+            log.info("source %s: %s runs it (lease token %d)", self.src.name, self.owner, token)
+            stream = asyncio.create_task(self._stream())
+            try:
+                while not stream.done():
+                    await self._report()
+                    await asyncio.wait({stream}, timeout=RENEW_EVERY)
+                    if not stream.done() and await self.store.lease(lease, self.owner, LEASE_TTL) != token:
+                        log.warning("source %s: lost its lease; another worker takes it", self.src.name)
+                        break
+            except Exception as e:
+                log.warning("source %s: cannot renew its lease: %s", self.src.name, e)
+            finally:
+                stream.cancel()
+                await asyncio.gather(stream, return_exceptions=True)
+            if stream.done() and not stream.cancelled() and self.status.state == "finished":
+                await self._report()
+                return
+
+    async def _report(self) -> None:
+        try:
+            await self.store.put_health(self.src.key, self.status.record())
+        except Exception as e:  # the store is down: the record goes stale, which says so
+            log.debug("source %s: cannot publish its health: %s", self.src.name, e)
+
+    async def _stream(self) -> None:
+        """Feed the connector into the inboxes, resuming from its cursor after any failure."""
+        status, name = self.status, self.src.name
+        attempt = 0
+        while True:
+            try:
+                saved = await self.store.get_cursor(self.src.key)
+                async for item in self.connector.stream(saved):
+                    match item:
+                        case Upsert(post=post):
+                            for wall in self.router.walls_for(post, self.src.walls):
+                                await self.pipeline.submit(wall, post)
+                            was = status.state
+                            status.ok()
+                            attempt = 0
+                            if was != "running":  # say so now, not at the next refresh
+                                await self._report()
+                        case Delete(post_id=pid, reason=reason):
+                            for wall in self.src.walls:  # a wall that never showed it ignores it
+                                await self.pipeline.retract(wall, pid, reason)
+                        case Checkpoint(cursor=cursor):
+                            await self.store.set_cursor(self.src.key, cursor)
+                        case Throttled(until=until, reason=reason):
+                            status.state, status.error, status.retry_at = "throttled", reason, until
+                status.state = "finished"
+                log.info("source %s finished", name)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                retry_after = e.retry_after if isinstance(e, SourceError) else None
+                delay = retry_after if retry_after is not None else backoff(attempt, base=1.0, cap=60.0)
+                said = str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}"
+                status.failed(said, delay)
+                await self._report()
+                log.warning("source %s failed: %s; retrying in %.1f s", name, said, delay)
+                attempt += 1
+                await asyncio.sleep(delay)
 
 
 class Sources:
     """The ingest role: every pulled source of the config, run while the context is open."""
 
-    def __init__(self, cfg: Config, pipeline: Pipeline, store: Store) -> None:
-        self.cfg, self.pipeline, self.store = cfg, pipeline, store
+    def __init__(self, cfg: Config, pipeline: Pipeline, store: Store, owner: str) -> None:
+        self.cfg, self.pipeline, self.store, self.owner = cfg, pipeline, store, owner
+        self.supervisors: list[Supervisor] = []
+        self.broken: list[tuple[str, SourceStatus]] = []  # (source key, status) of those that cannot start
         self.tasks: list[asyncio.Task[None]] = []
-        self.statuses: list[SourceStatus] = []
         self.http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Sources:
         self.http = aiohttp.ClientSession()  # one per process, shared by every connector
-        self.tasks, self.statuses = start_sources(self.cfg, self.pipeline, self.store, self.http)
+        router = Router({w.name: w.terms for w in self.cfg.walls.values()})
+        for src in self.cfg.sources.values():
+            ctx = SourceContext(self.http, StoreState(self.store, src.key), os.environ)
+            try:
+                connector: Connector | None = REGISTRY[src.type].build(src.name, src.options, ctx)
+            except ValueError as e:  # a bad dataset or the like: say so, keep the other sources going
+                log.error("source %s cannot start: %s", src.name, e)
+                status = SourceStatus(src.name, src.walls, worker=self.owner)
+                status.failed(str(e))
+                self.broken.append((src.key, status))
+                await self.store.put_health(src.key, status.record())
+                continue
+            if connector is not None:  # None: not pulled (webhooks arrive at web nodes)
+                self.supervisors.append(Supervisor(src, connector, self.pipeline, self.store, router,
+                                                   self.owner))
+        self.tasks = [asyncio.create_task(s.run(), name=f"source:{s.src.key}") for s in self.supervisors]
+        if self.broken:
+            self.tasks.append(asyncio.create_task(self._report_broken()))
         return self
+
+    async def _report_broken(self) -> None:
+        """Sources that cannot start keep saying why (a record nobody refreshes would turn 'stale')."""
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            for key, status in self.broken:
+                try:
+                    await self.store.put_health(key, status.record())
+                except Exception as e:
+                    log.debug("source %s: cannot publish its health: %s", status.name, e)
 
     async def __aexit__(self, *exc: object) -> None:
         for task in self.tasks:
@@ -144,9 +214,3 @@ class Sources:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.http is not None:
             await self.http.close()
-
-    def wall_health(self, wall: str) -> dict[str, object]:
-        return {"sources": [s.as_dict() for s in self.statuses if s.wall == wall]}
-
-    def problems(self) -> list[str]:
-        return [f"{s.wall}: source {s.name}: {s.error}" for s in self.statuses if s.state == "failing"]

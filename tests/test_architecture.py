@@ -11,6 +11,7 @@ OURS = ("wall", "ingest")
 # module prefix -> prefixes it must never import
 FORBIDDEN = {
     "wall.models": ("wall.", "ingest"),
+    "wall.health": ("wall.", "ingest"),
     "wall.text": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.config": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.bus": ("wall.web", "wall.curate", "wall.app", "wall.cli", "wall.state", "ingest"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.sources import replay
-from wall.app import load_config
+from wall.app import load_config, parse_config
 from wall.config import ConfigError
 
 GOOD = """
@@ -102,3 +102,27 @@ def test_not_toml_and_missing_file_are_reported(tmp_path: Path):
         load_config(path)
     with pytest.raises(ConfigError, match="cannot read the config file"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_a_source_configured_once_feeds_the_walls_it_names():
+    cfg = parse_config({
+        "walls": {"lobby": {"title": "Lobby", "terms": ["nordlys"]}, "stage": {"title": "Stage"}},
+        "sources": {"demo": {"type": "replay", "walls": ["lobby", "stage"], "interval": 2}},
+    }, env={})
+    assert cfg.sources["demo"].walls == ("lobby", "stage")
+    assert cfg.sources["demo"].options == replay.Options(interval=2.0)
+    assert cfg.walls["lobby"].terms == ("nordlys",)
+
+
+def test_a_shared_source_naming_no_wall_or_an_unknown_one_is_refused():
+    with pytest.raises(ConfigError) as e:
+        parse_config({
+            "walls": {"lobby": {"title": "Lobby"}},
+            "sources": {"a": {"type": "replay", "walls": ["lobbby"]}, "b": {"type": "replay"},
+                        "c": {"type": "replay", "walls": ["lobby"], "intervall": 1}},
+        }, env={})
+    assert e.value.problems == [
+        "sources.a.walls: no wall named 'lobbby'; the config has lobby",
+        'sources.b.walls: say which walls it feeds, e.g. walls = ["lobby"]',
+        "sources.c.intervall: unknown key; did you mean 'interval'?",
+    ]

@@ -55,10 +55,11 @@ def node_name() -> str:
 
 
 def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> list[Any]:
-    """The background roles (sources, curate) as async context managers, each also a HealthPart."""
+    """The background roles (sources, curate) as async context managers. Sources report their health
+    through the engine (any worker may run them); the writers report theirs in this process's /healthz."""
     parts: list[Any] = []
     if "sources" in roles:
-        parts.append(Sources(cfg, Pipeline(engine), engine))
+        parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
         parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval))
     return parts
@@ -78,7 +79,9 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
     async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             for part in workers(cfg, roles, bus, owner):
-                app[HEALTH].append(await stack.enter_async_context(part))
+                entered = await stack.enter_async_context(part)
+                if isinstance(entered, Writers):
+                    app[HEALTH].append(entered)
             if "curate" not in roles:
                 await _say_if_no_writer(cfg, bus)
             yield
@@ -109,7 +112,7 @@ async def run_workers(cfg: Config, roles: frozenset[Role] = INGEST,
         async with AsyncExitStack() as stack:
             parts = [await stack.enter_async_context(p) for p in workers(cfg, roles, engine, node_name())]
             sources = [p for p in parts if isinstance(p, Sources)]
-            if "sources" in roles and sources and not sources[0].tasks:
+            if sources and not sources[0].supervisors:
                 log.info("no pulled sources in the config (webhooks are served by `wall serve`)")
             log.info("running %s for walls %s on the %s bus", " + ".join(sorted(roles)),
                      ", ".join(cfg.walls), cfg.bus.engine)

@@ -41,9 +41,17 @@ class BusConfig:
 
 @dataclass(frozen=True)
 class SourceConfig:
+    """A configured instance of a connector ([sources.NAME], or [[walls.W.sources]] for one wall)."""
+
     type: str
     name: str
     options: Any = None  # the source type's typed Options (ingest/sources/<type>.py), checked at load
+    walls: tuple[str, ...] = ()  # the walls it feeds (each takes what matches its terms)
+    key: str = ""  # unique among sources: names its cursor, lease and health record
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.name)
 
 
 # Checks a source's options: (type, raw table, key path) -> (typed options or None, problems). The
@@ -56,7 +64,8 @@ class WallConfig:
     name: str
     title: str
     max_cards: int = 24
-    sources: tuple[SourceConfig, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()  # its own: the webhook, and sources declared in the wall
+    terms: tuple[str, ...] = ()  # what a shared source's post must mention to reach it (none: all)
     # Secrets are never in the file: it names the environment variables that hold them.
     token: str | None = None
     hmac_secret: str | None = None
@@ -71,6 +80,14 @@ class Config:
     bus: BusConfig = BusConfig()
     walls: dict[str, WallConfig] = field(default_factory=dict)
     stats_interval: float = 5.0
+    sources: dict[str, SourceConfig] = field(default_factory=dict)  # every source, by key
+
+    def __post_init__(self) -> None:
+        # Sources declared inside a wall feed that wall alone; keyed "wall:name" as cursors always were.
+        for wall in self.walls.values():
+            for src in wall.sources:
+                own = SourceConfig(src.type, src.name, src.options, (wall.name,), f"{wall.name}:{src.name}")
+                self.sources.setdefault(own.key, own)
 
 
 class _Reader:
@@ -132,7 +149,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     env = dict(os.environ) if env is None else env
     problems: list[str] = []
     r = _Reader(problems)
-    r.unknown(data, {"web", "bus", "walls", "stats_interval"}, "")
+    r.unknown(data, {"web", "bus", "walls", "sources", "stats_interval"}, "")
 
     w = r.table(data, "web", "web")
     r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer"}, "web")
@@ -175,15 +192,35 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     if not walls:
         problems.append("walls: no wall is configured; add a [walls.NAME] table with a title")
 
+    shared: dict[str, SourceConfig] = {}
+    for name, st in r.table(data, "sources", "sources").items():
+        path = f"sources.{name}"
+        if not isinstance(st, dict):
+            problems.append(f"{path}: expected a table ([{path}]), got {_kind(st)}")
+            continue
+        fed = r.get(st, "walls", f"{path}.walls", list, [])
+        for w in fed:
+            if w not in walls:
+                problems.append(f"{path}.walls: no wall named {w!r}; the config has {', '.join(walls)}")
+        if not fed:
+            example = next(iter(walls), "lobby")
+            problems.append(f'{path}.walls: say which walls it feeds, e.g. walls = ["{example}"]')
+        options, found = check_source(str(st.get("type")), {k: v for k, v in st.items()
+                                                            if k not in ("type", "walls")}, path)
+        problems.extend(found)
+        if not found:
+            shared[name] = SourceConfig(str(st["type"]), name, options, tuple(str(w) for w in fed))
+
     interval = r.get(data, "stats_interval", "stats_interval", float, 5.0)
     if problems:
         raise ConfigError(problems)
-    return Config(web=web, bus=bus, walls=walls, stats_interval=interval)
+    return Config(web=web, bus=bus, walls=walls, stats_interval=interval, sources=shared)
 
 
 def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str],
           check_source: SourceCheck) -> WallConfig:
-    r.unknown(wt, {"title", "max_cards", "sources", "token_env", "hmac_secret_env"}, path)
+    r.unknown(wt, {"title", "max_cards", "sources", "terms", "token_env", "hmac_secret_env"}, path)
+    terms = r.get(wt, "terms", f"{path}.terms", list, [])
     max_cards = r.get(wt, "max_cards", f"{path}.max_cards", int, 24)
     if not 1 <= max_cards <= 200:
         r.problems.append(f"{path}.max_cards: {max_cards} is out of range; use 1-200")
@@ -211,6 +248,7 @@ def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, s
         title=r.get(wt, "title", f"{path}.title", str, name),
         max_cards=max_cards,
         sources=tuple(sources),
+        terms=tuple(str(t) for t in terms),
         token=token,
         hmac_secret=hmac_secret,
     )

@@ -151,6 +151,14 @@ class Store(Protocol):
         """Who holds the lease now, or None."""
         ...
 
+    async def put_health(self, key: str, record: bytes) -> None:
+        """Publish the health record of a part (a source) that runs in some process; every node reads it."""
+        ...
+
+    async def health_records(self) -> dict[str, bytes]:
+        """Every part's latest health record, by key (records carry their own time: stale ones show it)."""
+        ...
+
 
 class Engine(Bus, Inbox, Store, Protocol):
     """What a bus engine provides: the bus, the wall inboxes and the store."""

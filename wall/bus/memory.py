@@ -50,6 +50,7 @@ class MemoryEngine:
         self._remember_max = remember_max
         self._cursors: dict[str, str] = {}
         self._inboxes: dict[str, _Inbox] = {}
+        self._health: dict[str, bytes] = {}
 
     def _channel(self, wall: str) -> _Channel:
         ch = self._channels.get(wall)
@@ -209,6 +210,12 @@ class MemoryEngine:
 
     async def holder(self, name: str) -> str | None:
         return "this process"
+
+    async def put_health(self, key: str, record: bytes) -> None:
+        self._health[key] = record
+
+    async def health_records(self) -> dict[str, bytes]:
+        return dict(self._health)
 
     async def close(self) -> None:
         self._channels.clear()

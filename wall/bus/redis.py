@@ -149,6 +149,7 @@ class Keys:
     """Every Redis key and channel the engine uses, built in one place."""
 
     CURSORS = "wall:cursors"
+    HEALTH = "wall:health"
 
     @staticmethod
     def events(wall: str) -> str:
@@ -571,3 +572,10 @@ class RedisEngine:
     async def holder(self, name: str) -> str | None:
         value = await self._call(lambda r: r.get(Keys.lease(name)))
         return None if value is None else _decode(value)
+
+    async def put_health(self, key: str, record: bytes) -> None:
+        await self._call(lambda r: r.hset(Keys.HEALTH, key, record))
+
+    async def health_records(self) -> dict[str, bytes]:
+        found = await self._call(lambda r: r.hgetall(Keys.HEALTH))
+        return {_decode(k): bytes(v) for k, v in found.items()}

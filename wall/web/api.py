@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wall.bus.base import Engine, writer_lease
+from wall.health import shown
 from wall.web.http import error, json_response
 from wall.web.keys import ENGINE, HEALTH, HUBS, METRICS
 from wall.web.pages import version
@@ -57,6 +59,20 @@ async def healthz(request: web.Request) -> web.Response:
             walls[name].update(part.wall_health(name))
     for part in app[HEALTH]:
         problems += part.problems()
+    try:
+        records = await engine.health_records()
+    except Exception:  # the bus is down: said below
+        records = {}
+    now = time.time()
+    for name in walls:
+        walls[name]["sources"] = []
+    for raw in records.values():
+        record = shown(raw, now)
+        for wall in record["walls"]:  # type: ignore[attr-defined]
+            if wall in walls:
+                walls[wall]["sources"].append(record)  # type: ignore[attr-defined]
+        if record["state"] in ("failing", "stale"):
+            problems.append(f"source {record['name']}: {record['error']}")
     bus = engine.status()
     if not bus.connected:
         problems.append(f"bus: {bus.error or 'not connected'}")
