@@ -184,3 +184,32 @@ async def test_killing_the_curation_writer_hands_the_wall_to_another_process_wit
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(10)
+
+
+async def test_killing_the_worker_that_runs_a_source_hands_it_to_another_with_no_loss(
+    tmp_path: Path, config: Path, nodes: list[str]
+):
+    workers = [logged(tmp_path / f"ingest{i}.log", "ingest", "--config", str(config)) for i in range(2)]
+    try:
+        async with aiohttp.ClientSession() as s:
+            await wait_up(s, nodes[0])
+            screen = await Screen(s, nodes[0]).connect()
+            await screen.wait_posts(5, timeout=20)
+            async with s.get(f"{nodes[0]}/healthz") as r:
+                (source,) = (await r.json())["walls"]["lobby"]["sources"]
+            owner = source["worker"]
+            (running,) = [w for i, w in enumerate(workers)
+                          if f"{owner} runs it" in (tmp_path / f"ingest{i}.log").read_text()]
+            running.send_signal(signal.SIGKILL)
+            seen = len(screen.posts())
+            await screen.wait_posts(seen + 20, timeout=30)  # the other worker goes on
+            async with s.get(f"{nodes[0]}/healthz") as r:
+                (source,) = (await r.json())["walls"]["lobby"]["sources"]
+            assert source["worker"] != owner and source["state"] == "running"
+        numbers = [int(sid.split("-")[1].split("~")[0]) for sid in screen.posts()]
+        assert numbers == list(range(1, len(numbers) + 1))  # no post lost, none twice
+    finally:
+        for proc in workers:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
