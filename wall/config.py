@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +103,15 @@ class _Reader:
             return {}
         return value
 
+    def tables(self, data: dict[str, Any], key: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+        """(name, table, key path) of each [key.NAME] table; anything else there is a problem."""
+        for name, value in self.table(data, key, key).items():
+            path = f"{key}.{name}"
+            if isinstance(value, dict):
+                yield name, value, path
+            else:
+                self.problems.append(f"{path}: expected a table ([{path}]), got {_kind(value)}")
+
     def get(self, data: dict[str, Any], key: str, path: str, type_: type, default: Any) -> Any:
         if key not in data:
             return default
@@ -181,11 +190,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     bus = BusConfig(engine=engine, redis_url=redis_url, stream_maxlen=maxlen)
 
     walls: dict[str, WallConfig] = {}
-    for name, wt in r.table(data, "walls", "walls").items():
-        path = f"walls.{name}"
-        if not isinstance(wt, dict):
-            problems.append(f"{path}: expected a table ([{path}]), got {_kind(wt)}")
-            continue
+    for name, wt, path in r.tables(data, "walls"):
         if not WALL_NAME.match(name):
             problems.append(f"{path}: wall names are lowercase letters, digits, '-' and '_' (max 40)")
         walls[name] = _wall(r, name, wt, path, env, check_source)
@@ -193,11 +198,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         problems.append("walls: no wall is configured; add a [walls.NAME] table with a title")
 
     shared: dict[str, SourceConfig] = {}
-    for name, st in r.table(data, "sources", "sources").items():
-        path = f"sources.{name}"
-        if not isinstance(st, dict):
-            problems.append(f"{path}: expected a table ([{path}]), got {_kind(st)}")
-            continue
+    for name, st, path in r.tables(data, "sources"):
         fed = r.get(st, "walls", f"{path}.walls", list, [])
         for w in fed:
             if w not in walls:
