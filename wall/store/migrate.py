@@ -6,18 +6,23 @@ The same migrations run from the alembic command line with the ini file beside t
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wall.store.engine import create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PG_LOCK = 0x77616C6C  # "wall": one process migrates at a time when several nodes start together
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def alembic_config(url: str) -> Config:
@@ -29,16 +34,44 @@ def alembic_config(url: str) -> Config:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision`; does nothing when it is already there."""
+    """Bring the database at `url` to `revision`; does nothing when it is already there.
+
+    Processes starting together take turns: PostgreSQL through an advisory lock, SQLite through
+    BEGIN IMMEDIATE (the later one waits up to busy_timeout, then finds the schema at head). Within one
+    process, Alembic's global context allows one migration at a time, hence the lock per event loop.
+    """
     cfg = alembic_config(url)
     engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _immediate_transactions(engine)
     try:
-        async with engine.begin() as conn:
+        async with _process_lock(), engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK})
             await conn.run_sync(_upgrade, cfg, revision)
     finally:
         await engine.dispose()
+
+
+def _process_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _locks.get(loop)
+    if lock is None:
+        lock = _locks[loop] = asyncio.Lock()
+    return lock
+
+
+def _immediate_transactions(engine: AsyncEngine) -> None:
+    # The sqlite3 module opens transactions lazily and never around DDL; SQLAlchemy's recipe for the
+    # aiosqlite driver hands transaction control back to us, and we begin with the write lock held.
+    def no_autobegin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    def begin_immediate(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    sa.event.listen(engine.sync_engine, "connect", no_autobegin)
+    sa.event.listen(engine.sync_engine, "begin", begin_immediate)
 
 
 async def current(url: str) -> str | None:
