@@ -17,7 +17,7 @@ from alembic.migration import MigrationContext
 from argon2 import PasswordHasher
 
 from tests.postgres_server import MISSING, PostgresServer, binaries
-from wall.store import Store, connect, open_store
+from wall.store import Store, connect
 from wall.store.audit import AuditFilter, Event
 from wall.store.decisions import KEEP, Conflict
 from wall.store.engine import create_engine
@@ -81,8 +81,8 @@ async def test_migrations_build_the_schema_on_an_empty_database_and_running_agai
 
 async def test_nodes_starting_together_migrate_once(url: str) -> None:
     script = f"import asyncio; from wall.store.migrate import upgrade; asyncio.run(upgrade({url!r}))"
-    nodes = [await asyncio.create_subprocess_exec(sys.executable, "-c", script, stderr=asyncio.subprocess.PIPE)
-             for _ in range(3)]
+    nodes = [await asyncio.create_subprocess_exec(sys.executable, "-c", script,
+                                                  stderr=asyncio.subprocess.PIPE) for _ in range(3)]
     for node in nodes:
         _, err = await node.communicate()
         assert node.returncode == 0, err.decode()
@@ -102,7 +102,8 @@ async def test_an_admin_adds_accounts_that_log_in_with_their_password_only(store
         await store.users.add(" ana ", "another password", "admin")
     with pytest.raises(ValueError, match="role"):
         await store.users.add("cy", "password password", "root")  # type: ignore[arg-type]
-    assert [(u.username, u.role) for u in await store.users.list()] == [("ana", "curator"), ("bo", "presenter")]
+    accounts = [(u.username, u.role) for u in await store.users.list()]
+    assert accounts == [("ana", "curator"), ("bo", "presenter")]
 
     await store.users.passwd("ana", "a brand new password")
     assert await store.users.verify("ana", "correct horse battery") is None
@@ -176,7 +177,8 @@ async def test_sessions_open_with_their_token_until_logout_expiry_or_log_out_eve
     other, _ = await store.sessions.create(bo.id, now=T0)
     assert len(await store.sessions.list_for_user(ana.id, now=T0)) == 2
     assert await store.sessions.revoke_all_for_user(ana.id) == 2
-    assert await store.sessions.get(phone, now=T0) is None and await store.sessions.get(laptop, now=T0) is None
+    assert await store.sessions.get(phone, now=T0) is None
+    assert await store.sessions.get(laptop, now=T0) is None
     assert await store.sessions.get(other, now=T0) is not None
 
     # A disabled or removed user's session opens nothing.
@@ -238,10 +240,12 @@ async def test_a_decision_on_a_post_someone_else_just_decided_is_refused(store: 
     # Pin and spotlight leave the status alone; None as the expected version overwrites (system actions).
     pinned = await store.decisions.decide("lobby", "mastodon:1", KEEP, "ana", 2, pinned=True,
                                           spotlight_until=T0 + 30, now=T0 + 4)
-    assert (pinned.status, pinned.pinned, pinned.spotlight_until, pinned.version) == ("rejected", True, T0 + 30, 3)
+    assert (pinned.status, pinned.pinned, pinned.spotlight_until) == ("rejected", True, T0 + 30)
+    assert pinned.version == 3
     hidden = await store.decisions.decide("lobby", "mastodon:1", "hidden", "system", None, now=T0 + 5)
     assert (hidden.status, hidden.pinned, hidden.version) == ("hidden", True, 4)
-    fresh = await store.decisions.decide("lobby", "bsky:2", "approved", "system", None, sentiment_label="positive")
+    fresh = await store.decisions.decide("lobby", "bsky:2", "approved", "system", None,
+                                         sentiment_label="positive")
     assert fresh.version == 1 and fresh.sentiment_label == "positive"
 
     assert [d.post_id for d in await store.decisions.pinned("lobby")] == ["mastodon:1"]
@@ -275,7 +279,8 @@ async def test_bans_hold_an_author_on_one_wall_or_on_every_wall(store: Store) ->
     assert await store.bans.is_banned("lobby", "mastodon:troll@example.social")
     assert not await store.bans.is_banned("stage", "mastodon:troll@example.social")
     assert await store.bans.is_banned("stage", "bsky:nasty.bsky.social")
-    assert await store.bans.banned_authors("lobby") == {"mastodon:troll@example.social", "bsky:nasty.bsky.social"}
+    assert await store.bans.banned_authors("lobby") == {"mastodon:troll@example.social",
+                                                         "bsky:nasty.bsky.social"}
     await store.bans.ban("lobby", "mastodon:troll@example.social", "spam again", "bo", now=T0 + 2)
     assert [(b.wall, b.reason, b.by) for b in await store.bans.list("lobby")] == [
         ("lobby", "spam again", "bo"), ("*", "abuse", "ana")]
@@ -288,7 +293,8 @@ async def test_policies_rules_and_blocked_words_per_wall(store: Store) -> None:
     assert (await store.rules.policy("lobby")).mode == "auto"
     await store.rules.set_policy("lobby", "pre", {"min_sentiment": -0.5, "trusted": ["mastodon:ceo@corp"]})
     policy = await store.rules.policy("lobby")
-    assert policy.mode == "pre" and policy.settings == {"min_sentiment": -0.5, "trusted": ["mastodon:ceo@corp"]}
+    assert policy.mode == "pre"
+    assert policy.settings == {"min_sentiment": -0.5, "trusted": ["mastodon:ceo@corp"]}
     await store.rules.set_policy("lobby", "auto")
     assert (await store.rules.policy("lobby")).settings == {}
     with pytest.raises(ValueError):
@@ -334,7 +340,8 @@ async def test_admins_browse_filter_and_export_the_audit_log(store: Store) -> No
     await store.audit.record(Event("ban", "bo", "lobby", "=HYPERLINK(\"http://evil\")", None,
                                    {"reason": "spam, obviously"}, created=T0 + 60))
     await store.audit.record(Event("panic", "bo", "stage", created=T0 + 120))
-    await store.audit.record(Event("user.add", "admin", None, "cy", None, {"role": "curator"}, created=T0 + 180))
+    await store.audit.record(Event("user.add", "admin", None, "cy", None, {"role": "curator"},
+                                   created=T0 + 180))
 
     everything = await store.audit.browse()
     assert [r.action for r in everything] == ["user.add", "panic", "ban", "decide"]

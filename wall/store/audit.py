@@ -65,14 +65,16 @@ class Audit:
 
     async def record(self, event: Event) -> int:
         """Append the event; returns its record's id."""
+        row = {"at": clock(event.created), "actor": event.actor, "action": event.name, "wall": event.wall,
+               "target": event.target, "before": event.before, "after": event.after}
         async with self.engine.begin() as conn:
-            return (await conn.execute(audit.insert().values(
-                at=clock(event.created), actor=event.actor, action=event.name, wall=event.wall,
-                target=event.target, before=event.before, after=event.after).returning(audit.c.id))).scalar_one()
+            result = await conn.execute(audit.insert().values(**row).returning(audit.c.id))
+            record_id: int = result.scalar_one()
+        return record_id
 
     async def browse(self, where: AuditFilter | None = None, limit: int = 100,
                      before_id: int | None = None) -> list[AuditRecord]:
-        """Records matching the filter, newest first; pass the last id seen as `before_id` for the next page."""
+        """Records matching the filter, newest first; pass the last id seen as `before_id` for more."""
         query = sa.select(audit).where(*_conditions(where or AuditFilter())).order_by(audit.c.id.desc())
         if before_id is not None:
             query = query.where(audit.c.id < before_id)

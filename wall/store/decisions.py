@@ -65,7 +65,7 @@ class Decisions:
 
     async def decide(self, wall: str, post_id: str, status: Status | Keep, by: str,
                      expected_version: int | None, *, pinned: bool | Keep = KEEP,
-                     spotlight_until: float | None | Keep = KEEP, sentiment_label: str | None | Keep = KEEP,
+                     spotlight_until: float | Keep | None = KEEP, sentiment_label: str | Keep | None = KEEP,
                      now: float | None = None) -> Decision:
         """Change the post's decision (fields left as KEEP stay); raises Conflict (see the module doc)."""
         if status is not KEEP and status not in STATUSES:
@@ -128,7 +128,7 @@ class Decisions:
 
     async def labelled(self, wall: str | None = None) -> list[Decision]:
         """Posts whose sentiment label a curator corrected (training lines for `wall sentiment fit`)."""
-        conds = [decisions.c.sentiment_label.is_not(None)]
+        conds: list[sa.ColumnElement[bool]] = [decisions.c.sentiment_label.is_not(None)]
         if wall is not None:
             conds.append(decisions.c.wall == wall)
         return await self._list(*conds)

@@ -85,7 +85,8 @@ class Logins:
                                           .where(a.username == name, a.ok.is_(True)))).scalar()
             since_user = max(t - self._lookback(self.policy.per_user), last_ok or 0.0)
             user_failures = (await conn.execute(
-                sa.select(a.at).where(a.username == name, a.ok.is_(False), a.at > since_user))).scalars().all()
+                sa.select(a.at).where(a.username == name, a.ok.is_(False), a.at > since_user)
+            )).scalars().all()
             ip_failures = (await conn.execute(
                 sa.select(a.at).where(a.ip == ip, a.ok.is_(False),
                                       a.at > t - self._lookback(self.policy.per_ip)))).scalars().all()

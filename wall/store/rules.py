@@ -11,6 +11,7 @@ Contract:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -51,7 +52,8 @@ class Rules:
             row = (await conn.execute(sa.select(walls_policy).where(walls_policy.c.wall == wall))).first()
         return WallPolicy(wall, cast(Mode, row.mode), dict(row.settings)) if row else WallPolicy(wall)
 
-    async def set_policy(self, wall: str, mode: Mode, settings: Mapping[str, Any] | None = None) -> WallPolicy:
+    async def set_policy(self, wall: str, mode: Mode,
+                         settings: Mapping[str, Any] | None = None) -> WallPolicy:
         """Store the wall's policy (replacing the previous one)."""
         if mode not in ("auto", "pre"):
             raise ValueError(f"moderation mode {mode!r} is not 'auto' or 'pre'")
@@ -76,7 +78,8 @@ class Rules:
     async def list(self, wall: str) -> list[Rule]:
         """The wall's rules in the order they were added."""
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(sa.select(rules).where(rules.c.wall == wall).order_by(rules.c.id))).all()
+            query = sa.select(rules).where(rules.c.wall == wall).order_by(rules.c.id)
+            rows = (await conn.execute(query)).all()
         return [Rule(r.id, r.wall, r.kind, r.value, r.created_by, r.created_at) for r in rows]
 
     async def block_word(self, wall: str, word: str) -> None:
@@ -90,7 +93,7 @@ class Rules:
                 blocked_words.c.wall == wall, blocked_words.c.word == word.strip().lower()))
         return result.rowcount > 0
 
-    async def blocked_words(self, wall: str) -> list[str]:
+    async def blocked_words(self, wall: str) -> builtins.list[str]:
         """The wall's blocked words, sorted."""
         async with self.engine.connect() as conn:
             rows = await conn.execute(sa.select(blocked_words.c.word).where(blocked_words.c.wall == wall)

@@ -81,9 +81,9 @@ class Sessions:
     async def revoke(self, token: str) -> bool:
         """End this session; True if it was live (or at least known and not yet revoked)."""
         async with self.engine.begin() as conn:
-            result = await conn.execute(sessions.update()
-                                        .where(sessions.c.id == token_hash(token), sessions.c.revoked.is_(False))
-                                        .values(revoked=True))
+            result = await conn.execute(
+                sessions.update().where(sessions.c.id == token_hash(token), sessions.c.revoked.is_(False))
+                .values(revoked=True))
         return result.rowcount > 0
 
     async def revoke_all_for_user(self, user_id: int) -> int:

@@ -64,7 +64,8 @@ class Users:
         if role not in ROLES:
             raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
         hashed = await asyncio.to_thread(self.hasher.hash, password)
-        row = {"username": name, "password_hash": hashed, "role": role, "created_at": clock(now),
+        created = clock(now)
+        row = {"username": name, "password_hash": hashed, "role": role, "created_at": created,
                "disabled": False}
         try:
             async with self.engine.begin() as conn:
@@ -72,7 +73,7 @@ class Users:
                 user_id = result.scalar_one()
         except sa.exc.IntegrityError as e:
             raise UserExists(f"user {name!r} already exists") from e
-        return User(user_id, name, role, row["created_at"], False)
+        return User(user_id, name, role, created, False)
 
     async def passwd(self, username: str, password: str) -> None:
         """Set a new password; raises UnknownUser."""
@@ -91,10 +92,11 @@ class Users:
 
     async def remove(self, username: str) -> None:
         """Delete the account and its sessions; raises UnknownUser."""
+        name = normalize_username(username)
         async with self.engine.begin() as conn:
-            result = await conn.execute(users.delete().where(users.c.username == normalize_username(username)))
+            result = await conn.execute(users.delete().where(users.c.username == name))
         if result.rowcount == 0:
-            raise UnknownUser(f"no user {normalize_username(username)!r}")
+            raise UnknownUser(f"no user {name!r}")
 
     async def get(self, username: str) -> User | None:
         async with self.engine.connect() as conn:
