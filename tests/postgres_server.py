@@ -81,6 +81,21 @@ class PostgresServer:
             raise RuntimeError(f"createdb {name} failed: {done.stderr}")
         return self.url(name)
 
+    def dump(self, database: str, name: str) -> Path:
+        """pg_dump the database in custom format into the cluster's directory; returns the file."""
+        return self._tool("pg_dump", "--format=custom", f"--file={self.dir / name}", database, out=name)
+
+    def restore(self, dump: Path, database: str) -> None:
+        """pg_restore a dump into an existing (empty) database."""
+        self._tool("pg_restore", "--no-owner", f"--dbname={database}", str(dump), out="")
+
+    def _tool(self, tool: str, *args: str, out: str) -> Path:
+        assert self.bin is not None, MISSING
+        done = self._run(str(self.bin / tool), "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, *args)
+        if done.returncode != 0:
+            raise RuntimeError(f"{tool} failed: {done.stderr}")
+        return self.dir / out
+
     def stop(self) -> None:
         """Stop the server and delete the cluster."""
         if self.bin is not None and (self.data / "postmaster.pid").exists():

@@ -4,14 +4,17 @@ PostgreSQL the session starts on a free port. Time-dependent behaviour gets `now
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import itertools
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from argon2 import PasswordHasher
@@ -415,6 +418,36 @@ async def test_everything_survives_closing_and_reopening_the_store(url: str) -> 
         assert [r.action for r in await s.audit.browse()] == ["decide"]
         assert await s.cursors.get("source:rss") == "42"
         assert (await s.rules.policy("lobby")).mode == "pre"
+
+
+async def test_a_backup_taken_while_the_wall_runs_restores_everything_until_that_moment(
+        url: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    async with connect(url, hasher=FAST) as s:
+        ana = await s.users.add("ana", "correct horse battery", "curator")
+        await s.decisions.decide("lobby", "mastodon:1", "approved", "ana", 0)
+        await s.bans.ban("*", "bsky:nasty", "abuse", "ana")
+        await s.audit.record(Event("decide", "ana", "lobby", "mastodon:1"))
+        database = sa.make_url(url).database
+        assert database is not None
+        if url.startswith("sqlite"):  # docs/store.md: sqlite3 wall.db "VACUUM INTO 'backup.db'"
+            backup = tmp_path / "backup.db"
+            with contextlib.closing(sqlite3.connect(database)) as live:
+                live.execute("VACUUM INTO ?", (str(backup),))
+            restored = f"sqlite+aiosqlite:///{backup}"
+        else:  # docs/store.md: pg_dump --format=custom, then pg_restore into a fresh database
+            server: PostgresServer = request.getfixturevalue("postgres")
+            dump = server.dump(database, f"{database}.dump")
+            restored = server.create_database(f"{database}_restored")
+            server.restore(dump, sa.make_url(restored).database or "")
+        await s.decisions.decide("lobby", "mastodon:2", "rejected", "ana", 0)  # after the backup
+
+    async with connect(restored, hasher=FAST) as r:
+        assert await r.users.verify("ana", "correct horse battery") == ana
+        assert (await r.decisions.get_many("lobby", ["mastodon:1", "mastodon:2"])).keys() == {"mastodon:1"}
+        assert await r.bans.is_banned("stage", "bsky:nasty")
+        assert [e.action for e in await r.audit.browse()] == ["decide"]
+        await r.audit.record(Event("restore", "admin"))  # ids carry on after the restored ones
+        assert [e.action for e in await r.audit.browse()] == ["restore", "decide"]
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(tmp_path: Path) -> None:
