@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from wall.store import connect
+from wall.store.migrate import current, head
 
 PASSWORD = "first admin password"
+ALEMBIC_INI = Path(__file__).resolve().parent.parent / "wall" / "store" / "alembic.ini"
 
 
 def wall_user(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -64,3 +67,18 @@ def test_a_short_password_is_refused_before_anything_is_stored(url: str) -> None
 def test_a_bad_role_is_an_argparse_error(url: str) -> None:
     bad = wall_user(url, "add", "root", "--role", "root", "--password-stdin", stdin=PASSWORD + "\n")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def alembic_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), *args],
+                          env={**os.environ, "WALL_STORE_URL": url}, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+async def test_the_alembic_command_line_migrates_with_the_same_scripts(url: str) -> None:
+    done = alembic_cli(url, "upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    assert await current(url) == head()
+    assert f"{head()} (head)" in alembic_cli(url, "current").stdout
+    async with connect(url) as store:  # and the service finds nothing left to do
+        assert await store.ping()

@@ -366,6 +366,14 @@ async def test_admins_browse_filter_and_export_the_audit_log(store: Store) -> No
     assert rows[1]["after"] == '{"reason": "spam, obviously"}'
 
 
+async def test_hostile_text_from_a_post_is_kept_in_the_audit_log_without_breaking_it(store: Store) -> None:
+    record_id = await store.audit.record(Event("hide", "bo", "stage", "x:\x00" + "é" * 400,
+                                               {"text": "<script>\x00</script> 🙂"}))
+    [kept] = await store.audit.browse()
+    assert kept.id == record_id and kept.target == "x:" + "é" * 253  # NUL dropped, cut to the column
+    assert kept.before == {"text": "<script>\x00</script> 🙂"}  # JSON keeps it, escaped
+
+
 async def test_cursors_and_seen_digests_for_a_deployment_without_redis(store: Store) -> None:
     rss = store.cursors.scoped("source:lobby-rss")
     assert await rss.get("etag") is None

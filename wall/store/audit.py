@@ -65,8 +65,10 @@ class Audit:
 
     async def record(self, event: Event) -> int:
         """Append the event; returns its record's id."""
+        # PostgreSQL text cannot hold NUL, and a target may come from a post: drop it rather than fail.
+        target = event.target.replace("\x00", "")[:255] if event.target is not None else None
         row = {"at": clock(event.created), "actor": event.actor, "action": event.name, "wall": event.wall,
-               "target": event.target, "before": event.before, "after": event.after}
+               "target": target, "before": event.before, "after": event.after}
         async with self.engine.begin() as conn:
             result = await conn.execute(audit.insert().values(**row).returning(audit.c.id))
             record_id: int = result.scalar_one()
