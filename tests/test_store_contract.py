@@ -20,10 +20,10 @@ from alembic.migration import MigrationContext
 from argon2 import PasswordHasher
 
 from tests.postgres_server import MISSING, PostgresServer, binaries
-from wall.store import Store, connect
+from wall.store import Store, connect, open_store
 from wall.store.audit import AuditFilter, Event
 from wall.store.decisions import KEEP, Conflict
-from wall.store.engine import create_engine
+from wall.store.engine import StoreURLError, create_engine
 from wall.store.migrate import current, head, upgrade
 from wall.store.schema import metadata
 from wall.store.users import UnknownUser, UserExists
@@ -465,3 +465,9 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(tmp_path: Path) -> N
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
             assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
     assert (tmp_path / "new" / "dir" / "wall.db").exists()
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+async def test_an_in_memory_sqlite_store_is_refused_since_processes_could_not_share_it(url: str) -> None:
+    with pytest.raises(StoreURLError, match="names no file"):
+        await open_store(url)

@@ -56,7 +56,7 @@ def test_audit_csv_keeps_ordinary_text_and_unicode_as_is() -> None:
     assert row == ["7", "1.500", "ana", "ban", "", "bsky:zoë", "", '{"reason": "スパム"}']
 
 
-@pytest.mark.parametrize("url", ["sqlite+aiosqlite:///var/lib/wall/wall.db",
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite:////var/lib/wall/wall.db",
                                  "postgresql+asyncpg://wall:secret@db.example:5432/wall"])
 def test_supported_store_urls(url: str) -> None:
     assert check_url(url).drivername in ("sqlite+aiosqlite", "postgresql+asyncpg")

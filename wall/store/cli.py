@@ -86,7 +86,7 @@ async def run_user_command(args: argparse.Namespace, store_url: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wall.store.cli")
-    parser.add_argument("--url", required=True, help="store URL, e.g. sqlite+aiosqlite:///var/lib/wall/wall.db")
+    parser.add_argument("--url", required=True, help="store URL, e.g. sqlite+aiosqlite:////var/lib/wall/wall.db")
     add_user_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return asyncio.run(run_user_command(args, args.url))

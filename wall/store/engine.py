@@ -21,10 +21,10 @@ def check_url(url: str) -> sa.URL:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as e:
         raise StoreURLError(f"store.url {url!r} is not a database URL; e.g. "
-                            "sqlite+aiosqlite:///var/lib/wall/wall.db") from e
+                            "sqlite+aiosqlite:////var/lib/wall/wall.db") from e
     if parsed.drivername not in DRIVERS:
         raise StoreURLError(f"store.url uses driver {parsed.drivername!r}; use one of {', '.join(DRIVERS)}, "
-                            "e.g. sqlite+aiosqlite:///var/lib/wall/wall.db or "
+                            "e.g. sqlite+aiosqlite:////var/lib/wall/wall.db or "
                             "postgresql+asyncpg://wall@db.example/wall")
     return parsed
 

@@ -1,7 +1,7 @@
 """Apply the store's Alembic migrations from code, at start: `await upgrade(url)`.
 
 The same migrations run from the alembic command line with the ini file beside them:
-    WALL_STORE_URL=sqlite+aiosqlite:///var/lib/wall/wall.db alembic -c wall/store/alembic.ini upgrade head
+    WALL_STORE_URL=sqlite+aiosqlite:////var/lib/wall/wall.db alembic -c wall/store/alembic.ini upgrade head
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The store facade: one engine, every repository, opened (and migrated) once per process.
 
-    store = await open_store("sqlite+aiosqlite:///var/lib/wall/wall.db")
+    store = await open_store("sqlite+aiosqlite:////var/lib/wall/wall.db")
     ...
     await store.close()
 
@@ -26,7 +26,7 @@ from wall.store.audit import Audit
 from wall.store.bans import Bans
 from wall.store.decisions import Decisions
 from wall.store.display_keys import DisplayKeys
-from wall.store.engine import check_url, create_engine
+from wall.store.engine import StoreURLError, check_url, create_engine
 from wall.store.kv import Cursors, Seen
 from wall.store.logins import LoginPolicy, Logins
 from wall.store.migrate import upgrade
@@ -78,12 +78,22 @@ async def open_store(url: str, *, migrate: bool = True, hasher: PasswordHasher |
                      login_policy: LoginPolicy | None = None) -> Store:
     """Open the store at `url`, first applying any pending migrations (unless `migrate` is False)."""
     parsed = check_url(url)
-    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    where = _sqlite_file(url, parsed) if parsed.drivername.startswith("sqlite") \
+        else parsed.render_as_string(hide_password=True)
     if migrate:
         await upgrade(url)
-    log.info("store open: %s", parsed.render_as_string(hide_password=True))
+    log.info("store open: %s", where)
     return Store(create_engine(url), hasher, login_policy)
+
+
+def _sqlite_file(url: str, parsed: sa.URL) -> str:
+    """The database file's absolute path, its directory created; refuses in-memory databases."""
+    if parsed.database in (None, "", ":memory:"):
+        raise StoreURLError(f"store.url {url!r} names no file: every process must share one database; "
+                            "e.g. sqlite+aiosqlite:////var/lib/wall/wall.db")
+    path = Path(parsed.database).absolute()  # sqlite:///x.db is relative to the cwd: say where it is
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 @asynccontextmanager
