@@ -375,14 +375,14 @@ async def test_hostile_text_from_a_post_is_kept_in_the_audit_log_without_breakin
 
 
 async def test_cursors_and_seen_digests_for_a_deployment_without_redis(store: Store) -> None:
-    rss = store.cursors.scoped("source:lobby-rss")
+    rss = store.cursors.scoped("source:lobby-rss")  # a connector's SourceContext.state (KeyValue)
     assert await rss.get("etag") is None
     await rss.set("etag", 'W/"abc"')
     await rss.set("etag", 'W/"def"')
     assert await rss.get("etag") == 'W/"def"'
     assert await store.cursors.get("source:lobby-rss:etag") == 'W/"def"'
     assert await store.cursors.scoped("source:other").get("etag") is None
-    await rss.delete("etag")
+    await store.cursors.scoped("source:lobby-rss").delete("etag")
     assert await rss.get("etag") is None
 
     assert await store.seen.swap("lobby", "rss:1", "d1", now=T0) is None  # new
