@@ -21,7 +21,7 @@ from ingest.connector import Checkpoint, Connector, Delete, SourceContext, Sourc
 from ingest.pipeline import Pipeline
 from ingest.registry import REGISTRY
 from ingest.routing import Router
-from wall.bus.base import Store, backoff
+from wall.bus.base import Coordination, backoff
 from wall.config import Config, SourceConfig
 from wall.health import SourceHealth
 
@@ -69,7 +69,7 @@ class SourceStatus:
 class StoreState:
     """A connector's KeyValue in the engine's store, scoped to its source."""
 
-    def __init__(self, store: Store, scope: str) -> None:
+    def __init__(self, store: Coordination, scope: str) -> None:
         self.store, self.scope = store, scope
 
     async def get(self, key: str) -> str | None:
@@ -82,7 +82,7 @@ class StoreState:
 class Supervisor:
     """One source: holds its lease, runs its connector, routes what it yields, keeps its health record."""
 
-    def __init__(self, src: SourceConfig, connector: Connector, pipeline: Pipeline, store: Store,
+    def __init__(self, src: SourceConfig, connector: Connector, pipeline: Pipeline, store: Coordination,
                  router: Router, owner: str) -> None:
         self.src, self.connector, self.pipeline, self.store = src, connector, pipeline, store
         self.router, self.owner = router, owner
@@ -169,7 +169,7 @@ class Supervisor:
 class Sources:
     """The ingest role: every pulled source of the config, run while the context is open."""
 
-    def __init__(self, cfg: Config, pipeline: Pipeline, store: Store, owner: str) -> None:
+    def __init__(self, cfg: Config, pipeline: Pipeline, store: Coordination, owner: str) -> None:
         self.cfg, self.pipeline, self.store, self.owner = cfg, pipeline, store, owner
         self.supervisors: list[Supervisor] = []
         self.broken: list[tuple[str, SourceStatus]] = []  # (source key, status) of those that cannot start

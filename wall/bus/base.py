@@ -135,8 +135,8 @@ class Inbox(Protocol):
         ...
 
 
-class Store(Protocol):
-    """Small shared state: connector cursors and leases."""
+class Coordination(Protocol):
+    """Coordination state: connector cursors, leases, health records (Redis, or memory in one process)."""
 
     async def get_cursor(self, key: str) -> str | None: ...
 
@@ -160,7 +160,7 @@ class Store(Protocol):
         ...
 
 
-class Engine(Bus, Inbox, Store, Protocol):
+class Engine(Bus, Inbox, Coordination, Protocol):
     """What a bus engine provides: the bus, the wall inboxes and the store."""
 
 

@@ -1,0 +1,473 @@
+"""The store's contract, one suite run against both databases: SQLite in a temporary directory and a real
+PostgreSQL the session starts on a free port. Time-dependent behaviour gets `now` instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import itertools
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from argon2 import PasswordHasher
+
+from tests.postgres_server import MISSING, PostgresServer, binaries
+from wall.store import Store, connect, open_store
+from wall.store.audit import AuditFilter, Event
+from wall.store.decisions import KEEP, Conflict
+from wall.store.engine import StoreURLError, create_engine
+from wall.store.migrate import current, head, upgrade
+from wall.store.schema import metadata
+from wall.store.users import UnknownUser, UserExists
+
+# Cheap argon2 parameters keep the suite fast; production uses argon2-cffi's defaults.
+FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+T0 = 1_800_000_000.0
+MIN = 60.0
+databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    if binaries() is None:
+        pytest.fail(MISSING, pytrace=False)
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database on each backend."""
+    if request.param == "sqlite":
+        (tmp_path / "state").mkdir()
+        return f"sqlite+aiosqlite:///{tmp_path}/state/wall.db"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"wall_test_{next(databases)}")
+
+
+@pytest.fixture
+async def store(url: str) -> AsyncIterator[Store]:
+    async with connect(url, hasher=FAST) as s:
+        yield s
+
+
+async def schema_differences(url: str) -> list[object]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+    finally:
+        await engine.dispose()
+
+
+async def test_migrations_build_the_schema_on_an_empty_database_and_running_again_changes_nothing(
+        url: str) -> None:
+    assert await current(url) is None
+    await upgrade(url)
+    assert await current(url) == head()
+    assert await schema_differences(url) == []  # schema.py and the migrations describe the same tables
+    await upgrade(url)
+    async with connect(url, hasher=FAST) as s:  # opening migrates once more: still nothing to do
+        assert await s.ping()
+    assert await current(url) == head()
+
+
+async def test_nodes_starting_together_migrate_once(url: str) -> None:
+    script = f"import asyncio; from wall.store.migrate import upgrade; asyncio.run(upgrade({url!r}))"
+    nodes = [await asyncio.create_subprocess_exec(sys.executable, "-c", script,
+                                                  stderr=asyncio.subprocess.PIPE) for _ in range(3)]
+    for node in nodes:
+        _, err = await node.communicate()
+        assert node.returncode == 0, err.decode()
+    await asyncio.gather(upgrade(url), upgrade(url))  # and within one process
+    assert await current(url) == head()
+    assert await schema_differences(url) == []
+
+
+async def test_an_admin_adds_accounts_that_log_in_with_their_password_only(store: Store) -> None:
+    ana = await store.users.add("Ana", "correct horse battery", "curator", now=T0)
+    await store.users.add("bo", "presenter password", "presenter")
+    assert ana.username == "ana" and ana.role == "curator" and ana.created_at == T0
+    assert await store.users.verify("ANA", "correct horse battery") == ana
+    assert await store.users.verify("ana", "correct horse batterY") is None
+    assert await store.users.verify("nobody", "correct horse battery") is None
+    with pytest.raises(UserExists):
+        await store.users.add(" ana ", "another password", "admin")
+    with pytest.raises(ValueError, match="role"):
+        await store.users.add("cy", "password password", "root")  # type: ignore[arg-type]
+    accounts = [(u.username, u.role) for u in await store.users.list()]
+    assert accounts == [("ana", "curator"), ("bo", "presenter")]
+
+    await store.users.passwd("ana", "a brand new password")
+    assert await store.users.verify("ana", "correct horse battery") is None
+    assert await store.users.verify("ana", "a brand new password") == ana
+
+    await store.users.set_disabled("ana", True)
+    assert await store.users.verify("ana", "a brand new password") is None
+    await store.users.set_disabled("ana", False)
+
+    await store.users.remove("ana")
+    assert await store.users.verify("ana", "a brand new password") is None
+    with pytest.raises(UnknownUser):
+        await store.users.remove("ana")
+    with pytest.raises(UnknownUser):
+        await store.users.passwd("ana", "whatever password")
+
+
+async def test_a_hash_made_with_older_parameters_is_upgraded_at_the_next_good_login(url: str) -> None:
+    old = PasswordHasher(time_cost=1, memory_cost=4 * 1024, parallelism=1)
+    async with connect(url, hasher=old) as s:
+        await s.users.add("ana", "correct horse battery", "admin")
+    async with connect(url, hasher=FAST) as s:
+        assert await s.users.verify("ana", "wrong") is None
+        async with s.engine.connect() as conn:
+            before = (await conn.exec_driver_sql("SELECT password_hash FROM users")).scalar_one()
+        assert "m=4096" in before
+        assert await s.users.verify("ana", "correct horse battery") is not None
+        async with s.engine.connect() as conn:
+            after = (await conn.exec_driver_sql("SELECT password_hash FROM users")).scalar_one()
+        assert "m=8192" in after and not FAST.check_needs_rehash(after)
+        assert await s.users.verify("ana", "correct horse battery") is not None
+
+
+async def test_sessions_open_with_their_token_until_logout_expiry_or_log_out_everywhere(store: Store) -> None:
+    ana = await store.users.add("ana", "correct horse battery", "curator")
+    bo = await store.users.add("bo", "presenter password", "presenter")
+    token, session = await store.sessions.create(ana.id, now=T0)
+    async with store.engine.connect() as conn:
+        stored = (await conn.exec_driver_sql("SELECT id FROM sessions")).scalars().all()
+    assert token not in stored and session.id in stored  # only the hash is kept
+
+    got = await store.sessions.get(token, now=T0 + MIN)
+    assert got is not None and (got.username, got.role) == ("ana", "curator")
+    assert await store.sessions.get(token + "x", now=T0) is None
+
+    # Idle sessions expire; activity slides the expiry, never past the absolute limit.
+    assert await store.sessions.get(token, now=T0 + store.sessions.ttl + 1) is None
+    await store.sessions.touch(token, now=T0 + 11 * 3600)
+    assert await store.sessions.get(token, now=T0 + store.sessions.ttl + 1) is not None
+    t = T0
+    while t < T0 + store.sessions.max_age:
+        t += 10 * 3600
+        await store.sessions.touch(token, now=t)
+    assert await store.sessions.get(token, now=T0 + store.sessions.max_age + 1) is None
+
+    # Logout: the token is refused afterwards, even replayed.
+    token, _ = await store.sessions.create(ana.id, now=T0)
+    assert await store.sessions.revoke(token)
+    assert await store.sessions.get(token, now=T0) is None
+    assert not await store.sessions.revoke(token)
+    await store.sessions.touch(token, now=T0)
+    assert await store.sessions.get(token, now=T0) is None
+
+    # Expired sessions can be deleted; a replayed token stays refused.
+    assert await store.sessions.prune(T0 + store.sessions.max_age + 1) == 2
+    assert await store.sessions.get(token, now=T0) is None
+
+    # Log out everywhere ends the user's sessions and nobody else's.
+    phone, _ = await store.sessions.create(ana.id, now=T0)
+    laptop, _ = await store.sessions.create(ana.id, now=T0)
+    other, _ = await store.sessions.create(bo.id, now=T0)
+    assert len(await store.sessions.list_for_user(ana.id, now=T0)) == 2
+    assert await store.sessions.revoke_all_for_user(ana.id) == 2
+    assert await store.sessions.get(phone, now=T0) is None
+    assert await store.sessions.get(laptop, now=T0) is None
+    assert await store.sessions.get(other, now=T0) is not None
+
+    # A disabled or removed user's session opens nothing.
+    await store.users.set_disabled("bo", True)
+    assert await store.sessions.get(other, now=T0) is None
+    await store.users.set_disabled("bo", False)
+    await store.users.remove("bo")
+    assert await store.sessions.get(other, now=T0) is None
+
+
+async def test_five_failed_logins_lock_the_username_for_fifteen_minutes(store: Store) -> None:
+    for i in range(4):
+        assert (await store.logins.check("ana", "10.0.0.1", now=T0 + i)).allowed
+        await store.logins.record("ana", "10.0.0.1", ok=False, now=T0 + i)
+    assert (await store.logins.check("Ana", "10.0.0.9", now=T0 + 5)).allowed
+    await store.logins.record("ana", "10.0.0.9", ok=False, now=T0 + 5)
+
+    verdict = await store.logins.check("ana", "10.0.0.2", now=T0 + 6)
+    assert not verdict.allowed and verdict.reason == "username"
+    assert verdict.retry_after == pytest.approx(15 * MIN - 1)
+    assert (await store.logins.check("bo", "10.0.0.1", now=T0 + 6)).allowed  # others log in as usual
+    assert not (await store.logins.check("ana", "10.0.0.2", now=T0 + 5 + 15 * MIN - 1)).allowed
+    assert (await store.logins.check("ana", "10.0.0.2", now=T0 + 5 + 15 * MIN)).allowed
+
+    # A success clears the count: four failures after it do not lock.
+    await store.logins.record("ana", "10.0.0.2", ok=True, now=T0 + 20 * MIN)
+    for i in range(4):
+        await store.logins.record("ana", "10.0.0.2", ok=False, now=T0 + 20 * MIN + 1 + i)
+    assert (await store.logins.check("ana", "10.0.0.2", now=T0 + 21 * MIN)).allowed
+
+
+async def test_one_address_trying_many_usernames_is_locked_out(store: Store) -> None:
+    for i in range(20):
+        await store.logins.record(f"user{i}", "203.0.113.7", ok=False, now=T0 + i)
+    verdict = await store.logins.check("ana", "203.0.113.7", now=T0 + 30)
+    assert not verdict.allowed and verdict.reason == "ip"
+    assert (await store.logins.check("ana", "198.51.100.1", now=T0 + 30)).allowed
+    assert (await store.logins.check("ana", "203.0.113.7", now=T0 + 19 + 15 * MIN)).allowed
+    assert await store.logins.prune(T0 + 10) == 10  # attempts at T0 … T0+9
+
+
+async def test_a_decision_on_a_post_someone_else_just_decided_is_refused(store: Store) -> None:
+    ana_sees = await store.decisions.get("lobby", "mastodon:1")
+    assert ana_sees is None
+    approved = await store.decisions.decide("lobby", "mastodon:1", "approved", "ana", 0, now=T0)
+    assert (approved.status, approved.version, approved.decided_by) == ("approved", 1, "ana")
+
+    with pytest.raises(Conflict) as refused:  # bo's screen still showed the post undecided
+        await store.decisions.decide("lobby", "mastodon:1", "rejected", "bo", 0, now=T0 + 1)
+    assert refused.value.current == approved
+    assert "ana" in str(refused.value)
+
+    rejected = await store.decisions.decide("lobby", "mastodon:1", "rejected", "bo", 1, now=T0 + 2)
+    assert (rejected.status, rejected.version, rejected.decided_by) == ("rejected", 2, "bo")
+    with pytest.raises(Conflict) as stale:
+        await store.decisions.decide("lobby", "mastodon:1", "approved", "ana", 1, now=T0 + 3)
+    assert stale.value.current == rejected
+
+    # Pin and spotlight leave the status alone; None as the expected version overwrites (system actions).
+    pinned = await store.decisions.decide("lobby", "mastodon:1", KEEP, "ana", 2, pinned=True,
+                                          spotlight_until=T0 + 30, now=T0 + 4)
+    assert (pinned.status, pinned.pinned, pinned.spotlight_until) == ("rejected", True, T0 + 30)
+    assert pinned.version == 3
+    hidden = await store.decisions.decide("lobby", "mastodon:1", "hidden", "system", None, now=T0 + 5)
+    assert (hidden.status, hidden.pinned, hidden.version) == ("hidden", True, 4)
+    fresh = await store.decisions.decide("lobby", "bsky:2", "approved", "system", None,
+                                         sentiment_label="positive")
+    assert fresh.version == 1 and fresh.sentiment_label == "positive"
+
+    assert [d.post_id for d in await store.decisions.pinned("lobby")] == ["mastodon:1"]
+    assert [d.post_id for d in await store.decisions.spotlit("lobby", now=T0 + 10)] == ["mastodon:1"]
+    assert await store.decisions.spotlit("lobby", now=T0 + 31) == []
+    assert [d.post_id for d in await store.decisions.labelled()] == ["bsky:2"]
+    many = await store.decisions.get_many("lobby", ["bsky:2", "mastodon:1", "none:3"])
+    assert sorted(many) == ["bsky:2", "mastodon:1"] and many["mastodon:1"] == hidden
+    assert await store.decisions.get_many("stage", ["bsky:2"]) == {}
+    with pytest.raises(ValueError, match="status"):
+        await store.decisions.decide("lobby", "x:1", "deleted", "ana", 0)  # type: ignore[arg-type]
+
+
+async def test_of_curators_deciding_the_same_post_at_once_exactly_one_wins(store: Store) -> None:
+    async def attempt(who: str) -> str:
+        try:
+            await store.decisions.decide("lobby", "x:9", "approved", who, 0)
+            return "won"
+        except Conflict:
+            return "refused"
+
+    outcomes = await asyncio.gather(*(attempt(f"curator{i}") for i in range(6)))
+    assert sorted(outcomes) == ["refused"] * 5 + ["won"]
+    decided = await store.decisions.get("lobby", "x:9")
+    assert decided is not None and decided.version == 1
+
+
+async def test_bans_hold_an_author_on_one_wall_or_on_every_wall(store: Store) -> None:
+    await store.bans.ban("lobby", "Mastodon:Troll@example.social", "spam", "ana", now=T0)
+    await store.bans.ban("*", "bsky:nasty.bsky.social", "abuse", "ana", now=T0 + 1)
+    assert await store.bans.is_banned("lobby", "mastodon:troll@example.social")
+    assert not await store.bans.is_banned("stage", "mastodon:troll@example.social")
+    assert await store.bans.is_banned("stage", "bsky:nasty.bsky.social")
+    assert await store.bans.banned_authors("lobby") == {"mastodon:troll@example.social",
+                                                         "bsky:nasty.bsky.social"}
+    await store.bans.ban("lobby", "mastodon:troll@example.social", "spam again", "bo", now=T0 + 2)
+    assert [(b.wall, b.reason, b.by) for b in await store.bans.list("lobby")] == [
+        ("lobby", "spam again", "bo"), ("*", "abuse", "ana")]
+    assert await store.bans.unban("lobby", "mastodon:troll@example.social")
+    assert not await store.bans.unban("lobby", "mastodon:troll@example.social")
+    assert not await store.bans.is_banned("lobby", "mastodon:troll@example.social")
+
+
+async def test_policies_rules_and_blocked_words_per_wall(store: Store) -> None:
+    assert (await store.rules.policy("lobby")).mode == "auto"
+    await store.rules.set_policy("lobby", "pre", {"min_sentiment": -0.5, "trusted": ["mastodon:ceo@corp"]})
+    policy = await store.rules.policy("lobby")
+    assert policy.mode == "pre"
+    assert policy.settings == {"min_sentiment": -0.5, "trusted": ["mastodon:ceo@corp"]}
+    await store.rules.set_policy("lobby", "auto")
+    assert (await store.rules.policy("lobby")).settings == {}
+    with pytest.raises(ValueError):
+        await store.rules.set_policy("lobby", "off")  # type: ignore[arg-type]
+
+    links = await store.rules.add("lobby", "hold_links", "true", "ana", now=T0)
+    await store.rules.add("lobby", "min_sentiment", "-0.5", "ana", now=T0)
+    await store.rules.add("stage", "hold_media", "true", "bo")
+    assert [(r.kind, r.value) for r in await store.rules.list("lobby")] == [
+        ("hold_links", "true"), ("min_sentiment", "-0.5")]
+    assert await store.rules.remove(links.id) and not await store.rules.remove(links.id)
+    assert [r.kind for r in await store.rules.list("lobby")] == ["min_sentiment"]
+
+    await store.rules.block_word("lobby", " Scam ")
+    await store.rules.block_word("lobby", "scam")
+    await store.rules.block_word("lobby", "crypto")
+    assert await store.rules.blocked_words("lobby") == ["crypto", "scam"]
+    assert await store.rules.unblock_word("lobby", "SCAM")
+    assert await store.rules.blocked_words("lobby") == ["crypto"]
+    assert await store.rules.blocked_words("stage") == []
+
+
+async def test_a_revoked_display_key_stops_opening_its_wall(store: Store) -> None:
+    raw, key = await store.display_keys.issue("board", "boardroom screen", now=T0)
+    other, _ = await store.display_keys.issue("board", "lobby screen")
+    async with store.engine.connect() as conn:
+        assert raw not in (await conn.exec_driver_sql("SELECT key_hash FROM display_keys")).scalars().all()
+    assert await store.display_keys.check("board", raw) == key
+    assert await store.display_keys.check("lobby", raw) is None  # a key opens only its own wall
+    assert await store.display_keys.check("board", raw[:-1]) is None
+    revoked = await store.display_keys.revoke(key.id, now=T0 + 5)
+    assert revoked is not None and revoked.revoked_at == T0 + 5
+    assert await store.display_keys.check("board", raw) is None
+    assert await store.display_keys.revoke(key.id) is None
+    assert await store.display_keys.check("board", other) is not None
+    assert [(k.label, k.revoked_at is None) for k in await store.display_keys.list("board")] == [
+        ("boardroom screen", False), ("lobby screen", True)]
+
+
+async def test_admins_browse_filter_and_export_the_audit_log(store: Store) -> None:
+    await store.audit.record(Event("decide", "ana", "lobby", "mastodon:1", {"status": "pending"},
+                                   {"status": "approved"}, created=T0))
+    await store.audit.record(Event("ban", "bo", "lobby", "=HYPERLINK(\"http://evil\")", None,
+                                   {"reason": "spam, obviously"}, created=T0 + 60))
+    await store.audit.record(Event("panic", "bo", "stage", created=T0 + 120))
+    await store.audit.record(Event("user.add", "admin", None, "cy", None, {"role": "curator"},
+                                   created=T0 + 180))
+
+    everything = await store.audit.browse()
+    assert [r.action for r in everything] == ["user.add", "panic", "ban", "decide"]
+    assert everything[-1].before == {"status": "pending"} and everything[-1].after == {"status": "approved"}
+    assert [r.action for r in await store.audit.browse(AuditFilter(wall="lobby"))] == ["ban", "decide"]
+    assert [r.action for r in await store.audit.browse(AuditFilter(actor="bo"))] == ["panic", "ban"]
+    assert [r.action for r in await store.audit.browse(AuditFilter(action="decide"))] == ["decide"]
+    assert [r.action for r in await store.audit.browse(AuditFilter(since=T0 + 60, until=T0 + 180))] == [
+        "panic", "ban"]
+    page = await store.audit.browse(limit=2)
+    assert [r.action for r in await store.audit.browse(limit=2, before_id=page[-1].id)] == ["ban", "decide"]
+
+    out = io.StringIO()
+    assert await store.audit.export_csv(out, AuditFilter(wall="lobby")) == 2
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [r["action"] for r in rows] == ["decide", "ban"]
+    assert rows[0]["after"] == '{"status": "approved"}' and rows[0]["at"] == f"{T0:.3f}"
+    assert rows[1]["target"] == "'=HYPERLINK(\"http://evil\")"  # never a live formula in a spreadsheet
+    assert rows[1]["after"] == '{"reason": "spam, obviously"}'
+
+
+async def test_hostile_text_from_a_post_is_kept_in_the_audit_log_without_breaking_it(store: Store) -> None:
+    record_id = await store.audit.record(Event("hide", "bo", "stage", "x:\x00" + "é" * 400,
+                                               {"text": "<script>\x00</script> 🙂"}))
+    [kept] = await store.audit.browse()
+    assert kept.id == record_id and kept.target == "x:" + "é" * 253  # NUL dropped, cut to the column
+    assert kept.before == {"text": "<script>\x00</script> 🙂"}  # JSON keeps it, escaped
+
+
+async def test_cursors_and_seen_digests_for_a_deployment_without_redis(store: Store) -> None:
+    rss = store.cursors.scoped("source:lobby-rss")  # a connector's SourceContext.state (KeyValue)
+    assert await rss.get("etag") is None
+    await rss.set("etag", 'W/"abc"')
+    await rss.set("etag", 'W/"def"')
+    assert await rss.get("etag") == 'W/"def"'
+    assert await store.cursors.get("source:lobby-rss:etag") == 'W/"def"'
+    assert await store.cursors.scoped("source:other").get("etag") is None
+    await store.cursors.scoped("source:lobby-rss").delete("etag")
+    assert await rss.get("etag") is None
+
+    assert await store.seen.swap("lobby", "rss:1", "d1", now=T0) is None  # new
+    assert await store.seen.swap("lobby", "rss:1", "d1", now=T0 + 1) == "d1"  # duplicate
+    assert await store.seen.swap("lobby", "rss:1", "d2", now=T0 + 2) == "d1"  # update
+    await store.seen.put_back("lobby", "rss:1", "d1")  # publishing d2 failed
+    assert await store.seen.swap("lobby", "rss:1", "d2", now=T0 + 3) == "d1"
+    assert await store.seen.swap("stage", "rss:1", "d2", now=T0) is None
+    await store.seen.put_back("stage", "rss:1", None)
+    assert await store.seen.swap("stage", "rss:1", "d2", now=T0) is None
+    assert await store.seen.prune(T0 + 1) == 1  # the stage entry, untouched since T0
+
+    await store.stats.put("lobby", 3600, {"posts": 12})
+    await store.stats.put("lobby", 7200, {"posts": 3})
+    await store.stats.put("lobby", 3600, {"posts": 14})
+    assert await store.stats.range("lobby", 0, 7200) == [(3600, {"posts": 14})]
+
+
+async def test_everything_survives_closing_and_reopening_the_store(url: str) -> None:
+    async with connect(url, hasher=FAST) as s:
+        ana = await s.users.add("ana", "correct horse battery", "curator")
+        token, _ = await s.sessions.create(ana.id)
+        out, _ = await s.sessions.create(ana.id)
+        await s.sessions.revoke(out)
+        await s.decisions.decide("lobby", "mastodon:1", "approved", "ana", 0)
+        await s.bans.ban("*", "bsky:nasty", "abuse", "ana")
+        raw, key = await s.display_keys.issue("board", "screen 1")
+        await s.audit.record(Event("decide", "ana", "lobby", "mastodon:1"))
+        await s.cursors.set("source:rss", "42")
+        await s.rules.set_policy("lobby", "pre")
+
+    async with connect(url, hasher=FAST) as s:
+        assert await s.users.verify("ana", "correct horse battery") == ana
+        assert await s.sessions.get(token) is not None and await s.sessions.get(out) is None
+        decided = await s.decisions.get("lobby", "mastodon:1")
+        assert decided is not None and (decided.status, decided.version) == ("approved", 1)
+        with pytest.raises(Conflict):
+            await s.decisions.decide("lobby", "mastodon:1", "rejected", "bo", 0)
+        assert await s.bans.is_banned("lobby", "bsky:nasty")
+        assert await s.display_keys.check("board", raw) == key
+        assert [r.action for r in await s.audit.browse()] == ["decide"]
+        assert await s.cursors.get("source:rss") == "42"
+        assert (await s.rules.policy("lobby")).mode == "pre"
+
+
+async def test_a_backup_taken_while_the_wall_runs_restores_everything_until_that_moment(
+        url: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    async with connect(url, hasher=FAST) as s:
+        ana = await s.users.add("ana", "correct horse battery", "curator")
+        await s.decisions.decide("lobby", "mastodon:1", "approved", "ana", 0)
+        await s.bans.ban("*", "bsky:nasty", "abuse", "ana")
+        await s.audit.record(Event("decide", "ana", "lobby", "mastodon:1"))
+        database = sa.make_url(url).database
+        assert database is not None
+        if url.startswith("sqlite"):  # docs/store.md: sqlite3 wall.db "VACUUM INTO 'backup.db'"
+            backup = tmp_path / "backup.db"
+            with contextlib.closing(sqlite3.connect(database)) as live:
+                live.execute("VACUUM INTO ?", (str(backup),))
+            restored = f"sqlite+aiosqlite:///{backup}"
+        else:  # docs/store.md: pg_dump --format=custom, then pg_restore into a fresh database
+            server: PostgresServer = request.getfixturevalue("postgres")
+            dump = server.dump(database, f"{database}.dump")
+            restored = server.create_database(f"{database}_restored")
+            server.restore(dump, sa.make_url(restored).database or "")
+        await s.decisions.decide("lobby", "mastodon:2", "rejected", "ana", 0)  # after the backup
+
+    async with connect(restored, hasher=FAST) as r:
+        assert await r.users.verify("ana", "correct horse battery") == ana
+        assert (await r.decisions.get_many("lobby", ["mastodon:1", "mastodon:2"])).keys() == {"mastodon:1"}
+        assert await r.bans.is_banned("stage", "bsky:nasty")
+        assert [e.action for e in await r.audit.browse()] == ["decide"]
+        await r.audit.record(Event("restore", "admin"))  # ids carry on after the restored ones
+        assert [e.action for e in await r.audit.browse()] == ["restore", "decide"]
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(tmp_path: Path) -> None:
+    async with connect(f"sqlite+aiosqlite:///{tmp_path}/new/dir/wall.db", hasher=FAST) as s:
+        async with s.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
+    assert (tmp_path / "new" / "dir" / "wall.db").exists()
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+async def test_an_in_memory_sqlite_store_is_refused_since_processes_could_not_share_it(url: str) -> None:
+    with pytest.raises(StoreURLError, match="names no file"):
+        await open_store(url)

@@ -1,0 +1,41 @@
+"""What every repository shares: the clock, token hashing and a portable upsert."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def clock(now: float | None) -> float:
+    """`now` when a caller (a test) passes one, else the wall clock in epoch seconds."""
+    return time.time() if now is None else now
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh random token and the sha256 hex we store instead of it."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a session token or display key: a lookup key that cannot be turned back."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def upsert(conn: AsyncConnection, table: sa.Table, values: Mapping[str, Any],
+                 keys: Sequence[str]) -> None:
+    """Insert a row or, when its key exists, overwrite the other columns (INSERT … ON CONFLICT)."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    update = {k: v for k, v in values.items() if k not in keys}
+    stmt = insert.values(**values)
+    if update:
+        await conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=update))
+    else:
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=list(keys)))

@@ -1,0 +1,142 @@
+"""The store's one schema, as SQLAlchemy Core tables (the queries' view of what the migrations build).
+
+Times are epoch seconds (float) everywhere, as in the rest of the project: no time zones to get wrong
+and the same type on SQLite and PostgreSQL. Actors (`created_by`, `decided_by`, `by`, `actor`) are
+usernames kept as text, not foreign keys, so removing a user never rewrites the record of what they did.
+A test compares this module with the migrated database, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.CheckConstraint("role IN ('admin', 'curator', 'presenter')", name="role"),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # sha256 hex of the token: the token is never stored
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False),
+)
+
+login_attempts = sa.Table(
+    "login_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, index=True),
+    sa.Column("ip", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("ok", sa.Boolean, nullable=False),
+)
+
+walls_policy = sa.Table(
+    "walls_policy", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.CheckConstraint("mode IN ('auto', 'pre')", name="mode"),
+)
+
+rules = sa.Table(
+    "rules", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wall", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("pinned", sa.Boolean, nullable=False),
+    sa.Column("spotlight_until", sa.Float, nullable=True),
+    sa.Column("sentiment_label", sa.String(16), nullable=True),
+    sa.Column("decided_by", sa.String(64), nullable=False),
+    sa.Column("decided_at", sa.Float, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.CheckConstraint("status IN ('approved', 'rejected', 'hidden', 'pending')", name="status"),
+)
+
+bans = sa.Table(
+    "bans", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),  # '*' bans the author on every wall
+    sa.Column("author", sa.String(255), primary_key=True),  # network:handle
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("by", sa.String(64), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
+blocked_words = sa.Table(
+    "blocked_words", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("word", sa.String(255), primary_key=True),
+)
+
+display_keys = sa.Table(
+    "display_keys", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wall", sa.String(64), nullable=False, index=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("label", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+)
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("wall", sa.String(64), nullable=True, index=True),
+    sa.Column("target", sa.String(255), nullable=True),
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=True),
+)
+
+cursors = sa.Table(
+    "cursors", metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+seen = sa.Table(
+    "seen", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("digest", sa.String(128), nullable=False),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+)
+
+stats_rollups = sa.Table(
+    "stats_rollups", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("bucket", sa.BigInteger, primary_key=True),  # epoch seconds of the bucket's start
+    sa.Column("payload", sa.JSON, nullable=False),
+)

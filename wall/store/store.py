@@ -1,0 +1,107 @@
+"""The store facade: one engine, every repository, opened (and migrated) once per process.
+
+    store = await open_store("sqlite+aiosqlite:////var/lib/wall/wall.db")
+    ...
+    await store.close()
+
+or, for an aiohttp cleanup_ctx:
+
+    async with connect(url) as store:
+        app[STORE] = store
+        yield
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from wall.store.audit import Audit
+from wall.store.bans import Bans
+from wall.store.decisions import Decisions
+from wall.store.display_keys import DisplayKeys
+from wall.store.engine import StoreURLError, check_url, create_engine
+from wall.store.kv import Cursors, Seen
+from wall.store.logins import LoginPolicy, Logins
+from wall.store.migrate import upgrade
+from wall.store.rules import Rules
+from wall.store.sessions import Sessions
+from wall.store.stats import StatsRollups
+from wall.store.users import Users
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    """Every repository over one AsyncEngine."""
+
+    def __init__(self, engine: AsyncEngine, hasher: PasswordHasher | None = None,
+                 login_policy: LoginPolicy | None = None) -> None:
+        self.engine = engine
+        self.users = Users(engine, hasher)
+        self.sessions = Sessions(engine)
+        self.logins = Logins(engine, login_policy)
+        self.decisions = Decisions(engine)
+        self.bans = Bans(engine)
+        self.rules = Rules(engine)
+        self.display_keys = DisplayKeys(engine)
+        self.audit = Audit(engine)
+        self.cursors = Cursors(engine)
+        self.seen = Seen(engine)
+        self.stats = StatsRollups(engine)
+
+    @property
+    def backend(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
+    async def ping(self) -> bool:
+        """True when the database answers (for /healthz)."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return True
+        except (OSError, sa.exc.SQLAlchemyError):
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_store(url: str, *, migrate: bool = True, hasher: PasswordHasher | None = None,
+                     login_policy: LoginPolicy | None = None) -> Store:
+    """Open the store at `url`, first applying any pending migrations (unless `migrate` is False)."""
+    parsed = check_url(url)
+    where = _sqlite_file(url, parsed) if parsed.drivername.startswith("sqlite") \
+        else parsed.render_as_string(hide_password=True)
+    if migrate:
+        await upgrade(url)
+    log.info("store open: %s", where)
+    return Store(create_engine(url), hasher, login_policy)
+
+
+def _sqlite_file(url: str, parsed: sa.URL) -> str:
+    """The database file's absolute path, its directory created; refuses in-memory databases."""
+    if parsed.database in (None, "", ":memory:"):
+        raise StoreURLError(f"store.url {url!r} names no file: every process must share one database; "
+                            "e.g. sqlite+aiosqlite:////var/lib/wall/wall.db")
+    path = Path(parsed.database).absolute()  # sqlite:///x.db is relative to the cwd: say where it is
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+@asynccontextmanager
+async def connect(url: str, *, migrate: bool = True, hasher: PasswordHasher | None = None,
+                  login_policy: LoginPolicy | None = None) -> AsyncIterator[Store]:
+    """open_store() as an async context manager that closes the store on the way out."""
+    store = await open_store(url, migrate=migrate, hasher=hasher, login_policy=login_policy)
+    try:
+        yield store
+    finally:
+        await store.close()
