@@ -17,7 +17,10 @@ ALEMBIC_INI = Path(__file__).resolve().parent.parent / "wall" / "store" / "alemb
 
 
 def wall_user(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wall.store.cli", "--url", url, "user", *args],
+    """`wall user …` as an admin types it, with a config whose [store] url is the test's database."""
+    config = Path(url.removeprefix("sqlite+aiosqlite:///")).with_name("wall.toml")
+    config.write_text(f'[store]\nurl = "{url}"\n[walls.lobby]\ntitle = "Lobby"\n')
+    return subprocess.run([sys.executable, "-m", "wall", "user", "--config", str(config), *args],
                           input=stdin, capture_output=True, text=True, timeout=60, check=False)
 
 

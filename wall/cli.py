@@ -1,4 +1,4 @@
-"""The `wall` command: demo, serve, ingest, check-config, reload."""
+"""The `wall` command: demo, serve, ingest, curate, check-config, reload, user."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     reload_.add_argument("--config", required=True, type=Path)
     reload_.add_argument("--wall", required=True)
 
+    from wall.store.cli import add_user_commands
+
+    user = add_user_commands(sub)
+    user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
@@ -56,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return run_serve(cfg, args.host, args.port)
+    if args.command == "user":
+        from wall.store.cli import run_user_command
+
+        return asyncio.run(run_user_command(args, cfg.store.url))
     if args.command in ("ingest", "curate"):
         from wall.app import INGEST, run_workers
 

@@ -40,6 +40,12 @@ class BusConfig:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    # Four slashes: an absolute path. The default suits one box; PostgreSQL for nodes on several machines.
+    url: str = "sqlite+aiosqlite:////var/lib/wall/wall.db"
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """A configured instance of a connector ([sources.NAME], or [[walls.W.sources]] for one wall)."""
 
@@ -78,6 +84,7 @@ class WallConfig:
 class Config:
     web: WebConfig = WebConfig()
     bus: BusConfig = BusConfig()
+    store: StoreConfig = StoreConfig()
     walls: dict[str, WallConfig] = field(default_factory=dict)
     stats_interval: float = 5.0
     sources: dict[str, SourceConfig] = field(default_factory=dict)  # every source, by key
@@ -158,7 +165,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     env = dict(os.environ) if env is None else env
     problems: list[str] = []
     r = _Reader(problems)
-    r.unknown(data, {"web", "bus", "walls", "sources", "stats_interval"}, "")
+    r.unknown(data, {"web", "bus", "store", "walls", "sources", "stats_interval"}, "")
 
     w = r.table(data, "web", "web")
     r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer"}, "web")
@@ -189,6 +196,14 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         problems.append(f"bus.stream_maxlen: {maxlen} is too small to resume screens; use at least 100")
     bus = BusConfig(engine=engine, redis_url=redis_url, stream_maxlen=maxlen)
 
+    s = r.table(data, "store", "store")
+    r.unknown(s, {"url", "url_env"}, "store")
+    store_url = r.get(s, "url", "store.url", str, StoreConfig.url)
+    if "url_env" in s:  # a PostgreSQL URL with a password belongs in the environment
+        store_url = r.secret(s, "url_env", "store.url_env", env) or store_url
+    if not store_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        problems.append("store.url: use sqlite+aiosqlite:////path/wall.db or postgresql+asyncpg://host/db")
+
     walls: dict[str, WallConfig] = {}
     for name, wt, path in r.tables(data, "walls"):
         if not WALL_NAME.match(name):
@@ -215,7 +230,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     interval = r.get(data, "stats_interval", "stats_interval", float, 5.0)
     if problems:
         raise ConfigError(problems)
-    return Config(web=web, bus=bus, walls=walls, stats_interval=interval, sources=shared)
+    return Config(web=web, bus=bus, store=StoreConfig(store_url), walls=walls, stats_interval=interval,
+                  sources=shared)
 
 
 def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str],

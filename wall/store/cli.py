@@ -1,7 +1,6 @@
 """`wall user add/passwd/remove/list`: accounts from the command line (the first admin comes from here).
 
-The lead's wall/cli.py calls `add_user_commands(sub)` and, for `args.command == "user"`,
-`asyncio.run(run_user_command(args, cfg.store.url))`. Until then: `python -m wall.store.cli --url URL user …`.
+wall/cli.py registers them (`add_user_commands`) and runs them with the config's [store] url.
 Passwords are read with getpass (asked twice) or, with --password-stdin, as the first line of stdin; they
 are never printed or logged.
 """
@@ -9,7 +8,6 @@ are never printed or logged.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 from typing import Any, cast
@@ -82,15 +80,3 @@ async def run_user_command(args: argparse.Namespace, store_url: str) -> int:
         return 1
     finally:
         await store.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wall.store.cli")
-    parser.add_argument("--url", required=True, help="store URL, e.g. sqlite+aiosqlite:////var/lib/wall/wall.db")
-    add_user_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return asyncio.run(run_user_command(args, args.url))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
