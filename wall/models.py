@@ -34,6 +34,11 @@ class Media(msgspec.Struct, frozen=True, omit_defaults=True):
     kind: Literal["image", "video"] = "image"
 
 
+class Sentiment(msgspec.Struct, frozen=True):
+    score: float  # -1 (most negative) to 1
+    label: Literal["positive", "neutral", "negative"]
+
+
 class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     """One normalized post as every screen shows it."""
 
@@ -47,9 +52,12 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     entities: tuple[Entity, ...] = ()
     media: tuple[Media, ...] = ()
     lang: str | None = None
-    # Filled by enrichment and moderation as the pipeline grows.
-    sentiment: float | None = None
+    # Set by the curation writer: enrichment (never scored: None), then the wall's decision.
+    sentiment: Sentiment | None = None
     topics: tuple[str, ...] = ()
+    competitors: tuple[str, ...] = ()
+    brand: bool = False  # mentions the wall's own brand terms
+    flags: tuple[str, ...] = ()  # safety signals for curators: profanity, spam, near_duplicate, ...
     status: Moderation = "approved"
 
     @property

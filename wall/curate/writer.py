@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -20,8 +21,10 @@ from wall.curate import rules
 from wall.curate.stats import counts_for, figures, window
 from wall.models import (
     InboxDelete,
+    InboxEntry,
     InboxPost,
     InboxReload,
+    Post,
     PostEvent,
     ReloadEvent,
     RetractEvent,
@@ -50,12 +53,19 @@ class WriterStatus:
         return {"leading": self.leading, "committed": self.committed, "error": self.error}
 
 
+# Enrichment, handed in by the composition root: posts in, the same posts annotated out, in order. It is
+# CPU work, so the writer runs it on a worker thread, one batch of inbox entries at a time.
+Annotate = Callable[[list[Post]], list[Post]]
+
+
 class CurationWriter:
-    def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0) -> None:
+    def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0,
+                 annotate: Annotate | None = None) -> None:
         self.wall = wall
         self.engine = engine
         self.owner = owner
         self.stats_interval = stats_interval
+        self.annotate = annotate
         self.status = WriterStatus(wall)
         self._announced: bytes | None = None
 
@@ -94,39 +104,58 @@ class CurationWriter:
                 if await self.engine.lease(writer_lease(self.wall), self.owner, LEASE_TTL) != token:
                     raise Fenced("the lease lapsed and was taken again")
                 renew_at = time.monotonic() + RENEW_EVERY
-            for msg in await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5):
-                await self.engine.commit(self.wall, token, await self._plan(msg))
+            batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
+            for msg, entry in zip(batch, await self._entries(batch), strict=True):
+                await self.engine.commit(self.wall, token, await self._plan(msg.id, entry))
                 position = msg.id
                 self.status.committed += 1
             if time.monotonic() >= stats_at:
                 await self._announce_stats()
                 stats_at = time.monotonic() + self.stats_interval
 
-    async def _plan(self, msg: Message) -> Commit:
+    async def _entries(self, batch: list[Message]) -> list[InboxEntry | None]:
+        """The batch decoded (None: unreadable, skipped) with its posts annotated."""
+        entries: list[InboxEntry | None] = []
+        for msg in batch:
+            try:
+                entries.append(decode_inbox(msg.body))
+            except (msgspec.DecodeError, msgspec.ValidationError) as e:
+                log.warning("wall %s: inbox entry %s skipped, it cannot be read: %s", self.wall, msg.id, e)
+                entries.append(None)
+        at = [i for i, e in enumerate(entries) if isinstance(e, InboxPost)]
+        if self.annotate and at:
+            posts = [e.post for e in entries if isinstance(e, InboxPost)]
+            try:
+                annotated = await asyncio.to_thread(self.annotate, posts)
+            except Exception:  # a bug in a stage must not stop the wall: show the posts unannotated
+                log.exception("wall %s: enrichment failed on a batch of %d posts", self.wall, len(posts))
+                annotated = posts
+            for i, post in zip(at, annotated, strict=True):
+                entries[i] = InboxPost(post)
+        return entries
+
+    async def _plan(self, inbox_id: str, entry: InboxEntry | None) -> Commit:
         """What one inbox entry does to the wall."""
-        try:
-            entry = decode_inbox(msg.body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
-            log.warning("wall %s: inbox entry %s skipped, it cannot be read: %s", self.wall, msg.id, e)
-            return Commit(msg.id)
         match entry:
+            case None:
+                return Commit(inbox_id)
             case InboxPost(post=post):
                 post = msgspec.structs.replace(post, status=rules.decide(post))
                 was_shown = bool(await self.engine.shown(self.wall, [post.id]))
                 if post.visible:
                     event = UpdateEvent(post) if was_shown else PostEvent(post)
                     counts = () if was_shown else counts_for(post)
-                    return Commit(msg.id, (encode(event),), shown=(post.id,), counts=counts,
+                    return Commit(inbox_id, (encode(event),), shown=(post.id,), counts=counts,
                                   minute=int(time.time() // 60))
                 if was_shown:
-                    return Commit(msg.id, (encode(RetractEvent(post.id, post.status)),), unshown=(post.id,))
-                return Commit(msg.id)
+                    return Commit(inbox_id, (encode(RetractEvent(post.id, post.status)),), unshown=(post.id,))
+                return Commit(inbox_id)
             case InboxDelete(post_id=pid, reason=reason):
                 if await self.engine.shown(self.wall, [pid]):
-                    return Commit(msg.id, (encode(RetractEvent(pid, reason)),), unshown=(pid,))
-                return Commit(msg.id)
+                    return Commit(inbox_id, (encode(RetractEvent(pid, reason)),), unshown=(pid,))
+                return Commit(inbox_id)
             case InboxReload(version=version):
-                return Commit(msg.id, (encode(ReloadEvent(version)),))
+                return Commit(inbox_id, (encode(ReloadEvent(version)),))
 
     async def _announce_stats(self) -> None:
         now = time.time()
