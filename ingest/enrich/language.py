@@ -17,7 +17,10 @@ LANGUAGES = (
 )
 RTL = frozenset({"ar", "he", "fa", "ur"})
 MIN_LETTERS = 3
-MIN_CONFIDENCE = 0.25
+# lingua's confidences are relative over the languages it knows: a post is called for a language when
+# that one clearly leads (a margin over the runner-up), not when it passes an absolute bar.
+MIN_CONFIDENCE = 0.10
+MIN_LEAD = 1.25
 
 # Hashtags, mentions and links say little about the language (#nordlys reads as Norwegian), so they go.
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[#@]\w+|\d+", re.UNICODE)
@@ -54,6 +57,8 @@ def detect(text: str) -> str | None:
         return None
     values = detector(letters < SHORT_LETTERS).compute_language_confidence_values(text)
     if not values or values[0].value < MIN_CONFIDENCE:
+        return None
+    if len(values) > 1 and values[0].value < MIN_LEAD * values[1].value:
         return None
     return _code(values[0].language)
 
