@@ -73,7 +73,8 @@ class Enricher:
         path = Path(self.config.calibration) if self.config.calibration else sentiment.DEFAULT_CALIBRATION
         self.calibration = sentiment.load_calibration(path)
         self.matcher = TermMatcher(self.config.terms)
-        self.state = safety.SafetyState(window=self.config.duplicate_window, burst_posts=self.config.burst_posts,
+        self.state = safety.SafetyState(window=self.config.duplicate_window,
+                                        burst_posts=self.config.burst_posts,
                                         burst_window=self.config.burst_window)
         self._terms = self.config.sentiment_terms or None
         sentiment.analyzer(self._terms)  # build the lexicon now, not on the first post
@@ -137,7 +138,8 @@ def item_of(obj: dict[str, Any]) -> Item:
 
 
 def _annotate(obj: dict[str, Any], ann: Annotations) -> dict[str, Any]:
-    obj["sentiment"] = None if ann.sentiment is None else {"score": ann.sentiment.score, "label": ann.sentiment.label}
+    s = ann.sentiment
+    obj["sentiment"] = None if s is None else {"score": s.score, "label": s.label}
     obj["lang"] = ann.lang
     obj["topics"] = ann.topics
     obj["competitors"] = ann.competitors
@@ -158,7 +160,7 @@ def enrich_lines(stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes] | None =
 
     def flush() -> None:
         nonlocal written
-        for (obj, _), ann in zip(pending, enricher.enrich_batch([i for _, i in pending])):
+        for (obj, _), ann in zip(pending, enricher.enrich_batch([i for _, i in pending]), strict=True):
             stdout.write(msgspec.json.encode(_annotate(obj, ann)) + b"\n")
             written += 1
         stdout.flush()

@@ -38,7 +38,7 @@ class Wordlist:
         """Whether a folded token is on the list; `*` inside it stands for any one letter (f*ck)."""
         if "*" in token.strip("*"):
             pattern = re.compile(re.escape(token.strip("*")).replace(r"\*", r"\w"))
-            return any(pattern.fullmatch(w) or pattern.match(w) and w in self.prefixes for w in self._all)
+            return any(pattern.fullmatch(w) or (pattern.match(w) and w in self.prefixes) for w in self._all)
         token = token.strip("*")
         return token in self.exact or token.startswith(self.prefixes)
 

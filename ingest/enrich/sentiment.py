@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
-from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer  # type: ignore[import-untyped]
 
 LABELS = ("negative", "neutral", "positive")
 MAX_CHARS = 2_000
@@ -132,7 +132,7 @@ def _softmax(row: Sequence[float]) -> list[float]:
 
 
 def _probabilities(calibration: Calibration, x: Sequence[float]) -> list[float]:
-    return _softmax([sum(w * v for w, v in zip(ws, x)) for ws in calibration.weights])
+    return _softmax([sum(w * v for w, v in zip(ws, x, strict=True)) for ws in calibration.weights])
 
 
 def predict(calibration: Calibration, x: Sequence[float]) -> str:
@@ -195,7 +195,7 @@ def _train(xs: Sequence[Sequence[float]], ys: Sequence[int], epochs: int = 300, 
     n = len(xs)
     for _ in range(epochs):
         grad = [[0.0] * dims for _ in LABELS]
-        for x, y in zip(xs, ys):
+        for x, y in zip(xs, ys, strict=True):
             probs = _probabilities(Calibration(weights), x)
             for k, p in enumerate(probs):
                 err = (p - (1.0 if k == y else 0.0)) * balance[y]
@@ -208,7 +208,8 @@ def _train(xs: Sequence[Sequence[float]], ys: Sequence[int], epochs: int = 300, 
     return Calibration([[round(w, 6) for w in row] for row in weights])
 
 
-def _vectors(examples: Sequence[Example], terms: Mapping[str, float] | None) -> tuple[list[list[float]], list[int]]:
+def _vectors(examples: Sequence[Example],
+             terms: Mapping[str, float] | None) -> tuple[list[list[float]], list[int]]:
     return [features(clean(e.text), terms) for e in examples], [LABELS.index(e.label) for e in examples]
 
 

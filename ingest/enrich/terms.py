@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
-import ahocorasick
+import ahocorasick  # type: ignore[import-not-found]
 import msgspec
 
 BRAND = "brand"
