@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 
-from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+from lingua import ConfidenceValue, Language, LanguageDetector, LanguageDetectorBuilder
 
 # The demo's eight languages plus a few common ones; a fixed set keeps lingua fast and short posts reliable.
 LANGUAGES = (
@@ -26,7 +26,8 @@ MIN_LEAD = 1.25
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[#@]\w+|\d+", re.UNICODE)
 
 # High-accuracy mode costs about 0.8 ms a post (the whole-enrichment target is 5,000 posts/s); the fast
-# mode is as reliable once a text has some length, so short posts get the accurate one only.
+# mode is as reliable once a text has some length (on short ones it is confidently wrong), so short posts
+# get the accurate one.
 SHORT_LETTERS = 60
 
 _lock = threading.Lock()
@@ -56,11 +57,13 @@ def detect(text: str) -> str | None:
     if letters < MIN_LETTERS:
         return None
     values = detector(letters < SHORT_LETTERS).compute_language_confidence_values(text)
+    return _code(values[0].language) if _clear(values) else None
+
+
+def _clear(values: list[ConfidenceValue]) -> bool:
     if not values or values[0].value < MIN_CONFIDENCE:
-        return None
-    if len(values) > 1 and values[0].value < MIN_LEAD * values[1].value:
-        return None
-    return _code(values[0].language)
+        return False
+    return len(values) == 1 or values[0].value >= MIN_LEAD * values[1].value
 
 
 def direction(lang: str | None) -> str:

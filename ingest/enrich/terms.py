@@ -42,17 +42,15 @@ def parse_config(raw: object) -> TermsConfig:
         raise ValueError(f"terms config: {exc}") from None
 
 
+# Every combining mark but the kana voicing marks (in Japanese those make a different letter, not an accent).
+_MARKS = {cp: None for cp in range(0x300, 0x10FFFF) if unicodedata.combining(chr(cp)) and cp not in (0x3099, 0x309A)}
+
+
 def fold(text: str) -> str:
-    """Casefolded text without combining marks, one output char per kept input char where possible."""
-    out = []
-    for ch in text.casefold():
-        if _spaceless(ch):  # kana voicing marks are letters of their own, not accents
-            out.append(ch)
-            continue
-        for part in unicodedata.normalize("NFKD", ch):
-            if not unicodedata.combining(part):
-                out.append(part)
-    return "".join(out)
+    """Casefolded text without accents (é -> e, Ä -> a), compatibility forms unified (ｶ -> カ)."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFKD", text.casefold()).translate(_MARKS))
 
 
 def _spaceless(ch: str) -> bool:
