@@ -30,6 +30,11 @@ EMOJI_VALENCE = {
     "❤️": 2.5, "❤": 2.5, "✨": 1.0, "🎉": 2.0, "🥳": 2.0, "😡": -2.5, "🤬": -3.0, "😠": -2.0,
     "💩": -2.0, "👎": -2.0, "🙄": -1.5, "😤": -1.5, "🤮": -2.5, "🤢": -2.0, "😒": -1.5, "💀": -0.5,
 }
+# Sarcasm markers: VADER reads "oh great" and "thanks for nothing" word by word, as praise.
+SARCASM = {"thanks for nothing": -2.5, "oh great": -1.5, "just great": -1.5, "yeah right": -1.5,
+           "well done genius": -2.0, "what a surprise": -1.0, "/s": -1.0}
+_SARCASM_TOKEN = {phrase: f" sarcval{i} " for i, phrase in enumerate(SARCASM)}
+_SARCASM_RE = re.compile("|".join(r"(?<!\w)" + re.escape(p) + r"(?!\w)" for p in SARCASM), re.IGNORECASE)
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufe0f\ufe0e]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
@@ -61,6 +66,8 @@ def _base() -> SentimentIntensityAnalyzer:
     for emoji, token in _EMOJI_TOKEN.items():
         analyzer.lexicon[token.strip()] = EMOJI_VALENCE[emoji]
         analyzer.emojis.pop(emoji, None)
+    for phrase, token in _SARCASM_TOKEN.items():
+        analyzer.lexicon[token.strip()] = SARCASM[phrase]
     return analyzer
 
 
@@ -103,7 +110,7 @@ def _prepare(text: str, lexicon: Mapping[str, float]) -> tuple[str, float]:
         tag_valence += sum(lexicon.get(p, 0.0) for p in parts)
         return " ".join(parts)
 
-    text = _HASHTAG.sub(words, text)
+    text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[m.group(0).lower()], _HASHTAG.sub(words, text))
     return _EMOJI_RE.sub(lambda m: _EMOJI_TOKEN[m.group(0)], text), tag_valence
 
 
