@@ -165,13 +165,16 @@ class SafetyState:
         while self._prints and (len(self._prints) >= self.max_posts or ts - self._prints[0][1] > self.window):
             old, _ = self._prints.popleft()
             for band in range(4):
-                bucket = self._bands.get((band, old >> (16 * band) & 0xFFFF))
+                key = (band, old >> (16 * band) & 0xFFFF)
+                bucket = self._bands.get(key)
                 if bucket is not None:
                     left = bucket.get(old, 0) - 1
                     if left > 0:
                         bucket[old] = left
                     else:
                         bucket.pop(old, None)
+                        if not bucket:
+                            del self._bands[key]
         found = False
         for band in range(4):
             bucket = self._bands.setdefault((band, fingerprint >> (16 * band) & 0xFFFF), {})
