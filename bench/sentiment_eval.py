@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingest.enrich import Enricher, Item, language, sentiment  # noqa: E402
-from ingest.enrich.terms import TermsConfig  # noqa: E402
 from ingest.enrich.pipeline import EnrichConfig  # noqa: E402
+from ingest.enrich.terms import TermsConfig  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "sentiment"
 SETS = {"tweets": "tweets_groundtruth.tsv", "amazon": "amazonReviewSnippets_groundtruth.tsv"}

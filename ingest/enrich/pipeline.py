@@ -8,6 +8,7 @@ batches of one Enricher at once.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -77,6 +78,11 @@ class Enricher:
                                         burst_posts=self.config.burst_posts,
                                         burst_window=self.config.burst_window)
         self._terms = self.config.sentiment_terms or None
+        # Brand names are often words of some language ("nordlys" is Norwegian for aurora): they are
+        # taken out before detecting the language of the rest.
+        names = list(self.config.terms.brand) + [t for ts in self.config.terms.competitors.values() for t in ts]
+        names = sorted({n.lstrip("#") for n in names if n.strip("# ")}, key=len, reverse=True)
+        self._names = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE) if names else None
         sentiment.analyzer(self._terms)  # build the lexicon now, not on the first post
 
     def enrich(self, item: Item | str) -> Annotations:
@@ -84,7 +90,7 @@ class Enricher:
         if isinstance(item, str):
             item = Item(item)
         text = sentiment.clean(item.text)
-        lang = language.detect(text) or item.lang
+        lang = language.detect(self._names.sub(" ", text) if self._names else text) or item.lang
         matches = self.matcher.match(text)
         flags = safety.text_flags(text, lang, self.config.max_hashtags)
         flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
