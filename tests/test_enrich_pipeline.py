@@ -20,7 +20,8 @@ def enricher() -> Enricher:
 
 
 def test_an_english_post_gets_every_annotation(enricher: Enricher) -> None:
-    ann = enricher.enrich(Item("The Nordlys X3 camera beats my old Kestrel K9 easily, love it! 😍", "maya", 0))
+    text = "The Nordlys X3 camera beats my old Kestrel K9 easily, love it! 😍"
+    ann = enricher.enrich(Item(text, "maya", 0))
     assert ann.sentiment is not None and ann.sentiment.label == "positive"
     assert ann.lang == "en" and ann.direction == "ltr"
     assert ann.brand_mentioned and ann.competitors == ["Kestrel"] and ann.topics == ["camera"]

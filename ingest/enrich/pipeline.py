@@ -80,7 +80,8 @@ class Enricher:
         self._terms = self.config.sentiment_terms or None
         # Brand names are often words of some language ("nordlys" is Norwegian for aurora): they are
         # taken out before detecting the language of the rest.
-        names = list(self.config.terms.brand) + [t for ts in self.config.terms.competitors.values() for t in ts]
+        terms = self.config.terms
+        names = list(terms.brand) + [t for group in terms.competitors.values() for t in group]
         names = sorted({n.lstrip("#") for n in names if n.strip("# ")}, key=len, reverse=True)
         self._names = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE) if names else None
         sentiment.analyzer(self._terms)  # build the lexicon now, not on the first post

@@ -43,7 +43,8 @@ def parse_config(raw: object) -> TermsConfig:
 
 
 # Every combining mark but the kana voicing marks (in Japanese those make a different letter, not an accent).
-_MARKS = {cp: None for cp in range(0x300, 0x10FFFF) if unicodedata.combining(chr(cp)) and cp not in (0x3099, 0x309A)}
+_MARKS = {cp: None for cp in range(0x300, 0x10FFFF)
+          if unicodedata.combining(chr(cp)) and cp not in (0x3099, 0x309A)}
 
 
 def fold(text: str) -> str:
