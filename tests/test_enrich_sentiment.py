@@ -12,8 +12,8 @@ CAL = load_calibration()
 TRAIN = sentiment.DEFAULT_CALIBRATION.with_name("sentiment_train.jsonl")
 
 
-def label(text: str, **kw: object) -> str:
-    return score(text, CAL, **kw).label  # type: ignore[arg-type]
+def label(text: str, terms: dict[str, float] | None = None) -> str:
+    return score(text, CAL, terms).label
 
 
 def test_plain_posts_get_the_label_a_reader_would_give() -> None:

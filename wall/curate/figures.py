@@ -7,6 +7,7 @@ process, in any order; `dump()`/`load()` carry the buckets across a restart or a
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import msgspec
 
@@ -150,7 +151,7 @@ class Figures:
                     into[key] = into.get(key, 0) + value
         return total
 
-    def snapshot(self, now: float) -> dict[str, object]:
+    def snapshot(self, now: float) -> dict[str, Any]:
         """The figures at `now` (seconds), for a `stats` event."""
         m = math.floor(now / 60)
         hour = self._sum(m, WINDOW_MINUTES)
