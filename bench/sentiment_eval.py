@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingest.enrich import Enricher, Item, language, sentiment  # noqa: E402
+from ingest.enrich import Enricher, Item, sentiment  # noqa: E402
 from ingest.enrich.pipeline import EnrichConfig  # noqa: E402
 from ingest.enrich.terms import TermsConfig  # noqa: E402
 
