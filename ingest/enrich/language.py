@@ -50,9 +50,14 @@ def _code(language: Language) -> str:
     return "nb" if language is Language.BOKMAL else code
 
 
-def detect(text: str) -> str | None:
-    """ISO 639-1 code of the text's language, or None when it is too short or unclear."""
+def detect(text: str, names: re.Pattern[str] | None = None) -> str | None:
+    """ISO 639-1 code of the text's language, or None when it is too short or unclear.
+
+    `names` matches words to leave out too (a wall's brand names), after links and hashtags are gone.
+    """
     text = _NOISE.sub(" ", text[:1000])
+    if names is not None:
+        text = names.sub(" ", text)
     letters = sum(1 for ch in text if ch.isalpha())
     if letters < MIN_LETTERS:
         return None

@@ -83,7 +83,8 @@ class Enricher:
         terms = self.config.terms
         names = list(terms.brand) + [t for group in terms.competitors.values() for t in group]
         names = sorted({n.lstrip("#") for n in names if n.strip("# ")}, key=len, reverse=True)
-        self._names = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE) if names else None
+        alternatives = "|".join(re.escape(n) for n in names)
+        self._names = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if names else None
         sentiment.analyzer(self._terms)  # build the lexicon now, not on the first post
 
     def enrich(self, item: Item | str) -> Annotations:
@@ -91,7 +92,7 @@ class Enricher:
         if isinstance(item, str):
             item = Item(item)
         text = sentiment.clean(item.text)
-        lang = language.detect(self._names.sub(" ", text) if self._names else text) or item.lang
+        lang = language.detect(text, self._names) or item.lang
         matches = self.matcher.match(text)
         flags = safety.text_flags(text, lang, self.config.max_hashtags)
         flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
