@@ -1,0 +1,5 @@
+"""Pure enrichment stages the curation writer runs: language, sentiment, terms, safety flags."""
+
+from .pipeline import Annotations, EnrichConfig, Enricher, Item, config_from, enrich_lines
+
+__all__ = ["Annotations", "EnrichConfig", "Enricher", "Item", "config_from", "enrich_lines"]

@@ -1,0 +1,197 @@
+"""The enrichment of a batch of posts: language, sentiment, terms, safety flags.
+
+`Enricher.enrich_batch` is CPU work with no I/O, meant to run in an executor one batch at a time. It keeps
+the safety state (repeats, bursts, near-duplicates), so give each wall its own Enricher and never run two
+batches of one Enricher at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+
+from . import language, safety, sentiment
+from .terms import TermMatcher, TermsConfig
+
+log = logging.getLogger(__name__)
+
+BATCH = 256
+
+
+class EnrichConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A wall's enrichment settings (the `enrich` table of its config)."""
+
+    terms: TermsConfig = TermsConfig()
+    # Brand-specific words and their valence (-4..4), added to the sentiment lexicon of this wall.
+    sentiment_terms: dict[str, float] = {}
+    calibration: str | None = None
+    max_hashtags: int = 8
+    burst_posts: int = 5
+    burst_window: float = 60.0
+    duplicate_window: float = 3600.0
+
+
+class Item(msgspec.Struct, frozen=True):
+    """What enrichment needs of a post."""
+
+    text: str
+    author: str | None = None
+    ts: float | None = None
+    lang: str | None = None
+
+
+class Annotations(msgspec.Struct, frozen=True):
+    sentiment: sentiment.Sentiment | None
+    lang: str | None
+    direction: str
+    topics: list[str]
+    competitors: list[str]
+    brand_mentioned: bool
+    terms: list[str]
+    flags: list[str]
+    unscored: str | None = None  # why sentiment is None: "language" (not English) or "empty"
+
+
+def config_from(raw: object) -> EnrichConfig:
+    """An EnrichConfig from decoded TOML/JSON; an unknown key is a ValueError naming it."""
+    try:
+        return msgspec.convert(raw, EnrichConfig)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"enrich config: {exc}") from None
+
+
+class Enricher:
+    def __init__(self, config: EnrichConfig | None = None) -> None:
+        self.config = config or EnrichConfig()
+        path = Path(self.config.calibration) if self.config.calibration else sentiment.DEFAULT_CALIBRATION
+        self.calibration = sentiment.load_calibration(path)
+        self.matcher = TermMatcher(self.config.terms)
+        self.state = safety.SafetyState(window=self.config.duplicate_window,
+                                        burst_posts=self.config.burst_posts,
+                                        burst_window=self.config.burst_window)
+        self._terms = self.config.sentiment_terms or None
+        # Brand names are often words of some language ("nordlys" is Norwegian for aurora): they are
+        # taken out before detecting the language of the rest.
+        terms = self.config.terms
+        names = list(terms.brand) + [t for group in terms.competitors.values() for t in group]
+        names = sorted({n.lstrip("#") for n in names if n.strip("# ")}, key=len, reverse=True)
+        alternatives = "|".join(re.escape(n) for n in names)
+        self._names = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if names else None
+        sentiment.analyzer(self._terms)  # build the lexicon now, not on the first post
+
+    def enrich(self, item: Item | str) -> Annotations:
+        """The annotations of one post (records it in the safety state)."""
+        if isinstance(item, str):
+            item = Item(item)
+        text = sentiment.clean(item.text)
+        lang = language.detect(text, self._names) or item.lang
+        matches = self.matcher.match(text)
+        flags = safety.text_flags(text, lang, self.config.max_hashtags)
+        flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
+        scored: sentiment.Sentiment | None = None
+        reason: str | None = None
+        if not sentiment.is_scorable(text):
+            reason = "empty"
+        elif lang is not None and lang != "en":
+            # VADER's lexicon is English: other languages are marked, never guessed. Texts too short to
+            # tell (emoji, "wow!") are scored, since emoji and interjections carry across languages.
+            reason = "language"
+        else:
+            scored = sentiment.score(text, self.calibration, self._terms)
+        return Annotations(scored, lang, language.direction(lang), matches.topics, matches.competitors,
+                           matches.brand_mentioned, matches.terms, flags, reason)
+
+    def enrich_batch(self, items: Sequence[Item | str]) -> list[Annotations]:
+        """The annotations of each post, in order."""
+        return [self.enrich(item) for item in items]
+
+
+def _author(raw: object) -> str | None:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, dict):
+        for key in ("handle", "name", "id"):
+            if isinstance(raw.get(key), str):
+                return str(raw[key])
+    return None
+
+
+def _timestamp(raw: object) -> float | None:
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return float(raw)
+    if isinstance(raw, str):
+        try:
+            return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def item_of(obj: dict[str, Any]) -> Item:
+    """An Item from a decoded JSON line; "text" must be a string."""
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise ValueError('"text" must be a string')
+    hint = obj.get("lang")
+    return Item(text, _author(obj.get("author")), _timestamp(obj.get("created_at", obj.get("ts"))),
+                hint if isinstance(hint, str) else None)
+
+
+def _annotate(obj: dict[str, Any], ann: Annotations) -> dict[str, Any]:
+    s = ann.sentiment
+    obj["sentiment"] = None if s is None else {"score": s.score, "label": s.label}
+    obj["lang"] = ann.lang
+    obj["topics"] = ann.topics
+    obj["competitors"] = ann.competitors
+    obj["brand_mentioned"] = ann.brand_mentioned
+    obj["flags"] = ann.flags
+    if ann.unscored:
+        obj["unscored"] = ann.unscored
+    return obj
+
+
+def enrich_lines(stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes] | None = None,
+                 enricher: Enricher | None = None, batch: int = BATCH) -> tuple[int, int]:
+    """Read JSON lines with "text", write each back with its annotations; returns (written, errors)."""
+    enricher = enricher or Enricher()
+    err = stderr or sys.stderr.buffer
+    written = errors = 0
+    pending: list[tuple[dict[str, Any], Item]] = []
+
+    def flush() -> None:
+        nonlocal written
+        for (obj, _), ann in zip(pending, enricher.enrich_batch([i for _, i in pending]), strict=True):
+            stdout.write(msgspec.json.encode(_annotate(obj, ann)) + b"\n")
+            written += 1
+        stdout.flush()
+        pending.clear()
+
+    for number, line in enumerate(_lines(stdin), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = msgspec.json.decode(line)
+            if not isinstance(obj, dict):
+                raise ValueError("a line must be a JSON object")
+            pending.append((obj, item_of(obj)))
+        except (msgspec.DecodeError, ValueError) as exc:
+            errors += 1
+            err.write(msgspec.json.encode({"line": number, "error": str(exc)}) + b"\n")
+            continue
+        if len(pending) >= batch:
+            flush()
+    if pending:
+        flush()
+    return written, errors
+
+
+def _lines(stream: IO[bytes]) -> Iterable[bytes]:
+    yield from stream

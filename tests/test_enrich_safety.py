@@ -1,0 +1,68 @@
+"""Safety flags a curator sees: profanity, spam signals, cross-posted duplicates."""
+
+import pytest
+
+from ingest.enrich.safety import SafetyState, has_profanity, is_hashtag_stuffed, is_link_only, text_flags
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("what the fuck is this update", "en"), ("this is sh1t", "en"), ("total sh!t", "en"), ("f*ck this", "en"),
+    ("So ein Scheiß!", "de"), ("¡Qué mierda de servicio!", "es"), ("Vittu mikä päivä", "fi"),
+    ("Putain, encore en panne", "fr"), ("FUCKING brilliant", None),
+])
+def test_profanity_in_each_language_and_leetspeak(text: str, lang: str | None) -> None:
+    assert has_profanity(text, lang)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Shitake mushrooms for lunch", "en"), ("Scunthorpe United won", "en"), ("Café con leche", "es"),
+    ("Hello @shit_happens_bot", "en"), ("Classic assessment", "en"), ("Great launch!", "en"),
+])
+def test_clean_words_that_contain_or_resemble_swear_words_pass(text: str, lang: str) -> None:
+    assert not has_profanity(text, lang)
+
+
+def test_link_only_and_hashtag_stuffing() -> None:
+    assert is_link_only("https://spam.example/win #free @you")
+    assert not is_link_only("Look at this https://nordlys.example/x3")
+    assert is_hashtag_stuffed("#win #free #phone #nordlys giveaway")
+    assert is_hashtag_stuffed("Great " + " ".join(f"#tag{i}" for i in range(9)) + " " + "word " * 20)
+    assert not is_hashtag_stuffed("Loving the #nordlys X3 camera at the #launch tonight")
+    assert text_flags("https://x.example", "en") == ["link_only"]
+
+
+def test_the_same_text_from_the_same_author_is_repeated() -> None:
+    state = SafetyState()
+    assert state.check("Win a free phone, click my profile", "spammer", 0) == []
+    assert "repeated_text" in state.check("Win a FREE phone, click my profile!", "spammer", 30)
+    assert "repeated_text" not in state.check("Win a free phone, click my profile", "someone", 40)
+    assert "repeated_text" not in state.check("Win a free phone, click my profile", "spammer", 30 + 3601)
+
+
+def test_an_author_posting_in_a_burst() -> None:
+    state = SafetyState(burst_posts=5, burst_window=60)
+    flags = [state.check(f"post number {i} about things", "fast", i * 5.0) for i in range(7)]
+    assert ["burst" in f for f in flags] == [False] * 5 + [True] * 2
+    slow = [state.check(f"post {i} about other things", "slow", i * 30.0) for i in range(8)]
+    assert not any("burst" in f for f in slow)
+
+
+def test_a_cross_post_to_another_network_is_a_near_duplicate() -> None:
+    state = SafetyState()
+    text = "Just shot the northern lights handheld with the new Nordlys X3, no tripod needed #nordlys"
+    assert state.check(text, "maya@mastodon.social", 100) == []
+    bluesky = "Just shot the northern lights handheld with the new Nordlys X3, no tripod needed! #nordlys " \
+              "https://bsky.app/x"
+    assert state.check(bluesky, "maya.bsky.social", 160) == ["near_duplicate"]
+    other = "The queue at the store this morning was long but the staff handed out coffee to everyone"
+    assert state.check(other, "tom", 170) == []
+
+
+def test_state_stays_bounded() -> None:
+    state = SafetyState(max_posts=100, max_authors=50)
+    for i in range(2_000):
+        state.check(f"message {i} with enough words to be fingerprinted here", f"user{i}", float(i))
+    assert len(state._prints) <= 100
+    assert len(state._recent_text) <= 100
+    assert len(state._author_times) <= 50
+    assert len(state._bands) <= 4 * 100

@@ -1,0 +1,90 @@
+"""Sentiment on social-style posts: VADER's strengths kept, its gaps filled, odd input survived."""
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from ingest.enrich import sentiment
+from ingest.enrich.sentiment import Calibration, load_calibration, save_if_better, score
+
+CAL = load_calibration()
+TRAIN = sentiment.DEFAULT_CALIBRATION.with_name("sentiment_train.jsonl")
+
+
+def label(text: str, terms: dict[str, float] | None = None) -> str:
+    return score(text, CAL, terms).label
+
+
+def test_plain_posts_get_the_label_a_reader_would_give() -> None:
+    assert label("The new camera is amazing, best phone I've had") == "positive"
+    assert label("Worst support ever, still no refund after two weeks") == "negative"
+    assert label("The launch event starts at 10:00 in hall 3") == "neutral"
+
+
+def test_negation_flips_the_feeling() -> None:
+    assert label("The battery is good") == "positive"
+    assert label("The battery is not good") == "negative"
+
+
+def test_hashtags_carry_sentiment_even_glued_together() -> None:
+    assert sentiment.split_hashtag("EpicFail", sentiment.analyzer().lexicon) == ["epic", "fail"]
+    assert sentiment.split_hashtag("epicfail", sentiment.analyzer().lexicon) == ["epic", "fail"]
+    assert label("Delivery day #epicfail") == "negative"
+    assert label("New phone day #love") == "positive"
+
+
+def test_emoji_that_vader_misreads_get_their_social_meaning() -> None:
+    assert score("New phone 🔥🔥", CAL).score > 0  # VADER alone reads fire as danger
+    assert score("The update 😡", CAL).score < 0  # and rage as nothing
+    assert label("😍😍😍") == "positive"
+
+
+def test_sarcasm_markers_do_not_turn_a_complaint_positive() -> None:
+    assert label("Oh great, the app crashed again. Thanks for nothing 🙄") == "negative"
+
+
+def test_brand_terms_from_config_join_the_lexicon_for_that_wall_only() -> None:
+    neutral = score("My Kestrel arrived today", CAL)
+    branded = score("My Kestrel arrived today", CAL, terms={"kestrel": -2.5})
+    assert neutral.label == "neutral"
+    assert branded.label == "negative"
+    assert sentiment.analyzer({"kestrel": -2.5}) is not sentiment.analyzer()
+    assert "kestrel" not in sentiment.analyzer().lexicon
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀", "🙂🙃🫠", "a" * 100_000, "good \ud800 day", "\ud800",
+                                  "go\u200bod\u200d \u202eday\u202c \u2066fine\u2069", "\ufeff\u200f"])
+def test_odd_input_is_scored_never_raises(text: str) -> None:
+    result = score(text, CAL)
+    assert -1.0 <= result.score <= 1.0
+    assert result.label in sentiment.LABELS
+
+
+def test_zero_width_characters_do_not_hide_a_word() -> None:
+    assert label("g\u200bo\u200bo\u200bd job, really great") == "positive"
+
+
+def test_fit_saves_a_better_calibration_and_refuses_a_worse_one(tmp_path: Path) -> None:
+    lines = TRAIN.read_text("utf-8").splitlines()
+    path = tmp_path / "calibration.json"
+    # A calibration that calls everything neutral is easy to beat.
+    path.write_bytes(msgspec.json.encode(Calibration([[0.0] * 9, [0.0] * 8 + [5.0], [0.0] * 9])))
+    better = save_if_better(lines, path, folds=3)
+    assert better.saved, better.message
+    assert better.new_accuracy > 0.75 > better.current_accuracy
+    fitted = path.read_bytes()
+    # Labels shuffled against the texts: whatever is fitted on them does worse than what is saved.
+    texts = [msgspec.json.decode(line)["text"] for line in lines]
+    labels = [msgspec.json.decode(line)["label"] for line in lines]
+    noise = [msgspec.json.encode({"text": t, "label": labels[(i * 7 + 3) % len(labels)]}).decode()
+             for i, t in enumerate(texts)]
+    worse = save_if_better(noise, path, folds=3)
+    assert not worse.saved
+    assert "not better" in worse.message
+    assert path.read_bytes() == fitted
+
+
+def test_fit_names_a_bad_line() -> None:
+    with pytest.raises(ValueError, match="line 2"):
+        sentiment.fit(['{"text": "ok", "label": "positive"}', '{"text": "ok", "label": "meh"}'])
