@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
-from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer  # type: ignore[import-untyped]
+from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer
 
 LABELS = ("negative", "neutral", "positive")
 MAX_CHARS = 2_000

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
-import ahocorasick  # type: ignore[import-not-found]
+import ahocorasick
 import msgspec
 
 BRAND = "brand"
