@@ -47,6 +47,7 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     entities: tuple[Entity, ...] = ()
     media: tuple[Media, ...] = ()
     lang: str | None = None
+    held: str | None = None  # why a screen should hide it until a curator looks: "content warning: …"
     # Filled by enrichment and moderation as the pipeline grows.
     sentiment: float | None = None
     topics: tuple[str, ...] = ()
