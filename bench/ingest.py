@@ -21,35 +21,110 @@ def message(rng: random.Random, i: int) -> bytes:
     time_us = 1773302535104240 + i * 300
     roll = rng.random()
     if roll < 0.04:
-        return json.dumps({"did": did, "time_us": time_us, "kind": "identity",
-                           "identity": {"did": did, "handle": "x.example", "seq": i, "time": "2026-03-12T08:00:00Z"}}).encode()
+        return json.dumps(
+            {
+                "did": did,
+                "time_us": time_us,
+                "kind": "identity",
+                "identity": {"did": did, "handle": "x.example", "seq": i, "time": "2026-03-12T08:00:00Z"},
+            }
+        ).encode()
     if roll < 0.06:
-        return json.dumps({"did": did, "time_us": time_us, "kind": "account",
-                           "account": {"active": True, "did": did, "seq": i, "time": "2026-03-12T08:00:00Z"}}).encode()
+        return json.dumps(
+            {
+                "did": did,
+                "time_us": time_us,
+                "kind": "account",
+                "account": {"active": True, "did": did, "seq": i, "time": "2026-03-12T08:00:00Z"},
+            }
+        ).encode()
     if roll < 0.20:
         coll = rng.choice(["app.bsky.feed.like", "app.bsky.feed.repost", "app.bsky.graph.follow"])
-        return json.dumps({"did": did, "time_us": time_us, "kind": "commit", "commit": {
-            "rev": "3mgtwpuydmu4b", "operation": "create", "collection": coll, "rkey": f"r{i}",
-            "record": {"$type": coll, "createdAt": "2026-03-12T08:02:13.669Z",
-                       "subject": {"cid": "bafyreiero2otaqicdjtx5dt6qx", "uri": f"at://{did}/app.bsky.feed.post/x"}},
-            "cid": "bafyreiero2otaqicdjtx5dt6qxmdqa6vfh2wu5237cxsnljw37uvktmcjq"}}).encode()
+        return json.dumps(
+            {
+                "did": did,
+                "time_us": time_us,
+                "kind": "commit",
+                "commit": {
+                    "rev": "3mgtwpuydmu4b",
+                    "operation": "create",
+                    "collection": coll,
+                    "rkey": f"r{i}",
+                    "record": {
+                        "$type": coll,
+                        "createdAt": "2026-03-12T08:02:13.669Z",
+                        "subject": {
+                            "cid": "bafyreiero2otaqicdjtx5dt6qx",
+                            "uri": f"at://{did}/app.bsky.feed.post/x",
+                        },
+                    },
+                    "cid": "bafyreiero2otaqicdjtx5dt6qxmdqa6vfh2wu5237cxsnljw37uvktmcjq",
+                },
+            }
+        ).encode()
     if roll < 0.23:
-        return json.dumps({"did": did, "time_us": time_us, "kind": "commit", "commit": {
-            "rev": "3mgtwqc7rpabo", "operation": "delete", "collection": "app.bsky.feed.post", "rkey": f"r{i}"}}).encode()
+        return json.dumps(
+            {
+                "did": did,
+                "time_us": time_us,
+                "kind": "commit",
+                "commit": {
+                    "rev": "3mgtwqc7rpabo",
+                    "operation": "delete",
+                    "collection": "app.bsky.feed.post",
+                    "rkey": f"r{i}",
+                },
+            }
+        ).encode()
     text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 40)))
     facets = []
     if rng.random() < 0.08:  # the matching share of all messages ends near 6%, posts ~8%
         text = "🚀 my #Nordlys " + text
-        facets = [{"features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "Nordlys"}],
-                   "index": {"byteEnd": 16, "byteStart": 8}}]
-    record = {"$type": "app.bsky.feed.post", "createdAt": "2026-03-12T08:02:13.669Z", "facets": facets,
-              "langs": ["en"], "text": text}
+        facets = [
+            {
+                "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "Nordlys"}],
+                "index": {"byteEnd": 16, "byteStart": 8},
+            }
+        ]
+    record: dict[str, object] = {
+        "$type": "app.bsky.feed.post",
+        "createdAt": "2026-03-12T08:02:13.669Z",
+        "facets": facets,
+        "langs": ["en"],
+        "text": text,
+    }
     if rng.random() < 0.2:
-        record["embed"] = {"$type": "app.bsky.embed.images", "images": [{"alt": "a phone", "aspectRatio": {"height": 4, "width": 3},
-                           "image": {"$type": "blob", "ref": {"$link": "bafkreic4lbbznzcqircgzvdyeuihn2"}, "mimeType": "image/jpeg", "size": 9}}]}
-    return json.dumps({"did": did, "time_us": time_us, "kind": "commit", "commit": {
-        "rev": "3mgtwpuydmu4b", "operation": "create", "collection": "app.bsky.feed.post", "rkey": f"r{i}",
-        "record": record, "cid": "bafyreiero2otaqicdjtx5dt6qxmdqa6vfh2wu5237cxsnljw37uvktmcjq"}}, ensure_ascii=False).encode()
+        record["embed"] = {
+            "$type": "app.bsky.embed.images",
+            "images": [
+                {
+                    "alt": "a phone",
+                    "aspectRatio": {"height": 4, "width": 3},
+                    "image": {
+                        "$type": "blob",
+                        "ref": {"$link": "bafkreic4lbbznzcqircgzvdyeuihn2"},
+                        "mimeType": "image/jpeg",
+                        "size": 9,
+                    },
+                }
+            ],
+        }
+    return json.dumps(
+        {
+            "did": did,
+            "time_us": time_us,
+            "kind": "commit",
+            "commit": {
+                "rev": "3mgtwpuydmu4b",
+                "operation": "create",
+                "collection": "app.bsky.feed.post",
+                "rkey": f"r{i}",
+                "record": record,
+                "cid": "bafyreiero2otaqicdjtx5dt6qxmdqa6vfh2wu5237cxsnljw37uvktmcjq",
+            },
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 def main() -> None:
@@ -58,7 +133,9 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(8)
     messages = [message(rng, i) for i in range(args.messages)]
-    handler = Handler(Matcher(keywords=("nordlys", "kestrel"), hashtags=("nordlys",), mentions=("nordlys.example",)))
+    handler = Handler(
+        Matcher(keywords=("nordlys", "kestrel"), hashtags=("nordlys",), mentions=("nordlys.example",))
+    )
     best = 0.0
     for _ in range(3):
         kept = 0

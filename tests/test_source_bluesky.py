@@ -50,7 +50,7 @@ async def take(
     async def run() -> None:
         async for item in stream:
             items.append(item)
-            if checkpoint and isinstance(item, Checkpoint) or done(items):
+            if (checkpoint and isinstance(item, Checkpoint)) or done(items):
                 return
             if until and sum(isinstance(i, Upsert | Delete) for i in items) >= until:
                 return
@@ -68,15 +68,21 @@ def nordlys_posts() -> int:
     n = 0
     for raw in MESSAGES:
         rec = json.loads(raw).get("commit", {}).get("record")
-        if rec and re.search(r"(?<!\w)#?nordlys(?!\w)", rec["text"] + " ".join("#" + t for t in rec.get("tags", [])), re.I):
+        if rec and re.search(
+            r"(?<!\w)#?nordlys(?!\w)", rec["text"] + " ".join("#" + t for t in rec.get("tags", [])), re.I
+        ):
             n += 1
     return n
 
 
-async def test_matching_posts_arrive_with_code_point_spans_and_every_delete(http: aiohttp.ClientSession) -> None:
+async def test_matching_posts_arrive_with_code_point_spans_and_every_delete(
+    http: aiohttp.ClientSession,
+) -> None:
     fake = await (Jetstream(MESSAGES)).run()
     try:
-        options = bluesky.Options(endpoints=(f"{fake.ws}/subscribe",), hashtags=("nordlys",), keywords=("kestrel",))
+        options = bluesky.Options(
+            endpoints=(f"{fake.ws}/subscribe",), hashtags=("nordlys",), keywords=("kestrel",)
+        )
         conn = bluesky.build("bsky", options, SourceContext(http, Memory(), {}))
         deletes = sum(b'"operation":"delete"' in m for m in MESSAGES)
         items = await take(conn.stream(None), until=deletes + 3)
@@ -100,13 +106,16 @@ async def test_a_restart_from_the_checkpoint_loses_nothing_and_repeats_only_the_
     jetstream = Jetstream(MESSAGES, close_after=8)  # the socket drops after 8 messages
     fake = await jetstream.run()
     try:
-        options = bluesky.Options(endpoints=(f"{fake.ws}/subscribe",), hashtags=("nordlys",), keywords=("nordlys",))
+        options = bluesky.Options(
+            endpoints=(f"{fake.ws}/subscribe",), hashtags=("nordlys",), keywords=("nordlys",)
+        )
         ctx = SourceContext(http, Memory(), {})
         first = await take(bluesky.build("bsky", options, ctx).stream(None), checkpoint=True)
         saved = first[-1].cursor  # type: ignore[union-attr]
         assert int(saved) == json.loads(MESSAGES[7])["time_us"]
         seen = {i.post.id for i in posts(first)}
         assert 0 < len(seen) < nordlys_posts()
+
         def all_seen(items: list[Item]) -> bool:
             return len(seen | {i.post.id for i in posts(items)}) >= nordlys_posts()
 
@@ -124,8 +133,12 @@ async def test_a_refusing_endpoint_fails_over_to_the_next(http: aiohttp.ClientSe
     healthy = Jetstream(MESSAGES)
     down, up = await Jetstream(MESSAGES, refuse=True).run(), await healthy.run()
     try:
-        options = bluesky.Options(endpoints=(f"{down.ws}/subscribe", f"{up.ws}/subscribe"), hashtags=("nordlys",))
-        items = await take(bluesky.build("bsky", options, SourceContext(http, Memory(), {})).stream(None), until=1)
+        options = bluesky.Options(
+            endpoints=(f"{down.ws}/subscribe", f"{up.ws}/subscribe"), hashtags=("nordlys",)
+        )
+        items = await take(
+            bluesky.build("bsky", options, SourceContext(http, Memory(), {})).stream(None), until=1
+        )
         assert posts(items) and healthy.cursors == [None]
     finally:
         await down.stop()
@@ -142,8 +155,13 @@ def test_facet_byte_offsets_become_code_point_spans_across_emoji_and_cjk() -> No
 
     facets = [
         bluesky._Facet(span("#ノルリス"), [bluesky._Feature("app.bsky.richtext.facet#tag", tag="ノルリス")]),
-        bluesky._Facet(span("@a.example"), [bluesky._Feature("app.bsky.richtext.facet#mention", did="did:plc:a")]),
-        bluesky._Facet(span("https://x.example"), [bluesky._Feature("app.bsky.richtext.facet#link", uri="https://x.example/")]),
+        bluesky._Facet(
+            span("@a.example"), [bluesky._Feature("app.bsky.richtext.facet#mention", did="did:plc:a")]
+        ),
+        bluesky._Facet(
+            span("https://x.example"),
+            [bluesky._Feature("app.bsky.richtext.facet#link", uri="https://x.example/")],
+        ),
         bluesky._Facet(bluesky._Index(1, 3), [bluesky._Feature("app.bsky.richtext.facet#tag", tag="bad")]),
     ]
     got = [(e.kind, text[e.start : e.end], e.value) for e in bluesky.facet_entities(text, facets)]
@@ -156,7 +174,8 @@ def test_facet_byte_offsets_become_code_point_spans_across_emoji_and_cjk() -> No
 
 def test_deletes_pass_for_every_post_and_other_collections_are_dropped() -> None:
     handler = bluesky.Handler(bluesky.Matcher(keywords=("nordlys",)))
-    delete = b'{"did":"did:plc:x","time_us":5,"kind":"commit","commit":{"operation":"delete","collection":"app.bsky.feed.post","rkey":"r1"}}'
-    like = b'{"did":"did:plc:x","time_us":6,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.like","rkey":"r2","record":{}}}'
+    head = b'{"did":"did:plc:x","time_us":%d,"kind":"commit","commit":'
+    delete = head % 5 + b'{"operation":"delete","collection":"app.bsky.feed.post","rkey":"r1"}}'
+    like = head % 6 + b'{"operation":"create","collection":"app.bsky.feed.like","rkey":"r2","record":{}}}'
     assert handler.handle(delete) == Delete(post_id("bluesky", "at://did:plc:x/app.bsky.feed.post/r1"))
     assert handler.handle(like) is None and handler.last_time_us == 6

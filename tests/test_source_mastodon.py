@@ -18,9 +18,9 @@ from tests.fakes.mastodon import Instance
 from wall.models import post_id
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
-TIMELINE: list[dict[str, object]] = json.loads((FIXTURES / "timelines_tag_nordlys.json").read_text()) + json.loads(
-    (FIXTURES / "timelines_tag_nordlys_page2.json").read_text()
-)
+TIMELINE: list[dict[str, object]] = json.loads(
+    (FIXTURES / "timelines_tag_nordlys.json").read_text()
+) + json.loads((FIXTURES / "timelines_tag_nordlys_page2.json").read_text())
 ENV = {"WALL_MASTODON_TOKEN": "good-token"}
 
 
@@ -41,7 +41,9 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def take(stream: AsyncIterator[Item], done: Callable[[list[Item]], bool], timeout: float = 5.0) -> list[Item]:
+async def take(
+    stream: AsyncIterator[Item], done: Callable[[list[Item]], bool], timeout: float = 5.0
+) -> list[Item]:
     items: list[Item] = []
 
     async def run() -> None:
@@ -58,7 +60,9 @@ def upserts(items: list[Item]) -> list[Upsert]:
     return [i for i in items if isinstance(i, Upsert)]
 
 
-def connector(http: aiohttp.ClientSession, url: str, env: dict[str, str] = ENV, backfill: int = 40) -> mastodon.Mastodon:
+def connector(
+    http: aiohttp.ClientSession, url: str, env: dict[str, str] = ENV, backfill: int = 40
+) -> mastodon.Mastodon:
     options = mastodon.Options(
         instance=url, hashtags=("nordlys",), token_env="WALL_MASTODON_TOKEN", backfill_limit=backfill
     )
@@ -68,7 +72,9 @@ def connector(http: aiohttp.ClientSession, url: str, env: dict[str, str] = ENV, 
 async def test_live_posts_edits_and_deletes_arrive_as_plain_text(http: aiohttp.ClientSession) -> None:
     fake = await Instance().run()
     try:
-        items = await take(connector(http, fake.http, backfill=0).stream(None), lambda i: len(upserts(i)) == 14)
+        items = await take(
+            connector(http, fake.http, backfill=0).stream(None), lambda i: len(upserts(i)) == 14
+        )
         posts = upserts(items)
         assert len(posts) == 14  # 13 updates and the edit; the :) and :thump lines are skipped
         first = posts[0].post
@@ -77,9 +83,13 @@ async def test_live_posts_edits_and_deletes_arrive_as_plain_text(http: aiohttp.C
             ("hashtag", "#Nordlys", "Nordlys"),
             ("mention", "@nordlysphones", "nordlysphones"),
         ]
-        assert first.author.handle == "aino_virtanen@toot.example.fi" and first.author.name == "Aino Virtanen 🌲"
+        assert (
+            first.author.handle == "aino_virtanen@toot.example.fi" and first.author.name == "Aino Virtanen 🌲"
+        )
         assert first.media[0].alt.startswith("Musta Nordlys X3")
-        assert first.id == post_id("mastodon", "https://toot.example.fi/users/aino_virtanen/statuses/116215154705170442")
+        assert first.id == post_id(
+            "mastodon", "https://toot.example.fi/users/aino_virtanen/statuses/116215154705170442"
+        )
         ids = [p.post.id for p in posts]
         assert len(set(ids)) == 13, "the status.update is an Upsert of a post already shown"
         held = [p.post for p in posts if p.post.held]
@@ -92,7 +102,9 @@ async def test_live_posts_edits_and_deletes_arrive_as_plain_text(http: aiohttp.C
         await fake.stop()
 
 
-async def test_a_restart_from_the_checkpoint_backfills_what_was_missed_oldest_first(http: aiohttp.ClientSession) -> None:
+async def test_a_restart_from_the_checkpoint_backfills_what_was_missed_oldest_first(
+    http: aiohttp.ClientSession,
+) -> None:
     by_age = sorted(TIMELINE, key=lambda s: int(str(s["id"])))
     instance = Instance(statuses=by_age[:6], sse=b":)\n")
     fake = await instance.run()
@@ -125,8 +137,12 @@ async def test_a_rate_limit_is_reported_then_waited_out(http: aiohttp.ClientSess
 async def test_a_refused_token_and_a_failing_server_say_so_plainly(http: aiohttp.ClientSession) -> None:
     fake = await Instance().run()
     try:
-        with pytest.raises(SourceError, match=r"^401 from 127\.0\.0\.1:\d+: the token in WALL_MASTODON_TOKEN was refused$"):
-            await take(connector(http, fake.http, env={"WALL_MASTODON_TOKEN": "wrong"}).stream(None), lambda i: False)
+        with pytest.raises(
+            SourceError, match=r"^401 from 127\.0\.0\.1:\d+: the token in WALL_MASTODON_TOKEN was refused$"
+        ):
+            await take(
+                connector(http, fake.http, env={"WALL_MASTODON_TOKEN": "wrong"}).stream(None), lambda i: False
+            )
     finally:
         await fake.stop()
     broken = await Instance(fail_with=503).run()
@@ -141,7 +157,7 @@ async def test_a_refused_token_and_a_failing_server_say_so_plainly(http: aiohttp
 async def test_a_stream_cut_mid_event_and_a_malformed_event_are_skipped_and_logged(
     http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bad = b"event: update\ndata: {\"id\": not json\n\n"
+    bad = b'event: update\ndata: {"id": not json\n\n'
     fake = await Instance(cut_after=3, extra_events=[bad]).run()
     items: list[Item] = []
     try:
@@ -156,9 +172,10 @@ async def test_a_stream_cut_mid_event_and_a_malformed_event_are_skipped_and_logg
 
 def test_status_html_becomes_text_with_spans() -> None:
     html = (
-        '<p>Ett &amp; två &#39;tre&#39;<br />rad <a href="https://ex.example/tags/nordlys" class="mention hashtag">'
-        '#<span>Nordlys</span></a></p><p><a href="https://news.example/a/very/long/path"><span class="invisible">'
-        'https://</span><span class="ellipsis">news.example/a/very</span><span class="invisible">/long/path</span></a></p>'
+        "<p>Ett &amp; två &#39;tre&#39;<br />rad "
+        '<a href="https://ex.example/tags/nordlys" class="mention hashtag">#<span>Nordlys</span></a></p>'
+        '<p><a href="https://news.example/a/very/long/path"><span class="invisible">https://</span>'
+        '<span class="ellipsis">news.example/a/very</span><span class="invisible">/long/path</span></a></p>'
     )
     text, entities = text_and_entities(html)
     assert text == "Ett & två 'tre'\nrad #Nordlys\n\nnews.example/a/very"

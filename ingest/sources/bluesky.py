@@ -136,7 +136,7 @@ def at_uri(did: str, rkey: str) -> str:
 
 
 def facet_entities(text: str, facets: list[_Facet]) -> tuple[Entity, ...]:
-    """Facets index UTF-8 bytes; screens index code points. Out-of-range or mid-character spans are dropped."""
+    """Facets index UTF-8 bytes, screens code points; spans out of range or mid-character are dropped."""
     raw = text.encode()
     found: list[Entity] = []
     for facet in facets:
@@ -292,7 +292,7 @@ class Bluesky:
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5),
                     max_msg_size=1 << 20,
                 )
-            except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            except (TimeoutError, aiohttp.ClientError) as e:
                 failures += 1
                 attempt += 1
                 log.warning("jetstream %s: cannot connect (%s); trying the next endpoint", endpoint, e)

@@ -100,7 +100,11 @@ def normalize(status: Status) -> Post:
         source_id=s.uri,
         text=text,
         created_at=datetime.fromisoformat(s.created_at.replace("Z", "+00:00")).astimezone(UTC),
-        author=Author(name=s.account.display_name or s.account.username, handle=s.account.acct, avatar_url=s.account.avatar),
+        author=Author(
+            name=s.account.display_name or s.account.username,
+            handle=s.account.acct,
+            avatar_url=s.account.avatar,
+        ),
         url=s.url or s.uri,
         entities=entities,
         media=media,
@@ -160,7 +164,9 @@ class Mastodon:
             return [f"{self.base}/api/v1/timelines/public"]
         if self.options.stream == "list":
             return [f"{self.base}/api/v1/timelines/list/{quote(self.options.list_id or '', safe='')}"]
-        return [f"{self.base}/api/v1/timelines/tag/{quote(t.lstrip('#'), safe='')}" for t in self.options.hashtags]
+        return [
+            f"{self.base}/api/v1/timelines/tag/{quote(t.lstrip('#'), safe='')}" for t in self.options.hashtags
+        ]
 
     def _streams(self) -> list[dict[str, str]]:
         if self.options.stream == "public":
@@ -171,7 +177,9 @@ class Mastodon:
 
     def _refused(self, status: int, url: str, headers: aiohttp.typedefs.LooseHeaders) -> SourceError | None:
         if status in (401, 403):
-            who = f"the token in {self.options.token_env}" if self.options.token_env else "an anonymous request"
+            who = (
+                f"the token in {self.options.token_env}" if self.options.token_env else "an anonymous request"
+            )
             return SourceError(f"{status} from {self.host}: {who} was refused")
         if status == 404:
             return SourceError(f"404 from {self.host}: no such instance/tag/list ({url})")
@@ -255,7 +263,9 @@ class Mastodon:
                     cursor = _newer(cursor, self._last_id)
                     posts += 1
                 yield item
-                if cursor is not None and (posts >= CHECKPOINT_POSTS or time.monotonic() - last >= CHECKPOINT_SECONDS):
+                if cursor is not None and (
+                    posts >= CHECKPOINT_POSTS or time.monotonic() - last >= CHECKPOINT_SECONDS
+                ):
                     yield Checkpoint(cursor)
                     posts, last = 0, time.monotonic()
         finally:
@@ -284,7 +294,9 @@ class Mastodon:
         if len(self._uris) > 5000:
             del self._uris[next(iter(self._uris))]
 
-    async def _sse(self, params: dict[str, str], queue: asyncio.Queue[tuple[str, str] | BaseException]) -> None:
+    async def _sse(
+        self, params: dict[str, str], queue: asyncio.Queue[tuple[str, str] | BaseException]
+    ) -> None:
         path = {"hashtag": "hashtag", "public": "public", "list": "list"}[params["stream"]]
         query = {k: v for k, v in params.items() if k != "stream"}
         url = f"{self.base}/api/v1/streaming/{path}"
@@ -292,7 +304,9 @@ class Mastodon:
             timeout = aiohttp.ClientTimeout(total=None, sock_read=45)  # :thump every 15 s keeps it alive
             async with self.ctx.http.get(url, params=query, headers=self._headers(), timeout=timeout) as resp:
                 if resp.status == 429:
-                    raise SourceError(f"429 from {self.host}", retry_after=retry_at(resp.headers) - time.time())
+                    raise SourceError(
+                        f"429 from {self.host}", retry_after=retry_at(resp.headers) - time.time()
+                    )
                 if (error := self._refused(resp.status, url, resp.headers)) is not None:
                     raise error
                 event, data = "", list[str]()

@@ -134,7 +134,9 @@ class Twitch:
         """Chat is live only: the cursor is not used, a checkpoint just marks progress."""
         server = self.options.server
         try:
-            ws = await self.ctx.http.ws_connect(server, headers={"User-Agent": self.ctx.user_agent}, heartbeat=60)
+            ws = await self.ctx.http.ws_connect(
+                server, headers={"User-Agent": self.ctx.user_agent}, heartbeat=60
+            )
         except aiohttp.WSServerHandshakeError as e:
             raise SourceError(f"{e.status} from {server}: the chat server refused the connection") from e
         async with ws:

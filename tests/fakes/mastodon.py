@@ -43,11 +43,15 @@ class Instance:
         if self.fail_with:
             raise _Status(self.fail_with)
         if request.headers.get("Authorization") != f"Bearer {self.token}":
-            raise web.HTTPUnauthorized(text='{"error":"The access token is invalid"}', content_type="application/json")
+            raise web.HTTPUnauthorized(
+                text='{"error":"The access token is invalid"}', content_type="application/json"
+            )
 
     async def streaming(self, request: web.Request) -> web.StreamResponse:
         self._auth(request)
-        resp = web.StreamResponse(headers={k: v for k, v in headers_of("streaming.sse").items() if k != "Transfer-Encoding"})
+        resp = web.StreamResponse(
+            headers={k: v for k, v in headers_of("streaming.sse").items() if k != "Transfer-Encoding"}
+        )
         await resp.prepare(request)
         for raw in self.extra_events:
             await resp.write(raw)
@@ -83,7 +87,11 @@ class Instance:
         if page:
             link.append(f'<{base}?limit={limit}&max_id={page[-1]["id"]}>; rel="next"')
             link.append(f'<{base}?limit={limit}&min_id={page[0]["id"]}>; rel="prev"')
-        headers = {k: v for k, v in headers_of("timelines_tag_nordlys.json").items() if k not in ("Link", "Content-Type")}
+        headers = {
+            k: v
+            for k, v in headers_of("timelines_tag_nordlys.json").items()
+            if k not in ("Link", "Content-Type")
+        }
         if link:
             headers["Link"] = ", ".join(link)
         return web.json_response(page, headers=headers, dumps=lambda o: json.dumps(o, ensure_ascii=False))

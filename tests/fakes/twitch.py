@@ -29,7 +29,7 @@ class ChatServer:
                     await ws.send_str("PING :tmi.twitch.tv\r\n")
                 elif line.startswith("PONG"):
                     self.pong = line
-                    await ws.send_str("".join(l + "\r\n" for l in self.lines))
+                    await ws.send_str("".join(line + "\r\n" for line in self.lines))
                 elif line.startswith("JOIN "):
                     await ws.send_str(f":{nick}!{nick}@{nick}.tmi.twitch.tv JOIN {line[5:]}\r\n")
         return ws
