@@ -61,10 +61,18 @@ def upserts(items: list[Item]) -> list[Upsert]:
 
 
 def connector(
-    http: aiohttp.ClientSession, url: str, env: dict[str, str] = ENV, backfill: int = 40
+    http: aiohttp.ClientSession,
+    url: str,
+    env: dict[str, str] = ENV,
+    backfill: int = 40,
+    transport: str = "sse",
 ) -> mastodon.Mastodon:
     options = mastodon.Options(
-        instance=url, hashtags=("nordlys",), token_env="WALL_MASTODON_TOKEN", backfill_limit=backfill
+        instance=url,
+        hashtags=("nordlys",),
+        token_env="WALL_MASTODON_TOKEN",
+        backfill_limit=backfill,
+        transport=transport,  # type: ignore[arg-type]
     )
     return mastodon.build("masto", options, SourceContext(http, Memory(), env))
 
@@ -98,6 +106,18 @@ async def test_live_posts_edits_and_deletes_arrive_as_plain_text(http: aiohttp.C
         assert edit.id in ids[:8] and edit.text != posts[ids.index(edit.id)].post.text
         deletes = [i for i in items if isinstance(i, Delete)]
         assert len(deletes) == 1 and deletes[0].post_id in ids, "the deleted spam post was shown before"
+    finally:
+        await fake.stop()
+
+
+async def test_the_websocket_transport_brings_the_same_posts(http: aiohttp.ClientSession) -> None:
+    fake = await Instance().run()
+    try:
+        conn = connector(http, fake.http, backfill=0, transport="websocket")
+        items = await take(conn.stream(None), lambda i: len(upserts(i)) == 14)
+        assert upserts(items)[0].post.text.startswith("Uusi #Nordlys X3")
+        assert len({u.post.id for u in upserts(items)}) == 13
+        assert any(isinstance(i, Delete) for i in items)
     finally:
         await fake.stop()
 

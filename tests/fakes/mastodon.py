@@ -67,6 +67,22 @@ class Instance:
                     await asyncio.sleep(0.2)
         return resp
 
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """One socket, streams picked by subscribe messages; each payload is JSON inside a JSON string."""
+        self._auth(request)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        frames = (FIXTURES / "streaming_ws.jsonl").read_text().splitlines()
+        async for msg in ws:
+            sub = json.loads(msg.data)
+            if sub.get("type") != "subscribe" or sub.get("stream") != "hashtag":
+                await ws.send_str('{"error":"Unknown stream type","status":400}')
+                continue
+            for frame in frames:
+                if json.loads(frame)["stream"] == ["hashtag", sub["tag"]]:
+                    await ws.send_str(frame)
+        return ws
+
     async def timeline(self, request: web.Request) -> web.Response:
         self._auth(request)
         if self.throttle_once:
@@ -99,5 +115,6 @@ class Instance:
     async def run(self) -> Running:
         app = web.Application()
         app.router.add_get("/api/v1/streaming/hashtag", self.streaming)
+        app.router.add_get("/api/v1/streaming", self.websocket)
         app.router.add_get("/api/v1/timelines/tag/{tag}", self.timeline)
         return await start(app)
