@@ -14,9 +14,9 @@ from typing import Any
 
 import msgspec
 
-from ingest.sources import replay, webhook
+from ingest.sources import bluesky, mastodon, replay, twitch, webhook
 
-MODULES: tuple[ModuleType, ...] = (replay, webhook)
+MODULES: tuple[ModuleType, ...] = (replay, webhook, mastodon, bluesky, twitch)
 REGISTRY: dict[str, ModuleType] = {m.TYPE: m for m in MODULES}
 _AT = re.compile(r"^(?P<said>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
 

@@ -52,6 +52,7 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     entities: tuple[Entity, ...] = ()
     media: tuple[Media, ...] = ()
     lang: str | None = None
+    held: str | None = None  # why a curator should look before it shows: "content warning: …"
     # Set by the curation writer: enrichment (never scored: None), then the wall's decision.
     sentiment: Sentiment | None = None
     topics: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""Connectors for the networks: one module each (TYPE, Options, build)."""

@@ -1,0 +1,206 @@
+"""Mastodon: a fake instance over real sockets (SSE stream, REST timeline), the real connector."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
+from ingest.sources import mastodon
+from ingest.sources.mastodon_html import html_to_text, text_and_entities
+from tests.fakes.mastodon import Instance
+from wall.models import post_id
+
+FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
+TIMELINE: list[dict[str, object]] = json.loads(
+    (FIXTURES / "timelines_tag_nordlys.json").read_text()
+) + json.loads((FIXTURES / "timelines_tag_nordlys_page2.json").read_text())
+ENV = {"WALL_MASTODON_TOKEN": "good-token"}
+
+
+class Memory:
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+
+    async def get(self, key: str) -> str | None:
+        return self.data.get(key)
+
+    async def set(self, key: str, value: str) -> None:
+        self.data[key] = value
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def take(
+    stream: AsyncIterator[Item], done: Callable[[list[Item]], bool], timeout: float = 5.0
+) -> list[Item]:
+    items: list[Item] = []
+
+    async def run() -> None:
+        async for item in stream:
+            items.append(item)
+            if done(items):
+                return
+
+    await asyncio.wait_for(run(), timeout)
+    return items
+
+
+def upserts(items: list[Item]) -> list[Upsert]:
+    return [i for i in items if isinstance(i, Upsert)]
+
+
+def connector(
+    http: aiohttp.ClientSession,
+    url: str,
+    env: dict[str, str] = ENV,
+    backfill: int = 40,
+    transport: str = "sse",
+) -> mastodon.Mastodon:
+    options = mastodon.Options(
+        instance=url,
+        hashtags=("nordlys",),
+        token_env="WALL_MASTODON_TOKEN",
+        backfill_limit=backfill,
+        transport=transport,  # type: ignore[arg-type]
+    )
+    return mastodon.build("masto", options, SourceContext(http, Memory(), env))
+
+
+async def test_live_posts_edits_and_deletes_arrive_as_plain_text(http: aiohttp.ClientSession) -> None:
+    fake = await Instance().run()
+    try:
+        items = await take(
+            connector(http, fake.http, backfill=0).stream(None), lambda i: len(upserts(i)) == 14
+        )
+        posts = upserts(items)
+        assert len(posts) == 14  # 13 updates and the edit; the :) and :thump lines are skipped
+        first = posts[0].post
+        assert first.text.startswith("Uusi #Nordlys X3 saapui tänään!") and "<" not in first.text
+        assert [(e.kind, first.text[e.start : e.end], e.value) for e in first.entities] == [
+            ("hashtag", "#Nordlys", "Nordlys"),
+            ("mention", "@nordlysphones", "nordlysphones"),
+        ]
+        assert (
+            first.author.handle == "aino_virtanen@toot.example.fi" and first.author.name == "Aino Virtanen 🌲"
+        )
+        assert first.media[0].alt.startswith("Musta Nordlys X3")
+        assert first.id == post_id(
+            "mastodon", "https://toot.example.fi/users/aino_virtanen/statuses/116215154705170442"
+        )
+        ids = [p.post.id for p in posts]
+        assert len(set(ids)) == 13, "the status.update is an Upsert of a post already shown"
+        held = [p.post for p in posts if p.post.held]
+        assert held and held[0].held == "content warning: Nordlys X3 teardown: swollen battery (photos)"
+        edit = posts[8].post  # the fixture's 9th event is the status.update
+        assert edit.id in ids[:8] and edit.text != posts[ids.index(edit.id)].post.text
+        deletes = [i for i in items if isinstance(i, Delete)]
+        assert len(deletes) == 1 and deletes[0].post_id in ids, "the deleted spam post was shown before"
+    finally:
+        await fake.stop()
+
+
+async def test_the_websocket_transport_brings_the_same_posts(http: aiohttp.ClientSession) -> None:
+    fake = await Instance().run()
+    try:
+        conn = connector(http, fake.http, backfill=0, transport="websocket")
+        items = await take(conn.stream(None), lambda i: len(upserts(i)) == 14)
+        assert upserts(items)[0].post.text.startswith("Uusi #Nordlys X3")
+        assert len({u.post.id for u in upserts(items)}) == 13
+        assert any(isinstance(i, Delete) for i in items)
+    finally:
+        await fake.stop()
+
+
+async def test_a_restart_from_the_checkpoint_backfills_what_was_missed_oldest_first(
+    http: aiohttp.ClientSession,
+) -> None:
+    by_age = sorted(TIMELINE, key=lambda s: int(str(s["id"])))
+    instance = Instance(statuses=by_age[:6], sse=b":)\n")
+    fake = await instance.run()
+    try:
+        first = await take(connector(http, fake.http).stream(None), lambda i: isinstance(i[-1], Checkpoint))
+        cursor = first[-1]
+        assert isinstance(cursor, Checkpoint) and cursor.cursor == by_age[5]["id"]
+        seen = [u.post.source_id for u in upserts(first)]
+        instance.statuses = by_age  # six more were posted while we were away
+        second = await take(
+            connector(http, fake.http).stream(cursor.cursor), lambda i: len(seen) + len(upserts(i)) >= 12
+        )
+        missed = [u.post.source_id for u in upserts(second)]
+        assert missed == [s["uri"] for s in by_age[6:]], "oldest first, nothing before the cursor"
+        assert len(set(seen + missed)) == 12
+        assert any(f"min_id={cursor.cursor}" in r for r in instance.requests)
+    finally:
+        await fake.stop()
+
+
+async def test_a_rate_limit_is_reported_then_waited_out(http: aiohttp.ClientSession) -> None:
+    fake = await Instance(statuses=TIMELINE[:3], sse=b":)\n", throttle_once=True).run()
+    try:
+        items = await take(connector(http, fake.http).stream(None), lambda i: len(upserts(i)) == 3)
+        assert isinstance(items[0], Throttled) and items[0].reason.startswith("429 from 127.0.0.1")
+    finally:
+        await fake.stop()
+
+
+async def test_a_refused_token_and_a_failing_server_say_so_plainly(http: aiohttp.ClientSession) -> None:
+    fake = await Instance().run()
+    try:
+        with pytest.raises(
+            SourceError, match=r"^401 from 127\.0\.0\.1:\d+: the token in WALL_MASTODON_TOKEN was refused$"
+        ):
+            await take(
+                connector(http, fake.http, env={"WALL_MASTODON_TOKEN": "wrong"}).stream(None), lambda i: False
+            )
+    finally:
+        await fake.stop()
+    broken = await Instance(fail_with=503).run()
+    try:
+        with pytest.raises(SourceError, match="503 from") as err:
+            await take(connector(http, broken.http).stream(None), lambda i: False)
+        assert err.value.retry_after
+    finally:
+        await broken.stop()
+
+
+async def test_a_stream_cut_mid_event_and_a_malformed_event_are_skipped_and_logged(
+    http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = b'event: update\ndata: {"id": not json\n\n'
+    fake = await Instance(cut_after=3, extra_events=[bad]).run()
+    items: list[Item] = []
+    try:
+        with caplog.at_level(logging.WARNING), pytest.raises(SourceError, match="ended; reconnecting"):
+            async for item in connector(http, fake.http, backfill=0).stream("1"):
+                items.append(item)
+        assert len(upserts(items)) == 3 and isinstance(items[-1], Checkpoint)
+        assert "malformed update event" in caplog.text and "cut mid-event" in caplog.text
+    finally:
+        await fake.stop()
+
+
+def test_status_html_becomes_text_with_spans() -> None:
+    html = (
+        "<p>Ett &amp; två &#39;tre&#39;<br />rad "
+        '<a href="https://ex.example/tags/nordlys" class="mention hashtag">#<span>Nordlys</span></a></p>'
+        '<p><a href="https://news.example/a/very/long/path"><span class="invisible">https://</span>'
+        '<span class="ellipsis">news.example/a/very</span><span class="invisible">/long/path</span></a></p>'
+    )
+    text, entities = text_and_entities(html)
+    assert text == "Ett & två 'tre'\nrad #Nordlys\n\nnews.example/a/very"
+    assert [(e.kind, text[e.start : e.end], e.value) for e in entities] == [
+        ("hashtag", "#Nordlys", "Nordlys"),
+        ("link", "news.example/a/very", "https://news.example/a/very/long/path"),
+    ]
+    assert html_to_text("<p><script>x</script>ok</p>") == "xok"
