@@ -92,25 +92,27 @@ class Agent:
 
     async def run(self) -> None:
         log.info("kiosk agent watching %s through DevTools at %s", self.s.wall_url, self.s.devtools)
+        await self.wait_for_devtools()  # at boot the browser starts with the agent: give it time
         try:
             while True:
                 if self.tv is not None:
                     await self.tv.tick(dt.datetime.now().time())
                 problem = await self.check()
-                if problem is None:
+                if problem is True:
                     if self.policy.history.pending is not None:
                         log.info("the wall is healthy again at %s", self.s.wall_url)
                         self.policy.healthy()
                         self.policy.history.save(self.s.state_file)
                     self.gave_up = False
-                else:
+                elif isinstance(problem, Problem):
                     await self.escalate(problem)
                 await asyncio.sleep(self.s.interval)
         finally:
             await self.drop_tab()
 
-    async def check(self) -> Problem | None:
-        """None when the page is healthy (or is waiting for the server, which no step can fix)."""
+    async def check(self) -> Problem | bool:
+        """True when the page is healthy; False when the wall is being loaded or waits for the server
+        (which no step can fix); else the problem."""
         try:
             pages = [t for t in await targets(self.session, self.s.devtools, self.s.hang_timeout)
                      if t.get("type") == "page"]
@@ -130,8 +132,9 @@ class Agent:
             return Problem("the page crashed (\"Aw, Snap!\")")
         url = str(target.get("url", ""))
         if not on_wall(url, self.s.wall_url):
-            await self.load_wall(tab, url)
-            return None
+            if await self.load_wall(tab, url):
+                return False
+            return Problem(f"the browser does not load {self.s.wall_url} (it shows {url or 'nothing'})")
         try:
             value = (await tab.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
                                     self.s.hang_timeout)).get("result", {}).get("value")
@@ -147,13 +150,13 @@ class Agent:
         try:
             metrics = await tab.call("Performance.getMetrics", timeout=self.s.hang_timeout)
         except (TimeoutError, DevToolsError) as e:
-            return Problem(f"the page did not report its memory ({e or 'timeout'})")
+            return Problem(f"the page did not report its memory ({str(e) or 'timeout'})")
         heap = next((m.get("value", 0) for m in metrics.get("metrics", [])
                      if m.get("name") == "JSHeapUsedSize"), 0)
         if heap > self.s.heap_limit_mb * 1024 * 1024:
             return Problem(f"the page uses {heap / 2**20:.0f} MB of JS heap, "
                            f"past the limit of {self.s.heap_limit_mb} MB")
-        return None
+        return True
 
     async def attach(self, target: dict[str, Any]) -> Tab:
         if self.tab is not None and self.tab.target_id == target.get("id") and not self.tab.closed:
@@ -184,23 +187,26 @@ class Agent:
                 if resp.status != 200:
                     return f"{self.s.wall_url} answers HTTP {resp.status}: is the wall name right?"
         except (TimeoutError, aiohttp.ClientError) as e:
-            return (f"cannot reach the wall server at {self.s.healthz} ({e or type(e).__name__}): "
+            return (f"cannot reach the wall server at {self.s.healthz} ({str(e) or type(e).__name__}): "
                     "check the URL and the network")
         return None
 
-    async def load_wall(self, tab: Tab, current: str) -> None:
+    async def load_wall(self, tab: Tab, current: str) -> bool:
+        """Load the wall once its server answers; False when the browser does not take the navigation."""
         wrong = await self.server_answers()
         if wrong is not None:
             if wrong != self.server_said:
                 log.warning("waiting for the wall server: %s", wrong)
                 self.server_said = wrong
             await self.say_on_screen(tab, f"Waiting for the wall server. {wrong}")
-            return
+            return True
         self.server_said = None
         log.info("the wall server answers: loading %s (the tab showed %s)", self.s.wall_url,
                  current or "nothing")
-        await self.navigate(tab)
+        if not await self.navigate(tab):
+            return False
         await asyncio.sleep(self.s.settle)
+        return True
 
     async def say_on_screen(self, tab: Tab, text: str) -> None:
         """Put the message on the placeholder page so whoever looks at the TV knows what is wrong."""
@@ -215,7 +221,8 @@ class Agent:
             await tab.call("Page.navigate", {"url": self.s.wall_url}, self.s.hang_timeout)
             return True
         except (TimeoutError, DevToolsError) as e:
-            log.warning("the browser did not take the navigation to %s (%s)", self.s.wall_url, e or "timeout")
+            log.warning("the browser did not take the navigation to %s (%s)", self.s.wall_url,
+                        str(e) or "no answer")
             return False
 
     async def escalate(self, problem: Problem) -> None:
@@ -250,11 +257,11 @@ class Agent:
         while time.monotonic() < deadline:
             try:
                 await targets(self.session, self.s.devtools, self.s.hang_timeout)
-                log.info("the browser's DevTools at %s answer again", self.s.devtools)
+                log.info("the browser's DevTools at %s answer", self.s.devtools)
                 return
             except DevToolsError:
                 await asyncio.sleep(0.5)
-        log.error("the browser's DevTools at %s still do not answer %g s after the restart",
+        log.error("the browser's DevTools at %s still do not answer after %g s",
                   self.s.devtools, self.s.restart_wait)
 
 
@@ -268,7 +275,7 @@ async def run_command(cmd: list[str]) -> None:
                                                     stderr=asyncio.subprocess.STDOUT)
         out, _ = await asyncio.wait_for(proc.communicate(), 120)
     except (TimeoutError, OSError) as e:
-        log.error("command %s failed: %s", shlex.join(cmd), e or "timeout")
+        log.error("command %s failed: %s", shlex.join(cmd), str(e) or "timeout")
         return
     if proc.returncode:
         log.error("command %s exited %s: %s", shlex.join(cmd), proc.returncode,

@@ -24,7 +24,7 @@ async def targets(session: aiohttp.ClientSession, devtools: str, timeout: float)
         async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
             found = await resp.json(content_type=None)
     except (TimeoutError, aiohttp.ClientError, ValueError) as e:
-        raise DevToolsError(f"DevTools at {url} does not answer ({e or type(e).__name__})") from e
+        raise DevToolsError(f"DevTools at {url} does not answer ({str(e) or type(e).__name__})") from e
     if not isinstance(found, list):
         raise DevToolsError(f"DevTools at {url} answered something that is not a target list")
     return [t for t in found if isinstance(t, dict)]
@@ -51,7 +51,7 @@ class Tab:
             ws = await session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=timeout),
                                           max_msg_size=0)
         except (TimeoutError, aiohttp.ClientError) as e:
-            raise DevToolsError(f"cannot connect to {url} ({e or type(e).__name__})") from e
+            raise DevToolsError(f"cannot connect to {url} ({str(e) or type(e).__name__})") from e
         return cls(str(target.get("id")), ws)
 
     @property
