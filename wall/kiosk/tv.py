@@ -41,15 +41,22 @@ class TvSchedule:
         want = tv_should_be_on(now, self.on, self.off)
         if want == self.applied:
             return
+        if self.applied is None:  # the adapter needs a logical address before it may send anything
+            await self._cec("--playback", "--osd-name", "Wall")
         self.applied = want
-        args = [self.cec, "--to", "0", "--image-view-on" if want else "--standby"]
-        log.info("turning the TV %s: %s", "on" if want else "off", " ".join(args))
+        log.info("turning the TV %s over HDMI-CEC", "on" if want else "off")
+        await self._cec("--to", "0", "--image-view-on" if want else "--standby")
+
+    async def _cec(self, *args: str) -> None:
+        assert self.cec is not None
         try:
-            proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.DEVNULL,
+            proc = await asyncio.create_subprocess_exec(self.cec, *args, stdout=asyncio.subprocess.DEVNULL,
                                                         stderr=asyncio.subprocess.PIPE)
             _, err = await asyncio.wait_for(proc.communicate(), 15)
         except (TimeoutError, OSError) as e:
-            log.warning("cec-ctl failed (%s): does this TV support HDMI-CEC and is it enabled?", e)
+            log.warning("cec-ctl %s failed (%s): does this TV support HDMI-CEC, and is it on?",
+                        " ".join(args), str(e) or "timeout")
             return
         if proc.returncode:
-            log.warning("cec-ctl exited %s: %s", proc.returncode, err.decode(errors="replace").strip())
+            log.warning("cec-ctl %s exited %s: %s", " ".join(args), proc.returncode,
+                        err.decode(errors="replace").strip())
