@@ -28,7 +28,7 @@ from aiohttp import web
 from wall.kiosk.agent import AgentSettings, build_parser, run_agent, settings_from_args
 from wall.kiosk.cdp import Tab, targets
 from wall.kiosk.policy import History, Limits, Policy, Step
-from wall.kiosk.tv import tv_should_be_on
+from wall.kiosk.tv import TvSchedule, tv_should_be_on
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -285,6 +285,35 @@ async def test_the_agent_waits_for_the_server_and_says_so(browser: Browser, tmp_
         await task
     assert caplog.text.count("cannot reach the wall server") == 1  # said once, not every check
     assert "reloading" not in caplog.text and "restarting" not in caplog.text  # no step fixes a server
+
+
+@pytest.mark.timeout(90)
+async def test_a_page_past_the_memory_limit_is_reloaded(browser: Browser, wall: Wall, tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    task = asyncio.create_task(run_agent(settings(browser, wall, tmp_path, heap_limit_mb=40)))
+    async with aiohttp.ClientSession() as session:
+        await until("the wall is up", lambda: wall_is_healthy(session, browser, wall), 30)
+        loads = len(wall.loads)
+        tab = await page_tab(session, browser.devtools)
+        await tab.call("Runtime.evaluate", {"expression": "window.__leak = new Array(12e6).fill(1.5); 1"}, 10)
+        await tab.close()
+        await until("the agent reloads the leaking page", lambda: _async(lambda: len(wall.loads) > loads), 30)
+        await until("the fresh page answers", lambda: wall_is_healthy(session, browser, wall))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "MB of JS heap, past the limit of 40 MB: reloading" in caplog.text
+
+
+async def test_without_cec_ctl_the_tv_schedule_is_skipped_with_a_log_line(
+        caplog: pytest.LogCaptureFixture) -> None:
+    if shutil.which("cec-ctl") is not None:
+        pytest.skip("this machine has cec-ctl: it would switch a real TV")
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    schedule = TvSchedule("08:00", "19:00")
+    await schedule.tick(dt.time(9))
+    assert "cec-ctl not found" in caplog.text and schedule.applied is None
 
 
 async def _async(f: Any) -> bool:
