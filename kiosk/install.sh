@@ -272,7 +272,7 @@ StartLimitIntervalSec=0
 [Service]
 User=wallkiosk
 EnvironmentFile=/etc/wall-kiosk/kiosk.env
-ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk.agent --url ${WALL_URL} \
+ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk --url ${WALL_URL} \
     --state-file /var/lib/wallkiosk/agent-state.json $AGENT_ARGS
 Restart=always
 RestartSec=5
@@ -307,7 +307,10 @@ if [[ -n "$ROOT" || ! -x "$VENV/bin/python" ]]; then
     run python3 -m venv "$VENV"
 fi
 run "$VENV/bin/pip" install --quiet --upgrade "$CHECKOUT"
-run "$VENV/bin/python" -c "import wall.kiosk.agent"
+PLAN+=("$VENV/bin/python -c 'import wall.kiosk.agent'")
+if [[ -z "$ROOT" ]] && ! "$VENV/bin/python" -c 'import wall.kiosk.agent'; then
+    die "the wall package installed from $CHECKOUT has no kiosk agent (wall.kiosk): is the checkout current?"
+fi
 run install -d -o "$KIOSK_USER" -g "$KIOSK_USER" -m 0750 "$KIOSK_HOME"
 
 # 7. Start.

@@ -59,7 +59,7 @@ def test_a_kiosk_gets_its_session_agent_and_settings(pi: Path) -> None:
                  "StartLimitBurst=10", "WantedBy=multi-user.target"):
         assert line in session.splitlines(), line
     agent = (pi / "etc/systemd/system/wall-kiosk-agent.service").read_text()
-    assert "ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk.agent --url ${WALL_URL}" in agent
+    assert "ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk --url ${WALL_URL}" in agent
     assert "Restart=always" in agent.splitlines() and "User=wallkiosk" in agent.splitlines()
 
     browser = (pi / "usr/local/lib/wall-kiosk/browser.sh").read_text()
