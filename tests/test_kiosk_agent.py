@@ -1,0 +1,382 @@
+"""The kiosk agent against a real headless Chromium showing a stand-in wall served on 127.0.0.1: the page
+hangs, the renderer crashes, the heartbeat stops, and each time the agent brings the wall back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from wall.kiosk.agent import AgentSettings, build_parser, run_agent, settings_from_args
+from wall.kiosk.cdp import Tab, targets
+from wall.kiosk.policy import History, Limits, Policy, Step
+from wall.kiosk.tv import TvSchedule, tv_should_be_on
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+WALL_PAGE = """<!doctype html><title>wall</title><body>wall
+<script>
+window.__wallHeartbeat = Date.now();
+window.__beat = setInterval(() => { window.__wallHeartbeat = Date.now(); }, 200);
+</script></body>"""
+
+# Relaunches Chromium on the same port: the agent's restart command in these tests, as systemctl restart
+# wall-kiosk.service is on a kiosk.
+LAUNCHER = """
+import os, signal, subprocess, sys, time
+chromium, port, profile, pidfile = sys.argv[1:5]
+try:
+    pid = int(open(pidfile).read())
+    os.killpg(pid, signal.SIGKILL)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.05)
+except (OSError, ValueError):
+    pass
+proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+    f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1", f"--user-data-dir={profile}",
+    "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+open(pidfile, "w").write(str(proc.pid))
+"""
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Browser:
+    devtools: str
+    restart_cmd: list[str]
+    pidfile: Path
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    port = free_port()
+    launcher = tmp_path / "launch.py"
+    launcher.write_text(LAUNCHER)
+    pidfile = tmp_path / "chromium.pid"
+    cmd = [sys.executable, str(launcher), CHROMIUM, str(port), str(tmp_path / "profile"), str(pidfile)]
+    subprocess.run(cmd, check=True)
+    deadline = time.monotonic() + 30
+    while not _answers(f"http://127.0.0.1:{port}/json/version"):
+        assert time.monotonic() < deadline, "chromium did not open its DevTools port within 30 s"
+        time.sleep(0.2)
+    yield Browser(f"http://127.0.0.1:{port}", cmd, pidfile)
+    kill(Browser("", cmd, pidfile))
+
+
+def kill(browser: Browser) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        os.killpg(int(browser.pidfile.read_text()), signal.SIGKILL)
+
+
+@dataclass
+class Wall:
+    url: str
+    loads: list[float]
+
+
+@pytest.fixture
+async def wall() -> AsyncIterator[Wall]:
+    loads: list[float] = []
+
+    async def page(request: web.Request) -> web.Response:
+        loads.append(time.monotonic())
+        return web.Response(text=WALL_PAGE, content_type="text/html")
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_get("/w/lobby", page)
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield Wall(f"http://127.0.0.1:{port}/w/lobby", loads)
+    await runner.cleanup()
+
+
+def settings(browser: Browser, wall: Wall, tmp_path: Path, **kw: Any) -> AgentSettings:
+    given: dict[str, Any] = {
+        "interval": 0.5, "hang_timeout": 2.0, "heartbeat_timeout": 2.0, "settle": 1.0, "restart_wait": 30.0,
+        "restart_cmd": browser.restart_cmd, "reboot_cmd": [sys.executable, "-c", "print('reboot')"],
+        "state_file": tmp_path / "state.json", **kw}
+    return AgentSettings(devtools=browser.devtools, wall_url=wall.url, **given)
+
+
+async def until(what: str, check: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"within {timeout:g} s: {what}")
+
+
+async def page_tab(session: aiohttp.ClientSession, devtools: str) -> Tab:
+    """The test's own DevTools connection to the page, to break it."""
+    pages = [t for t in await targets(session, devtools, 5) if t.get("type") == "page"]
+    return await Tab.open(session, pages[0], 5)
+
+
+async def wall_is_healthy(session: aiohttp.ClientSession, browser: Browser, wall: Wall) -> bool:
+    """The page shows the wall and answers with a fresh heartbeat."""
+    try:
+        pages = [t for t in await targets(session, browser.devtools, 2) if t.get("type") == "page"]
+        if not pages or not str(pages[0].get("url")).startswith(wall.url):
+            return False
+        tab = await Tab.open(session, pages[0], 2)
+        try:
+            r = await tab.call("Runtime.evaluate", {"expression": "Date.now() - window.__wallHeartbeat",
+                                                    "returnByValue": True}, 2)
+        finally:
+            await tab.close()
+        age = r.get("result", {}).get("value")
+        return isinstance(age, (int, float)) and age < 1000
+    except Exception:
+        return False
+
+
+@pytest.fixture
+async def running(browser: Browser, wall: Wall, tmp_path: Path) -> AsyncIterator[aiohttp.ClientSession]:
+    """The agent watching the browser, and the wall already loaded by it."""
+    task = asyncio.create_task(run_agent(settings(browser, wall, tmp_path)))
+    async with aiohttp.ClientSession() as session:
+        await until("the agent loads the wall once the server answers",
+                    lambda: wall_is_healthy(session, browser, wall), 30)
+        await asyncio.sleep(1.5)  # the agent's own probe sees it healthy too
+        yield session
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+@pytest.mark.timeout(120)
+async def test_a_hung_page_is_reloaded_or_the_browser_restarted(
+        running: aiohttp.ClientSession, browser: Browser, wall: Wall,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    loads = len(wall.loads)
+    tab = await page_tab(running, browser.devtools)
+    await tab.call("Runtime.evaluate", {"expression": "setTimeout(() => { while (true) {} }, 0); 1"}, 5)
+    await tab.close()
+    await until("the agent notices the hang", lambda: _async(lambda: "it hangs" in caplog.text), 30)
+    await until("a fresh wall page answers again", lambda: wall_is_healthy(running, browser, wall))
+    assert len(wall.loads) > loads
+    assert "reloading" in caplog.text  # first; a hung renderer may not take it, then a restart
+    assert "rebooting" not in caplog.text
+
+
+@pytest.mark.timeout(120)
+async def test_a_crashed_renderer_is_reloaded(
+        running: aiohttp.ClientSession, browser: Browser, wall: Wall,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    loads = len(wall.loads)
+    tab = await page_tab(running, browser.devtools)
+    try:
+        await tab.call("Page.navigate", {"url": "chrome://crash"}, 5)
+    except Exception:  # the renderer may die before it answers
+        pass
+    await tab.close()
+    await until("the wall comes back after the crash",
+                lambda: _async(lambda: len(wall.loads) > loads and "crashed" in caplog.text))
+    await until("and answers", lambda: wall_is_healthy(running, browser, wall))
+    assert "reloading" in caplog.text
+    assert "restarting the browser" not in caplog.text
+
+
+@pytest.mark.timeout(120)
+async def test_a_stopped_heartbeat_is_reloaded(
+        running: aiohttp.ClientSession, browser: Browser, wall: Wall,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    loads = len(wall.loads)
+    tab = await page_tab(running, browser.devtools)
+    await tab.call("Runtime.evaluate", {"expression": "clearInterval(window.__beat)"}, 5)
+    await tab.close()
+    await until("the agent reloads the page", lambda: _async(lambda: len(wall.loads) > loads), 30)
+    await until("the new page beats again", lambda: wall_is_healthy(running, browser, wall))
+    assert "heartbeat stopped" in caplog.text
+    assert "reloading" in caplog.text
+    assert "restarting the browser" not in caplog.text
+
+
+@pytest.mark.timeout(90)
+async def test_a_dead_browser_is_restarted(browser: Browser, wall: Wall, tmp_path: Path,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    kill(browser)
+    task = asyncio.create_task(run_agent(settings(browser, wall, tmp_path, restart_wait=3.0)))
+    async with aiohttp.ClientSession() as session:
+        await until("the agent restarts the browser and loads the wall",
+                    lambda: wall_is_healthy(session, browser, wall))
+    await until("the agent sees it healthy", lambda: _async(lambda: "healthy again" in caplog.text), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "does not answer" in caplog.text
+    assert "restarting the browser" in caplog.text
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert len(state["taken"]["RESTART"]) == 1 and state["pending"] is None
+
+
+@pytest.mark.timeout(60)
+async def test_the_agent_waits_for_the_server_and_says_so(browser: Browser, tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    nowhere = f"http://127.0.0.1:{free_port()}/w/lobby"
+    s = AgentSettings(devtools=browser.devtools, wall_url=nowhere, interval=0.5, hang_timeout=2.0,
+                      restart_cmd=browser.restart_cmd, state_file=tmp_path / "state.json")
+    task = asyncio.create_task(run_agent(s))
+    async with aiohttp.ClientSession() as session:
+        async def says_so() -> bool:
+            try:
+                tab = await page_tab(session, browser.devtools)
+            except Exception:
+                return False
+            try:
+                r = await tab.call("Runtime.evaluate", {"expression": "document.body.textContent",
+                                                        "returnByValue": True}, 2)
+            finally:
+                await tab.close()
+            return "Waiting for the wall server" in str(r.get("result", {}).get("value"))
+        await until("the screen says what is wrong", says_so, 20)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert caplog.text.count("cannot reach the wall server") == 1  # said once, not every check
+    assert "reloading" not in caplog.text and "restarting" not in caplog.text  # no step fixes a server
+
+
+@pytest.mark.timeout(90)
+async def test_a_page_past_the_memory_limit_is_reloaded(browser: Browser, wall: Wall, tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    task = asyncio.create_task(run_agent(settings(browser, wall, tmp_path, heap_limit_mb=40)))
+    async with aiohttp.ClientSession() as session:
+        await until("the wall is up", lambda: wall_is_healthy(session, browser, wall), 30)
+        loads = len(wall.loads)
+        tab = await page_tab(session, browser.devtools)
+        await tab.call("Runtime.evaluate", {"expression": "window.__leak = new Array(12e6).fill(1.5); 1"}, 10)
+        await tab.close()
+        await until("the agent reloads the leaking page", lambda: _async(lambda: len(wall.loads) > loads), 30)
+        await until("the fresh page answers", lambda: wall_is_healthy(session, browser, wall))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "MB of JS heap, past the limit of 40 MB: reloading" in caplog.text
+
+
+async def test_without_cec_ctl_the_tv_schedule_is_skipped_with_a_log_line(
+        caplog: pytest.LogCaptureFixture) -> None:
+    if shutil.which("cec-ctl") is not None:
+        pytest.skip("this machine has cec-ctl: it would switch a real TV")
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    schedule = TvSchedule("08:00", "19:00")
+    await schedule.tick(dt.time(9))
+    assert "cec-ctl not found" in caplog.text and schedule.applied is None
+
+
+async def _async(f: Any) -> bool:
+    return bool(f())
+
+
+def test_escalation_goes_reload_restart_reboot_and_never_loops() -> None:
+    policy = Policy(Limits(reloads=2, reload_window=600, restarts=2, restart_window=3600, reboots=1,
+                           reboot_window=3600), History())
+    t = 1_000_000.0
+    steps = []
+    for i in range(8):  # the page never gets better
+        step = policy.next_step(t + i * 10)
+        steps.append(step)
+        if step is not None:
+            policy.taken(step, t + i * 10)
+    # a reload that did not help is followed by a restart, a restart that did not help by a reboot
+    assert steps == [Step.RELOAD, Step.RESTART, Step.REBOOT, None, None, None, None, None]
+
+
+def test_reloads_that_help_are_limited_per_window_then_restart() -> None:
+    policy = Policy(Limits(reloads=3, reload_window=600), History())
+    t = 5_000.0
+    for i in range(3):  # each reload helped for a while
+        assert policy.next_step(t + i) is Step.RELOAD
+        policy.taken(Step.RELOAD, t + i)
+        policy.healthy()
+    assert policy.next_step(t + 10) is Step.RESTART  # a fourth problem within 10 minutes
+    assert policy.next_step(t + 601) is Step.RELOAD  # the window has passed
+
+
+def test_at_most_one_reboot_per_hour_even_across_agent_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    policy = Policy(Limits(), History.load(state))
+    policy.taken(Step.REBOOT, 100.0)
+    policy.history.save(state)
+    after_boot = Policy(Limits(), History.load(state))  # the agent starts again after the reboot
+    after_boot.healthy()
+    assert after_boot.next_step(200.0, Step.REBOOT) is None
+    assert after_boot.next_step(100.0 + 3601, Step.REBOOT) is Step.REBOOT
+    state.write_text("{not json")
+    assert Policy(Limits(), History.load(state)).next_step(0.0) is Step.RELOAD
+
+
+def test_a_dead_devtools_port_skips_the_reload() -> None:
+    assert Policy(Limits(), History()).next_step(0.0, Step.RESTART) is Step.RESTART
+
+
+def test_tv_schedule_by_day_and_over_midnight() -> None:
+    eight, seven_pm = dt.time(8), dt.time(19)
+    assert tv_should_be_on(dt.time(12), eight, seven_pm)
+    assert not tv_should_be_on(dt.time(19, 0), eight, seven_pm)
+    assert not tv_should_be_on(dt.time(7, 59), eight, seven_pm)
+    assert tv_should_be_on(dt.time(23), dt.time(18), dt.time(2))
+    assert not tv_should_be_on(dt.time(3), dt.time(18), dt.time(2))
+
+
+def test_bad_settings_are_named() -> None:
+    with pytest.raises(ValueError, match="not an http"):
+        settings_from_args(build_parser().parse_args(["--url", "wall-server:8080/w/lobby"]))
+    with pytest.raises(ValueError, match="HH:MM"):
+        settings_from_args(build_parser().parse_args(["--url", "http://w/w/x", "--tv-on", "8",
+                                                      "--tv-off", "9"]))
+    s = settings_from_args(build_parser().parse_args(["--url", "http://w:8080/w/lobby",
+                                                      "--restart-cmd", "systemctl restart x.service"]))
+    assert s.restart_cmd == ["systemctl", "restart", "x.service"] and s.healthz == "http://w:8080/healthz"

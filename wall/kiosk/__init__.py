@@ -1,0 +1,1 @@
+"""The kiosk agent: keeps the browser on a screen showing the wall (see docs/kiosk.md)."""

@@ -1,0 +1,338 @@
+"""`wall kiosk-agent`: keeps a kiosk's Chromium showing the wall, through the DevTools protocol.
+
+Every `interval` seconds it asks the page a tiny question (`Runtime.evaluate`): the answer's round trip is
+the heartbeat, and `window.__wallHeartbeat` (ms since the epoch, set by the page) when the page sets it.
+It also reads the JS heap (`Performance.getMetrics`). When the page hangs, crashes, stops its heartbeat or
+grows past the memory limit, it takes the next step the policy allows: reload, restart the browser, reboot.
+Before loading the wall it waits until the server answers, so a screen never boots into an error page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from wall.kiosk.cdp import DevToolsError, Tab, targets
+from wall.kiosk.policy import History, Limits, Policy, Step
+from wall.kiosk.tv import TvSchedule, parse_hhmm
+
+log = logging.getLogger(__name__)
+
+# The round trip is the heartbeat; the page's own heartbeat, when it sets one, is reported as its age.
+PROBE = ("[document.readyState, typeof window.__wallHeartbeat === 'number' ? "
+         "Date.now() - window.__wallHeartbeat : null]")
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    devtools: str
+    wall_url: str
+    interval: float = 5.0
+    hang_timeout: float = 10.0
+    heap_limit_mb: int = 1024
+    restart_cmd: list[str] = field(default_factory=lambda: ["systemctl", "restart", "wall-kiosk.service"])
+    reboot_cmd: list[str] = field(default_factory=lambda: ["systemctl", "reboot"])
+    state_file: Path = Path("/var/lib/wallkiosk/agent-state.json")
+    heartbeat_timeout: float = 30.0  # a page heartbeat older than this means the page's loop stopped
+    restart_wait: float = 60.0  # how long a restarted browser may take before its DevTools port answers
+    settle: float = 3.0  # after a step, time for the page to load before it is judged again
+    limits: Limits = field(default_factory=Limits)
+    tv_on: str | None = None  # "08:00": turn the TV on over HDMI-CEC at this local time
+    tv_off: str | None = None  # "19:00"
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.wall_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"wall URL {self.wall_url!r} is not an http(s) URL "
+                             "like http://wall-server:8080/w/lobby")
+        if (self.tv_on is None) != (self.tv_off is None):
+            raise ValueError("give both tv_on and tv_off, or neither")
+        for t in (self.tv_on, self.tv_off):
+            if t is not None:
+                parse_hhmm(t)
+
+    @property
+    def healthz(self) -> str:
+        parts = urlsplit(self.wall_url)
+        return f"{parts.scheme}://{parts.netloc}/healthz"
+
+
+@dataclass(frozen=True)
+class Problem:
+    reason: str
+    minimum: Step = Step.RELOAD  # a browser whose DevTools port is dead cannot be helped by a reload
+
+
+def on_wall(url: str, wall_url: str) -> bool:
+    """Whether the tab shows the wall (the page may add a query or fragment of its own)."""
+    a, b = urlsplit(url), urlsplit(wall_url)
+    return (a.scheme, a.netloc, a.path.rstrip("/")) == (b.scheme, b.netloc, b.path.rstrip("/"))
+
+
+class Agent:
+    def __init__(self, settings: AgentSettings, session: aiohttp.ClientSession) -> None:
+        self.s = settings
+        self.session = session
+        self.policy = Policy(settings.limits, History.load(settings.state_file))
+        self.tab: Tab | None = None
+        self.server_said: str | None = None  # the last thing said about the server, to say it once
+        self.gave_up = False
+        self.tv = TvSchedule(settings.tv_on, settings.tv_off) if settings.tv_on and settings.tv_off else None
+
+    async def run(self) -> None:
+        log.info("kiosk agent watching %s through DevTools at %s", self.s.wall_url, self.s.devtools)
+        await self.wait_for_devtools()  # at boot the browser starts with the agent: give it time
+        try:
+            while True:
+                if self.tv is not None:
+                    await self.tv.tick(dt.datetime.now().time())
+                problem = await self.check()
+                if problem is True:
+                    if self.policy.history.pending is not None:
+                        log.info("the wall is healthy again at %s", self.s.wall_url)
+                        self.policy.healthy()
+                        self.policy.history.save(self.s.state_file)
+                    self.gave_up = False
+                elif isinstance(problem, Problem):
+                    await self.escalate(problem)
+                await asyncio.sleep(self.s.interval)
+        finally:
+            await self.drop_tab()
+
+    async def check(self) -> Problem | bool:
+        """True when the page is healthy; False when the wall is being loaded or waits for the server
+        (which no step can fix); else the problem."""
+        try:
+            pages = [t for t in await targets(self.session, self.s.devtools, self.s.hang_timeout)
+                     if t.get("type") == "page"]
+        except DevToolsError as e:
+            await self.drop_tab()
+            return Problem(f"{e}: is the browser running with --remote-debugging-port?", Step.RESTART)
+        if not pages:
+            await self.drop_tab()
+            return Problem("the browser has no page open", Step.RESTART)
+        mine = [t for t in pages if self.tab is not None and t.get("id") == self.tab.target_id]
+        target = (mine or pages)[0]
+        try:
+            tab = await self.attach(target)
+        except DevToolsError as e:
+            return Problem(str(e), Step.RESTART)
+        if tab.crashed:
+            return Problem("the page crashed (\"Aw, Snap!\")")
+        url = str(target.get("url", ""))
+        if not on_wall(url, self.s.wall_url):
+            if await self.load_wall(tab, url):
+                return False
+            return Problem(f"the browser does not load {self.s.wall_url} (it shows {url or 'nothing'})")
+        try:
+            value = (await tab.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
+                                    self.s.hang_timeout)).get("result", {}).get("value")
+        except TimeoutError:
+            if tab.crashed:
+                return Problem("the page crashed (\"Aw, Snap!\")")
+            return Problem(f"the page did not answer within {self.s.hang_timeout:g} s: it hangs")
+        except DevToolsError as e:
+            return Problem(f"the page did not answer: {e}")
+        age = value[1] if isinstance(value, list) and len(value) == 2 else None
+        if isinstance(age, (int, float)) and age > self.s.heartbeat_timeout * 1000:
+            return Problem(f"the page's heartbeat stopped {age / 1000:.0f} s ago")
+        try:
+            metrics = await tab.call("Performance.getMetrics", timeout=self.s.hang_timeout)
+        except (TimeoutError, DevToolsError) as e:
+            return Problem(f"the page did not report its memory ({str(e) or 'timeout'})")
+        heap = next((m.get("value", 0) for m in metrics.get("metrics", [])
+                     if m.get("name") == "JSHeapUsedSize"), 0)
+        if heap > self.s.heap_limit_mb * 1024 * 1024:
+            return Problem(f"the page uses {heap / 2**20:.0f} MB of JS heap, "
+                           f"past the limit of {self.s.heap_limit_mb} MB")
+        return True
+
+    async def attach(self, target: dict[str, Any]) -> Tab:
+        if self.tab is not None and self.tab.target_id == target.get("id") and not self.tab.closed:
+            return self.tab
+        await self.drop_tab()
+        self.tab = tab = await Tab.open(self.session, target, self.s.hang_timeout)
+        for method in ("Inspector.enable", "Performance.enable", "Page.enable"):
+            try:
+                await tab.call(method, timeout=self.s.hang_timeout)
+            except (TimeoutError, DevToolsError) as e:  # a hung page: the probe will say so
+                log.debug("%s on %s: %s", method, target.get("url"), e)
+        return tab
+
+    async def drop_tab(self) -> None:
+        if self.tab is not None:
+            await self.tab.close()
+            self.tab = None
+
+    async def server_answers(self) -> str | None:
+        """None when the wall server serves the wall, else what is wrong, in words for a person."""
+        timeout = aiohttp.ClientTimeout(total=self.s.hang_timeout)
+        try:
+            async with self.session.get(self.s.healthz, timeout=timeout) as resp:
+                if resp.status not in (200, 503):  # 503: up but degraded; the wall page copes with that
+                    return (f"{self.s.healthz} answers HTTP {resp.status}: is {self.s.wall_url} "
+                            "the right wall server URL?")
+            async with self.session.get(self.s.wall_url, timeout=timeout) as resp:
+                if resp.status != 200:
+                    return f"{self.s.wall_url} answers HTTP {resp.status}: is the wall name right?"
+        except (TimeoutError, aiohttp.ClientError) as e:
+            return (f"cannot reach the wall server at {self.s.healthz} ({str(e) or type(e).__name__}): "
+                    "check the URL and the network")
+        return None
+
+    async def load_wall(self, tab: Tab, current: str) -> bool:
+        """Load the wall once its server answers; False when the browser does not take the navigation."""
+        wrong = await self.server_answers()
+        if wrong is not None:
+            if wrong != self.server_said:
+                log.warning("waiting for the wall server: %s", wrong)
+                self.server_said = wrong
+            await self.say_on_screen(tab, f"Waiting for the wall server. {wrong}")
+            return True
+        self.server_said = None
+        log.info("the wall server answers: loading %s (the tab showed %s)", self.s.wall_url,
+                 current or "nothing")
+        if not await self.navigate(tab):
+            return False
+        await asyncio.sleep(self.s.settle)
+        return True
+
+    async def say_on_screen(self, tab: Tab, text: str) -> None:
+        """Put the message on the placeholder page so whoever looks at the TV knows what is wrong."""
+        expr = f"document.body && (document.body.textContent = {_js_string(text)})"
+        try:
+            await tab.call("Runtime.evaluate", {"expression": expr}, self.s.hang_timeout)
+        except (TimeoutError, DevToolsError):
+            pass  # only a courtesy: the log says it too
+
+    async def navigate(self, tab: Tab) -> bool:
+        try:
+            await tab.call("Page.navigate", {"url": self.s.wall_url}, self.s.hang_timeout)
+            return True
+        except (TimeoutError, DevToolsError) as e:
+            log.warning("the browser did not take the navigation to %s (%s)", self.s.wall_url,
+                        str(e) or "no answer")
+            return False
+
+    async def escalate(self, problem: Problem) -> None:
+        now = time.time()
+        step = self.policy.next_step(now, problem.minimum)
+        if step is None:
+            if not self.gave_up:
+                log.error("%s, and every step is used up for now (limits %s): only watching until they "
+                          "expire", problem.reason, self.s.limits)
+                self.gave_up = True
+            return
+        self.policy.taken(step, now)
+        self.policy.history.save(self.s.state_file)
+        if step is Step.RELOAD:
+            log.warning("%s: reloading %s", problem.reason, self.s.wall_url)
+            if self.tab is not None:
+                await self.navigate(self.tab)
+            await asyncio.sleep(self.s.settle)
+        elif step is Step.RESTART:
+            log.warning("%s: restarting the browser with %s", problem.reason, shlex.join(self.s.restart_cmd))
+            await self.drop_tab()
+            await run_command(self.s.restart_cmd)
+            await self.wait_for_devtools()
+        else:
+            log.error("%s: rebooting the device with %s", problem.reason, shlex.join(self.s.reboot_cmd))
+            await self.drop_tab()
+            await run_command(self.s.reboot_cmd)
+            await asyncio.sleep(self.s.restart_wait)
+
+    async def wait_for_devtools(self) -> None:
+        deadline = time.monotonic() + self.s.restart_wait
+        while time.monotonic() < deadline:
+            try:
+                await targets(self.session, self.s.devtools, self.s.hang_timeout)
+                log.info("the browser's DevTools at %s answer", self.s.devtools)
+                return
+            except DevToolsError:
+                await asyncio.sleep(0.5)
+        log.error("the browser's DevTools at %s still do not answer after %g s",
+                  self.s.devtools, self.s.restart_wait)
+
+
+def _js_string(text: str) -> str:
+    return json.dumps(text)
+
+
+async def run_command(cmd: list[str]) -> None:
+    try:
+        proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.STDOUT)
+        out, _ = await asyncio.wait_for(proc.communicate(), 120)
+    except (TimeoutError, OSError) as e:
+        log.error("command %s failed: %s", shlex.join(cmd), str(e) or "timeout")
+        return
+    if proc.returncode:
+        log.error("command %s exited %s: %s", shlex.join(cmd), proc.returncode,
+                  out.decode(errors="replace").strip()[-500:])
+
+
+async def run_agent(settings: AgentSettings) -> None:
+    """Watch the kiosk's browser until cancelled."""
+    async with aiohttp.ClientSession() as session:
+        await Agent(settings, session).run()
+
+
+def add_kiosk_agent_command(
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add `kiosk-agent` to the `wall` command's subcommands; run it with main_kiosk_agent(args)."""
+    p = subparsers.add_parser("kiosk-agent", help="keep this kiosk's Chromium showing the wall (DevTools)")
+    _add_arguments(p)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wall kiosk-agent",
+                                description="Keep a kiosk's Chromium showing the wall.")
+    _add_arguments(p)
+    return p
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", required=True, help="the wall URL, e.g. http://wall-server:8080/w/lobby")
+    p.add_argument("--devtools", default="http://127.0.0.1:9222", help="Chromium's remote debugging address")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between checks")
+    p.add_argument("--hang-timeout", type=float, default=10.0, help="seconds the page may take to answer")
+    p.add_argument("--heartbeat-timeout", type=float, default=30.0, help="max age of the page's heartbeat")
+    p.add_argument("--heap-limit-mb", type=int, default=1024, help="reload when the JS heap passes this")
+    p.add_argument("--restart-cmd", default="systemctl restart wall-kiosk.service")
+    p.add_argument("--reboot-cmd", default="systemctl reboot")
+    p.add_argument("--state-file", type=Path, default=Path("/var/lib/wallkiosk/agent-state.json"))
+    p.add_argument("--tv-on", help="turn the TV on at this local time over HDMI-CEC (HH:MM)")
+    p.add_argument("--tv-off", help="turn the TV off (standby) at this local time (HH:MM)")
+
+
+def settings_from_args(args: argparse.Namespace) -> AgentSettings:
+    return AgentSettings(
+        devtools=args.devtools, wall_url=args.url, interval=args.interval, hang_timeout=args.hang_timeout,
+        heartbeat_timeout=args.heartbeat_timeout, heap_limit_mb=args.heap_limit_mb,
+        restart_cmd=shlex.split(args.restart_cmd), reboot_cmd=shlex.split(args.reboot_cmd),
+        state_file=args.state_file, tv_on=args.tv_on, tv_off=args.tv_off)
+
+
+def main_kiosk_agent(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_args(args)
+    except ValueError as e:
+        log.error("kiosk-agent: %s", e)
+        return 2
+    try:
+        asyncio.run(run_agent(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
