@@ -1,4 +1,4 @@
-"""The `wall` command: demo, serve, ingest, curate, check-config, reload, user."""
+"""The `wall` command: demo, serve, ingest, curate, check-config, reload, user, kiosk-agent."""
 
 from __future__ import annotations
 
@@ -43,13 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     reload_.add_argument("--config", required=True, type=Path)
     reload_.add_argument("--wall", required=True)
 
+    from wall.kiosk.agent import add_kiosk_agent_command
     from wall.store.cli import add_user_commands
 
+    add_kiosk_agent_command(sub)
     user = add_user_commands(sub)
     user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "kiosk-agent":
+        from wall.kiosk.agent import main_kiosk_agent
+
+        return main_kiosk_agent(args)
     if args.command == "demo":
         return run_demo(args.host, args.port, args.token or secrets.token_urlsafe(18), args.interval)
     cfg = _load_or_report(args.config if args.command != "check-config" else args.file)

@@ -85,6 +85,8 @@ document.addEventListener("visibilitychange", onVisibility);
 status.render();
 socket.start();
 onVisibility();
+// Proof of life for the kiosk agent (wall kiosk-agent reads it over DevTools): a hung page stops it.
+setInterval(() => (/** @type {any} */ (window).__wallHeartbeat = Date.now()), 2000);
 
 /** ws:// or wss:// URL of the wall's socket, on the host that served this page. */
 function socketUrl(path) {
