@@ -18,16 +18,19 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
+from ingest.enrich.pipeline import Enricher, Item, config_from
 from ingest.pipeline import Pipeline
 from ingest.registry import check_options
 from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
 from wall.bus import open_engine
 from wall.bus.base import Engine, writer_lease
-from wall.config import Config, load, parse
-from wall.curate.writer import Writers
+from wall.config import Config, ConfigError, WallConfig, load, parse
+from wall.curate.writer import Annotate, Writers
+from wall.models import Post, Sentiment
 from wall.web.app import create_web_app
 from wall.web.keys import ENGINE, HEALTH
 from wall.web.metrics import Metrics
@@ -40,13 +43,45 @@ INGEST: frozenset[Role] = frozenset({"sources", "curate"})
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
-    """The config file, validated with every source type's own options (raises ConfigError)."""
-    return load(path, check_options, env)
+    """The config file, validated with every source type's own options and each wall's enrichment
+    settings (raises ConfigError listing every problem)."""
+    return _check_enrich(load(path, check_options, env))
 
 
 def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
     """TOML data as a Config, validated like load_config()."""
-    return parse(data, check_options, env)
+    return _check_enrich(parse(data, check_options, env))
+
+
+def _check_enrich(cfg: Config) -> Config:
+    problems = []
+    for wall in cfg.walls.values():
+        try:
+            config_from(wall.enrich)
+        except ValueError as e:
+            problems.append(f"walls.{wall.name}.enrich: {str(e).removeprefix('enrich config: ')}")
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def annotator(wall: WallConfig) -> Annotate:
+    """The wall's enrichment as the curation writer runs it: one Enricher (it keeps the wall's safety
+    state), posts in, the same posts with their annotations out."""
+    enricher = Enricher(config_from(wall.enrich))
+
+    def annotate(posts: list[Post]) -> list[Post]:
+        items = [Item(p.text, p.author.handle or p.author.name or None, p.created_at.timestamp(), p.lang)
+                 for p in posts]
+        out = []
+        for post, ann in zip(posts, enricher.enrich_batch(items), strict=True):
+            sentiment = None if ann.sentiment is None else Sentiment(ann.sentiment.score, ann.sentiment.label)
+            out.append(msgspec.structs.replace(
+                post, lang=post.lang or ann.lang, sentiment=sentiment, topics=tuple(ann.topics),
+                competitors=tuple(ann.competitors), brand=ann.brand_mentioned, flags=tuple(ann.flags)))
+        return out
+
+    return annotate
 
 
 def node_name() -> str:
@@ -61,7 +96,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> 
     if "sources" in roles:
         parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
-        parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval))
+        parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
+                             {name: annotator(w) for name, w in cfg.walls.items()}))
     return parts
 
 

@@ -36,7 +36,7 @@ class Media(msgspec.Struct, frozen=True, omit_defaults=True):
 
 class Sentiment(msgspec.Struct, frozen=True):
     score: float  # -1 (most negative) to 1
-    label: Literal["positive", "neutral", "negative"]
+    label: str  # positive | neutral | negative
 
 
 class Post(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -86,12 +86,6 @@ class UpdateEvent(msgspec.Struct, tag="update", frozen=True):
 class RetractEvent(msgspec.Struct, tag="retract", frozen=True):
     post_id: str
     reason: str = "deleted"
-
-
-class StatsEvent(msgspec.Struct, tag="stats", frozen=True):
-    total: int
-    per_minute: int
-    trending: tuple[tuple[str, int], ...] = ()
 
 
 class ReloadEvent(msgspec.Struct, tag="reload", frozen=True):

@@ -135,6 +135,23 @@ class Figures:
         figures._s = msgspec.json.decode(data, type=_State)
         return figures
 
+    @classmethod
+    def from_counts(cls, buckets: dict[int, dict[str, int]]) -> Figures:
+        """Figures from the flat counters the curation writer commits per minute (see stats.counts_for):
+        "posts", "sent:<label>", "tag:<tag>", "term:<term>", "voice:<brand>", "author:<a>", "source:<s>"."""
+        figures = cls()
+        fields = {"sent": "sentiment", "tag": "hashtags", "term": "terms", "voice": "voice",
+                  "author": "authors", "source": "sources"}
+        for minute, counts in buckets.items():
+            b = Bucket(count=counts.get("posts", 0))
+            for name, n in counts.items():
+                kind, _, key = name.partition(":")
+                if kind in fields and key:
+                    getattr(b, fields[kind])[key] = n
+            figures._s.buckets[minute] = b
+        figures._s.newest = max(buckets, default=0)
+        return figures
+
     # --- reading -----------------------------------------------------------------------------------
 
     def _sum(self, now_minute: int, minutes: int, skip: int = 0) -> Bucket:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
-from wall.models import Post, StatsEvent
+from wall.curate.figures import BRAND_KEY, Figures
+from wall.curate.figures import WINDOW_MINUTES as FIGURES_MINUTES
+from wall.models import Post
 from wall.text import hashtags
 
 WINDOW_MINUTES = 60  # trending hashtags look back one hour
@@ -12,25 +15,38 @@ TAG = "tag:"
 
 
 def counts_for(post: Post) -> tuple[tuple[str, int], ...]:
-    """The counters one approved post adds to its minute's bucket."""
-    return (("posts", 1), *((TAG + t, 1) for t in dict.fromkeys(hashtags(post.entities))))
+    """The counters one approved post adds to its minute's bucket (read back by Figures.from_counts)."""
+    names = ["posts", f"sent:{post.sentiment.label if post.sentiment else 'unscored'}"]
+    names += [TAG + t for t in dict.fromkeys(hashtags(post.entities))]
+    names += [f"term:{t}" for t in dict.fromkeys(post.topics)]
+    names += [f"voice:{c}" for c in dict.fromkeys(post.competitors)]
+    if post.brand:
+        names.append(f"voice:{BRAND_KEY}")
+    if post.author.handle:
+        names.append(f"author:{post.author.handle}")
+    names.append(f"source:{post.source}")
+    return tuple((name, 1) for name in names)
 
 
 def window(minute: int) -> list[int]:
-    """The minute buckets the figures read: the last hour, this minute included."""
-    return list(range(minute - WINDOW_MINUTES + 1, minute + 1))
+    """The minute buckets the figures read: the last hour and the one before it (for the baselines)."""
+    return list(range(minute - max(WINDOW_MINUTES, FIGURES_MINUTES) - 1, minute + 1))
 
 
-def figures(total: int, buckets: dict[int, dict[str, int]], now: float) -> StatsEvent:
-    """Posts per minute (a sliding minute: this one plus the unelapsed share of the last) and the hour's
-    top hashtags. Deterministic for given buckets and time, so every process computes the same."""
+def figures(total: int, buckets: dict[int, dict[str, int]], now: float) -> dict[str, Any]:
+    """The stats event: all-time total, posts per minute (a sliding minute: this one plus the unelapsed
+    share of the last), the hour's top hashtags, and the live figures (volume per minute, sentiment and its
+    trend, trending hashtags and terms, share of voice, top authors and sources, spike alerts).
+    Deterministic for given buckets and time, so whichever process holds the lease computes the same."""
     minute, into = divmod(now, 60)
     current, previous = buckets.get(int(minute), {}), buckets.get(int(minute) - 1, {})
     per_minute = current.get("posts", 0) + round(previous.get("posts", 0) * (1 - into / 60))
     tags: Counter[str] = Counter()
-    for m in window(int(minute)):
+    for m in range(int(minute) - WINDOW_MINUTES + 1, int(minute) + 1):
         for name, n in buckets.get(m, {}).items():
             if name.startswith(TAG):
                 tags[name[len(TAG):]] += n
-    trending = tuple(sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5])
-    return StatsEvent(total=total, per_minute=per_minute, trending=trending)
+    trending = [list(kv) for kv in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5]]
+    live = Figures.from_counts(buckets).snapshot(now)
+    live["hour_total"] = live.pop("total")
+    return {"type": "stats", "total": total, "per_minute": per_minute, "trending": trending, **live}

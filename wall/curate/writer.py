@@ -160,7 +160,7 @@ class CurationWriter:
     async def _announce_stats(self) -> None:
         now = time.time()
         minute = int(now // 60)
-        buckets = await self.engine.counts(self.wall, [minute - 60, *window(minute)])
+        buckets = await self.engine.counts(self.wall, window(minute))
         body = encode(figures(await self.engine.total(self.wall), buckets, now))
         if body != self._announced:
             await self.engine.announce(self.wall, body)
@@ -170,8 +170,10 @@ class CurationWriter:
 class Writers:
     """The curate role: a writer for every wall of the config, run while the context is open."""
 
-    def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float) -> None:
-        self.writers = [CurationWriter(w, engine, owner, stats_interval) for w in walls]
+    def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float,
+                 annotators: dict[str, Annotate] | None = None) -> None:
+        found = annotators or {}
+        self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w)) for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:
