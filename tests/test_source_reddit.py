@@ -20,7 +20,8 @@ FIRST = "t3_1jb7x2q"
 @asynccontextmanager
 async def setup(env: dict[str, str] = ENV) -> AsyncIterator[tuple[RedditServer, reddit.RedditSource]]:
     async with reddit_server() as server, aiohttp.ClientSession() as http:
-        options = reddit.Options(client_id_env="REDDIT_ID", client_secret_env="REDDIT_SECRET", query="nordlys",
+        options = reddit.Options(client_id_env="REDDIT_ID", client_secret_env="REDDIT_SECRET",
+                                 query="nordlys",
                                  auth_url=f"{server.url}/api/v1/access_token", api_url=server.url)
         yield server, reddit.build("reddit", options, SourceContext(http=http, state=DictState(), env=env))
 
@@ -40,7 +41,7 @@ async def test_posts_arrive_then_an_edit_updates_and_a_removal_deletes_without_d
         posts = [i.post for i in items if isinstance(i, Upsert)]
         assert len(posts) == 8 and posts[-1].source_id == FIRST  # oldest first, newest last
         first = posts[-1]
-        assert first.text.startswith("X3 first impressions after 48h in Oulu (−28 °C) – battery & camera\n")
+        assert first.text.startswith("X3 first impressions after 48h in Oulu (\u221228 °C) \u2013 battery & camera\n")
         assert "> Nordlys says" in first.text and "&gt;" not in first.text
         assert first.author.handle == "u/revontuli_rider"
         assert first.url == ("https://www.reddit.com/r/nordlys/comments/1jb7x2q/"

@@ -1,4 +1,4 @@
-"""A Reddit API on 127.0.0.1: client-credentials tokens, search with pages, /api/info, 429s and rate headers."""
+"""A Reddit API on 127.0.0.1: tokens, search with pages, /api/info, 429s and rate-limit headers."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ class RedditServer:
     async def token(self, request: web.Request) -> web.Response:
         self.token_requests += 1
         form = await request.post()
-        if request.headers.get("Authorization") != self.basic or form.get("grant_type") != "client_credentials":
+        granted = form.get("grant_type") == "client_credentials"
+        if request.headers.get("Authorization") != self.basic or not granted:
             return web.json_response({"message": "Unauthorized", "error": 401}, status=401)
         token = f"tok-{self.token_requests}"
         self.tokens.add(token)
@@ -58,7 +59,8 @@ class RedditServer:
             self.rate_limit_next -= 1
             _, headers = read_headers(FIXTURES / "rate_limited_429.json.headers")
             headers.update({"x-ratelimit-reset": "1", "Retry-After": "1"})  # the fixture's 118 s, shortened
-            return web.Response(status=429, body=(FIXTURES / "rate_limited_429.json").read_bytes(), headers=headers)
+            body = (FIXTURES / "rate_limited_429.json").read_bytes()
+            return web.Response(status=429, body=body, headers=headers)
         if self.fail_next:
             self.fail_next -= 1
             return web.Response(status=503, text="<html>upstream busy</html>", content_type="text/html")

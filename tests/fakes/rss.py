@@ -1,4 +1,4 @@
-"""A feed server on 127.0.0.1 serving the fixture feeds with their headers, ETag/304, edits and a broken feed."""
+"""A feed server on 127.0.0.1: the fixture feeds with their headers, ETag/304, edits, a broken feed."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def read_headers(path: Path) -> tuple[int, dict[str, str]]:
 
 class FeedServer:
     def __init__(self) -> None:
-        self.bodies = {name: (FIXTURES / name).read_bytes() for name in ("feed.rss", "feed.atom", "broken.xml")}
+        names = ("feed.rss", "feed.atom", "broken.xml")
+        self.bodies = {name: (FIXTURES / name).read_bytes() for name in names}
         self.requests: list[tuple[str, int]] = []
         self.url = ""
 
