@@ -41,7 +41,8 @@ async def test_posts_arrive_then_an_edit_updates_and_a_removal_deletes_without_d
         posts = [i.post for i in items if isinstance(i, Upsert)]
         assert len(posts) == 8 and posts[-1].source_id == FIRST  # oldest first, newest last
         first = posts[-1]
-        assert first.text.startswith("X3 first impressions after 48h in Oulu (\u221228 °C) \u2013 battery & camera\n")
+        title = "X3 first impressions after 48h in Oulu (\u221228 °C) \u2013 battery & camera"
+        assert first.text.startswith(title + "\n")
         assert "> Nordlys says" in first.text and "&gt;" not in first.text
         assert first.author.handle == "u/revontuli_rider"
         assert first.url == ("https://www.reddit.com/r/nordlys/comments/1jb7x2q/"
