@@ -139,7 +139,7 @@ class XSource:
     def headers(self) -> dict[str, str]:
         token = self.ctx.env.get(self.options.bearer_token_env)
         if not token:
-            raise SourceError(f"{self.options.bearer_token_env} is not set; put the X app's Bearer token there")
+            raise SourceError(f"{self.options.bearer_token_env} is not set; put the X Bearer token there")
         return {"Authorization": f"Bearer {token}", "User-Agent": self.ctx.user_agent}
 
     def refused(self, url: str) -> SourceError:
