@@ -80,6 +80,17 @@ async def test_a_429_yields_throttled_then_the_source_recovers():
         assert sum(isinstance(i, Upsert) for i in items) == 8
 
 
+async def test_an_exhausted_window_waits_for_its_reset_before_the_next_request():
+    async with setup() as (server, source):
+        server.exhaust_next = 1
+        items, cursor = await one_round(source, None)
+        assert sum(isinstance(i, Upsert) for i in items) == 8
+        asked = len(server.requests)
+        items, _ = await one_round(source, cursor)  # the recheck must wait for the reset first
+        assert isinstance(items[0], Throttled) and items[0].until > 0
+        assert len(server.requests) == asked + 2
+
+
 async def test_a_5xx_is_an_error_naming_host_and_status_and_the_next_start_recovers():
     async with setup() as (server, source):
         server.fail_next = 1

@@ -94,7 +94,9 @@ class RssSource:
             log.debug("feed %s not modified", url)
             return []
         parsed = await asyncio.get_running_loop().run_in_executor(None, feedparser.parse, fetched.body)
-        if parsed.get("bozo"):
+        # A wrong declared charset or content type is harmless: feedparser parsed the feed anyway.
+        harmless = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+        if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), harmless):
             # A loose parse of a broken feed returns some entries; they are not the whole feed.
             raise SourceError(f"feed {url} is not valid RSS/Atom: {parsed.get('bozo_exception')}")
         raw = await self.ctx.state.get(f"seen:{url}")

@@ -25,6 +25,7 @@ class RedditServer:
         self.token_requests = 0
         self.rate_limit_next = 0
         self.fail_next = 0
+        self.exhaust_next = 0  # answers that say no request is left in this window
         self.requests: list[str] = []
         self.url = ""
 
@@ -71,6 +72,10 @@ class RedditServer:
             return refused
         page = self.page2 if request.query.get("after") == self.page1["data"]["after"] else self.page1
         _, headers = read_headers(FIXTURES / "search_new.json.headers")
+        if self.exhaust_next:
+            self.exhaust_next -= 1
+            headers.update({"x-ratelimit-remaining": "0.0", "x-ratelimit-used": "100",
+                            "x-ratelimit-reset": "1"})
         return web.Response(body=json.dumps(page).encode(), headers=headers)
 
     async def info(self, request: web.Request) -> web.Response:
