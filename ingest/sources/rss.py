@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import aiohttp
 import feedparser  # type: ignore[import-untyped]
 import msgspec
 
@@ -123,6 +124,10 @@ class RssSource:
                 except SourceError as e:
                     log.warning("feed %s failed: %s", url, e)
                     failed.append(str(e))
+                    continue
+                except (aiohttp.ClientError, TimeoutError) as e:  # one unreachable feed stops no other
+                    log.warning("feed %s unreachable: %s", url, e)
+                    failed.append(f"feed {url} is unreachable: {e or type(e).__name__}")
                     continue
                 yield Checkpoint(str(int(time.time())))
             if failed:

@@ -232,6 +232,9 @@ class XSource:
                                              timeout=timeout) as resp:
                     if resp.status == 401:
                         raise self.refused(url)
+                    if resp.status == 403:
+                        raise status_error(url, 403, dict(resp.headers),
+                                           "the app's access level does not include the filtered stream")
                     if resp.status == 200:
                         network = http = rate = 0
                         async for item in self.connection(resp, url):
