@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import aiohttp
 import pytest
 
@@ -99,6 +101,20 @@ async def test_a_broken_feed_is_reported_by_url_while_the_others_go_on(caplog):
                 items.append(item)
         assert len(upserts(items)) == 6 and isinstance(items[-1], Checkpoint)
         assert broken in caplog.text
+
+
+async def test_an_unreachable_feed_fails_the_round_after_the_others_were_read():
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/feed.rss"
+    async with feed_server() as server, aiohttp.ClientSession() as http:
+        ctx = SourceContext(http=http, state=DictState(), env={})
+        source = rss.build("news", rss.Options(feeds=[dead, f"{server.url}/feed.atom"]), ctx)
+        items: list[Item] = []
+        with pytest.raises(SourceError, match=f"feed {dead} is unreachable"):
+            async for item in source.stream(None):
+                items.append(item)
+        assert len(upserts(items)) == 6
 
 
 async def test_a_missing_feed_names_host_and_status():
