@@ -14,9 +14,9 @@ from typing import Any
 
 import msgspec
 
-from ingest.sources import bluesky, mastodon, replay, twitch, webhook
+from ingest.sources import bluesky, mastodon, reddit, replay, rss, twitch, webhook, x
 
-MODULES: tuple[ModuleType, ...] = (replay, webhook, mastodon, bluesky, twitch)
+MODULES: tuple[ModuleType, ...] = (replay, webhook, mastodon, bluesky, twitch, rss, reddit, x)
 REGISTRY: dict[str, ModuleType] = {m.TYPE: m for m in MODULES}
 _AT = re.compile(r"^(?P<said>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
 

@@ -1,0 +1,139 @@
+"""RSS and Atom feeds, polled with conditional GET; new and changed items become Upserts.
+
+A broken feed (feedparser's bozo with no entries, or a partial parse) is logged with its URL and the
+other feeds of the source go on; at the end of the round the connector raises one SourceError naming
+every failing feed, so /healthz shows it and the supervisor retries after its backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import aiohttp
+import feedparser  # type: ignore[import-untyped]
+import msgspec
+
+from ingest.connector import Checkpoint, Item, SourceContext, SourceError, Upsert
+from ingest.sources.http import conditional_get, safe_url
+from ingest.sources.plaintext import html_to_text
+from wall.models import Author, Media, Post, post_id
+from wall.text import clean_text, find_entities
+
+TYPE = "rss"
+SEEN_LIMIT = 500  # item ids remembered per feed: more than any feed keeps in its window
+log = logging.getLogger(__name__)
+
+
+class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    feeds: Annotated[list[str], msgspec.Meta(min_length=1)]
+    interval: Annotated[float, msgspec.Meta(ge=30)] = 300
+    max_items_per_poll: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
+
+
+def _text(value: Any) -> str:
+    return html_to_text(value) if isinstance(value, str) else ""
+
+
+def entry_text(entry: Any) -> tuple[str, str]:
+    """(title, body) as plain text; the body prefers full content over the summary."""
+    title = _text(entry.get("title", ""))
+    content = entry.get("content") or []
+    body = _text(content[0].get("value", "")) if content else ""
+    return title, body or _text(entry.get("summary", ""))
+
+
+def entry_time(entry: Any) -> datetime:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if parsed:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    return datetime.now(UTC)
+
+
+def entry_media(entry: Any) -> tuple[Media, ...]:
+    media = []
+    for link in entry.get("links", []):
+        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
+            if url := safe_url(link.get("href")):
+                media.append(Media(url=url))
+    return tuple(media)
+
+
+def to_post(entry: Any, feed: Any) -> Post | None:
+    """The wall Post for one entry, or None when it has neither an id nor a link."""
+    native = entry.get("id") or entry.get("link")
+    if not native:
+        return None
+    title, body = entry_text(entry)
+    text = clean_text(f"{title}\n{body}" if title and body else title or body)
+    name = entry.get("author") or feed.get("author") or feed.get("title") or ""
+    return Post(id=post_id("rss", native), source="rss", source_id=native, text=text,
+                created_at=entry_time(entry), author=Author(name=clean_text(name)),
+                url=safe_url(entry.get("link")), entities=find_entities(text), media=entry_media(entry),
+                lang=entry.get("language") or feed.get("language"))
+
+
+def digest(post: Post) -> str:
+    return hashlib.blake2b(post.text.encode(), digest_size=8).hexdigest()
+
+
+class RssSource:
+    def __init__(self, name: str, options: Options, ctx: SourceContext) -> None:
+        self.name, self.options, self.ctx = name, options, ctx
+
+    async def poll(self, url: str) -> list[Upsert]:
+        """One conditional fetch of a feed: the new or changed items, oldest first."""
+        fetched = await conditional_get(self.ctx.http, self.ctx.state, url, self.ctx.user_agent)
+        if fetched.body is None:
+            log.debug("feed %s not modified", url)
+            return []
+        parsed = await asyncio.get_running_loop().run_in_executor(None, feedparser.parse, fetched.body)
+        # A wrong declared charset or content type is harmless: feedparser parsed the feed anyway.
+        harmless = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+        if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), harmless):
+            # A loose parse of a broken feed returns some entries; they are not the whole feed.
+            raise SourceError(f"feed {url} is not valid RSS/Atom: {parsed.get('bozo_exception')}")
+        raw = await self.ctx.state.get(f"seen:{url}")
+        first = raw is None
+        seen: dict[str, str] = json.loads(raw) if raw else {}
+        posts = [p for e in parsed.entries if (p := to_post(e, parsed.feed)) is not None]
+        posts.sort(key=lambda p: p.created_at, reverse=True)
+        if first:
+            posts = posts[: self.options.max_items_per_poll]
+        out = [p for p in posts if seen.get(p.source_id) != digest(p)][: self.options.max_items_per_poll]
+        for p in reversed(posts):  # newest last, so the cut below keeps the newest
+            seen.pop(p.source_id, None)
+            seen[p.source_id] = digest(p)
+        await self.ctx.state.set(f"seen:{url}", json.dumps(dict(list(seen.items())[-SEEN_LIMIT:])))
+        return [Upsert(p) for p in reversed(out)]
+
+    async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
+        while True:
+            failed: list[str] = []
+            for url in self.options.feeds:
+                try:
+                    for item in await self.poll(url):
+                        yield item
+                except SourceError as e:
+                    log.warning("feed %s failed: %s", url, e)
+                    failed.append(str(e))
+                    continue
+                except (aiohttp.ClientError, TimeoutError) as e:  # one unreachable feed stops no other
+                    log.warning("feed %s unreachable: %s", url, e)
+                    failed.append(f"feed {url} is unreachable: {e or type(e).__name__}")
+                    continue
+                yield Checkpoint(str(int(time.time())))
+            if failed:
+                raise SourceError("; ".join(failed))
+            await asyncio.sleep(self.options.interval)
+
+
+def build(name: str, options: Options, ctx: SourceContext) -> RssSource:
+    return RssSource(name, options, ctx)
