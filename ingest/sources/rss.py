@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import aiohttp
-import feedparser  # type: ignore[import-untyped]
+import feedparser
 import msgspec
 
 from ingest.connector import Checkpoint, Item, SourceContext, SourceError, Upsert
