@@ -65,9 +65,13 @@ async def test_demo_serves_a_live_wall_and_the_printed_curl_posts_to_it(demo):
         curl = printed[printed.index("curl") :].replace("\\\n", " ")
         result = await asyncio.to_thread(subprocess.run, shlex.split(curl), capture_output=True, text=True)
         assert '"outcome":"new"' in result.stdout, result.stdout + result.stderr
-        async with s.get(f"{base}/api/v1/walls/demo/posts?limit=50") as r:
-            texts = [p["text"] for p in (await r.json())["posts"]]
-        assert "Hello from curl! #nordlys" in texts
+        async with asyncio.timeout(10):  # the wall's writer shows it a moment later
+            while True:
+                async with s.get(f"{base}/api/v1/walls/demo/posts?limit=50") as r:
+                    texts = [p["text"] for p in (await r.json())["posts"]]
+                if "Hello from curl! #nordlys" in texts:
+                    break
+                await asyncio.sleep(0.1)
         async with s.get(f"{base}/healthz") as r:
             health = await r.json()
         assert health["status"] == "ok" and health["engine"] == "memory"
