@@ -59,7 +59,7 @@ def address_refusal(addr: IPAddress) -> str | None:
         return "ipv4-mapped"
     if addr in METADATA:
         return "metadata"
-    for name in ("loopback", "link_local", "multicast", "private", "reserved", "unspecified"):
+    for name in ("loopback", "unspecified", "link_local", "multicast", "private", "reserved"):
         if getattr(addr, f"is_{name}"):
             return name
     if isinstance(addr, ipaddress.IPv6Address) and addr in ipaddress.ip_network("fc00::/7"):
@@ -70,26 +70,26 @@ def address_refusal(addr: IPAddress) -> str | None:
 
 
 class PinnedResolver(AbstractResolver):
-    """Answers only with the address already checked, so aiohttp cannot look the name up again."""
+    """Answers only with the addresses already checked, so aiohttp cannot look the name up again."""
 
-    def __init__(self, host: str, addr: IPAddress) -> None:
-        self._host, self._addr = host, addr
+    def __init__(self, host: str, addrs: list[IPAddress]) -> None:
+        self._host, self._addrs = host, addrs
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         if host != self._host:
             raise OSError(f"resolver pinned to {self._host}, asked for {host}")
-        fam = socket.AF_INET6 if self._addr.version == 6 else socket.AF_INET
         return [
             {
                 "hostname": host,
-                "host": str(self._addr),
+                "host": str(addr),
                 "port": port,
-                "family": fam,
+                "family": socket.AF_INET6 if addr.version == 6 else socket.AF_INET,
                 "proto": 0,
                 "flags": socket.AI_NUMERICHOST,
             }
+            for addr in self._addrs
         ]
 
     async def close(self) -> None:
@@ -111,8 +111,8 @@ class Fetcher:
         self.allow, self.max_bytes = allow, max_bytes
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(connect_timeout, timeout))
 
-    async def check(self, url: str) -> tuple[str, int, IPAddress]:
-        """Resolve the URL's host once and return (host, port, the one address to connect to)."""
+    async def check(self, url: str) -> tuple[str, list[IPAddress]]:
+        """Resolve the URL's host once and return (host, the checked addresses to connect to)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise MediaError("scheme", f"scheme {parts.scheme!r} not allowed: {url}")
@@ -134,26 +134,26 @@ class Fetcher:
                 infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except OSError as e:
                 raise MediaError("address", f"cannot resolve {host}: {e}") from e
-            addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+            addrs = list(dict.fromkeys(ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos))
         if not addrs:
             raise MediaError("address", f"no address for {host}")
         if literal is None and self.allow.admits_name(host, port):
-            return host, port, addrs[0]
+            return host, addrs
         # Every answer must be acceptable: otherwise a name with one public and one private address
         # would pass the check and aiohttp could pick the other.
         for addr in addrs:
             why = address_refusal(addr)
             if why and not self.allow.admits_address(addr):
                 raise MediaError("address", f"{host} resolves to {why} address {addr}: {url}")
-        return host, port, addrs[0]
+        return host, addrs
 
     async def fetch(self, url: str) -> Fetched:
         """The body of url after at most MAX_REDIRECTS checked redirects, never more than max_bytes."""
         try:
             async with asyncio.timeout(self.timeout.total):
                 for _ in range(MAX_REDIRECTS + 1):
-                    host, _port, addr = await self.check(url)
-                    result = await self._hop(url, host, addr)
+                    host, addrs = await self.check(url)
+                    result = await self._hop(url, host, addrs)
                     if isinstance(result, Fetched):
                         return result
                     url = result
@@ -161,8 +161,8 @@ class Fetcher:
             raise MediaError("timeout", f"timed out fetching {url}") from e
         raise MediaError("status", f"more than {MAX_REDIRECTS} redirects: {url}")
 
-    async def _hop(self, url: str, host: str, addr: IPAddress) -> Fetched | str:
-        connector = aiohttp.TCPConnector(resolver=PinnedResolver(host, addr), use_dns_cache=False, limit=1)
+    async def _hop(self, url: str, host: str, addrs: list[IPAddress]) -> Fetched | str:
+        connector = aiohttp.TCPConnector(resolver=PinnedResolver(host, addrs), use_dns_cache=False, limit=1)
         headers = {"User-Agent": "wall-media/1", "Accept": "image/*"}
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=self.timeout) as session:
