@@ -40,6 +40,9 @@ class DiskCache:
     def __len__(self) -> int:
         return len(self._index)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
     def get(self, name: str) -> bytes | None:
         if name not in self._index:
             return None

@@ -87,7 +87,7 @@ class MediaProxy:
                     pass  # logged and counted in _flight; the card shows without it
 
     async def _flight(self, url: str) -> None:
-        if all(cache_name(url, w) in self.cache._index for w in WIDTHS):
+        if all(cache_name(url, w) in self.cache for w in WIDTHS):
             return
         reason = self.failed.get(url)
         if reason is not None:
