@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
 from PIL import Image
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 GPS_LAT = (51.0, 30.0, 0.0)
 
 
@@ -60,7 +61,7 @@ async def origin_server() -> AsyncIterator[Origin]:
     origin = Origin()
     jpeg, bomb, gif = jpeg_with_gps(), png_bomb(), animated_gif()
 
-    def static(body: bytes, ctype: str) -> web.RequestHandler:  # type: ignore[type-arg]
+    def static(body: bytes, ctype: str) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             origin.hits[request.path] += 1
             await asyncio.sleep(0.05)  # long enough for concurrent requests to pile up
@@ -91,7 +92,7 @@ async def origin_server() -> AsyncIterator[Origin]:
             await asyncio.sleep(0.2)
         return resp
 
-    def redirect(target: str) -> web.RequestHandler:  # type: ignore[type-arg]
+    def redirect(target: str) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             raise web.HTTPFound(target)
 
