@@ -28,6 +28,10 @@ def pct(xs: list[float], p: float) -> float:
     return sorted(xs)[min(len(xs) - 1, int(len(xs) * p))] * 1000
 
 
+def dir_bytes(d: str) -> int:
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+
+
 def resize_throughput(seconds: float = 5.0) -> float:
     im = Image.effect_noise((4000, 3000), 64).convert("RGB")  # 12 MP, noisy like a photo
     buf = io.BytesIO()
@@ -65,7 +69,7 @@ async def latency(n: int, images: int) -> None:
                 await proxy.get(origin.url(f"/gps.jpg?d={i}"), 480)
             mem = tracemalloc.get_traced_memory()[0]
             tracemalloc.stop()
-            disk = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+            disk = dir_bytes(d)
             print(
                 f"{images} distinct images: {len(proxy.cache)} files, disk {disk / 1e6:.2f} MB, "
                 f"Python heap held by the proxy {mem / 1e6:.2f} MB"
