@@ -29,35 +29,51 @@ def sniff(data: bytes) -> Kind:
 
 
 def render(data: bytes, width: int) -> bytes:
-    """Decode, orient, strip, shrink (never enlarge) and re-encode as WebP. Blocking: run in an executor.
+    """One width of render_all(); blocking."""
+    if width not in WIDTHS:
+        raise MediaError("type", f"width {width} not one of {WIDTHS}")
+    return _encode(_decode(data, width), width)
 
-    An animated GIF or WebP becomes its first frame, a still: cheaper to decode on a Pi than an
+
+def render_all(data: bytes) -> dict[int, bytes]:
+    """Decode once, then every width the page may ask for. Blocking: run it in an executor."""
+    frame = _decode(data, max(WIDTHS))
+    return {width: _encode(frame, width) for width in WIDTHS}
+
+
+def _decode(data: bytes, width: int) -> Image.Image:
+    """The first frame, upright, as plain RGB(A) pixels with no metadata attached.
+
+    An animated GIF or WebP becomes its first frame, a still: cheaper to show on a Pi than an
     animation, and a card is on screen for seconds only.
     """
     sniff(data)
-    if width not in WIDTHS:
-        raise MediaError("type", f"width {width} not one of {WIDTHS}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
+                if im.format == "JPEG":  # let libjpeg scale down while decoding: 12 MP is 4x the work
+                    im.draft("RGB", (width, width))
                 im.seek(0)
                 im.load()
                 frame = ImageOps.exif_transpose(im)
+                frame = frame.convert("RGBA" if _has_alpha(frame) else "RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise MediaError("size", f"decompression bomb: {e}") from e
-    except (OSError, SyntaxError, ValueError) as e:
+    except Exception as e:  # Pillow's plugins raise all sorts on hostile input
         raise MediaError("decode", f"cannot decode image: {e}") from e
-    frame = frame.convert("RGBA" if _has_alpha(frame) else "RGB")
-    if frame.width > width:
-        frame = frame.resize(
-            (width, max(1, round(frame.height * width / frame.width))), Image.Resampling.LANCZOS
-        )
-    out = io.BytesIO()
     # A fresh image carries no info dict: no EXIF, XMP, ICC or comments reach the screen.
     clean = Image.new(frame.mode, frame.size)
     clean.paste(frame)
-    clean.save(out, "WEBP", quality=80, method=4)
+    return clean
+
+
+def _encode(frame: Image.Image, width: int) -> bytes:
+    if frame.width > width:
+        height = max(1, round(frame.height * width / frame.width))
+        frame = frame.resize((width, height), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    frame.save(out, "WEBP", quality=80, method=4)
     return out.getvalue()
 
 

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from wall.media.cache import DiskCache, NegativeCache, cache_name
 from wall.media.fetch import AllowList, Fetcher, MediaError
-from wall.media.images import WIDTHS, render
+from wall.media.images import WIDTHS, render_all
 from wall.media.signing import media_url
 from wall.models import Post
 
@@ -56,7 +56,7 @@ class MediaProxy:
         self.cache = DiskCache(settings.cache_dir, settings.cache_bytes)
         self.failed = NegativeCache()
         self.metrics = MediaMetrics(registry or CollectorRegistry())
-        self._flights: dict[str, asyncio.Future[None]] = {}
+        self._flights: dict[str, asyncio.Task[None]] = {}
         self._render_slots = asyncio.Semaphore(render_slots)
 
     async def get(self, url: str, width: int) -> Rendered:
@@ -94,27 +94,29 @@ class MediaProxy:
             raise MediaError(reason, f"failed recently: {url}")  # type: ignore[arg-type]
         flight = self._flights.get(url)
         if flight is None:
-            flight = asyncio.get_running_loop().create_future()
+            # A task of its own, so a screen that hangs up does not cancel the fetch others wait for.
+            flight = asyncio.create_task(self._fill(url))
             self._flights[url] = flight
-            try:
-                await self._fill(url)
-                flight.set_result(None)
-            except MediaError as e:
-                self.failed.put(url, e.reason)
-                self.metrics.failures.labels(e.reason).inc()
-                log.warning("media refused %s: %s (%s)", url, e.reason, e)
-                flight.set_exception(e)
-            finally:
-                del self._flights[url]
+            flight.add_done_callback(lambda t: self._done(url, t))
         await asyncio.shield(flight)
+
+    def _done(self, url: str, flight: asyncio.Task[None]) -> None:
+        del self._flights[url]
+        e = None if flight.cancelled() else flight.exception()
+        if isinstance(e, MediaError):
+            self.failed.put(url, e.reason)
+            self.metrics.failures.labels(e.reason).inc()
+            log.warning("media refused %s: %s (%s)", url, e.reason, e)
+        elif e is not None:
+            log.error("media fetch of %s failed: %r", url, e)
 
     async def _fill(self, url: str) -> None:
         original = (await self.fetcher.fetch(url)).body
         loop = asyncio.get_running_loop()
         async with self._render_slots:
-            for width in WIDTHS:
-                data = await loop.run_in_executor(None, render, original, width)
-                self.cache.put(cache_name(url, width), data)
+            rendered = await loop.run_in_executor(None, render_all, original)
+        for width, data in rendered.items():
+            self.cache.put(cache_name(url, width), data)
         self.metrics.cache_bytes.set(self.cache.used)
 
     def url(self, original_url: str) -> str:

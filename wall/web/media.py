@@ -8,6 +8,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from wall.media.fetch import MediaError
+from wall.media.images import WIDTHS
 from wall.media.proxy import MediaProxy, MediaSettings
 from wall.media.signing import decode_key, verify
 
@@ -38,6 +39,8 @@ def add_media_routes(app: web.Application, proxy: MediaProxy | None = None) -> N
             url, width = decode_key(key), int(request.query.get("w", "960"))
         except ValueError as e:
             raise web.HTTPBadRequest(text="bad media key or width") from e
+        if width not in WIDTHS:
+            raise web.HTTPBadRequest(text=f"w must be one of {WIDTHS}")
         try:
             image = await media.get(url, width)
         except MediaError as e:
