@@ -95,6 +95,7 @@ async def test_a_tampered_signature_is_forbidden(origin: Origin, tmp_path: Path)
         assert (await get(base, f"/media/{sig[:-1]}x/{key}"))[0] == 403
         assert (await get(base, forged))[0] == 403
         assert (await get(base, media_url("another-secret", "http://example.com/a.png")))[0] == 403
+        assert (await get(base, good + "?w=4000"))[0] == 400  # only the widths the page may ask for
     assert origin.hits == {}
 
 
@@ -126,6 +127,16 @@ async def test_fifty_screens_asking_at_once_cost_one_fetch(origin: Origin, tmp_p
     assert len({body for _, body, _ in results}) == 1
     assert origin.hits["/gps.jpg"] == 1
     assert registry.get_sample_value("wall_media_misses_total") == 50
+
+
+async def test_a_screen_hanging_up_does_not_strand_the_others(origin: Origin, tmp_path: Path) -> None:
+    proxy = MediaProxy(settings(origin, tmp_path))
+    url = origin.url("/gps.jpg")
+    first = asyncio.create_task(proxy.get(url, 480))
+    second = asyncio.create_task(proxy.get(url, 960))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    assert (await second).body and origin.hits["/gps.jpg"] == 1
 
 
 async def test_the_cache_survives_a_restart(origin: Origin, tmp_path: Path) -> None:

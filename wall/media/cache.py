@@ -13,6 +13,8 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
+from wall.media.fetch import Reason
+
 log = logging.getLogger(__name__)
 
 
@@ -78,9 +80,9 @@ class NegativeCache:
 
     def __init__(self, ttl: float = 300.0, size: int = 10_000) -> None:
         self.ttl, self.size = ttl, size
-        self._until: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._until: OrderedDict[str, tuple[float, Reason]] = OrderedDict()
 
-    def get(self, url: str) -> str | None:
+    def get(self, url: str) -> Reason | None:
         hit = self._until.get(url)
         if hit is None:
             return None
@@ -89,7 +91,7 @@ class NegativeCache:
             return None
         return hit[1]
 
-    def put(self, url: str, reason: str) -> None:
+    def put(self, url: str, reason: Reason) -> None:
         self._until[url] = (time.monotonic() + self.ttl, reason)
         self._until.move_to_end(url)
         while len(self._until) > self.size:

@@ -91,7 +91,7 @@ class MediaProxy:
             return
         reason = self.failed.get(url)
         if reason is not None:
-            raise MediaError(reason, f"failed recently: {url}")  # type: ignore[arg-type]
+            raise MediaError(reason, f"failed recently: {url}")
         flight = self._flights.get(url)
         if flight is None:
             # A task of its own, so a screen that hangs up does not cancel the fetch others wait for.
