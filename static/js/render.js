@@ -69,7 +69,7 @@ class Card {
     this.handle.hidden = !handle;
     this.initial.textContent = (Array.from(name.trim())[0] || "?").toUpperCase();
     this.el.style.setProperty("--avatar-hue", String(hue(handle || name)));
-    setSrc(this.avatar, safeImageUrl(author.avatar_url));
+    setSrc(this.avatar, sized(safeImageUrl(author.avatar_url), 0));
 
     this.created = Date.parse(str(post.created_at));
     this.time.textContent = relativeTime(this.created, now);
@@ -95,7 +95,7 @@ class Card {
     this.el.classList.toggle("has-media", !!media);
     this.figure.hidden = !media;
     if (media) this.img.alt = str(media.alt); // the author's description, as the image's text
-    setSrc(this.img, media ? media.url : null);
+    setSrc(this.img, media ? sized(media.url, this.el.clientWidth || window.innerWidth / 3) : null);
   }
 
   /** Refresh "n min ago"; touches the DOM only when the words change. */
@@ -107,6 +107,15 @@ class Card {
 
 function str(value) {
   return typeof value === "string" ? value : "";
+}
+
+const WIDTHS = [480, 960, 1920];
+
+/** A /media proxy URL asks for the smallest width that fills `px` CSS pixels; other URLs are kept. */
+function sized(url, px) {
+  if (!url || !url.startsWith("/media/")) return url;
+  const need = px * (window.devicePixelRatio || 1);
+  return `${url}?w=${WIDTHS.find((w) => w >= need) ?? WIDTHS[WIDTHS.length - 1]}`;
 }
 
 /** Set (or clear) an image's source without reloading one it already shows. */

@@ -1,0 +1,1 @@
+"""The media proxy: safe fetching, image re-encoding, an on-disk cache and signed URLs."""
