@@ -46,6 +46,18 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    """The media proxy ([media]): screens load post images only from the wall server."""
+
+    cache_dir: str = ""  # empty: $XDG_CACHE_HOME/wall/media (or ~/.cache/wall/media)
+    cache_bytes: int = 512 * 1024 * 1024
+    secret: str | None = None  # from secret_env; None: one generated and shared through the bus
+    allow_hosts: tuple[str, ...] = ()  # internal hosts admitted on purpose ("name", "name:port", CIDR)
+    max_bytes: int = 20_000_000
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """A configured instance of a connector ([sources.NAME], or [[walls.W.sources]] for one wall)."""
 
@@ -86,6 +98,7 @@ class Config:
     web: WebConfig = WebConfig()
     bus: BusConfig = BusConfig()
     store: StoreConfig = StoreConfig()
+    media: MediaConfig = MediaConfig()
     walls: dict[str, WallConfig] = field(default_factory=dict)
     stats_interval: float = 5.0
     sources: dict[str, SourceConfig] = field(default_factory=dict)  # every source, by key
@@ -166,7 +179,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     env = dict(os.environ) if env is None else env
     problems: list[str] = []
     r = _Reader(problems)
-    r.unknown(data, {"web", "bus", "store", "walls", "sources", "stats_interval"}, "")
+    r.unknown(data, {"web", "bus", "store", "media", "walls", "sources", "stats_interval"}, "")
 
     w = r.table(data, "web", "web")
     r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer"}, "web")
@@ -205,6 +218,17 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     if not store_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         problems.append("store.url: use sqlite+aiosqlite:////path/wall.db or postgresql+asyncpg://host/db")
 
+    m = r.table(data, "media", "media")
+    r.unknown(m, {"cache_dir", "cache_bytes", "secret_env", "allow_hosts", "max_bytes", "timeout"}, "media")
+    media = MediaConfig(
+        cache_dir=r.get(m, "cache_dir", "media.cache_dir", str, ""),
+        cache_bytes=r.get(m, "cache_bytes", "media.cache_bytes", int, MediaConfig.cache_bytes),
+        secret=r.secret(m, "secret_env", "media.secret_env", env),
+        allow_hosts=tuple(str(h) for h in r.get(m, "allow_hosts", "media.allow_hosts", list, [])),
+        max_bytes=r.get(m, "max_bytes", "media.max_bytes", int, MediaConfig.max_bytes),
+        timeout=r.get(m, "timeout", "media.timeout", float, MediaConfig.timeout),
+    )
+
     walls: dict[str, WallConfig] = {}
     for name, wt, path in r.tables(data, "walls"):
         if not WALL_NAME.match(name):
@@ -231,8 +255,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     interval = r.get(data, "stats_interval", "stats_interval", float, 5.0)
     if problems:
         raise ConfigError(problems)
-    return Config(web=web, bus=bus, store=StoreConfig(store_url), walls=walls, stats_interval=interval,
-                  sources=shared)
+    return Config(web=web, bus=bus, store=StoreConfig(store_url), media=media, walls=walls,
+                  stats_interval=interval, sources=shared)
 
 
 def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str],

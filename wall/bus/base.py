@@ -151,6 +151,10 @@ class Coordination(Protocol):
         """Who holds the lease now, or None."""
         ...
 
+    async def shared_secret(self, name: str) -> str:
+        """A random secret every process of the installation agrees on (made by whoever asks first)."""
+        ...
+
     async def put_health(self, key: str, record: bytes) -> None:
         """Publish the health record of a part (a source) that runs in some process; every node reads it."""
         ...

@@ -51,6 +51,7 @@ class MemoryEngine:
         self._cursors: dict[str, str] = {}
         self._inboxes: dict[str, _Inbox] = {}
         self._health: dict[str, bytes] = {}
+        self._secrets: dict[str, str] = {}
 
     def _channel(self, wall: str) -> _Channel:
         ch = self._channels.get(wall)
@@ -210,6 +211,9 @@ class MemoryEngine:
 
     async def holder(self, name: str) -> str | None:
         return "this process"
+
+    async def shared_secret(self, name: str) -> str:
+        return self._secrets.setdefault(name, secrets.token_urlsafe(32))
 
     async def put_health(self, key: str, record: bytes) -> None:
         self._health[key] = record

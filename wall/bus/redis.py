@@ -150,6 +150,7 @@ class Keys:
 
     CURSORS = "wall:cursors"
     HEALTH = "wall:health"
+    SECRETS = "wall:secrets"
 
     @staticmethod
     def events(wall: str) -> str:
@@ -572,6 +573,11 @@ class RedisEngine:
     async def holder(self, name: str) -> str | None:
         value = await self._call(lambda r: r.get(Keys.lease(name)))
         return None if value is None else _decode(value)
+
+    async def shared_secret(self, name: str) -> str:
+        candidate = secrets.token_urlsafe(32)
+        await self._call(lambda r: r.hsetnx(Keys.SECRETS, name, candidate))  # the first one wins
+        return _decode(await self._call(lambda r: r.hget(Keys.SECRETS, name)))
 
     async def put_health(self, key: str, record: bytes) -> None:
         await self._call(lambda r: r.hset(Keys.HEALTH, key, record))

@@ -19,6 +19,7 @@ import msgspec
 from wall.bus.base import Commit, Engine, Fenced, Message, backoff, writer_lease
 from wall.curate import rules
 from wall.curate.stats import counts_for, figures, window
+from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     InboxDelete,
     InboxEntry,
@@ -60,12 +61,13 @@ Annotate = Callable[[list[Post]], list[Post]]
 
 class CurationWriter:
     def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0,
-                 annotate: Annotate | None = None) -> None:
+                 annotate: Annotate | None = None, media_secret: str | None = None) -> None:
         self.wall = wall
         self.engine = engine
         self.owner = owner
         self.stats_interval = stats_interval
         self.annotate = annotate
+        self.media_secret = media_secret  # post images are shown through the wall's signed /media URLs
         self.status = WriterStatus(wall)
         self._announced: bytes | None = None
 
@@ -94,6 +96,8 @@ class CurationWriter:
 
     async def _lead(self, token: int) -> None:
         position = await self.engine.position(self.wall)
+        if self.media_secret is None:
+            self.media_secret = await self.engine.shared_secret(MEDIA_SECRET)
         self.status.leading, self.status.token, self.status.error = True, token, None
         log.info("wall %s: writer %s holds the lease (token %d), from inbox position %s",
                  self.wall, self.owner, token, position)
@@ -143,7 +147,8 @@ class CurationWriter:
                 post = msgspec.structs.replace(post, status=rules.decide(post))
                 was_shown = bool(await self.engine.shown(self.wall, [post.id]))
                 if post.visible:
-                    event = UpdateEvent(post) if was_shown else PostEvent(post)
+                    shown = proxied(post, self.media_secret) if self.media_secret else post
+                    event = UpdateEvent(shown) if was_shown else PostEvent(shown)
                     counts = () if was_shown else counts_for(post)
                     return Commit(inbox_id, (encode(event),), shown=(post.id,), counts=counts,
                                   minute=int(time.time() // 60))
@@ -171,9 +176,10 @@ class Writers:
     """The curate role: a writer for every wall of the config, run while the context is open."""
 
     def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float,
-                 annotators: dict[str, Annotate] | None = None) -> None:
+                 annotators: dict[str, Annotate] | None = None, media_secret: str | None = None) -> None:
         found = annotators or {}
-        self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w)) for w in walls]
+        self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret)
+                        for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from wall.media.cache import DiskCache, NegativeCache, cache_name
 from wall.media.fetch import AllowList, Fetcher, MediaError
 from wall.media.images import WIDTHS, render_all
-from wall.media.signing import media_url
+from wall.media.signing import media_url, originals
 from wall.models import Post
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class MediaProxy:
         self.failed = NegativeCache()
         self.metrics = MediaMetrics(registry or CollectorRegistry())
         self._flights: dict[str, asyncio.Task[None]] = {}
+        self._prefetching: set[asyncio.Task[None]] = set()
         self._render_slots = asyncio.Semaphore(render_slots)
 
     async def get(self, url: str, width: int) -> Rendered:
@@ -85,6 +86,12 @@ class MediaProxy:
                     await self._flight(url)
                 except MediaError:
                     pass  # logged and counted in _flight; the card shows without it
+
+    def prefetch_shown(self, post: Post) -> None:
+        """Warm the cache, in the background, for a post as screens get it (its /media URLs signed)."""
+        task = asyncio.get_running_loop().create_task(self.prefetch(originals(post)))
+        self._prefetching.add(task)
+        task.add_done_callback(self._prefetching.discard)
 
     async def _flight(self, url: str) -> None:
         if all(cache_name(url, w) in self.cache for w in WIDTHS):
@@ -124,5 +131,7 @@ class MediaProxy:
 
     async def close(self) -> None:
         """Wait for fetches in flight; each hop's session is closed as the hop ends."""
+        for task in list(self._prefetching):
+            task.cancel()
         if self._flights:
             await asyncio.gather(*self._flights.values(), return_exceptions=True)

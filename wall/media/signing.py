@@ -14,6 +14,8 @@ import msgspec
 
 from wall.models import Author, Media, Post
 
+MEDIA_SECRET = "media"  # the name of the shared secret when [media] secret_env is not set
+
 
 def _sig(secret: str, key: str) -> str:
     mac = hmac.new(secret.encode(), key.encode(), hashlib.sha256).digest()[:16]
@@ -56,4 +58,20 @@ def proxied(post: Post, secret: str) -> Post:
         if isinstance(m, Media)
     )
     author: Author = msgspec.structs.replace(post.author, avatar_url=_proxy(secret, post.author.avatar_url))
+    return msgspec.structs.replace(post, media=media, author=author)
+
+
+def originals(post: Post) -> Post:
+    """The post with its /media URLs turned back into the originals they sign (for prefetching)."""
+
+    def back(url: str | None) -> str | None:
+        if url is None or not url.startswith("/media/"):
+            return url
+        try:
+            return decode_key(url.split("/")[3].partition("?")[0])
+        except (IndexError, ValueError):
+            return url
+
+    media = tuple(msgspec.structs.replace(m, url=back(m.url) or m.url) for m in post.media)
+    author = msgspec.structs.replace(post.author, avatar_url=back(post.author.avatar_url))
     return msgspec.structs.replace(post, media=media, author=author)

@@ -7,16 +7,22 @@ routes and background work of the other roles present, and their parts of /healt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from aiohttp import web
 
 from wall.config import Config
+from wall.media.proxy import MediaSettings
+from wall.media.signing import MEDIA_SECRET
 from wall.paths import STATIC as STATIC_DIR
 from wall.web import api, pages, ws
 from wall.web.hub import Hub
 from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS, STATIC
+from wall.web.media import MEDIA, add_media_routes, media_ctx
 from wall.web.metrics import Metrics
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
@@ -36,6 +42,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     app[HUBS] = {}
     app[HEALTH] = []
     app.cleanup_ctx.extend(before)
+    app.cleanup_ctx.append(_media_ctx)
     app.cleanup_ctx.append(_hubs_ctx)
     app.cleanup_ctx.append(_tick_ctx)
     app.on_shutdown.append(_close_screens)
@@ -49,12 +56,31 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     r.add_get("/api/v1/walls/{wall}/posts", api.recent_posts)
     r.add_get("/healthz", api.healthz)
     r.add_get("/metrics", api.metrics)
+    add_media_routes(app)
     return app
+
+
+def media_settings(cfg: Config, secret: str) -> MediaSettings:
+    cache = Path(cfg.media.cache_dir) if cfg.media.cache_dir else Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wall" / "media"
+    return MediaSettings(cache, cfg.media.cache_bytes, secret, cfg.media.allow_hosts, cfg.media.max_bytes,
+                         cfg.media.timeout)
+
+
+async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The media proxy, with the installation's shared signing secret (configured, or made on the bus)."""
+    cfg = app[CONFIG]
+    secret = cfg.media.secret or await app[ENGINE].shared_secret(MEDIA_SECRET)
+    inner = media_ctx(media_settings(cfg, secret), app[METRICS].registry)(app)
+    await inner.__anext__()
+    yield
+    with contextlib.suppress(StopAsyncIteration):
+        await inner.__anext__()
 
 
 async def _hubs_ctx(app: web.Application) -> AsyncIterator[None]:
     for wall in app[CONFIG].walls.values():
-        hub = Hub(wall, app[ENGINE], app[METRICS])
+        hub = Hub(wall, app[ENGINE], app[METRICS], prefetch=app[MEDIA].prefetch_shown)
         await hub.start()
         app[HUBS][wall.name] = hub
     yield

@@ -12,13 +12,14 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 
 import msgspec
 from aiohttp import WSCloseCode
 
 from wall.bus.base import Announcement, Bus, Gap, Message, backoff
 from wall.config import WallConfig
-from wall.models import Post, decode_event, encode, frame, id_key
+from wall.models import Post, PostEvent, decode_event, encode, frame, id_key
 from wall.state import WallState
 from wall.web.client import Client, ws_frame
 from wall.web.metrics import Metrics
@@ -28,10 +29,12 @@ RING = 2000  # recent frames kept for resuming screens without asking the bus
 
 
 class Hub:
-    def __init__(self, wall: WallConfig, bus: Bus, metrics: Metrics) -> None:
+    def __init__(self, wall: WallConfig, bus: Bus, metrics: Metrics,
+                 prefetch: Callable[[Post], None] | None = None) -> None:
         self.wall = wall
         self.bus = bus
         self.state = WallState()
+        self.prefetch = prefetch  # warms this node's media cache for each new post as it arrives
         self.stats: bytes | None = None  # the latest announced stats event, for snapshots
         self.clients: set[Client] = set()
         self.epoch = ""
@@ -104,9 +107,11 @@ class Hub:
                 log.exception("wall %s: following the bus failed; restarting", self.wall.name)
                 await asyncio.sleep(1.0)
 
-    def _apply(self, msg: Message, key: tuple[int, int]) -> bytes:
+    def _apply(self, msg: Message, key: tuple[int, int], live: bool = False) -> bytes:
         event = decode_event(msg.body)
         self.state.apply(event)
+        if live and self.prefetch and isinstance(event, PostEvent) and event.post.visible:
+            self.prefetch(event.post)
         data = frame(msg.id, msg.body)
         self._ring.append((key, data))
         self.last_id, self._last_key = msg.id, key
@@ -117,7 +122,7 @@ class Hub:
         if key <= self._last_key:
             return  # already folded in by a rebuild that raced the subscription
         now = time.time()
-        data = self._apply(msg, key)
+        data = self._apply(msg, key, live=True)
         self.last_event_at = now
         self._events_in.inc()
         self._bus_latency.observe(max(0.0, now - key[0] / 1000))
