@@ -113,3 +113,16 @@ class Screen:
     async def wait_posts(self, count: int, timeout: float = 10.0) -> list[str]:
         await self.wait_for(lambda f: f["type"] == "post", count, timeout)
         return self.posts()
+
+
+async def shown_posts(session: aiohttp.ClientSession, base: str, count: int, wall: str = "lobby",
+                      limit: int = 20, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The wall's posts API once it shows at least `count` posts (the writer shows them a moment
+    after the webhook accepted them)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with session.get(f"{base}/api/v1/walls/{wall}/posts?limit={limit}") as r:
+                posts: list[dict[str, Any]] = (await r.json())["posts"]
+            if len(posts) >= count:
+                return posts
+            await asyncio.sleep(0.02)

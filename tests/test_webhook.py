@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from tests.helpers import HMAC_SECRET, TOKEN, Screen, make_config, post, running_node
+from tests.helpers import HMAC_SECRET, TOKEN, Screen, make_config, post, running_node, shown_posts
+from wall.media.signing import decode_key
 
 
 @pytest.fixture
@@ -32,14 +33,16 @@ async def test_one_post_and_a_batch_are_accepted_with_their_ids(node):
     status, reply = await post(s, base, {"posts": [{"id": "b1", "text": "one"}, {"id": "b2", "text": "two"}]})
     assert status == 202 and [a["id"] for a in reply["accepted"]] == ["b1", "b2"]
 
-    async with s.get(f"{base}/api/v1/walls/lobby/posts?limit=10") as r:
-        posts = (await r.json())["posts"]
+    posts = await shown_posts(s, base, 3, limit=10)
     assert [p["source_id"] for p in posts] == ["b2", "b1", "a1"]  # newest first
     aino = posts[2]
     assert aino["author"] == {"name": "Aino", "handle": "aino"}
     assert aino["created_at"] == "2026-03-12T06:00:00Z"
     assert aino["entities"] == [{"kind": "hashtag", "start": 6, "end": 14, "value": "nordlys"}]
-    assert aino["media"] == [{"url": "https://cdn.example/x.jpg", "alt": "A phone"}]
+    # Screens load it through the wall's own signed media route, never from cdn.example.
+    assert [m["alt"] for m in aino["media"]] == ["A phone"]
+    assert aino["media"][0]["url"].startswith("/media/")
+    assert decode_key(aino["media"][0]["url"].split("/")[3]) == "https://cdn.example/x.jpg"
 
 
 async def test_the_same_post_twice_is_a_duplicate_and_an_edit_is_an_update(node):
@@ -94,8 +97,7 @@ async def test_bad_requests_get_a_clear_error_and_lose_nothing(node, body, heade
     assert says in reply["error"]
     # Nothing of a refused batch is published, what was accepted before stays, the node keeps serving.
     assert (await post(s, base, {"id": "after", "text": "accepted after"}))[0] == 202
-    async with s.get(f"{base}/api/v1/walls/lobby/posts") as r:
-        assert [p["source_id"] for p in (await r.json())["posts"]] == ["after", "kept"]
+    assert [p["source_id"] for p in await shown_posts(s, base, 2)] == ["after", "kept"]
 
 
 async def test_unknown_wall_and_wall_without_webhook_say_so(node):
@@ -155,8 +157,7 @@ async def test_a_post_from_the_future_is_clamped_to_its_arrival(node):
     before = datetime.now(UTC)
     await post(s, base, {"id": "f1", "text": "from 2099", "created_at": "2099-01-01T00:00:00Z"})
     await post(s, base, {"id": "p1", "text": "from the past", "created_at": "2026-01-01T00:00:00Z"})
-    async with s.get(f"{base}/api/v1/walls/lobby/posts") as r:
-        posts = {p["source_id"]: p for p in (await r.json())["posts"]}
+    posts = {p["source_id"]: p for p in await shown_posts(s, base, 2)}
     future = datetime.fromisoformat(posts["f1"]["created_at"])
     assert before <= future <= datetime.now(UTC)
     assert posts["p1"]["created_at"] == "2026-01-01T00:00:00Z"
