@@ -43,6 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     reload_.add_argument("--config", required=True, type=Path)
     reload_.add_argument("--wall", required=True)
 
+    enrich = sub.add_parser("enrich", help="annotate JSON lines with a \"text\" field (stdin to stdout)")
+    enrich.add_argument("--config", type=Path, help="take a wall's [walls.W.enrich] settings from here")
+    enrich.add_argument("--wall", help="the wall whose settings to use (with --config)")
+    sentiment = sub.add_parser("sentiment", help="the sentiment scorer's calibration")
+    fit = sentiment.add_subparsers(dest="sentiment_command", required=True).add_parser(
+        "fit", help="fit a calibration from labelled JSON lines; saved only when it does better")
+    fit.add_argument("file", type=Path, help='JSON lines with "text" and "label" (positive|neutral|negative)')
+    fit.add_argument("--out", type=Path, default=Path("calibration.json"),
+                     help="where the calibration lives; point [walls.W.enrich] calibration at it")
+
     from wall.kiosk.agent import add_kiosk_agent_command
     from wall.store.cli import add_user_commands
 
@@ -52,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "enrich":
+        return run_enrich(args.config, args.wall)
+    if args.command == "sentiment":
+        return run_fit(args.file, args.out)
     if args.command == "kiosk-agent":
         from wall.kiosk.agent import main_kiosk_agent
 
@@ -78,6 +92,37 @@ def main(argv: list[str] | None = None) -> int:
     return asyncio.run(publish_reload(cfg, args.wall))
 
 
+def run_enrich(config: Path | None, wall: str | None) -> int:
+    """`wall enrich`: streaming, so it re-scores an export of any size."""
+    from ingest.enrich.pipeline import Enricher, config_from, enrich_lines
+
+    settings = None
+    if config is not None:
+        cfg = _load_or_report(config)
+        if cfg is None:
+            return 2
+        if wall not in cfg.walls:
+            print(f"--wall: give one of {', '.join(cfg.walls)}", file=sys.stderr)
+            return 2
+        settings = config_from(cfg.walls[wall].enrich)
+    _, errors = enrich_lines(sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer, Enricher(settings))
+    return 1 if errors else 0
+
+
+def run_fit(file: Path, out: Path) -> int:
+    """`wall sentiment fit`: prints the new and the current cross-validated accuracy."""
+    from ingest.enrich.sentiment import DEFAULT_CALIBRATION, save_if_better
+
+    try:
+        with file.open("rb") as lines:
+            result = save_if_better(lines, out, baseline=DEFAULT_CALIBRATION)
+    except (OSError, ValueError) as e:
+        print(f"{file}: {e}", file=sys.stderr)
+        return 2
+    print(result.message)
+    return 0 if result.saved else 1
+
+
 def _load_or_report(path: Path) -> Config | None:
     try:
         from wall.app import load_config
@@ -100,8 +145,18 @@ def demo_config(host: str, port: int, token: str, interval: float) -> Config:
             SourceConfig("webhook", "webhook", webhook.Options()),
         ),
         token=token,
+        enrich=DEMO_ENRICH,
     )
     return Config(web=WebConfig(host=host, port=port), bus=BusConfig(engine="memory"), walls={"demo": wall})
+
+
+# The demo brand and its competitor (the bundled stream talks about both), for share of voice, and so
+# that "Nordlys" (Norwegian for aurora) does not make English posts look Norwegian.
+DEMO_ENRICH = {
+    "terms": {"brand": ["Nordlys", "Nordlys X3", "NordlysPhones"],
+              "competitors": {"Kestrel": ["Kestrel", "Kestrel Mobile"]},
+              "topics": {"battery": ["battery", "charging"], "camera": ["camera", "photo", "photos"]}},
+}
 
 
 def run_demo(host: str, port: int, token: str, interval: float) -> int:

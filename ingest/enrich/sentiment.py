@@ -253,12 +253,14 @@ def load_calibration(path: Path = DEFAULT_CALIBRATION) -> Calibration:
 
 
 def save_if_better(lines: Iterable[str | bytes], path: Path = DEFAULT_CALIBRATION, folds: int = 5,
-                   terms: Mapping[str, float] | None = None) -> FitResult:
-    """Fit on the lines; save to `path` only when its cross-validated accuracy beats the current one's."""
+                   terms: Mapping[str, float] | None = None, baseline: Path | None = None) -> FitResult:
+    """Fit on the lines; save to `path` only when its cross-validated accuracy beats the current one's
+    (the one at `path`, or `baseline` when there is none yet)."""
     examples = parse_examples(lines)
     if len(examples) < folds:
         raise ValueError(f"need at least {folds} labelled lines, got {len(examples)}")
-    current = load_calibration(path) if path.exists() else None
+    existing = path if path.exists() else baseline
+    current = load_calibration(existing) if existing is not None and existing.exists() else None
     new_acc, cur_acc = cross_validated_accuracy(examples, current, folds, terms)
     if current is not None and new_acc <= cur_acc:
         return FitResult(False, new_acc, cur_acc, len(examples),
