@@ -11,8 +11,10 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
-from tests.helpers import make_config, post, running_node
+from tests.helpers import TOKEN, make_config, post, running_node
+from tests.media_origin import origin_server
 from tests.redis_server import free_port
+from wall.app import parse_config
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 XSS = """<img src=x onerror="document.title='PWNED'">"""
@@ -106,3 +108,29 @@ async def test_a_page_that_lost_its_server_resumes_and_shows_what_it_missed_once
             await page.wait_for_selector("body[data-state=live]")
             assert await card(page, "Seen before the outage").count() == 1
             assert await card(page, "Posted while the screen was cut off").count() == 1
+
+
+async def test_post_images_load_from_the_wall_itself_and_nothing_from_elsewhere(browser, tmp_path):
+    async with origin_server() as origin:
+        cfg = parse_config({
+            "media": {"cache_dir": str(tmp_path / "media"), "allow_hosts": [f"localhost:{origin.port}"]},
+            "walls": {"lobby": {"title": "Lobby", "token_env": "T", "sources": [{"type": "webhook"}]}},
+        }, env={"T": TOKEN})
+        async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+            page, problems = await open_wall(browser, f"{base}/w/lobby")
+            requested: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
+            picture = origin.url("/gps.jpg")
+            await post(s, base, {"id": "pic", "text": "Our stand at the fair #nordlys",
+                                 "media": [{"url": picture, "alt": "A stand with phones"}],
+                                 "author": {"name": "Aino", "handle": "aino", "avatar_url": picture}})
+            img = page.locator(".card-img").first
+            await img.wait_for(state="visible", timeout=15_000)
+            loaded = "() => [...document.querySelectorAll('.card-img')].some(i => i.naturalWidth > 0)"
+            await page.wait_for_function(loaded, timeout=15_000)
+            assert await img.get_attribute("alt") == "A stand with phones"
+            images = [u for u in requested if "/media/" in u]
+            assert images and all(u.startswith(base + "/media/") for u in images)
+            assert all(u.startswith(base) or u.startswith("data:") for u in requested), requested
+            assert origin.hits["/gps.jpg"] == 1  # fetched once by the node, never by the screen
+            assert problems == []
