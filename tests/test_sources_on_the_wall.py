@@ -42,9 +42,14 @@ async def test_mastodon_posts_edits_and_deletes_reach_the_screen_and_held_posts_
             assert updates and all(u["id"] in ids for u in updates)  # the edit replaced a shown post
             (retract,) = [f for f in screen.frames if f["type"] == "retract"]
             assert retract["post_id"] in ids
-            async with s.get(f"{base}/healthz") as r:
-                (source,) = (await r.json())["walls"]["lobby"]["sources"]
-            assert source["name"] == "fedi" and source["posts"] >= len(ids)
+            async with asyncio.timeout(10):  # the health record is refreshed every 2 s
+                while True:
+                    async with s.get(f"{base}/healthz") as r:
+                        (source,) = (await r.json())["walls"]["lobby"]["sources"]
+                    if source["posts"] >= len(ids):
+                        break
+                    await asyncio.sleep(0.2)
+            assert source["name"] == "fedi"
     finally:
         await fake.stop()
 
