@@ -66,6 +66,7 @@ def connector(
     env: dict[str, str] = ENV,
     backfill: int = 40,
     transport: str = "sse",
+    state: Memory | None = None,
 ) -> mastodon.Mastodon:
     options = mastodon.Options(
         instance=url,
@@ -74,7 +75,7 @@ def connector(
         backfill_limit=backfill,
         transport=transport,  # type: ignore[arg-type]
     )
-    return mastodon.build("masto", options, SourceContext(http, Memory(), env))
+    return mastodon.build("masto", options, SourceContext(http, state or Memory(), env))
 
 
 async def test_live_posts_edits_and_deletes_arrive_as_plain_text(http: aiohttp.ClientSession) -> None:
@@ -204,3 +205,26 @@ def test_status_html_becomes_text_with_spans() -> None:
         ("link", "news.example/a/very", "https://news.example/a/very/long/path"),
     ]
     assert html_to_text("<p><script>x</script>ok</p>") == "xok"
+
+
+async def test_a_delete_after_a_restart_still_finds_the_post_it_names(http: aiohttp.ClientSession) -> None:
+    state = Memory()  # the source's state in the store, kept across the restart
+    first = await Instance(cut_after=DELETE_EVENT).run()  # the link drops just before the delete
+    try:
+        items = await take(connector(http, first.http, backfill=0, state=state).stream(None),
+                           lambda i: any(isinstance(x, Checkpoint) for x in i))
+        shown = {u.post.id for u in upserts(items)}
+    finally:
+        await first.stop()
+    again = await Instance(sse=b":)\nevent: delete\ndata: 116215211891359784\n\n").run()
+    try:  # a new process: nothing in memory, only what the store kept
+        items = await take(connector(http, again.http, backfill=0, state=state).stream(None),
+                           lambda i: any(isinstance(x, Delete) for x in i))
+        (deleted,) = [i for i in items if isinstance(i, Delete)]
+        assert deleted.post_id in shown
+    finally:
+        await again.stop()
+
+
+DELETE_EVENT = [e.split(b"\n")[0] for e in (FIXTURES / "streaming.sse").read_bytes().split(b"event: ")[1:]
+                ].index(b"delete")

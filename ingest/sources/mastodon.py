@@ -7,6 +7,7 @@ integers); on every (re)connect the timeline is read with `min_id=<cursor>` olde
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -26,6 +27,8 @@ from wall.models import Author, Media, Post, post_id
 TYPE = "mastodon"
 log = logging.getLogger(__name__)
 
+URIS_KEY = "uris"  # in the source's state: local status id -> uri of what it showed recently
+KEEP_URIS = 2000  # deletes come soon after the post; the map is saved with every checkpoint
 CHECKPOINT_SECONDS = 5.0
 CHECKPOINT_POSTS = 20
 PAGE = 40
@@ -190,6 +193,18 @@ class Mastodon:
         return None
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
+        # The local id -> uri map survives restarts beside the cursor, so a delete of a post seen before
+        # the restart still finds it.
+        saved = await self.ctx.state.get(URIS_KEY)
+        if saved:
+            with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+                self._uris = msgspec.json.decode(saved, type=dict[str, str])
+        async for item in self._items(cursor):
+            if isinstance(item, Checkpoint):
+                await self.ctx.state.set(URIS_KEY, msgspec.json.encode(self._uris).decode())
+            yield item
+
+    async def _items(self, cursor: str | None) -> AsyncIterator[Item]:
         async for item in self._backfill(cursor):
             if isinstance(item, Checkpoint):
                 cursor = item.cursor
@@ -291,7 +306,7 @@ class Mastodon:
 
     def _remember(self, local_id: str, uri: str) -> None:
         self._uris[local_id] = uri
-        if len(self._uris) > 5000:
+        if len(self._uris) > KEEP_URIS:
             del self._uris[next(iter(self._uris))]
 
     async def _sse(
