@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import aiohttp
 import pytest
 
 from tests.redis_server import MISSING, RedisServer, free_port
@@ -28,3 +29,10 @@ def redis_url(redis_server: RedisServer) -> str:
         redis_server.start()
     assert redis_server.command(b"FLUSHALL") == b"+OK\r\n", "cannot empty the test Redis"
     return redis_server.url
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """One HTTP client session, as the composition root gives every connector."""
+    async with aiohttp.ClientSession() as session:
+        yield session

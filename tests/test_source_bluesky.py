@@ -9,32 +9,17 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from ingest.connector import Checkpoint, Delete, Item, SourceContext, Upsert
 from ingest.sources import bluesky
 from tests.fakes.bluesky import Jetstream
+from tests.fakes.state import Memory
 from wall.models import post_id
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bluesky" / "jetstream.jsonl"
 MESSAGES = FIXTURE.read_bytes().splitlines()
 
 
-class Memory:
-    def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.data.get(key)
-
-    async def set(self, key: str, value: str) -> None:
-        self.data[key] = value
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def take(

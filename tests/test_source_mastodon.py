@@ -15,6 +15,7 @@ from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceErro
 from ingest.sources import mastodon
 from ingest.sources.mastodon_html import html_to_text, text_and_entities
 from tests.fakes.mastodon import Instance
+from tests.fakes.state import Memory
 from wall.models import post_id
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
@@ -24,21 +25,6 @@ TIMELINE: list[dict[str, object]] = json.loads(
 ENV = {"WALL_MASTODON_TOKEN": "good-token"}
 
 
-class Memory:
-    def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.data.get(key)
-
-    async def set(self, key: str, value: str) -> None:
-        self.data[key] = value
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def take(

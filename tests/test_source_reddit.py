@@ -11,7 +11,7 @@ import pytest
 from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
 from ingest.sources import reddit
 from tests.fakes.reddit import RedditServer, reddit_server
-from tests.test_source_rss import DictState
+from tests.fakes.state import Memory
 
 ENV = {"REDDIT_ID": "app-id", "REDDIT_SECRET": "app-secret"}
 FIRST = "t3_1jb7x2q"
@@ -23,7 +23,7 @@ async def setup(env: dict[str, str] = ENV) -> AsyncIterator[tuple[RedditServer, 
         options = reddit.Options(client_id_env="REDDIT_ID", client_secret_env="REDDIT_SECRET",
                                  query="nordlys",
                                  auth_url=f"{server.url}/api/v1/access_token", api_url=server.url)
-        yield server, reddit.build("reddit", options, SourceContext(http=http, state=DictState(), env=env))
+        yield server, reddit.build("reddit", options, SourceContext(http=http, state=Memory(), env=env))
 
 
 async def one_round(source: reddit.RedditSource, cursor: str | None) -> tuple[list[Item], str]:

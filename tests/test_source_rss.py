@@ -12,19 +12,7 @@ from ingest.sources import rss
 from ingest.sources.http import parse_retry_after, safe_url
 from ingest.sources.plaintext import html_to_text
 from tests.fakes.rss import feed_server
-
-
-class DictState:
-    """The KeyValue a supervisor would give, kept in a dict."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.data.get(key)
-
-    async def set(self, key: str, value: str) -> None:
-        self.data[key] = value
+from tests.fakes.state import Memory
 
 
 async def one_round(source: rss.RssSource) -> list[Item]:
@@ -44,7 +32,7 @@ def upserts(items: list[Item]) -> list[Upsert]:
 
 
 async def test_feeds_arrive_as_clean_posts_then_304_and_a_restart_repeats_nothing():
-    state = DictState()
+    state = Memory()
     async with feed_server() as server, aiohttp.ClientSession() as http:
         ctx = SourceContext(http=http, state=state, env={})
         options = rss.Options(feeds=[f"{server.url}/feed.rss", f"{server.url}/feed.atom"])
@@ -70,7 +58,7 @@ async def test_feeds_arrive_as_clean_posts_then_304_and_a_restart_repeats_nothin
 
 async def test_an_edited_item_comes_again_with_the_same_id():
     async with feed_server() as server, aiohttp.ClientSession() as http:
-        ctx = SourceContext(http=http, state=DictState(), env={})
+        ctx = SourceContext(http=http, state=Memory(), env={})
         source = rss.build("news", rss.Options(feeds=[f"{server.url}/feed.rss"]), ctx)
         before = {u.post.source_id: u.post for u in upserts(await one_round(source))}
         title = "Nordlys X3 review: the winter phone"
@@ -83,7 +71,7 @@ async def test_an_edited_item_comes_again_with_the_same_id():
 
 async def test_the_first_run_takes_only_the_newest_items():
     async with feed_server() as server, aiohttp.ClientSession() as http:
-        ctx = SourceContext(http=http, state=DictState(), env={})
+        ctx = SourceContext(http=http, state=Memory(), env={})
         options = rss.Options(feeds=[f"{server.url}/feed.rss"], max_items_per_poll=3)
         posts = [u.post for u in upserts(await one_round(rss.build("news", options, ctx)))]
         assert len(posts) == 3
@@ -92,7 +80,7 @@ async def test_the_first_run_takes_only_the_newest_items():
 
 async def test_a_broken_feed_is_reported_by_url_while_the_others_go_on(caplog):
     async with feed_server() as server, aiohttp.ClientSession() as http:
-        ctx = SourceContext(http=http, state=DictState(), env={})
+        ctx = SourceContext(http=http, state=Memory(), env={})
         broken = f"{server.url}/broken.xml"
         source = rss.build("news", rss.Options(feeds=[broken, f"{server.url}/feed.atom"]), ctx)
         items: list[Item] = []
@@ -108,7 +96,7 @@ async def test_an_unreachable_feed_fails_the_round_after_the_others_were_read():
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}/feed.rss"
     async with feed_server() as server, aiohttp.ClientSession() as http:
-        ctx = SourceContext(http=http, state=DictState(), env={})
+        ctx = SourceContext(http=http, state=Memory(), env={})
         source = rss.build("news", rss.Options(feeds=[dead, f"{server.url}/feed.atom"]), ctx)
         items: list[Item] = []
         with pytest.raises(SourceError, match=f"feed {dead} is unreachable"):
@@ -119,7 +107,7 @@ async def test_an_unreachable_feed_fails_the_round_after_the_others_were_read():
 
 async def test_a_missing_feed_names_host_and_status():
     async with feed_server() as server, aiohttp.ClientSession() as http:
-        ctx = SourceContext(http=http, state=DictState(), env={})
+        ctx = SourceContext(http=http, state=Memory(), env={})
         source = rss.build("news", rss.Options(feeds=[f"{server.url}/gone.xml"]), ctx)
         with pytest.raises(SourceError, match=r"404 from 127\.0\.0\.1: the address does not exist"):
             await one_round(source)

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from ingest.connector import Delete, Item, SourceContext, SourceError, Upsert
 from ingest.sources import twitch
+from tests.fakes.state import Memory
 from tests.fakes.twitch import ChatServer
 from wall.models import post_id
-
-
-class Memory:
-    def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.data.get(key)
-
-    async def set(self, key: str, value: str) -> None:
-        self.data[key] = value
 
 
 def privmsg(msg_id: str, user_id: str, login: str, text: str, name: str = "") -> str:
@@ -46,11 +35,6 @@ LINES = [
     ":tmi.twitch.tv RECONNECT",
 ]
 
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_chat_lines_matching_the_terms_arrive_and_moderation_retracts_them(

@@ -11,8 +11,8 @@ import pytest
 
 from ingest.connector import Delete, Item, SourceContext, SourceError, Throttled, Upsert
 from ingest.sources import x
+from tests.fakes.state import Memory
 from tests.fakes.x import XServer, x_server
-from tests.test_source_rss import DictState
 
 FAST = x.Backoff(network=0.01, network_max=0.05, http=0.05, http_max=0.2, rate=0.1)
 RULES = [x.Rule(value='(nordlys OR #nordlys OR @nordlysphones OR "nordlys x3")', tag="brand:nordlys"),
@@ -24,7 +24,7 @@ async def setup(token: str = "x-bearer", stall: float = 5.0) -> AsyncIterator[tu
     async with x_server() as server, aiohttp.ClientSession() as http:
         options = x.Options(bearer_token_env="WALL_X_BEARER", rules=RULES, api_url=server.url,
                             stall_timeout=stall)
-        ctx = SourceContext(http=http, state=DictState(), env={"WALL_X_BEARER": token})
+        ctx = SourceContext(http=http, state=Memory(), env={"WALL_X_BEARER": token})
         yield server, x.XSource("x", options, ctx, backoff=FAST)
 
 
