@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from ingest.enrich import language
 from ingest.enrich.pipeline import Enricher, Item, config_from
 from ingest.pipeline import Pipeline
 from ingest.registry import check_options
@@ -96,9 +97,22 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> 
     if "sources" in roles:
         parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
+        parts.append(Warmup())
         parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
                              {name: annotator(w) for name, w in cfg.walls.items()}))
     return parts
+
+
+class Warmup:
+    """Loads the enrichment models on a worker thread while the writers start (the first posts wait for
+    it once, at start, instead of stalling the wall each time a model is first needed)."""
+
+    async def __aenter__(self) -> Warmup:
+        self.task = asyncio.create_task(asyncio.to_thread(language.warm))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(self.task, return_exceptions=True)
 
 
 def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None) -> web.Application:
