@@ -241,11 +241,13 @@ def start_redis(stack: contextlib.ExitStack, tmp: Path) -> tuple[Server, int]:
     raise RuntimeError(f"redis-server did not answer PING on port {port}:\n{server.tail()}")
 
 
-def wall_config(port: int, engine: str, redis_port: int | None, client_buffer: int) -> str:
+def wall_config(port: int, engine: str, redis_port: int | None, client_buffer: int,
+                stats_interval: float = 5.0) -> str:
     bus = f'engine = "{engine}"\n'
     if redis_port is not None:
         bus += f'redis_url = "redis://127.0.0.1:{redis_port}/0"\n'
     return (
+        f'stats_interval = {stats_interval}\n'
         f'[web]\nhost = "127.0.0.1"\nport = {port}\nclient_buffer = {client_buffer}\n\n'
         f"[bus]\n{bus}\n"
         f'[walls.{WALL}]\ntitle = "Fan-out benchmark"\ntoken_env = "{TOKEN_ENV}"\n\n'
@@ -262,7 +264,7 @@ def start_product(stack: contextlib.ExitStack, tmp: Path, args: argparse.Namespa
         processes["redis"] = redis.pid
     port = free_port()
     config = tmp / "wall.toml"
-    config.write_text(wall_config(port, args.engine, redis_port, args.client_buffer))
+    config.write_text(wall_config(port, args.engine, redis_port, args.client_buffer, args.stats_interval))
     env = {**os.environ, TOKEN_ENV: token}
     argv = [sys.executable, "-m", "wall", "serve", "--config", str(config)]
     node = Server("wall serve", argv, tmp / "wall.log", env)
@@ -929,6 +931,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="rates for --find-max, comma-separated (default 10,20,50,100,200)")
     p.add_argument("--engine", choices=("redis", "memory"), default="redis",
                    help="the web node's bus engine (default redis, with a redis-server of its own)")
+    p.add_argument("--stats-interval", type=float, default=5.0,
+                   help="seconds between the writer's live figures (the product default; 3600 measures the "
+                        "inbox hop alone, as the baseline has no figures to send)")
     p.add_argument("--client-buffer", type=int, default=4 << 20,
                    help="web.client_buffer of the node: bytes a screen may lag before it is dropped "
                         "(default 4 MiB, about 6,000 frames)")
