@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -43,7 +44,7 @@ class SourceStatus:
     last_post_at: float | None = None
     retry_at: float | None = None
     worker: str = ""
-    minute: list[float] = field(default_factory=list)  # arrival times in the last minute
+    minute: deque[float] = field(default_factory=deque)  # arrival times in the last minute
 
     def ok(self) -> None:
         now = time.time()
@@ -52,7 +53,9 @@ class SourceStatus:
         self.state, self.error, self.retry_at = "running", None, None
         self.posts += 1
         self.last_post_at = now
-        self.minute = [t for t in self.minute if t > now - 60] + [now]
+        self.minute.append(now)
+        while self.minute[0] <= now - 60:
+            self.minute.popleft()
 
     def failed(self, error: str, retry_in: float | None = None) -> None:
         self.state, self.error, self.connected_since = "failing", error, None

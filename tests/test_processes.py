@@ -119,17 +119,7 @@ async def test_wall_reload_makes_every_screen_reload(config, nodes):
         stop(writer)
 
 
-WEBHOOK_ONLY = """
-stats_interval = 0.5
-[bus]
-engine = "redis"
-redis_url = "{redis_url}"
-[walls.lobby]
-title = "Lobby"
-token_env = "LOBBY_TOKEN"
-[[walls.lobby.sources]]
-type = "webhook"
-"""
+WEBHOOK_ONLY = CONFIG.split("[[walls.lobby.sources]]\ntype = \"replay\"")[0]  # no pulled source
 
 
 def logged(path: Path, *args: str) -> subprocess.Popen[str]:

@@ -31,7 +31,7 @@ from wall.bus import open_engine
 from wall.bus.base import Engine, writer_lease
 from wall.config import Config, ConfigError, WallConfig, load, parse
 from wall.curate.writer import Annotate, Writers
-from wall.models import Post, Sentiment
+from wall.models import Post
 from wall.web.app import create_web_app
 from wall.web.keys import ENGINE, HEALTH
 from wall.web.metrics import Metrics
@@ -76,9 +76,8 @@ def annotator(wall: WallConfig) -> Annotate:
                  for p in posts]
         out = []
         for post, ann in zip(posts, enricher.enrich_batch(items), strict=True):
-            sentiment = None if ann.sentiment is None else Sentiment(ann.sentiment.score, ann.sentiment.label)
             out.append(msgspec.structs.replace(
-                post, lang=post.lang or ann.lang, sentiment=sentiment, topics=tuple(ann.topics),
+                post, lang=post.lang or ann.lang, sentiment=ann.sentiment, topics=tuple(ann.topics),
                 competitors=tuple(ann.competitors), brand=ann.brand_mentioned, flags=tuple(ann.flags)))
         return out
 

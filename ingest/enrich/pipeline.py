@@ -18,6 +18,8 @@ from typing import IO, Any
 
 import msgspec
 
+from wall.models import Sentiment
+
 from . import language, safety, sentiment
 from .terms import TermMatcher, TermsConfig
 
@@ -49,7 +51,7 @@ class Item(msgspec.Struct, frozen=True):
 
 
 class Annotations(msgspec.Struct, frozen=True):
-    sentiment: sentiment.Sentiment | None
+    sentiment: Sentiment | None
     lang: str | None
     direction: str
     topics: list[str]
@@ -96,7 +98,7 @@ class Enricher:
         matches = self.matcher.match(text)
         flags = safety.text_flags(text, lang, self.config.max_hashtags)
         flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
-        scored: sentiment.Sentiment | None = None
+        scored: Sentiment | None = None
         reason: str | None = None
         if not sentiment.is_scorable(text):
             reason = "empty"

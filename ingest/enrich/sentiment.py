@@ -20,6 +20,8 @@ from pathlib import Path
 import msgspec
 from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer
 
+from wall.models import Sentiment  # one type: the annotation is what the post carries
+
 LABELS = ("negative", "neutral", "positive")
 MAX_CHARS = 2_000
 DEFAULT_CALIBRATION = Path(__file__).with_name("data") / "calibration.json"
@@ -41,11 +43,6 @@ _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _EMOJI_TOKEN = {emoji: f" emjval{i} " for i, emoji in enumerate(EMOJI_VALENCE)}
 _EMOJI_RE = re.compile("|".join(re.escape(e) for e in sorted(EMOJI_VALENCE, key=len, reverse=True)))
-
-
-class Sentiment(msgspec.Struct, frozen=True):
-    score: float
-    label: str
 
 
 class Calibration(msgspec.Struct, frozen=True):

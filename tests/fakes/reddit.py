@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.rss import read_headers
+from tests.fakes.server import start
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "reddit"
 
@@ -95,13 +96,9 @@ async def reddit_server(client_id: str = "app-id", secret: str = "app-secret") -
     app.router.add_post("/api/v1/access_token", server.token)
     app.router.add_get("/search.json", server.search)
     app.router.add_get("/api/info", server.info)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.url = f"http://127.0.0.1:{port}"
+    running = await start(app)
+    server.url = running.http
     try:
         yield server
     finally:
-        await runner.cleanup()
+        await running.stop()

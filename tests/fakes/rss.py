@@ -8,6 +8,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from tests.fakes.server import start
+
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "rss"
 
 
@@ -54,13 +56,9 @@ async def feed_server() -> AsyncIterator[FeedServer]:
     server = FeedServer()
     app = web.Application()
     app.router.add_get("/{name}", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.url = f"http://127.0.0.1:{port}"
+    running = await start(app)
+    server.url = running.http
     try:
         yield server
     finally:
-        await runner.cleanup()
+        await running.stop()

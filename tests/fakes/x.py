@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from tests.fakes.rss import read_headers
+from tests.fakes.server import start
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "x"
 
@@ -100,13 +101,9 @@ async def x_server(token: str = "x-bearer") -> AsyncIterator[XServer]:
     app.router.add_get("/2/tweets/search/stream/rules", server.get_rules)
     app.router.add_post("/2/tweets/search/stream/rules", server.post_rules)
     app.router.add_get("/2/tweets/search/stream", server.stream)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.url = f"http://127.0.0.1:{port}"
+    running = await start(app)
+    server.url = running.http
     try:
         yield server
     finally:
-        await runner.cleanup()
+        await running.stop()

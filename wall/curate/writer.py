@@ -46,7 +46,6 @@ class WriterStatus:
 
     wall: str
     leading: bool = False
-    token: int | None = None
     committed: int = 0
     error: str | None = None
 
@@ -98,7 +97,7 @@ class CurationWriter:
         position = await self.engine.position(self.wall)
         if self.media_secret is None:
             self.media_secret = await self.engine.shared_secret(MEDIA_SECRET)
-        self.status.leading, self.status.token, self.status.error = True, token, None
+        self.status.leading, self.status.error = True, None
         log.info("wall %s: writer %s holds the lease (token %d), from inbox position %s",
                  self.wall, self.owner, token, position)
         renew_at = time.monotonic() + RENEW_EVERY
@@ -109,8 +108,11 @@ class CurationWriter:
                     raise Fenced("the lease lapsed and was taken again")
                 renew_at = time.monotonic() + RENEW_EVERY
             batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
-            for msg, entry in zip(batch, await self._entries(batch), strict=True):
-                await self.engine.commit(self.wall, token, await self._plan(msg.id, entry))
+            entries = await self._entries(batch)
+            # One look-up for the whole batch; this writer alone changes the set, so it keeps it current.
+            on_screen = await self.engine.shown(self.wall, [i for e in entries if (i := _post_id(e))])
+            for msg, entry in zip(batch, entries, strict=True):
+                await self.engine.commit(self.wall, token, self._plan(msg.id, entry, on_screen))
                 position = msg.id
                 self.status.committed += 1
             if time.monotonic() >= stats_at:
@@ -138,25 +140,28 @@ class CurationWriter:
                 entries[i] = InboxPost(post)
         return entries
 
-    async def _plan(self, inbox_id: str, entry: InboxEntry | None) -> Commit:
-        """What one inbox entry does to the wall."""
+    def _plan(self, inbox_id: str, entry: InboxEntry | None, on_screen: set[str]) -> Commit:
+        """What one inbox entry does to the wall; `on_screen` follows along."""
         match entry:
             case None:
                 return Commit(inbox_id)
             case InboxPost(post=post):
                 post = msgspec.structs.replace(post, status=rules.decide(post))
-                was_shown = bool(await self.engine.shown(self.wall, [post.id]))
+                was_shown = post.id in on_screen
                 if post.visible:
+                    on_screen.add(post.id)
                     shown = proxied(post, self.media_secret) if self.media_secret else post
                     event = UpdateEvent(shown) if was_shown else PostEvent(shown)
                     counts = () if was_shown else counts_for(post)
                     return Commit(inbox_id, (encode(event),), shown=(post.id,), counts=counts,
                                   minute=int(time.time() // 60))
                 if was_shown:
+                    on_screen.discard(post.id)
                     return Commit(inbox_id, (encode(RetractEvent(post.id, post.status)),), unshown=(post.id,))
                 return Commit(inbox_id)
             case InboxDelete(post_id=pid, reason=reason):
-                if await self.engine.shown(self.wall, [pid]):
+                if pid in on_screen:
+                    on_screen.discard(pid)
                     return Commit(inbox_id, (encode(RetractEvent(pid, reason)),), unshown=(pid,))
                 return Commit(inbox_id)
             case InboxReload(version=version):
@@ -170,6 +175,15 @@ class CurationWriter:
         if body != self._announced:
             await self.engine.announce(self.wall, body)
             self._announced = body
+
+
+def _post_id(entry: InboxEntry | None) -> str | None:
+    match entry:
+        case InboxPost(post=post):
+            return post.id
+        case InboxDelete(post_id=pid):
+            return pid
+    return None
 
 
 class Writers:
