@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,15 +20,19 @@ HMAC_SECRET = "test-hmac-secret"
 
 
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
-                **web: Any) -> Config:
-    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret."""
+                store_url: str | None = None, moderation: dict[str, Any] | None = None, **web: Any) -> Config:
+    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret.
+    Without `store_url` the store is a fresh SQLite file of its own (pass one to share it)."""
+    if store_url is None:
+        store_url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='wall-store-')}/wall.db"
     data: dict[str, Any] = {
         "bus": {"engine": engine, **({"redis_url": redis_url} if redis_url else {})},
+        "store": {"url": store_url},
         "web": web,
         "stats_interval": 0.5,
         "walls": {
             name: {"title": name.title(), "token_env": "T", "hmac_secret_env": "H",
-                   "sources": [{"type": "webhook"}]}
+                   "sources": [{"type": "webhook"}], **({"moderation": moderation} if moderation else {})}
             for name in walls
         },
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ingest.sources import replay, webhook
-from wall.config import BusConfig, Config, ConfigError, SourceConfig, WallConfig, WebConfig
+from wall.config import BusConfig, Config, ConfigError, SourceConfig, StoreConfig, WallConfig, WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,10 @@ def demo_config(host: str, port: int, token: str, interval: float) -> Config:
         token=token,
         enrich=DEMO_ENRICH,
     )
-    return Config(web=WebConfig(host=host, port=port), bus=BusConfig(engine="memory"), walls={"demo": wall})
+    # The demo keeps curators' decisions in the user's own data directory (no /var/lib needed).
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "wall"
+    return Config(web=WebConfig(host=host, port=port), bus=BusConfig(engine="memory"),
+                  store=StoreConfig(f"sqlite+aiosqlite:///{data}/demo.db"), walls={"demo": wall})
 
 
 # The demo brand and its competitor (the bundled stream talks about both), for share of voice, and so
