@@ -235,7 +235,7 @@ def main() -> int:
                         tmp / "curate.log", env)
         stack.callback(writer.stop)
         nodes = []
-        for n, (port, path) in enumerate(zip(ports, configs, strict=True)):
+        for n, path in enumerate(configs):
             node = Server(f"wall serve {n}", [sys.executable, "-m", "wall", "serve", "--config", str(path)],
                           tmp / f"node{n}.log", env)
             stack.callback(node.stop)
@@ -278,7 +278,8 @@ def main() -> int:
             latencies[kind].append(lat)
             slowest[kind][key] = max(slowest[kind].get(key, 0.0), lat)
         for kind in ("approve", "next"):
-            expected = connected * sum(1 for k in sent if k.startswith("post:" if kind == "approve" else "next:"))
+            prefix = "post:" if kind == "approve" else "next:"
+            expected = connected * sum(1 for k in sent if k.startswith(prefix))
             print(f"{kind}: {len(latencies[kind])} of {expected} effects seen on screens")
             print(summary(f"  {kind}, every screen", latencies[kind]))
             print(summary(f"  {kind}, slowest screen per action", list(slowest[kind].values())))
