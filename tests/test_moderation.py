@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import pytest
 
 from ingest.enrich import language
 from tests.helpers import Screen, make_config, post, running_node
+from tests.postgres_server import PostgresServer
+from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
 from wall.app import SERVE
 from wall.bus.base import writer_lease
 from wall.bus.redis import RedisEngine
@@ -34,6 +37,18 @@ def models_loaded() -> None:
 
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+
+
+databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store on each backend (PostgreSQL: the session's throwaway cluster)."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"wall_moderation_{next(databases)}")
 
 
 @contextlib.asynccontextmanager
@@ -296,8 +311,8 @@ async def test_the_console_queue_follows_the_writer_live_from_another_process(re
             await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_decisions_bans_and_controls_survive_every_process_restarting(redis_url: str, tmp_path: Path):
-    cfg = make_config("redis", redis_url, store_url=sqlite_url(tmp_path))
+async def test_decisions_bans_and_controls_survive_every_process_restarting(redis_url: str, store_url: str):
+    cfg = make_config("redis", redis_url, store_url=store_url)
     async with aiohttp.ClientSession() as s:
         async with running_node(cfg) as base, console(cfg) as actions:
             screen = await Screen(s, base).connect()
