@@ -19,6 +19,7 @@ from tests.postgres_server import PostgresServer
 from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
 from wall.app import SERVE
 from wall.bus.base import writer_lease
+from wall.bus.memory import MemoryEngine
 from wall.bus.redis import RedisEngine
 from wall.config import Config
 from wall.curate.actions import Actions
@@ -367,3 +368,22 @@ async def test_a_decision_made_while_the_writer_lease_moves_is_applied_exactly_o
         history = [decode_event(m.body) for m in await actions.engine.latest("lobby", 1000)]
         shown = [e.post.source_id for e in history if isinstance(e, PostEvent)]
         assert sorted(shown) == sorted(f"m{i}" for i in range(20))  # each once in the display stream
+
+
+async def test_one_process_on_the_memory_engine_moderates_too(tmp_path: Path):
+    cfg = make_config(store_url=sqlite_url(tmp_path), moderation={"mode": "pre"})
+    engine = MemoryEngine()
+    async with running_node(cfg, engine=engine) as base, aiohttp.ClientSession() as s, \
+            connect(cfg.store.url) as store:
+        actions = Actions(store, engine, cfg)
+        screen = await Screen(s, base).connect()
+        await post(s, base, {"id": "m1", "text": "held until approved"})
+        item = await queued(actions, "m1")
+        await actions.decide("lobby", item["post"]["id"], "ana", "approve", expected_version=0)
+        await actions.control("lobby", "pia", "scene", "stage")
+        assert await screen.wait_posts(1) == ["m1"]
+        await screen.wait_for(lambda f: f["type"] == "control" and f["scene"] == "stage")
+        late = await Screen(s, base).connect()
+        snapshot = (await late.wait_for(lambda f: f["type"] == "snapshot"))[0]
+        assert [p["source_id"] for p in snapshot["posts"]] == ["m1"]
+        assert snapshot["control"]["scene"] == "stage"
