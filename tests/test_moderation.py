@@ -165,6 +165,9 @@ async def test_a_ban_retracts_the_authors_posts_and_holds_new_ones(redis_url: st
             await post(s, base, {"id": f"t{i}", "text": f"troll post {i}", "author": {"handle": "troll"}})
         await post(s, base, {"id": "fine", "text": "a friendly post", "author": {"handle": "aino"}})
         assert sorted(await screen.wait_posts(3)) == ["fine", "t0", "t1"]
+        pinned = await queued(actions, "t0")  # a curator had picked one of them before the ban
+        await actions.decide("lobby", pinned["post"]["id"], "bo", "pin", expected_version=0)
+        await screen.wait_for(lambda f: f["type"] == "update" and f["post"]["pinned"])
         await actions.ban("lobby", "webhook:troll", "ana", reason="abuse")
         retracted = await screen.wait_for(lambda f: f["type"] == "retract", count=2)
         assert len(retracted) == 2
@@ -177,7 +180,8 @@ async def test_a_ban_retracts_the_authors_posts_and_holds_new_ones(redis_url: st
         await actions.unban("lobby", "webhook:troll", "ana")
         await screen.wait_for(lambda f: f["type"] == "post" and f["post"]["source_id"] == "t2")
         actions_logged = [r.action for r in await actions.store.audit.browse(AuditFilter(wall="lobby"))]
-        assert actions_logged == ["unban", "ban"]
+        assert actions_logged == ["unban", "ban", "decide"]
+        await screen.wait_for(lambda f: f["type"] == "post" and f["post"].get("pinned"))  # t0, pinned again
 
 
 async def test_changing_the_policy_re_evaluates_what_is_on_screen(redis_url: str, tmp_path: Path):

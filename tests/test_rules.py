@@ -86,6 +86,12 @@ def test_a_curators_decision_wins_over_the_rules():
     assert (hidden.status, hidden.pinned) == ("hidden", False)  # a hidden post is not pinned on screen
 
 
+def test_a_ban_wins_even_over_posts_a_curator_approved_before_it():
+    banned = Policy(banned=frozenset({"mastodon:aino@social.example"}))
+    shown = effective(a_post(), decide(a_post(), NEW, banned), Stored("approved", pinned=True, version=3))
+    assert (shown.status, shown.pinned) == ("pending", False)
+
+
 def test_a_corrected_label_replaces_the_models_and_keeps_its_score():
     post = a_post(sentiment=Sentiment(0.4, "positive"))
     shown = effective(post, decide(post, NEW, Policy()), Stored("approved", label="negative"))
