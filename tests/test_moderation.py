@@ -350,7 +350,8 @@ async def test_a_decision_made_while_the_writer_lease_moves_is_applied_exactly_o
                                                                                    tmp_path: Path):
     cfg = make_config("redis", redis_url, store_url=sqlite_url(tmp_path), moderation={"mode": "pre"})
     async with aiohttp.ClientSession() as s, console(cfg) as actions, contextlib.AsyncExitStack() as stack:
-        first = contextlib.AsyncExitStack()
+        first = contextlib.AsyncExitStack()  # the leading writer's process, stopped halfway
+        stack.push_async_callback(first.aclose)
         a = await first.enter_async_context(running_node(cfg))
         async with asyncio.timeout(10):
             while await actions.engine.holder(writer_lease("lobby")) is None:
