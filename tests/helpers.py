@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,19 +20,26 @@ HMAC_SECRET = "test-hmac-secret"
 
 
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
-                **web: Any) -> Config:
-    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret."""
+                store_url: str | None = None, private: tuple[str, ...] = (), **web: Any) -> Config:
+    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret. The
+    store is a fresh SQLite file unless `store_url` names one (nodes of one test share it)."""
     data: dict[str, Any] = {
         "bus": {"engine": engine, **({"redis_url": redis_url} if redis_url else {})},
-        "web": web,
+        "store": {"url": store_url or temp_store_url()},
+        "web": {"secure_cookies": False, **web},  # the tests speak plain HTTP to 127.0.0.1
         "stats_interval": 0.5,
         "walls": {
             name: {"title": name.title(), "token_env": "T", "hmac_secret_env": "H",
-                   "sources": [{"type": "webhook"}]}
+                   "sources": [{"type": "webhook"}], **({"private": True} if name in private else {})}
             for name in walls
         },
     }
     return parse_config(data, env={"T": TOKEN, "H": HMAC_SECRET})
+
+
+def temp_store_url() -> str:
+    """A SQLite store in a new temporary directory."""
+    return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='wall-store-')}/wall.db"
 
 
 @asynccontextmanager

@@ -32,8 +32,9 @@ from wall.bus.base import Engine, writer_lease
 from wall.config import Config, ConfigError, WallConfig, load, parse
 from wall.curate.writer import Annotate, Writers
 from wall.models import Post
+from wall.store import Store, open_store
 from wall.web.app import create_web_app
-from wall.web.keys import ENGINE, HEALTH
+from wall.web.keys import ENGINE, HEALTH, STORE
 from wall.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -114,10 +115,17 @@ class Warmup:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
-def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None) -> web.Application:
-    """A web node with the given roles. An engine handed in belongs to the caller (tests share one)."""
+def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None,
+               store: Store | None = None) -> web.Application:
+    """A web node with the given roles. An engine or store handed in belongs to the caller."""
     bus = engine or open_engine(cfg.bus)
     owner = node_name()
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[STORE] = store or await _open_store(cfg.store.url)
+        yield
+        if store is None:
+            await app[STORE].close()
 
     async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         app[ENGINE] = bus
@@ -135,10 +143,20 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
                 await _say_if_no_writer(cfg, bus)
             yield
 
-    app = create_web_app(cfg, Metrics(), before=[engine_ctx, workers_ctx])
+    app = create_web_app(cfg, Metrics(), before=[engine_ctx, store_ctx, workers_ctx])
     if "webhook" in roles:
         add_webhook_routes(app, Pipeline(bus))
     return app
+
+
+async def _open_store(url: str) -> Store:
+    """The store, migrated; a path the process cannot write is a startup error that says the fix."""
+    try:
+        return await open_store(url)
+    except OSError as e:
+        raise ConfigError([f"store.url: cannot open the database ({e.strerror}: {e.filename}); "
+                           "give a writable path, e.g. [store] url = \"sqlite+aiosqlite:////srv/wall/wall.db\""
+                           ]) from None
 
 
 async def _say_if_no_writer(cfg: Config, engine: Engine) -> None:
