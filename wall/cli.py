@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import logging
 import secrets
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from aiohttp import web
 
 from ingest.sources import replay, webhook
-from wall.config import BusConfig, Config, ConfigError, SourceConfig, WallConfig, WebConfig
+from wall.config import BusConfig, Config, ConfigError, SourceConfig, StoreConfig, WallConfig, WebConfig
+from wall.web.accesslog import AccessLogger
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +138,9 @@ def _load_or_report(path: Path) -> Config | None:
         return None
 
 
-def demo_config(host: str, port: int, token: str, interval: float) -> Config:
-    """The demo: one wall fed by the bundled stream and open to webhooks, on the memory engine."""
+def demo_config(host: str, port: int, token: str, interval: float, store_url: str | None = None) -> Config:
+    """The demo: one wall fed by the bundled stream and open to webhooks, on the memory engine, with a
+    store of its own (a temporary SQLite file unless `store_url` names one)."""
     wall = WallConfig(
         name="demo",
         title="Nordlys live",
@@ -147,7 +151,10 @@ def demo_config(host: str, port: int, token: str, interval: float) -> Config:
         token=token,
         enrich=DEMO_ENRICH,
     )
-    return Config(web=WebConfig(host=host, port=port), bus=BusConfig(engine="memory"), walls={"demo": wall})
+    store = StoreConfig(store_url or f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='wall-demo-')}/wall.db")
+    # Plain HTTP on this machine: Secure cookies would not be kept by a browser on another host's http://.
+    return Config(web=WebConfig(host=host, port=port, secure_cookies=False), bus=BusConfig(engine="memory"),
+                  store=store, walls={"demo": wall})
 
 
 # The demo brand and its competitor (the bundled stream talks about both), for share of voice, and so
@@ -163,10 +170,12 @@ def run_demo(host: str, port: int, token: str, interval: float) -> int:
     from wall.app import ALL, create_app
 
     cfg = demo_config(host, port, token, interval)
+    password = asyncio.run(demo_admin(cfg.store.url))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     print(
         f"\n  Live wall:  {base}/w/demo\n"
+        f"  Console:    {base}/console   (user admin, password for this run: {password})\n"
         f"  Health:     {base}/healthz\n"
         f"  Webhook token for this run: {token}\n\n"
         f"  Post to the wall:\n"
@@ -176,8 +185,21 @@ def run_demo(host: str, port: int, token: str, interval: float) -> int:
         f"\"author\": {{\"name\": \"You\", \"handle\": \"you\"}}}}'\n",
         flush=True,
     )
-    web.run_app(create_app(cfg, ALL), host=host, port=port, print=None)
+    try:
+        web.run_app(create_app(cfg, ALL), host=host, port=port, print=None, access_log_class=AccessLogger)
+    finally:  # the demo's store lives as long as its memory bus: one run
+        shutil.rmtree(Path(cfg.store.url.removeprefix("sqlite+aiosqlite:///")).parent, ignore_errors=True)
     return 0
+
+
+async def demo_admin(store_url: str) -> str:
+    """The demo's console account: user "admin" with a random password, printed once at start."""
+    from wall.store import connect
+
+    password = secrets.token_urlsafe(12)
+    async with connect(store_url) as store:
+        await store.users.add("admin", password, "admin")
+    return password
 
 
 def run_serve(cfg: Config, host: str | None, port: int | None) -> int:
@@ -187,7 +209,7 @@ def run_serve(cfg: Config, host: str | None, port: int | None) -> int:
     log.info("serving walls %s on http://%s:%s (engine %s)", ", ".join(cfg.walls), host, port, cfg.bus.engine)
     # The memory bus lives inside this process: nothing else could curate or ingest for it.
     roles = ALL if cfg.bus.engine == "memory" else SERVE
-    web.run_app(create_app(cfg, roles), host=host, port=port, print=None)
+    web.run_app(create_app(cfg, roles), host=host, port=port, print=None, access_log_class=AccessLogger)
     return 0
 
 
