@@ -30,6 +30,7 @@ from ingest.supervisor import Sources
 from wall.bus import open_engine
 from wall.bus.base import Engine, writer_lease
 from wall.config import Config, ConfigError, WallConfig, load, parse
+from wall.curate import rules
 from wall.curate.writer import Annotate, Writers
 from wall.models import Post
 from wall.store import Store, open_store
@@ -62,6 +63,11 @@ def _check_enrich(cfg: Config) -> Config:
             config_from(wall.enrich)
         except ValueError as e:
             problems.append(f"walls.{wall.name}.enrich: {str(e).removeprefix('enrich config: ')}")
+        settings = dict(wall.moderation)
+        try:
+            rules.policy_from(str(settings.pop("mode", "post")), settings, f"walls.{wall.name}.moderation")
+        except ValueError as e:
+            problems.append(str(e))
     if problems:
         raise ConfigError(problems)
     return cfg

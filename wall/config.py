@@ -88,6 +88,9 @@ class WallConfig:
     sources: tuple[SourceConfig, ...] = ()  # its own: the webhook, and sources declared in the wall
     terms: tuple[str, ...] = ()  # what a shared source's post must mention to reach it (none: all)
     enrich: dict[str, Any] = field(default_factory=dict)  # [walls.W.enrich], checked by the root
+    # [walls.W.moderation]: the initial policy (mode, rule settings) until the console stores one;
+    # checked by the root (wall/curate/rules.py: policy_from).
+    moderation: dict[str, Any] = field(default_factory=dict)
     # Secrets are never in the file: it names the environment variables that hold them.
     token: str | None = None
     hmac_secret: str | None = None
@@ -268,8 +271,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
 
 def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str],
           check_source: SourceCheck) -> WallConfig:
-    r.unknown(wt, {"title", "max_cards", "sources", "terms", "enrich", "token_env", "hmac_secret_env",
-                   "private"}, path)
+    r.unknown(wt, {"title", "max_cards", "sources", "terms", "enrich", "moderation", "token_env",
+                   "hmac_secret_env", "private"}, path)
     terms = r.get(wt, "terms", f"{path}.terms", list, [])
     max_cards = r.get(wt, "max_cards", f"{path}.max_cards", int, 24)
     if not 1 <= max_cards <= 200:
@@ -300,6 +303,7 @@ def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, s
         sources=tuple(sources),
         terms=tuple(str(t) for t in terms),
         enrich=r.table(wt, "enrich", f"{path}.enrich"),
+        moderation=r.table(wt, "moderation", f"{path}.moderation"),
         token=token,
         hmac_secret=hmac_secret,
         private=r.get(wt, "private", f"{path}.private", bool, False),

@@ -146,7 +146,7 @@ class CurationWriter:
             case None:
                 return Commit(inbox_id)
             case InboxPost(post=post):
-                post = msgspec.structs.replace(post, status=rules.decide(post))
+                post = msgspec.structs.replace(post, status=rules.decide(post, rules.Seen(), rules.Policy()).status)
                 was_shown = post.id in on_screen
                 if post.visible:
                     on_screen.add(post.id)

@@ -140,3 +140,22 @@ stats_rollups = sa.Table(
     sa.Column("bucket", sa.BigInteger, primary_key=True),  # epoch seconds of the bucket's start
     sa.Column("payload", sa.JSON, nullable=False),
 )
+
+controls = sa.Table(
+    "controls", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),  # the presenter's live controls (wall/store/controls.py)
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+sentiment_labels = sa.Table(
+    "sentiment_labels", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),  # kept here: the post itself is gone from the bus in days
+    sa.Column("label", sa.String(16), nullable=False),
+    sa.Column("by", sa.String(64), nullable=False),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+)
