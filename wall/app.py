@@ -31,12 +31,14 @@ from wall.bus import open_engine
 from wall.bus.base import Engine, writer_lease
 from wall.config import Config, ConfigError, WallConfig, load, parse
 from wall.curate import rules
+from wall.curate.actions import Actions
 from wall.curate.writer import Annotate, Writers
 from wall.models import Post
 from wall.store import Store, open_store
 from wall.web.app import create_web_app
 from wall.web.keys import ENGINE, HEALTH, STORE
 from wall.web.metrics import Metrics
+from wall.web.moderation import ACTIONS
 
 log = logging.getLogger(__name__)
 Role = str
@@ -129,6 +131,7 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         app[STORE] = store or await _open_store(cfg.store.url)
+        app[ACTIONS] = Actions(app[STORE], bus, cfg)  # the console's moderation service
         yield
         if store is None:
             await app[STORE].close()

@@ -175,10 +175,9 @@ async def present_page(request: web.Request) -> web.Response:
 @require("curator")
 async def rules_page(request: web.Request) -> web.Response:
     wall = wall_of(request)
-    store = request.app[STORE]
-    policy = await store.rules.policy(wall.name)
-    return page(request, "console/rules.html", wall=wall, policy=policy,
-                words=await store.rules.blocked_words(wall.name), bans=await store.bans.list(wall.name))
+    policy = await request.app[ACTIONS].policy(wall.name)
+    return page(request, "console/rules.html", wall=wall, policy=policy, words=policy["blocked_words"],
+                bans=policy["banned"])
 
 
 # --- moderation (JSON) ----------------------------------------------------------------------------------
@@ -212,7 +211,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
                                                    body.action, body.expected_version, body.seconds)
     except Conflict as e:
         return conflict_response(e)
-    except (ValueError, LookupError) as e:
+    except LookupError as e:  # the wall no longer keeps the post
+        return error(404, str(e))
+    except ValueError as e:
         return error(400, str(e))
     return json_response({"ok": True, "result": result})
 
@@ -313,7 +314,9 @@ async def sentiment(request: web.Request) -> web.StreamResponse:
                                                               identity(request).username, body.label)
     except Conflict as e:
         return conflict_response(e)
-    except (ValueError, LookupError) as e:
+    except LookupError as e:  # the wall no longer keeps the post
+        return error(404, str(e))
+    except ValueError as e:
         return error(400, str(e))
     return json_response({"ok": True, "result": result})
 

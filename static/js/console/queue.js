@@ -44,7 +44,7 @@ function spotSeconds() {
 
 function authorKey(item) {
   const p = item.post ?? {};
-  return str(item.author_key) || `${str(p.source)}:${str(p.author?.handle || p.author?.name)}`;
+  return typeof item.author === "string" && item.author ? item.author : `${str(p.source)}:${str(p.author?.handle || p.author?.name)}`;
 }
 
 /** @param {any} item */
@@ -308,6 +308,7 @@ follow(`/console/w/${encodeURIComponent(wall)}/ws`, {
     }
   },
   onItem: (item) => {
+    if (item?.type === "resync") return load();
     if (filter.q || filter.status) return; // a search result list stays as searched
     if (item?.post) upsert(item, true);
     else if (item?.post_id) merge(item);
