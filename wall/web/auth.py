@@ -79,17 +79,29 @@ async def current(request: web.Request) -> Identity | None:
     """Who is logged in on this request (looked up once per request), or None."""
     if CHECKED in request:
         return request.get(IDENTITY)
-    token = request.cookies.get(SESSION_COOKIE, "")
     found: Identity | None = None
-    if 0 < len(token) <= 128:
-        sessions = request.app[STORE].sessions
+    sessions = request.app[STORE].sessions
+    for token in session_tokens(request):
         session = await sessions.get(token)
         if session is not None:
             if time.time() - session.last_seen > TOUCH_EVERY:
                 await sessions.touch(token)
             found = request[IDENTITY] = Identity(session, token, csrf_for(token))
+            break
     request[CHECKED] = True
     return found
+
+
+def session_tokens(request: web.Request) -> list[str]:
+    """Every `wall_session` value the browser sent: a cookie planted for another path (or a sibling
+    subdomain) arrives beside ours, and `request.cookies` would keep only one of them."""
+    tokens = []
+    for header in request.headers.getall("Cookie", []):
+        for part in header.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == SESSION_COOKIE and 0 < len(value) <= 128:
+                tokens.append(value)
+    return tokens[:4]
 
 
 def same_site(request: web.Request) -> bool:
@@ -218,9 +230,8 @@ async def log_in(request: web.Request, username: str, password: str) -> LoginRes
     if user is None:
         log.info("failed login for %r from %s", username[:64], ip)
         return LoginResult(False, 401, "wrong username or password")
-    old = request.cookies.get(SESSION_COOKIE)
-    if old:
-        await store.sessions.revoke(old)  # never carry a session across a login
+    for old in session_tokens(request):
+        await store.sessions.revoke(old)  # never carry a session (a planted one) across a login
     token, _ = await store.sessions.create(user.id)
     await store.audit.record(Event("login", user.username, target=user.username, after={"ip": ip}))
     log.info("login: %s (%s) from %s", user.username, user.role, ip)
@@ -262,9 +273,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         if result.retry_after:
             response.headers["Retry-After"] = str(result.retry_after)
         return response
-    response = web.HTTPSeeOther(target)
-    set_session_cookie(request, response, result.token)
-    return response
+    redirect = web.HTTPSeeOther(target)
+    set_session_cookie(request, redirect, result.token)
+    raise redirect
 
 
 @require("presenter")
@@ -273,9 +284,9 @@ async def logout(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE]
     await store.sessions.revoke(ident.token)
     await store.audit.record(Event("logout", ident.username, target=ident.username))
-    response = web.HTTPSeeOther("/console/login")
-    clear_session_cookie(request, response)
-    return response
+    redirect = web.HTTPSeeOther("/console/login")
+    clear_session_cookie(request, redirect)
+    raise redirect
 
 
 @require("presenter")
@@ -285,9 +296,9 @@ async def logout_everywhere(request: web.Request) -> web.StreamResponse:
     ended = await store.sessions.revoke_all_for_user(ident.session.user_id)
     await store.audit.record(Event("logout.everywhere", ident.username, target=ident.username,
                                    after={"sessions": ended}))
-    response = web.HTTPSeeOther("/console/login")
-    clear_session_cookie(request, response)
-    return response
+    redirect = web.HTTPSeeOther("/console/login")
+    clear_session_cookie(request, redirect)
+    raise redirect
 
 
 def add_auth_routes(app: web.Application) -> None:

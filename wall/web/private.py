@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 from aiohttp import WSCloseCode, web
@@ -102,9 +103,13 @@ def key_cookies(request: web.Request, wall: WallConfig, raw: str) -> web.HTTPSee
     redirect = web.HTTPSeeOther(request.path + (f"?{urlencode(rest)}" if rest else ""))
     secure = request.app[CONFIG].web.secure_cookies
     for path in (f"/w/{wall.name}", f"/api/v1/walls/{wall.name}"):
-        # Lax, not Strict: a kiosk launcher or a link from the console must bring the cookie along.
-        redirect.set_cookie(KEY_COOKIE, raw, path=path, httponly=True, samesite="Lax", secure=secure,
-                            max_age=400 * 86400)
+        # One header each: aiohttp keeps one cookie per name. Lax, not Strict: a kiosk launcher or a
+        # link from the console must bring the cookie along.
+        cookie = SimpleCookie()
+        cookie[KEY_COOKIE] = raw
+        cookie[KEY_COOKIE].update({"path": path, "httponly": True, "samesite": "Lax", "secure": secure,
+                                   "max-age": str(400 * 86400)})
+        redirect.headers.add("Set-Cookie", cookie[KEY_COOKIE].OutputString())
     redirect.headers["Cache-Control"] = "no-store"
     return redirect
 
