@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
-from argon2 import PasswordHasher
 from aiohttp import web
+from argon2 import PasswordHasher
 
 from wall.app import ALL, Role, create_app
 from wall.config import Config
@@ -70,7 +70,8 @@ class Browser:
         found.sort(key=lambda c: c["path"] != "/console")  # the server's own first
         return found[0].value if found else None
 
-    async def login(self, username: str, password: str | None = None, next_: str = "/console") -> aiohttp.ClientResponse:
+    async def login(self, username: str, password: str | None = None,
+                    next_: str = "/console") -> aiohttp.ClientResponse:
         """POST the login form as the login page does; on success, load a page to learn the CSRF token."""
         r = await self.http.post(f"{self.base}/console/login", allow_redirects=False,
                                  data={"username": username, "password": password or PASSWORDS[username],

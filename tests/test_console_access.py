@@ -38,8 +38,8 @@ def state_changing(app: web.Application) -> list[tuple[str, str, Any]]:
     found = []
     for route in app.router.routes():
         path = route.resource.canonical if route.resource else ""
-        if route.method == "HEAD" or route.method == "GET" and not (
-                path.startswith("/console") and path.endswith("/ws")):
+        if route.method == "HEAD" or (route.method == "GET" and not (
+                path.startswith("/console") and path.endswith("/ws"))):
             continue
         found.append((route.method, path, route.handler))
     return found
@@ -276,8 +276,8 @@ async def test_a_private_wall_needs_a_live_display_key_on_its_page_socket_and_ap
                 await s.ws_connect(f"{a}/w/vault/ws")
             assert refused.value.status == 403
             assert (await s.get(f"{a}/w/lobby")).status == 200  # public walls stay public
-            status, _ = await post(s, a, {"id": "in", "text": "webhook keeps its token", "author": {"name": "A"}},
-                                   wall="vault")
+            status, _ = await post(s, a, {"id": "in", "text": "webhook keeps its token",
+                                          "author": {"name": "A"}}, wall="vault")
             assert status == 202
 
         await root.login("root")
