@@ -20,9 +20,10 @@ HMAC_SECRET = "test-hmac-secret"
 
 
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
-                store_url: str | None = None, private: tuple[str, ...] = (), **web: Any) -> Config:
-    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret. The
-    store is a fresh SQLite file unless `store_url` names one (nodes of one test share it)."""
+                store_url: str | None = None, moderation: dict[str, Any] | None = None,
+                private: tuple[str, ...] = (), **web: Any) -> Config:
+    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret.
+    Without `store_url` the store is a fresh SQLite file of its own (pass one to share it)."""
     data: dict[str, Any] = {
         "bus": {"engine": engine, **({"redis_url": redis_url} if redis_url else {})},
         "store": {"url": store_url or temp_store_url()},
@@ -30,7 +31,8 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
         "stats_interval": 0.5,
         "walls": {
             name: {"title": name.title(), "token_env": "T", "hmac_secret_env": "H",
-                   "sources": [{"type": "webhook"}], **({"private": True} if name in private else {})}
+                   "sources": [{"type": "webhook"}], **({"moderation": moderation} if moderation else {}),
+                   **({"private": True} if name in private else {})}
             for name in walls
         },
     }

@@ -34,11 +34,11 @@ from wall.curate import rules
 from wall.curate.actions import Actions
 from wall.curate.writer import Annotate, Writers
 from wall.models import Post
-from wall.store import Store, open_store
+from wall.store import Store, connect
 from wall.web.app import create_web_app
 from wall.web.keys import ENGINE, HEALTH, STORE
 from wall.web.metrics import Metrics
-from wall.web.moderation import ACTIONS
+from wall.web.moderation import ACTIONS  # the console's moderation service: built once per process
 
 log = logging.getLogger(__name__)
 Role = str
@@ -98,7 +98,8 @@ def node_name() -> str:
     return f"node-{secrets.token_hex(4)}"
 
 
-def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> list[Any]:
+def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
+            store: Store | None = None) -> list[Any]:
     """The background roles (sources, curate) as async context managers. Sources report their health
     through the engine (any worker may run them); the writers report theirs in this process's /healthz."""
     parts: list[Any] = []
@@ -107,7 +108,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> 
     if "curate" in roles:
         parts.append(Warmup())
         parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
-                             {name: annotator(w) for name, w in cfg.walls.items()}))
+                             {name: annotator(w) for name, w in cfg.walls.items()}, store=store,
+                             moderation={name: w.moderation for name, w in cfg.walls.items()}))
     return parts
 
 
@@ -129,22 +131,24 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
     bus = engine or open_engine(cfg.bus)
     owner = node_name()
 
-    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[STORE] = store or await _open_store(cfg.store.url)
-        app[ACTIONS] = Actions(app[STORE], bus, cfg)  # the console's moderation service
-        yield
-        if store is None:
-            await app[STORE].close()
-
     async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         app[ENGINE] = bus
         yield
         if engine is None:
             await bus.close()
 
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        # The system of record (decisions, bans, policies, controls): every role of the process uses it.
+        async with AsyncExitStack() as stack:
+            opened: Store = store if store is not None else await stack.enter_async_context(
+                connect(cfg.store.url))
+            app[STORE] = opened
+            app[ACTIONS] = Actions(opened, bus, cfg)
+            yield
+
     async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            for part in workers(cfg, roles, bus, owner):
+            for part in workers(cfg, roles, bus, owner, app[STORE]):
                 entered = await stack.enter_async_context(part)
                 if isinstance(entered, Writers):
                     app[HEALTH].append(entered)
@@ -156,16 +160,6 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
     if "webhook" in roles:
         add_webhook_routes(app, Pipeline(bus))
     return app
-
-
-async def _open_store(url: str) -> Store:
-    """The store, migrated; a path the process cannot write is a startup error that says the fix."""
-    try:
-        return await open_store(url)
-    except OSError as e:
-        raise ConfigError([f"store.url: cannot open the database ({e.strerror}: {e.filename}); "
-                           "give a writable path, e.g. [store] url = \"sqlite+aiosqlite:////srv/wall/wall.db\""
-                           ]) from None
 
 
 async def _say_if_no_writer(cfg: Config, engine: Engine) -> None:
@@ -186,7 +180,9 @@ async def run_workers(cfg: Config, roles: frozenset[Role] = INGEST,
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
         async with AsyncExitStack() as stack:
-            parts = [await stack.enter_async_context(p) for p in workers(cfg, roles, engine, node_name())]
+            store = await stack.enter_async_context(connect(cfg.store.url)) if "curate" in roles else None
+            parts = [await stack.enter_async_context(p)
+                     for p in workers(cfg, roles, engine, node_name(), store)]
             sources = [p for p in parts if isinstance(p, Sources)]
             if sources and not sources[0].supervisors:
                 log.info("no pulled sources in the config (webhooks are served by `wall serve`)")

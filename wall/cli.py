@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import secrets
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from aiohttp import web
@@ -151,10 +150,11 @@ def demo_config(host: str, port: int, token: str, interval: float, store_url: st
         token=token,
         enrich=DEMO_ENRICH,
     )
-    store = StoreConfig(store_url or f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='wall-demo-')}/wall.db")
-    # Plain HTTP on this machine: Secure cookies would not be kept by a browser on another host's http://.
+    # The demo keeps curators' decisions and its admin in the user's own data directory (no /var/lib
+    # needed); plain HTTP on this machine, so its cookies cannot be Secure.
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "wall"
     return Config(web=WebConfig(host=host, port=port, secure_cookies=False), bus=BusConfig(engine="memory"),
-                  store=store, walls={"demo": wall})
+                  store=StoreConfig(store_url or f"sqlite+aiosqlite:///{data}/demo.db"), walls={"demo": wall})
 
 
 # The demo brand and its competitor (the bundled stream talks about both), for share of voice, and so
@@ -185,20 +185,25 @@ def run_demo(host: str, port: int, token: str, interval: float) -> int:
         f"\"author\": {{\"name\": \"You\", \"handle\": \"you\"}}}}'\n",
         flush=True,
     )
-    try:
-        web.run_app(create_app(cfg, ALL), host=host, port=port, print=None, access_log_class=AccessLogger)
-    finally:  # the demo's store lives as long as its memory bus: one run
-        shutil.rmtree(Path(cfg.store.url.removeprefix("sqlite+aiosqlite:///")).parent, ignore_errors=True)
+    web.run_app(create_app(cfg, ALL), host=host, port=port, print=None, access_log_class=AccessLogger)
     return 0
 
 
 async def demo_admin(store_url: str) -> str:
-    """The demo's console account: user "admin" with a random password, printed once at start."""
+    """The demo's console account: user "admin" with a new random password at each start (printed once;
+    the previous run's password and sessions end)."""
     from wall.store import connect
 
     password = secrets.token_urlsafe(12)
     async with connect(store_url) as store:
-        await store.users.add("admin", password, "admin")
+        found = await store.users.get("admin")
+        if found is None:
+            await store.users.add("admin", password, "admin")
+        else:
+            await store.users.passwd("admin", password)
+            await store.users.set_role("admin", "admin")
+            await store.users.set_disabled("admin", False)
+            await store.sessions.revoke_all_for_user(found.id)
     return password
 
 

@@ -171,6 +171,7 @@ class RecentPost(msgspec.Struct, tag="queue", frozen=True, omit_defaults=True):
     decided_by: str | None = None
     decided_at: float | None = None
     spotlight_until: float | None = None
+    deleted: bool = False  # deleted at its source: never shown again unless the source sends it again
 
 
 # The wall's queue channel: recent posts as they change, and the wall's control state.

@@ -61,6 +61,11 @@ class Bus(Protocol):
         """The latest announcement of the wall, for snapshots."""
         ...
 
+    async def latest_control(self, wall: str) -> bytes | None:
+        """The wall's newest control event as a frame (with its id), for snapshots: it may be older than
+        anything history still holds. The writer keeps it in its commit (Commit.control)."""
+        ...
+
     def status(self) -> BusStatus: ...
 
     async def close(self) -> None: ...
@@ -151,10 +156,6 @@ class Inbox(Protocol):
     def subscribe_queue(self, wall: str) -> AsyncIterator[bytes | None]:
         """The wall's queue channel from now on (at most once; None after a reconnect, when messages
         may have been missed: the consumer reloads the queue)."""
-        ...
-
-    async def latest_control(self, wall: str) -> bytes | None:
-        """The wall's newest control event as a frame (with its id), for snapshots."""
         ...
 
     async def known_authors(self, wall: str, authors: list[str]) -> set[str]:

@@ -619,7 +619,7 @@ class RedisEngine:
 
     async def recent(self, wall: str, count: int) -> list[bytes]:
         async def read(r: Redis) -> list[Any]:
-            ids = await r.zrevrange(Keys.recent_index(wall), 0, count - 1)
+            ids: list[Any] = await r.zrevrange(Keys.recent_index(wall), 0, count - 1)
             found: list[Any] = await r.hmget(Keys.recent(wall), ids) if ids else []
             return found
 

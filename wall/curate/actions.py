@@ -30,8 +30,8 @@ import msgspec
 from wall.bus.base import RECENT_KEPT, Engine
 from wall.config import Config
 from wall.curate import rules
+from wall.curate.moderation import stored_mode
 from wall.models import (
-    ControlEvent,
     InboxControl,
     InboxDecision,
     InboxModeration,
@@ -112,7 +112,7 @@ class Actions:
     async def policy(self, wall: str) -> dict[str, Any]:
         """The wall's policy now: {"mode": "pre"|"post", "settings", "banned", "blocked_words"}."""
         self._wall(wall)
-        mode, settings = await stored_policy(self.store, self.cfg, wall)
+        mode, settings = await stored_mode(self.store, wall, self.cfg.walls[wall].moderation)
         bans = await self.store.bans.list(wall)
         words = await self.store.rules.blocked_words(wall)
         return {"mode": mode, "settings": settings, "blocked_words": words,
@@ -246,7 +246,7 @@ class Actions:
         unknown or bad key). The writer re-evaluates what is on screen."""
         self._wall(wall)
         checked = rules.policy_from(mode, settings or {}, where="policy")
-        before_mode, before_settings = await stored_policy(self.store, self.cfg, wall)
+        before_mode, before_settings = await stored_mode(self.store, wall, self.cfg.walls[wall].moderation)
         after = checked.settings()
         await self.store.rules.set_policy(wall, "pre" if mode == "pre" else "auto", after)
         await self.store.audit.record(Event("policy", actor, wall, None,
@@ -294,16 +294,6 @@ class Actions:
         found = next((b for b in await self.store.bans.list(wall) if b.wall == wall and b.author == author),
                      None)
         return None if found is None else {"reason": found.reason, "by": found.by, "at": found.at}
-
-
-async def stored_policy(store: Store, cfg: Config, wall: str) -> tuple[str, dict[str, Any]]:
-    """The wall's (mode, settings): the store's once the console set one, else the config's initial one."""
-    p = await store.rules.stored_policy(wall)
-    if p is not None:
-        return ("pre" if p.mode == "pre" else "post"), dict(p.settings)
-    initial = dict(cfg.walls[wall].moderation) if wall in cfg.walls else {}
-    mode = str(initial.pop("mode", "post"))
-    return mode, rules.policy_from(mode, initial).settings()
 
 
 def item(record: RecentPost, decided: Decision | None) -> dict[str, Any]:
@@ -354,15 +344,6 @@ def _spotlight(state: ControlState, post_id: str, decided: Decision) -> ControlS
     if state.spotlight_post == post_id:  # unspotlight ends it only if it is still this post's
         return dataclasses.replace(state, spotlight_post=None, spotlight_until=None)
     return state
-
-
-def control_event(state: ControlState, spotlight: RecentPost | None) -> ControlEvent:
-    """The control event a stored state makes; the spotlight only while its post is approved."""
-    post = spotlight.post if spotlight is not None and spotlight.post.visible else None
-    return ControlEvent(paused=state.paused, panic=state.panic, panic_text=state.panic_text,
-                        scene=state.scene, announcement=state.announcement, spotlight=post,
-                        spotlight_until=state.spotlight_until if post is not None else None,
-                        next_seq=state.next_seq)
 
 
 def _control_dict(state: ControlState) -> dict[str, Any]:

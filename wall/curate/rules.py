@@ -18,7 +18,11 @@ from wall.models import Moderation, Post, Sentiment
 
 Mode = Literal["pre", "post"]
 MODES: tuple[Mode, ...] = ("pre", "post")
-DEFAULT_HOLD_FLAGS = ("profanity", "spam")
+# Enrichment's flags (ingest/enrich/safety.py); "spam" in a policy names all of the spam signals.
+SPAM_FLAGS = ("link_only", "hashtag_stuffing", "repeated_text", "burst", "near_duplicate")
+# Profanity only by default: the spam signals misfire on short posts that look alike (test sends,
+# cross-posts), so a wall switches them on with hold_flags = ["profanity", "spam"].
+DEFAULT_HOLD_FLAGS = ("profanity",)
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class Policy:
     """A wall's moderation policy as the writer applies it (config's initial one, then the store's)."""
 
     mode: Mode = "post"  # pre: nothing shows until approved; post: everything unless a rule holds it
-    hold_flags: tuple[str, ...] = DEFAULT_HOLD_FLAGS  # enrichment flags that hold a post
+    hold_flags: tuple[str, ...] = DEFAULT_HOLD_FLAGS  # enrichment flags that hold a post ("spam": all)
     min_sentiment: float | None = None  # hold a post scored below this (-1..1)
     hold_links: bool = False
     hold_media: bool = False
@@ -96,7 +100,8 @@ def policy_from(mode: str, settings: Mapping[str, Any], where: str = "moderation
         raise ValueError(f"{where}.trusted_authors: expected a list of \"network:handle\", "
                          "e.g. [\"mastodon:nordlys@social.example\"]")
     return Policy(mode="pre" if mode == "pre" else "post", hold_flags=tuple(flags),
-                  min_sentiment=None if minimum is None else float(minimum), hold_links=switches["hold_links"],
+                  min_sentiment=None if minimum is None else float(minimum),
+                  hold_links=switches["hold_links"],
                   hold_media=switches["hold_media"], hold_unknown_authors=switches["hold_unknown_authors"],
                   trusted=frozenset(a.lower() for a in trusted))
 
@@ -125,7 +130,8 @@ def decide(post: Post, seen: Seen, policy: Policy) -> Verdict:
     if policy.mode == "pre":
         return Verdict("pending", "pre-moderation")
     # Enrichment's safety flags the policy holds (profanity, spam, ...).
-    if flagged := [f for f in post.flags if f in policy.hold_flags]:
+    if flagged := [f for f in post.flags
+                   if f in policy.hold_flags or ("spam" in policy.hold_flags and f in SPAM_FLAGS)]:
         return Verdict("pending", "flagged: " + ", ".join(flagged))
     # Negative below the threshold.
     if policy.min_sentiment is not None and post.sentiment is not None \

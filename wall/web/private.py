@@ -107,9 +107,12 @@ def key_cookies(request: web.Request, wall: WallConfig, raw: str) -> web.HTTPSee
         # link from the console must bring the cookie along.
         cookie = SimpleCookie()
         cookie[KEY_COOKIE] = raw
-        cookie[KEY_COOKIE].update({"path": path, "httponly": True, "samesite": "Lax", "secure": secure,
-                                   "max-age": str(400 * 86400)})
-        redirect.headers.add("Set-Cookie", cookie[KEY_COOKIE].OutputString())
+        morsel = cookie[KEY_COOKIE]
+        morsel["path"], morsel["samesite"], morsel["max-age"] = path, "Lax", str(400 * 86400)
+        morsel["httponly"] = True  # type: ignore[assignment]  # flags take a bool
+        if secure:
+            morsel["secure"] = True  # type: ignore[assignment]
+        redirect.headers.add("Set-Cookie", morsel.OutputString())
     redirect.headers["Cache-Control"] = "no-store"
     return redirect
 
