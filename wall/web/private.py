@@ -109,9 +109,9 @@ def key_cookies(request: web.Request, wall: WallConfig, raw: str) -> web.HTTPSee
         cookie[KEY_COOKIE] = raw
         morsel = cookie[KEY_COOKIE]
         morsel["path"], morsel["samesite"], morsel["max-age"] = path, "Lax", str(400 * 86400)
-        morsel["httponly"] = True  # type: ignore[assignment]  # flags take a bool
+        morsel["httponly"] = True
         if secure:
-            morsel["secure"] = True  # type: ignore[assignment]
+            morsel["secure"] = True
         redirect.headers.add("Set-Cookie", morsel.OutputString())
     redirect.headers["Cache-Control"] = "no-store"
     return redirect
