@@ -177,7 +177,8 @@ async def test_presenter_controls_bulk_bans_words_and_the_audit_log(two_nodes: t
         exported = await root.get("/console/audit.csv?actor=pia")
         assert exported.headers["Content-Type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(await exported.text())))
-        assert [r["action"] for r in rows] == ["login", "control.panic", "control.release", "control.announce"]
+        assert [r["action"] for r in rows] == ["login", "control.panic", "control.release",
+                                               "control.announce"]
         assert all(r["actor"] == "pia" for r in rows)
 
 
@@ -196,8 +197,9 @@ async def test_after_every_process_restarts_sessions_decisions_and_bans_still_ho
         for pid in ("keep", "troll"):
             await post(s, base, {"id": pid, "text": f"post {pid}", "author": {"handle": pid}})
         keep, troll = await queue_item(ana, "keep"), await queue_item(ana, "troll")
-        assert (await ana.post("/console/api/w/lobby/decide", {"post_id": keep["post"]["id"], "action": "approve",
-                                                               "expected_version": 0})).status == 200
+        r = await ana.post("/console/api/w/lobby/decide", {"post_id": keep["post"]["id"], "action": "approve",
+                                                           "expected_version": 0})
+        assert r.status == 200
         assert (await ana.post("/console/api/w/lobby/ban", {"author": troll["author"]})).status == 200
         await queue_item(ana, "keep", lambda i: i["status"] == "approved")
     cookie, csrf = ana.session_cookie, ana.csrf
