@@ -38,14 +38,13 @@ from wall.store import Store, connect
 from wall.web.app import create_web_app
 from wall.web.keys import ENGINE, HEALTH, STORE
 from wall.web.metrics import Metrics
+from wall.web.moderation import ACTIONS  # the console's moderation service: built once per process
 
 log = logging.getLogger(__name__)
 Role = str
 ALL: frozenset[Role] = frozenset({"web", "webhook", "sources", "curate"})
 SERVE: frozenset[Role] = frozenset({"web", "webhook"})
 INGEST: frozenset[Role] = frozenset({"sources", "curate"})
-# The moderation service for the console's routes (branch `access`): built once per process.
-ACTIONS = web.AppKey("actions", Actions)
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
