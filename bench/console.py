@@ -9,6 +9,10 @@ half on each node) from other processes, then acts as the console does, through 
 - `approve`: a held post is approved; its effect is the `post` frame on a screen;
 - `next`: the presenter presses "next"; its effect is the `control` frame with that `next_seq`.
 
+`--via http` (the default) acts through the console's own HTTP routes on web node 0, logged in as a
+curator with a session cookie and the CSRF token, as the console page does; `--via actions` calls the
+service directly from this process.
+
 Latency = the screen's receipt time - the time just before the action was called (one machine, one clock),
 for every (action, screen) pair; it prints p50/p90/p99/max of those, and of the slowest screen per action.
 
@@ -26,6 +30,7 @@ import contextlib
 import importlib.util
 import multiprocessing as mp
 import os
+import re
 import secrets
 import shlex
 import signal
@@ -76,7 +81,7 @@ class FrameIn(msgspec.Struct):
 
 def config(port: int, redis_port: int, store: Path) -> str:
     return (
-        f'stats_interval = 5.0\n[web]\nhost = "127.0.0.1"\nport = {port}\n\n'
+        f'stats_interval = 5.0\n[web]\nhost = "127.0.0.1"\nport = {port}\nsecure_cookies = false\n\n'
         f'[bus]\nengine = "redis"\nredis_url = "redis://127.0.0.1:{redis_port}/0"\n\n'
         f'[store]\nurl = "sqlite+aiosqlite:///{store}"\n\n'
         f'[walls.{WALL}]\ntitle = "Console benchmark"\ntoken_env = "{TOKEN_ENV}"\n\n'
@@ -155,8 +160,33 @@ async def _screens(conn: Connection, urls: list[str], count: int) -> None:
 # ------------------------------------------------------------------------------------------------ console
 
 
-async def act(cfg_path: Path, token: str, port: int, actions_count: int,
-              interval: float) -> tuple[dict[str, float], list[float]]:
+class Console:
+    """A curator's browser on the console's HTTP routes: session cookie and CSRF token."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+        self.http, self.base, self.csrf = http, base, ""
+
+    async def login(self, username: str, password: str) -> None:
+        async with self.http.post(f"{self.base}/console/login", allow_redirects=False,
+                                  data={"username": username, "password": password, "next": "/console"},
+                                  headers={"Origin": self.base, "Sec-Fetch-Site": "same-origin"}) as r:
+            if r.status != 303:
+                raise RuntimeError(f"login refused: {r.status} {await r.text()}")
+        async with self.http.get(f"{self.base}/console", headers={"Accept": "text/html"}) as page:
+            found = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', await page.text())
+        if not found:
+            raise RuntimeError("no CSRF token on the console page")
+        self.csrf = found.group(1)
+
+    async def post(self, path: str, body: dict[str, Any]) -> None:
+        headers = {"Origin": self.base, "Sec-Fetch-Site": "same-origin", "X-CSRF-Token": self.csrf}
+        async with self.http.post(f"{self.base}{path}", json=body, headers=headers) as r:
+            if r.status != 200:
+                raise RuntimeError(f"{path}: {r.status} {await r.text()}")
+
+
+async def act(cfg_path: Path, token: str, port: int, actions_count: int, interval: float,
+              via: str) -> tuple[dict[str, float], list[float]]:
     """Post the held posts, then approve them and press "next", spaced by `interval`; returns the send
     times and how long each Actions call took (the store writes and the inbox entry)."""
     from wall.app import load_config
@@ -169,11 +199,32 @@ async def act(cfg_path: Path, token: str, port: int, actions_count: int,
     sent: dict[str, float] = {}
     calls: list[float] = []
     try:
-        async with connect(cfg.store.url) as store, aiohttp.ClientSession() as http:
+        async with connect(cfg.store.url) as store, aiohttp.ClientSession() as http, \
+                aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
             actions = Actions(store, engine, cfg)
+            base = f"http://127.0.0.1:{port}"
+            console = Console(browser, base)
+            if via == "http":
+                password = secrets.token_urlsafe(16)
+                await store.users.add("bench", password, "curator")
+                await console.login("bench", password)
+
+            async def approve(post_id: str) -> None:
+                if via == "http":
+                    await console.post(f"/console/api/w/{WALL}/decide",
+                                       {"post_id": post_id, "action": "approve", "expected_version": None})
+                else:
+                    await actions.decide(WALL, post_id, "bench", "approve", expected_version=None)
+
+            async def press_next() -> None:
+                if via == "http":
+                    await console.post(f"/console/api/w/{WALL}/control", {"op": "next"})
+                else:
+                    await press_next()
+
             for i in range(actions_count):
                 body = {"id": f"held-{i}", "text": f"held post {i} for the console benchmark"}
-                async with http.post(f"http://127.0.0.1:{port}/api/v1/walls/{WALL}/posts", json=body,
+                async with http.post(f"{base}/api/v1/walls/{WALL}/posts", json=body,
                                      headers={"Authorization": f"Bearer {token}"}) as r:
                     assert r.status == 202, await r.text()
             held: dict[str, str] = {}
@@ -186,12 +237,12 @@ async def act(cfg_path: Path, token: str, port: int, actions_count: int,
             seq = int(state["next_seq"])
             for i in range(actions_count):
                 sent[f"post:held-{i}"] = time.time()
-                await actions.decide(WALL, held[f"held-{i}"], "bench", "approve", expected_version=None)
+                await approve(held[f"held-{i}"])
                 calls.append(time.time() - sent[f"post:held-{i}"])
                 await asyncio.sleep(interval / 2)
                 seq += 1
                 sent[f"next:{seq}"] = time.time()
-                await actions.control(WALL, "bench", "next")
+                await press_next()
                 calls.append(time.time() - sent[f"next:{seq}"])
                 await asyncio.sleep(interval / 2)
             await asyncio.sleep(2.0)  # the last effects arrive
@@ -212,6 +263,8 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=1000)
     ap.add_argument("--actions", type=int, default=40, help="approvals, and as many 'next' presses")
     ap.add_argument("--interval", type=float, default=0.25, help="seconds between two actions' pairs")
+    ap.add_argument("--via", choices=("http", "actions"), default="http",
+                    help="act through the console's HTTP routes (default) or call Actions directly")
     ap.add_argument("--screen-procs", type=int, default=max(1, usable_cores()))
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with the servers' logs")
     args = ap.parse_args()
@@ -262,7 +315,7 @@ def main() -> int:
             connected, failed = connected + ok, failed + bad
         print(f"screens: {connected} connected ({failed} failed) over 2 web nodes, "
               f"{args.screen_procs} screen processes")
-        sent, calls = asyncio.run(act(configs[0], token, ports[0], args.actions, args.interval))
+        sent, calls = asyncio.run(act(configs[0], token, ports[0], args.actions, args.interval, args.via))
         received: list[tuple[str, float]] = []
         for pipe in pipes:
             pipe.send("stop")
@@ -283,7 +336,7 @@ def main() -> int:
             print(f"{kind}: {len(latencies[kind])} of {expected} effects seen on screens")
             print(summary(f"  {kind}, every screen", latencies[kind]))
             print(summary(f"  {kind}, slowest screen per action", list(slowest[kind].values())))
-        print(summary("the Actions call itself (store+inbox)", calls))
+        print(summary(f"the action's own call ({args.via})", calls))
         both = latencies["approve"] + latencies["next"]
         print(summary("all actions, every screen", both))
         p99 = percentile(sorted(both), 99) * 1000
