@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -40,7 +41,8 @@ def test_the_wheel_carries_the_page_and_the_demo_runs_from_it(tmp_path: Path):
     elsewhere = tmp_path / "elsewhere"  # not the source tree: everything must come from the install
     elsewhere.mkdir()
     demo = subprocess.Popen([str(venv / "bin" / "wall"), "demo", "--port", str(port), "--interval", "0.2"],
-                            cwd=elsewhere, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=elsewhere, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")})  # its own store
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
