@@ -108,8 +108,8 @@ def same_site(request: web.Request) -> bool:
     """A browser says where a request comes from: only this site (or a configured origin) may change
     state. Clients that send neither header are not browsers and still need the CSRF token."""
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
+    if site is not None:  # set by the browser alone (no page can forge it); Origin is "null" under our
+        return site in ("same-origin", "none")  # Referrer-Policy: no-referrer, so it comes first
     origin = request.headers.get("Origin")
     if origin is None:
         return True
