@@ -154,6 +154,8 @@ async def test_a_curator_on_a_phone_steers_two_walls_on_two_nodes_and_it_all_sur
                                for sc in screens))
         assert time.perf_counter() - started < 1.0
         await presenter.locator(".last-action", has_text="panic sent").wait_for()
+        await presenter.locator(".control-state.panic", has_text="PANIC").wait_for()
+        await curator.locator(".control-state.panic", has_text="PANIC").wait_for()  # live on the queue
         await presenter.screenshot(path=ARTIFACTS / "console-present-1280x800.png")
         await presenter.click("button.release")
         await asyncio.gather(*(sc.wait_for(lambda f: f["type"] == "control" and f["panic"] is False,

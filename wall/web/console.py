@@ -350,6 +350,12 @@ async def control(request: web.Request) -> web.StreamResponse:
     return json_response({"ok": True, "result": result})
 
 
+@require("presenter")
+async def control_state(request: web.Request) -> web.Response:
+    wall = wall_of(request)
+    return json_response(await request.app[ACTIONS].control_state(wall.name))
+
+
 @require("curator")
 async def queue_socket(request: web.Request) -> web.WebSocketResponse:
     """The live queue: every new post and every curator's decision, as JSON text frames."""
@@ -579,6 +585,7 @@ def add_console_routes(app: web.Application) -> None:
     r.add_post("/console/api/w/{wall}/policy", policy)
     r.add_post("/console/api/w/{wall}/sentiment", sentiment)
     r.add_get("/console/api/w/{wall}/labelled", labelled)
+    r.add_get("/console/api/w/{wall}/control", control_state)
     r.add_post("/console/api/w/{wall}/control", control)
     r.add_get("/console/audit", audit_page)
     r.add_get("/console/audit.csv", audit_csv)
