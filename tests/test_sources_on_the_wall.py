@@ -9,13 +9,14 @@ import aiohttp
 import pytest
 
 from tests.fakes.mastodon import Instance
-from tests.helpers import Screen, running_node
+from tests.helpers import Screen, running_node, temp_store_url
 from wall.app import parse_config
 
 
 def config(instance: str) -> dict[str, Any]:
     return {
         "stats_interval": 0.5,
+        "store": {"url": temp_store_url()},
         "walls": {"lobby": {"title": "Lobby", "terms": ["nordlys"]}},
         "sources": {"fedi": {"type": "mastodon", "walls": ["lobby"], "instance": instance,
                              "hashtags": ["nordlys"], "token_env": "WALL_MASTODON_TOKEN",
