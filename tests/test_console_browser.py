@@ -188,4 +188,5 @@ async def test_a_curator_on_a_phone_steers_two_walls_on_two_nodes_and_it_all_sur
         await admin.screenshot(path=ARTIFACTS / "console-audit-1280x800.png", full_page=True)
     for context in (phone, desk, office):
         await context.close()
-    assert [p for p in problems if "WebSocket" not in p and "Failed to load resource" not in p] == []
+    # Only the wall pages' sockets, refused while every process was down, may complain.
+    assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p] == []

@@ -172,6 +172,8 @@ async function load() {
   const r = await get(`${api}/queue?${params}`);
   if (!r.ok) return toast(r.data.error ?? `cannot load the queue (${r.status})`, true);
   const focused = list.children[current]?.getAttribute("data-id");
+  selected.clear(); // a selection is of rows on screen: a reload starts afresh
+  bulkBar.hidden = true;
   rows.clear();
   list.replaceChildren();
   for (const item of r.data.items ?? []) upsert(item, false);
