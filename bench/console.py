@@ -220,7 +220,7 @@ async def act(cfg_path: Path, token: str, port: int, actions_count: int, interva
                 if via == "http":
                     await console.post(f"/console/api/w/{WALL}/control", {"op": "next"})
                 else:
-                    await press_next()
+                    await actions.control(WALL, "bench", "next")
 
             for i in range(actions_count):
                 body = {"id": f"held-{i}", "text": f"held post {i} for the console benchmark"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shlex
 import subprocess
@@ -19,11 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def demo() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
+    # Its own data directory: the demo's store lives there, and one shared with other checkouts (other
+    # schema versions) is not this test's business.
     proc = subprocess.Popen(
         [sys.executable, "-m", "wall", "demo", "--port", str(port), "--interval", "0.2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "XDG_DATA_HOME": str(tmp_path)},
     )
     yield f"http://127.0.0.1:{port}", proc
     proc.terminate()
