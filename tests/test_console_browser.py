@@ -190,3 +190,42 @@ async def test_a_curator_on_a_phone_steers_two_walls_on_two_nodes_and_it_all_sur
         await context.close()
     # Only the wall pages' sockets, refused while every process was down, may complain.
     assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p] == []
+
+
+async def test_a_kiosk_opens_a_private_wall_with_its_key_once_and_loses_it_when_an_admin_revokes_it(
+        browser: Browser, tmp_path: Path) -> None:
+    store_url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    cfg = make_config(store_url=store_url, walls=("vault",), private=("vault",))
+    problems: list[str] = []
+    office = await browser.new_context(viewport={"width": 1280, "height": 800})
+    kiosk = await browser.new_context(viewport={"width": 1920, "height": 1080})
+    async with opened_store(store_url) as store, serving(console_app(cfg, store)) as base, \
+            aiohttp.ClientSession() as s:
+        guess = watch(await kiosk.new_page(), problems)
+        assert (await guess.goto(f"{base}/w/vault")).status == 403  # type: ignore[union-attr]
+        await guess.close()
+
+        admin = await log_in(office, base, "root", problems, next_="/console/w/vault/keys")
+        await admin.fill("input[name=label]", "boardroom screen")
+        await admin.click("form[action='/console/w/vault/keys'] button[type=submit]")
+        url = await admin.locator("code.key-url").text_content()
+        assert url and "?key=" in url
+        assert await admin.locator("img.qr").count() == 1
+
+        screen = watch(await kiosk.new_page(), problems)
+        await screen.goto(url)
+        assert screen.url == f"{base}/w/vault"  # the key left the address bar; the cookie has it
+        await screen.wait_for_selector("body[data-state=live]", timeout=15_000)
+        await post(s, base, {"id": "v1", "text": "Board meeting at ten", "author": {"name": "CEO"}},
+                   wall="vault")
+        await screen.locator(".card-text", has_text="Board meeting").wait_for(timeout=10_000)
+
+        await admin.goto(f"{base}/console/w/vault/keys")
+        await admin.locator("tr.key-row", has_text="boardroom screen").locator("button.danger").click()
+        await admin.locator("tr.key-row", has_text="revoked").wait_for()
+        await screen.wait_for_selector("body:not([data-state=live])", timeout=3_000)  # its socket closed
+        assert (await screen.reload()).status == 403  # type: ignore[union-attr]
+    for context in (office, kiosk):
+        await context.close()
+    # The refusals themselves, the refused socket, and the favicon Chromium asks for on a plain-text 403.
+    assert [p for p in problems if "403" not in p and "WebSocket" not in p and "404" not in p] == []
