@@ -225,7 +225,9 @@ async def test_brute_force_locks_the_account_out_even_for_the_right_password(
     async with Browser(base) as unknown:
         r = await unknown.login("nobody", "whatever password")
         assert r.status == 401 and "wrong username or password" in await r.text()  # same words: no oracle
+        await unknown.login("my secret passphrase", "typed in the wrong field")
     assert PASSWORDS["root"] not in caplog.text and "guess number" not in caplog.text
+    assert "my secret passphrase" not in caplog.text and "an unknown username" in caplog.text
 
 
 async def test_a_cross_site_login_form_is_refused(node: tuple[web.Application, str]) -> None:

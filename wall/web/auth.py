@@ -224,13 +224,14 @@ async def log_in(request: web.Request, username: str, password: str) -> LoginRes
     verdict = await store.logins.check(username, ip)
     if not verdict.allowed:
         minutes = max(1, round(verdict.retry_after / 60))
-        log.warning("login refused for %r from %s: locked out by %s", username[:64], ip, verdict.reason)
+        log.warning("login refused for %s from %s: locked out by %s", await _logged_name(request, username),
+                    ip, verdict.reason)
         return LoginResult(False, 429, f"too many failed attempts: try again in {minutes} min",
                            retry_after=int(verdict.retry_after) + 1)
     user = await store.users.verify(username, password)
     await store.logins.record(username, ip, user is not None)
     if user is None:
-        log.info("failed login for %r from %s", username[:64], ip)
+        log.info("failed login for %s from %s", await _logged_name(request, username), ip)
         return LoginResult(False, 401, "wrong username or password")
     for old in session_tokens(request):
         await store.sessions.revoke(old)  # never carry a session (a planted one) across a login
@@ -238,6 +239,13 @@ async def log_in(request: web.Request, username: str, password: str) -> LoginRes
     await store.audit.record(Event("login", user.username, target=user.username, after={"ip": ip}))
     log.info("login: %s (%s) from %s", user.username, user.role, ip)
     return LoginResult(True, token=token)
+
+
+async def _logged_name(request: web.Request, username: str) -> str:
+    """The username for the log only when it is an account: people type their password into the
+    username field, and a failed login must not write it to the log."""
+    found = await request.app[STORE].users.get(username)
+    return repr(found.username) if found else "an unknown username"
 
 
 # --- routes -------------------------------------------------------------------------------------------
