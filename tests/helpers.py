@@ -39,9 +39,12 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
     return parse_config(data, env={"T": TOKEN, "H": HMAC_SECRET})
 
 
+_STORES = tempfile.TemporaryDirectory(prefix="wall-stores-")  # removed when the test process exits
+
+
 def temp_store_url() -> str:
-    """A SQLite store in a new temporary directory."""
-    return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='wall-store-')}/wall.db"
+    """A SQLite store in a new temporary directory (of this test process's own)."""
+    return f"sqlite+aiosqlite:///{tempfile.mkdtemp(dir=_STORES.name)}/wall.db"
 
 
 @asynccontextmanager

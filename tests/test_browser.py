@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
-from tests.helpers import TOKEN, make_config, post, running_node, temp_store_url
+from tests.helpers import TOKEN, make_config, post, running_node
 from tests.media_origin import origin_server
 from tests.redis_server import free_port
 from wall.app import parse_config
@@ -113,8 +113,8 @@ async def test_a_page_that_lost_its_server_resumes_and_shows_what_it_missed_once
 async def test_post_images_load_from_the_wall_itself_and_nothing_from_elsewhere(browser, tmp_path):
     async with origin_server() as origin:
         cfg = parse_config({
-            "store": {"url": temp_store_url()},
             "media": {"cache_dir": str(tmp_path / "media"), "allow_hosts": [f"localhost:{origin.port}"]},
+            "store": {"url": f"sqlite+aiosqlite:///{tmp_path}/wall.db"},
             "walls": {"lobby": {"title": "Lobby", "token_env": "T", "sources": [{"type": "webhook"}]}},
         }, env={"T": TOKEN})
         async with running_node(cfg) as base, aiohttp.ClientSession() as s:

@@ -11,7 +11,7 @@ import pytest
 
 from ingest.connector import Checkpoint, Upsert
 from ingest.sources.replay import BUILTIN, ReplayConnector, load_dataset
-from tests.helpers import running_node, temp_store_url
+from tests.helpers import running_node
 from wall.app import parse_config
 
 
@@ -81,8 +81,9 @@ def test_the_bundled_demo_dataset_is_all_valid_and_multilingual():
 
 async def test_a_node_with_a_broken_source_keeps_serving_and_says_what_is_wrong(tmp_path):
     path = dataset(tmp_path, [{"id": 1}])
-    cfg = parse_config({"store": {"url": temp_store_url()}, "walls": {"lobby": {"title": "Lobby", "sources": [
-        {"type": "replay", "name": "bad", "dataset": str(path)}]}}}, env={})
+    cfg = parse_config({"store": {"url": f"sqlite+aiosqlite:///{tmp_path}/wall.db"},
+                        "walls": {"lobby": {"title": "Lobby", "sources": [
+                            {"type": "replay", "name": "bad", "dataset": str(path)}]}}}, env={})
     async with running_node(cfg) as base, aiohttp.ClientSession() as s:
         async with s.get(f"{base}/healthz") as r:
             health = await r.json()

@@ -108,14 +108,16 @@ def same_site(request: web.Request) -> bool:
     """A browser says where a request comes from: only this site (or a configured origin) may change
     state. Clients that send neither header are not browsers and still need the CSRF token."""
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
     origin = request.headers.get("Origin")
+    allowed = request.app[CONFIG].web.allowed_origins
+    if site is not None:  # set by the browser alone (no page can forge it); Origin is "null" under our
+        # Referrer-Policy: no-referrer, so Sec-Fetch-Site comes first
+        return site in ("same-origin", "none") or (origin is not None and origin in allowed)
     if origin is None:
         return True
     if origin == "null":  # a sandboxed frame or a redirect chain: nobody we know
         return False
-    return urlsplit(origin).netloc == request.host or origin in request.app[CONFIG].web.allowed_origins
+    return urlsplit(origin).netloc == request.host or origin in allowed
 
 
 async def csrf_ok(request: web.Request, ident: Identity) -> bool:
@@ -222,13 +224,14 @@ async def log_in(request: web.Request, username: str, password: str) -> LoginRes
     verdict = await store.logins.check(username, ip)
     if not verdict.allowed:
         minutes = max(1, round(verdict.retry_after / 60))
-        log.warning("login refused for %r from %s: locked out by %s", username[:64], ip, verdict.reason)
+        log.warning("login refused for %s from %s: locked out by %s", await _logged_name(request, username),
+                    ip, verdict.reason)
         return LoginResult(False, 429, f"too many failed attempts: try again in {minutes} min",
                            retry_after=int(verdict.retry_after) + 1)
     user = await store.users.verify(username, password)
     await store.logins.record(username, ip, user is not None)
     if user is None:
-        log.info("failed login for %r from %s", username[:64], ip)
+        log.info("failed login for %s from %s", await _logged_name(request, username), ip)
         return LoginResult(False, 401, "wrong username or password")
     for old in session_tokens(request):
         await store.sessions.revoke(old)  # never carry a session (a planted one) across a login
@@ -236,6 +239,13 @@ async def log_in(request: web.Request, username: str, password: str) -> LoginRes
     await store.audit.record(Event("login", user.username, target=user.username, after={"ip": ip}))
     log.info("login: %s (%s) from %s", user.username, user.role, ip)
     return LoginResult(True, token=token)
+
+
+async def _logged_name(request: web.Request, username: str) -> str:
+    """The username for the log only when it is an account: people type their password into the
+    username field, and a failed login must not write it to the log."""
+    found = await request.app[STORE].users.get(username)
+    return repr(found.username) if found else "an unknown username"
 
 
 # --- routes -------------------------------------------------------------------------------------------

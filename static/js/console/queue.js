@@ -5,6 +5,7 @@
  */
 
 import { el, get, post, toast } from "./api.js";
+import { showControl } from "./control.js";
 import { follow } from "./socket.js";
 import { relativeTime, safeImageUrl } from "../text.js";
 
@@ -171,6 +172,8 @@ async function load() {
   const r = await get(`${api}/queue?${params}`);
   if (!r.ok) return toast(r.data.error ?? `cannot load the queue (${r.status})`, true);
   const focused = list.children[current]?.getAttribute("data-id");
+  selected.clear(); // a selection is of rows on screen: a reload starts afresh
+  bulkBar.hidden = true;
   rows.clear();
   list.replaceChildren();
   for (const item of r.data.items ?? []) upsert(item, false);
@@ -299,6 +302,8 @@ for (const b of bulkBar.querySelectorAll("button[data-bulk]")) {
 }
 document.querySelector(".help-open")?.addEventListener("click", () => help.showModal());
 
+get(`${api}/control`).then((r) => r.ok && showControl(document.querySelector(".control-state"), r.data));
+
 follow(`/console/w/${encodeURIComponent(wall)}/ws`, {
   onOpen: load,
   onState: (s) => {
@@ -309,6 +314,7 @@ follow(`/console/w/${encodeURIComponent(wall)}/ws`, {
   },
   onItem: (item) => {
     if (item?.type === "resync") return load();
+    if (item?.type === "control") return showControl(document.querySelector(".control-state"), item);
     if (filter.q || filter.status) return; // a search result list stays as searched
     if (item?.post) upsert(item, true);
     else if (item?.post_id) merge(item);
