@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,10 +20,13 @@ HMAC_SECRET = "test-hmac-secret"
 
 
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
-                **web: Any) -> Config:
-    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret."""
+                store_url: str | None = None, kiosks: dict[str, Any] | None = None, **web: Any) -> Config:
+    """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret; the
+    store is a fresh SQLite file unless given."""
     data: dict[str, Any] = {
         "bus": {"engine": engine, **({"redis_url": redis_url} if redis_url else {})},
+        "store": {"url": store_url or temp_store_url()},
+        "kiosks": kiosks or {},
         "web": web,
         "stats_interval": 0.5,
         "walls": {
@@ -32,6 +36,11 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
         },
     }
     return parse_config(data, env={"T": TOKEN, "H": HMAC_SECRET})
+
+
+def temp_store_url() -> str:
+    """A SQLite store in a new temporary directory."""
+    return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='wall-store-')}/wall.db"
 
 
 @asynccontextmanager

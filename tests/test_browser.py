@@ -114,6 +114,7 @@ async def test_post_images_load_from_the_wall_itself_and_nothing_from_elsewhere(
     async with origin_server() as origin:
         cfg = parse_config({
             "media": {"cache_dir": str(tmp_path / "media"), "allow_hosts": [f"localhost:{origin.port}"]},
+            "store": {"url": f"sqlite+aiosqlite:///{tmp_path}/wall.db"},
             "walls": {"lobby": {"title": "Lobby", "token_env": "T", "sources": [{"type": "webhook"}]}},
         }, env={"T": TOKEN})
         async with running_node(cfg) as base, aiohttp.ClientSession() as s:

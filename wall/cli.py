@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ingest.sources import replay, webhook
-from wall.config import BusConfig, Config, ConfigError, SourceConfig, WallConfig, WebConfig
+from wall.config import BusConfig, Config, ConfigError, SourceConfig, StoreConfig, WallConfig, WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,13 @@ def demo_config(host: str, port: int, token: str, interval: float) -> Config:
         token=token,
         enrich=DEMO_ENRICH,
     )
-    return Config(web=WebConfig(host=host, port=port), bus=BusConfig(engine="memory"), walls={"demo": wall})
+    return Config(web=WebConfig(host=host, port=port), bus=BusConfig(engine="memory"),
+                  store=StoreConfig(f"sqlite+aiosqlite:///{demo_state() / 'demo.db'}"), walls={"demo": wall})
+
+
+def demo_state() -> Path:
+    """Where the demo keeps its store (paired kiosks, accounts): the user's state directory, not /var/lib."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "wall"
 
 
 # The demo brand and its competitor (the bundled stream talks about both), for share of voice, and so

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from wall.bus.base import Engine
 from wall.config import Config
+from wall.store import Store
 from wall.web.hub import Hub
 from wall.web.metrics import Metrics
 from wall.web.static import StaticFiles
@@ -31,3 +32,4 @@ HUBS = web.AppKey("hubs", dict[str, Hub])
 METRICS = web.AppKey("metrics", Metrics)
 HEALTH = web.AppKey("health", list[HealthPart])
 STATIC = web.AppKey("static", StaticFiles)
+STORE = web.AppKey("store", Store)
