@@ -43,6 +43,7 @@ POLL_INTERVAL = 3.0  # seconds between a pairing kiosk's polls
 SESSION_COOKIE = "wall_session"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ACTOR = web.RequestKey("actor", str)  # the admin's username, set by the guard
 
 
 class EnrollBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,7 +94,7 @@ def admin_only(handler: Handler) -> Handler:
             return error(403, f"{session.username} is a {session.role}: only admins manage kiosks")
         if request.method not in ("GET", "HEAD") and not same_origin(request):
             return error(403, "this request did not come from the console's own page (CSRF check)")
-        request["actor"] = session.username
+        request[ACTOR] = session.username
         return await handler(request)
 
     return guarded
@@ -331,7 +332,7 @@ async def approve(request: web.Request) -> web.Response:
         return error(422, wrong)
     store = request.app[STORE]
     try:
-        kiosk = await store.kiosks.approve(body.code, body.wall, body.screen, body.of, request["actor"],
+        kiosk = await store.kiosks.approve(body.code, body.wall, body.screen, body.of, request[ACTOR],
                                            name=(body.name or "").strip() or None)
     except CodeExpired as e:
         return error(410, str(e))
@@ -361,24 +362,24 @@ async def kiosk_command(request: web.Request) -> web.Response:
     if kiosk.revoked_at is not None:
         return error(409, f"kiosk {kiosk.name} is revoked: pair it again")
     if op == "revoke":
-        await store.kiosks.revoke(kiosk.id, request["actor"])
+        await store.kiosks.revoke(kiosk.id, request[ACTOR])
         if kiosk.display_key_id is not None:
             await store.display_keys.revoke(kiosk.display_key_id)
         await _audit(request, "kiosk.revoke", kiosk)
-        log.info("kiosk %d (%s) revoked by %s", kiosk.id, kiosk.name, request["actor"])
+        log.info("kiosk %d (%s) revoked by %s", kiosk.id, kiosk.name, request[ACTOR])
         return json_response({"ok": True})
     if op == "assign":
         body: AssignBody = await _body(request, AssignBody)
         wrong = _position(request.app[CONFIG], body.wall, body.screen, body.of)
         if wrong:
             return error(422, wrong)
-        moved = await store.kiosks.assign(kiosk.id, body.wall, body.screen, body.of, request["actor"])
+        moved = await store.kiosks.assign(kiosk.id, body.wall, body.screen, body.of, request[ACTOR])
         assert moved is not None
         await _audit(request, "kiosk.assign", kiosk, before=_kiosk_self(kiosk), after=_kiosk_self(moved))
         return json_response(_kiosk_self(moved))
     if op not in ("reload", "identify"):
         return error(404, f"no kiosk command {op!r}: use reload, identify, assign or revoke")
-    await store.kiosks.command(kiosk.id, op, request["actor"])
+    await store.kiosks.command(kiosk.id, op, request[ACTOR])
     await _audit(request, f"kiosk.{op}", kiosk)
     return json_response({"ok": True, "queued": op})
 
@@ -394,7 +395,7 @@ async def kiosk_screenshot(request: web.Request) -> web.Response:
 
 async def _audit(request: web.Request, name: str, kiosk: Kiosk, before: Any = None,
                  after: Any = None) -> None:
-    await request.app[STORE].audit.record(Event(name, request["actor"], kiosk.wall, f"kiosk {kiosk.id}",
+    await request.app[STORE].audit.record(Event(name, request[ACTOR], kiosk.wall, f"kiosk {kiosk.id}",
                                                 before, after))
 
 
