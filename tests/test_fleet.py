@@ -249,7 +249,8 @@ async def test_only_admins_on_the_console_page_manage_the_fleet(fleet: Fleet) ->
     assert (await fleet.admin_get("/api/v1/fleet", cookies={}))[0] == 401
 
     token, _ = await fleet.paired()  # a kiosk's token opens no admin route
-    async with fleet.http.get(f"{fleet.base}/api/v1/fleet", headers={"Authorization": f"Bearer {token}"}) as r:
+    bearer = {"Authorization": f"Bearer {token}"}
+    async with fleet.http.get(f"{fleet.base}/api/v1/fleet", headers=bearer) as r:
         assert r.status == 401
     async with aiohttp.ClientSession(cookies=fleet.admin) as s, s.get(f"{fleet.base}/console/fleet") as r:
         page = await r.text()
