@@ -78,7 +78,7 @@ class AgentSettings:
     # Pairing and reports (when wall_url is the server alone):
     credentials_file: Path = Path("/var/lib/wallkiosk/kiosk.json")
     reset: bool = False  # forget the saved credentials and pair again
-    report_interval: float = 15.0  # until the server says otherwise
+    report_interval: float = 10.0  # until the server says otherwise
     screenshot_interval: float = 60.0
     retry: float = 10.0  # seconds between attempts while the server cannot be asked
 
