@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import io
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from argon2 import PasswordHasher
 from PIL import Image
 
 from tests.helpers import make_config, running_node, temp_store_url
+from wall.config import WallConfig
 from wall.store import connect
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -256,3 +258,31 @@ async def test_only_admins_on_the_console_page_manage_the_fleet(fleet: Fleet) ->
         page = await r.text()
         assert r.status == 200 and "Pair a new kiosk" in page and "fleet.js" in page
         assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+
+
+@pytest.mark.skipif("private" not in WallConfig.__dataclass_fields__,
+                    reason="private walls ([walls.W] private = true) come with branch access")
+async def test_a_kiosk_of_a_private_wall_gets_a_display_key_of_its_own(redis_url: str) -> None:
+    url = temp_store_url()
+    async with connect(url, hasher=FAST) as store:
+        admin = await store.users.add("ada", "a long admin password", "admin")
+        cookie, _ = await store.sessions.create(admin.id)
+    cfg = make_config("redis", redis_url, walls=("lobby", "board"), store_url=url, kiosks=KIOSKS)
+    cfg.walls["board"] = dataclasses.replace(cfg.walls["board"], private=True)
+    async with running_node(cfg) as base, aiohttp.ClientSession() as http, connect(url) as store:
+        fleet = Fleet(base, http, {"wall_session": cookie}, {})
+        token, claimed = await fleet.paired(wall="board")
+        path, _, query = claimed["url"].partition("?key=")
+        assert path == "/w/board" and query
+        assert await store.display_keys.check("board", query) is not None
+        async with http.get(f"{base}{claimed['url']}") as r:
+            assert r.status == 200
+
+        kiosk_id = claimed["kiosk"]["id"]
+        await fleet.admin_post(f"/api/v1/fleet/kiosks/{kiosk_id}/assign", {"wall": "lobby"})
+        _, reply = await fleet.kiosk("/api/v1/kiosks/report", {}, token=token)
+        assert reply["commands"][0]["url"] == "/w/lobby"  # a public wall: no key, and the old one is dead
+        assert await store.display_keys.check("board", query) is None
+        shown = {"url": f"{base}/w/board?key={query}"}
+        assert (await fleet.kiosk("/api/v1/kiosks/report", shown, token=token))[0] == 200
+        assert query not in str((await fleet.listing())["kiosks"][0]["status"]["url"])  # never shown

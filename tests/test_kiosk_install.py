@@ -92,7 +92,7 @@ def test_with_the_server_alone_the_kiosk_pairs_and_keeps_its_token_in_its_home(p
     agent = (pi / "etc/systemd/system/wall-kiosk-agent.service").read_text()
     assert "--credentials /var/lib/wallkiosk/kiosk.json" in agent
     plan = (pi / "kiosk-install.plan").read_text().splitlines()
-    assert "install -d -o wallkiosk -g wallkiosk -m 0750 /var/lib/wallkiosk" in plan  # only the kiosk reads it
+    assert "install -d -o wallkiosk -g wallkiosk -m 0750 /var/lib/wallkiosk" in plan  # only the kiosk
 
 
 def test_running_it_twice_changes_nothing(pi: Path) -> None:
