@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import io
 import time
 from collections.abc import AsyncIterator
@@ -18,8 +17,8 @@ from argon2 import PasswordHasher
 from PIL import Image
 
 from tests.helpers import make_config, running_node, temp_store_url
-from wall.config import WallConfig
 from wall.store import connect
+from wall.web.auth import csrf_for
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 KIOSKS = {"offline_after": 2.0, "report_interval": 0.5, "pairing_ttl": 900.0, "screenshot_interval": 1.0}
@@ -38,9 +37,13 @@ class Fleet:
             return r.status, await r.json()
 
     async def admin_post(self, path: str, body: Any = None, cookies: dict[str, str] | None = None,
-                         origin: str | None = "self") -> tuple[int, Any]:
+                         origin: str | None = "self", csrf: bool = True) -> tuple[int, Any]:
+        """POST as the console's page does: the session cookie, its CSRF token, this site's Origin."""
+        cookies = self.admin if cookies is None else cookies
         headers = {"Origin": self.base} if origin == "self" else {"Origin": origin} if origin else {}
-        async with aiohttp.ClientSession(cookies=self.admin if cookies is None else cookies) as s, \
+        if csrf and cookies:
+            headers["X-CSRF-Token"] = csrf_for(cookies["wall_session"])
+        async with aiohttp.ClientSession(cookies=cookies) as s, \
                 s.post(f"{self.base}{path}", json=body or {}, headers=headers) as r:
             return r.status, await r.json()
 
@@ -50,7 +53,7 @@ class Fleet:
             return r.status, await r.json() if r.content_type == "application/json" else await r.read()
 
     async def listing(self) -> dict[str, Any]:
-        status, data = await self.admin_get("/api/v1/fleet")
+        status, data = await self.admin_get("/console/api/fleet")
         assert status == 200, data
         return dict(data)
 
@@ -58,8 +61,8 @@ class Fleet:
                      ) -> tuple[str, dict[str, Any]]:
         """A kiosk enrolled, approved by the admin, and holding its token: (token, claim reply)."""
         _, enrolled = await self.kiosk("/api/v1/kiosks/enroll", {"hostname": "kiosk-lobby-1"})
-        status, _ = await self.admin_post("/api/v1/fleet/approve", {"code": enrolled["code"], "wall": wall,
-                                                                    "screen": screen, "of": of, "name": name})
+        status, _ = await self.admin_post("/console/api/fleet/approve", {
+            "code": enrolled["code"], "wall": wall, "screen": screen, "of": of, "name": name})
         assert status == 201
         status, claimed = await self.kiosk("/api/v1/kiosks/claim", token=enrolled["poll_token"])
         assert status == 200 and claimed["state"] == "approved", claimed
@@ -101,7 +104,7 @@ async def test_a_new_kiosk_shows_a_code_an_admin_approves_it_and_it_gets_its_tok
     assert [(p["code"], p["hostname"]) for p in pending] == [(code, "kiosk-lobby-2")]
 
     typed = code.lower().replace("-", " ")  # as a person types it on a phone
-    status, approved = await fleet.admin_post("/api/v1/fleet/approve", {"code": typed, "wall": "lobby",
+    status, approved = await fleet.admin_post("/console/api/fleet/approve", {"code": typed, "wall": "lobby",
                                                                         "screen": 2, "of": 3})
     assert status == 201 and approved["name"] == "kiosk-lobby-2", approved
     status, claimed = await fleet.kiosk("/api/v1/kiosks/claim", token=enrolled["poll_token"])
@@ -135,14 +138,15 @@ async def test_an_expired_code_is_refused_to_the_admin_and_to_the_kiosk(redis_ur
         fleet = Fleet(base, http, {"wall_session": token}, {})
         _, enrolled = await fleet.kiosk("/api/v1/kiosks/enroll", {"hostname": "slow"})
         await asyncio.sleep(1.2)
-        status, refused = await fleet.admin_post("/api/v1/fleet/approve", {"code": enrolled["code"],
+        status, refused = await fleet.admin_post("/console/api/fleet/approve", {"code": enrolled["code"],
                                                                            "wall": "lobby"})
         assert status == 410 and "expired" in refused["error"] and "new code" in refused["error"]
         status, polled = await fleet.kiosk("/api/v1/kiosks/claim", token=enrolled["poll_token"])
         assert status == 410 and polled["state"] == "expired" and "ask for a new code" in polled["error"]
         assert (await fleet.listing())["pending"] == []
 
-        status, unknown = await fleet.admin_post("/api/v1/fleet/approve", {"code": "XX-XXX", "wall": "lobby"})
+        status, unknown = await fleet.admin_post("/console/api/fleet/approve",
+                                                 {"code": "XX-XXX", "wall": "lobby"})
         assert status == 404 and "check the code" in unknown["error"]
 
 
@@ -150,7 +154,7 @@ async def test_a_revoked_kiosk_is_refused_with_a_message_it_can_show(fleet: Flee
     token, claimed = await fleet.paired()
     kiosk_id = claimed["kiosk"]["id"]
     assert (await fleet.kiosk("/api/v1/kiosks/report", {"state": "healthy"}, token=token))[0] == 200
-    status, _ = await fleet.admin_post(f"/api/v1/fleet/kiosks/{kiosk_id}/revoke")
+    status, _ = await fleet.admin_post(f"/console/api/fleet/kiosks/{kiosk_id}/revoke")
     assert status == 200
     status, refused = await fleet.kiosk("/api/v1/kiosks/report", {"state": "healthy"}, token=token)
     assert status == 401 and "revoked" in refused["error"] and "lobby left" in refused["error"]
@@ -158,7 +162,7 @@ async def test_a_revoked_kiosk_is_refused_with_a_message_it_can_show(fleet: Flee
     assert status == 401 and "does not know this kiosk's token" in refused["error"]
     kiosk = (await fleet.listing())["kiosks"][0]
     assert kiosk["state"] == "revoked" and kiosk["alert"] is None
-    status, refused = await fleet.admin_post(f"/api/v1/fleet/kiosks/{kiosk_id}/reload")
+    status, refused = await fleet.admin_post(f"/console/api/fleet/kiosks/{kiosk_id}/reload")
     assert status == 409
 
 
@@ -166,9 +170,9 @@ async def test_reload_identify_and_reassign_reach_the_kiosk_in_its_next_report_o
     token, claimed = await fleet.paired()
     kiosk_id = claimed["kiosk"]["id"]
     for op in ("reload", "identify", "reload"):
-        status, _ = await fleet.admin_post(f"/api/v1/fleet/kiosks/{kiosk_id}/{op}")
+        status, _ = await fleet.admin_post(f"/console/api/fleet/kiosks/{kiosk_id}/{op}")
         assert status == 200
-    status, moved = await fleet.admin_post(f"/api/v1/fleet/kiosks/{kiosk_id}/assign",
+    status, moved = await fleet.admin_post(f"/console/api/fleet/kiosks/{kiosk_id}/assign",
                                            {"wall": "board", "screen": 1, "of": 2})
     assert status == 200 and moved["wall"] == "board"
 
@@ -181,10 +185,11 @@ async def test_reload_identify_and_reassign_reach_the_kiosk_in_its_next_report_o
     _, again = await fleet.kiosk("/api/v1/kiosks/report", {"state": "healthy"}, token=token)
     assert again["commands"] == []
 
-    status, wrong = await fleet.admin_post(f"/api/v1/fleet/kiosks/{kiosk_id}/assign",
+    status, wrong = await fleet.admin_post(f"/console/api/fleet/kiosks/{kiosk_id}/assign",
                                            {"wall": "board", "screen": 3, "of": 2})
     assert status == 422 and "between 1 and 2" in wrong["error"]
-    status, wrong = await fleet.admin_post(f"/api/v1/fleet/kiosks/{kiosk_id}/assign", {"wall": "nowhere"})
+    status, wrong = await fleet.admin_post(f"/console/api/fleet/kiosks/{kiosk_id}/assign",
+                                           {"wall": "nowhere"})
     assert status == 422 and "no wall named 'nowhere'" in wrong["error"]
 
 
@@ -218,17 +223,17 @@ async def test_a_kiosk_that_stops_reporting_shows_offline_and_raises_the_alert(f
 async def test_screenshots_are_kept_small_and_rate_limited(fleet: Fleet) -> None:
     token, claimed = await fleet.paired()
     kiosk_id = claimed["kiosk"]["id"]
-    status, _ = await fleet.admin_get(f"/api/v1/fleet/kiosks/{kiosk_id}/screenshot")
+    status, _ = await fleet.admin_get(f"/console/api/fleet/kiosks/{kiosk_id}/screenshot")
     assert status == 404
     first = jpeg()
     assert (await fleet.kiosk("/api/v1/kiosks/report", {"screenshot": first}, token=token))[0] == 200
-    status, shot = await fleet.admin_get(f"/api/v1/fleet/kiosks/{kiosk_id}/screenshot")
+    status, shot = await fleet.admin_get(f"/console/api/fleet/kiosks/{kiosk_id}/screenshot")
     assert status == 200 and shot == base64.b64decode(first)
     assert (await fleet.listing())["kiosks"][0]["screenshot_age"] is not None
 
     other = base64.b64encode(base64.b64decode(first)[:-2] + b"\xff\xd9").decode()
     assert (await fleet.kiosk("/api/v1/kiosks/report", {"screenshot": other}, token=token))[0] == 200
-    _, kept = await fleet.admin_get(f"/api/v1/fleet/kiosks/{kiosk_id}/screenshot")
+    _, kept = await fleet.admin_get(f"/console/api/fleet/kiosks/{kiosk_id}/screenshot")
     assert kept == base64.b64decode(first)  # within half the interval: the new one is dropped
 
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 100).decode()
@@ -241,18 +246,18 @@ async def test_screenshots_are_kept_small_and_rate_limited(fleet: Fleet) -> None
 async def test_only_admins_on_the_console_page_manage_the_fleet(fleet: Fleet) -> None:
     _, enrolled = await fleet.kiosk("/api/v1/kiosks/enroll", {"hostname": "k"})
     approve = {"code": enrolled["code"], "wall": "lobby"}
-    assert (await fleet.admin_post("/api/v1/fleet/approve", approve, cookies={}))[0] == 401
-    status, refused = await fleet.admin_post("/api/v1/fleet/approve", approve, cookies=fleet.curator)
-    assert status == 403 and "only admins" in refused["error"]
-    status, refused = await fleet.admin_post("/api/v1/fleet/approve", approve, origin=None)
+    assert (await fleet.admin_post("/console/api/fleet/approve", approve, cookies={}))[0] == 401
+    status, refused = await fleet.admin_post("/console/api/fleet/approve", approve, cookies=fleet.curator)
+    assert status == 403 and "needs the admin role" in refused["error"]
+    status, refused = await fleet.admin_post("/console/api/fleet/approve", approve, csrf=False)
     assert status == 403 and "CSRF" in refused["error"]
-    status, _ = await fleet.admin_post("/api/v1/fleet/approve", approve, origin="https://evil.example")
+    status, _ = await fleet.admin_post("/console/api/fleet/approve", approve, origin="https://evil.example")
     assert status == 403
-    assert (await fleet.admin_get("/api/v1/fleet", cookies={}))[0] == 401
+    assert (await fleet.admin_get("/console/api/fleet", cookies={}))[0] == 401
 
     token, _ = await fleet.paired()  # a kiosk's token opens no admin route
     bearer = {"Authorization": f"Bearer {token}"}
-    async with fleet.http.get(f"{fleet.base}/api/v1/fleet", headers=bearer) as r:
+    async with fleet.http.get(f"{fleet.base}/console/api/fleet", headers=bearer) as r:
         assert r.status == 401
     async with aiohttp.ClientSession(cookies=fleet.admin) as s, s.get(f"{fleet.base}/console/fleet") as r:
         page = await r.text()
@@ -260,26 +265,25 @@ async def test_only_admins_on_the_console_page_manage_the_fleet(fleet: Fleet) ->
         assert "script-src 'self'" in r.headers["Content-Security-Policy"]
 
 
-@pytest.mark.skipif("private" not in WallConfig.__dataclass_fields__,
-                    reason="private walls ([walls.W] private = true) come with branch access")
 async def test_a_kiosk_of_a_private_wall_gets_a_display_key_of_its_own(redis_url: str) -> None:
     url = temp_store_url()
     async with connect(url, hasher=FAST) as store:
         admin = await store.users.add("ada", "a long admin password", "admin")
         cookie, _ = await store.sessions.create(admin.id)
-    cfg = make_config("redis", redis_url, walls=("lobby", "board"), store_url=url, kiosks=KIOSKS)
-    cfg.walls["board"] = dataclasses.replace(cfg.walls["board"], private=True)
+    cfg = make_config("redis", redis_url, walls=("lobby", "board"), store_url=url, kiosks=KIOSKS,
+                      private=("board",))
     async with running_node(cfg) as base, aiohttp.ClientSession() as http, connect(url) as store:
         fleet = Fleet(base, http, {"wall_session": cookie}, {})
         token, claimed = await fleet.paired(wall="board")
         path, _, query = claimed["url"].partition("?key=")
         assert path == "/w/board" and query
         assert await store.display_keys.check("board", query) is not None
-        async with http.get(f"{base}{claimed['url']}") as r:
-            assert r.status == 200
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as screen, \
+                screen.get(f"{base}{claimed['url']}") as r:
+            assert r.status == 200  # the key opens the wall (and stays as the screen's cookie)
 
         kiosk_id = claimed["kiosk"]["id"]
-        await fleet.admin_post(f"/api/v1/fleet/kiosks/{kiosk_id}/assign", {"wall": "lobby"})
+        await fleet.admin_post(f"/console/api/fleet/kiosks/{kiosk_id}/assign", {"wall": "lobby"})
         _, reply = await fleet.kiosk("/api/v1/kiosks/report", {}, token=token)
         assert reply["commands"][0]["url"] == "/w/lobby"  # a public wall: no key, and the old one is dead
         assert await store.display_keys.check("board", query) is None

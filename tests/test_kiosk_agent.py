@@ -32,6 +32,7 @@ from wall.kiosk.cdp import Tab, targets
 from wall.kiosk.policy import History, Limits, Policy, Step
 from wall.kiosk.tv import TvSchedule, tv_should_be_on
 from wall.store import connect
+from wall.web.auth import csrf_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -417,7 +418,8 @@ async def test_a_new_kiosk_shows_its_code_is_paired_reports_follows_commands_and
         "offline_after": 5.0, "report_interval": 0.5, "screenshot_interval": 1.0})
     credentials = tmp_path / "state" / "kiosk.json"
     async with running_node(cfg) as base, aiohttp.ClientSession() as s, \
-            aiohttp.ClientSession(cookies={"wall_session": cookie}, headers={"Origin": base}) as admin_http:
+            aiohttp.ClientSession(cookies={"wall_session": cookie},
+                                  headers={"Origin": base, "X-CSRF-Token": csrf_for(cookie)}) as admin_http:
         agent = asyncio.create_task(run_agent(AgentSettings(
             devtools=browser.devtools, wall_url=base, interval=0.5, hang_timeout=2.0, settle=0.5,
             restart_cmd=browser.restart_cmd, state_file=tmp_path / "state" / "agent.json",
@@ -435,7 +437,7 @@ async def test_a_new_kiosk_shows_its_code_is_paired_reports_follows_commands_and
                                   "document.getElementById('pair-code')).fontSize) / innerHeight")
             assert size > 0.2  # the code is over a fifth of the screen's height: readable across a room
 
-            async with admin_http.post(f"{base}/api/v1/fleet/approve",
+            async with admin_http.post(f"{base}/console/api/fleet/approve",
                                        json={"code": code, "wall": "lobby", "screen": 2, "of": 2}) as r:
                 assert r.status == 201, await r.text()
 
@@ -447,7 +449,7 @@ async def test_a_new_kiosk_shows_its_code_is_paired_reports_follows_commands_and
             assert json.loads(credentials.read_text())["url"] == "/w/lobby?screen=2&of=2"
 
             async def reported() -> dict[str, Any] | None:
-                async with admin_http.get(f"{base}/api/v1/fleet") as r:
+                async with admin_http.get(f"{base}/console/api/fleet") as r:
                     kiosks = (await r.json())["kiosks"]
                 k = kiosks[0] if kiosks else None
                 return k if k and k["state"] == "online" and k["screenshot_age"] is not None \
@@ -456,10 +458,10 @@ async def test_a_new_kiosk_shows_its_code_is_paired_reports_follows_commands_and
             kiosk = await reported()
             assert kiosk is not None and kiosk["status"]["version"]
             assert kiosk["status"]["memory"]["heap_mb"] > 0
-            async with admin_http.get(f"{base}/api/v1/fleet/kiosks/{kiosk['id']}/screenshot") as r:
+            async with admin_http.get(f"{base}/console/api/fleet/kiosks/{kiosk['id']}/screenshot") as r:
                 assert r.status == 200 and (await r.read())[:3] == b"\xff\xd8\xff"
 
-            async with admin_http.post(f"{base}/api/v1/fleet/kiosks/{kiosk['id']}/identify") as r:
+            async with admin_http.post(f"{base}/console/api/fleet/kiosks/{kiosk['id']}/identify") as r:
                 assert r.status == 200
 
             async def identifies() -> bool:
@@ -468,7 +470,7 @@ async def test_a_new_kiosk_shows_its_code_is_paired_reports_follows_commands_and
                 return "2 of 2" in str(text)
             await until("the screen flashes its number", identifies, 10)
 
-            async with admin_http.post(f"{base}/api/v1/fleet/kiosks/{kiosk['id']}/revoke") as r:
+            async with admin_http.post(f"{base}/console/api/fleet/kiosks/{kiosk['id']}/revoke") as r:
                 assert r.status == 200
 
             async def says_revoked() -> bool:

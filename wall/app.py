@@ -30,11 +30,15 @@ from ingest.supervisor import Sources
 from wall.bus import open_engine
 from wall.bus.base import Engine, writer_lease
 from wall.config import Config, ConfigError, WallConfig, load, parse
+from wall.curate import rules
+from wall.curate.actions import Actions
 from wall.curate.writer import Annotate, Writers
 from wall.models import Post
+from wall.store import Store, connect
 from wall.web.app import create_web_app
-from wall.web.keys import ENGINE, HEALTH
+from wall.web.keys import ENGINE, HEALTH, STORE
 from wall.web.metrics import Metrics
+from wall.web.moderation import ACTIONS  # the console's moderation service: built once per process
 
 log = logging.getLogger(__name__)
 Role = str
@@ -61,6 +65,11 @@ def _check_enrich(cfg: Config) -> Config:
             config_from(wall.enrich)
         except ValueError as e:
             problems.append(f"walls.{wall.name}.enrich: {str(e).removeprefix('enrich config: ')}")
+        settings = dict(wall.moderation)
+        try:
+            rules.policy_from(str(settings.pop("mode", "post")), settings, f"walls.{wall.name}.moderation")
+        except ValueError as e:
+            problems.append(str(e))
     if problems:
         raise ConfigError(problems)
     return cfg
@@ -89,7 +98,8 @@ def node_name() -> str:
     return f"node-{secrets.token_hex(4)}"
 
 
-def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> list[Any]:
+def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
+            store: Store | None = None) -> list[Any]:
     """The background roles (sources, curate) as async context managers. Sources report their health
     through the engine (any worker may run them); the writers report theirs in this process's /healthz."""
     parts: list[Any] = []
@@ -98,7 +108,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> 
     if "curate" in roles:
         parts.append(Warmup())
         parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
-                             {name: annotator(w) for name, w in cfg.walls.items()}))
+                             {name: annotator(w) for name, w in cfg.walls.items()}, store=store,
+                             moderation={name: w.moderation for name, w in cfg.walls.items()}))
     return parts
 
 
@@ -114,8 +125,9 @@ class Warmup:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
-def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None) -> web.Application:
-    """A web node with the given roles. An engine handed in belongs to the caller (tests share one)."""
+def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None,
+               store: Store | None = None) -> web.Application:
+    """A web node with the given roles. An engine or store handed in belongs to the caller."""
     bus = engine or open_engine(cfg.bus)
     owner = node_name()
 
@@ -125,9 +137,18 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         if engine is None:
             await bus.close()
 
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        # The system of record (decisions, bans, policies, controls): every role of the process uses it.
+        async with AsyncExitStack() as stack:
+            opened: Store = store if store is not None else await stack.enter_async_context(
+                connect(cfg.store.url))
+            app[STORE] = opened
+            app[ACTIONS] = Actions(opened, bus, cfg)
+            yield
+
     async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            for part in workers(cfg, roles, bus, owner):
+            for part in workers(cfg, roles, bus, owner, app[STORE]):
                 entered = await stack.enter_async_context(part)
                 if isinstance(entered, Writers):
                     app[HEALTH].append(entered)
@@ -135,7 +156,7 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
                 await _say_if_no_writer(cfg, bus)
             yield
 
-    app = create_web_app(cfg, Metrics(), before=[engine_ctx, workers_ctx])
+    app = create_web_app(cfg, Metrics(), before=[engine_ctx, store_ctx, workers_ctx])
     if "webhook" in roles:
         add_webhook_routes(app, Pipeline(bus))
     return app
@@ -159,7 +180,9 @@ async def run_workers(cfg: Config, roles: frozenset[Role] = INGEST,
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
         async with AsyncExitStack() as stack:
-            parts = [await stack.enter_async_context(p) for p in workers(cfg, roles, engine, node_name())]
+            store = await stack.enter_async_context(connect(cfg.store.url)) if "curate" in roles else None
+            parts = [await stack.enter_async_context(p)
+                     for p in workers(cfg, roles, engine, node_name(), store)]
             sources = [p for p in parts if isinstance(p, Sources)]
             if sources and not sources[0].supervisors:
                 log.info("no pulled sources in the config (webhooks are served by `wall serve`)")

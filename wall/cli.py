@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ingest.sources import replay, webhook
 from wall.config import BusConfig, Config, ConfigError, SourceConfig, StoreConfig, WallConfig, WebConfig
+from wall.web.accesslog import AccessLogger
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +137,9 @@ def _load_or_report(path: Path) -> Config | None:
         return None
 
 
-def demo_config(host: str, port: int, token: str, interval: float) -> Config:
-    """The demo: one wall fed by the bundled stream and open to webhooks, on the memory engine."""
+def demo_config(host: str, port: int, token: str, interval: float, store_url: str | None = None) -> Config:
+    """The demo: one wall fed by the bundled stream and open to webhooks, on the memory engine, with a
+    store of its own (a temporary SQLite file unless `store_url` names one)."""
     wall = WallConfig(
         name="demo",
         title="Nordlys live",
@@ -148,13 +150,11 @@ def demo_config(host: str, port: int, token: str, interval: float) -> Config:
         token=token,
         enrich=DEMO_ENRICH,
     )
-    return Config(web=WebConfig(host=host, port=port), bus=BusConfig(engine="memory"),
-                  store=StoreConfig(f"sqlite+aiosqlite:///{demo_state() / 'demo.db'}"), walls={"demo": wall})
-
-
-def demo_state() -> Path:
-    """Where the demo keeps its store (paired kiosks, accounts): the user's state directory, not /var/lib."""
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "wall"
+    # The demo keeps curators' decisions and its admin in the user's own data directory (no /var/lib
+    # needed); plain HTTP on this machine, so its cookies cannot be Secure.
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "wall"
+    return Config(web=WebConfig(host=host, port=port, secure_cookies=False), bus=BusConfig(engine="memory"),
+                  store=StoreConfig(store_url or f"sqlite+aiosqlite:///{data}/demo.db"), walls={"demo": wall})
 
 
 # The demo brand and its competitor (the bundled stream talks about both), for share of voice, and so
@@ -170,10 +170,12 @@ def run_demo(host: str, port: int, token: str, interval: float) -> int:
     from wall.app import ALL, create_app
 
     cfg = demo_config(host, port, token, interval)
+    password = asyncio.run(demo_admin(cfg.store.url))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     print(
         f"\n  Live wall:  {base}/w/demo\n"
+        f"  Console:    {base}/console   (user admin, password for this run: {password})\n"
         f"  Health:     {base}/healthz\n"
         f"  Webhook token for this run: {token}\n\n"
         f"  Post to the wall:\n"
@@ -183,8 +185,26 @@ def run_demo(host: str, port: int, token: str, interval: float) -> int:
         f"\"author\": {{\"name\": \"You\", \"handle\": \"you\"}}}}'\n",
         flush=True,
     )
-    web.run_app(create_app(cfg, ALL), host=host, port=port, print=None)
+    web.run_app(create_app(cfg, ALL), host=host, port=port, print=None, access_log_class=AccessLogger)
     return 0
+
+
+async def demo_admin(store_url: str) -> str:
+    """The demo's console account: user "admin" with a new random password at each start (printed once;
+    the previous run's password and sessions end)."""
+    from wall.store import connect
+
+    password = secrets.token_urlsafe(12)
+    async with connect(store_url) as store:
+        found = await store.users.get("admin")
+        if found is None:
+            await store.users.add("admin", password, "admin")
+        else:
+            await store.users.passwd("admin", password)
+            await store.users.set_role("admin", "admin")
+            await store.users.set_disabled("admin", False)
+            await store.sessions.revoke_all_for_user(found.id)
+    return password
 
 
 def run_serve(cfg: Config, host: str | None, port: int | None) -> int:
@@ -194,7 +214,7 @@ def run_serve(cfg: Config, host: str | None, port: int | None) -> int:
     log.info("serving walls %s on http://%s:%s (engine %s)", ", ".join(cfg.walls), host, port, cfg.bus.engine)
     # The memory bus lives inside this process: nothing else could curate or ingest for it.
     roles = ALL if cfg.bus.engine == "memory" else SERVE
-    web.run_app(create_app(cfg, roles), host=host, port=port, print=None)
+    web.run_app(create_app(cfg, roles), host=host, port=port, print=None, access_log_class=AccessLogger)
     return 0
 
 

@@ -30,6 +30,9 @@ class WebConfig:
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
     client_buffer: int = 4_194_304  # bytes a screen may lag behind before it is dropped
+    # Console and display-key cookies are Secure (sent over HTTPS only). `wall demo` turns it off: it
+    # serves plain HTTP on localhost. Behind a TLS-terminating proxy, keep it on.
+    secure_cookies: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,14 @@ class WallConfig:
     sources: tuple[SourceConfig, ...] = ()  # its own: the webhook, and sources declared in the wall
     terms: tuple[str, ...] = ()  # what a shared source's post must mention to reach it (none: all)
     enrich: dict[str, Any] = field(default_factory=dict)  # [walls.W.enrich], checked by the root
+    # [walls.W.moderation]: the initial policy (mode, rule settings) until the console stores one;
+    # checked by the root (wall/curate/rules.py: policy_from).
+    moderation: dict[str, Any] = field(default_factory=dict)
     # Secrets are never in the file: it names the environment variables that hold them.
     token: str | None = None
     hmac_secret: str | None = None
+    # A private wall's page, socket and JSON API need a display key (docs/console.md).
+    private: bool = False
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
@@ -196,7 +204,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
                    "stats_interval"}, "")
 
     w = r.table(data, "web", "web")
-    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer"}, "web")
+    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer", "secure_cookies"},
+              "web")
     port = r.get(w, "port", "web.port", int, 8080)
     if not 0 <= port <= 65535:
         problems.append(f"web.port: {port} is not a TCP port; use 1-65535 (0 picks a free one)")
@@ -207,6 +216,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         allowed_origins=tuple(str(o) for o in origins),
         max_body_bytes=r.get(w, "max_body_bytes", "web.max_body_bytes", int, 1_048_576),
         client_buffer=r.get(w, "client_buffer", "web.client_buffer", int, 4_194_304),
+        secure_cookies=r.get(w, "secure_cookies", "web.secure_cookies", bool, True),
     )
 
     b = r.table(data, "bus", "bus")
@@ -288,7 +298,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
 
 def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str],
           check_source: SourceCheck) -> WallConfig:
-    r.unknown(wt, {"title", "max_cards", "sources", "terms", "enrich", "token_env", "hmac_secret_env"}, path)
+    r.unknown(wt, {"title", "max_cards", "sources", "terms", "enrich", "moderation", "token_env",
+                   "hmac_secret_env", "private"}, path)
     terms = r.get(wt, "terms", f"{path}.terms", list, [])
     max_cards = r.get(wt, "max_cards", f"{path}.max_cards", int, 24)
     if not 1 <= max_cards <= 200:
@@ -319,8 +330,10 @@ def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, s
         sources=tuple(sources),
         terms=tuple(str(t) for t in terms),
         enrich=r.table(wt, "enrich", f"{path}.enrich"),
+        moderation=r.table(wt, "moderation", f"{path}.moderation"),
         token=token,
         hmac_secret=hmac_secret,
+        private=r.get(wt, "private", f"{path}.private", bool, False),
     )
 
 

@@ -60,6 +60,7 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     brand: bool = False  # mentions the wall's own brand terms
     flags: tuple[str, ...] = ()  # safety signals for curators: profanity, spam, near_duplicate, ...
     status: Moderation = "approved"
+    pinned: bool = False  # a curator's pick kept on screen; pin/unpin is an `update` of the post
 
     @property
     def visible(self) -> bool:
@@ -92,8 +93,25 @@ class ReloadEvent(msgspec.Struct, tag="reload", frozen=True):
     version: str = ""
 
 
+class ControlEvent(msgspec.Struct, tag="control", frozen=True):
+    """The wall's whole live-control state (presenter and spotlight): the newest one wins.
+
+    Screens compare `spotlight_until` (epoch seconds) with the server clock, so a spotlight ends without
+    a timer event; `next_seq` grows by one for each "next" press.
+    """
+
+    paused: bool = False
+    panic: bool = False
+    panic_text: str = ""
+    scene: str | None = None
+    announcement: str | None = None
+    spotlight: Post | None = None
+    spotlight_until: float | None = None
+    next_seq: int = 0
+
+
 # The display stream: what screens show and resume from. Stats are announced, never in the stream.
-Event = PostEvent | UpdateEvent | RetractEvent | ReloadEvent
+Event = PostEvent | UpdateEvent | RetractEvent | ReloadEvent | ControlEvent
 
 
 # A wall's inbox: what ingest hands the curation writer, which alone decides what the screens show.
@@ -116,11 +134,54 @@ class InboxReload(msgspec.Struct, tag="reload", frozen=True):
     version: str = ""
 
 
-InboxEntry = InboxPost | InboxDelete | InboxReload
+class InboxDecision(msgspec.Struct, tag="decision", frozen=True):
+    """A curator decided on a post: the writer applies the decision the store holds now (so two quick
+    decisions end in the newer one, and an entry applied twice changes nothing)."""
+
+    post_id: str
+
+
+class InboxModeration(msgspec.Struct, tag="moderation", frozen=True):
+    """The wall's policy, bans or blocked words changed in the store: the writer reloads them and
+    re-evaluates its recent posts (retracting what is now held, showing what is now allowed)."""
+
+    what: str = "policy"  # policy | ban | unban | words: for the log only
+
+
+class InboxControl(msgspec.Struct, tag="control", frozen=True):
+    """A presenter changed the wall's live controls: the writer publishes the state the store holds."""
+
+    op: str = ""  # for the log only
+
+
+InboxEntry = InboxPost | InboxDelete | InboxReload | InboxDecision | InboxModeration | InboxControl
+
+class RecentPost(msgspec.Struct, tag="queue", frozen=True, omit_defaults=True):
+    """One recent post of a wall as its curation writer last decided it, held ones included.
+
+    The writer keeps the newest of them beside the display stream (in the same atomic commit) for the
+    console's queue, for approving a held post and for re-evaluating the screen when the policy changes,
+    and sends each change on the wall's queue channel (`Inbox.subscribe_queue`).
+    """
+
+    post: Post  # annotated, with the wall's decision: status, pinned, a corrected sentiment label
+    arrived: float  # epoch seconds the writer first saw it
+    reason: str | None = None  # the rule that holds it (None: approved by the rules, or decided)
+    version: int = 0  # the curator's decision version (0: nobody decided yet)
+    decided_by: str | None = None
+    decided_at: float | None = None
+    spotlight_until: float | None = None
+    deleted: bool = False  # deleted at its source: never shown again unless the source sends it again
+
+
+# The wall's queue channel: recent posts as they change, and the wall's control state.
+QueueMessage = RecentPost | ControlEvent
 
 _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(Event)
 _inbox_decoder = msgspec.json.Decoder(InboxEntry)
+_queue_decoder = msgspec.json.Decoder(QueueMessage)
+_recent_decoder = msgspec.json.Decoder(RecentPost)
 
 
 class BadJSON(ValueError):
@@ -157,6 +218,14 @@ def decode_event(body: bytes) -> Event:
 
 def decode_inbox(body: bytes) -> InboxEntry:
     return _inbox_decoder.decode(body)
+
+
+def decode_queue(body: bytes) -> QueueMessage:
+    return _queue_decoder.decode(body)
+
+
+def decode_recent(body: bytes) -> RecentPost:
+    return _recent_decoder.decode(body)
 
 
 def encode(obj: object) -> bytes:

@@ -61,12 +61,18 @@ class Bus(Protocol):
         """The latest announcement of the wall, for snapshots."""
         ...
 
+    async def latest_control(self, wall: str) -> bytes | None:
+        """The wall's newest control event as a frame (with its id), for snapshots: it may be older than
+        anything history still holds. The writer keeps it in its commit (Commit.control)."""
+        ...
+
     def status(self) -> BusStatus: ...
 
     async def close(self) -> None: ...
 
 
 BUCKETS_KEPT = 120  # minutes of stats buckets an engine keeps: the figures look back one hour
+RECENT_KEPT = 2000  # recent posts (held ones too) kept per wall for the console and re-evaluation
 Outcome = Literal["new", "updated", "duplicate"]
 
 
@@ -89,6 +95,10 @@ class Commit(NamedTuple):
     unshown: tuple[str, ...] = ()  # post ids no longer on screen
     counts: tuple[tuple[str, int], ...] = ()  # stats counters to add to the current minute's bucket
     minute: int = 0  # the bucket: minutes since the epoch
+    recent: tuple[tuple[str, bytes], ...] = ()  # (post id, RecentPost body) to keep as the wall's recent
+    queue: tuple[bytes, ...] = ()  # messages for the wall's queue channel (consoles), sent after commit
+    control: bool = False  # the last event is the wall's control state: keep it as latest_control()
+    authors: tuple[str, ...] = ()  # author keys with an approved post: known from now on
 
 
 class Inbox(Protocol):
@@ -132,6 +142,24 @@ class Inbox(Protocol):
 
     async def total(self, wall: str) -> int:
         """All posts the writer ever approved for the wall."""
+        ...
+
+    async def recent(self, wall: str, count: int) -> list[bytes]:
+        """The newest `count` recent-post records the writer kept (Commit.recent), newest first. Each
+        wall keeps the last RECENT_KEPT posts, by when the writer first saw them."""
+        ...
+
+    async def recent_of(self, wall: str, post_ids: list[str]) -> dict[str, bytes]:
+        """The recent-post records of these posts that are still kept, by post id."""
+        ...
+
+    def subscribe_queue(self, wall: str) -> AsyncIterator[bytes | None]:
+        """The wall's queue channel from now on (at most once; None after a reconnect, when messages
+        may have been missed: the consumer reloads the queue)."""
+        ...
+
+    async def known_authors(self, wall: str, authors: list[str]) -> set[str]:
+        """Which of these author keys had a post approved on the wall (Commit.authors)."""
         ...
 
 

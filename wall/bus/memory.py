@@ -9,8 +9,8 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator
 
-from wall.bus.base import BUCKETS_KEPT, Announcement, BusStatus, Commit, Gap, Message, Outcome
-from wall.models import id_key
+from wall.bus.base import BUCKETS_KEPT, RECENT_KEPT, Announcement, BusStatus, Commit, Gap, Message, Outcome
+from wall.models import frame, id_key
 
 
 class _Channel:
@@ -37,6 +37,10 @@ class _Inbox:
         self.shown: set[str] = set()
         self.buckets: dict[int, Counter[str]] = {}
         self.total = 0
+        self.recent: OrderedDict[str, bytes] = OrderedDict()  # oldest first, by first arrival
+        self.control: bytes | None = None
+        self.authors: set[str] = set()
+        self.queue_subscribers: set[asyncio.Queue[bytes | None]] = set()
 
 
 class MemoryEngine:
@@ -178,6 +182,16 @@ class MemoryEngine:
             box.entries.popleft()  # committed: the display stream has it now
         box.shown.update(commit.shown)
         box.shown.difference_update(commit.unshown)
+        for pid, body in commit.recent:
+            box.recent[pid] = body  # an existing key keeps its place: ordered by first arrival
+        while len(box.recent) > RECENT_KEPT:
+            box.recent.popitem(last=False)
+        box.authors.update(commit.authors)
+        if commit.control and ids:
+            box.control = frame(ids[-1], commit.events[-1])
+        for message in commit.queue:
+            for q in box.queue_subscribers:
+                q.put_nowait(message)
         if commit.counts:
             bucket = box.buckets.setdefault(commit.minute, Counter())
             for name, n in commit.counts:
@@ -197,6 +211,29 @@ class MemoryEngine:
 
     async def total(self, wall: str) -> int:
         return self._inbox(wall).total
+
+    async def recent(self, wall: str, count: int) -> list[bytes]:
+        return list(reversed(self._inbox(wall).recent.values()))[:count]
+
+    async def recent_of(self, wall: str, post_ids: list[str]) -> dict[str, bytes]:
+        recent = self._inbox(wall).recent
+        return {pid: recent[pid] for pid in post_ids if pid in recent}
+
+    async def subscribe_queue(self, wall: str) -> AsyncIterator[bytes | None]:
+        box = self._inbox(wall)
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        box.queue_subscribers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            box.queue_subscribers.discard(queue)
+
+    async def latest_control(self, wall: str) -> bytes | None:
+        return self._inbox(wall).control
+
+    async def known_authors(self, wall: str, authors: list[str]) -> set[str]:
+        return self._inbox(wall).authors.intersection(authors)
 
     # -- store --------------------------------------------------------------------------------------
 

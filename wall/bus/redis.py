@@ -26,6 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from wall.bus.base import (
     BUCKETS_KEPT,
+    RECENT_KEPT,
     Announcement,
     BusStatus,
     Commit,
@@ -99,9 +100,11 @@ if before then return {'updated', id} end
 return {'new', id}
 """
 
-# KEYS: lease (declared, not read), fence, events, epoch, position, inbox, shown, bucket, total.
-# ARGV: (unused), token, inbox id, now (s), maxlen, epoch candidate, channel, bucket ttl, then counted
-# lists: events, shown ids, unshown ids, (counter, amount) pairs.
+# KEYS: lease (declared, not read), fence, events, epoch, position, inbox, shown, bucket, total, recent
+# hash, recent index, latest control, known authors.
+# ARGV: (unused), token, inbox id, now (s), maxlen, epoch candidate, channel, bucket ttl, queue channel,
+# recent kept, now (s, float), then counted lists: events, shown ids, unshown ids, (counter, amount)
+# pairs, (post id, recent body) pairs, queue messages, authors; then the control flag.
 COMMIT = """
 -- Only the fence decides: it grows whenever the lease changes hands or lapses, so a writer that
 -- stalled past its lease is refused as soon as anyone else took the wall.
@@ -109,14 +112,16 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return redis.error_reply('FENCED the writer lease moved to another process')
 end
 local epoch = redis.call('SET', KEYS[4], ARGV[6], 'NX', 'GET') or ARGV[6]
-local i = 9
+local i = 12
 local n = tonumber(ARGV[i])
 local ids = {}
+local last_body = nil
 for j = 1, n do
   local body = ARGV[i + j]
   local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'b', body)
   redis.call('PUBLISH', ARGV[7], id .. '\\n' .. epoch .. '\\n' .. body)
   ids[#ids + 1] = id
+  last_body = body
 end
 i = i + n + 1
 n = tonumber(ARGV[i])
@@ -132,9 +137,36 @@ for j = 1, n do
   if name == 'posts' then redis.call('INCRBY', KEYS[9], by) end
 end
 if n > 0 then redis.call('EXPIRE', KEYS[8], ARGV[8]) end
+i = i + 2 * n + 1
+n = tonumber(ARGV[i])
+for j = 1, n do
+  local pid, body = ARGV[i + 2 * j - 1], ARGV[i + 2 * j]
+  redis.call('HSET', KEYS[10], pid, body)
+  -- NX: a post keeps its place (first arrival) when it is decided or edited again
+  redis.call('ZADD', KEYS[11], 'NX', tonumber(ARGV[11]) + j / 1e6, pid)
+end
+if n > 0 then
+  local over = redis.call('ZCARD', KEYS[11]) - tonumber(ARGV[10])
+  if over > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', KEYS[11], 0, over - 1)) do redis.call('HDEL', KEYS[10], old) end
+    redis.call('ZREMRANGEBYRANK', KEYS[11], 0, over - 1)
+  end
+end
+i = i + 2 * n + 1
+n = tonumber(ARGV[i])
+local queue = {}
+for j = 1, n do queue[j] = ARGV[i + j] end
+i = i + n + 1
+n = tonumber(ARGV[i])
+for j = 1, n do redis.call('SADD', KEYS[13], ARGV[i + j]) end
+i = i + n + 1
+if ARGV[i] == '1' and last_body then
+  redis.call('SET', KEYS[12], '{"id":"' .. ids[#ids] .. '",' .. string.sub(last_body, 2))
+end
 redis.call('SET', KEYS[5], ARGV[3])
 redis.call('XTRIM', KEYS[6], 'MINID', '~', ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', tonumber(ARGV[4]) - 604800)
+for _, message in ipairs(queue) do redis.call('PUBLISH', ARGV[9], message) end
 return ids
 """
 
@@ -199,6 +231,26 @@ class Keys:
     @staticmethod
     def announced(wall: str) -> str:
         return f"wall:{wall}:announced"
+
+    @staticmethod
+    def recent(wall: str) -> str:
+        return f"wall:{wall}:recent"
+
+    @staticmethod
+    def recent_index(wall: str) -> str:
+        return f"wall:{wall}:recent:index"
+
+    @staticmethod
+    def control(wall: str) -> str:
+        return f"wall:{wall}:control"
+
+    @staticmethod
+    def authors(wall: str) -> str:
+        return f"wall:{wall}:authors"
+
+    @staticmethod
+    def queue(wall: str) -> str:
+        return f"wall:{wall}:queue"
 
 
 def redact(url: str) -> str:
@@ -365,7 +417,7 @@ class RedisEngine:
             try:
                 if last is None:  # "from now on": everything after the newest event when we began
                     last = await self._newest_id(wall)
-                pubsub = await self._subscribed(wall)
+                pubsub = await self._subscribed(Keys.live(wall))
                 current = await self.epoch(wall)
                 gap = epoch is not None and current != epoch
                 epoch = current
@@ -427,13 +479,13 @@ class RedisEngine:
             await asyncio.sleep(backoff(attempt))
             attempt += 1
 
-    async def _subscribed(self, wall: str) -> PubSub:
+    async def _subscribed(self, channel: str) -> PubSub:
         """A pub/sub connection whose SUBSCRIBE Redis has confirmed: from then on nothing is missed."""
         pubsub = self._client().pubsub()
         self._pubsubs.add(pubsub)
         try:
             async with asyncio.timeout(self.heartbeat * 2):
-                await pubsub.subscribe(Keys.live(wall))
+                await pubsub.subscribe(channel)
                 while True:
                     reply = await pubsub.get_message(timeout=self.heartbeat)
                     if reply is not None and reply["type"] == "subscribe":
@@ -516,16 +568,25 @@ class RedisEngine:
         return "0-0" if value is None else _decode(value)
 
     async def commit(self, wall: str, token: int, commit: Commit) -> list[str]:
-        args: list[Any] = ["", token, commit.inbox_id, int(time.time()), self._maxlen,
-                           secrets.token_hex(8), Keys.live(wall), BUCKETS_KEPT * 60]
+        now = time.time()
+        args: list[Any] = ["", token, commit.inbox_id, int(now), self._maxlen,
+                           secrets.token_hex(8), Keys.live(wall), BUCKETS_KEPT * 60, Keys.queue(wall),
+                           RECENT_KEPT, repr(now)]
         for items in (commit.events, commit.shown, commit.unshown):
             args += [len(items), *items]
         args.append(len(commit.counts))
         for name, n in commit.counts:
             args += [name, n]
+        args.append(len(commit.recent))
+        for pid, body in commit.recent:
+            args += [pid, body]
+        for items in (commit.queue, commit.authors):
+            args += [len(items), *items]
+        args.append("1" if commit.control else "0")
         keys = [Keys.lease(writer_lease(wall)), Keys.fence(writer_lease(wall)), Keys.events(wall),
                 Keys.epoch(wall), Keys.position(wall), Keys.inbox(wall), Keys.shown(wall),
-                Keys.bucket(wall, commit.minute), Keys.total(wall)]
+                Keys.bucket(wall, commit.minute), Keys.total(wall), Keys.recent(wall),
+                Keys.recent_index(wall), Keys.control(wall), Keys.authors(wall)]
         try:
             ids = await self._call(lambda r: self._scripts["commit"](keys=keys, args=args))
         except ResponseError as e:
@@ -555,6 +616,54 @@ class RedisEngine:
     async def total(self, wall: str) -> int:
         value = await self._call(lambda r: r.get(Keys.total(wall)))
         return 0 if value is None else int(value)
+
+    async def recent(self, wall: str, count: int) -> list[bytes]:
+        async def read(r: Redis) -> list[Any]:
+            ids: list[Any] = await r.zrevrange(Keys.recent_index(wall), 0, count - 1)
+            found: list[Any] = await r.hmget(Keys.recent(wall), ids) if ids else []
+            return found
+
+        return [bytes(b) for b in await self._call(read) if b is not None]
+
+    async def recent_of(self, wall: str, post_ids: list[str]) -> dict[str, bytes]:
+        if not post_ids:
+            return {}
+        found = await self._call(lambda r: r.hmget(Keys.recent(wall), post_ids))
+        return {pid: bytes(b) for pid, b in zip(post_ids, found, strict=True) if b is not None}
+
+    async def subscribe_queue(self, wall: str) -> AsyncIterator[bytes | None]:
+        attempt = 0
+        while not self._closed:
+            pubsub: PubSub | None = None
+            try:
+                pubsub = await self._subscribed(Keys.queue(wall))
+                if attempt:
+                    yield None  # messages may have been missed while the link was down
+                attempt = 0
+                while True:
+                    yield await self._next(pubsub)
+            except Exception as e:
+                if self._closed:
+                    return
+                if not isinstance(e, LINK_ERRORS):
+                    raise
+                self._down(e)
+            finally:
+                if pubsub is not None:
+                    self._pubsubs.discard(pubsub)
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(backoff(attempt))
+            attempt += 1
+
+    async def latest_control(self, wall: str) -> bytes | None:
+        value = await self._call(lambda r: r.get(Keys.control(wall)))
+        return None if value is None else bytes(value)
+
+    async def known_authors(self, wall: str, authors: list[str]) -> set[str]:
+        if not authors:
+            return set()
+        found = await self._call(lambda r: r.smismember(Keys.authors(wall), authors))
+        return {a for a, yes in zip(authors, found, strict=True) if yes}
 
     # -- store --------------------------------------------------------------------------------------
 

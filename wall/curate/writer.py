@@ -11,28 +11,40 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
-from wall.bus.base import Commit, Engine, Fenced, Message, backoff, writer_lease
+from wall.bus.base import RECENT_KEPT, Commit, Engine, Fenced, Message, backoff, writer_lease
 from wall.curate import rules
+from wall.curate.moderation import load_policy, stored_decisions
 from wall.curate.stats import counts_for, figures, window
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
+    ControlEvent,
+    InboxControl,
+    InboxDecision,
     InboxDelete,
     InboxEntry,
+    InboxModeration,
     InboxPost,
     InboxReload,
     Post,
     PostEvent,
+    RecentPost,
     ReloadEvent,
     RetractEvent,
     UpdateEvent,
+    decode_event,
     decode_inbox,
+    decode_recent,
     encode,
 )
+from wall.store import Store
+from wall.store.controls import ControlState
 
 log = logging.getLogger(__name__)
 LEASE_TTL = 6.0  # seconds: a dead writer's wall is taken over within about this long
@@ -60,13 +72,18 @@ Annotate = Callable[[list[Post]], list[Post]]
 
 class CurationWriter:
     def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0,
-                 annotate: Annotate | None = None, media_secret: str | None = None) -> None:
+                 annotate: Annotate | None = None, media_secret: str | None = None,
+                 store: Store | None = None, moderation: Mapping[str, Any] | None = None) -> None:
         self.wall = wall
         self.engine = engine
         self.owner = owner
         self.stats_interval = stats_interval
         self.annotate = annotate
         self.media_secret = media_secret  # post images are shown through the wall's signed /media URLs
+        self.store = store  # curators' decisions, the policy, bans, controls (None: rules of the config)
+        self.moderation = dict(moderation or {})  # [walls.W.moderation]: the initial policy
+        self.policy = rules.Policy()
+        self.control = ControlState(wall)
         self.status = WriterStatus(wall)
         self._announced: bytes | None = None
 
@@ -97,9 +114,13 @@ class CurationWriter:
         position = await self.engine.position(self.wall)
         if self.media_secret is None:
             self.media_secret = await self.engine.shared_secret(MEDIA_SECRET)
-        self.status.leading, self.status.error = True, None
         log.info("wall %s: writer %s holds the lease (token %d), from inbox position %s",
                  self.wall, self.owner, token, position)
+        # The store is ahead of the inbox (the console writes it first): settle the screen on what it
+        # says now, so a decision whose inbox entry was never written still takes effect.
+        await self.engine.commit(self.wall, token, await self._reevaluate(position))
+        await self.engine.commit(self.wall, token, await self._control_commit(position, if_changed=True))
+        self.status.leading, self.status.error = True, None
         renew_at = time.monotonic() + RENEW_EVERY
         stats_at = 0.0
         while True:
@@ -109,10 +130,16 @@ class CurationWriter:
                 renew_at = time.monotonic() + RENEW_EVERY
             batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
             entries = await self._entries(batch)
-            # One look-up for the whole batch; this writer alone changes the set, so it keeps it current.
-            on_screen = await self.engine.shown(self.wall, [i for e in entries if (i := _post_id(e))])
+            view = await self._view(entries)
             for msg, entry in zip(batch, entries, strict=True):
-                await self.engine.commit(self.wall, token, self._plan(msg.id, entry, on_screen))
+                match entry:
+                    case InboxModeration():
+                        commit = await self._reevaluate(msg.id)
+                    case InboxControl():
+                        commit = await self._control_commit(msg.id)
+                    case _:
+                        commit = self._plan(msg.id, entry, view)
+                await self.engine.commit(self.wall, token, commit)
                 position = msg.id
                 self.status.committed += 1
             if time.monotonic() >= stats_at:
@@ -140,32 +167,144 @@ class CurationWriter:
                 entries[i] = InboxPost(post)
         return entries
 
-    def _plan(self, inbox_id: str, entry: InboxEntry | None, on_screen: set[str]) -> Commit:
-        """What one inbox entry does to the wall; `on_screen` follows along."""
+    async def _view(self, entries: list[InboxEntry | None]) -> View:
+        """What the batch's posts need, looked up once; this writer alone changes it, so it keeps it
+        current as it plans each entry."""
+        ids = list(dict.fromkeys(i for e in entries if (i := _post_id(e))))
+        authors = [rules.author_of(e.post) for e in entries if isinstance(e, InboxPost)]
+        if any(isinstance(e, InboxModeration | InboxControl) for e in entries) or self.store is None:
+            self.policy = await load_policy(self.store, self.wall, self.moderation)
+        recent = {pid: decode_recent(b) for pid, b in (await self.engine.recent_of(self.wall, ids)).items()}
+        return View(on_screen=await self.engine.shown(self.wall, ids), recent=recent,
+                    decisions=await stored_decisions(self.store, self.wall, ids),
+                    known=await self.engine.known_authors(self.wall, authors))
+
+    def _plan(self, inbox_id: str, entry: InboxEntry | None, view: View) -> Commit:
+        """What one inbox entry does to the wall; `view` follows along."""
         match entry:
-            case None:
-                return Commit(inbox_id)
             case InboxPost(post=post):
-                post = msgspec.structs.replace(post, status=rules.decide(post))
-                was_shown = post.id in on_screen
-                if post.visible:
-                    on_screen.add(post.id)
-                    shown = proxied(post, self.media_secret) if self.media_secret else post
-                    event = UpdateEvent(shown) if was_shown else PostEvent(shown)
-                    counts = () if was_shown else counts_for(post)
-                    return Commit(inbox_id, (encode(event),), shown=(post.id,), counts=counts,
-                                  minute=int(time.time() // 60))
-                if was_shown:
-                    on_screen.discard(post.id)
-                    return Commit(inbox_id, (encode(RetractEvent(post.id, post.status)),), unshown=(post.id,))
-                return Commit(inbox_id)
+                old = view.recent.get(post.id)
+                arrived = old.arrived if old is not None else time.time()
+                return self._settle(inbox_id, [(post, arrived, old)], view)
+            case InboxDecision(post_id=pid):
+                old = view.recent.get(pid)
+                if old is None or old.deleted:
+                    return Commit(inbox_id)
+                commit = self._settle(inbox_id, [(old.post, old.arrived, old)], view)
+                if pid == self.control.spotlight_post and self.store is not None:
+                    # the spotlit post changed (hidden, say): the control event carries the new one
+                    spot = view.recent.get(pid)
+                    event = encode(self._control_event(self.control, spot))
+                    return commit._replace(events=(*commit.events, event), control=True,
+                                           queue=(*commit.queue, event))
+                return commit
             case InboxDelete(post_id=pid, reason=reason):
-                if pid in on_screen:
-                    on_screen.discard(pid)
-                    return Commit(inbox_id, (encode(RetractEvent(pid, reason)),), unshown=(pid,))
-                return Commit(inbox_id)
+                old = view.recent.get(pid)
+                events: tuple[bytes, ...] = ()
+                unshown: tuple[str, ...] = ()
+                if pid in view.on_screen:
+                    view.on_screen.discard(pid)
+                    events, unshown = (encode(RetractEvent(pid, reason)),), (pid,)
+                if old is None:
+                    return Commit(inbox_id, events, unshown=unshown)
+                gone = msgspec.structs.replace(old, deleted=True)
+                view.recent[pid] = gone
+                body = encode(gone)
+                return Commit(inbox_id, events, unshown=unshown, recent=((pid, body),), queue=(body,))
             case InboxReload(version=version):
                 return Commit(inbox_id, (encode(ReloadEvent(version)),))
+        return Commit(inbox_id)
+
+    def _settle(self, inbox_id: str, posts: list[tuple[Post, float, RecentPost | None]],
+                view: View) -> Commit:
+        """Decide each post from the policy and its stored decision, and bring the screen in line: show
+        what is now allowed, retract what is now held, update what changed; keep the recent records."""
+        events: list[bytes] = []
+        shown: list[str] = []
+        unshown: list[str] = []
+        counts: Counter[str] = Counter()
+        recent: list[tuple[str, bytes]] = []
+        authors: list[str] = []
+        for post, arrived, old in posts:
+            author = rules.author_of(post)
+            verdict = rules.decide(post, rules.Seen(author in view.known), self.policy)
+            stored = view.decisions.get(post.id)
+            new = rules.effective(post, verdict, stored)
+            was_shown = post.id in view.on_screen
+            if new.visible:
+                view.on_screen.add(post.id)
+                if not was_shown:
+                    events.append(encode(PostEvent(self._shown(new))))
+                    shown.append(post.id)
+                    counts.update(dict(counts_for(new)))
+                elif old is None or old.post != new or old.deleted:
+                    events.append(encode(UpdateEvent(self._shown(new))))
+                if author not in view.known:
+                    view.known.add(author)
+                    authors.append(author)
+            elif was_shown:
+                view.on_screen.discard(post.id)
+                events.append(encode(RetractEvent(post.id, new.status)))
+                unshown.append(post.id)
+            record = RecentPost(new, arrived, None if stored else verdict.reason,
+                                stored.version if stored else 0, stored.decided_by if stored else None,
+                                stored.decided_at if stored else None,
+                                stored.spotlight_until if stored else None)
+            if record != old:
+                view.recent[post.id] = record
+                recent.append((post.id, encode(record)))
+        queue = tuple(self._queue_body(view.recent[pid]) for pid, _ in recent)
+        return Commit(inbox_id, tuple(events), tuple(shown), tuple(unshown), tuple(counts.items()),
+                      int(time.time() // 60) if counts else 0, tuple(recent), queue,
+                      authors=tuple(authors))
+
+    async def _reevaluate(self, inbox_id: str) -> Commit:
+        """The policy, bans or blocked words changed: settle every recent post again."""
+        self.policy = await load_policy(self.store, self.wall, self.moderation)
+        records = [decode_recent(b) for b in await self.engine.recent(self.wall, RECENT_KEPT)]
+        records = [r for r in reversed(records) if not r.deleted]  # oldest first: screens add in order
+        ids = [r.post.id for r in records]
+        view = View(on_screen=await self.engine.shown(self.wall, ids), recent={r.post.id: r for r in records},
+                    decisions=await stored_decisions(self.store, self.wall, ids),
+                    known=await self.engine.known_authors(self.wall,
+                                                          list({rules.author_of(r.post) for r in records})))
+        return self._settle(inbox_id, [(r.post, r.arrived, r) for r in records], view)
+
+    async def _control_commit(self, inbox_id: str, if_changed: bool = False) -> Commit:
+        """Publish the wall's stored live controls as its control event (at lead: only if it differs
+        from the one screens have)."""
+        if self.store is None:
+            return Commit(inbox_id)
+        self.control = await self.store.controls.get(self.wall)
+        spot = None
+        if self.control.spotlight_post:
+            found = await self.engine.recent_of(self.wall, [self.control.spotlight_post])
+            spot = decode_recent(found[self.control.spotlight_post]) if found else None
+        event = self._control_event(self.control, spot)
+        if if_changed:
+            latest = await self.engine.latest_control(self.wall)
+            now = None if latest is None else decode_event(latest)
+            if now == event or (now is None and self.control.version == 0):
+                return Commit(inbox_id)
+        body = encode(event)
+        return Commit(inbox_id, (body,), control=True, queue=(body,))
+
+    def _control_event(self, state: ControlState, spotlight: RecentPost | None) -> ControlEvent:
+        """The control event of a stored state; the spotlight only while its post is approved."""
+        post = spotlight.post if spotlight is not None and spotlight.post.visible \
+            and not spotlight.deleted else None
+        return ControlEvent(paused=state.paused, panic=state.panic, panic_text=state.panic_text,
+                            scene=state.scene, announcement=state.announcement,
+                            spotlight=None if post is None else self._shown(post),
+                            spotlight_until=state.spotlight_until if post is not None else None,
+                            next_seq=state.next_seq)
+
+    def _shown(self, post: Post) -> Post:
+        return proxied(post, self.media_secret) if self.media_secret else post
+
+    def _queue_body(self, record: RecentPost) -> bytes:
+        """A recent post as consoles get it: images through the wall's own media URLs."""
+        return encode(msgspec.structs.replace(record, post=self._shown(record.post)))
 
     async def _announce_stats(self) -> None:
         now = time.time()
@@ -177,11 +316,21 @@ class CurationWriter:
             self._announced = body
 
 
+@dataclass
+class View:
+    """The writer's picture of the posts one batch touches."""
+
+    on_screen: set[str]
+    recent: dict[str, RecentPost]
+    decisions: dict[str, rules.Stored]
+    known: set[str] = field(default_factory=set)
+
+
 def _post_id(entry: InboxEntry | None) -> str | None:
     match entry:
         case InboxPost(post=post):
             return post.id
-        case InboxDelete(post_id=pid):
+        case InboxDelete(post_id=pid) | InboxDecision(post_id=pid):
             return pid
     return None
 
@@ -190,10 +339,11 @@ class Writers:
     """The curate role: a writer for every wall of the config, run while the context is open."""
 
     def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float,
-                 annotators: dict[str, Annotate] | None = None, media_secret: str | None = None) -> None:
-        found = annotators or {}
-        self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret)
-                        for w in walls]
+                 annotators: dict[str, Annotate] | None = None, media_secret: str | None = None,
+                 store: Store | None = None, moderation: dict[str, dict[str, Any]] | None = None) -> None:
+        found, policies = annotators or {}, moderation or {}
+        self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret, store,
+                                       policies.get(w)) for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:

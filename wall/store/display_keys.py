@@ -8,6 +8,7 @@ request, and closes sockets whose key was revoked when it hears of the revocatio
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -62,3 +63,15 @@ class DisplayKeys:
             rows = (await conn.execute(sa.select(display_keys).where(display_keys.c.wall == wall)
                                        .order_by(display_keys.c.id))).all()
         return [DisplayKey(r.id, r.wall, r.label, r.created_at, r.revoked_at) for r in rows]
+
+    async def live(self, key_ids: Iterable[int]) -> set[int]:
+        """Which of these key ids are still unrevoked (a web node rechecks its open sockets' keys)."""
+        ids = list(dict.fromkeys(key_ids))
+        found: set[int] = set()
+        k = display_keys.c
+        async with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                rows = await conn.execute(sa.select(k.id).where(k.id.in_(ids[i:i + 500]),
+                                                                k.revoked_at.is_(None)))
+                found.update(rows.scalars().all())
+        return found

@@ -52,6 +52,12 @@ class Rules:
             row = (await conn.execute(sa.select(walls_policy).where(walls_policy.c.wall == wall))).first()
         return WallPolicy(wall, cast(Mode, row.mode), dict(row.settings)) if row else WallPolicy(wall)
 
+    async def stored_policy(self, wall: str) -> WallPolicy | None:
+        """The wall's stored policy, or None when nobody set one (the config's initial one applies)."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(walls_policy).where(walls_policy.c.wall == wall))).first()
+        return WallPolicy(wall, cast(Mode, row.mode), dict(row.settings)) if row else None
+
     async def set_policy(self, wall: str, mode: Mode,
                          settings: Mapping[str, Any] | None = None) -> WallPolicy:
         """Store the wall's policy (replacing the previous one)."""

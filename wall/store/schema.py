@@ -141,6 +141,25 @@ stats_rollups = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
 )
 
+controls = sa.Table(
+    "controls", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),  # the presenter's live controls (wall/store/controls.py)
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+sentiment_labels = sa.Table(
+    "sentiment_labels", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),  # kept here: the post itself is gone from the bus in days
+    sa.Column("label", sa.String(16), nullable=False),
+    sa.Column("by", sa.String(64), nullable=False),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+)
+
 # The kiosk fleet (wall/store/kiosks.py). A kiosk's token and its pairing poll token are stored as sha256.
 kiosks = sa.Table(
     "kiosks", metadata,

@@ -24,11 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wall.store.audit import Audit
 from wall.store.bans import Bans
+from wall.store.controls import Controls
 from wall.store.decisions import Decisions
 from wall.store.display_keys import DisplayKeys
 from wall.store.engine import StoreURLError, check_url, create_engine
 from wall.store.kiosks import Kiosks
 from wall.store.kv import Cursors, Seen
+from wall.store.labels import Labels
 from wall.store.logins import LoginPolicy, Logins
 from wall.store.migrate import upgrade
 from wall.store.rules import Rules
@@ -57,6 +59,8 @@ class Store:
         self.cursors = Cursors(engine)
         self.seen = Seen(engine)
         self.stats = StatsRollups(engine)
+        self.controls = Controls(engine)
+        self.labels = Labels(engine)
 
     @property
     def backend(self) -> str:

@@ -19,13 +19,15 @@ from wall.config import Config
 from wall.media.proxy import MediaSettings
 from wall.media.signing import MEDIA_SECRET
 from wall.paths import STATIC as STATIC_DIR
-from wall.store import connect
 from wall.web import api, pages, ws
+from wall.web.auth import add_auth_routes
+from wall.web.console import add_console_routes
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
-from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS, STATIC, STORE
+from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS, STATIC
 from wall.web.media import MEDIA, add_media_routes, media_ctx
 from wall.web.metrics import Metrics
+from wall.web.private import keys_ctx, private_walls
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
 
@@ -36,15 +38,17 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
 def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) -> web.Application:
-    """A web node for the configured walls; `before` are the contexts that set app[ENGINE] and the like."""
-    app = web.Application(middlewares=[security_headers], client_max_size=cfg.web.max_body_bytes)
+    """A web node for the configured walls; `before` are the contexts that set app[ENGINE], app[STORE]
+    and the like."""
+    app = web.Application(middlewares=[security_headers, private_walls],
+                          client_max_size=cfg.web.max_body_bytes)
     app[CONFIG] = cfg
     app[METRICS] = metrics
     app[STATIC] = StaticFiles(STATIC_DIR)
     app[HUBS] = {}
     app[HEALTH] = []
     app.cleanup_ctx.extend(before)
-    app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(keys_ctx)
     app.cleanup_ctx.append(_media_ctx)
     app.cleanup_ctx.append(_hubs_ctx)
     app.cleanup_ctx.append(_tick_ctx)
@@ -60,15 +64,10 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     r.add_get("/healthz", api.healthz)
     r.add_get("/metrics", api.metrics)
     add_media_routes(app)
+    add_auth_routes(app)
+    add_console_routes(app)
     add_fleet_routes(app)
     return app
-
-
-async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The SQL store (migrated at start): kiosks, and the console's accounts and sessions."""
-    async with connect(app[CONFIG].store.url) as store:
-        app[STORE] = store
-        yield
 
 
 def media_settings(cfg: Config, secret: str) -> MediaSettings:

@@ -3,8 +3,8 @@
 Two kinds of caller, never mixed:
 - kiosks (`/api/v1/kiosks/...`): no cookie, no CSRF; the pairing poll token or the kiosk's own token as
   `Authorization: Bearer …`. A revoked token is a 401 whose message the agent puts on the screen.
-- admins (`/console/fleet`, `/api/v1/fleet/...`): a live admin session and, for changes, a same-origin
-  request (`admin_only`, until branch access's `require("admin")` replaces it: one decorator).
+- admins (`/console/fleet`, `/console/api/fleet/...`): `require("admin")`, so a live admin session and,
+  for changes, the session's CSRF token from this site (wall/web/auth.py).
 
 The FleetWatch background task reads the store every few seconds, so a kiosk silent for longer than
 `kiosks.offline_after` is named in /healthz's problems and on the console's fleet page.
@@ -19,9 +19,9 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import msgspec
 from aiohttp import web
@@ -31,6 +31,8 @@ from wall.models import BadJSON, decode_untrusted
 from wall.store import Store
 from wall.store.audit import Event
 from wall.store.kiosks import ClaimState, CodeExpired, Kiosk, TooManyPending, UnknownCode
+from wall.web.auth import identity, require
+from wall.web.console import page
 from wall.web.http import error, json_content, json_response, read_body
 from wall.web.keys import CONFIG, HEALTH, STORE
 from wall.web.pages import render
@@ -40,10 +42,6 @@ CODE = re.compile(r"^[A-Z0-9]{2}-[A-Z0-9]{3}$")
 MAX_SCREENSHOT = 256 * 1024  # bytes of JPEG; a 480 px wide screenshot at quality 50 is about 20 KB
 ENROLLS_PER_MINUTE = 10  # per address: a kiosk asks once per code, every 15 min
 POLL_INTERVAL = 3.0  # seconds between a pairing kiosk's polls
-SESSION_COOKIE = "wall_session"
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ACTOR = web.RequestKey("actor", str)  # the admin's username, set by the guard
 
 
 class EnrollBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -76,37 +74,6 @@ class AssignBody(msgspec.Struct, forbid_unknown_fields=True):
     wall: str
     screen: int = 1
     of: int = 1
-
-
-# --- admin guard ----------------------------------------------------------------------------------------
-
-def admin_only(handler: Handler) -> Handler:
-    """A live admin session (cookie `wall_session`); for POST, also a same-origin request (CSRF).
-
-    Stand-in for branch access's `require("admin")` with its session CSRF token: swap the decorator."""
-
-    async def guarded(request: web.Request) -> web.StreamResponse:
-        token = request.cookies.get(SESSION_COOKIE)
-        session = await request.app[STORE].sessions.get(token) if token else None
-        if session is None:
-            return error(401, "log in to the console as an admin to manage kiosks")
-        if session.role != "admin":
-            return error(403, f"{session.username} is a {session.role}: only admins manage kiosks")
-        if request.method not in ("GET", "HEAD") and not same_origin(request):
-            return error(403, "this request did not come from the console's own page (CSRF check)")
-        request[ACTOR] = session.username
-        return await handler(request)
-
-    return guarded
-
-
-def same_origin(request: web.Request) -> bool:
-    """Sec-Fetch-Site when the browser sends it, else Origin against Host (Datasette's order)."""
-    site = request.headers.get("Sec-Fetch-Site")
-    if site is not None:
-        return site == "same-origin"
-    origin = request.headers.get("Origin")
-    return origin is not None and urlsplit(origin).netloc == request.host
 
 
 # --- what kiosks call ------------------------------------------------------------------------------------
@@ -298,14 +265,12 @@ def _position(cfg: Config, wall: str, screen: int, of: int) -> str | None:
     return None
 
 
-@admin_only
+@require("admin")
 async def fleet_page(request: web.Request) -> web.Response:
-    cfg = request.app[CONFIG]
-    return render(request, "console/fleet.html", walls=list(cfg.walls.values()),
-                  offline_after=cfg.kiosks.offline_after)
+    return page(request, "console/fleet.html", offline_after=request.app[CONFIG].kiosks.offline_after)
 
 
-@admin_only
+@require("admin")
 async def fleet_list(request: web.Request) -> web.Response:
     """Every kiosk with online or offline, the pairing codes waiting, and the alerts."""
     watch = request.app[FLEET_WATCH]
@@ -324,7 +289,7 @@ async def fleet_list(request: web.Request) -> web.Response:
     })
 
 
-@admin_only
+@require("admin")
 async def approve(request: web.Request) -> web.Response:
     body: ApproveBody = await _body(request, ApproveBody)
     wrong = _position(request.app[CONFIG], body.wall, body.screen, body.of)
@@ -332,8 +297,8 @@ async def approve(request: web.Request) -> web.Response:
         return error(422, wrong)
     store = request.app[STORE]
     try:
-        kiosk = await store.kiosks.approve(body.code, body.wall, body.screen, body.of, request[ACTOR],
-                                           name=(body.name or "").strip() or None)
+        kiosk = await store.kiosks.approve(body.code, body.wall, body.screen, body.of,
+                                           identity(request).username, name=(body.name or "").strip() or None)
     except CodeExpired as e:
         return error(410, str(e))
     except UnknownCode as e:
@@ -353,7 +318,7 @@ async def _kiosk_arg(request: web.Request) -> Kiosk:
     return kiosk
 
 
-@admin_only
+@require("admin")
 async def kiosk_command(request: web.Request) -> web.Response:
     """reload, identify, assign (with a wall and position) or revoke one kiosk."""
     kiosk = await _kiosk_arg(request)
@@ -362,29 +327,30 @@ async def kiosk_command(request: web.Request) -> web.Response:
     if kiosk.revoked_at is not None:
         return error(409, f"kiosk {kiosk.name} is revoked: pair it again")
     if op == "revoke":
-        await store.kiosks.revoke(kiosk.id, request[ACTOR])
+        await store.kiosks.revoke(kiosk.id, identity(request).username)
         if kiosk.display_key_id is not None:
             await store.display_keys.revoke(kiosk.display_key_id)
         await _audit(request, "kiosk.revoke", kiosk)
-        log.info("kiosk %d (%s) revoked by %s", kiosk.id, kiosk.name, request[ACTOR])
+        log.info("kiosk %d (%s) revoked by %s", kiosk.id, kiosk.name, identity(request).username)
         return json_response({"ok": True})
     if op == "assign":
         body: AssignBody = await _body(request, AssignBody)
         wrong = _position(request.app[CONFIG], body.wall, body.screen, body.of)
         if wrong:
             return error(422, wrong)
-        moved = await store.kiosks.assign(kiosk.id, body.wall, body.screen, body.of, request[ACTOR])
+        moved = await store.kiosks.assign(kiosk.id, body.wall, body.screen, body.of,
+                                          identity(request).username)
         assert moved is not None
         await _audit(request, "kiosk.assign", kiosk, before=_kiosk_self(kiosk), after=_kiosk_self(moved))
         return json_response(_kiosk_self(moved))
     if op not in ("reload", "identify"):
         return error(404, f"no kiosk command {op!r}: use reload, identify, assign or revoke")
-    await store.kiosks.command(kiosk.id, op, request[ACTOR])
+    await store.kiosks.command(kiosk.id, op, identity(request).username)
     await _audit(request, f"kiosk.{op}", kiosk)
     return json_response({"ok": True, "queued": op})
 
 
-@admin_only
+@require("admin")
 async def kiosk_screenshot(request: web.Request) -> web.Response:
     kiosk = await _kiosk_arg(request)
     found = await request.app[STORE].kiosks.screenshot(kiosk.id)
@@ -395,8 +361,8 @@ async def kiosk_screenshot(request: web.Request) -> web.Response:
 
 async def _audit(request: web.Request, name: str, kiosk: Kiosk, before: Any = None,
                  after: Any = None) -> None:
-    await request.app[STORE].audit.record(Event(name, request[ACTOR], kiosk.wall, f"kiosk {kiosk.id}",
-                                                before, after))
+    actor = identity(request).username
+    await request.app[STORE].audit.record(Event(name, actor, kiosk.wall, f"kiosk {kiosk.id}", before, after))
 
 
 # --- silent kiosks ---------------------------------------------------------------------------------------
@@ -470,7 +436,7 @@ def add_fleet_routes(app: web.Application) -> None:
     r.add_get("/kiosk/pair", pair_page, name="kiosk_pair")
     # admins
     r.add_get("/console/fleet", fleet_page, name="console_fleet")
-    r.add_get("/api/v1/fleet", fleet_list, name="fleet_list")
-    r.add_post("/api/v1/fleet/approve", approve, name="fleet_approve")
-    r.add_post("/api/v1/fleet/kiosks/{id}/{op}", kiosk_command, name="fleet_kiosk_command")
-    r.add_get("/api/v1/fleet/kiosks/{id}/screenshot", kiosk_screenshot, name="fleet_kiosk_screenshot")
+    r.add_get("/console/api/fleet", fleet_list, name="fleet_list")
+    r.add_post("/console/api/fleet/approve", approve, name="fleet_approve")
+    r.add_post("/console/api/fleet/kiosks/{id}/{op}", kiosk_command, name="fleet_kiosk_command")
+    r.add_get("/console/api/fleet/kiosks/{id}/screenshot", kiosk_screenshot, name="fleet_kiosk_screenshot")

@@ -19,7 +19,7 @@ from aiohttp import WSCloseCode
 
 from wall.bus.base import Announcement, Bus, Gap, Message, backoff
 from wall.config import WallConfig
-from wall.models import Post, PostEvent, decode_event, encode, frame, id_key
+from wall.models import ControlEvent, Post, PostEvent, decode_event, encode, frame, id_key
 from wall.state import WallState
 from wall.web.client import Client, ws_frame
 from wall.web.metrics import Metrics
@@ -36,6 +36,7 @@ class Hub:
         self.state = WallState()
         self.prefetch = prefetch  # warms this node's media cache for each new post as it arrives
         self.stats: bytes | None = None  # the latest announced stats event, for snapshots
+        self.control: bytes | None = None  # the frame of the wall's latest control event, for snapshots
         self.clients: set[Client] = set()
         self.epoch = ""
         self.last_id: str | None = None
@@ -75,6 +76,7 @@ class Hub:
         while True:
             try:
                 self.epoch = await self.bus.epoch(self.wall.name)
+                control = await self.bus.latest_control(self.wall.name)
                 history = await self.bus.latest(self.wall.name, RING)
                 self.stats = await self.bus.announced(self.wall.name)
                 break
@@ -83,6 +85,7 @@ class Hub:
                 await asyncio.sleep(backoff(attempt, cap=5.0))
                 attempt += 1
         self.state = WallState()
+        self.control = control  # read before the history: a newer one in it replaces it below
         self._ring.clear()
         self.last_id, self._last_key = None, (0, 0)
         for msg in history:
@@ -113,6 +116,8 @@ class Hub:
         if live and self.prefetch and isinstance(event, PostEvent) and event.post.visible:
             self.prefetch(event.post)
         data = frame(msg.id, msg.body)
+        if isinstance(event, ControlEvent):
+            self.control = data
         self._ring.append((key, data))
         self.last_id, self._last_key = msg.id, key
         return data
@@ -163,15 +168,15 @@ class Hub:
         # Nothing below awaits before the client is registered, so live frames after `upto` are held by
         # the client and everything up to `upto` comes from the catch-up: no gap and no repeat.
         upto = self.last_id
-        posts, stats = self.state.newest(self.wall.max_cards), self.stats
+        posts, stats, control = self.state.newest(self.wall.max_cards), self.stats, self.control
         self.clients.add(client)
         self._clients.set(len(self.clients))
         if epoch != self.epoch or not last_id or upto is None:
-            return [self._snapshot(upto, posts, stats)]
+            return [self._snapshot(upto, posts, stats, control)]
         try:
             key = id_key(last_id)
         except ValueError:
-            return [self._snapshot(upto, posts, stats)]
+            return [self._snapshot(upto, posts, stats, control)]
         if key >= id_key(upto):
             return []
         if self._ring and self._ring[0][0] <= key:
@@ -182,7 +187,7 @@ class Hub:
             log.warning("wall %s: cannot read history for a resuming screen: %s", self.wall.name, e)
             missed = None
         if missed is None:
-            return [self._snapshot(upto, posts, stats)]
+            return [self._snapshot(upto, posts, stats, control)]
         return [frame(m.id, m.body) for m in missed]
 
     def detach(self, client: Client) -> None:
@@ -190,9 +195,11 @@ class Hub:
         self._clients.set(len(self.clients))
 
     @staticmethod
-    def _snapshot(last_id: str | None, posts: list[Post], stats: bytes | None) -> bytes:
+    def _snapshot(last_id: str | None, posts: list[Post], stats: bytes | None,
+                  control: bytes | None) -> bytes:
         raw = None if stats is None else msgspec.Raw(stats)
-        return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": raw})
+        live = None if control is None else msgspec.Raw(control)
+        return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": raw, "control": live})
 
     def status(self) -> dict[str, object]:
         age = None if self.last_event_at is None else round(time.time() - self.last_event_at, 1)

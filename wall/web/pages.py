@@ -36,7 +36,9 @@ def render(request: web.Request, template: str, **context: object) -> web.Respon
 
 
 async def index(request: web.Request) -> web.Response:
-    walls = [WallLink(w.name, w.title, f"/w/{w.name}") for w in request.app[CONFIG].walls.values()]
+    # Private walls are not listed: their names are nobody's business but their screens'.
+    walls = [WallLink(w.name, w.title, f"/w/{w.name}") for w in request.app[CONFIG].walls.values()
+             if not w.private]
     return render(request, "index.html", walls=walls)
 
 

@@ -12,6 +12,7 @@ from wall.models import BadJSON, TooDeep, decode_untrusted, encode
 from wall.web.client import Client
 from wall.web.keys import CONFIG, HUBS
 from wall.web.pages import version
+from wall.web.private import DISPLAY_KEY, KEYED
 
 HELLO_TIMEOUT = 10.0
 
@@ -37,6 +38,7 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPNotFound(text=f"no wall named {request.match_info['wall']!r}")
     if not origin_allowed(request):
         raise web.HTTPForbidden(text="this Origin may not open the wall's socket; see web.allowed_origins")
+    key = request.get(DISPLAY_KEY)  # a private wall's: checked by the private_walls middleware
     ws = web.WebSocketResponse(heartbeat=20.0, compress=False, max_msg_size=4096)
     await ws.prepare(request)
     problem = 'expected {"type":"hello"} first'
@@ -55,6 +57,8 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
     if transport is None:  # the screen went away during the handshake
         return ws
     client = Client(ws, transport, request.app[CONFIG].web.client_buffer)
+    if key is not None:
+        request.app[KEYED].add(key.id, client)
     try:
         catchup = await hub.attach(client, hello.epoch, hello.last_id)
         welcome = {"type": "welcome", "wall": hub.wall.name, "version": version(request.app),
@@ -64,4 +68,6 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
             pass
     finally:
         hub.detach(client)
+        if key is not None:
+            request.app[KEYED].discard(key.id, client)
     return ws

@@ -1,4 +1,4 @@
-// The console's fleet view: polls /api/v1/fleet, renders every kiosk and pairing code, sends commands.
+// The console's fleet view: polls /console/api/fleet, renders every kiosk and pairing code, sends commands.
 // Names, URLs and states come from kiosks: they reach the DOM only as textContent.
 
 const REFRESH_MS = 5000;
@@ -75,7 +75,7 @@ function kioskRow(k) {
   if (k.screenshot_age !== null) {
     const img = el("img", "shot");
     img.alt = `screenshot of ${k.name}`;
-    img.src = `/api/v1/fleet/kiosks/${k.id}/screenshot?age=${Math.round(Date.now() / 10000)}`;
+    img.src = `/console/api/fleet/kiosks/${k.id}/screenshot?age=${Math.round(Date.now() / 10000)}`;
     shot.append(img, el("span", "agent-state", `${duration(k.screenshot_age)} ago`));
   }
   const where = el("td", "", `${k.wall} ${k.screen} of ${k.of}`);
@@ -86,14 +86,14 @@ function kioskRow(k) {
   const actions = el("td", "actions");
   if (k.state !== "revoked") {
     actions.append(
-      action("Reload", () => send(`/api/v1/fleet/kiosks/${k.id}/reload`)),
-      action("Identify", () => send(`/api/v1/fleet/kiosks/${k.id}/identify`)),
+      action("Reload", () => send(`/console/api/fleet/kiosks/${k.id}/reload`)),
+      action("Identify", () => send(`/console/api/fleet/kiosks/${k.id}/identify`)),
       action("Re-assign", () => reassign(k)),
       action("Revoke", () => {
         if (!window.confirm(`Revoke ${k.name}? It stops showing the wall until it is paired again.`)) {
           return Promise.resolve();
         }
-        return send(`/api/v1/fleet/kiosks/${k.id}/revoke`);
+        return send(`/console/api/fleet/kiosks/${k.id}/revoke`);
       }),
     );
   }
@@ -122,7 +122,7 @@ function reassign(k) {
   return new Promise((resolve, reject) => {
     dialog.addEventListener("close", () => {
       if (dialog.returnValue !== "ok") return resolve();
-      send(`/api/v1/fleet/kiosks/${k.id}/assign`, {
+      send(`/console/api/fleet/kiosks/${k.id}/assign`, {
         wall: form.elements.wall.value,
         screen: Number(form.elements.screen.value),
         of: Number(form.elements.of.value),
@@ -154,7 +154,7 @@ function render(data) {
 
 async function refresh() {
   try {
-    const r = await fetch("/api/v1/fleet", { credentials: "same-origin" });
+    const r = await fetch("/console/api/fleet", { credentials: "same-origin" });
     const data = await r.json();
     if (!r.ok) throw new Error(data.error || `HTTP ${r.status}`);
     render(data);
@@ -168,7 +168,7 @@ $("approve-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const f = event.target.elements;
   try {
-    await send("/api/v1/fleet/approve", {
+    await send("/console/api/fleet/approve", {
       code: f.code.value.trim(), wall: f.wall.value, screen: Number(f.screen.value),
       of: Number(f.of.value), name: f.name.value.trim() || null,
     });

@@ -1,7 +1,7 @@
 """The kiosk fleet: kiosks, their pairing requests, pending commands and latest screenshots.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"  # the integrator chains it after whatever 0002 becomes
+down_revision = "0002"  # after the console's controls and labels (branch access)
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,372 @@
+"""The moderation service the console calls: every curator and presenter action, durable and audited.
+
+Contract (what the console may rely on):
+- Every state-changing method takes `actor` (a username), writes the store first (decisions with
+  compare-and-set, bans, policy, blocked words, sentiment labels, live controls), then one audit record
+  (who, when, what, before, after), then one entry in the wall's inbox. The curation writer, still the
+  only writer of the display stream, applies inbox entries in order and emits post/update/retract/control
+  events, so a decision reaches every screen of every web node. The entry tells the writer *what*
+  changed; the writer reads the state from the store, so an entry applied twice (a lease move) or two
+  quick decisions in a row end in the newest stored state.
+- `decide(..., expected_version=v)` raises `wall.store.decisions.Conflict` when the post's decision is no
+  longer at version `v` (0: no decision yet; None: overwrite). `Conflict.current` is the other decision,
+  so the console can say who decided meanwhile instead of overwriting it. Nothing is written then.
+- Unknown walls raise `UnknownWall`, posts the wall no longer keeps `UnknownPost`, bad arguments
+  `ValueError` with a message fit for the curator (all three are the caller's 4xx, never a 5xx).
+- If the inbox cannot be written (the bus is down) the method raises after the store was written: the
+  decision stands and the writer applies it when it next leads the wall (it re-evaluates its recent
+  posts and republishes the stored control state every time it takes the lease).
+- Reads (`queue`, `policy`, `control_state`, `labelled_lines`) write no audit record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from wall.bus.base import RECENT_KEPT, Engine
+from wall.config import Config
+from wall.curate import rules
+from wall.curate.moderation import stored_mode
+from wall.models import (
+    InboxControl,
+    InboxDecision,
+    InboxModeration,
+    RecentPost,
+    decode_queue,
+    decode_recent,
+    encode,
+)
+from wall.store import Store
+from wall.store.audit import Event
+from wall.store.bans import EVERY_WALL
+from wall.store.controls import ControlState
+from wall.store.decisions import KEEP, Decision, Keep, Status
+from wall.store.labels import LABELS
+
+ACTIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
+CONTROL_OPS = ("pause", "resume", "next", "scene", "announce", "clear_announcement", "panic", "release")
+SPOTLIGHT_SECONDS = 20.0  # when the console does not say how long
+SPOTLIGHT_MAX = 3600.0
+TEXT_MAX = 280  # announcements and panic slide text
+PANIC_TEXT = "We'll be right back."
+
+
+class UnknownWall(LookupError):
+    """No wall of that name in the config."""
+
+
+class UnknownPost(LookupError):
+    """The wall no longer keeps that post (it is older than its last RECENT_KEPT posts) or never had it."""
+
+
+class Actions:
+    """Curation and presenter actions over the store and the bus (see the module doc)."""
+
+    def __init__(self, store: Store, engine: Engine, cfg: Config) -> None:
+        self.store = store
+        self.engine = engine
+        self.cfg = cfg
+
+    # -- reads ----------------------------------------------------------------------------------------
+
+    async def queue(self, wall: str, limit: int = 200, q: str | None = None,
+                    status: str | None = None) -> list[dict[str, Any]]:
+        """Recent posts of the wall, held/rejected/hidden ones too, newest first, each a queue item
+        (see item()), with the store's current decision (so its version is the one to send back).
+        `q` searches text, author name and handle (case-insensitive); `status` keeps one status."""
+        self._wall(wall)
+        records = [decode_recent(b) for b in await self.engine.recent(wall, RECENT_KEPT)]
+        if q:
+            needle = q.casefold()
+            records = [r for r in records if needle in r.post.text.casefold()
+                       or needle in r.post.author.name.casefold()
+                       or needle in r.post.author.handle.casefold()]
+        stored = await self.store.decisions.get_many(wall, [r.post.id for r in records])
+        items = [item(r, stored.get(r.post.id)) for r in records]
+        if status:
+            items = [i for i in items if i["status"] == status]
+        return items[:max(0, limit)]
+
+    async def subscribe_queue(self, wall: str) -> AsyncIterator[dict[str, Any]]:
+        """Live queue messages from the wall's writer, whichever process runs it: a queue item (type
+        "item") for each new post and each decision applied, the control state (type "control") when it
+        changes, and {"type": "resync"} after the bus connection was lost (reload queue())."""
+        self._wall(wall)
+        async for body in self.engine.subscribe_queue(wall):
+            if body is None:
+                yield {"type": "resync"}
+                continue
+            try:
+                message = decode_queue(body)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue
+            if isinstance(message, RecentPost):
+                yield item(message, None)
+            else:
+                yield {"type": "control", **msgspec.to_builtins(message)}
+
+    async def policy(self, wall: str) -> dict[str, Any]:
+        """The wall's policy now: {"mode": "pre"|"post", "settings", "banned", "blocked_words"}."""
+        self._wall(wall)
+        mode, settings = await stored_mode(self.store, wall, self.cfg.walls[wall].moderation)
+        bans = await self.store.bans.list(wall)
+        words = await self.store.rules.blocked_words(wall)
+        return {"mode": mode, "settings": settings, "blocked_words": words,
+                "banned": [{"wall": b.wall, "author": b.author, "reason": b.reason, "by": b.by, "at": b.at}
+                           for b in bans]}
+
+    async def control_state(self, wall: str) -> dict[str, Any]:
+        """The wall's stored live controls (what its next control event carries)."""
+        self._wall(wall)
+        return _control_dict(await self.store.controls.get(wall))
+
+    async def labelled_lines(self, wall: str) -> list[dict[str, str]]:
+        """Curators' corrected sentiment labels as {"text", "label"} lines for `wall sentiment fit`."""
+        self._wall(wall)
+        return [{"text": lab.text, "label": lab.label} for lab in await self.store.labels.list(wall)]
+
+    # -- curation ---------------------------------------------------------------------------------------
+
+    async def decide(self, wall: str, post_id: str, actor: str, action: str, expected_version: int | None,
+                     seconds: float | None = None) -> dict[str, Any]:
+        """Apply a curator's action on a post (approve, reject, hide, unhide, pin, unpin, spotlight for
+        `seconds`, unspotlight); returns the queue item as it will be. Raises Conflict (module doc)."""
+        self._wall(wall)
+        if action not in ACTIONS:
+            raise ValueError(f"action {action!r} is not one of {', '.join(ACTIONS)}")
+        record = await self._recent(wall, post_id)
+        before = await self.store.decisions.get(wall, post_id)
+        now = time.time()
+        status: Status | Keep = KEEP
+        pinned: bool | Keep = KEEP
+        until: float | Keep | None = KEEP
+        match action:
+            case "approve" | "unhide":
+                status = "approved"
+            case "reject":
+                status, pinned = "rejected", False
+            case "hide":
+                status, pinned = "hidden", False
+            case "pin":  # a pinned post is on screen: pinning approves it
+                status, pinned = "approved", True
+            case "unpin":
+                pinned = False
+            case "spotlight":  # shown big on every screen: the curator has looked, so it is approved
+                length = SPOTLIGHT_SECONDS if seconds is None else float(seconds)
+                if not 0 < length <= SPOTLIGHT_MAX:
+                    raise ValueError(f"seconds: {seconds!r} is out of range; use 1 to {SPOTLIGHT_MAX:g}")
+                status, until = "approved", now + length
+            case "unspotlight":
+                until = None
+        if before is None and status is KEEP:  # a first decision keeps the status the post has now
+            status = record.post.status
+        decided = await self.store.decisions.decide(wall, post_id, status, actor, expected_version,
+                                                    pinned=pinned, spotlight_until=until, now=now)
+        if action in ("spotlight", "unspotlight"):
+            await self.store.controls.change(wall, actor, lambda s: _spotlight(s, post_id, decided))
+        await self.store.audit.record(Event("decide", actor, wall, post_id, before=_decision_dict(before),
+                                            after={"action": action, **(_decision_dict(decided) or {})}))
+        await self.engine.enqueue(wall, encode(InboxDecision(post_id)))
+        if action in ("spotlight", "unspotlight"):
+            await self.engine.enqueue(wall, encode(InboxControl(action)))
+        return item(record, decided)
+
+    async def correct_sentiment(self, wall: str, post_id: str, actor: str, label: str) -> dict[str, Any]:
+        """Store a curator's sentiment label for the post (shown on screens through an update, and kept
+        with its text for `labelled_lines`)."""
+        self._wall(wall)
+        if label not in LABELS:
+            raise ValueError(f"label {label!r} is not one of {', '.join(LABELS)}")
+        record = await self._recent(wall, post_id)
+        before = await self.store.decisions.get(wall, post_id)
+        status: Status | Keep = KEEP if before is not None else record.post.status
+        decided = await self.store.decisions.decide(wall, post_id, status, actor, None, sentiment_label=label)
+        await self.store.labels.put(wall, post_id, record.post.text, label, actor)
+        was = before.sentiment_label if before and before.sentiment_label else \
+            (record.post.sentiment.label if record.post.sentiment else None)
+        await self.store.audit.record(Event("sentiment", actor, wall, post_id, before={"label": was},
+                                            after={"label": label}))
+        await self.engine.enqueue(wall, encode(InboxDecision(post_id)))
+        return item(record, decided)
+
+    async def ban(self, wall: str, author: str, actor: str, reason: str = "") -> dict[str, Any]:
+        """Ban an author ("network:handle") on the wall, or on every wall with wall "*": their posts are
+        retracted from every screen and new ones held."""
+        walls = self._walls_of(wall)
+        author = _author(author)
+        before = await self._banned(wall, author)
+        ban = await self.store.bans.ban(wall, author, reason[:500], actor)
+        await self.store.audit.record(Event("ban", actor, wall, author, before=before,
+                                            after={"reason": ban.reason}))
+        for w in walls:
+            await self.engine.enqueue(w, encode(InboxModeration("ban")))
+        return {"wall": wall, "author": author, "reason": ban.reason, "by": actor, "at": ban.at}
+
+    async def unban(self, wall: str, author: str, actor: str) -> dict[str, Any]:
+        """Lift a ban (on exactly that wall, or "*"); the author's recent posts are re-evaluated."""
+        walls = self._walls_of(wall)
+        author = _author(author)
+        before = await self._banned(wall, author)
+        lifted = await self.store.bans.unban(wall, author)
+        await self.store.audit.record(Event("unban", actor, wall, author, before=before, after=None))
+        for w in walls:
+            await self.engine.enqueue(w, encode(InboxModeration("unban")))
+        return {"wall": wall, "author": author, "lifted": lifted}
+
+    async def block_word(self, wall: str, word: str, actor: str) -> dict[str, Any]:
+        """Hold the wall's posts containing `word` (on word boundaries, any case); on screen ones go."""
+        self._wall(wall)
+        word = _word(word)
+        before = await self.store.rules.blocked_words(wall)
+        await self.store.rules.block_word(wall, word)
+        after = await self.store.rules.blocked_words(wall)
+        await self.store.audit.record(Event("block_word", actor, wall, word, before=before, after=after))
+        await self.engine.enqueue(wall, encode(InboxModeration("words")))
+        return {"wall": wall, "blocked_words": after}
+
+    async def unblock_word(self, wall: str, word: str, actor: str) -> dict[str, Any]:
+        """Stop holding posts for `word`; posts it held come back (unless another rule holds them)."""
+        self._wall(wall)
+        word = _word(word)
+        before = await self.store.rules.blocked_words(wall)
+        await self.store.rules.unblock_word(wall, word)
+        after = await self.store.rules.blocked_words(wall)
+        await self.store.audit.record(Event("unblock_word", actor, wall, word, before=before, after=after))
+        await self.engine.enqueue(wall, encode(InboxModeration("words")))
+        return {"wall": wall, "blocked_words": after}
+
+    async def set_policy(self, wall: str, actor: str, mode: str,
+                         settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Store the wall's moderation policy: mode "pre" or "post" and settings (hold_flags,
+        min_sentiment, hold_links, hold_media, hold_unknown_authors, trusted_authors; ValueError names an
+        unknown or bad key). The writer re-evaluates what is on screen."""
+        self._wall(wall)
+        checked = rules.policy_from(mode, settings or {}, where="policy")
+        before_mode, before_settings = await stored_mode(self.store, wall, self.cfg.walls[wall].moderation)
+        after = checked.settings()
+        await self.store.rules.set_policy(wall, "pre" if mode == "pre" else "auto", after)
+        await self.store.audit.record(Event("policy", actor, wall, None,
+                                            before={"mode": before_mode, "settings": before_settings},
+                                            after={"mode": mode, "settings": after}))
+        await self.engine.enqueue(wall, encode(InboxModeration("policy")))
+        return {"mode": mode, "settings": after}
+
+    # -- presenter --------------------------------------------------------------------------------------
+
+    async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
+        """A presenter's live control: pause, resume, next, scene VALUE, announce VALUE,
+        clear_announcement, panic [VALUE: the slide's text], release. Returns the new control state."""
+        self._wall(wall)
+        if op not in CONTROL_OPS:
+            raise ValueError(f"op {op!r} is not one of {', '.join(CONTROL_OPS)}")
+        text = None if value is None else " ".join(str(value).split())[:TEXT_MAX]
+        if op in ("scene", "announce") and not text:
+            raise ValueError(f"{op} needs a value (the {'scene name' if op == 'scene' else 'text'})")
+        before, after = await self.store.controls.change(wall, actor, lambda s: apply_op(s, op, text))
+        await self.store.audit.record(Event(f"control.{op}", actor, wall, None, before=before.state(),
+                                            after=after.state()))
+        await self.engine.enqueue(wall, encode(InboxControl(op)))
+        return _control_dict(after)
+
+    # -- helpers ----------------------------------------------------------------------------------------
+
+    def _wall(self, wall: str) -> None:
+        if wall not in self.cfg.walls:
+            raise UnknownWall(f"no wall named {wall!r}")
+
+    def _walls_of(self, wall: str) -> list[str]:
+        if wall == EVERY_WALL:
+            return list(self.cfg.walls)
+        self._wall(wall)
+        return [wall]
+
+    async def _recent(self, wall: str, post_id: str) -> RecentPost:
+        found = (await self.engine.recent_of(wall, [post_id])).get(post_id)
+        if found is None:
+            raise UnknownPost(f"wall {wall} has no recent post {post_id!r}")
+        return decode_recent(found)
+
+    async def _banned(self, wall: str, author: str) -> dict[str, Any] | None:
+        found = next((b for b in await self.store.bans.list(wall) if b.wall == wall and b.author == author),
+                     None)
+        return None if found is None else {"reason": found.reason, "by": found.by, "at": found.at}
+
+
+def item(record: RecentPost, decided: Decision | None) -> dict[str, Any]:
+    """A queue item: the post as the wall shows it, its status and decision, flags and why it is held.
+    With `decided` (the store's decision) its fields win over the writer's last applied ones."""
+    post = record.post
+    status, pinned, version = post.status, post.pinned, record.version
+    by, at, until = record.decided_by, record.decided_at, record.spotlight_until
+    if decided is not None:
+        status, pinned, version = decided.status, decided.pinned, decided.version
+        by, at, until = decided.decided_by, decided.decided_at, decided.spotlight_until
+    return {"type": "item", "post": msgspec.to_builtins(post), "status": status, "pinned": pinned,
+            "version": version, "decided_by": by, "decided_at": at, "spotlight_until": until,
+            "flags": list(post.flags), "reason": record.reason, "author": rules.author_of(post),
+            "arrived": record.arrived,
+            "sentiment": None if post.sentiment is None else msgspec.to_builtins(post.sentiment)}
+
+
+def apply_op(state: ControlState, op: str, value: str | None) -> ControlState:
+    """The control state after a presenter's op (pure)."""
+    import dataclasses
+
+    match op:
+        case "pause":
+            return dataclasses.replace(state, paused=True)
+        case "resume":
+            return dataclasses.replace(state, paused=False)
+        case "next":
+            return dataclasses.replace(state, next_seq=state.next_seq + 1)
+        case "scene":
+            return dataclasses.replace(state, scene=value)
+        case "announce":
+            return dataclasses.replace(state, announcement=value)
+        case "clear_announcement":
+            return dataclasses.replace(state, announcement=None)
+        case "panic":
+            return dataclasses.replace(state, panic=True, panic_text=value or PANIC_TEXT)
+        case "release":
+            return dataclasses.replace(state, panic=False)
+    raise ValueError(f"op {op!r} is not one of {', '.join(CONTROL_OPS)}")
+
+
+def _spotlight(state: ControlState, post_id: str, decided: Decision) -> ControlState:
+    import dataclasses
+
+    if decided.spotlight_until is not None:
+        return dataclasses.replace(state, spotlight_post=post_id, spotlight_until=decided.spotlight_until)
+    if state.spotlight_post == post_id:  # unspotlight ends it only if it is still this post's
+        return dataclasses.replace(state, spotlight_post=None, spotlight_until=None)
+    return state
+
+
+def _control_dict(state: ControlState) -> dict[str, Any]:
+    return {**state.state(), "version": state.version, "updated_by": state.updated_by,
+            "updated_at": state.updated_at}
+
+
+def _decision_dict(d: Decision | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"status": d.status, "pinned": d.pinned, "spotlight_until": d.spotlight_until,
+            "sentiment_label": d.sentiment_label, "decided_by": d.decided_by, "version": d.version}
+
+
+def _author(author: str) -> str:
+    author = author.strip().lower()
+    if ":" not in author or len(author) > 255:
+        raise ValueError(f"author {author[:80]!r}: expected \"network:handle\", as queue items name it")
+    return author
+
+
+def _word(word: str) -> str:
+    word = " ".join(word.split()).lower()
+    if not word or len(word) > 100:
+        raise ValueError("word: expected a word or phrase of 1 to 100 characters")
+    return word

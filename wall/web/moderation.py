@@ -1,0 +1,56 @@
+"""What the console asks of the moderation service (wall/curate/actions.py `Actions` provides it).
+
+The web node does not import curation (tests/test_architecture.py): the composition root builds the
+service and hands it in as app[ACTIONS]. Every method takes the acting username and writes one audit
+record; decisions reach the wall's curation writer through its inbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from aiohttp import web
+
+DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
+CONTROLS = ("pause", "resume", "next", "scene", "announce", "clear_announcement", "panic", "release")
+LABELS = ("positive", "neutral", "negative")
+
+
+class Moderation(Protocol):
+    async def queue(self, wall: str, limit: int = 200, q: str | None = None,
+                    status: str | None = None) -> list[dict[str, Any]]:
+        """Recent posts of the wall, pending, rejected and hidden ones too, newest first."""
+        ...
+
+    def subscribe_queue(self, wall: str) -> AsyncIterator[dict[str, Any]]:
+        """Live queue items: new posts and every curator's decisions."""
+        ...
+
+    async def decide(self, wall: str, post_id: str, actor: str, action: str, expected_version: int | None,
+                     seconds: float | None = None) -> dict[str, Any]:
+        """Apply a decision; raises wall.store.decisions.Conflict when expected_version is stale."""
+        ...
+
+    async def ban(self, wall: str, author: str, actor: str, reason: str = "") -> Any: ...
+
+    async def unban(self, wall: str, author: str, actor: str) -> Any: ...
+
+    async def block_word(self, wall: str, word: str, actor: str) -> Any: ...
+
+    async def unblock_word(self, wall: str, word: str, actor: str) -> Any: ...
+
+    async def set_policy(self, wall: str, actor: str, mode: str, settings: dict[str, Any]) -> Any: ...
+
+    async def correct_sentiment(self, wall: str, post_id: str, actor: str, label: str) -> Any: ...
+
+    async def policy(self, wall: str) -> dict[str, Any]:
+        """{"mode": "pre"|"post", "settings", "banned": [{author, reason, ...}], "blocked_words"}."""
+        ...
+
+    async def labelled_lines(self, wall: str) -> list[dict[str, Any]]: ...
+
+    async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> Any: ...
+
+
+ACTIONS = web.AppKey("actions", Moderation)
