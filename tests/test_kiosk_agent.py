@@ -407,14 +407,14 @@ async def evaluate(session: aiohttp.ClientSession, devtools: str, expression: st
 
 
 @pytest.mark.timeout(120)
-async def test_a_new_kiosk_shows_its_code_is_paired_reports_follows_commands_and_a_revoke_shows_why(
+async def test_a_new_kiosk_shows_its_code_is_paired_to_a_private_wall_reports_and_a_revoke_shows_why(
         browser: Browser, tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="wall.kiosk")
     store_url = temp_store_url()
     async with connect(store_url, hasher=FAST) as store:
         admin = await store.users.add("ada", "a long admin password", "admin")
         cookie, _ = await store.sessions.create(admin.id)
-    cfg = make_config("redis", redis_url, store_url=store_url, kiosks={
+    cfg = make_config("redis", redis_url, store_url=store_url, private=("lobby",), kiosks={
         "offline_after": 5.0, "report_interval": 0.5, "screenshot_interval": 1.0})
     credentials = tmp_path / "state" / "kiosk.json"
     async with running_node(cfg) as base, aiohttp.ClientSession() as s, \
@@ -444,9 +444,12 @@ async def test_a_new_kiosk_shows_its_code_is_paired_reports_follows_commands_and
             async def shows_the_wall() -> bool:
                 url = await evaluate(s, browser.devtools, "location.href")
                 return url == f"{base}/w/lobby?screen=2&of=2"
-            await until("the kiosk loads its wall as screen 2 of 2", shows_the_wall, 20)
+            await until("the kiosk loads its private wall as screen 2 of 2", shows_the_wall, 20)
             assert credentials.stat().st_mode & 0o777 == 0o600
-            assert json.loads(credentials.read_text())["url"] == "/w/lobby?screen=2&of=2"
+            saved = json.loads(credentials.read_text())
+            assert saved["url"].startswith("/w/lobby?screen=2&of=2&key=") and saved["token"]
+            assert saved["url"].split("key=")[1] not in caplog.text  # the key is never logged
+            assert saved["token"] not in caplog.text
 
             async def reported() -> dict[str, Any] | None:
                 async with admin_http.get(f"{base}/console/api/fleet") as r:

@@ -280,8 +280,10 @@ class Agent:
                 if resp.status not in (200, 503):  # 503: up but degraded; the wall page copes with that
                     return (f"{self.s.healthz} answers HTTP {resp.status}: is {self.s.wall_url} "
                             "the right wall server URL?")
-            async with self.session.get(self.wall_url, timeout=timeout) as resp:
-                if resp.status != 200:
+            # A private wall's key answers with a redirect that sets the screen's cookie: the browser
+            # keeps it; this check only needs to know the wall is there.
+            async with self.session.get(self.wall_url, timeout=timeout, allow_redirects=False) as resp:
+                if resp.status not in (200, 302, 303, 307):
                     return f"{_shown(self.wall_url)} answers HTTP {resp.status}: is the wall name right?"
         except (TimeoutError, aiohttp.ClientError) as e:
             return (f"cannot reach the wall server at {self.s.healthz} ({str(e) or type(e).__name__}): "

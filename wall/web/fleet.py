@@ -36,6 +36,7 @@ from wall.web.console import page
 from wall.web.http import error, json_content, json_response, read_body
 from wall.web.keys import CONFIG, HEALTH, STORE
 from wall.web.pages import render
+from wall.web.private import KEYED
 
 log = logging.getLogger(__name__)
 CODE = re.compile(r"^[A-Z0-9]{2}-[A-Z0-9]{3}$")
@@ -234,7 +235,7 @@ async def _wall_url(request: web.Request, kiosk: Kiosk) -> str:
     store = request.app[STORE]
     query: dict[str, str | int] = {"screen": kiosk.screen, "of": kiosk.screens} if kiosk.screens > 1 else {}
     if kiosk.display_key_id is not None:
-        await store.display_keys.revoke(kiosk.display_key_id)
+        await _revoke_key(request, kiosk.display_key_id)
         await store.kiosks.set_display_key(kiosk.id, None)
     wall = request.app[CONFIG].walls.get(kiosk.wall)
     if wall is not None and getattr(wall, "private", False):
@@ -242,6 +243,12 @@ async def _wall_url(request: web.Request, kiosk: Kiosk) -> str:
         await store.kiosks.set_display_key(kiosk.id, key.id)
         query["key"] = raw
     return f"/w/{kiosk.wall}" + (f"?{urlencode(query)}" if query else "")
+
+
+async def _revoke_key(request: web.Request, key_id: int) -> None:
+    """Revoke a kiosk's display key; its screens on this node close now, on the others within a second."""
+    if await request.app[STORE].display_keys.revoke(key_id) is not None:
+        request.app[KEYED].close_key(key_id)
 
 
 async def pair_page(request: web.Request) -> web.Response:
@@ -329,7 +336,7 @@ async def kiosk_command(request: web.Request) -> web.Response:
     if op == "revoke":
         await store.kiosks.revoke(kiosk.id, identity(request).username)
         if kiosk.display_key_id is not None:
-            await store.display_keys.revoke(kiosk.display_key_id)
+            await _revoke_key(request, kiosk.display_key_id)
         await _audit(request, "kiosk.revoke", kiosk)
         log.info("kiosk %d (%s) revoked by %s", kiosk.id, kiosk.name, identity(request).username)
         return json_response({"ok": True})
