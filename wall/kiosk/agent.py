@@ -166,7 +166,12 @@ class Agent:
                 if self.tv is not None:
                     await self.tv.tick(dt.datetime.now().time())
                 if self.fleet is not None and self.creds is None:
-                    await self.pair()
+                    try:
+                        await self.pair()
+                    except (KeyError, TypeError, ValueError, OSError) as e:  # a reply of the wrong shape
+                        log.error("pairing failed (%s: %s): trying again in %g s", type(e).__name__, e,
+                                  self.s.retry)
+                        await asyncio.sleep(self.s.retry)
                     continue
                 problem = await self.check()
                 if problem is True:
@@ -406,7 +411,10 @@ class Agent:
             if self.creds is None:
                 await asyncio.sleep(1.0)
                 continue
-            await self.report()
+            try:
+                await self.report()
+            except (KeyError, TypeError, ValueError, OSError) as e:  # never let one odd reply stop reports
+                log.error("report failed (%s: %s)", type(e).__name__, e)
             await asyncio.sleep(self.report_interval)
 
     async def report(self) -> None:
