@@ -513,3 +513,30 @@ async def test_a_wrong_server_address_is_said_on_screen_and_in_the_log_once(
         await agent
     assert sum(says in r.getMessage() for r in caplog.records) == 1  # said once, not every attempt
     assert "restarting" not in caplog.text
+
+
+@pytest.mark.timeout(90)
+async def test_an_expired_pairing_code_is_replaced_by_a_new_one_on_screen(
+        browser: Browser, tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    cfg = make_config("redis", redis_url, kiosks={"pairing_ttl": 2.0})
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+        agent = asyncio.create_task(run_agent(AgentSettings(
+            devtools=browser.devtools, wall_url=base, interval=0.5, hang_timeout=2.0,
+            restart_cmd=browser.restart_cmd, state_file=tmp_path / "agent.json",
+            credentials_file=tmp_path / "kiosk.json")))
+        codes: list[str] = []
+
+        async def codes_seen() -> bool:
+            code = str(await evaluate(s, browser.devtools,
+                                      "document.getElementById('pair-code')?.textContent || ''"))
+            if len(code) == 6 and code not in codes:
+                codes.append(code)
+            return len(codes) >= 2
+        try:
+            await until("a second code replaces the expired first one", codes_seen, 40)
+        finally:
+            agent.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await agent
+    assert "expired" in caplog.text and not (tmp_path / "kiosk.json").exists()
