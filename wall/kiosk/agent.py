@@ -218,7 +218,8 @@ class Agent:
         if not on_wall(url, self.wall_url):
             if await self.load_wall(tab, url):
                 return False
-            return Problem(f"the browser does not load {self.wall_url} (it shows {url or 'nothing'})")
+            return Problem(f"the browser does not load {_shown(self.wall_url)} "
+                           f"(it shows {_shown(url) or 'nothing'})")
         try:
             value = (await tab.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
                                     self.s.hang_timeout)).get("result", {}).get("value")

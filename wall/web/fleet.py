@@ -204,7 +204,7 @@ async def report(request: web.Request) -> web.Response:
     status = {"version": body.version[:64], "uptime": body.uptime, "agent_uptime": body.agent_uptime,
               "heartbeat_age": body.heartbeat_age,
               "memory": {k[:32]: float(v) for k, v in list(body.memory.items())[:8]},
-              "url": _without_key(body.url)[:500], "state": body.state[:300]}
+              "url": _without_key(body.url)[:500], "state": _without_key(body.state)[:300]}
     ops = await request.app[STORE].kiosks.report(kiosk.id, status, shot)
     commands: list[dict[str, Any]] = []
     for op in ops:
