@@ -242,7 +242,7 @@ def start_redis(stack: contextlib.ExitStack, tmp: Path) -> tuple[Server, int]:
 
 
 def wall_config(port: int, engine: str, redis_port: int | None, client_buffer: int,
-                stats_interval: float = 5.0) -> str:
+                stats_interval: float = 5.0, store: Path | None = None) -> str:
     bus = f'engine = "{engine}"\n'
     if redis_port is not None:
         bus += f'redis_url = "redis://127.0.0.1:{redis_port}/0"\n'
@@ -250,7 +250,8 @@ def wall_config(port: int, engine: str, redis_port: int | None, client_buffer: i
         f'stats_interval = {stats_interval}\n'
         f'[web]\nhost = "127.0.0.1"\nport = {port}\nclient_buffer = {client_buffer}\n\n'
         f"[bus]\n{bus}\n"
-        f'[walls.{WALL}]\ntitle = "Fan-out benchmark"\ntoken_env = "{TOKEN_ENV}"\n\n'
+        + (f'[store]\nurl = "sqlite+aiosqlite:///{store}"\n\n' if store else "")
+        + f'[walls.{WALL}]\ntitle = "Fan-out benchmark"\ntoken_env = "{TOKEN_ENV}"\n\n'
         f'[[walls.{WALL}.sources]]\ntype = "webhook"\n'
     )
 
@@ -264,7 +265,8 @@ def start_product(stack: contextlib.ExitStack, tmp: Path, args: argparse.Namespa
         processes["redis"] = redis.pid
     port = free_port()
     config = tmp / "wall.toml"
-    config.write_text(wall_config(port, args.engine, redis_port, args.client_buffer, args.stats_interval))
+    config.write_text(wall_config(port, args.engine, redis_port, args.client_buffer, args.stats_interval,
+                                  store=tmp / "wall.db"))
     env = {**os.environ, TOKEN_ENV: token}
     argv = [sys.executable, "-m", "wall", "serve", "--config", str(config)]
     node = Server("wall serve", argv, tmp / "wall.log", env)

@@ -255,6 +255,56 @@ async def test_a_commit_moves_everything_together_and_a_stale_token_is_refused(
         assert [m.body for m in await b.latest(WALL, 5)] == [b'{"type":"post"}']
 
 
+async def test_a_commit_keeps_recent_posts_the_latest_control_and_tells_the_queue_channel(
+    make_engine: MakeEngine,
+) -> None:
+    a = make_engine()
+    b = make_engine() if isinstance(a, RedisEngine) else a  # b: a console in another process
+    token = await a.lease(writer_lease(WALL), "writer-a", ttl=5)
+    assert token
+    queue: list[bytes | None] = []
+
+    async def follow() -> None:
+        async for message in b.subscribe_queue(WALL):
+            queue.append(message)
+
+    task = asyncio.create_task(follow())
+    await asyncio.sleep(0.2)  # subscribed
+    try:
+        entry = await a.enqueue(WALL, b"{}")
+        await a.commit(WALL, token, Commit(entry, recent=(("p1", b"one"), ("p2", b"two")), queue=(b"q1",),
+                                           authors=("webhook:aino",)))
+        await a.commit(WALL, token, Commit(entry, (b'{"type":"post"}', b'{"type":"control","n":1}'),
+                                           recent=(("p1", b"one, decided"),), queue=(b"q2",), control=True))
+        assert await b.recent(WALL, 10) == [b"two", b"one, decided"]  # newest first, by first arrival
+        assert await b.recent_of(WALL, ["p1", "p3"]) == {"p1": b"one, decided"}
+        latest = await b.latest(WALL, 1)
+        framed = b'{"id":"' + latest[0].id.encode() + b'","type":"control","n":1}'
+        assert await b.latest_control(WALL) == framed
+        assert await b.known_authors(WALL, ["webhook:aino", "webhook:troll"]) == {"webhook:aino"}
+        async with asyncio.timeout(5):
+            while len(queue) < 2:
+                await asyncio.sleep(0.01)
+        assert queue == [b"q1", b"q2"]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_recent_posts_are_capped_oldest_out(make_engine: MakeEngine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine()
+    monkeypatch.setattr("wall.bus.memory.RECENT_KEPT", 3)
+    monkeypatch.setattr("wall.bus.redis.RECENT_KEPT", 3)
+    token = await engine.lease(writer_lease(WALL), "writer-a", ttl=5)
+    assert token
+    entry = await engine.enqueue(WALL, b"{}")
+    for i in range(5):
+        await engine.commit(WALL, token, Commit(entry, recent=((f"p{i}", f"post {i}".encode()),)))
+    assert await engine.recent(WALL, 10) == [b"post 4", b"post 3", b"post 2"]
+    assert await engine.recent_of(WALL, ["p0", "p4"]) == {"p4": b"post 4"}
+
+
 async def test_an_announcement_reaches_subscribers_and_stays_out_of_history(engine: Engine) -> None:
     follower = Follower(engine, after="0-0")
     (first,) = await publish_all(engine, [b'{"n":1}'])

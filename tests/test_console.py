@@ -158,6 +158,7 @@ async def test_presenter_controls_bulk_bans_words_and_the_audit_log(two_nodes: t
 
         r = await ana.post("/console/api/w/lobby/ban", {"author": items[0]["author"], "reason": "spam"})
         assert r.status == 200, await r.text()
+        await screen.wait_for(lambda f: f["type"] == "retract" and f["post_id"] == items[0]["post"]["id"])
         await post(s, a, {"id": "b0-again", "text": "me again", "author": {"handle": "fan0"}})
         assert (await queue_item(ana, "b0-again"))["reason"] == "banned author"
         r = await ana.post("/console/api/w/lobby/words", form={"word": "Durian"})

@@ -332,3 +332,32 @@ async def test_the_demo_wall_store_and_admin_work_with_no_setup(tmp_path: Path) 
             Browser(base) as admin:
         assert (await admin.login("admin", password)).status == 303
         assert (await admin.get("/console/users", html=True)).status == 200
+
+
+async def test_an_admin_adds_a_user_who_logs_in_and_a_role_change_ends_their_sessions(
+        node: tuple[web.Application, str], store: Store) -> None:
+    _, base = node
+    async with Browser(base) as root, Browser(base) as eva:
+        await root.login("root")
+        r = await root.post("/console/users", form={"username": "Eva", "role": "curator",
+                                                    "password": "short"})
+        assert r.status == 400 and "at least 12 characters" in await r.text()
+        r = await root.post("/console/users", form={"username": "Eva", "role": "curator",
+                                                    "password": "eva's long password"})
+        assert r.status == 303
+        assert (await eva.login("eva", "eva's long password")).status == 303
+        assert (await eva.get("/console/w/lobby", html=True)).status == 200
+
+        r = await root.post("/console/users/eva", form={"op": "role", "role": "presenter"})
+        assert r.status == 303
+        assert (await eva.get("/console/w/lobby", html=True)).status == 303  # logged out: log in again
+        await eva.login("eva", "eva's long password")
+        assert (await eva.get("/console/w/lobby", html=True)).status == 403  # a presenter now
+
+        r = await root.post("/console/users/root", form={"op": "remove"})
+        assert r.status == 400 and "not on your own account" in await r.text()
+        assert (await root.post("/console/users/eva", form={"op": "remove"})).status == 303
+        assert await store.users.get("eva") is None
+        actions = [(r.action, r.target) for r in await store.audit.browse()]
+        assert ("user.add", "eva") in actions and ("user.role", "eva") in actions and \
+            ("user.remove", "eva") in actions

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,11 @@ import pytest
 
 from ingest.enrich import language
 from tests.helpers import Screen, make_config, post, running_node
+from tests.postgres_server import PostgresServer
+from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
 from wall.app import SERVE
 from wall.bus.base import writer_lease
+from wall.bus.memory import MemoryEngine
 from wall.bus.redis import RedisEngine
 from wall.config import Config
 from wall.curate.actions import Actions
@@ -34,6 +38,18 @@ def models_loaded() -> None:
 
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+
+
+databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store on each backend (PostgreSQL: the session's throwaway cluster)."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"wall_moderation_{next(databases)}")
 
 
 @contextlib.asynccontextmanager
@@ -149,6 +165,9 @@ async def test_a_ban_retracts_the_authors_posts_and_holds_new_ones(redis_url: st
             await post(s, base, {"id": f"t{i}", "text": f"troll post {i}", "author": {"handle": "troll"}})
         await post(s, base, {"id": "fine", "text": "a friendly post", "author": {"handle": "aino"}})
         assert sorted(await screen.wait_posts(3)) == ["fine", "t0", "t1"]
+        pinned = await queued(actions, "t0")  # a curator had picked one of them before the ban
+        await actions.decide("lobby", pinned["post"]["id"], "bo", "pin", expected_version=0)
+        await screen.wait_for(lambda f: f["type"] == "update" and f["post"]["pinned"])
         await actions.ban("lobby", "webhook:troll", "ana", reason="abuse")
         retracted = await screen.wait_for(lambda f: f["type"] == "retract", count=2)
         assert len(retracted) == 2
@@ -161,7 +180,8 @@ async def test_a_ban_retracts_the_authors_posts_and_holds_new_ones(redis_url: st
         await actions.unban("lobby", "webhook:troll", "ana")
         await screen.wait_for(lambda f: f["type"] == "post" and f["post"]["source_id"] == "t2")
         actions_logged = [r.action for r in await actions.store.audit.browse(AuditFilter(wall="lobby"))]
-        assert actions_logged == ["unban", "ban"]
+        assert actions_logged == ["unban", "ban", "decide"]
+        await screen.wait_for(lambda f: f["type"] == "post" and f["post"].get("pinned"))  # t0, pinned again
 
 
 async def test_changing_the_policy_re_evaluates_what_is_on_screen(redis_url: str, tmp_path: Path):
@@ -296,8 +316,8 @@ async def test_the_console_queue_follows_the_writer_live_from_another_process(re
             await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_decisions_bans_and_controls_survive_every_process_restarting(redis_url: str, tmp_path: Path):
-    cfg = make_config("redis", redis_url, store_url=sqlite_url(tmp_path))
+async def test_decisions_bans_and_controls_survive_every_process_restarting(redis_url: str, store_url: str):
+    cfg = make_config("redis", redis_url, store_url=store_url)
     async with aiohttp.ClientSession() as s:
         async with running_node(cfg) as base, console(cfg) as actions:
             screen = await Screen(s, base).connect()
@@ -330,7 +350,8 @@ async def test_a_decision_made_while_the_writer_lease_moves_is_applied_exactly_o
                                                                                    tmp_path: Path):
     cfg = make_config("redis", redis_url, store_url=sqlite_url(tmp_path), moderation={"mode": "pre"})
     async with aiohttp.ClientSession() as s, console(cfg) as actions, contextlib.AsyncExitStack() as stack:
-        first = contextlib.AsyncExitStack()
+        first = contextlib.AsyncExitStack()  # the leading writer's process, stopped halfway
+        stack.push_async_callback(first.aclose)
         a = await first.enter_async_context(running_node(cfg))
         async with asyncio.timeout(10):
             while await actions.engine.holder(writer_lease("lobby")) is None:
@@ -352,3 +373,22 @@ async def test_a_decision_made_while_the_writer_lease_moves_is_applied_exactly_o
         history = [decode_event(m.body) for m in await actions.engine.latest("lobby", 1000)]
         shown = [e.post.source_id for e in history if isinstance(e, PostEvent)]
         assert sorted(shown) == sorted(f"m{i}" for i in range(20))  # each once in the display stream
+
+
+async def test_one_process_on_the_memory_engine_moderates_too(tmp_path: Path):
+    cfg = make_config(store_url=sqlite_url(tmp_path), moderation={"mode": "pre"})
+    engine = MemoryEngine()
+    async with running_node(cfg, engine=engine) as base, aiohttp.ClientSession() as s, \
+            connect(cfg.store.url) as store:
+        actions = Actions(store, engine, cfg)
+        screen = await Screen(s, base).connect()
+        await post(s, base, {"id": "m1", "text": "held until approved"})
+        item = await queued(actions, "m1")
+        await actions.decide("lobby", item["post"]["id"], "ana", "approve", expected_version=0)
+        await actions.control("lobby", "pia", "scene", "stage")
+        assert await screen.wait_posts(1) == ["m1"]
+        await screen.wait_for(lambda f: f["type"] == "control" and f["scene"] == "stage")
+        late = await Screen(s, base).connect()
+        snapshot = (await late.wait_for(lambda f: f["type"] == "snapshot"))[0]
+        assert [p["source_id"] for p in snapshot["posts"]] == ["m1"]
+        assert snapshot["control"]["scene"] == "stage"

@@ -22,7 +22,7 @@ stats_interval = 0.5
 engine = "redis"
 redis_url = "{redis_url}"
 [store]
-url = "sqlite+aiosqlite:///{store}"
+url = "sqlite+aiosqlite:///{store_dir}/wall.db"
 [walls.lobby]
 title = "Lobby"
 token_env = "LOBBY_TOKEN"
@@ -38,7 +38,7 @@ interval = 0.05
 @pytest.fixture
 def config(tmp_path: Path, redis_url: str) -> Path:
     path = tmp_path / "wall.toml"
-    path.write_text(CONFIG.format(redis_url=redis_url, store=tmp_path / "wall.db"))
+    path.write_text(CONFIG.format(redis_url=redis_url, store_dir=tmp_path))
     return path
 
 
@@ -136,7 +136,7 @@ async def test_killing_the_curation_writer_hands_the_wall_to_another_process_wit
     tmp_path: Path, redis_url: str
 ):
     config = tmp_path / "wall.toml"
-    config.write_text(WEBHOOK_ONLY.format(redis_url=redis_url, store=tmp_path / "wall.db"))
+    config.write_text(WEBHOOK_ONLY.format(redis_url=redis_url, store_dir=tmp_path))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     node = logged(tmp_path / "serve.log", "serve", "--config", str(config), "--port", str(port))

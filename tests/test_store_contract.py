@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import dataclasses
 import io
 import itertools
 import sqlite3
@@ -22,6 +23,7 @@ from argon2 import PasswordHasher
 from tests.postgres_server import MISSING, PostgresServer, binaries
 from wall.store import Store, connect, open_store
 from wall.store.audit import AuditFilter, Event
+from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Conflict
 from wall.store.engine import StoreURLError, create_engine
 from wall.store.kiosks import ClaimState, CodeExpired, TooManyPending, UnknownCode, normalise_code
@@ -275,6 +277,33 @@ async def test_of_curators_deciding_the_same_post_at_once_exactly_one_wins(store
     assert sorted(outcomes) == ["refused"] * 5 + ["won"]
     decided = await store.decisions.get("lobby", "x:9")
     assert decided is not None and decided.version == 1
+
+
+async def test_two_presenters_pressing_next_at_once_move_it_twice(store: Store) -> None:
+    assert (await store.controls.get("lobby")).version == 0  # no row yet: the default state
+
+    def press(state: ControlState) -> ControlState:
+        return dataclasses.replace(state, next_seq=state.next_seq + 1)
+
+    results = await asyncio.gather(*(store.controls.change("lobby", f"pia{i}", press) for i in range(4)))
+    assert sorted(after.next_seq for _, after in results) == [1, 2, 3, 4]
+    before, after = await store.controls.change(
+        "lobby", "pia", lambda s: dataclasses.replace(s, panic=True, panic_text="Back soon"), now=T0)
+    assert (before.panic, after.panic, after.version, after.updated_by) == (False, True, 5, "pia")
+    kept = await store.controls.get("lobby")
+    assert (kept.panic, kept.panic_text, kept.next_seq, kept.updated_at) == (True, "Back soon", 4, T0)
+    assert (await store.controls.get("stage")).next_seq == 0
+
+
+async def test_sentiment_labels_keep_the_text_they_label(store: Store) -> None:
+    await store.labels.put("lobby", "p1", "Great, it broke again", "negative", "ana", now=T0)
+    await store.labels.put("lobby", "p2", "Fine \x00phone", "neutral", "ana", now=T0 + 1)
+    await store.labels.put("lobby", "p1", "Great, it broke again", "positive", "bo", now=T0 + 2)
+    assert [(lab.post_id, lab.text, lab.label, lab.by) for lab in await store.labels.list("lobby")] == [
+        ("p2", "Fine phone", "neutral", "ana"), ("p1", "Great, it broke again", "positive", "bo")]
+    assert await store.labels.list("stage") == []
+    with pytest.raises(ValueError, match="not one of positive, neutral, negative"):
+        await store.labels.put("lobby", "p3", "x", "angry", "ana")
 
 
 async def test_bans_hold_an_author_on_one_wall_or_on_every_wall(store: Store) -> None:

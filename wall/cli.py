@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import secrets
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from aiohttp import web
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--token", help="webhook token (default: a random one per start)")
     demo.add_argument("--interval", type=float, default=2.5, help="seconds between demo posts")
+    demo.add_argument("--store", help="store URL to keep (default: a temporary SQLite file for this run)")
 
     for name, text in (("serve", "run a web node (pages, screens, API, webhook)"),
                        ("ingest", "run the pulled sources and the walls' curation writers"),
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_kiosk_agent(args)
     if args.command == "demo":
-        return run_demo(args.host, args.port, args.token or secrets.token_urlsafe(18), args.interval)
+        return run_demo(args.host, args.port, args.token or secrets.token_urlsafe(18), args.interval,
+                        args.store)
     cfg = _load_or_report(args.config if args.command != "check-config" else args.file)
     if cfg is None:
         return 2
@@ -150,11 +153,12 @@ def demo_config(host: str, port: int, token: str, interval: float, store_url: st
         token=token,
         enrich=DEMO_ENRICH,
     )
-    # The demo keeps curators' decisions and its admin in the user's own data directory (no /var/lib
-    # needed); plain HTTP on this machine, so its cookies cannot be Secure.
-    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "wall"
+    # A store for this run only: the memory bus forgets every post when the demo stops, and a file kept
+    # in a shared place could be migrated ahead of this code by another version (docs/console.md).
+    # Plain HTTP on this machine, so its cookies cannot be Secure.
+    url = store_url or f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='wall-demo-')}/wall.db"
     return Config(web=WebConfig(host=host, port=port, secure_cookies=False), bus=BusConfig(engine="memory"),
-                  store=StoreConfig(store_url or f"sqlite+aiosqlite:///{data}/demo.db"), walls={"demo": wall})
+                  store=StoreConfig(url), walls={"demo": wall})
 
 
 # The demo brand and its competitor (the bundled stream talks about both), for share of voice, and so
@@ -166,10 +170,10 @@ DEMO_ENRICH = {
 }
 
 
-def run_demo(host: str, port: int, token: str, interval: float) -> int:
+def run_demo(host: str, port: int, token: str, interval: float, store_url: str | None = None) -> int:
     from wall.app import ALL, create_app
 
-    cfg = demo_config(host, port, token, interval)
+    cfg = demo_config(host, port, token, interval, store_url)
     password = asyncio.run(demo_admin(cfg.store.url))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
@@ -185,7 +189,11 @@ def run_demo(host: str, port: int, token: str, interval: float) -> int:
         f"\"author\": {{\"name\": \"You\", \"handle\": \"you\"}}}}'\n",
         flush=True,
     )
-    web.run_app(create_app(cfg, ALL), host=host, port=port, print=None, access_log_class=AccessLogger)
+    try:
+        web.run_app(create_app(cfg, ALL), host=host, port=port, print=None, access_log_class=AccessLogger)
+    finally:
+        if store_url is None:  # the run's own store goes with it
+            shutil.rmtree(Path(cfg.store.url.removeprefix("sqlite+aiosqlite:///")).parent, ignore_errors=True)
     return 0
 
 

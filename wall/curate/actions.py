@@ -21,6 +21,7 @@ Contract (what the console may rely on):
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -314,8 +315,6 @@ def item(record: RecentPost, decided: Decision | None) -> dict[str, Any]:
 
 def apply_op(state: ControlState, op: str, value: str | None) -> ControlState:
     """The control state after a presenter's op (pure)."""
-    import dataclasses
-
     match op:
         case "pause":
             return dataclasses.replace(state, paused=True)
@@ -337,8 +336,6 @@ def apply_op(state: ControlState, op: str, value: str | None) -> ControlState:
 
 
 def _spotlight(state: ControlState, post_id: str, decided: Decision) -> ControlState:
-    import dataclasses
-
     if decided.spotlight_until is not None:
         return dataclasses.replace(state, spotlight_post=post_id, spotlight_until=decided.spotlight_until)
     if state.spotlight_post == post_id:  # unspotlight ends it only if it is still this post's

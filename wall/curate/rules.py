@@ -57,6 +57,7 @@ class Seen:
 class Verdict:
     status: Moderation
     reason: str | None = None  # why it is held, for the console ("links", "pre-moderation", ...)
+    final: bool = False  # wins over a curator's earlier decision too (a ban is a curator's decision)
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ def decide(post: Post, seen: Seen, policy: Policy) -> Verdict:
     """The status the wall's rules give a post (before any curator's decision)."""
     author = author_of(post)
     # Always: a banned author is held, whatever else is true of the post.
-    if author in policy.banned:
-        return Verdict("pending", "banned author")
+    if author in policy.banned:  # even over posts a curator approved before the ban
+        return Verdict("pending", "banned author", final=True)
     # Always: a content warning or sensitive media: a curator looks first, never shown blindly.
     if post.held:
         return Verdict("pending", post.held)
@@ -150,8 +151,9 @@ def decide(post: Post, seen: Seen, policy: Policy) -> Verdict:
 
 
 def effective(post: Post, verdict: Verdict, stored: Stored | None) -> Post:
-    """The post as the wall shows it: a curator's stored decision wins over the rules' verdict."""
-    if stored is None:
+    """The post as the wall shows it: a curator's stored decision wins over the rules' verdict (except a
+    final one: while its author is banned, no post of theirs shows)."""
+    if stored is None or verdict.final:
         return msgspec.structs.replace(post, status=verdict.status, pinned=False)
     if stored.label:  # a curator's correction of the label (the score stays the model's)
         score = post.sentiment.score if post.sentiment is not None else 0.0

@@ -131,7 +131,7 @@ class CurationWriter:
             batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
             entries = await self._entries(batch)
             view = await self._view(entries)
-            for msg, entry in zip(batch, entries, strict=True):
+            for k, (msg, entry) in enumerate(zip(batch, entries, strict=True)):
                 match entry:
                     case InboxModeration():
                         commit = await self._reevaluate(msg.id)
@@ -140,6 +140,8 @@ class CurationWriter:
                     case _:
                         commit = self._plan(msg.id, entry, view)
                 await self.engine.commit(self.wall, token, commit)
+                if isinstance(entry, InboxModeration):  # it moved posts the rest of the batch may touch
+                    view = await self._view(entries[k + 1:])
                 position = msg.id
                 self.status.committed += 1
             if time.monotonic() >= stats_at:
@@ -172,8 +174,6 @@ class CurationWriter:
         current as it plans each entry."""
         ids = list(dict.fromkeys(i for e in entries if (i := _post_id(e))))
         authors = [rules.author_of(e.post) for e in entries if isinstance(e, InboxPost)]
-        if any(isinstance(e, InboxModeration | InboxControl) for e in entries) or self.store is None:
-            self.policy = await load_policy(self.store, self.wall, self.moderation)
         recent = {pid: decode_recent(b) for pid, b in (await self.engine.recent_of(self.wall, ids)).items()}
         return View(on_screen=await self.engine.shown(self.wall, ids), recent=recent,
                     decisions=await stored_decisions(self.store, self.wall, ids),

@@ -20,6 +20,7 @@ from wall.media.proxy import MediaSettings
 from wall.media.signing import MEDIA_SECRET
 from wall.paths import STATIC as STATIC_DIR
 from wall.web import api, pages, ws
+from wall.web.admin import add_admin_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
 from wall.web.fleet import add_fleet_routes
@@ -66,6 +67,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_media_routes(app)
     add_auth_routes(app)
     add_console_routes(app)
+    add_admin_routes(app)
     add_fleet_routes(app)
     return app
 

@@ -108,14 +108,16 @@ def same_site(request: web.Request) -> bool:
     """A browser says where a request comes from: only this site (or a configured origin) may change
     state. Clients that send neither header are not browsers and still need the CSRF token."""
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
     origin = request.headers.get("Origin")
+    allowed = request.app[CONFIG].web.allowed_origins
+    if site is not None:  # set by the browser alone (no page can forge it); Origin is "null" under our
+        # Referrer-Policy: no-referrer, so Sec-Fetch-Site comes first
+        return site in ("same-origin", "none") or (origin is not None and origin in allowed)
     if origin is None:
         return True
     if origin == "null":  # a sandboxed frame or a redirect chain: nobody we know
         return False
-    return urlsplit(origin).netloc == request.host or origin in request.app[CONFIG].web.allowed_origins
+    return urlsplit(origin).netloc == request.host or origin in allowed
 
 
 async def csrf_ok(request: web.Request, ident: Identity) -> bool:

@@ -5,6 +5,7 @@
  */
 
 import { el, get, post, toast } from "./api.js";
+import { showControl } from "./control.js";
 import { follow } from "./socket.js";
 import { relativeTime, safeImageUrl } from "../text.js";
 
@@ -299,6 +300,8 @@ for (const b of bulkBar.querySelectorAll("button[data-bulk]")) {
 }
 document.querySelector(".help-open")?.addEventListener("click", () => help.showModal());
 
+get(`${api}/control`).then((r) => r.ok && showControl(document.querySelector(".control-state"), r.data));
+
 follow(`/console/w/${encodeURIComponent(wall)}/ws`, {
   onOpen: load,
   onState: (s) => {
@@ -309,6 +312,7 @@ follow(`/console/w/${encodeURIComponent(wall)}/ws`, {
   },
   onItem: (item) => {
     if (item?.type === "resync") return load();
+    if (item?.type === "control") return showControl(document.querySelector(".control-state"), item);
     if (filter.q || filter.status) return; // a search result list stays as searched
     if (item?.post) upsert(item, true);
     else if (item?.post_id) merge(item);

@@ -1,0 +1,191 @@
+"""The console in a real headless Chromium (Debian's, driven by Playwright), on a phone-sized screen: a
+curator logs in, approves one held post and spotlights another, and two wall pages on two web nodes
+(sharing one Redis) show both within a second; the presenter's panic reaches both screens; every process
+restarts and the session, the decisions and the ban still hold; the audit log lists each action; hostile
+post text, author and URL stay text in the console.
+
+The wall page's rendering of control events (panic slide, spotlight) is branch `page`'s: until it is
+merged, the spotlight and the panic are asserted on each node's screen WebSocket frames
+(tests/helpers.Screen), the approved posts on the pages' DOM."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from ingest.enrich import language
+from tests.console_helpers import PASSWORDS, console_app, opened_store, serving
+from tests.helpers import Screen, make_config, post
+from wall.app import SERVE
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+PHONE = {"width": 390, "height": 844}
+HOSTILE_URL = 'https://evil.example/"><img src=x onerror=alert(1)>'
+XSS = """<img src=x onerror="document.title='PWNED'"><script>document.title='PWNED'</script>"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def models_loaded() -> None:
+    language.warm()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed; scripts/test installs it (apt-get install chromium)",
+                    pytrace=False)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+def watch(page: Page, problems: list[str]) -> Page:
+    """Collect console errors and CSP violations of a page."""
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    return page
+
+
+async def log_in(context: BrowserContext, base: str, username: str, problems: list[str],
+                 next_: str = "/console") -> Page:
+    page = watch(await context.new_page(), problems)
+    await page.goto(f"{base}{next_}")
+    assert "/console/login" in page.url  # sent to the login page first
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORDS[username])
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{base}{next_}")
+    return page
+
+
+async def open_wall(browser: Browser, url: str, problems: list[str]) -> Page:
+    page = watch(await browser.new_page(viewport={"width": 1280, "height": 720}), problems)
+    await page.goto(url)
+    await page.wait_for_selector("body[data-state=live]", timeout=15_000)
+    return page
+
+
+def row(page: Page, text: str) -> Any:
+    return page.locator(".item", has=page.locator(".text", has_text=text))
+
+
+async def shown_on(walls: list[Page], text: str, timeout: float = 5.0) -> float:
+    """Seconds until every wall page shows a card with this text."""
+    start = time.perf_counter()
+    await asyncio.gather(*(w.locator(".card-text", has_text=text).wait_for(timeout=timeout * 1000)
+                           for w in walls))
+    return time.perf_counter() - start
+
+
+async def test_a_curator_on_a_phone_steers_two_walls_on_two_nodes_and_it_all_survives_a_restart(
+        browser: Browser, redis_url: str, tmp_path: Path) -> None:
+    store_url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    cfg = make_config("redis", redis_url, store_url=store_url, moderation={"mode": "pre"})
+    problems: list[str] = []
+    phone = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    desk = await browser.new_context(viewport={"width": 1280, "height": 800})
+    async with opened_store(store_url) as store, serving(console_app(cfg, store)) as a, \
+            serving(console_app(cfg, store, SERVE)) as b, aiohttp.ClientSession() as s:
+        ports = [int(u.rsplit(":", 1)[1]) for u in (a, b)]
+        walls = [await open_wall(browser, f"{base}/w/lobby", problems) for base in (a, b)]
+        screens = [await Screen(s, base).connect() for base in (a, b)]
+        for pid, text, author in (("held-1", "Aurora over the Nordlys office tonight", "aino"),
+                                  ("held-2", "The keynote demo just worked, wow", "mika"),
+                                  ("troll", "buy followers cheap", "spammer")):
+            await post(s, a, {"id": pid, "text": text, "author": {"name": author.title(), "handle": author}})
+        status, _ = await post(s, a, {"id": "hostile", "text": XSS, "url": HOSTILE_URL,
+                                      "author": {"name": "<b onmouseover=alert(1)>Mallory</b>",
+                                                 "handle": "<i>m</i>"}})
+        assert status == 202
+
+        curator = await log_in(phone, a, "ana", problems, next_="/console/w/lobby")
+        await row(curator, "keynote demo").wait_for(timeout=10_000)
+        await curator.locator(".live-state[data-state=live]").wait_for()
+        title = await curator.title()
+
+        # Hostile text, author and URL are shown as text: no element, no link, no handler ran.
+        hostile = row(curator, "onerror")
+        await hostile.wait_for(timeout=10_000)
+        assert await hostile.locator(".text").text_content() == XSS
+        assert await hostile.locator(".author-name").text_content() == "<b onmouseover=alert(1)>Mallory</b>"
+        assert await curator.locator(".queue img[src='x'], .queue b, .queue i, .queue script").count() == 0
+        link = hostile.locator("a.original")
+        assert (await link.get_attribute("rel"), await link.get_attribute("target")) == \
+            ("noopener noreferrer", "_blank")
+        assert "evil.example" in (await link.text_content() or "")
+        assert await hostile.locator("img").count() == 0
+        await curator.wait_for_timeout(200)
+        assert await curator.title() == title != "PWNED"
+
+        await row(curator, "Aurora").locator("button.approve").click()
+        assert await shown_on(walls, "Aurora over the Nordlys office") < 1.0
+
+        await row(curator, "keynote demo").locator(".text").click()  # focus the row, then the shortcut
+        started = time.perf_counter()
+        await curator.keyboard.press("s")
+        await asyncio.gather(*(sc.wait_for(lambda f: f["type"] == "control" and (f.get("spotlight") or {})
+                                           .get("source_id") == "held-2", timeout=5) for sc in screens))
+        assert time.perf_counter() - started < 1.0
+        assert await shown_on(walls, "keynote demo just worked") < 1.0  # a spotlight approves the post
+
+        await row(curator, "buy followers").wait_for()
+        curator.once("dialog", lambda d: asyncio.ensure_future(d.accept()))
+        await row(curator, "buy followers").locator("button.ban").click()
+        await curator.locator(".toast", has_text="banned webhook:spammer").wait_for()
+        ARTIFACTS.mkdir(exist_ok=True)
+        await curator.screenshot(path=ARTIFACTS / "console-queue-390x844.png", full_page=True)
+
+        presenter = await log_in(desk, b, "pia", problems, next_="/console/w/lobby/present")
+        started = time.perf_counter()
+        await presenter.click("button.panic")
+        await asyncio.gather(*(sc.wait_for(lambda f: f["type"] == "control" and f["panic"] is True, timeout=5)
+                               for sc in screens))
+        assert time.perf_counter() - started < 1.0
+        await presenter.locator(".last-action", has_text="panic sent").wait_for()
+        await presenter.locator(".control-state.panic", has_text="PANIC").wait_for()
+        await curator.locator(".control-state.panic", has_text="PANIC").wait_for()  # live on the queue
+        await presenter.screenshot(path=ARTIFACTS / "console-present-1280x800.png")
+        await presenter.click("button.release")
+        await asyncio.gather(*(sc.wait_for(lambda f: f["type"] == "control" and f["panic"] is False,
+                                           timeout=5) for sc in screens))
+        for sc in screens:
+            await sc.close()
+
+    # Every process stops and starts again, on the same ports, Redis and database.
+    store_url_again = store_url
+    async with opened_store(store_url_again) as store, serving(console_app(cfg, store), port=ports[0]) as a, \
+            serving(console_app(cfg, store, SERVE), port=ports[1]) as b, aiohttp.ClientSession() as s:
+        await curator.reload()
+        assert curator.url == f"{a}/console/w/lobby"  # the session held: no login page
+        await row(curator, "Aurora").locator(".status", has_text="approved").wait_for(timeout=10_000)
+        for wall in walls:
+            await wall.reload()
+        assert await shown_on(walls, "Aurora over the Nordlys office", timeout=15) < 15
+        await post(s, a, {"id": "troll-2", "text": "still selling followers",
+                          "author": {"handle": "spammer"}})
+        held = row(curator, "still selling followers")
+        await held.wait_for(timeout=10_000)
+        assert await held.get_attribute("data-status") == "pending"  # the ban held
+
+        office = await browser.new_context(viewport={"width": 1280, "height": 800})
+        admin = await log_in(office, a, "root", problems, next_="/console/audit?wall=lobby")
+        actions = await admin.locator("td.action").all_text_contents()
+        for action in ("decide", "ban", "control.panic", "control.release"):
+            assert action in actions, action
+        assert actions.count("decide") >= 2
+        await admin.screenshot(path=ARTIFACTS / "console-audit-1280x800.png", full_page=True)
+    for context in (phone, desk, office):
+        await context.close()
+    assert [p for p in problems if "WebSocket" not in p and "Failed to load resource" not in p] == []
