@@ -106,6 +106,22 @@ async def test_an_admin_pairs_a_kiosk_on_the_fleet_page_and_sees_it_go_offline(
         assert "offline" in (await alert.text_content() or "")
         await page.locator("tr.kiosk-offline", has_text="board middle").wait_for(timeout=5_000)
 
+        await row.get_by_role("button", name="Re-assign").click()  # the kiosk moves to the lobby
+        await page.select_option("#assign-form select[name=wall]", "lobby")
+        await page.fill("#assign-form input[name=screen]", "1")
+        await page.fill("#assign-form input[name=of]", "1")
+        await page.click("#assign-form button[value=ok]")
+        await page.locator("tr.kiosk", has_text="lobby 1 of 1").wait_for(timeout=10_000)
+        async with kiosk.post(f"{base}/api/v1/kiosks/report", headers=headers, json={}) as r:
+            assert (await r.json())["commands"][0]["url"] == "/w/lobby"
+
+        page.once("dialog", lambda d: asyncio.ensure_future(d.accept()))  # "Revoke board middle?"
+        await row.get_by_role("button", name="Revoke").click()
+        await page.locator("tr.kiosk-revoked", has_text="board middle").wait_for(timeout=10_000)
+        async with kiosk.post(f"{base}/api/v1/kiosks/report", headers=headers, json={}) as r:
+            assert r.status == 401 and "revoked" in (await r.json())["error"]
+        assert await page.locator("#fleet-alerts").is_hidden()  # a revoked kiosk raises no alert
+
         assert await page.title() == title != "PWNED"
         assert await page.locator("img[src='x']").count() == 0
         assert problems == []

@@ -350,6 +350,8 @@ class Agent:
         deadline = time.monotonic() + float(enrolled.get("expires_in", 900))
         every = float(enrolled.get("poll_interval", 3.0))
         while time.monotonic() < deadline:
+            if self.tv is not None:  # a code may wait for an admin for a quarter of an hour
+                await self.tv.tick(dt.datetime.now().time())
             shown = await self.page()
             if shown is not None and shown[1] != pair_url:
                 await self.navigate(shown[0], pair_url)
