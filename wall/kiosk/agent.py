@@ -236,6 +236,8 @@ class Agent:
         try:
             metrics = await tab.call("Performance.getMetrics", timeout=self.s.hang_timeout)
         except (TimeoutError, DevToolsError) as e:
+            if tab.crashed:  # the renderer died between the two questions
+                return Problem("the page crashed (\"Aw, Snap!\")")
             return Problem(f"the page did not report its memory ({str(e) or 'timeout'})")
         heap = next((m.get("value", 0) for m in metrics.get("metrics", [])
                      if m.get("name") == "JSHeapUsedSize"), 0)
@@ -522,6 +524,9 @@ class Agent:
             log.warning("%s: reloading %s", problem.reason, _shown(self.wall_url))
             if self.tab is not None:
                 await self.navigate(self.tab)
+                # A fresh connection for the next check: the old one's "crashed" flag would outlive the
+                # crash, and the reload would look as if it had not helped.
+                await self.drop_tab()
             await asyncio.sleep(self.s.settle)
         elif step is Step.RESTART:
             log.warning("%s: restarting the browser with %s", problem.reason, shlex.join(self.s.restart_cmd))
