@@ -3,8 +3,9 @@
 # `wallkiosk`, a one-app Wayland session (cage) on tty1 running Chromium in kiosk mode, and the kiosk
 # agent that keeps it showing the wall. Safe to run twice. See docs/kiosk.md.
 #
-#   sudo kiosk/install.sh --url http://wall-server:8080/w/lobby [--screen 1 --of 3]
-#                         [--tv-on 08:00 --tv-off 19:00] [--session cage|x11] [--root DIR] [--uninstall]
+#   sudo kiosk/install.sh --url http://wall-server:8080 [--tv-on 08:00 --tv-off 19:00]
+#                         [--session cage|x11] [--root DIR] [--uninstall]
+#   (--url http://wall-server:8080/w/lobby [--screen 1 --of 3] for a fixed wall without pairing)
 #
 # --root DIR writes the whole file tree under DIR and runs no system command; what it would run is
 # written to DIR/kiosk-install.plan.
@@ -25,7 +26,7 @@ URL="" SCREEN="" OF="" TV_ON="" TV_OFF="" SESSION=cage ROOT="" UNINSTALL=0
 PLAN=()
 
 usage() {
-    sed -n '6,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,3\}//' >&2
+    sed -n '6,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,3\}//' >&2
     exit 2
 }
 
@@ -131,8 +132,13 @@ if ((UNINSTALL)); then
     exit 0
 fi
 
-[[ -n "$URL" ]] || die "give the wall URL: --url http://wall-server:8080/w/lobby"
-[[ "$URL" =~ ^https?://[^/]+/w/[^/?#]+ ]] || die "'$URL' does not look like a wall URL (http://HOST:PORT/w/WALL)"
+[[ -n "$URL" ]] || die "give the wall server's URL: --url http://wall-server:8080 (or a wall: .../w/lobby)"
+if [[ "$URL" =~ ^https?://[^/?#]+/?$ ]]; then
+    URL="${URL%/}"  # the server alone: the kiosk shows a pairing code and the console assigns its wall
+    [[ -z "$SCREEN$OF" ]] || die "--screen and --of go with a wall URL; a paired kiosk gets its position in the console"
+elif ! [[ "$URL" =~ ^https?://[^/]+/w/[^/?#]+ ]]; then
+    die "'$URL' does not look like a wall server (http://HOST:PORT) or wall URL (http://HOST:PORT/w/WALL)"
+fi
 if [[ -n "$SCREEN$OF" ]]; then
     [[ "$SCREEN" =~ ^[0-9]+$ && "$OF" =~ ^[0-9]+$ ]] || die "--screen and --of take numbers (--screen 1 --of 3)"
     ((SCREEN >= 1 && SCREEN <= OF)) || die "--screen $SCREEN --of $OF: the screen must be between 1 and $OF"
@@ -273,7 +279,7 @@ StartLimitIntervalSec=0
 User=wallkiosk
 EnvironmentFile=/etc/wall-kiosk/kiosk.env
 ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk --url ${WALL_URL} \
-    --state-file /var/lib/wallkiosk/agent-state.json $AGENT_ARGS
+    --state-file /var/lib/wallkiosk/agent-state.json --credentials /var/lib/wallkiosk/kiosk.json $AGENT_ARGS
 Restart=always
 RestartSec=5
 

@@ -28,6 +28,9 @@ from wall.web.auth import RANK, ROLE_ATTR
 ALLOW = {
     ("POST", "/console/login"): "anonymous by nature: same-site Origin check and the login lockout",
     ("POST", "/api/v1/walls/{wall}/posts"): "the webhook: its own Bearer token or HMAC signature",
+    ("POST", "/api/v1/kiosks/enroll"): "a new kiosk asks for a pairing code: rate-limited, grants nothing",
+    ("POST", "/api/v1/kiosks/claim"): "a pairing kiosk: its secret poll token",
+    ("POST", "/api/v1/kiosks/report"): "a paired kiosk: its own revocable token",
 }
 FILL = {"wall": "lobby", "key_id": "1", "username": "nobody"}
 

@@ -24,11 +24,15 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from argon2 import PasswordHasher
 
+from tests.helpers import make_config, running_node, temp_store_url
 from wall.kiosk.agent import AgentSettings, build_parser, run_agent, settings_from_args
 from wall.kiosk.cdp import Tab, targets
 from wall.kiosk.policy import History, Limits, Policy, Step
 from wall.kiosk.tv import TvSchedule, tv_should_be_on
+from wall.store import connect
+from wall.web.auth import csrf_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -380,3 +384,159 @@ def test_bad_settings_are_named() -> None:
     s = settings_from_args(build_parser().parse_args(["--url", "http://w:8080/w/lobby",
                                                       "--restart-cmd", "systemctl restart x.service"]))
     assert s.restart_cmd == ["systemctl", "restart", "x.service"] and s.healthz == "http://w:8080/healthz"
+
+
+# --- pairing with a real wall server ------------------------------------------------------------------
+
+FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+
+
+async def evaluate(session: aiohttp.ClientSession, devtools: str, expression: str) -> Any:
+    """A value from the browser's page, as anyone looking at the screen would read it (None if none)."""
+    try:
+        tab = await page_tab(session, devtools)
+    except Exception:
+        return None
+    try:
+        r = await tab.call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, 2)
+        return r.get("result", {}).get("value")
+    except Exception:
+        return None
+    finally:
+        await tab.close()
+
+
+@pytest.mark.timeout(120)
+async def test_a_new_kiosk_shows_its_code_is_paired_to_a_private_wall_reports_and_a_revoke_shows_why(
+        browser: Browser, tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    store_url = temp_store_url()
+    async with connect(store_url, hasher=FAST) as store:
+        admin = await store.users.add("ada", "a long admin password", "admin")
+        cookie, _ = await store.sessions.create(admin.id)
+    cfg = make_config("redis", redis_url, store_url=store_url, private=("lobby",), kiosks={
+        "offline_after": 5.0, "report_interval": 0.5, "screenshot_interval": 1.0})
+    credentials = tmp_path / "state" / "kiosk.json"
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s, \
+            aiohttp.ClientSession(cookies={"wall_session": cookie},
+                                  headers={"Origin": base, "X-CSRF-Token": csrf_for(cookie)}) as admin_http:
+        agent = asyncio.create_task(run_agent(AgentSettings(
+            devtools=browser.devtools, wall_url=base, interval=0.5, hang_timeout=2.0, settle=0.5,
+            restart_cmd=browser.restart_cmd, state_file=tmp_path / "state" / "agent.json",
+            credentials_file=credentials)))
+        try:
+            code = ""
+
+            async def code_on_screen() -> bool:
+                nonlocal code
+                code = str(await evaluate(s, browser.devtools,
+                                          "document.getElementById('pair-code')?.textContent || ''"))
+                return len(code) == 6 and code[2] == "-"
+            await until("the screen shows a pairing code", code_on_screen, 20)
+            size = await evaluate(s, browser.devtools, "parseFloat(getComputedStyle("
+                                  "document.getElementById('pair-code')).fontSize) / innerHeight")
+            assert size > 0.2  # the code is over a fifth of the screen's height: readable across a room
+
+            async with admin_http.post(f"{base}/console/api/fleet/approve",
+                                       json={"code": code, "wall": "lobby", "screen": 2, "of": 2}) as r:
+                assert r.status == 201, await r.text()
+
+            async def shows_the_wall() -> bool:
+                url = await evaluate(s, browser.devtools, "location.href")
+                return url == f"{base}/w/lobby?screen=2&of=2"
+            await until("the kiosk loads its private wall as screen 2 of 2", shows_the_wall, 20)
+            assert credentials.stat().st_mode & 0o777 == 0o600
+            saved = json.loads(credentials.read_text())
+            assert saved["url"].startswith("/w/lobby?screen=2&of=2&key=") and saved["token"]
+            assert saved["url"].split("key=")[1] not in caplog.text  # the key is never logged
+            assert saved["token"] not in caplog.text
+
+            async def reported() -> dict[str, Any] | None:
+                async with admin_http.get(f"{base}/console/api/fleet") as r:
+                    kiosks = (await r.json())["kiosks"]
+                k = kiosks[0] if kiosks else None
+                return k if k and k["state"] == "online" and k["screenshot_age"] is not None \
+                    and k["status"]["state"] == "healthy" else None
+            await until("the fleet shows it online, healthy, with a screenshot", reported, 30)
+            kiosk = await reported()
+            assert kiosk is not None and kiosk["status"]["version"]
+            assert kiosk["status"]["memory"]["heap_mb"] > 0
+            async with admin_http.get(f"{base}/console/api/fleet/kiosks/{kiosk['id']}/screenshot") as r:
+                assert r.status == 200 and (await r.read())[:3] == b"\xff\xd8\xff"
+
+            async with admin_http.post(f"{base}/console/api/fleet/kiosks/{kiosk['id']}/identify") as r:
+                assert r.status == 200
+
+            async def identifies() -> bool:
+                text = await evaluate(s, browser.devtools,
+                                      "document.getElementById('__wall_identify')?.textContent || ''")
+                return "2 of 2" in str(text)
+            await until("the screen flashes its number", identifies, 10)
+
+            async with admin_http.post(f"{base}/console/api/fleet/kiosks/{kiosk['id']}/revoke") as r:
+                assert r.status == 200
+
+            async def says_revoked() -> bool:
+                text = await evaluate(s, browser.devtools,
+                                      "document.getElementById('pair-status')?.textContent || ''")
+                return "revoked" in str(text)
+            await until("the screen says it was revoked, under a new code", says_revoked, 20)
+            assert "refused this kiosk" in caplog.text and not credentials.exists()
+        finally:
+            agent.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await agent
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("where", "says"), [("not a wall server", "the wall server's address?"),
+                                             ("nowhere", "cannot reach")])
+async def test_a_wrong_server_address_is_said_on_screen_and_in_the_log_once(
+        browser: Browser, wall: Wall, tmp_path: Path, caplog: pytest.LogCaptureFixture, where: str,
+        says: str) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    # The stand-in wall answers, but has no fleet API; nothing listens on the other port.
+    server = wall.url.removesuffix("/w/lobby") if where == "not a wall server" \
+        else f"http://127.0.0.1:{free_port()}"
+    agent = asyncio.create_task(run_agent(AgentSettings(
+        devtools=browser.devtools, wall_url=server, interval=0.5, hang_timeout=2.0, retry=0.5,
+        restart_cmd=browser.restart_cmd, state_file=tmp_path / "agent.json",
+        credentials_file=tmp_path / "kiosk.json")))
+    async with aiohttp.ClientSession() as s:
+        async def on_screen() -> bool:
+            text = str(await evaluate(s, browser.devtools, "document.body.textContent"))
+            return "Cannot pair this screen" in text and says in text
+        await until(f"the screen says {says!r}", on_screen, 20)
+        await asyncio.sleep(1.5)  # several more attempts
+    agent.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await agent
+    assert sum(says in r.getMessage() for r in caplog.records) == 1  # said once, not every attempt
+    assert "restarting" not in caplog.text
+
+
+@pytest.mark.timeout(90)
+async def test_an_expired_pairing_code_is_replaced_by_a_new_one_on_screen(
+        browser: Browser, tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    cfg = make_config("redis", redis_url, kiosks={"pairing_ttl": 2.0})
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+        agent = asyncio.create_task(run_agent(AgentSettings(
+            devtools=browser.devtools, wall_url=base, interval=0.5, hang_timeout=2.0,
+            restart_cmd=browser.restart_cmd, state_file=tmp_path / "agent.json",
+            credentials_file=tmp_path / "kiosk.json")))
+        codes: list[str] = []
+
+        async def codes_seen() -> bool:
+            code = str(await evaluate(s, browser.devtools,
+                                      "document.getElementById('pair-code')?.textContent || ''"))
+            if len(code) == 6 and code not in codes:
+                codes.append(code)
+            return len(codes) >= 2
+        try:
+            await until("a second code replaces the expired first one", codes_seen, 40)
+        finally:
+            agent.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await agent
+    assert "expired" in caplog.text and not (tmp_path / "kiosk.json").exists()

@@ -85,6 +85,16 @@ def test_a_kiosk_gets_its_session_agent_and_settings(pi: Path) -> None:
     assert not (pi / "opt").exists() and not (pi / "var").exists()  # nothing was run
 
 
+def test_with_the_server_alone_the_kiosk_pairs_and_keeps_its_token_in_its_home(pi: Path) -> None:
+    done = install(pi, "--url", "http://wall-server:8080/")
+    assert done.returncode == 0, done.stderr
+    assert "WALL_URL=http://wall-server:8080\n" in (pi / "etc/wall-kiosk/kiosk.env").read_text()
+    agent = (pi / "etc/systemd/system/wall-kiosk-agent.service").read_text()
+    assert "--credentials /var/lib/wallkiosk/kiosk.json" in agent
+    plan = (pi / "kiosk-install.plan").read_text().splitlines()
+    assert "install -d -o wallkiosk -g wallkiosk -m 0750 /var/lib/wallkiosk" in plan  # only the kiosk
+
+
 def test_running_it_twice_changes_nothing(pi: Path) -> None:
     assert install(pi, "--url", URL).returncode == 0
     first = tree(pi)
@@ -116,8 +126,10 @@ def test_uninstall_removes_what_it_installed(pi: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    ([], "give the wall URL"),
-    (["--url", "wall-server:8080/w/lobby"], "does not look like a wall URL"),
+    ([], "give the wall server's URL"),
+    (["--url", "wall-server:8080/w/lobby"], "does not look like a wall server"),
+    (["--url", "http://wall-server:8080/lobby"], "does not look like a wall server"),
+    (["--url", "http://wall-server:8080", "--screen", "1", "--of", "2"], "go with a wall URL"),
     (["--url", URL, "--screen", "4", "--of", "3"], "between 1 and 3"),
     (["--url", URL, "--tv-on", "8am"], "HH:MM"),
     (["--url", URL, "--session", "gnome"], "cage or x11"),

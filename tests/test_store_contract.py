@@ -26,6 +26,7 @@ from wall.store.audit import AuditFilter, Event
 from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Conflict
 from wall.store.engine import StoreURLError, create_engine
+from wall.store.kiosks import ClaimState, CodeExpired, TooManyPending, UnknownCode, normalise_code
 from wall.store.migrate import current, head, upgrade
 from wall.store.schema import metadata
 from wall.store.users import UnknownUser, UserExists
@@ -364,6 +365,59 @@ async def test_a_revoked_display_key_stops_opening_its_wall(store: Store) -> Non
     assert await store.display_keys.check("board", other) is not None
     assert [(k.label, k.revoked_at is None) for k in await store.display_keys.list("board")] == [
         ("boardroom screen", False), ("lobby screen", True)]
+
+
+async def test_a_kiosk_pairs_by_code_reports_takes_commands_once_and_is_revoked(store: Store) -> None:
+    poll, req = await store.kiosks.enroll("kiosk-lobby-1", "10.0.0.7", ttl=15 * MIN, now=T0)
+    assert normalise_code(req.code.lower().replace("-", " ")) == req.code
+    assert [p.code for p in await store.kiosks.pending(now=T0 + 1)] == [req.code]
+    assert (await store.kiosks.claim(poll, now=T0 + 1)).state is ClaimState.WAITING
+    assert (await store.kiosks.claim("no such poll token", now=T0 + 1)).state is ClaimState.UNKNOWN
+    with pytest.raises(UnknownCode):
+        await store.kiosks.approve("AA-AAA" if req.code != "AA-AAA" else "CC-CCC", "lobby", 1, 1, "ada",
+                                   now=T0 + 2)
+
+    kiosk = await store.kiosks.approve(req.code, "lobby", 2, 3, "ada", now=T0 + 2)
+    assert (kiosk.name, kiosk.wall, kiosk.screen, kiosk.screens) == ("kiosk-lobby-1", "lobby", 2, 3)
+    assert await store.kiosks.pending(now=T0 + 3) == []
+    first = await store.kiosks.claim(poll, now=T0 + 3)
+    again = await store.kiosks.claim(poll, now=T0 + 4)  # the first reply was lost
+    assert first.state is again.state is ClaimState.APPROVED and first.token != again.token
+    assert first.token is not None and again.token is not None
+    assert await store.kiosks.authenticate(first.token) is None  # replaced
+    assert (found := await store.kiosks.authenticate(again.token)) is not None and found.id == kiosk.id
+
+    await store.kiosks.command(kiosk.id, "reload", "ada", now=T0 + 5)
+    await store.kiosks.command(kiosk.id, "reload", "ada", now=T0 + 5)
+    await store.kiosks.assign(kiosk.id, "board", 1, 2, "ada", now=T0 + 6)
+    shot = b"\xff\xd8\xff" + bytes(range(256)) * 4
+    ops = await store.kiosks.report(kiosk.id, {"state": "healthy", "uptime": 60.0}, shot, now=T0 + 7)
+    assert ops == ["reload", "assign"]
+    assert await store.kiosks.report(kiosk.id, {"state": "healthy"}, b"\xff\xd8\xffnew", now=T0 + 8) == []
+    assert await store.kiosks.screenshot(kiosk.id) == (T0 + 8, b"\xff\xd8\xffnew")
+    [listed] = await store.kiosks.all()
+    assert (listed.wall, listed.screen, listed.last_seen, listed.status) == ("board", 1, T0 + 8,
+                                                                             {"state": "healthy"})
+    assert listed.screenshot_at == T0 + 8
+
+    assert (await store.kiosks.revoke(kiosk.id, "ada", now=T0 + 9)) is not None
+    revoked = await store.kiosks.authenticate(again.token)
+    assert revoked is not None and revoked.revoked_at == T0 + 9  # known, and refused by the caller
+    assert await store.kiosks.revoke(kiosk.id, "ada") is None
+    with pytest.raises(ValueError, match="unknown kiosk command"):
+        await store.kiosks.command(kiosk.id, "format-disk", "ada")
+
+
+async def test_a_pairing_code_expires_and_floods_are_capped(store: Store) -> None:
+    poll, req = await store.kiosks.enroll("slow", "10.0.0.8", ttl=60, now=T0)
+    with pytest.raises(CodeExpired, match="expired"):
+        await store.kiosks.approve(req.code, "lobby", 1, 1, "ada", now=T0 + 61)
+    assert (await store.kiosks.claim(poll, now=T0 + 61)).state is ClaimState.EXPIRED
+    for i in range(200):
+        await store.kiosks.enroll(f"k{i}", "10.0.0.9", ttl=60, now=T0 + 100)
+    with pytest.raises(TooManyPending):
+        await store.kiosks.enroll("one too many", "10.0.0.9", ttl=60, now=T0 + 100)
+    assert len({p.code for p in await store.kiosks.pending(now=T0 + 101)}) == 200  # codes are unique
 
 
 async def test_admins_browse_filter_and_export_the_audit_log(store: Store) -> None:

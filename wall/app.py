@@ -103,10 +103,11 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
     """The background roles (sources, curate) as async context managers. Sources report their health
     through the engine (any worker may run them); the writers report theirs in this process's /healthz."""
     parts: list[Any] = []
+    if "curate" in roles:
+        parts.append(Warmup())  # first: nothing time-sensitive may run while it holds the GIL
     if "sources" in roles:
         parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
-        parts.append(Warmup())
         parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
                              {name: annotator(w) for name, w in cfg.walls.items()}, store=store,
                              moderation={name: w.moderation for name, w in cfg.walls.items()}))
@@ -114,15 +115,17 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
 
 
 class Warmup:
-    """Loads the enrichment models on a worker thread while the writers start (the first posts wait for
-    it once, at start, instead of stalling the wall each time a model is first needed)."""
+    """Loads the enrichment models once, at start, before the writers and sources start (so no post
+    stalls the wall while a model is first needed). It is awaited, not left running beside them: loading
+    lingua's models holds the GIL for seconds (3.8 s measured), so on a worker thread it froze the event
+    loop all the same, and a Redis connect started meanwhile timed out (5 s) on a loaded machine."""
 
     async def __aenter__(self) -> Warmup:
-        self.task = asyncio.create_task(asyncio.to_thread(language.warm))
+        await asyncio.to_thread(language.warm)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await asyncio.gather(self.task, return_exceptions=True)
+        return None
 
 
 def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None,

@@ -61,6 +61,18 @@ class MediaConfig:
 
 
 @dataclass(frozen=True)
+class KioskConfig:
+    """The kiosk fleet ([kiosks]): pairing new kiosks and noticing silent ones."""
+
+    # Seconds without a report before the kiosk shows offline and raises an alert: with reports every 10 s
+    # and the watch looking every 5 s, a kiosk that dies is flagged within 50 s, inside the minute.
+    offline_after: float = 45.0
+    pairing_ttl: float = 900.0  # seconds a pairing code stays valid
+    report_interval: float = 10.0  # how often an agent reports (told to it in every reply)
+    screenshot_interval: float = 60.0  # at most one screenshot per kiosk this often
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """A configured instance of a connector ([sources.NAME], or [[walls.W.sources]] for one wall)."""
 
@@ -107,6 +119,7 @@ class Config:
     bus: BusConfig = BusConfig()
     store: StoreConfig = StoreConfig()
     media: MediaConfig = MediaConfig()
+    kiosks: KioskConfig = KioskConfig()
     walls: dict[str, WallConfig] = field(default_factory=dict)
     stats_interval: float = 5.0
     sources: dict[str, SourceConfig] = field(default_factory=dict)  # every source, by key
@@ -187,7 +200,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     env = dict(os.environ) if env is None else env
     problems: list[str] = []
     r = _Reader(problems)
-    r.unknown(data, {"web", "bus", "store", "media", "walls", "sources", "stats_interval"}, "")
+    r.unknown(data, {"web", "bus", "store", "media", "kiosks", "walls", "sources",
+                   "stats_interval"}, "")
 
     w = r.table(data, "web", "web")
     r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer", "secure_cookies"},
@@ -239,6 +253,18 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         timeout=r.get(m, "timeout", "media.timeout", float, MediaConfig.timeout),
     )
 
+    k = r.table(data, "kiosks", "kiosks")
+    r.unknown(k, {"offline_after", "pairing_ttl", "report_interval", "screenshot_interval"}, "kiosks")
+    kiosks = KioskConfig(**{name: r.get(k, name, f"kiosks.{name}", float, getattr(KioskConfig, name))
+                            for name in ("offline_after", "pairing_ttl", "report_interval",
+                                         "screenshot_interval")})
+    for name, value in vars(kiosks).items():
+        if value <= 0:
+            problems.append(f"kiosks.{name}: {value:g} must be a positive number of seconds")
+    if kiosks.report_interval >= kiosks.offline_after:
+        problems.append(f"kiosks.report_interval: {kiosks.report_interval:g} s must be shorter than "
+                        f"kiosks.offline_after ({kiosks.offline_after:g} s), or every kiosk looks offline")
+
     walls: dict[str, WallConfig] = {}
     for name, wt, path in r.tables(data, "walls"):
         if not WALL_NAME.match(name):
@@ -265,7 +291,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     interval = r.get(data, "stats_interval", "stats_interval", float, 5.0)
     if problems:
         raise ConfigError(problems)
-    return Config(web=web, bus=bus, store=StoreConfig(store_url), media=media, walls=walls,
+    return Config(web=web, bus=bus, store=StoreConfig(store_url), media=media, kiosks=kiosks,
+                  walls=walls,
                   stats_interval=interval, sources=shared)
 
 

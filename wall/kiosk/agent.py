@@ -5,16 +5,24 @@ the heartbeat, and `window.__wallHeartbeat` (ms since the epoch, set by the page
 It also reads the JS heap (`Performance.getMetrics`). When the page hangs, crashes, stops its heartbeat or
 grows past the memory limit, it takes the next step the policy allows: reload, restart the browser, reboot.
 Before loading the wall it waits until the server answers, so a screen never boots into an error page.
+
+Started with only the server's address (`--url http://wall-server:8080`), it pairs first: it shows a code
+from the server, an admin approves it in the console, and from then on it shows the wall it was assigned,
+reports to the server and follows its commands (wall/kiosk/fleet.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
+import math
+import re
 import shlex
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +31,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from wall import __version__
 from wall.kiosk.cdp import DevToolsError, Tab, targets
+from wall.kiosk.fleet import Credentials, FleetClient, ServerError, since, system_status
 from wall.kiosk.policy import History, Limits, Policy, Step
 from wall.kiosk.tv import TvSchedule, parse_hhmm
 
@@ -32,6 +42,21 @@ log = logging.getLogger(__name__)
 # The round trip is the heartbeat; the page's own heartbeat, when it sets one, is reported as its age.
 PROBE = ("[document.readyState, typeof window.__wallHeartbeat === 'number' ? "
          "Date.now() - window.__wallHeartbeat : null]")
+SHOT_WIDTH = 480  # pixels: enough to recognise the wall in the console, about 20 KB as JPEG
+# "Identify": the kiosk's position over everything for 10 s, blinking, then gone. %s is the text (JSON).
+IDENTIFY = """(() => {
+  document.getElementById("__wall_identify")?.remove();
+  const d = document.createElement("div");
+  d.id = "__wall_identify";
+  d.textContent = %s;
+  Object.assign(d.style, {position: "fixed", inset: "0", zIndex: "2147483647", display: "flex",
+    alignItems: "center", justifyContent: "center", textAlign: "center", whiteSpace: "pre-line",
+    background: "rgba(0, 0, 0, 0.85)", color: "#ffd24d", font: "700 18vh/1.1 sans-serif"});
+  document.documentElement.append(d);
+  const blink = setInterval(() => { d.style.opacity = d.style.opacity === "0.2" ? "1" : "0.2"; }, 500);
+  setTimeout(() => { clearInterval(blink); d.remove(); }, 10000);
+  return true;
+})()"""
 
 
 @dataclass(frozen=True)
@@ -50,12 +75,18 @@ class AgentSettings:
     limits: Limits = field(default_factory=Limits)
     tv_on: str | None = None  # "08:00": turn the TV on over HDMI-CEC at this local time
     tv_off: str | None = None  # "19:00"
+    # Pairing and reports (when wall_url is the server alone):
+    credentials_file: Path = Path("/var/lib/wallkiosk/kiosk.json")
+    reset: bool = False  # forget the saved credentials and pair again
+    report_interval: float = 10.0  # until the server says otherwise
+    screenshot_interval: float = 60.0
+    retry: float = 10.0  # seconds between attempts while the server cannot be asked
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.wall_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"wall URL {self.wall_url!r} is not an http(s) URL "
-                             "like http://wall-server:8080/w/lobby")
+            raise ValueError(f"wall URL {self.wall_url!r} is not an http(s) URL like "
+                             "http://wall-server:8080 (to pair) or http://wall-server:8080/w/lobby")
         if (self.tv_on is None) != (self.tv_off is None):
             raise ValueError("give both tv_on and tv_off, or neither")
         for t in (self.tv_on, self.tv_off):
@@ -63,9 +94,18 @@ class AgentSettings:
                 parse_hhmm(t)
 
     @property
-    def healthz(self) -> str:
+    def server(self) -> str:
         parts = urlsplit(self.wall_url)
-        return f"{parts.scheme}://{parts.netloc}/healthz"
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def pairs(self) -> bool:
+        """Only the server's address was given: the kiosk pairs and the console assigns its wall."""
+        return urlsplit(self.wall_url).path in ("", "/")
+
+    @property
+    def healthz(self) -> str:
+        return f"{self.server}/healthz"
 
 
 @dataclass(frozen=True)
@@ -89,25 +129,69 @@ class Agent:
         self.server_said: str | None = None  # the last thing said about the server, to say it once
         self.gave_up = False
         self.tv = TvSchedule(settings.tv_on, settings.tv_off) if settings.tv_on and settings.tv_off else None
+        # What the reports say: the agent's last judgement and the page's figures.
+        self.started = time.monotonic()
+        self.state = "starting"
+        self.heartbeat_age: float | None = None
+        self.heap_mb: float | None = None
+        self.shown_url = ""
+        # The fleet, when the kiosk pairs with the server instead of being given its wall.
+        self.fleet: FleetClient | None = None
+        self.creds: Credentials | None = None
+        self.note: str | None = None  # why the kiosk pairs again (its token was revoked), under the code
+        self.report_interval = settings.report_interval
+        self.screenshot_interval = settings.screenshot_interval
+        self.last_shot = -math.inf
+        self.report_said: str | None = None
+        if settings.pairs:
+            self.fleet = FleetClient(session, settings.server, settings.hang_timeout)
+            if settings.reset:
+                Credentials.forget(settings.credentials_file)
+            self.creds = Credentials.load(settings.credentials_file, settings.server)
+
+    @property
+    def wall_url(self) -> str:
+        """The wall this kiosk shows: given, or assigned by the console (empty while it pairs)."""
+        if self.fleet is None:
+            return self.s.wall_url
+        return f"{self.s.server}{self.creds.url}" if self.creds is not None else ""
 
     async def run(self) -> None:
-        log.info("kiosk agent watching %s through DevTools at %s", self.s.wall_url, self.s.devtools)
+        log.info("kiosk agent for %s watching the browser through DevTools at %s", self.s.wall_url,
+                 self.s.devtools)
         await self.wait_for_devtools()  # at boot the browser starts with the agent: give it time
+        reporter = asyncio.create_task(self.report_loop()) if self.fleet is not None else None
         try:
             while True:
                 if self.tv is not None:
                     await self.tv.tick(dt.datetime.now().time())
+                if self.fleet is not None and self.creds is None:
+                    try:
+                        await self.pair()
+                    except (KeyError, TypeError, ValueError, OSError) as e:  # a reply of the wrong shape
+                        log.error("pairing failed (%s: %s): trying again in %g s", type(e).__name__, e,
+                                  self.s.retry)
+                        await asyncio.sleep(self.s.retry)
+                    continue
                 problem = await self.check()
                 if problem is True:
+                    self.state = "healthy"
                     if self.policy.history.pending is not None:
-                        log.info("the wall is healthy again at %s", self.s.wall_url)
+                        log.info("the wall is healthy again at %s", self.wall_url)
                         self.policy.healthy()
                         self.policy.history.save(self.s.state_file)
                     self.gave_up = False
                 elif isinstance(problem, Problem):
+                    self.state = problem.reason
                     await self.escalate(problem)
+                else:
+                    self.state = f"waiting for the wall server: {self.server_said}" if self.server_said \
+                        else "loading the wall"
                 await asyncio.sleep(self.s.interval)
         finally:
+            if reporter is not None:
+                reporter.cancel()
+                await asyncio.gather(reporter, return_exceptions=True)
             await self.drop_tab()
 
     async def check(self) -> Problem | bool:
@@ -130,11 +214,12 @@ class Agent:
             return Problem(str(e), Step.RESTART)
         if tab.crashed:
             return Problem("the page crashed (\"Aw, Snap!\")")
-        url = str(target.get("url", ""))
-        if not on_wall(url, self.s.wall_url):
+        url = self.shown_url = str(target.get("url", ""))
+        if not on_wall(url, self.wall_url):
             if await self.load_wall(tab, url):
                 return False
-            return Problem(f"the browser does not load {self.s.wall_url} (it shows {url or 'nothing'})")
+            return Problem(f"the browser does not load {_shown(self.wall_url)} "
+                           f"(it shows {_shown(url) or 'nothing'})")
         try:
             value = (await tab.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
                                     self.s.hang_timeout)).get("result", {}).get("value")
@@ -145,14 +230,18 @@ class Agent:
         except DevToolsError as e:
             return Problem(f"the page did not answer: {e}")
         age = value[1] if isinstance(value, list) and len(value) == 2 else None
+        self.heartbeat_age = round(age / 1000, 1) if isinstance(age, (int, float)) else None
         if isinstance(age, (int, float)) and age > self.s.heartbeat_timeout * 1000:
             return Problem(f"the page's heartbeat stopped {age / 1000:.0f} s ago")
         try:
             metrics = await tab.call("Performance.getMetrics", timeout=self.s.hang_timeout)
         except (TimeoutError, DevToolsError) as e:
+            if tab.crashed:  # the renderer died between the two questions
+                return Problem("the page crashed (\"Aw, Snap!\")")
             return Problem(f"the page did not report its memory ({str(e) or 'timeout'})")
         heap = next((m.get("value", 0) for m in metrics.get("metrics", [])
                      if m.get("name") == "JSHeapUsedSize"), 0)
+        self.heap_mb = round(heap / 2**20, 1)
         if heap > self.s.heap_limit_mb * 1024 * 1024:
             return Problem(f"the page uses {heap / 2**20:.0f} MB of JS heap, "
                            f"past the limit of {self.s.heap_limit_mb} MB")
@@ -170,6 +259,22 @@ class Agent:
                 log.debug("%s on %s: %s", method, target.get("url"), e)
         return tab
 
+    async def page(self) -> tuple[Tab, str] | None:
+        """The browser's page and its URL, for pairing; a dead DevTools port restarts the browser."""
+        try:
+            pages = [t for t in await targets(self.session, self.s.devtools, self.s.hang_timeout)
+                     if t.get("type") == "page"]
+            if pages:
+                mine = [t for t in pages if self.tab is not None and t.get("id") == self.tab.target_id]
+                target = (mine or pages)[0]
+                return await self.attach(target), str(target.get("url", ""))
+            problem = Problem("the browser has no page open", Step.RESTART)
+        except DevToolsError as e:
+            problem = Problem(f"{e}: is the browser running with --remote-debugging-port?", Step.RESTART)
+        await self.drop_tab()
+        await self.escalate(problem)
+        return None
+
     async def drop_tab(self) -> None:
         if self.tab is not None:
             await self.tab.close()
@@ -183,9 +288,11 @@ class Agent:
                 if resp.status not in (200, 503):  # 503: up but degraded; the wall page copes with that
                     return (f"{self.s.healthz} answers HTTP {resp.status}: is {self.s.wall_url} "
                             "the right wall server URL?")
-            async with self.session.get(self.s.wall_url, timeout=timeout) as resp:
-                if resp.status != 200:
-                    return f"{self.s.wall_url} answers HTTP {resp.status}: is the wall name right?"
+            # A private wall's key answers with a redirect that sets the screen's cookie: the browser
+            # keeps it; this check only needs to know the wall is there.
+            async with self.session.get(self.wall_url, timeout=timeout, allow_redirects=False) as resp:
+                if resp.status not in (200, 302, 303, 307):
+                    return f"{_shown(self.wall_url)} answers HTTP {resp.status}: is the wall name right?"
         except (TimeoutError, aiohttp.ClientError) as e:
             return (f"cannot reach the wall server at {self.s.healthz} ({str(e) or type(e).__name__}): "
                     "check the URL and the network")
@@ -201,8 +308,8 @@ class Agent:
             await self.say_on_screen(tab, f"Waiting for the wall server. {wrong}")
             return True
         self.server_said = None
-        log.info("the wall server answers: loading %s (the tab showed %s)", self.s.wall_url,
-                 current or "nothing")
+        log.info("the wall server answers: loading %s (the tab showed %s)", _shown(self.wall_url),
+                 _shown(current) or "nothing")
         if not await self.navigate(tab):
             return False
         await asyncio.sleep(self.s.settle)
@@ -216,14 +323,191 @@ class Agent:
         except (TimeoutError, DevToolsError):
             pass  # only a courtesy: the log says it too
 
-    async def navigate(self, tab: Tab) -> bool:
+    async def navigate(self, tab: Tab, url: str | None = None) -> bool:
+        url = url or self.wall_url
         try:
-            await tab.call("Page.navigate", {"url": self.s.wall_url}, self.s.hang_timeout)
+            await tab.call("Page.navigate", {"url": url}, self.s.hang_timeout)
             return True
         except (TimeoutError, DevToolsError) as e:
-            log.warning("the browser did not take the navigation to %s (%s)", self.s.wall_url,
+            log.warning("the browser did not take the navigation to %s (%s)", _shown(url),
                         str(e) or "no answer")
             return False
+
+    # --- pairing and reports ------------------------------------------------------------------------
+
+    async def pair(self) -> None:
+        """Show a pairing code until an admin approves it (the credentials are saved) or it expires."""
+        assert self.fleet is not None
+        self.state = "pairing"
+        try:
+            enrolled = await self.fleet.enroll(socket.gethostname(), __version__)
+        except ServerError as e:
+            await self.say_pairing_problem(f"Cannot pair this screen. {e}")
+            await asyncio.sleep(self.s.retry)
+            return
+        code, poll = str(enrolled["code"]), str(enrolled["poll_token"])
+        pair_url = f"{self.s.server}{enrolled.get('pair_url', '/kiosk/pair?code=' + code)}"
+        log.info("pairing code %s: an admin types it at %s/console/fleet", code, self.s.server)
+        self.server_said = None
+        deadline = time.monotonic() + float(enrolled.get("expires_in", 900))
+        every = float(enrolled.get("poll_interval", 3.0))
+        while time.monotonic() < deadline:
+            if self.tv is not None:  # a code may wait for an admin for a quarter of an hour
+                await self.tv.tick(dt.datetime.now().time())
+            shown = await self.page()
+            if shown is not None and shown[1] != pair_url:
+                await self.navigate(shown[0], pair_url)
+            await asyncio.sleep(every)
+            try:
+                status, reply = await self.fleet.claim(poll)
+            except ServerError as e:
+                await self.say_pairing_problem(f"Lost the wall server while pairing. {e}", pair_page=True)
+                continue
+            if status == 200 and reply.get("state") == "approved":
+                self.paired(reply)
+                return
+            if status != 200:  # expired or unknown: a new code
+                log.warning("pairing code %s: %s", code, reply.get("error", f"HTTP {status}"))
+                return
+            minutes = max(1, round((deadline - time.monotonic()) / 60))
+            await self.pair_status(f"{self.note + ' ' if self.note else ''}Waiting for approval… this code "
+                                   f"is valid for {minutes} more minute{'s' if minutes > 1 else ''}.")
+        log.info("pairing code %s expired: asking for a new one", code)
+
+    def paired(self, reply: dict[str, Any]) -> None:
+        kiosk = dict(reply.get("kiosk") or {})
+        self.creds = Credentials(self.s.server, str(reply["token"]), str(reply["url"]), kiosk)
+        self.creds.save(self.s.credentials_file)
+        self.note = None
+        self.intervals(reply)
+        log.info("paired as kiosk %s (%s): screen %s of %s of wall %s", kiosk.get("id"), kiosk.get("name"),
+                 kiosk.get("screen"), kiosk.get("of"), kiosk.get("wall"))
+
+    def intervals(self, reply: dict[str, Any]) -> None:
+        for key in ("report_interval", "screenshot_interval"):
+            value = reply.get(key)
+            if isinstance(value, (int, float)) and 0.1 <= value <= 3600:
+                setattr(self, key, float(value))
+
+    async def say_pairing_problem(self, text: str, pair_page: bool = False) -> None:
+        if text != self.server_said:
+            log.warning("%s", text)
+            self.server_said = text
+        shown = await self.page()
+        if shown is not None:
+            if pair_page:
+                await self.pair_status(text)
+            else:
+                await self.say_on_screen(shown[0], text)
+
+    async def pair_status(self, text: str) -> None:
+        """The line under the pairing code."""
+        if self.tab is None:
+            return
+        expr = (f"(() => {{ const e = document.getElementById('pair-status'); "
+                f"if (e) e.textContent = {_js_string(text)}; }})()")
+        try:
+            await self.tab.call("Runtime.evaluate", {"expression": expr}, self.s.hang_timeout)
+        except (TimeoutError, DevToolsError):
+            pass
+
+    async def report_loop(self) -> None:
+        while True:
+            if self.creds is None:
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                await self.report()
+            except (KeyError, TypeError, ValueError, OSError) as e:  # never let one odd reply stop reports
+                log.error("report failed (%s: %s)", type(e).__name__, e)
+            await asyncio.sleep(self.report_interval)
+
+    async def report(self) -> None:
+        """Tell the server how the kiosk is; carry out the commands in its reply."""
+        assert self.fleet is not None and self.creds is not None
+        body: dict[str, Any] = {"version": __version__, "agent_uptime": since(self.started),
+                                "heartbeat_age": self.heartbeat_age, "url": self.shown_url,
+                                "state": self.state[:300], **system_status()}
+        if self.heap_mb is not None:
+            body["memory"] = {**body.get("memory", {}), "heap_mb": self.heap_mb}
+        if time.monotonic() - self.last_shot >= self.screenshot_interval:
+            shot = await self.screenshot()
+            if shot is not None:
+                body["screenshot"] = shot
+                self.last_shot = time.monotonic()
+        creds = self.creds
+        try:
+            status, reply = await self.fleet.report(creds.token, body)
+        except ServerError as e:
+            if str(e) != self.report_said:
+                log.warning("cannot report to the wall server: %s", e)
+                self.report_said = str(e)
+            return
+        if status == 401:
+            message = str(reply.get("error", "the wall server refused this kiosk's token"))
+            log.error("the wall server refused this kiosk: %s. Showing a new pairing code", message)
+            Credentials.forget(self.s.credentials_file)
+            self.creds = None
+            self.note = message
+            if self.tab is not None:
+                await self.say_on_screen(self.tab, message)
+            return
+        if status != 200:
+            said = f"HTTP {status}: {reply.get('error')}"
+            if said != self.report_said:
+                log.warning("the wall server refused the report: %s", said)
+                self.report_said = said
+            return
+        self.report_said = None
+        self.intervals(reply)
+        for command in reply.get("commands", []):
+            if isinstance(command, dict):
+                await self.follow(command, creds)
+
+    async def follow(self, command: dict[str, Any], creds: Credentials) -> None:
+        op = command.get("op")
+        if op == "assign" and isinstance(command.get("url"), str):
+            kiosk = dict(command.get("kiosk") or creds.kiosk)
+            self.creds = Credentials(creds.server, creds.token, str(command["url"]), kiosk)
+            self.creds.save(self.s.credentials_file)
+            log.info("re-assigned by the console: screen %s of %s of wall %s", kiosk.get("screen"),
+                     kiosk.get("of"), kiosk.get("wall"))
+            if self.tab is not None:
+                await self.navigate(self.tab)
+        elif op == "reload":
+            log.info("the console asks for a reload of %s", _shown(self.wall_url))
+            if self.tab is not None:
+                await self.navigate(self.tab)
+        elif op == "identify":
+            kiosk = dict(command.get("kiosk") or creds.kiosk)
+            log.info("the console asks this kiosk to identify itself")
+            if self.tab is not None:
+                text = f"{kiosk.get('screen', '?')} of {kiosk.get('of', '?')}\n{kiosk.get('name', '')}"
+                with contextlib.suppress(TimeoutError, DevToolsError):
+                    await self.tab.call("Runtime.evaluate", {"expression": IDENTIFY % _js_string(text)},
+                                        self.s.hang_timeout)
+        else:
+            log.warning("the wall server sent a command this agent does not know: %r", op)
+
+    async def screenshot(self) -> str | None:
+        """A small JPEG of the page (base64), or None when the page cannot take one now."""
+        tab = self.tab
+        if tab is None or tab.closed:
+            return None
+        try:
+            size = (await tab.call("Runtime.evaluate", {"expression": "[innerWidth, innerHeight]",
+                                                        "returnByValue": True}, self.s.hang_timeout)
+                    ).get("result", {}).get("value")
+            width, height = float(size[0]), float(size[1])
+            clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": min(1.0, SHOT_WIDTH / width)}
+            shot = await tab.call("Page.captureScreenshot", {"format": "jpeg", "quality": 50, "clip": clip},
+                                  self.s.hang_timeout)
+        except (TimeoutError, DevToolsError, TypeError, ValueError, IndexError, ZeroDivisionError):
+            return None
+        data = shot.get("data")
+        return data if isinstance(data, str) else None
+
+    # --- escalation ----------------------------------------------------------------------------------
 
     async def escalate(self, problem: Problem) -> None:
         now = time.time()
@@ -237,9 +521,12 @@ class Agent:
         self.policy.taken(step, now)
         self.policy.history.save(self.s.state_file)
         if step is Step.RELOAD:
-            log.warning("%s: reloading %s", problem.reason, self.s.wall_url)
+            log.warning("%s: reloading %s", problem.reason, _shown(self.wall_url))
             if self.tab is not None:
                 await self.navigate(self.tab)
+                # A fresh connection for the next check: the old one's "crashed" flag would outlive the
+                # crash, and the reload would look as if it had not helped.
+                await self.drop_tab()
             await asyncio.sleep(self.s.settle)
         elif step is Step.RESTART:
             log.warning("%s: restarting the browser with %s", problem.reason, shlex.join(self.s.restart_cmd))
@@ -263,6 +550,11 @@ class Agent:
                 await asyncio.sleep(0.5)
         log.error("the browser's DevTools at %s still do not answer after %g s",
                   self.s.devtools, self.s.restart_wait)
+
+
+def _shown(url: str) -> str:
+    """A URL as the log says it: a private wall's display key is a secret."""
+    return re.sub(r"([?&]key=)[^&#]*", r"\1…", url)
 
 
 def _js_string(text: str) -> str:
@@ -304,7 +596,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", required=True, help="the wall URL, e.g. http://wall-server:8080/w/lobby")
+    p.add_argument("--url", required=True,
+                   help="the wall server (http://wall-server:8080: pair in the console) or one wall "
+                        "(http://wall-server:8080/w/lobby)")
     p.add_argument("--devtools", default="http://127.0.0.1:9222", help="Chromium's remote debugging address")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between checks")
     p.add_argument("--hang-timeout", type=float, default=10.0, help="seconds the page may take to answer")
@@ -315,6 +609,10 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state-file", type=Path, default=Path("/var/lib/wallkiosk/agent-state.json"))
     p.add_argument("--tv-on", help="turn the TV on at this local time over HDMI-CEC (HH:MM)")
     p.add_argument("--tv-off", help="turn the TV off (standby) at this local time (HH:MM)")
+    p.add_argument("--credentials", type=Path, default=Path("/var/lib/wallkiosk/kiosk.json"),
+                   help="where a paired kiosk keeps its token (mode 0600)")
+    p.add_argument("--reset", action="store_true",
+                   help="forget the kiosk's token and show a new pairing code")
 
 
 def settings_from_args(args: argparse.Namespace) -> AgentSettings:
@@ -322,7 +620,8 @@ def settings_from_args(args: argparse.Namespace) -> AgentSettings:
         devtools=args.devtools, wall_url=args.url, interval=args.interval, hang_timeout=args.hang_timeout,
         heartbeat_timeout=args.heartbeat_timeout, heap_limit_mb=args.heap_limit_mb,
         restart_cmd=shlex.split(args.restart_cmd), reboot_cmd=shlex.split(args.reboot_cmd),
-        state_file=args.state_file, tv_on=args.tv_on, tv_off=args.tv_off)
+        state_file=args.state_file, tv_on=args.tv_on, tv_off=args.tv_off,
+        credentials_file=args.credentials, reset=args.reset)
 
 
 def main_kiosk_agent(args: argparse.Namespace) -> int:

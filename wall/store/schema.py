@@ -159,3 +159,54 @@ sentiment_labels = sa.Table(
     sa.Column("by", sa.String(64), nullable=False),
     sa.Column("at", sa.Float, nullable=False, index=True),
 )
+
+# The kiosk fleet (wall/store/kiosks.py). A kiosk's token and its pairing poll token are stored as sha256.
+kiosks = sa.Table(
+    "kiosks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),  # None until the kiosk claims it
+    sa.Column("wall", sa.String(64), nullable=False, index=True),
+    sa.Column("screen", sa.Integer, nullable=False),  # screen k …
+    sa.Column("screens", sa.Integer, nullable=False),  # … of n
+    sa.Column("display_key_id", sa.Integer, nullable=True),  # the private wall's key it holds
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("revoked_by", sa.String(64), nullable=True),
+    sa.Column("last_seen", sa.Float, nullable=True),
+    sa.Column("status", sa.JSON, nullable=True),  # the last report: heartbeat, uptime, memory, version, URL
+    sa.CheckConstraint("screen >= 1 AND screen <= screens", name="screen"),
+)
+
+kiosk_enrollments = sa.Table(
+    "kiosk_enrollments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(16), nullable=False, index=True),  # "K7-4QX": what the screen shows
+    sa.Column("poll_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+    sa.Column("kiosk_id", sa.Integer, sa.ForeignKey("kiosks.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("claimed_at", sa.Float, nullable=True),
+)
+
+kiosk_commands = sa.Table(
+    "kiosk_commands", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kiosk_id", sa.Integer, sa.ForeignKey("kiosks.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("op", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.CheckConstraint("op IN ('reload', 'identify', 'assign')", name="op"),
+)
+
+kiosk_screenshots = sa.Table(
+    "kiosk_screenshots", metadata,
+    sa.Column("kiosk_id", sa.Integer, sa.ForeignKey("kiosks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("jpeg", sa.LargeBinary, nullable=False),
+)

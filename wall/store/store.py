@@ -28,6 +28,7 @@ from wall.store.controls import Controls
 from wall.store.decisions import Decisions
 from wall.store.display_keys import DisplayKeys
 from wall.store.engine import StoreURLError, check_url, create_engine
+from wall.store.kiosks import Kiosks
 from wall.store.kv import Cursors, Seen
 from wall.store.labels import Labels
 from wall.store.logins import LoginPolicy, Logins
@@ -53,6 +54,7 @@ class Store:
         self.bans = Bans(engine)
         self.rules = Rules(engine)
         self.display_keys = DisplayKeys(engine)
+        self.kiosks = Kiosks(engine)
         self.audit = Audit(engine)
         self.cursors = Cursors(engine)
         self.seen = Seen(engine)

@@ -23,6 +23,7 @@ from wall.web import api, pages, ws
 from wall.web.admin import add_admin_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
+from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
 from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS, STATIC
 from wall.web.media import MEDIA, add_media_routes, media_ctx
@@ -67,6 +68,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_auth_routes(app)
     add_console_routes(app)
     add_admin_routes(app)
+    add_fleet_routes(app)
     return app
 
 
