@@ -32,6 +32,9 @@ class EnrichConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A wall's enrichment settings (the `enrich` table of its config)."""
 
     terms: TermsConfig = TermsConfig()
+    # The languages the wall expects (ISO 639-1): detection compares only these, faster and smaller.
+    # A post in another language comes out as the closest of these or, mostly, as unknown.
+    languages: list[str] | None = None
     # Brand-specific words and their valence (-4..4), added to the sentiment lexicon of this wall.
     sentiment_terms: dict[str, float] = {}
     calibration: str | None = None
@@ -65,9 +68,15 @@ class Annotations(msgspec.Struct, frozen=True):
 def config_from(raw: object) -> EnrichConfig:
     """An EnrichConfig from decoded TOML/JSON; an unknown key is a ValueError naming it."""
     try:
-        return msgspec.convert(raw, EnrichConfig)
+        config = msgspec.convert(raw, EnrichConfig)
     except msgspec.ValidationError as exc:
         raise ValueError(f"enrich config: {exc}") from None
+    for code in config.languages or ():
+        try:
+            language.language_of(code)
+        except ValueError as exc:
+            raise ValueError(f"enrich config: {exc} - at `$.languages`") from None
+    return config
 
 
 class Enricher:
@@ -76,6 +85,7 @@ class Enricher:
         path = Path(self.config.calibration) if self.config.calibration else sentiment.DEFAULT_CALIBRATION
         self.calibration = sentiment.load_calibration(path)
         self.matcher = TermMatcher(self.config.terms)
+        self.languages = language.detector(self.config.languages)
         self.state = safety.SafetyState(window=self.config.duplicate_window,
                                         burst_posts=self.config.burst_posts,
                                         burst_window=self.config.burst_window)
@@ -94,7 +104,7 @@ class Enricher:
         if isinstance(item, str):
             item = Item(item)
         text = sentiment.clean(item.text)
-        lang = language.detect(text, self._names) or item.lang
+        lang = self.languages.detect(text, self._names) or item.lang
         matches = self.matcher.match(text)
         flags = safety.text_flags(text, lang, self.config.max_hashtags)
         flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())

@@ -53,6 +53,8 @@ class Calibration(msgspec.Struct, frozen=True):
 
 def clean(text: str) -> str:
     """Text safe to score: bounded, no lone surrogates, no zero-width or bidi controls."""
+    if text.isascii():  # neither surrogates nor controls are ASCII
+        return text[:MAX_CHARS]
     text = _SURROGATES.sub("", text[:MAX_CHARS])
     return _INVISIBLE.sub("", text)
 
@@ -107,8 +109,12 @@ def _prepare(text: str, lexicon: Mapping[str, float]) -> tuple[str, float]:
         tag_valence += sum(lexicon.get(p, 0.0) for p in parts)
         return " ".join(parts)
 
-    text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[m.group(0).lower()], _HASHTAG.sub(words, text))
-    return _EMOJI_RE.sub(lambda m: _EMOJI_TOKEN[m.group(0)], text), tag_valence
+    if "#" in text:
+        text = _HASHTAG.sub(words, text)
+    text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[m.group(0).lower()], text)
+    if not text.isascii():  # every emoji of EMOJI_VALENCE is outside ASCII
+        text = _EMOJI_RE.sub(lambda m: _EMOJI_TOKEN[m.group(0)], text)
+    return text, tag_valence
 
 
 def features(text: str, terms: Mapping[str, float] | None = None) -> list[float]:
