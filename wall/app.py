@@ -97,8 +97,10 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str) -> 
         parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
         parts.append(Warmup())
+        on_screen = frozenset(name for name, w in cfg.walls.items() if config_from(w.enrich).spikes_on_screen)
         parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
-                             {name: annotator(w) for name, w in cfg.walls.items()}))
+                             {name: annotator(w) for name, w in cfg.walls.items()},
+                             alerts_on_screen=on_screen))
     return parts
 
 

@@ -42,6 +42,8 @@ class EnrichConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     burst_posts: int = 5
     burst_window: float = 60.0
     duplicate_window: float = 3600.0
+    # Spike alerts on the wall's screens too (curators always get them): off, a presenter decides.
+    spikes_on_screen: bool = False
 
 
 class Item(msgspec.Struct, frozen=True):

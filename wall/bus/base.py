@@ -89,6 +89,10 @@ class Commit(NamedTuple):
     unshown: tuple[str, ...] = ()  # post ids no longer on screen
     counts: tuple[tuple[str, int], ...] = ()  # stats counters to add to the current minute's bucket
     minute: int = 0  # the bucket: minutes since the epoch
+    # The post the counts are for: the engine keeps what it added, in which minute, so that a later
+    # `uncounted` takes exactly that back (for as long as the bucket is kept).
+    counted: str | None = None
+    uncounted: tuple[str, ...] = ()  # posts whose recorded counts come off their bucket and the total
 
 
 class Inbox(Protocol):
@@ -101,7 +105,10 @@ class Inbox(Protocol):
     - read_inbox() returns entries after `after`, oldest first, waiting up to `timeout` s for one.
     - commit() applies a Commit if `token` still fences the wall's writer lease, else raises Fenced;
       it returns the ids of the published events. Publishing, the position, the shown set and the
-      stats counters move together, so a writer that dies mid-way leaves nothing half done.
+      stats counters move together, so a writer that dies mid-way leaves nothing half done. Counts of
+      a `counted` post are recorded with it; `uncounted` takes a post's recorded counts back from the
+      bucket they went to (and "posts" from the total), once; a post with no record (never counted, taken
+      back already, or older than the kept buckets) changes nothing.
     """
 
     async def admit(
@@ -131,7 +138,7 @@ class Inbox(Protocol):
         ...
 
     async def total(self, wall: str) -> int:
-        """All posts the writer ever approved for the wall."""
+        """Posts the writer approved for the wall, less those it took back (retracted)."""
         ...
 
 

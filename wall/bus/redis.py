@@ -100,8 +100,11 @@ return {'new', id}
 """
 
 # KEYS: lease (declared, not read), fence, events, epoch, position, inbox, shown, bucket, total.
-# ARGV: (unused), token, inbox id, now (s), maxlen, epoch candidate, channel, bucket ttl, then counted
-# lists: events, shown ids, unshown ids, (counter, amount) pairs.
+# ARGV: (unused), token, inbox id, now (s), maxlen, epoch candidate, channel, bucket ttl, record key prefix,
+# bucket key prefix, then counted lists: events, shown ids, unshown ids, (counter, amount) pairs, then the
+# counted post id ('' for none) and the uncounted post ids.
+# A post's record (a hash: counter -> amount, '' -> minute) and a retracted post's bucket are named from the
+# prefixes inside the script, since which bucket only the record says: one Redis, not a cluster.
 COMMIT = """
 -- Only the fence decides: it grows whenever the lease changes hands or lapses, so a writer that
 -- stalled past its lease is refused as soon as anyone else took the wall.
@@ -109,7 +112,23 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return redis.error_reply('FENCED the writer lease moved to another process')
 end
 local epoch = redis.call('SET', KEYS[4], ARGV[6], 'NX', 'GET') or ARGV[6]
-local i = 9
+local function take_back(record)
+  local rec = redis.call('HGETALL', record)
+  if #rec == 0 then return end
+  local minute = ''
+  for k = 1, #rec, 2 do if rec[k] == '' then minute = rec[k + 1] end end
+  local bucket = ARGV[10] .. minute
+  local kept = redis.call('EXISTS', bucket) == 1
+  for k = 1, #rec, 2 do
+    local name, by = rec[k], tonumber(rec[k + 1])
+    if name ~= '' then
+      if name == 'posts' then redis.call('INCRBY', KEYS[9], -by) end
+      if kept and redis.call('HINCRBY', bucket, name, -by) <= 0 then redis.call('HDEL', bucket, name) end
+    end
+  end
+  redis.call('DEL', record)
+end
+local i = 11
 local n = tonumber(ARGV[i])
 local ids = {}
 for j = 1, n do
@@ -125,13 +144,28 @@ i = i + n + 1
 n = tonumber(ARGV[i])
 for j = 1, n do redis.call('ZREM', KEYS[7], ARGV[i + j]) end
 i = i + n + 1
+local counts = i
 n = tonumber(ARGV[i])
+local counted = ARGV[i + 2 * n + 1]
+i = i + 2 * n + 2
+for j = 1, tonumber(ARGV[i]) do take_back(ARGV[9] .. ARGV[i + j]) end
+local record = {}
 for j = 1, n do
-  local name, by = ARGV[i + 2 * j - 1], tonumber(ARGV[i + 2 * j])
+  local name, by = ARGV[counts + 2 * j - 1], tonumber(ARGV[counts + 2 * j])
   redis.call('HINCRBY', KEYS[8], name, by)
   if name == 'posts' then redis.call('INCRBY', KEYS[9], by) end
+  record[#record + 1] = name
+  record[#record + 1] = by
 end
-if n > 0 then redis.call('EXPIRE', KEYS[8], ARGV[8]) end
+if n > 0 then
+  redis.call('EXPIRE', KEYS[8], ARGV[8])
+  if counted ~= '' then
+    local key = ARGV[9] .. counted
+    redis.call('DEL', key)
+    redis.call('HSET', key, '', string.sub(KEYS[8], #ARGV[10] + 1), unpack(record))
+    redis.call('EXPIRE', key, ARGV[8])
+  end
+end
 redis.call('SET', KEYS[5], ARGV[3])
 redis.call('XTRIM', KEYS[6], 'MINID', '~', ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', tonumber(ARGV[4]) - 604800)
@@ -189,8 +223,13 @@ class Keys:
         return f"wall:{wall}:shown"
 
     @staticmethod
-    def bucket(wall: str, minute: int) -> str:
+    def bucket(wall: str, minute: int | str) -> str:
         return f"wall:{wall}:stats:{minute}"
+
+    @staticmethod
+    def counted(wall: str, post_id: str) -> str:
+        """What a post added to the stats, to take it back when it is retracted."""
+        return f"wall:{wall}:counted:{post_id}"
 
     @staticmethod
     def total(wall: str) -> str:
@@ -517,12 +556,14 @@ class RedisEngine:
 
     async def commit(self, wall: str, token: int, commit: Commit) -> list[str]:
         args: list[Any] = ["", token, commit.inbox_id, int(time.time()), self._maxlen,
-                           secrets.token_hex(8), Keys.live(wall), BUCKETS_KEPT * 60]
+                           secrets.token_hex(8), Keys.live(wall), BUCKETS_KEPT * 60, Keys.counted(wall, ""),
+                           Keys.bucket(wall, "")]
         for items in (commit.events, commit.shown, commit.unshown):
             args += [len(items), *items]
         args.append(len(commit.counts))
         for name, n in commit.counts:
             args += [name, n]
+        args += [commit.counted or "", len(commit.uncounted), *commit.uncounted]
         keys = [Keys.lease(writer_lease(wall)), Keys.fence(writer_lease(wall)), Keys.events(wall),
                 Keys.epoch(wall), Keys.position(wall), Keys.inbox(wall), Keys.shown(wall),
                 Keys.bucket(wall, commit.minute), Keys.total(wall)]

@@ -60,13 +60,17 @@ Annotate = Callable[[list[Post]], list[Post]]
 
 class CurationWriter:
     def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0,
-                 annotate: Annotate | None = None, media_secret: str | None = None) -> None:
+                 annotate: Annotate | None = None, media_secret: str | None = None,
+                 alerts_on_screen: bool = False) -> None:
         self.wall = wall
         self.engine = engine
         self.owner = owner
         self.stats_interval = stats_interval
         self.annotate = annotate
         self.media_secret = media_secret  # post images are shown through the wall's signed /media URLs
+        # Spike alerts always reach curators in the stats event; screens show them only when the wall's
+        # config says so (`[walls.W.enrich] spikes_on_screen`): the page reads "alerts_on_screen".
+        self.alerts_on_screen = alerts_on_screen
         self.status = WriterStatus(wall)
         self._announced: bytes | None = None
 
@@ -154,15 +158,17 @@ class CurationWriter:
                     event = UpdateEvent(shown) if was_shown else PostEvent(shown)
                     counts = () if was_shown else counts_for(post)
                     return Commit(inbox_id, (encode(event),), shown=(post.id,), counts=counts,
-                                  minute=int(time.time() // 60))
-                if was_shown:
+                                  minute=int(time.time() // 60), counted=post.id if counts else None)
+                if was_shown:  # hidden or rejected now: off the screen and out of the figures
                     on_screen.discard(post.id)
-                    return Commit(inbox_id, (encode(RetractEvent(post.id, post.status)),), unshown=(post.id,))
+                    return Commit(inbox_id, (encode(RetractEvent(post.id, post.status)),), unshown=(post.id,),
+                                  uncounted=(post.id,))
                 return Commit(inbox_id)
             case InboxDelete(post_id=pid, reason=reason):
-                if pid in on_screen:
+                if pid in on_screen:  # deleted at the source
                     on_screen.discard(pid)
-                    return Commit(inbox_id, (encode(RetractEvent(pid, reason)),), unshown=(pid,))
+                    return Commit(inbox_id, (encode(RetractEvent(pid, reason)),), unshown=(pid,),
+                                  uncounted=(pid,))
                 return Commit(inbox_id)
             case InboxReload(version=version):
                 return Commit(inbox_id, (encode(ReloadEvent(version)),))
@@ -171,7 +177,9 @@ class CurationWriter:
         now = time.time()
         minute = int(now // 60)
         buckets = await self.engine.counts(self.wall, window(minute))
-        body = encode(figures(await self.engine.total(self.wall), buckets, now))
+        stats = figures(await self.engine.total(self.wall), buckets, now)
+        stats["alerts_on_screen"] = self.alerts_on_screen
+        body = encode(stats)
         if body != self._announced:
             await self.engine.announce(self.wall, body)
             self._announced = body
@@ -190,10 +198,11 @@ class Writers:
     """The curate role: a writer for every wall of the config, run while the context is open."""
 
     def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float,
-                 annotators: dict[str, Annotate] | None = None, media_secret: str | None = None) -> None:
+                 annotators: dict[str, Annotate] | None = None, media_secret: str | None = None,
+                 alerts_on_screen: frozenset[str] = frozenset()) -> None:
         found = annotators or {}
-        self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret)
-                        for w in walls]
+        self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret,
+                                       w in alerts_on_screen) for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:
