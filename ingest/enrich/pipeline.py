@@ -69,6 +69,7 @@ class Annotations(msgspec.Struct, frozen=True):
 
 def config_from(raw: object) -> EnrichConfig:
     """An EnrichConfig from decoded TOML/JSON; an unknown key is a ValueError naming it."""
+    _check_groups(raw)
     try:
         config = msgspec.convert(raw, EnrichConfig)
     except msgspec.ValidationError as exc:
@@ -79,6 +80,17 @@ def config_from(raw: object) -> EnrichConfig:
         except ValueError as exc:
             raise ValueError(f"enrich config: {exc} - at `$.languages`") from None
     return config
+
+
+def _check_groups(raw: object) -> None:
+    # msgspec says `$.terms.competitors[...]` for a bad entry of a table; name the competitor or topic.
+    terms = raw.get("terms") if isinstance(raw, dict) else None
+    for group in ("competitors", "topics"):
+        table = terms.get(group) if isinstance(terms, dict) else None
+        for name, words in table.items() if isinstance(table, dict) else ():
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise ValueError(f"enrich config: terms.{group}.{name} must be a list of strings "
+                                 f"(e.g. {name} = [\"{name}\"])")
 
 
 class Enricher:
