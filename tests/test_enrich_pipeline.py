@@ -100,3 +100,11 @@ def test_a_bad_competitor_topic_or_language_setting_is_a_config_error_naming_it(
 def test_unknown_enrich_key_is_an_error_naming_it() -> None:
     with pytest.raises(ValueError, match="sentiment_term"):
         config_from({"sentiment_term": {}})
+
+
+def test_a_wall_of_english_posts_names_a_german_one_and_does_not_score_it() -> None:
+    wall = Enricher(config_from({**CONFIG, "languages": ["en"]}))
+    german = wall.enrich(Item("Der Akku vom Nordlys hält den ganzen Tag, ich bin begeistert", "jonas", 1))
+    assert german.lang == "de" and german.sentiment is None and german.unscored == "language"
+    english = wall.enrich(Item("The Nordlys battery lasts all day, I am impressed", "maya", 2))
+    assert english.lang == "en" and english.sentiment is not None

@@ -96,6 +96,18 @@ _SCRIPTS: dict[Language, frozenset[str]] = {
 }
 
 
+# Scripts that many languages write, and the common ones a lone candidate is compared with (kana, Hangul,
+# Hebrew, Greek, Thai... name their language alone).
+_RIVALS: dict[str, tuple[Language, ...]] = {
+    LATIN: (Language.ENGLISH, Language.SPANISH, Language.FRENCH, Language.GERMAN, Language.PORTUGUESE,
+            Language.ITALIAN, Language.DUTCH),
+    CYRILLIC: (Language.RUSSIAN, Language.UKRAINIAN, Language.BULGARIAN),
+    ARABIC: (Language.ARABIC, Language.PERSIAN, Language.URDU),
+    DEVANAGARI: (Language.HINDI, Language.MARATHI),
+    HAN: (Language.CHINESE, Language.JAPANESE),
+}
+
+
 def scripts_of(language: Language) -> frozenset[str]:
     return _SCRIPTS.get(language, frozenset({LATIN}))
 
@@ -166,8 +178,9 @@ def _plainly_english(text: str) -> bool:
 class _Group:
     """The candidates written in one script, and their lingua detectors (built on first use)."""
 
-    def __init__(self, languages: frozenset[Language]) -> None:
+    def __init__(self, languages: frozenset[Language], wanted: frozenset[Language]) -> None:
         self.languages = languages
+        self.wanted = wanted  # the wall's own; rivals (see _RIVALS) only keep a lone candidate honest
         self.only = _code(next(iter(languages))) if len(languages) == 1 else None
         self._lock = threading.Lock()
         self._fast: LanguageDetector | None = None
@@ -197,7 +210,7 @@ class _Group:
         if self.only is not None:
             return self.only
         english = 0
-        if Language.ENGLISH in self.languages:
+        if Language.ENGLISH in self.wanted:
             english, words = _english_words(text)
             if english >= ENGLISH_MIN_WORDS and english >= ENGLISH_MIN_SHARE * words:
                 return "en"
@@ -229,7 +242,15 @@ class Detector:
         for lang in self.languages:
             for script in scripts_of(lang):
                 groups.setdefault(script, set()).add(lang)
-        self._groups = {script: _Group(frozenset(langs)) for script, langs in groups.items()}
+        self._groups = {}
+        for script, langs in groups.items():
+            wanted = frozenset(langs)
+            if len(wanted) == 1 and script in _RIVALS:
+                # Many languages write this script: alone, the one candidate would win every text. A
+                # rival that clearly wins is named (a German post on an English wall is "de").
+                langs |= set(_RIVALS[script])
+            self._groups[script] = _Group(frozenset(langs), wanted)
+
     def warm(self) -> None:
         """Load the models now (a few seconds, about 20 MB per language that shares its script)."""
         for group in self._groups.values():
