@@ -233,7 +233,8 @@ async def test_a_commit_moves_everything_together_and_a_stale_token_is_refused(
     entry = await a.enqueue(WALL, b"{}")
     follower = Follower(b, after="0-0")
     ids = await a.commit(WALL, token, Commit(entry, (b'{"type":"post"}',), shown=("p1", "p2"),
-                                              counts=(("posts", 2), ("tag:x", 1)), minute=100))
+                                              counts=(("p1", (("posts", 1), ("tag:x", 1))),
+                                                      ("p2", (("posts", 1),))), minute=100))
     assert len(ids) == 1
     await follower.wait_messages(1)
     assert await b.position(WALL) == entry
@@ -303,6 +304,33 @@ async def test_recent_posts_are_capped_oldest_out(make_engine: MakeEngine,
         await engine.commit(WALL, token, Commit(entry, recent=((f"p{i}", f"post {i}".encode()),)))
     assert await engine.recent(WALL, 10) == [b"post 4", b"post 3", b"post 2"]
     assert await engine.recent_of(WALL, ["p0", "p4"]) == {"p4": b"post 4"}
+
+
+async def test_a_retracted_post_takes_back_exactly_what_it_added_to_its_own_minute_once(
+    make_engine: MakeEngine,
+) -> None:
+    a = make_engine()
+    b = make_engine() if isinstance(a, RedisEngine) else a  # b: the writer after a lease move
+    token = await a.lease(writer_lease(WALL), "writer-a", ttl=5)
+    assert token
+    entry = await a.enqueue(WALL, b"{}")
+    first = (("posts", 1), ("sent:negative", 1), ("tag:fail", 1), ("voice:Kestrel", 1))
+    await a.commit(WALL, token, Commit(entry, shown=("p1", "p2"), minute=100,
+                                       counts=(("p1", first), ("p2", (("posts", 1), ("tag:fail", 1))))))
+    await a.commit(WALL, token, Commit(entry, shown=("p3",), counts=(("p3", (("posts", 1),)),), minute=101))
+    assert await b.counts(WALL, [100, 101]) == {
+        100: {"posts": 2, "sent:negative": 1, "tag:fail": 2, "voice:Kestrel": 1}, 101: {"posts": 1}}
+    assert await b.total(WALL) == 3
+    # p1 is deleted at its source three minutes later: its own minute loses what p1 added, nothing else.
+    await b.commit(WALL, token, Commit(entry, unshown=("p1",), uncounted=("p1",), minute=103))
+    assert await b.counts(WALL, [100, 101, 103]) == {100: {"posts": 1, "tag:fail": 1}, 101: {"posts": 1}}
+    assert await b.total(WALL) == 2
+    # Taken back once only; a post that was never counted changes nothing.
+    await b.commit(WALL, token, Commit(entry, uncounted=("p1", "never-shown")))
+    assert await b.total(WALL) == 2
+    await b.commit(WALL, token, Commit(entry, uncounted=("p3",)))
+    assert await b.counts(WALL, [100, 101]) == {100: {"posts": 1, "tag:fail": 1}}
+    assert await b.total(WALL) == 1
 
 
 async def test_an_announcement_reaches_subscribers_and_stays_out_of_history(engine: Engine) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.enrich.language import detect, direction
+from ingest.enrich.language import detect, detector, direction
 
 
 @pytest.mark.parametrize(("text", "lang"), [
@@ -30,3 +30,34 @@ def test_too_short_or_no_letters_is_unknown(text: str) -> None:
 
 def test_direction() -> None:
     assert [direction(x) for x in ("ar", "he", "fa", "ur", "en", "ja", None)] == ["rtl"] * 4 + ["ltr"] * 3
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("הסוללה מחזיקה יום שלם", "he"),
+    ("Η μπαταρία κρατάει όλη μέρα", "el"),  # noqa: RUF001
+    ("배터리가 하루 종일 가요", "ko"),
+    ("แบตเตอรี่อยู่ได้ทั้งวัน", None),  # Thai is not a default candidate: unknown, never guessed
+])
+def test_a_script_that_one_candidate_writes_decides_alone(text: str, lang: str | None) -> None:
+    assert detector(["en", "he", "el", "ko", "ja"]).detect(text) == lang
+
+
+def test_a_wall_that_names_its_languages_compares_only_those_and_is_not_fooled_by_others() -> None:
+    demo = detector(["en", "fi", "de", "es", "fr", "ja", "ar", "nb"])
+    assert demo.detect("Die Kamera ist wirklich großartig, ich bin begeistert") == "de"
+    assert demo.detect("バッテリーが一日中持ちます") == "ja"
+    # English alone on a wall: the common languages of its script still compete, so German stays German.
+    english = detector(["en"])
+    assert english.detect("The battery lasted all day, really impressed") == "en"
+    assert english.detect("Der Akku hält den ganzen Tag, ich bin begeistert") == "de"
+    assert detector(["ar"]).detect("این گوشی عالی است و باتری خوبی دارد") == "fa"
+
+
+def test_plain_english_and_a_short_english_post_are_english() -> None:
+    assert detect("I love this phone, best camera ever!") == "en"
+    assert detect("Just got my new phone and it is really fast") == "en"
+
+
+def test_an_unknown_language_code_is_refused() -> None:
+    with pytest.raises(ValueError, match="klingon"):
+        detector(["en", "klingon"])

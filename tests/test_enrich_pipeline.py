@@ -6,6 +6,8 @@ import msgspec
 import pytest
 
 from ingest.enrich import Enricher, Item, config_from, enrich_lines
+from wall.app import parse_config
+from wall.config import ConfigError
 
 CONFIG = {
     "terms": {"brand": ["Nordlys", "Nordlys X3"], "competitors": {"Kestrel": ["Kestrel", "K9"]},
@@ -40,7 +42,9 @@ def test_other_languages_are_marked_not_scored(enricher: Enricher) -> None:
                                   "mixed English と日本語 و عربي"])
 def test_bad_input_never_crashes(enricher: Enricher, text: str) -> None:
     ann = enricher.enrich(text)
-    assert ann.sentiment is None or -1 <= ann.sentiment.score <= 1
+    # Scored, or marked with the reason it is not.
+    scored = ann.sentiment is not None and -1 <= ann.sentiment.score <= 1
+    assert scored or ann.unscored in ("empty", "language")
     assert isinstance(ann.flags, list)
 
 
@@ -76,6 +80,31 @@ def test_enrich_lines_writes_each_post_back_and_reports_broken_lines() -> None:
     assert "text" in errs[1]["error"]
 
 
+@pytest.mark.parametrize(("enrich", "named"), [
+    ({"terms": {"brand": ["Nordlys"], "competitor": {"Kestrel": ["Kestrel"]}}}, "competitor"),
+    ({"terms": {"topic": {"camera": ["camera"]}}}, "topic"),
+    ({"terms": {"competitors": {"Kestrel": "Kestrel"}}}, "competitors.Kestrel"),
+    ({"terms": {"topics": ["camera"]}}, "topics"),
+    ({"languages": ["en", "klingon"]}, "klingon"),
+    ({"spikes_on_screen": "yes"}, "spikes_on_screen"),
+])
+def test_a_bad_competitor_topic_or_language_setting_is_a_config_error_naming_it(enrich: dict[str, object],
+                                                                               named: str) -> None:
+    data = {"walls": {"lobby": {"title": "Lobby", "token_env": "T", "sources": [{"type": "webhook"}],
+                              "enrich": enrich}}}
+    with pytest.raises(ConfigError) as found:
+        parse_config(data, env={"T": "a-token-long-enough-0123"})
+    assert "walls.lobby.enrich" in str(found.value) and named in str(found.value)
+
+
 def test_unknown_enrich_key_is_an_error_naming_it() -> None:
     with pytest.raises(ValueError, match="sentiment_term"):
         config_from({"sentiment_term": {}})
+
+
+def test_a_wall_of_english_posts_names_a_german_one_and_does_not_score_it() -> None:
+    wall = Enricher(config_from({**CONFIG, "languages": ["en"]}))
+    german = wall.enrich(Item("Der Akku vom Nordlys hält den ganzen Tag, ich bin begeistert", "jonas", 1))
+    assert german.lang == "de" and german.sentiment is None and german.unscored == "language"
+    english = wall.enrich(Item("The Nordlys battery lasts all day, I am impressed", "maya", 2))
+    assert english.lang == "en" and english.sentiment is not None

@@ -108,9 +108,11 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
     if "sources" in roles:
         parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
+        on_screen = frozenset(name for name, w in cfg.walls.items() if config_from(w.enrich).spikes_on_screen)
         parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
                              {name: annotator(w) for name, w in cfg.walls.items()}, store=store,
-                             moderation={name: w.moderation for name, w in cfg.walls.items()}))
+                             moderation={name: w.moderation for name, w in cfg.walls.items()},
+                             alerts_on_screen=on_screen))
     return parts
 
 

@@ -32,6 +32,9 @@ class EnrichConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A wall's enrichment settings (the `enrich` table of its config)."""
 
     terms: TermsConfig = TermsConfig()
+    # The languages the wall expects (ISO 639-1): detection compares only these, faster and smaller.
+    # A post in another language comes out as the closest of these or, mostly, as unknown.
+    languages: list[str] | None = None
     # Brand-specific words and their valence (-4..4), added to the sentiment lexicon of this wall.
     sentiment_terms: dict[str, float] = {}
     calibration: str | None = None
@@ -39,6 +42,8 @@ class EnrichConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     burst_posts: int = 5
     burst_window: float = 60.0
     duplicate_window: float = 3600.0
+    # Spike alerts on the wall's screens too (curators always get them): off, a presenter decides.
+    spikes_on_screen: bool = False
 
 
 class Item(msgspec.Struct, frozen=True):
@@ -64,10 +69,28 @@ class Annotations(msgspec.Struct, frozen=True):
 
 def config_from(raw: object) -> EnrichConfig:
     """An EnrichConfig from decoded TOML/JSON; an unknown key is a ValueError naming it."""
+    _check_groups(raw)
     try:
-        return msgspec.convert(raw, EnrichConfig)
+        config = msgspec.convert(raw, EnrichConfig)
     except msgspec.ValidationError as exc:
         raise ValueError(f"enrich config: {exc}") from None
+    for code in config.languages or ():
+        try:
+            language.language_of(code)
+        except ValueError as exc:
+            raise ValueError(f"enrich config: {exc} - at `$.languages`") from None
+    return config
+
+
+def _check_groups(raw: object) -> None:
+    # msgspec says `$.terms.competitors[...]` for a bad entry of a table; name the competitor or topic.
+    terms = raw.get("terms") if isinstance(raw, dict) else None
+    for group in ("competitors", "topics"):
+        table = terms.get(group) if isinstance(terms, dict) else None
+        for name, words in table.items() if isinstance(table, dict) else ():
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise ValueError(f"enrich config: terms.{group}.{name} must be a list of strings "
+                                 f"(e.g. {name} = [\"{name}\"])")
 
 
 class Enricher:
@@ -76,6 +99,7 @@ class Enricher:
         path = Path(self.config.calibration) if self.config.calibration else sentiment.DEFAULT_CALIBRATION
         self.calibration = sentiment.load_calibration(path)
         self.matcher = TermMatcher(self.config.terms)
+        self.languages = language.detector(self.config.languages)
         self.state = safety.SafetyState(window=self.config.duplicate_window,
                                         burst_posts=self.config.burst_posts,
                                         burst_window=self.config.burst_window)
@@ -94,7 +118,7 @@ class Enricher:
         if isinstance(item, str):
             item = Item(item)
         text = sentiment.clean(item.text)
-        lang = language.detect(text, self._names) or item.lang
+        lang = self.languages.detect(text, self._names) or item.lang
         matches = self.matcher.match(text)
         flags = safety.text_flags(text, lang, self.config.max_hashtags)
         flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())

@@ -96,19 +96,30 @@ def normalized(text: str) -> str:
 # lanes at once, a byte at a time through this table.
 _LANE = 16
 _SPREAD = [sum(1 << (_LANE * i) for i in range(8) if b >> i & 1) for b in range(256)]
-_LANE_MASK = (1 << _LANE) - 1
+_T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = ([v << (_LANE * 8 * k) for v in _SPREAD] for k in range(8))
+_TOP = 1 << (_LANE - 1)
+_ONES = sum(1 << (_LANE * i) for i in range(64))
+_TOPS = _ONES * _TOP
+_MAX_SHINGLES = _TOP - 1  # so that no lane overflows into the next
+_BIT = bytes(0x31 if b == 0x80 else 0x30 for b in range(256))  # a lane's top byte -> "1" or "0"
+# Python's own string hash (SipHash, 64 bits here): fingerprints live only in this process's SafetyState,
+# so its per-process salt does no harm, and it costs a tenth of a blake2b digest.
+_MASK64 = (1 << 64) - 1
 
 
 def simhash(words: list[str]) -> int:
     """64-bit SimHash over word 3-shingles (single words for very short texts)."""
-    shingles = [" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))][:_LANE_MASK]
+    shingles = [" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))][:_MAX_SHINGLES]
     lanes = 0
     for shingle in shingles:
-        h = int.from_bytes(hashlib.blake2b(shingle.encode("utf-8", "replace"), digest_size=8).digest(), "big")
-        for k in range(8):
-            lanes += _SPREAD[h >> (8 * k) & 0xFF] << (_LANE * 8 * k)
-    half = len(shingles)
-    return sum(1 << bit for bit in range(64) if (lanes >> (_LANE * bit) & _LANE_MASK) * 2 > half)
+        h = hash(shingle) & _MASK64
+        lanes += (_T0[h & 0xFF] + _T1[h >> 8 & 0xFF] + _T2[h >> 16 & 0xFF] + _T3[h >> 24 & 0xFF]
+                  + _T4[h >> 32 & 0xFF] + _T5[h >> 40 & 0xFF] + _T6[h >> 48 & 0xFF] + _T7[h >> 56])
+    # Bit i is set when lane i counts more than half the shingles: a bias makes exactly those lanes reach
+    # their top bit, which bytes.translate then reads out for all 64 lanes at once.
+    at_least = len(shingles) // 2 + 1
+    tops = ((lanes + (_TOP - at_least) * _ONES) & _TOPS).to_bytes(_LANE * 8, "little")[1::2]
+    return int(tops.translate(_BIT)[::-1], 2)
 
 
 class SafetyState:

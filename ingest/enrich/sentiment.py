@@ -41,6 +41,9 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufe0f\uf
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+# A negation word as a whole whitespace-separated token, give or take surrounding .,!? (VADER's NEGATE).
+_NEGATIONS = "|".join(re.escape(w) for w in sorted(NEGATE, key=len, reverse=True))
+_NEGATED = re.compile(r"(?<!\S)[.,!?]*(?:" + _NEGATIONS + r")[.,!?]*(?!\S)")
 _EMOJI_TOKEN = {emoji: f" emjval{i} " for i, emoji in enumerate(EMOJI_VALENCE)}
 _EMOJI_RE = re.compile("|".join(re.escape(e) for e in sorted(EMOJI_VALENCE, key=len, reverse=True)))
 
@@ -53,6 +56,8 @@ class Calibration(msgspec.Struct, frozen=True):
 
 def clean(text: str) -> str:
     """Text safe to score: bounded, no lone surrogates, no zero-width or bidi controls."""
+    if text.isascii():  # neither surrogates nor controls are ASCII
+        return text[:MAX_CHARS]
     text = _SURROGATES.sub("", text[:MAX_CHARS])
     return _INVISIBLE.sub("", text)
 
@@ -107,8 +112,12 @@ def _prepare(text: str, lexicon: Mapping[str, float]) -> tuple[str, float]:
         tag_valence += sum(lexicon.get(p, 0.0) for p in parts)
         return " ".join(parts)
 
-    text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[m.group(0).lower()], _HASHTAG.sub(words, text))
-    return _EMOJI_RE.sub(lambda m: _EMOJI_TOKEN[m.group(0)], text), tag_valence
+    if "#" in text:
+        text = _HASHTAG.sub(words, text)
+    text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[m.group(0).lower()], text)
+    if not text.isascii():  # every emoji of EMOJI_VALENCE is outside ASCII
+        text = _EMOJI_RE.sub(lambda m: _EMOJI_TOKEN[m.group(0)], text)
+    return text, tag_valence
 
 
 def features(text: str, terms: Mapping[str, float] | None = None) -> list[float]:
@@ -116,8 +125,8 @@ def features(text: str, terms: Mapping[str, float] | None = None) -> list[float]
     vader = analyzer(terms)
     prepared, tag_valence = _prepare(text, vader.lexicon)
     s = vader.polarity_scores(prepared)
-    lowered = prepared.lower().split()
-    negated = any(w.strip(".,!?") in NEGATE or "n't" in w for w in lowered)
+    lowered = prepared.lower()
+    negated = "n't" in lowered or _NEGATED.search(lowered) is not None
     return [
         s["compound"], s["pos"], s["neg"], s["neu"],
         1.0 if negated else 0.0,

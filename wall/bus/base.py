@@ -86,6 +86,9 @@ class Fenced(Exception):
     """A commit carried a fencing token that is no longer the lease's: another writer took over."""
 
 
+Counters = tuple[tuple[str, int], ...]  # (counter name, amount)
+
+
 class Commit(NamedTuple):
     """What the curation writer does for one inbox entry, applied atomically by Inbox.commit()."""
 
@@ -93,12 +96,15 @@ class Commit(NamedTuple):
     events: tuple[bytes, ...] = ()  # display events to publish, in order
     shown: tuple[str, ...] = ()  # post ids now on screen
     unshown: tuple[str, ...] = ()  # post ids no longer on screen
-    counts: tuple[tuple[str, int], ...] = ()  # stats counters to add to the current minute's bucket
+    # (post id, its stats counters) for each post newly counted, added to the `minute` bucket. The engine
+    # keeps each post's share and bucket, so that a later `uncounted` takes exactly that back.
+    counts: tuple[tuple[str, Counters], ...] = ()
     minute: int = 0  # the bucket: minutes since the epoch
     recent: tuple[tuple[str, bytes], ...] = ()  # (post id, RecentPost body) to keep as the wall's recent
     queue: tuple[bytes, ...] = ()  # messages for the wall's queue channel (consoles), sent after commit
     control: bool = False  # the last event is the wall's control state: keep it as latest_control()
     authors: tuple[str, ...] = ()  # author keys with an approved post: known from now on
+    uncounted: tuple[str, ...] = ()  # posts whose recorded counts come off their bucket and the total
 
 
 class Inbox(Protocol):
@@ -111,7 +117,10 @@ class Inbox(Protocol):
     - read_inbox() returns entries after `after`, oldest first, waiting up to `timeout` s for one.
     - commit() applies a Commit if `token` still fences the wall's writer lease, else raises Fenced;
       it returns the ids of the published events. Publishing, the position, the shown set and the
-      stats counters move together, so a writer that dies mid-way leaves nothing half done.
+      stats counters move together, so a writer that dies mid-way leaves nothing half done. Each post's
+      counts are recorded with it; `uncounted` takes a post's recorded counts back from the bucket they
+      went to (and "posts" from the total), once; a post with no record (never counted, taken
+      back already, or older than the kept buckets) changes nothing.
     """
 
     async def admit(
@@ -141,7 +150,7 @@ class Inbox(Protocol):
         ...
 
     async def total(self, wall: str) -> int:
-        """All posts the writer ever approved for the wall."""
+        """Posts the writer approved for the wall, less those it took back (retracted)."""
         ...
 
     async def recent(self, wall: str, count: int) -> list[bytes]:

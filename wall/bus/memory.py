@@ -41,6 +41,7 @@ class _Inbox:
         self.control: bytes | None = None
         self.authors: set[str] = set()
         self.queue_subscribers: set[asyncio.Queue[bytes | None]] = set()
+        self.counted: OrderedDict[str, tuple[int, tuple[tuple[str, int], ...]]] = OrderedDict()
 
 
 class MemoryEngine:
@@ -182,6 +183,18 @@ class MemoryEngine:
             box.entries.popleft()  # committed: the display stream has it now
         box.shown.update(commit.shown)
         box.shown.difference_update(commit.unshown)
+        for post_id in commit.uncounted:
+            minute, counts = box.counted.pop(post_id, (0, ()))
+            self._add(box, minute, counts, -1)
+        for post_id, counters in commit.counts:
+            self._add(box, commit.minute, counters, 1)
+            box.counted.pop(post_id, None)
+            box.counted[post_id] = (commit.minute, counters)
+        if commit.counts:
+            for old in [m for m in box.buckets if m < commit.minute - BUCKETS_KEPT]:
+                del box.buckets[old]
+            while box.counted and next(iter(box.counted.values()))[0] < commit.minute - BUCKETS_KEPT:
+                box.counted.popitem(last=False)
         for pid, body in commit.recent:
             box.recent[pid] = body  # an existing key keeps its place: ordered by first arrival
         while len(box.recent) > RECENT_KEPT:
@@ -192,15 +205,20 @@ class MemoryEngine:
         for message in commit.queue:
             for q in box.queue_subscribers:
                 q.put_nowait(message)
-        if commit.counts:
-            bucket = box.buckets.setdefault(commit.minute, Counter())
-            for name, n in commit.counts:
-                bucket[name] += n
-                if name == "posts":
-                    box.total += n
-            for old in [m for m in box.buckets if m < commit.minute - BUCKETS_KEPT]:
-                del box.buckets[old]
         return ids
+
+    @staticmethod
+    def _add(box: _Inbox, minute: int, counts: tuple[tuple[str, int], ...], sign: int) -> None:
+        bucket = box.buckets.get(minute) if sign < 0 else box.buckets.setdefault(minute, Counter())
+        for name, n in counts:
+            if name == "posts":
+                box.total += sign * n
+            if bucket is not None:
+                bucket[name] += sign * n
+                if bucket[name] <= 0:
+                    del bucket[name]
+        if bucket is not None and not bucket:
+            del box.buckets[minute]  # as a Redis hash goes with its last field
 
     async def shown(self, wall: str, post_ids: list[str]) -> set[str]:
         return self._inbox(wall).shown.intersection(post_ids)

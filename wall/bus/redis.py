@@ -103,8 +103,11 @@ return {'new', id}
 # KEYS: lease (declared, not read), fence, events, epoch, position, inbox, shown, bucket, total, recent
 # hash, recent index, latest control, known authors.
 # ARGV: (unused), token, inbox id, now (s), maxlen, epoch candidate, channel, bucket ttl, queue channel,
-# recent kept, now (s, float), then counted lists: events, shown ids, unshown ids, (counter, amount)
-# pairs, (post id, recent body) pairs, queue messages, authors; then the control flag.
+# recent kept, now (s, float), record key prefix, bucket key prefix, then counted lists: events, shown ids,
+# unshown ids, counted posts (each: post id, then its (counter, amount) pairs as a counted list), uncounted
+# post ids, (post id, recent body) pairs, queue messages, authors; then the control flag.
+# A post's record (a hash: counter -> amount, '' -> minute) and a retracted post's bucket are named from the
+# prefixes inside the script, since which bucket only the record says: one Redis, not a cluster.
 COMMIT = """
 -- Only the fence decides: it grows whenever the lease changes hands or lapses, so a writer that
 -- stalled past its lease is refused as soon as anyone else took the wall.
@@ -112,7 +115,23 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then
   return redis.error_reply('FENCED the writer lease moved to another process')
 end
 local epoch = redis.call('SET', KEYS[4], ARGV[6], 'NX', 'GET') or ARGV[6]
-local i = 12
+local function take_back(record)
+  local rec = redis.call('HGETALL', record)
+  if #rec == 0 then return end
+  local minute = ''
+  for k = 1, #rec, 2 do if rec[k] == '' then minute = rec[k + 1] end end
+  local bucket = ARGV[13] .. minute
+  local kept = redis.call('EXISTS', bucket) == 1
+  for k = 1, #rec, 2 do
+    local name, by = rec[k], tonumber(rec[k + 1])
+    if name ~= '' then
+      if name == 'posts' then redis.call('INCRBY', KEYS[9], -by) end
+      if kept and redis.call('HINCRBY', bucket, name, -by) <= 0 then redis.call('HDEL', bucket, name) end
+    end
+  end
+  redis.call('DEL', record)
+end
+local i = 14
 local n = tonumber(ARGV[i])
 local ids = {}
 local last_body = nil
@@ -130,14 +149,30 @@ i = i + n + 1
 n = tonumber(ARGV[i])
 for j = 1, n do redis.call('ZREM', KEYS[7], ARGV[i + j]) end
 i = i + n + 1
+-- The counted posts are read after the uncounted ones are taken back (a post can be both).
+local counted, posts = i + 1, tonumber(ARGV[i])
+i = i + 1
+for _ = 1, posts do i = i + 2 + 2 * tonumber(ARGV[i + 1]) end
 n = tonumber(ARGV[i])
-for j = 1, n do
-  local name, by = ARGV[i + 2 * j - 1], tonumber(ARGV[i + 2 * j])
-  redis.call('HINCRBY', KEYS[8], name, by)
-  if name == 'posts' then redis.call('INCRBY', KEYS[9], by) end
+for j = 1, n do take_back(ARGV[12] .. ARGV[i + j]) end
+i = i + n + 1
+local k = counted
+for _ = 1, posts do
+  local key, m = ARGV[12] .. ARGV[k], tonumber(ARGV[k + 1])
+  local record = {}
+  for j = 1, m do
+    local name, by = ARGV[k + 2 * j], tonumber(ARGV[k + 2 * j + 1])
+    redis.call('HINCRBY', KEYS[8], name, by)
+    if name == 'posts' then redis.call('INCRBY', KEYS[9], by) end
+    record[#record + 1] = name
+    record[#record + 1] = by
+  end
+  redis.call('DEL', key)
+  redis.call('HSET', key, '', string.sub(KEYS[8], #ARGV[13] + 1), unpack(record))
+  redis.call('EXPIRE', key, ARGV[8])
+  k = k + 2 + 2 * m
 end
-if n > 0 then redis.call('EXPIRE', KEYS[8], ARGV[8]) end
-i = i + 2 * n + 1
+if posts > 0 then redis.call('EXPIRE', KEYS[8], ARGV[8]) end
 n = tonumber(ARGV[i])
 for j = 1, n do
   local pid, body = ARGV[i + 2 * j - 1], ARGV[i + 2 * j]
@@ -221,8 +256,13 @@ class Keys:
         return f"wall:{wall}:shown"
 
     @staticmethod
-    def bucket(wall: str, minute: int) -> str:
+    def bucket(wall: str, minute: int | str) -> str:
         return f"wall:{wall}:stats:{minute}"
+
+    @staticmethod
+    def counted(wall: str, post_id: str) -> str:
+        """What a post added to the stats, to take it back when it is retracted."""
+        return f"wall:{wall}:counted:{post_id}"
 
     @staticmethod
     def total(wall: str) -> str:
@@ -571,13 +611,15 @@ class RedisEngine:
         now = time.time()
         args: list[Any] = ["", token, commit.inbox_id, int(now), self._maxlen,
                            secrets.token_hex(8), Keys.live(wall), BUCKETS_KEPT * 60, Keys.queue(wall),
-                           RECENT_KEPT, repr(now)]
+                           RECENT_KEPT, repr(now), Keys.counted(wall, ""), Keys.bucket(wall, "")]
         for items in (commit.events, commit.shown, commit.unshown):
             args += [len(items), *items]
         args.append(len(commit.counts))
-        for name, n in commit.counts:
-            args += [name, n]
-        args.append(len(commit.recent))
+        for post_id, counters in commit.counts:
+            args += [post_id, len(counters)]
+            for name, n in counters:
+                args += [name, n]
+        args += [len(commit.uncounted), *commit.uncounted, len(commit.recent)]
         for pid, body in commit.recent:
             args += [pid, body]
         for items in (commit.queue, commit.authors):

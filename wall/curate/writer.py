@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
-from wall.bus.base import RECENT_KEPT, Commit, Engine, Fenced, Message, backoff, writer_lease
+from wall.bus.base import RECENT_KEPT, Commit, Counters, Engine, Fenced, Message, backoff, writer_lease
 from wall.curate import rules
 from wall.curate.moderation import load_policy, stored_decisions
 from wall.curate.stats import counts_for, figures, window
@@ -73,7 +72,8 @@ Annotate = Callable[[list[Post]], list[Post]]
 class CurationWriter:
     def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0,
                  annotate: Annotate | None = None, media_secret: str | None = None,
-                 store: Store | None = None, moderation: Mapping[str, Any] | None = None) -> None:
+                 store: Store | None = None, moderation: Mapping[str, Any] | None = None,
+                 alerts_on_screen: bool = False) -> None:
         self.wall = wall
         self.engine = engine
         self.owner = owner
@@ -84,6 +84,9 @@ class CurationWriter:
         self.moderation = dict(moderation or {})  # [walls.W.moderation]: the initial policy
         self.policy = rules.Policy()
         self.control = ControlState(wall)
+        # Spike alerts always reach curators in the stats event; screens show them only when the wall's
+        # config says so (`[walls.W.enrich] spikes_on_screen`): the page reads "alerts_on_screen".
+        self.alerts_on_screen = alerts_on_screen
         self.status = WriterStatus(wall)
         self._announced: bytes | None = None
 
@@ -206,11 +209,12 @@ class CurationWriter:
                     view.on_screen.discard(pid)
                     events, unshown = (encode(RetractEvent(pid, reason)),), (pid,)
                 if old is None:
-                    return Commit(inbox_id, events, unshown=unshown)
+                    return Commit(inbox_id, events, unshown=unshown, uncounted=unshown)
                 gone = msgspec.structs.replace(old, deleted=True)
                 view.recent[pid] = gone
                 body = encode(gone)
-                return Commit(inbox_id, events, unshown=unshown, recent=((pid, body),), queue=(body,))
+                return Commit(inbox_id, events, unshown=unshown, recent=((pid, body),), queue=(body,),
+                              uncounted=unshown)
             case InboxReload(version=version):
                 return Commit(inbox_id, (encode(ReloadEvent(version)),))
         return Commit(inbox_id)
@@ -222,7 +226,7 @@ class CurationWriter:
         events: list[bytes] = []
         shown: list[str] = []
         unshown: list[str] = []
-        counts: Counter[str] = Counter()
+        counts: list[tuple[str, Counters]] = []
         recent: list[tuple[str, bytes]] = []
         authors: list[str] = []
         for post, arrived, old in posts:
@@ -236,13 +240,13 @@ class CurationWriter:
                 if not was_shown:
                     events.append(encode(PostEvent(self._shown(new))))
                     shown.append(post.id)
-                    counts.update(dict(counts_for(new)))
+                    counts.append((post.id, counts_for(new)))
                 elif old is None or old.post != new or old.deleted:
                     events.append(encode(UpdateEvent(self._shown(new))))
                 if author not in view.known:
                     view.known.add(author)
                     authors.append(author)
-            elif was_shown:
+            elif was_shown:  # held, hidden or rejected now: off the screen and out of the figures
                 view.on_screen.discard(post.id)
                 events.append(encode(RetractEvent(post.id, new.status)))
                 unshown.append(post.id)
@@ -254,9 +258,9 @@ class CurationWriter:
                 view.recent[post.id] = record
                 recent.append((post.id, encode(record)))
         queue = tuple(self._queue_body(view.recent[pid]) for pid, _ in recent)
-        return Commit(inbox_id, tuple(events), tuple(shown), tuple(unshown), tuple(counts.items()),
+        return Commit(inbox_id, tuple(events), tuple(shown), tuple(unshown), tuple(counts),
                       int(time.time() // 60) if counts else 0, tuple(recent), queue,
-                      authors=tuple(authors))
+                      authors=tuple(authors), uncounted=tuple(unshown))
 
     async def _reevaluate(self, inbox_id: str) -> Commit:
         """The policy, bans or blocked words changed: settle every recent post again."""
@@ -310,7 +314,9 @@ class CurationWriter:
         now = time.time()
         minute = int(now // 60)
         buckets = await self.engine.counts(self.wall, window(minute))
-        body = encode(figures(await self.engine.total(self.wall), buckets, now))
+        stats = figures(await self.engine.total(self.wall), buckets, now)
+        stats["alerts_on_screen"] = self.alerts_on_screen
+        body = encode(stats)
         if body != self._announced:
             await self.engine.announce(self.wall, body)
             self._announced = body
@@ -340,10 +346,11 @@ class Writers:
 
     def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float,
                  annotators: dict[str, Annotate] | None = None, media_secret: str | None = None,
-                 store: Store | None = None, moderation: dict[str, dict[str, Any]] | None = None) -> None:
+                 store: Store | None = None, moderation: dict[str, dict[str, Any]] | None = None,
+                 alerts_on_screen: frozenset[str] = frozenset()) -> None:
         found, policies = annotators or {}, moderation or {}
         self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret, store,
-                                       policies.get(w)) for w in walls]
+                                       policies.get(w), w in alerts_on_screen) for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:
