@@ -171,6 +171,8 @@ async def test_a_ban_retracts_the_authors_posts_and_holds_new_ones(redis_url: st
         await actions.ban("lobby", "webhook:troll", "ana", reason="abuse")
         retracted = await screen.wait_for(lambda f: f["type"] == "retract", count=2)
         assert len(retracted) == 2
+        # The figures count what the wall shows: the banned author's two posts come off them.
+        await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 1)
         await post(s, base, {"id": "t2", "text": "troll is back", "author": {"handle": "troll"}})
         assert (await queued(actions, "t2"))["reason"] == "banned author"
         await asyncio.sleep(0.3)
@@ -182,6 +184,7 @@ async def test_a_ban_retracts_the_authors_posts_and_holds_new_ones(redis_url: st
         actions_logged = [r.action for r in await actions.store.audit.browse(AuditFilter(wall="lobby"))]
         assert actions_logged == ["unban", "ban", "decide"]
         await screen.wait_for(lambda f: f["type"] == "post" and f["post"].get("pinned"))  # t0, pinned again
+        await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 4)
 
 
 async def test_changing_the_policy_re_evaluates_what_is_on_screen(redis_url: str, tmp_path: Path):
