@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from wall.screen import Checker, Screen
+
 WALL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ENGINES = ("memory", "redis")
 
@@ -88,6 +90,7 @@ class WallConfig:
     # Secrets are never in the file: it names the environment variables that hold them.
     token: str | None = None
     hmac_secret: str | None = None
+    screen: Screen = Screen()  # theme, run of show, night schedule, ticker framing (wall/screen.py)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
@@ -261,7 +264,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
 
 def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str],
           check_source: SourceCheck) -> WallConfig:
-    r.unknown(wt, {"title", "max_cards", "sources", "terms", "enrich", "token_env", "hmac_secret_env"}, path)
+    r.unknown(wt, {"title", "max_cards", "sources", "terms", "enrich", "token_env", "hmac_secret_env",
+                   "theme", "show", "night", "ticker"}, path)
     terms = r.get(wt, "terms", f"{path}.terms", list, [])
     max_cards = r.get(wt, "max_cards", f"{path}.max_cards", int, 24)
     if not 1 <= max_cards <= 200:
@@ -294,6 +298,7 @@ def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, s
         enrich=r.table(wt, "enrich", f"{path}.enrich"),
         token=token,
         hmac_secret=hmac_secret,
+        screen=Checker(r.problems).screen(wt, path),
     )
 
 

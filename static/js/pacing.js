@@ -1,0 +1,138 @@
+/**
+ * The display queue: posts enter at a readable rhythm, never as a blur. New posts wait here and go to the
+ * active grid one at a time, on whole seconds of the server's clock, when a slot's post has had its dwell
+ * time; so every screen of a wall releases the same post at the same moment. A burst beyond the queue's
+ * room is summed up ("+37 more about #launch") instead of flashing past. Paused (by a presenter): posts
+ * wait. Quiet: the best recent and pinned posts come round again, so the wall never freezes.
+ */
+
+import { hashtagsOf } from "./text.js";
+
+const STEP_MS = 1000;
+/** A post may go out at a step only once every screen has surely received it. */
+const SETTLE_MS = 300;
+
+export class Pacer {
+  /**
+   * @param {{clock: import("./clock.js").Clock, store: import("./store.js").Store,
+   *          onSummary: (summary: {count: number, tag: string} | null) => void}} options
+   */
+  constructor({ clock, store, onSummary }) {
+    this.clock = clock;
+    this.store = store;
+    this.onSummary = onSummary;
+    /** @type {{post: any, at: number}[]} */
+    this.queue = [];
+    /** @type {import("./cards.js").Grid | null} */
+    this.grid = null;
+    this.paused = false;
+    this.dropped = 0;
+    /** @type {Map<string, number>} hashtags of the posts summed up */
+    this.droppedTags = new Map();
+    this.rotation = 0;
+    this.cancel = null;
+    this.forced = 0;
+  }
+
+  get room() {
+    return this.store.config?.show?.queue ?? 12;
+  }
+
+  /** A new post, received at server time `at` (its event id's time when known). */
+  push(post, at) {
+    this.queue.push({ post, at });
+    while (this.queue.length > this.room) {
+      const i = this.queue.findIndex((q) => q.post.pinned !== true);
+      const [gone] = this.queue.splice(i < 0 ? 0 : i, 1);
+      this.dropped++;
+      for (const tag of hashtagsOf(gone.post)) this.droppedTags.set(tag, (this.droppedTags.get(tag) ?? 0) + 1);
+      this.summary();
+    }
+  }
+
+  remove(id) {
+    this.queue = this.queue.filter((q) => q.post.id !== id);
+  }
+
+  update(post) {
+    for (const q of this.queue) if (q.post.id === post.id) q.post = post;
+  }
+
+  summary() {
+    if (!this.dropped) return this.onSummary(null);
+    let tag = "";
+    let best = 0;
+    for (const [t, n] of this.droppedTags) if (n > best) [tag, best] = [t, n];
+    this.onSummary({ count: this.dropped, tag });
+  }
+
+  /** Release to this grid from now on. */
+  target(grid) {
+    this.grid = grid;
+  }
+
+  start() {
+    const step = () => {
+      const now = this.clock.now();
+      this.cancel = this.clock.at(Math.floor(now / STEP_MS) * STEP_MS + STEP_MS, () => {
+        this.step(this.clock.now());
+        step();
+      });
+    };
+    step();
+  }
+
+  stop() {
+    this.cancel?.();
+  }
+
+  /** A presenter's "next": the next post now, whatever the dwell. */
+  advance() {
+    this.forced++;
+  }
+
+  /** One step: at most one post out (or one rotation). */
+  step(now) {
+    const grid = this.grid;
+    if (!grid) return;
+    const force = this.forced > 0;
+    if (this.paused && !force) return;
+    const due = Math.round(now / STEP_MS) * STEP_MS;
+    const i = grid.next(now, force);
+    if (i < 0) return;
+    this.forced = Math.max(0, this.forced - 1);
+    const q = this.queue.findIndex((item) => item.at <= due - SETTLE_MS && !grid.has(item.post.id));
+    if (q >= 0) {
+      const [{ post }] = this.queue.splice(q, 1);
+      grid.place(i, post, now);
+      if (this.queue.length === 0 && this.dropped) {
+        this.dropped = 0;
+        this.droppedTags.clear();
+        this.summary();
+      }
+      return;
+    }
+    if (this.paused) return;
+    // Quiet: bring back a pinned or a good recent post, if the slot has had more than its time.
+    const slot = grid.slots[i];
+    if (slot.card.post && !force && now - slot.since < slot.dwell * 2) return;
+    const post = this.pick(grid);
+    if (post) grid.place(i, post, now);
+  }
+
+  /** The next post of the rotation not on the grid: pinned ones first, then the best recent. */
+  pick(grid) {
+    const candidates = rotation(this.store.newest(60)).filter((p) => !grid.has(p.id));
+    if (!candidates.length) return null;
+    this.rotation = (this.rotation + 1) % candidates.length;
+    return candidates[this.rotation];
+  }
+}
+
+/** Pinned posts, then the rest by a simple "worth showing again" score (media, warmth, substance). */
+export function rotation(posts) {
+  const score = (p) => (p.pinned === true ? 100 : 0) + (Array.isArray(p.media) && p.media.length ? 2 : 0)
+    + (typeof p.sentiment === "number" ? p.sentiment : (p.sentiment?.score ?? 0))
+    + Math.min(1, String(p.text ?? "").length / 140);
+  return posts.map((p, i) => [score(p), i, p]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((x) => x[2]);
+}
