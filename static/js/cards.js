@@ -141,15 +141,20 @@ export class Card {
    * visible card can be measured; a hidden scene's cards are fitted when it comes on (Grid.refit).
    */
   fit() {
+    if (this.text.textContent.length < this.length) this.setText(MAX_CHARS);
     let size = sizeFor(this.length);
     this.el.dataset.size = SIZES[size];
+    this.el.classList.toggle("no-media", false);
     if (!this.el.isConnected || this.text.clientHeight === 0) return;
-    for (let pass = 0; pass < 8; pass++) {
+    for (let pass = 0; pass < 10; pass++) {
       const room = this.text.clientHeight;
       const need = this.text.scrollHeight;
       if (need <= room + 1) return;
       if (size < SIZES.length - 1) {
         this.el.dataset.size = SIZES[++size];
+      } else if (this.figure.hidden === false && !this.el.classList.contains("no-media")
+                 && room < 3 * parseFloat(getComputedStyle(this.text).lineHeight)) {
+        this.el.classList.add("no-media"); // a small card: the words matter more than the picture
       } else {
         this.setText(Math.max(20, Math.floor(this.length * (room / need) * 0.92)));
       }
@@ -218,6 +223,9 @@ export class Grid {
    */
   constructor(root, count, { now, show, cardClass }) {
     this.root = root;
+    // A grid coming on screen (its scene starts) or changing size fits its cards again.
+    this.resize = new ResizeObserver(() => this.refit());
+    this.resize.observe(root);
     this.now = now;
     this.show = show;
     this.slots = Array.from({ length: count }, (_, i) => {

@@ -93,11 +93,13 @@ store.on("posts", (posts) => {
   grid?.fill(posts, now());
   featureNext(true);
   hasPosts();
+  overlays.fresh(store.latestAt);
   persist.save(store);
 });
 store.on("post", (post) => {
   pacer.push(post, lastEventAt || now());
   hasPosts();
+  overlays.fresh(store.latestAt);
   persist.save(store);
 });
 store.on("update", (post) => {
@@ -234,6 +236,10 @@ status.render();
 socket.start();
 onVisibility();
 registerShell(cfg.base, cfg.version);
+// Text fitted with fallback metrics is fitted again once the real fonts are in.
+document.fonts?.ready.then(() => {
+  for (const g of [...Object.values(grids), featured]) g.refit();
+});
 // Proof of life for the kiosk agent (wall kiosk-agent reads it over DevTools): a hung page stops it.
 setInterval(() => (/** @type {any} */ (window).__wallHeartbeat = Date.now()), 2000);
 // For tests and the soak benchmark: read-only views of the page's parts.

@@ -74,7 +74,7 @@ export class FiguresPanel extends Panel {
 /** Posts per minute over the last hour: 60 bars, the newest on the right. */
 export class VolumeChart extends Panel {
   constructor(root) {
-    super(root, "volume", "Posts per minute, last hour");
+    super(root, "volume", "Posts / min, last hour");
     this.svg = svg("svg", { viewBox: "0 0 600 200", preserveAspectRatio: "none", class: "chart",
       role: "img", "aria-label": "Posts per minute over the last hour" }, this.body);
     this.bars = Array.from({ length: 60 }, (_, i) => svg("rect", { x: i * 10 + 1, width: 8, y: 200, height: 0,
@@ -133,7 +133,7 @@ export class SentimentGauge extends Panel {
     this.svg.setAttribute("aria-label", `${pct(pos)} positive, ${pct(neg)} negative`);
     setText(this.net, `${net >= 0 ? "+" : "−"}${Math.abs(Math.round(net * 100))} net`);
     for (const { k, part } of this.parts) part.style.setProperty("--share", String({ positive: pos, neutral: neu, negative: neg }[k]));
-    setText(this.legend, `${pct(pos)} positive · ${pct(neu)} neutral · ${pct(neg)} negative`);
+    setText(this.legend, `${pct(pos)} positive · ${pct(neg)} negative`);
     const t = stats.trend;
     const last = t?.last?.shares;
     const prev = t?.previous?.shares;
