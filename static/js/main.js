@@ -77,7 +77,7 @@ const director = new Director({
     const grid = grids[scene] ?? null;
     pacer.target(grid);
     // A scene change is a change of the whole screen anyway: its grid starts from the newest posts.
-    if (grid) grid.fill(store.newest(grid.slots.length), now());
+    if (grid) grid.fill(shown(grid.slots.length), now());
     if (grid) grid.refit();
     if (scene === "agora") {
       featured.refit();
@@ -145,6 +145,12 @@ store.on("config", (config) => {
   director.plan();
   persist.save(store);
 });
+
+/** The newest posts already let out of the queue (a paused wall shows nothing it has not released). */
+function shown(limit) {
+  const held = new Set(pacer.queue.map((q) => q.post.id));
+  return store.newest(limit + held.size).filter((p) => !held.has(p.id)).slice(0, limit);
+}
 
 function hasPosts() {
   body.classList.toggle("has-cards", store.posts.size > 0);
@@ -243,7 +249,7 @@ document.fonts?.ready.then(() => {
 // Proof of life for the kiosk agent (wall kiosk-agent reads it over DevTools): a hung page stops it.
 setInterval(() => (/** @type {any} */ (window).__wallHeartbeat = Date.now()), 2000);
 // For tests and the soak benchmark: read-only views of the page's parts.
-/** @type {any} */ (window).__wall = { clock, store, director, pacer, socket, scenes: SCENES };
+/** @type {any} */ (window).__wall = { clock, store, director, pacer, socket, persist, scenes: SCENES };
 
 /** ws:// or wss:// URL of the wall's socket, on the host that served this page. */
 function socketUrl(path) {

@@ -122,7 +122,8 @@ export class Pacer {
 
   /** The next post of the rotation not on the grid: pinned ones first, then the best recent. */
   pick(grid) {
-    const candidates = rotation(this.store.newest(60)).filter((p) => !grid.has(p.id));
+    const held = new Set(this.queue.map((q) => q.post.id));
+    const candidates = rotation(this.store.newest(60)).filter((p) => !grid.has(p.id) && !held.has(p.id));
     if (!candidates.length) return null;
     this.rotation = (this.rotation + 1) % candidates.length;
     return candidates[this.rotation];

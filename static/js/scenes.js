@@ -40,6 +40,8 @@ export class Director {
     this.onScene = onScene;
     this.scene = "";
     this.cancel = null;
+    /** the presenter's scene in effect (a new one waits for its switch time; this one holds till then) */
+    this.override = "";
     /** @type {{scene: string, at: number}[]} switches, kept short, for tests and the soak benchmark */
     this.log = [];
   }
@@ -53,10 +55,15 @@ export class Director {
     const control = this.store.control;
     const wanted = control && SCENES.includes(control.scene) ? control.scene : "";
     const from = this.store.controlAt + SWITCH_DELAY_MS;
-    if (wanted && now >= from) return this.set(wanted);
+    if (wanted === this.override || now >= from) this.override = wanted;
+    if (this.override) {
+      this.set(this.override);
+      if (wanted !== this.override) this.cancel = this.clock.at(from, () => this.plan());
+      return;
+    }
     const { scene, until } = sceneAt(this.store.config?.show?.playlist, now);
     this.set(scene);
-    this.cancel = this.clock.at(wanted ? Math.min(from, until) : until, () => this.plan());
+    this.cancel = this.clock.at(wanted !== this.override ? Math.min(from, until) : until, () => this.plan());
   }
 
   set(scene) {
