@@ -21,9 +21,9 @@ SCENE_PANELS = {"agora": ["sentiment", "volume", "trending", "voice"],
                 "stats": ["figures", "sentiment", "volume", "trending", "voice", "top"]}
 
 
-async def open_page(browser: Browser, url: str, size: tuple[int, int] = (1920, 1080),
+async def open_page(chromium: Browser, url: str, size: tuple[int, int] = (1920, 1080),
                     **context: Any) -> tuple[Page, list[str]]:
-    ctx = await browser.new_context(viewport={"width": size[0], "height": size[1]}, **context)
+    ctx = await chromium.new_context(viewport={"width": size[0], "height": size[1]}, **context)
     page = await ctx.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -50,7 +50,8 @@ async def test_each_scene_is_legible_filled_and_inside_the_screen(browser, scene
         page, problems = await open_page(browser, f"{base}/w/lobby{path}", size)
         assert await page.get_attribute("body", "data-scene") == scene
         for kind in SCENE_PANELS.get(scene, []):
-            await page.wait_for_selector(f".scene-{scene} [data-panel={kind}][data-filled=true]", timeout=5000)
+            panel = f".scene-{scene} [data-panel={kind}][data-filled=true]"
+            await page.wait_for_selector(panel, timeout=5000)
         if scene != "stats":
             await page.wait_for_selector(f".scene-{scene} .card:not([hidden]) .card-text", timeout=5000)
         if scene == "spotlight":
@@ -121,7 +122,8 @@ async def test_a_presenter_steers_the_wall(browser):  # noqa: F811
         spot = make_post(500, "The one post everybody should see #nordlys")
         await bus.publish(control(scene="mosaic", spotlight=spot, spotlight_until=_now() + 2.0))
         await page.wait_for_selector(".spotlight-overlay:not([hidden])", timeout=5000)
-        assert "everybody should see" in (await page.locator(".spotlight-overlay .card-text").text_content() or "")
+        big = await page.locator(".spotlight-overlay .card-text").text_content()
+        assert "everybody should see" in (big or "")
         await page.wait_for_selector(".spotlight-overlay", state="hidden", timeout=5000)  # its time is up
 
         await bus.publish(control(scene="mosaic", paused=True))
@@ -179,12 +181,14 @@ async def test_reduced_motion_means_nothing_moves(browser):  # noqa: F811
 
 
 async def test_the_theme_comes_from_the_config(browser):  # noqa: F811
-    cfg = screen_config(theme={"mode": "light", "accent": "#7a1f5c", "logo": "/demo/media/avatar-nordlysphones.svg"})
+    logo = "/demo/media/avatar-nordlysphones.svg"
+    cfg = screen_config(theme={"mode": "light", "accent": "#7a1f5c", "logo": logo})
     async with wall_node(cfg) as (base, bus):
         await bus.posts(posts(4))
         page, _ = await open_page(browser, f"{base}/w/lobby?scene=mosaic")
         assert await page.get_attribute("html", "data-theme") == "light"
-        accent = await page.evaluate("() => getComputedStyle(document.documentElement).getPropertyValue('--accent')")
+        accent = await page.evaluate(
+            "() => getComputedStyle(document.documentElement).getPropertyValue('--accent')")
         assert accent.strip() == "#7a1f5c"
         await page.wait_for_function("() => document.querySelector('.band-logo').naturalWidth > 0")
         await page.wait_for_selector(".scene-mosaic .card:not([hidden])")
@@ -193,7 +197,7 @@ async def test_the_theme_comes_from_the_config(browser):  # noqa: F811
         assert await page.evaluate(FACTS, ".scene-mosaic") == []
 
 
-async def test_a_kiosk_rebooting_while_the_server_is_down_shows_the_last_content(browser, tmp_path):  # noqa: F811
+async def test_a_kiosk_rebooting_while_the_server_is_down_shows_the_last_content(browser):  # noqa: F811
     port = free_port()
     ctx = await browser.new_context(viewport={"width": 1920, "height": 1080})
     async with wall_node(screen_config(), port=port) as (base, bus):

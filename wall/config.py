@@ -90,7 +90,7 @@ class WallConfig:
     # Secrets are never in the file: it names the environment variables that hold them.
     token: str | None = None
     hmac_secret: str | None = None
-    screen: Screen = Screen()  # theme, run of show, night schedule, ticker framing (wall/screen.py)
+    screen: Screen = field(default_factory=Screen)  # theme, show, night, ticker (wall/screen.py)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)

@@ -106,8 +106,8 @@ class Checker:
             self.problems.append(f"{path}.{k}: unknown key; known keys: {', '.join(sorted(known))}")
         return value
 
-    def _str(self, t: dict[str, Any], key: str, path: str, default: str, pattern: re.Pattern[str] | None = None,
-             fix: str = "") -> str:
+    def _str(self, t: dict[str, Any], key: str, path: str, default: str,
+             pattern: re.Pattern[str] | None = None, fix: str = "") -> str:
         value = t.get(key, default)
         if not isinstance(value, str):
             self.problems.append(f"{path}.{key}: expected a string, got {value!r}")
@@ -174,7 +174,8 @@ class Checker:
             if scene not in SCENES:
                 self.problems.append(f"{ipath}: {scene!r} is not a scene; use one of {', '.join(SCENES)}")
                 continue
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 5 <= seconds <= 86400:
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) \
+                    or not 5 <= seconds <= 86400:
                 self.problems.append(f"{ipath}: {seconds!r} seconds; use 5 to 86400")
                 continue
             slots.append(Slot(scene, float(seconds)))
@@ -185,7 +186,7 @@ class Checker:
         min_dwell = self._num(t, "min_dwell", path, 6.0, 0.05, 600)
         max_dwell = self._num(t, "max_dwell", path, max(20.0, min_dwell), 0.05, 600)
         if max_dwell < min_dwell:
-            self.problems.append(f"{path}.max_dwell: {max_dwell:g} is under min_dwell {min_dwell:g}; raise it")
+            self.problems.append(f"{path}.max_dwell: {max_dwell:g} is under min_dwell {min_dwell:g}; raise")
         return Show(tuple(slots) or Show.playlist, self._str(t, "call_to_action", path, "")[:120], qr_url,
                     min_dwell, max(min_dwell, max_dwell), int(self._num(t, "queue", path, 12, 1, 1000)))
 
@@ -199,7 +200,7 @@ class Checker:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            self.problems.append(f"{path}.timezone: {tz!r} is not a time zone; use a name like Europe/Helsinki")
+            self.problems.append(f"{path}.timezone: {tz!r} is not a time zone; use one like Europe/Helsinki")
             tz = "UTC"
         return Night(start, end, tz, self._choice(t, "mode", path, NIGHT_MODES),
                      self._str(t, "text", path, "")[:200])

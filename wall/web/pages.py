@@ -12,8 +12,8 @@ import segno
 from aiohttp import web
 
 from wall import __version__
-from wall.paths import DEMO_MEDIA, TEMPLATES
 from wall.config import WallConfig
+from wall.paths import DEMO_MEDIA, TEMPLATES
 from wall.screen import SCENES
 from wall.web.keys import CONFIG, STATIC
 from wall.web.security import framable_by

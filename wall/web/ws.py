@@ -34,7 +34,7 @@ _time_decoder = msgspec.json.Decoder(TimePing)
 
 
 def time_reply(data: str) -> bytes | None:
-    """The answer to a screen's {"type":"time","t0":...}: its t0 and our time in ms; None for anything else."""
+    """The answer to a screen's {"type":"time","t0":...}: its t0 and our time in ms; None for other frames."""
     try:
         ping = _time_decoder.decode(data)
     except (msgspec.DecodeError, RecursionError):
