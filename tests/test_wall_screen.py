@@ -93,12 +93,12 @@ async def test_hostile_texts_show_as_text_and_run_nothing(browser):  # noqa: F81
         assert await page.locator(".scenes script, .scenes img[src=x], .scenes a").count() == 0
         shown = await page.locator(".card-text").all_text_contents()
         assert any("<script>" in t for t in shown) and any("onerror=" in t for t in shown)
-        arabic = page.locator(".card-text", has_text="مرحبا")
+        arabic = page.locator(".scene-mosaic .card-text", has_text="مرحبا")
         assert await arabic.evaluate("e => getComputedStyle(e).direction") == "rtl"
-        hebrew = page.locator(".card-text", has_text="שלום")
+        hebrew = page.locator(".scene-mosaic .card-text", has_text="שלום")
         assert await hebrew.evaluate("e => getComputedStyle(e).direction") == "rtl"
         # The 100 KB text arrives last; it is cut on a word, never overflows its card.
-        big = page.locator(".card-text", has_text="word word")
+        big = page.locator(".scene-mosaic .card-text", has_text="word word")
         await big.wait_for(timeout=15_000)
         text = await big.text_content()
         assert text and len(text) < 600 and text.endswith("word…")
@@ -163,11 +163,20 @@ async def test_two_screens_show_their_halves_and_switch_scenes_together(browser)
         for page in (left, right):
             await page.wait_for_selector("body[data-scene=stats]", timeout=5000)
         logs = [await p.evaluate("() => window.__wall.director.log") for p in (left, right)]
-        pairs = [(a, b) for a, b in zip(logs[0][1:], logs[1][1:], strict=False) if a["scene"] == b["scene"]]
-        assert len(pairs) >= 2
-        skews = [abs(a["at"] - b["at"]) for a, b in pairs]
+        # Each switch after both pages were up, paired with the other screen's switch to the same scene.
+        start = max(logs[0][0]["at"], logs[1][0]["at"]) + 100
+        skews = [min(abs(a["at"] - b["at"]) for b in logs[1] if b["scene"] == a["scene"])
+                 for a in logs[0] if a["at"] > start]
+        assert len(skews) >= 3
         print("scene switch skew ms:", [round(s, 1) for s in skews])
         assert max(skews) < 50
+        # Both screens let the same posts out of their queues into the same slots: one wall.
+        await bus.publish(control(scene="mosaic"))
+        await bus.posts([make_post(700 + i, f"Fresh post {i} #launch") for i in range(6)])
+        slots = "() => [...document.querySelectorAll('.mosaic-grid .card')].map(c => c.dataset.postId || '')"
+        await left.locator(".card-text", has_text="Fresh post 5").wait_for(timeout=10_000)
+        await left.wait_for_timeout(1500)
+        assert await left.evaluate(slots) == await right.evaluate(slots)
 
 
 async def test_reduced_motion_means_nothing_moves(browser):  # noqa: F811

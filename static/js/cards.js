@@ -213,6 +213,12 @@ function hue(key) {
 }
 
 /**
+ * Times kept on whole seconds of the server clock: two screens filling a slot a few ms apart still agree
+ * on which slot is due next (multi-screen walls stay one wall).
+ */
+const onStep = (t) => Math.round(t / 1000) * 1000;
+
+/**
  * A fixed set of slots, each with one card. `since` and `dwell` say when a slot may take the next post.
  */
 export class Grid {
@@ -272,7 +278,7 @@ export class Grid {
     const s = this.slots[i];
     s.card.el.hidden = false;
     s.card.fill(post, now);
-    s.since = now;
+    s.since = onStep(now);
     s.dwell = dwellMs(post, this.show());
     if (!reducedMotion.matches && !document.hidden && this.root.offsetParent !== null) {
       s.card.el.animate([{ opacity: 0, transform: "scale(.97)" }, { opacity: 1, transform: "none" }],
@@ -290,7 +296,7 @@ export class Grid {
       }
       s.card.el.hidden = false;
       s.card.fill(post, now);
-      s.since = now - i * 1000; // the last-filled slots are replaced first
+      s.since = onStep(now) - i * 1000; // the last-filled slots are replaced first
       s.dwell = dwellMs(post, this.show());
     });
   }

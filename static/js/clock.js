@@ -76,19 +76,19 @@ export class Clock {
   }
 
   /**
-   * Run fn at server time `at` (ms). Timers may fire early or late; it re-arms until the time has come,
-   * and a short final wait keeps two screens within a few ms. Returns a cancel function.
+   * Run fn at server time `at` (ms), never before: timers may fire early or late, so it re-arms until the
+   * time has come, and a short final wait keeps two screens within a few ms. Returns a cancel function.
    */
   at(at, fn) {
     let id = 0;
     const arm = () => {
       const wait = at - this.now();
-      if (wait <= 1) {
+      if (wait <= 0) {
         this.timers.delete(cancel);
         fn();
         return;
       }
-      id = setTimeout(arm, wait > 40 ? wait - 20 : wait);
+      id = setTimeout(arm, wait > 40 ? wait - 20 : Math.ceil(wait));
     };
     const cancel = () => {
       clearTimeout(id);

@@ -69,7 +69,7 @@ const ctaQr = /** @type {HTMLImageElement} */ (q(".cta-qr"));
 const ctaText = q(".cta-text");
 
 const overlays = new Overlays({ clock, body });
-const pacer = new Pacer({ clock, store, onSummary: (s) => overlays.summary(s) });
+const pacer = new Pacer({ clock, store, onSummary: (s) => overlays.summary(s), beforeStep: () => director.plan() });
 const director = new Director({
   clock, store, pinned: data.pinnedScene || "",
   onScene(scene) {
@@ -79,9 +79,7 @@ const director = new Director({
     // A scene change is a change of the whole screen anyway: its grid starts from the newest posts.
     if (grid) grid.fill(shown(grid.slots.length), now());
     if (grid) grid.refit();
-    if (scene === "agora") {
-      featured.refit();
-    }
+    if (scene === "agora") featureNext(true);
   },
 });
 
@@ -160,10 +158,12 @@ function hasPosts() {
 let featureCancel = null;
 function featureNext(fill = false) {
   featureCancel?.();
-  const t = now();
+  featureCancel = null;
+  if (director.scene !== "agora") return; // only the agora scene shows it
+  const t = Math.round(now() / 1000) * 1000;
   if (fill || featured.idle(t) >= FEATURE_MS - 50) {
     for (let i = 0; i < featured.slots.length; i++) {
-      const post = pacer.pick(featured);
+      const post = pacer.pick(featured, t); // same pick on every screen: it goes by the server clock
       if (post) featured.place(i, post, t);
     }
   }

@@ -17,8 +17,10 @@ export class Pacer {
    * @param {{clock: import("./clock.js").Clock, store: import("./store.js").Store,
    *          onSummary: (summary: {count: number, tag: string} | null) => void}} options
    */
-  constructor({ clock, store, onSummary }) {
+  constructor({ clock, store, onSummary, beforeStep }) {
     this.clock = clock;
+    /** called with the step's time first, so a scene due at the same second is on before the step */
+    this.beforeStep = beforeStep ?? (() => {});
     this.store = store;
     this.onSummary = onSummary;
     /** @type {{post: any, at: number}[]} */
@@ -29,7 +31,6 @@ export class Pacer {
     this.dropped = 0;
     /** @type {Map<string, number>} hashtags of the posts summed up */
     this.droppedTags = new Map();
-    this.rotation = 0;
     this.cancel = null;
     this.forced = 0;
   }
@@ -92,12 +93,15 @@ export class Pacer {
   }
 
   /** One step: at most one post out (or one rotation). */
-  step(now) {
+  step(at) {
+    this.beforeStep(at);
     const grid = this.grid;
     if (!grid) return;
     const force = this.forced > 0;
     if (this.paused && !force) return;
-    const due = Math.round(now / STEP_MS) * STEP_MS;
+    // The step's own second, not the instant the timer ran: every screen computes with the same number.
+    const now = Math.round(at / STEP_MS) * STEP_MS;
+    const due = now;
     const i = grid.next(now, force);
     if (i < 0) return;
     this.forced = Math.max(0, this.forced - 1);
@@ -116,17 +120,17 @@ export class Pacer {
     // Quiet: bring back a pinned or a good recent post, if the slot has had more than its time.
     const slot = grid.slots[i];
     if (slot.card.post && !force && now - slot.since < slot.dwell * 2) return;
-    const post = this.pick(grid);
+    const post = this.pick(grid, now);
     if (post) grid.place(i, post, now);
   }
 
-  /** The next post of the rotation not on the grid: pinned ones first, then the best recent. */
-  pick(grid) {
+  /** The next post of the rotation not on the grid at server time `at`: pinned first, then the best. */
+  pick(grid, at) {
     const held = new Set(this.queue.map((q) => q.post.id));
     const candidates = rotation(this.store.newest(60)).filter((p) => !grid.has(p.id) && !held.has(p.id));
     if (!candidates.length) return null;
-    this.rotation = (this.rotation + 1) % candidates.length;
-    return candidates[this.rotation];
+    // From the server clock, not a counter: every screen of the wall picks the same post.
+    return candidates[Math.floor(at / STEP_MS) % candidates.length];
   }
 }
 
