@@ -55,8 +55,9 @@ from wall.bus.base import Engine  # noqa: E402
 from wall.text import find_entities  # noqa: E402
 
 WALL = "soak"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync", "--disable-background-networking",
-        "--disable-component-update", "--disable-background-timer-throttling",
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+        "--disable-background-networking", "--disable-component-update",
+        "--disable-background-timer-throttling",
         "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"]
 TEXTS = [
     "Launch day! #nordlys", "Love it ❤️ #nordlys", "The X3 camera is seriously good in low light #launch",
@@ -95,8 +96,8 @@ def stats(n: int) -> bytes:
         "trending": [["nordlys", n // 3]],
         "sentiment": {"positive": 60, "neutral": 30, "negative": 10, "unscored": 0,
                       "shares": {"positive": 0.6, "neutral": 0.3, "negative": 0.1}},
-        "trend": {"last": {"positive": 6, "neutral": 3, "negative": 1, "shares": {"positive": 0.6, "neutral": 0.3,
-                                                                               "negative": 0.1}},
+        "trend": {"last": {"positive": 6, "neutral": 3, "negative": 1,
+                           "shares": {"positive": 0.6, "neutral": 0.3, "negative": 0.1}},
                   "previous": {"positive": 5, "neutral": 3, "negative": 2,
                                "shares": {"positive": 0.5, "neutral": 0.3, "negative": 0.2}}},
         "trending_terms": [{"key": "battery", "recent": random.randint(5, 30), "hour": 50, "score": 2.0}],
@@ -225,10 +226,11 @@ async def skew(browser: Browser, base: str, engine: Engine, switches: int) -> li
 
 def main_checkout() -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="wall-baseline-"))
-    files = subprocess.run(["git", "ls-tree", "-r", "--name-only", "main", "static", "templates"], cwd=ROOT,
-                           check=True, capture_output=True, text=True).stdout.split()
+    files = subprocess.run(["git", "ls-tree", "-r", "--name-only", "main", "static", "templates"],
+                           cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
     for name in files:
-        data = subprocess.run(["git", "show", f"main:{name}"], cwd=ROOT, check=True, capture_output=True).stdout
+        data = subprocess.run(["git", "show", f"main:{name}"], cwd=ROOT, check=True,
+                              capture_output=True).stdout
         (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp / name).write_bytes(data)
     return tmp
@@ -237,18 +239,21 @@ def main_checkout() -> Path:
 def summary(label: str, rows: list[dict[str, float]], transferred: int) -> None:
     warm = [r for r in rows if r["posts"] >= 1000] or rows
     first, last = warm[0], warm[-1]
-    print(f"{label}: first load {transferred / 1024:.1f} KB transferred; DOM nodes {min(r['nodes'] for r in warm):.0f}"
-          f"-{max(r['nodes'] for r in warm):.0f}; listeners {min(r['listeners'] for r in warm):.0f}-"
-          f"{max(r['listeners'] for r in warm):.0f}; JS heap {first['heap_mb']:.2f} -> {last['heap_mb']:.2f} MB "
-          f"({last['heap_mb'] - first['heap_mb']:+.2f} MB from post {first['posts']:.0f} to {last['posts']:.0f}); "
-          f"main thread median {statistics.median(r['task_ms_per_post'] for r in warm):.2f} ms/post")
+    nodes = [r["nodes"] for r in warm]
+    listeners = [r["listeners"] for r in warm]
+    growth = last["heap_mb"] - first["heap_mb"]
+    median = statistics.median(r["task_ms_per_post"] for r in warm)
+    print(f"{label}: first load {transferred / 1024:.1f} KB transferred; DOM nodes {min(nodes):.0f}-"
+          f"{max(nodes):.0f}; listeners {min(listeners):.0f}-{max(listeners):.0f}; JS heap "
+          f"{first['heap_mb']:.2f} -> {last['heap_mb']:.2f} MB ({growth:+.2f} MB from post "
+          f"{first['posts']:.0f} to {last['posts']:.0f}); main thread median {median:.2f} ms/post")
 
 
 async def run(args: argparse.Namespace) -> None:
     rate = args.rate * args.speed
     print("rerun:", "python bench/soak.py", shlex.join(sys.argv[1:]))
-    print(f"{args.posts} posts at {args.rate} posts/s x{args.speed} (= {rate:g}/s), chromium "
-          f"{subprocess.run(['chromium', '--version'], capture_output=True, text=True).stdout.strip()}")
+    version = subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip()  # noqa: ASYNC221
+    print(f"{args.posts} posts at {args.rate} posts/s x{args.speed} (= {rate:g}/s), {version}")
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                                            args=ARGS)
@@ -279,7 +284,8 @@ async def run(args: argparse.Namespace) -> None:
                     await cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
                     throttled = await soak(engine, cdp, args.baseline_posts, args.throttled, rate,
                                            args.throttled, "main cpu/4")
-                    print(f"main (baseline), CPU throttled 4x: {throttled[-1]['task_ms_per_post']:.2f} ms/post")
+                    cost = throttled[-1]["task_ms_per_post"]
+                    print(f"main (baseline), CPU throttled 4x: {cost:.2f} ms/post")
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         await browser.close()

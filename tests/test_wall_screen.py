@@ -237,3 +237,18 @@ def _now() -> float:
 
 
 _ = (asyncio, stats)
+
+
+async def test_outside_office_hours_the_wall_shows_its_night_slide(browser):  # noqa: F811
+    import time
+
+    now = time.gmtime()
+    start = f"{now.tm_hour:02d}:{max(0, now.tm_min - 1):02d}"
+    end = f"{(now.tm_hour + 2) % 24:02d}:00"
+    night = {"start": start, "end": end, "timezone": "UTC", "mode": "slide", "text": "Back at 7"}
+    async with wall_node(screen_config(night=night)) as (base, bus):
+        await bus.posts(posts(3))
+        page, _ = await open_page(browser, f"{base}/w/lobby")
+        await page.wait_for_selector(".night-slide", state="visible", timeout=5000)
+        assert await page.locator(".night-text").text_content() == "Back at 7"
+        assert await page.locator(".viewport").is_hidden()
