@@ -252,3 +252,37 @@ async def test_outside_office_hours_the_wall_shows_its_night_slide(browser):  # 
         await page.wait_for_selector(".night-slide", state="visible", timeout=5000)
         assert await page.locator(".night-text").text_content() == "Back at 7"
         assert await page.locator(".viewport").is_hidden()
+
+
+async def test_a_reloaded_config_rebrands_the_screens_live(browser):  # noqa: F811
+    import dataclasses
+
+    from aiohttp import web
+
+    from wall.app import create_app
+    from wall.bus import open_engine
+    from wall.web.keys import HUBS
+
+    cfg = screen_config()
+    engine = open_engine(cfg.bus)
+    app = create_app(cfg, frozenset({"web"}), engine=engine)
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        page, problems = await open_page(browser, f"{base}/w/lobby")
+        assert await page.get_attribute("html", "data-theme") == "dark"
+        light = screen_config(theme={"mode": "light", "accent": "#7a1f5c"},
+                              show={"playlist": [["stats", 60]]}).walls["lobby"]
+        hub = app[HUBS]["lobby"]
+        hub.set_config(dataclasses.replace(hub.wall, screen=light.screen))
+        await page.wait_for_selector("html[data-theme=light]", timeout=5000)
+        await page.wait_for_selector("body[data-scene=stats]", timeout=5000)
+        accent = await page.evaluate("() => document.documentElement.style.getPropertyValue('--accent')")
+        assert accent == "#7a1f5c"
+        assert problems == []
+    finally:
+        await runner.cleanup()
+        await engine.close()
