@@ -174,13 +174,16 @@ async def soak(engine: Engine, cdp: CDPSession, start: int, count: int, rate: fl
         if (k + 1) % every == 0:
             await asyncio.sleep(0.3)  # let the page take in what was sent
             m = await metrics(cdp)
-            per_post = (m["TaskDuration"] - before["TaskDuration"]) * 1000 / every
+            def per(name: str) -> float:
+                return (m[name] - before[name]) * 1000 / every
+            per_post = per("TaskDuration")
             row = {"posts": k + 1, "nodes": m["Nodes"], "listeners": m["JSEventListeners"],
                    "heap_mb": m["JSHeapUsedSize"] / 1e6, "task_ms_per_post": per_post}
             rows.append(row)
             print(f"  {label} posts {row['posts']:>6}  DOM nodes {row['nodes']:>6.0f}  listeners "
                   f"{row['listeners']:>4.0f}  JS heap {row['heap_mb']:6.2f} MB  main thread "
-                  f"{per_post:6.2f} ms/post", flush=True)
+                  f"{per_post:6.2f} ms/post (script {per('ScriptDuration'):.2f}, style "
+                  f"{per('RecalcStyleDuration'):.2f}, layout {per('LayoutDuration'):.2f})", flush=True)
             before = await metrics(cdp, gc=False)
     return rows
 
@@ -298,7 +301,8 @@ def main() -> None:
     ap.add_argument("--speed", type=float, default=5.0, help="time scale: publish this many times faster")
     ap.add_argument("--every", type=int, default=1000, help="print a line every this many posts")
     ap.add_argument("--throttled", type=int, default=1000, help="posts with the CPU throttled 4x")
-    ap.add_argument("--min-dwell", type=float, default=1.0, help="the wall's show.min_dwell (s)")
+    ap.add_argument("--min-dwell", type=float, default=6.0, help="the wall's show.min_dwell (s), "
+                    "6 by default as in the config: the wall's rhythm")
     ap.add_argument("--switches", type=int, default=40, help="scene switches for the multi-screen skew")
     ap.add_argument("--baseline", action="store_true", help="also measure the main branch's page")
     ap.add_argument("--baseline-posts", type=int, default=3000)

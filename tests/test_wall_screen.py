@@ -33,6 +33,22 @@ async def open_page(chromium: Browser, url: str, size: tuple[int, int] = (1920, 
     return page, problems
 
 
+async def fonts_of(page: Page, text: str) -> list[str]:
+    """The installed fonts Chromium used to draw the card holding `text` (CDP CSS.getPlatformFontsForNode)."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("DOM.enable")
+    await cdp.send("CSS.enable")
+    doc = await cdp.send("DOM.getDocument", {"depth": 0})
+    found = await cdp.send("DOM.querySelectorAll", {"nodeId": doc["root"]["nodeId"],
+                                                    "selector": ".scene-mosaic .card-text"})
+    for node in found["nodeIds"]:
+        outer = await cdp.send("DOM.getOuterHTML", {"nodeId": node})
+        if text in outer["outerHTML"]:
+            used = await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})
+            return [f["familyName"] for f in used["fonts"]]
+    return []
+
+
 async def settle(page: Page) -> None:
     """Entry fades done, text fitted."""
     await page.wait_for_timeout(900)
@@ -97,6 +113,12 @@ async def test_hostile_texts_show_as_text_and_run_nothing(browser):  # noqa: F81
         assert await arabic.evaluate("e => getComputedStyle(e).direction") == "rtl"
         hebrew = page.locator(".scene-mosaic .card-text", has_text="שלום")
         assert await hebrew.evaluate("e => getComputedStyle(e).direction") == "rtl"
+        # CJK and colour emoji are drawn with real fonts, not boxes (fonts-noto-cjk, fonts-noto-color-emoji).
+        drawn: list[str] = []
+        while not drawn:  # Japanese text and 📱✨, read while its card is on (cards come and go here)
+            await page.locator(".scene-mosaic .card-text", has_text="今日のローンチ").wait_for(timeout=15_000)
+            drawn = await fonts_of(page, "今日のローンチ")
+        assert any("CJK" in f for f in drawn) and "Noto Color Emoji" in drawn, drawn
         # The 100 KB text arrives last; it is cut on a word, never overflows its card.
         big = page.locator(".scene-mosaic .card-text", has_text="word word")
         await big.wait_for(timeout=15_000)

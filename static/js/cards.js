@@ -19,6 +19,7 @@ const SOURCE_NAMES = {
 const LANG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$/;
 /** Text sizes, biggest first; a card starts at the one its length suggests and steps down to fit. */
 const SIZES = ["xl", "l", "m", "s"];
+const SIZE_PX = [64, 50, 40, 30]; // as in wall.css: used to guess the size that fits in one step
 /** Longest text a card ever holds (code points): more cannot be read from 4 m in a post's dwell time. */
 const MAX_CHARS = 480;
 const RTL_LANGS = /^(ar|he|fa|ur|ps|yi|dv|ckb|sd|ug)(-|$)/i;
@@ -151,7 +152,12 @@ export class Card {
       const need = this.text.scrollHeight;
       if (need <= room + 1) return;
       if (size < SIZES.length - 1) {
-        this.el.dataset.size = SIZES[++size];
+        // Text area grows with the square of the size: jump straight to the size that should fit.
+        const target = SIZE_PX[size] * Math.sqrt(room / need) * 0.97;
+        let next = size + 1;
+        while (next < SIZES.length - 1 && SIZE_PX[next] > target) next++;
+        size = next;
+        this.el.dataset.size = SIZES[size];
       } else if (this.figure.hidden === false && !this.el.classList.contains("no-media")
                  && room < 3 * parseFloat(getComputedStyle(this.text).lineHeight)) {
         this.el.classList.add("no-media"); // a small card: the words matter more than the picture

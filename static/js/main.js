@@ -18,6 +18,8 @@ import { StatusIndicator } from "./status.js";
 
 /** "2 min ago" changes at most once a minute; twice a minute keeps it at most 30 s behind. */
 const TICK_MS = 30_000;
+/** Burn-in: every few minutes the whole screen moves by one design pixel, around a 4×3 px box. */
+const SHIFT_MS = 5 * 60_000;
 /** Featured post in the agora scene: changes on this rhythm, on the server clock (all screens alike). */
 const FEATURE_MS = 15_000;
 
@@ -246,6 +248,15 @@ registerShell(cfg.base, cfg.version);
 document.fonts?.ready.then(() => {
   for (const g of [...Object.values(grids), featured]) g.refit();
 });
+let shift = 0;
+const viewport = q(".viewport");
+setInterval(() => {
+  shift = (shift + 1) % 14; // 0..3 across, 0..2 down and back: a slow loop nobody notices
+  const x = shift < 7 ? Math.min(shift, 3) : Math.max(0, 3 - (shift - 7));
+  const y = shift < 7 ? Math.max(0, shift - 4) : Math.max(0, 2 - (shift - 7));
+  viewport.style.setProperty("--shift-x", String(x));
+  viewport.style.setProperty("--shift-y", String(y));
+}, SHIFT_MS);
 // Proof of life for the kiosk agent (wall kiosk-agent reads it over DevTools): a hung page stops it.
 setInterval(() => (/** @type {any} */ (window).__wallHeartbeat = Date.now()), 2000);
 // For tests and the soak benchmark: read-only views of the page's parts.
