@@ -308,3 +308,20 @@ async def test_a_reloaded_config_rebrands_the_screens_live(browser):  # noqa: F8
     finally:
         await runner.cleanup()
         await engine.close()
+
+
+async def test_a_burst_is_summed_up_and_moves_no_card(browser):  # noqa: F811
+    cfg = screen_config(show={"playlist": [["mosaic", 300]], "min_dwell": 30, "max_dwell": 60, "queue": 3})
+    async with wall_node(cfg) as (base, bus):
+        await bus.posts(posts(6))
+        page, _ = await open_page(browser, f"{base}/w/lobby")
+        await page.wait_for_function("() => document.querySelectorAll('.mosaic-grid [data-post-id]').length == 6")
+        where = "() => [...document.querySelectorAll('.mosaic-grid .card')].map(c => [c.dataset.postId, " \
+                "c.getBoundingClientRect().x, c.getBoundingClientRect().y])"
+        before = await page.evaluate(where)
+        await bus.posts([make_post(800 + i, f"Burst {i} #launch") for i in range(40)])
+        summary = page.locator(".summary")
+        await summary.wait_for(state="visible", timeout=5000)
+        await page.wait_for_function("() => /^\\+37 more about #launch$/.test("
+                                     "document.querySelector('.summary').textContent)", timeout=5000)
+        assert await page.evaluate(where) == before  # nobody's card moved, none was replaced yet

@@ -33,6 +33,7 @@ export class Pacer {
     this.droppedTags = new Map();
     this.cancel = null;
     this.forced = 0;
+    this.summed = false;
   }
 
   get room() {
@@ -47,7 +48,7 @@ export class Pacer {
       const [gone] = this.queue.splice(i < 0 ? 0 : i, 1);
       this.dropped++;
       for (const tag of hashtagsOf(gone.post)) this.droppedTags.set(tag, (this.droppedTags.get(tag) ?? 0) + 1);
-      this.summary();
+      this.summed = true; // shown at the next step: a burst must not rewrite the line per post
     }
   }
 
@@ -95,6 +96,10 @@ export class Pacer {
   /** One step: at most one post out (or one rotation). */
   step(at) {
     this.beforeStep(at);
+    if (this.summed) {
+      this.summed = false;
+      this.summary();
+    }
     const grid = this.grid;
     if (!grid) return;
     const force = this.forced > 0;
