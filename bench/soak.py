@@ -174,7 +174,7 @@ async def soak(engine: Engine, cdp: CDPSession, start: int, count: int, rate: fl
         if (k + 1) % every == 0:
             await asyncio.sleep(0.3)  # let the page take in what was sent
             m = await metrics(cdp)
-            def per(name: str) -> float:
+            def per(name: str, m: dict[str, float] = m, before: dict[str, float] = before) -> float:
                 return (m[name] - before[name]) * 1000 / every
             per_post = per("TaskDuration")
             row = {"posts": k + 1, "nodes": m["Nodes"], "listeners": m["JSEventListeners"],

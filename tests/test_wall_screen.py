@@ -315,7 +315,8 @@ async def test_a_burst_is_summed_up_and_moves_no_card(browser):  # noqa: F811
     async with wall_node(cfg) as (base, bus):
         await bus.posts(posts(6))
         page, _ = await open_page(browser, f"{base}/w/lobby")
-        await page.wait_for_function("() => document.querySelectorAll('.mosaic-grid [data-post-id]').length == 6")
+        await page.wait_for_function(
+            "() => document.querySelectorAll('.mosaic-grid [data-post-id]').length == 6")
         where = "() => [...document.querySelectorAll('.mosaic-grid .card')].map(c => [c.dataset.postId, " \
                 "c.getBoundingClientRect().x, c.getBoundingClientRect().y])"
         before = await page.evaluate(where)
