@@ -70,7 +70,7 @@ async def test_a_posted_post_appears_and_markup_in_it_stays_text(browser):
         assert await shown.text_content() == XSS  # the markup is shown, letter for letter
         await page.wait_for_timeout(300)  # give a planted handler every chance to run
         assert await page.title() == title != "PWNED"
-        assert await page.locator(".cards img[src='x'], .cards b").count() == 0
+        assert await page.locator(".scenes img[src='x'], .scenes b").count() == 0
         assert await page.locator(".author-name", has_text="<b>Mallory</b>").count() == 1
 
         ARTIFACTS.mkdir(exist_ok=True)

@@ -134,3 +134,20 @@ async def test_a_screen_measures_its_clock_against_the_server_and_gets_the_wall_
     await asyncio.sleep(0.3)
     assert len([f for f in screen.frames if f["type"] == "time"]) == 10
     await screen.close()
+
+
+async def test_a_new_screen_starts_from_the_latest_presenter_control():
+    from tests.wall_stream import control, screen_config, wall_node
+
+    async with wall_node(screen_config()) as (base, bus), aiohttp.ClientSession() as s:
+        await bus.publish(control(scene="stats"))
+        newest = await bus.publish(control(panic=True, panic_text="Back soon"))
+        screen = await Screen(s, base).connect()
+        (snap,) = await screen.wait_for(lambda f: f["type"] == "snapshot")
+        assert snap["control"]["panic"] is True and snap["control"]["id"] == newest
+        assert snap["config"]["show"]["call_to_action"] == "Post with #nordlys"
+        # A screen that was there gets it live, as an event of the resumable stream.
+        await bus.publish(control(panic=False))
+        (live,) = await screen.wait_for(lambda f: f["type"] == "control" and f.get("panic") is False)
+        assert live["id"] != newest
+        await screen.close()

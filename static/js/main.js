@@ -227,15 +227,15 @@ document.addEventListener("visibilitychange", onVisibility);
 window.addEventListener("pagehide", () => persist.flush());
 
 // ---- mount ----
-try {
-  store.setConfig(JSON.parse(data.config || "null"));
-} catch {
-  // a broken data-config: the defaults until the welcome brings the real one
-}
 const last = persist.restore();
 if (last) {
   store.snapshot(last); // the last content first: a kiosk rebooting while the server is down shows it
   body.dataset.restored = "true";
+}
+try {
+  store.setConfig(JSON.parse(data.config || "null")); // the page's own config is newer than the saved one
+} catch {
+  // a broken data-config: the saved or default one until the welcome brings the real one
 }
 director.plan();
 pacer.start();

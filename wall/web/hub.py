@@ -19,7 +19,17 @@ from aiohttp import WSCloseCode
 
 from wall.bus.base import Announcement, Bus, Gap, Message, backoff
 from wall.config import WallConfig
-from wall.models import Post, PostEvent, decode_event, encode, frame, id_key
+from wall.models import (
+    Post,
+    PostEvent,
+    ReloadEvent,
+    RetractEvent,
+    UpdateEvent,
+    decode_event,
+    encode,
+    frame,
+    id_key,
+)
 from wall.state import WallState
 from wall.web.client import Client, ws_frame
 from wall.web.metrics import Metrics
@@ -33,6 +43,7 @@ class _Kind(msgspec.Struct):
 
 
 _kind_decoder = msgspec.json.Decoder(_Kind)
+_FOLDED = (PostEvent, UpdateEvent, RetractEvent, ReloadEvent)  # kinds WallState knows; any other is peeked
 
 
 class Hub:
@@ -125,7 +136,7 @@ class Hub:
             event = None
         if event is not None:
             self.state.apply(event)
-        elif _kind_decoder.decode(msg.body).type == "control":
+        if not isinstance(event, _FOLDED) and _kind_decoder.decode(msg.body).type == "control":
             self.control = data  # the newest control wins: a new screen starts from it
         if live and self.prefetch and isinstance(event, PostEvent) and event.post.visible:
             self.prefetch(event.post)
