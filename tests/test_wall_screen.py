@@ -70,6 +70,9 @@ async def test_each_scene_is_legible_filled_and_inside_the_screen(browser, scene
             await page.wait_for_selector(panel, timeout=5000)
         if scene != "stats":
             await page.wait_for_selector(f".scene-{scene} .card:not([hidden]) .card-text", timeout=5000)
+        if scene in ("agora", "stats"):
+            voice = page.locator(f".scene-{scene} .is-brand .bars-name")
+            assert await voice.text_content() == "Nordlys"
         if scene == "spotlight":
             qr = page.locator(".cta-qr")
             await qr.wait_for(state="visible")

@@ -37,6 +37,7 @@ def screen_config(**screen: Any) -> Config:
                     "qr_url": "https://nordlys.example/wall", "min_dwell": 0.2, "max_dwell": 1.0,
                     **screen.pop("show", {})}
     wall["ticker"] = {"frame_ancestors": ["https://studio.example"]}
+    wall["theme"] = {"brand": "Nordlys", **screen.pop("theme", {})}
     wall.update(screen)
     return parse_config({"walls": {WALL: wall}}, env={"T": "test-token-0123456789"})
 

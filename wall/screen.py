@@ -31,6 +31,7 @@ class Theme:
     colors: dict[str, str] = field(default_factory=lambda: dict(DARK))
     logo: str = ""  # a path on the wall's own origin (e.g. /demo/media/logo.svg); CSP allows no other
     font: str = ""  # a font family installed on the kiosk (docs/page.md); empty: the bundled stack
+    brand: str = ""  # the brand's short name in share of voice; empty: the wall's title
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class Checker:
                       self.night(wt, f"{path}.night"), self.ticker(wt, f"{path}.ticker"))
 
     def theme(self, wt: dict[str, Any], path: str) -> Theme:
-        t = self._table(wt, "theme", path, {"mode", "logo", "font", *DARK})
+        t = self._table(wt, "theme", path, {"mode", "logo", "font", "brand", *DARK})
         mode = self._choice(t, "mode", path, MODES)
         colors = dict(LIGHT if mode == "light" else DARK)
         for key in DARK:
@@ -155,7 +156,7 @@ class Checker:
                                  "/demo/media/logo.svg): screens load nothing from another origin")
             logo = ""
         font = self._str(t, "font", path, "", FONT, "use a font family name such as \"Noto Sans\"")
-        return Theme(mode, colors, logo, font)
+        return Theme(mode, colors, logo, font, self._str(t, "brand", path, "")[:40])
 
     def show(self, wt: dict[str, Any], path: str) -> Show:
         t = self._table(wt, "show", path, {"playlist", "call_to_action", "qr_url", "min_dwell",

@@ -57,7 +57,7 @@ const grids = {
   ticker: new Grid(q(".ticker-post"), 1, { now, show, cardClass: "card card-ticker" }),
 };
 const featured = new Grid(q(".agora-featured"), cfg.of, { now, show, cardClass: "card card-featured" });
-const brand = () => cfg.title;
+const brand = () => (typeof store.config?.theme?.brand === "string" && store.config.theme.brand) || cfg.title;
 const panelSets = [
   new PanelSet(q(".agora-panels"), ["sentiment", "volume", "trending", "voice"], brand),
   new PanelSet(q(".stats-panels"), ["figures", "sentiment", "volume", "trending", "voice", "top"], brand),
