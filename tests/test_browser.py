@@ -128,7 +128,7 @@ async def test_post_images_load_from_the_wall_itself_and_nothing_from_elsewhere(
             await post(s, base, {"id": "pic", "text": "Our stand at the fair #nordlys",
                                  "media": [{"url": picture, "alt": "A stand with phones"}],
                                  "author": {"name": "Aino", "handle": "aino", "avatar_url": picture}})
-            img = page.locator(".card-img").first
+            img = page.locator(".card-img:visible").first
             await img.wait_for(state="visible", timeout=15_000)
             loaded = "() => [...document.querySelectorAll('.card-img')].some(i => i.naturalWidth > 0)"
             await page.wait_for_function(loaded, timeout=15_000)

@@ -165,11 +165,15 @@ function featureNext(fill = false) {
   const t = Math.round(now() / 1000) * 1000;
   if (fill || featured.idle(t) >= FEATURE_MS - 50) {
     for (let i = 0; i < featured.slots.length; i++) {
-      const post = pacer.pick(featured, t); // same pick on every screen: it goes by the server clock
+      // Same pick on every screen (it goes by the server clock); never a post the feed beside it shows.
+      const post = pacer.pick(featured, t, grids.agora);
       if (post) featured.place(i, post, t);
     }
   }
-  featureCancel = clock.at(Math.floor(t / FEATURE_MS) * FEATURE_MS + FEATURE_MS, () => featureNext());
+  // An empty featured slot (a wall just started) looks again every second, on the server clock too.
+  const empty = featured.slots.some((slot) => !slot.card.post);
+  const period = empty ? 1000 : FEATURE_MS;
+  featureCancel = clock.at(Math.floor(t / period) * period + period, () => featureNext(empty));
 }
 
 // ---- the socket ----

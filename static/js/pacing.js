@@ -129,10 +129,11 @@ export class Pacer {
     if (post) grid.place(i, post, now);
   }
 
-  /** The next post of the rotation not on the grid at server time `at`: pinned first, then the best. */
-  pick(grid, at) {
+  /** The next post of the rotation at server time `at` not on the grid (nor on `also`): pinned first. */
+  pick(grid, at, also = null) {
     const held = new Set(this.queue.map((q) => q.post.id));
-    const candidates = rotation(this.store.newest(60)).filter((p) => !grid.has(p.id) && !held.has(p.id));
+    const candidates = rotation(this.store.newest(60))
+      .filter((p) => !grid.has(p.id) && !also?.has(p.id) && !held.has(p.id));
     if (!candidates.length) return null;
     // From the server clock, not a counter: every screen of the wall picks the same post.
     return candidates[Math.floor(at / STEP_MS) % candidates.length];
