@@ -127,3 +127,33 @@ def test_a_shared_source_naming_no_wall_or_an_unknown_one_is_refused():
         'sources.b.walls: say which walls it feeds, e.g. walls = ["lobby"]',
         "sources.c.intervall: unknown key; did you mean 'interval'?",
     ]
+
+
+def test_screen_settings_are_checked_with_the_key_and_the_fix():
+    from ingest.sources import webhook  # noqa: F401
+
+    wall = {"title": "Lobby", "theme": {"mode": "dark", "text": "#222222", "logo": "https://cdn.example/l.png",
+                                        "colour": "#fff"},
+            "show": {"playlist": [["agora", 60], ["disco", 30], ["stats", 1]], "qr_url": "ftp://x"},
+            "night": {"start": "25:00", "end": "07:00", "timezone": "Mars/Olympus"},
+            "ticker": {"frame_ancestors": ["*", "https://obs.example"]}}
+    with pytest.raises(ConfigError) as e:
+        parse_config({"walls": {"lobby": wall}})
+    text = str(e.value)
+    for expected in ("walls.lobby.theme.text: contrast of text on background",
+                     "walls.lobby.theme.logo: 'https://cdn.example/l.png' must be a path on the wall server",
+                     "walls.lobby.theme.colour: unknown key",
+                     "walls.lobby.show.playlist[1]: 'disco' is not a scene; use one of agora",
+                     "walls.lobby.show.playlist[2]: 1 seconds; use 5 to 86400",
+                     "walls.lobby.show.qr_url: 'ftp://x' is not a web address",
+                     "walls.lobby.night.start: '25:00' is not valid; use \"HH:MM\"",
+                     "walls.lobby.night.timezone: 'Mars/Olympus' is not a time zone",
+                     "walls.lobby.ticker.frame_ancestors: '*' is not an origin"):
+        assert expected in text, expected
+
+
+def test_a_wall_without_screen_settings_gets_a_calm_default():
+    cfg = parse_config({"walls": {"lobby": {"title": "Lobby"}}})
+    screen = cfg.walls["lobby"].screen
+    assert screen.public()["show"]["playlist"] == [["agora", 300.0]]
+    assert screen.theme.mode == "dark" and screen.frame_ancestors == ()

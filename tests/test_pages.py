@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import aiohttp
@@ -82,3 +83,71 @@ async def test_screens_get_a_tick_as_proof_of_life(monkeypatch):
         ticks = await screen.wait_for(lambda f: f["type"] == "tick", count=2, timeout=5)
         assert ticks[1]["server_time"] >= ticks[0]["server_time"] > 0
         assert "id" not in ticks[0]  # not an event: it moves no resume position
+
+
+async def test_the_ticker_may_be_framed_only_by_its_allow_list():
+    from tests.wall_stream import screen_config, wall_node
+
+    async with wall_node(screen_config()) as (base, _), aiohttp.ClientSession() as s:
+        async with s.get(f"{base}/w/lobby/ticker") as r:
+            assert r.status == 200
+            assert "frame-ancestors https://studio.example;" in r.headers["Content-Security-Policy"] + ";"
+            assert "X-Frame-Options" not in r.headers
+            assert "script-src 'self';" in r.headers["Content-Security-Policy"]
+            assert 'data-pinned-scene="ticker"' in await r.text()
+        async with s.get(f"{base}/w/lobby") as r:  # every other page stays unframable
+            assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+            assert r.headers["X-Frame-Options"] == "DENY"
+
+
+async def test_the_qr_code_and_the_offline_shell_come_from_the_wall_itself():
+    from tests.wall_stream import screen_config, wall_node
+
+    async with wall_node(screen_config()) as (base, _), aiohttp.ClientSession() as s:
+        async with s.get(f"{base}/w/lobby/qr.svg") as r:
+            assert r.status == 200 and r.content_type == "image/svg+xml"
+            assert (await r.text()).lstrip().startswith("<svg")
+        async with s.get(f"{base}/w/lobby/sw.js?v=1") as r:
+            assert r.status == 200 and r.content_type == "text/javascript"
+            assert r.headers["Service-Worker-Allowed"] == "/w/lobby"
+            assert r.headers["Cache-Control"] == "no-cache"
+    async with running_node(make_config()) as base, aiohttp.ClientSession() as s:
+        async with s.get(f"{base}/w/lobby/qr.svg") as r:
+            assert r.status == 404  # no qr_url configured
+
+
+async def test_a_screen_measures_its_clock_against_the_server_and_gets_the_wall_config(node):
+    import time
+
+    base, s = node
+    screen = await Screen(s, base).connect()
+    assert screen.welcome["config"]["show"]["playlist"] == [["agora", 300.0]]
+    assert screen.welcome["config"]["theme"]["mode"] == "dark"
+    assert screen.ws is not None
+    before = time.time() * 1000
+    await screen.ws.send_json({"type": "time", "t0": 123.5})
+    (pong,) = await screen.wait_for(lambda f: f["type"] == "time")
+    assert pong["t0"] == 123.5 and before <= pong["t1"] <= time.time() * 1000
+    await screen.ws.send_str("nonsense")  # ignored, the socket stays open
+    for t0 in range(30):  # a flood is answered only up to the burst allowance
+        await screen.ws.send_json({"type": "time", "t0": t0})
+    await asyncio.sleep(0.3)
+    assert len([f for f in screen.frames if f["type"] == "time"]) == 10
+    await screen.close()
+
+
+async def test_a_new_screen_starts_from_the_latest_presenter_control():
+    from tests.wall_stream import control, screen_config, wall_node
+
+    async with wall_node(screen_config()) as (base, bus), aiohttp.ClientSession() as s:
+        await bus.publish(control(scene="stats"))
+        newest = await bus.publish(control(panic=True, panic_text="Back soon"))
+        screen = await Screen(s, base).connect()
+        (snap,) = await screen.wait_for(lambda f: f["type"] == "snapshot")
+        assert snap["control"]["panic"] is True and snap["control"]["id"] == newest
+        assert snap["config"]["show"]["call_to_action"] == "Post with #nordlys"
+        # A screen that was there gets it live, as an event of the resumable stream.
+        await bus.publish(control(panic=False))
+        (live,) = await screen.wait_for(lambda f: f["type"] == "control" and f.get("panic") is False)
+        assert live["id"] != newest
+        await screen.close()

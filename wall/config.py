@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from wall.screen import Checker, Screen
+
 WALL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ENGINES = ("memory", "redis")
 
@@ -108,6 +110,7 @@ class WallConfig:
     hmac_secret: str | None = None
     # A private wall's page, socket and JSON API need a display key (docs/console.md).
     private: bool = False
+    screen: Screen = field(default_factory=Screen)  # theme, show, night, ticker (wall/screen.py)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
@@ -299,7 +302,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
 def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, str],
           check_source: SourceCheck) -> WallConfig:
     r.unknown(wt, {"title", "max_cards", "sources", "terms", "enrich", "moderation", "token_env",
-                   "hmac_secret_env", "private"}, path)
+                   "hmac_secret_env", "private", "theme", "show", "night", "ticker"}, path)
     terms = r.get(wt, "terms", f"{path}.terms", list, [])
     max_cards = r.get(wt, "max_cards", f"{path}.max_cards", int, 24)
     if not 1 <= max_cards <= 200:
@@ -334,6 +337,7 @@ def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, s
         token=token,
         hmac_secret=hmac_secret,
         private=r.get(wt, "private", f"{path}.private", bool, False),
+        screen=Checker(r.problems).screen(wt, path),
     )
 
 

@@ -41,6 +41,7 @@ export function isNewer(a, b) {
  * @property {(snapshot: object) => void} snapshot   replace everything shown
  * @property {(event: object) => void} event          one live event (post, update, retract, stats)
  * @property {(state: SocketState, lastId: string | null) => void} [state]
+ * @property {(time: object) => void} [time]        the server's answer to a time ping (clock.js)
  */
 
 export class WallSocket {
@@ -68,13 +69,18 @@ export class WallSocket {
     this.stableTimer = 0;
     this.welcomeTimer = 0;
     this.reloading = false;
+    this.stopped = true;
     this.heardAt = 0;
+    this.silenceTimer = 0;
+    this.onOnline = () => this.reconnectNow();
   }
 
   /** Open the socket, and keep it open: a kiosk should also recover when the network comes back. */
   start() {
-    window.addEventListener("online", () => this.reconnectNow());
-    setInterval(() => {
+    if (!this.stopped) return;
+    this.stopped = false;
+    window.addEventListener("online", this.onOnline);
+    this.silenceTimer = setInterval(() => {
       if (this.ws && this.ws.readyState === WebSocket.OPEN && Date.now() - this.heardAt > SILENCE_MS) {
         this.drop(this.ws); // a half-open connection would otherwise look live for minutes
       }
@@ -82,9 +88,32 @@ export class WallSocket {
     this.connect();
   }
 
+  /** Close for good and release every timer and listener this socket holds (start() opens it again). */
+  stop() {
+    this.stopped = true;
+    window.removeEventListener("online", this.onOnline);
+    clearInterval(this.silenceTimer);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.welcomeTimer);
+    clearTimeout(this.stableTimer);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close();
+    }
+  }
+
+  /** Send a small frame (a time ping) when connected; false when it could not go. */
+  send(msg) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
   /** Skip the rest of the backoff (the network is back): nobody should wait 30 s for nothing. */
   reconnectNow() {
-    if (this.ws || this.reloading) return;
+    if (this.ws || this.reloading || this.stopped) return;
     clearTimeout(this.retryTimer);
     this.attempt = 0;
     this.connect();
@@ -125,7 +154,7 @@ export class WallSocket {
 
   /** Exponential backoff with full jitter, so a room of screens does not reconnect in lockstep. */
   scheduleRetry() {
-    if (this.reloading) return;
+    if (this.reloading || this.stopped) return;
     const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
     this.attempt = Math.min(this.attempt + 1, 16);
     clearTimeout(this.retryTimer);
@@ -148,8 +177,11 @@ export class WallSocket {
         return this.onSnapshot(msg);
       case "tick":
         return; // only proof of life (heardAt)
+      case "time":
+        return this.handlers.time?.(msg);
+      case "config":
       case "stats":
-        // Announced live data: it has no id and never moves lastId (it is not in the resumable history).
+        // Announced live data (and a reloaded config): no id, never moves lastId (not in the history).
         return this.guard(() => this.handlers.event(msg));
       default:
         return this.onEvent(msg);

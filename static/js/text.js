@@ -100,3 +100,12 @@ export function el(tag, className, parent) {
   parent?.append(node);
   return node;
 }
+
+/** The post's hashtags (lowercase, without '#'), from its entities. */
+export function hashtagsOf(post) {
+  const out = [];
+  for (const e of Array.isArray(post?.entities) ? post.entities : []) {
+    if (e && e.kind === "hashtag" && typeof e.value === "string" && e.value) out.push(e.value.toLowerCase());
+  }
+  return out;
+}

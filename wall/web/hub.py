@@ -194,12 +194,17 @@ class Hub:
         self.clients.discard(client)
         self._clients.set(len(self.clients))
 
-    @staticmethod
-    def _snapshot(last_id: str | None, posts: list[Post], stats: bytes | None,
+    def _snapshot(self, last_id: str | None, posts: list[Post], stats: bytes | None,
                   control: bytes | None) -> bytes:
         raw = None if stats is None else msgspec.Raw(stats)
         live = None if control is None else msgspec.Raw(control)
-        return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": raw, "control": live})
+        return encode({"type": "snapshot", "id": last_id, "posts": posts, "stats": raw, "control": live,
+                       "config": self.wall.screen.public()})
+
+    def set_config(self, wall: WallConfig) -> None:
+        """The wall's config was reloaded: every screen applies its new theme and show at once."""
+        self.wall = wall
+        self._fan_out(ws_frame(encode({"type": "config", **wall.screen.public()})))
 
     def status(self) -> dict[str, object]:
         age = None if self.last_event_at is None else round(time.time() - self.last_event_at, 1)

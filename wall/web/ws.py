@@ -9,7 +9,7 @@ import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from wall.models import BadJSON, TooDeep, decode_untrusted, encode
-from wall.web.client import Client
+from wall.web.client import Client, ws_frame
 from wall.web.keys import CONFIG, HUBS
 from wall.web.pages import version
 from wall.web.private import DISPLAY_KEY, KEYED
@@ -21,6 +21,31 @@ class Hello(msgspec.Struct):
     type: str
     epoch: str | None = None
     last_id: str | None = None
+
+
+class TimePing(msgspec.Struct):
+    """A screen measuring its clock against ours (NTP-style): t0 is its own clock, echoed back."""
+
+    type: str
+    t0: float = 0.0
+
+
+# A page pings in a burst of five, then once a minute: a bucket of 10 answers refilled at one a second
+# lets that (and a main thread that bunches timers) through, but not a flood.
+TIME_BURST = 10
+TIME_REFILL = 1.0
+_time_decoder = msgspec.json.Decoder(TimePing)
+
+
+def time_reply(data: str) -> bytes | None:
+    """The answer to a screen's {"type":"time","t0":...}: its t0 and our time in ms; None for other frames."""
+    try:
+        ping = _time_decoder.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if ping.type != "time":
+        return None
+    return encode({"type": "time", "t0": ping.t0, "t1": time.time() * 1000})
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -62,10 +87,19 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
     try:
         catchup = await hub.attach(client, hello.epoch, hello.last_id)
         welcome = {"type": "welcome", "wall": hub.wall.name, "version": version(request.app),
-                   "epoch": hub.epoch, "server_time": int(time.time() * 1000)}
+                   "epoch": hub.epoch, "server_time": int(time.time() * 1000),
+                   "config": hub.wall.screen.public()}
         client.go_live([encode(welcome), *catchup])
-        async for _ in ws:  # screens say nothing after hello; reading keeps pings and close working
-            pass
+        budget, since = float(TIME_BURST), time.monotonic()
+        async for msg in ws:  # after hello a screen only asks the time; reading keeps pings and close working
+            now = time.monotonic()
+            budget, since = min(TIME_BURST, budget + (now - since) * TIME_REFILL), now
+            if msg.type != WSMsgType.TEXT or budget < 1:
+                continue
+            reply = time_reply(msg.data)
+            if reply is not None and not client.dropped:
+                budget -= 1
+                client.offer(ws_frame(reply))
     finally:
         hub.detach(client)
         if key is not None:
