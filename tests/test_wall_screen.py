@@ -79,6 +79,10 @@ async def test_each_scene_is_legible_filled_and_inside_the_screen(browser, scene
             await page.wait_for_function("() => document.querySelector('.cta-qr').naturalWidth > 0")
             assert await page.locator(".cta-text").text_content() == "Post with #nordlys"
         await settle(page)
+        cards = f".scene-{scene} .card:not([hidden])"
+        shown = await page.evaluate(
+            f"() => [...document.querySelectorAll('{cards}')].map(c => c.dataset.postId)")
+        assert len(shown) == len(set(shown)), shown  # no post twice on one screen
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=ARTIFACTS / f"scene-{scene}-{size[0]}x{size[1]}.png")
         assert await page.evaluate(FACTS, f".scene-{scene}") == []

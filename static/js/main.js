@@ -78,6 +78,7 @@ const director = new Director({
     body.dataset.scene = scene;
     const grid = grids[scene] ?? null;
     pacer.target(grid);
+    pacer.beside = scene === "agora" ? featured : null;
     // A scene change is a change of the whole screen anyway: its grid starts from the newest posts.
     if (grid) grid.fill(shown(grid.slots.length), now());
     if (grid) grid.refit();

@@ -27,6 +27,8 @@ export class Pacer {
     this.queue = [];
     /** @type {import("./cards.js").Grid | null} */
     this.grid = null;
+    /** @type {import("./cards.js").Grid | null} a grid shown beside it, whose posts it must not repeat */
+    this.beside = null;
     this.paused = false;
     this.dropped = 0;
     /** @type {Map<string, number>} hashtags of the posts summed up */
@@ -125,7 +127,7 @@ export class Pacer {
     // Quiet: bring back a pinned or a good recent post, if the slot has had more than its time.
     const slot = grid.slots[i];
     if (slot.card.post && !force && now - slot.since < slot.dwell * 2) return;
-    const post = this.pick(grid, now);
+    const post = this.pick(grid, now, this.beside);
     if (post) grid.place(i, post, now);
   }
 
