@@ -9,6 +9,7 @@
  * and the room in the card; what still does not fit is cut on a word boundary.
  */
 
+import { STEP_MS } from "./pacing.js";
 import { el, relativeTime, richText, safeImageUrl } from "./text.js";
 
 const SOURCE_NAMES = {
@@ -219,10 +220,10 @@ function hue(key) {
 }
 
 /**
- * Times kept on whole seconds of the server clock: two screens filling a slot a few ms apart still agree
- * on which slot is due next (multi-screen walls stay one wall).
+ * Times kept on the pacer's steps of the server clock: two screens filling a slot a few ms apart still
+ * agree on which slot is due next (multi-screen walls stay one wall).
  */
-const onStep = (t) => Math.round(t / 1000) * 1000;
+const onStep = (t) => Math.round(t / STEP_MS) * STEP_MS;
 
 /**
  * A fixed set of slots, each with one card. `since` and `dwell` say when a slot may take the next post.

@@ -1,6 +1,6 @@
 /**
  * The display queue: posts enter at a readable rhythm, never as a blur. New posts wait here and go to the
- * active grid one at a time, on whole seconds of the server's clock, when a slot's post has had its dwell
+ * active grid one at a time, on whole half-seconds of the server's clock, when a slot's post has had its dwell
  * time; so every screen of a wall releases the same post at the same moment. A burst beyond the queue's
  * room is summed up ("+37 more about #launch") instead of flashing past. Paused (by a presenter): posts
  * wait. Quiet: the best recent and pinned posts come round again, so the wall never freezes.
@@ -8,9 +8,10 @@
 
 import { hashtagsOf } from "./text.js";
 
-const STEP_MS = 1000;
+/** Half seconds: a post a curator just approved is on every screen well within a second. */
+export const STEP_MS = 500;
 /** A post may go out at a step only once every screen has surely received it. */
-const SETTLE_MS = 300;
+const SETTLE_MS = 250;
 
 export class Pacer {
   /**
