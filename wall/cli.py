@@ -167,7 +167,7 @@ DEMO_ENRICH = {
     "terms": {"brand": ["Nordlys", "Nordlys X3", "NordlysPhones"],
               "competitors": {"Kestrel": ["Kestrel", "Kestrel Mobile"]},
               "topics": {"battery": ["battery", "charging"], "camera": ["camera", "photo", "photos"]}},
-    # The stream's eight languages: detection compares only these (see docs/enrichment.md).
+    # The stream's eight languages: detection compares only these (docs/architecture.md, Enrichment).
     "languages": ["en", "fi", "de", "es", "fr", "ja", "ar", "nb"],
 }
 
