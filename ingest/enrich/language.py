@@ -188,8 +188,8 @@ class _Group:
 
     def warm(self) -> None:
         if self.only is None:
-            self._detector(None)
             self._detector(self.languages)
+            self._detector(None)
 
     def _detector(self, accurate_among: frozenset[Language] | None) -> LanguageDetector:
         with self._lock:
@@ -253,6 +253,11 @@ class Detector:
 
     def warm(self) -> None:
         """Load the models now (a few seconds, about 20 MB per language that shares its script)."""
+        shared = set().union(*(g.languages for g in self._groups.values() if g.only is None))
+        if shared:
+            # One build loads every model at once, as lingua does best (in parallel, the GIL released);
+            # the groups' own detectors then find them loaded.
+            LanguageDetectorBuilder.from_languages(*shared).with_preloaded_language_models().build()
         for group in self._groups.values():
             group.warm()
 
