@@ -224,6 +224,16 @@ async def test_reduced_motion_means_nothing_moves(browser):  # noqa: F811
         assert await page.locator(".viewport").evaluate("e => getComputedStyle(e).animationName") == "none"
 
 
+async def test_a_spike_alert_shows_only_where_the_walls_config_allows(browser):  # noqa: F811
+    async with wall_node(screen_config(show={"playlist": [["stats", 300]]})) as (base, bus):
+        page, _ = await open_page(browser, f"{base}/w/lobby")
+        alert = page.locator(".stats-alerts .alert")
+        await bus.stats()
+        await alert.filter(has_text="Spike: 42 posts this minute").wait_for(timeout=5_000)
+        await bus.stats({**stats(), "alerts_on_screen": False})  # curators see it; this screen must not
+        await alert.wait_for(state="hidden", timeout=5_000)
+
+
 async def test_the_theme_comes_from_the_config(browser):  # noqa: F811
     logo = "/demo/media/avatar-nordlysphones.svg"
     cfg = screen_config(theme={"mode": "light", "accent": "#7a1f5c", "logo": logo})

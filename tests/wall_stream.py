@@ -104,6 +104,7 @@ def stats(now: float | None = None) -> dict[str, Any]:
         "top_authors": [["aino", 12], ["kestrelfan", 9], ["mika", 7]],
         "top_sources": [["mastodon", 300], ["bluesky", 200]],
         "alerts": [{"kind": "volume", "count": 42, "baseline": 9.5, "z": 4.1}],
+        "alerts_on_screen": True,
     }
 
 

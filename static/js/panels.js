@@ -268,7 +268,8 @@ export class AlertBar {
   }
 
   show(stats) {
-    const alerts = Array.isArray(stats.alerts) ? stats.alerts : [];
+    // Curators always get the alerts; a screen shows them only where the wall's config allows.
+    const alerts = stats.alerts_on_screen === true && Array.isArray(stats.alerts) ? stats.alerts : [];
     const a = alerts.find((x) => x && (x.kind === "volume" || x.kind === "negative"));
     this.el.hidden = !a;
     if (!a) return;

@@ -23,13 +23,15 @@ from wall.models import BadJSON, decode_untrusted, encode
 from wall.store.decisions import Conflict, Decision
 from wall.web.auth import Identity, identity, require
 from wall.web.http import error, json_response
-from wall.web.keys import CONFIG, STORE
+from wall.web.hub import Hub
+from wall.web.keys import CONFIG, HUBS, STORE
 from wall.web.moderation import ACTIONS, CONTROLS, DECISIONS, LABELS
 from wall.web.pages import render
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SESSION_RECHECK = 2.0  # seconds: a console socket of a session that was logged out closes this soon
+ALERTS_EVERY = 1.0  # seconds between looks at the wall's latest figures for spike alerts
 CONSOLE_SOCKETS = web.AppKey("console_sockets", WeakSet[web.WebSocketResponse])
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -357,16 +359,41 @@ async def queue_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=4096)
     await ws.prepare(request)
     request.app[CONSOLE_SOCKETS].add(ws)
-    feed = asyncio.create_task(_pump(ws, request.app[ACTIONS].subscribe_queue(wall.name)))
-    watch = asyncio.create_task(_watch_session(ws, request, ident))
+    tasks = (asyncio.create_task(_pump(ws, request.app[ACTIONS].subscribe_queue(wall.name))),
+             asyncio.create_task(_watch_session(ws, request, ident)),
+             asyncio.create_task(_alerts(ws, request.app[HUBS][wall.name])))
     try:
         async for _ in ws:  # the page sends nothing; reading keeps pings and close working
             pass
     finally:
-        for task in (feed, watch):
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(feed, watch, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
     return ws
+
+
+class _Alerts(msgspec.Struct):
+    alerts: list[dict[str, Any]] = []
+
+
+_alerts_decoder = msgspec.json.Decoder(_Alerts)
+
+
+async def _alerts(ws: web.WebSocketResponse, hub: Hub) -> None:
+    """Spike alerts of the wall's live figures, as `{"type": "alerts", "alerts": [...]}` whenever they
+    change: curators always see them, whether or not the wall shows them on screen."""
+    sent: list[dict[str, Any]] | None = None
+    seen: bytes | None = None
+    while not ws.closed:
+        if hub.stats is not None and hub.stats is not seen:
+            seen = hub.stats
+            with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+                alerts = _alerts_decoder.decode(seen).alerts
+                if alerts != sent:
+                    sent = alerts
+                    with contextlib.suppress(ConnectionResetError):
+                        await ws.send_str(encode({"type": "alerts", "alerts": alerts}).decode())
+        await asyncio.sleep(ALERTS_EVERY)
 
 
 async def _pump(ws: web.WebSocketResponse, items: AsyncIterator[dict[str, Any]]) -> None:

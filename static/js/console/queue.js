@@ -302,6 +302,20 @@ for (const b of bulkBar.querySelectorAll("button[data-bulk]")) {
 }
 document.querySelector(".help-open")?.addEventListener("click", () => help.showModal());
 
+/** Spike alerts of the wall's live figures, in plain words (text only). */
+function showAlerts(alerts) {
+  const box = document.querySelector(".spike-alert");
+  if (!box) return;
+  const list = Array.isArray(alerts) ? alerts : [];
+  const say = (a) => a?.kind === "volume"
+    ? `Spike: ${Number(a.count) || 0} posts this minute (usually ${Math.round(Number(a.baseline) || 0)})`
+    : a?.kind === "negative"
+      ? `Negative wave: ${Math.round((Number(a.share) || 0) * 100)} % of this minute's posts are negative`
+      : "";
+  box.textContent = list.map(say).filter(Boolean).join(" · ");
+  box.hidden = box.textContent === "";
+}
+
 get(`${api}/control`).then((r) => r.ok && showControl(document.querySelector(".control-state"), r.data));
 
 follow(`/console/w/${encodeURIComponent(wall)}/ws`, {
@@ -315,6 +329,7 @@ follow(`/console/w/${encodeURIComponent(wall)}/ws`, {
   onItem: (item) => {
     if (item?.type === "resync") return load();
     if (item?.type === "control") return showControl(document.querySelector(".control-state"), item);
+    if (item?.type === "alerts") return showAlerts(item.alerts);
     if (filter.q || filter.status) return; // a search result list stays as searched
     if (item?.post) upsert(item, true);
     else if (item?.post_id) merge(item);
