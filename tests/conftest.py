@@ -7,8 +7,26 @@ from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from tests.redis_server import MISSING, RedisServer, free_port
+
+# Debian's chromium (Playwright's own browser download cannot work here), quiet: no network of its own.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """A headless Chromium for the page and console stories."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed; scripts/test installs it (apt-get install chromium)",
+                    pytrace=False)
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import json
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,6 +17,7 @@ from wall.app import ALL, Role, create_app, parse_config
 from wall.config import Config
 
 TOKEN = "test-token-0123456789"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # screenshots the tests save
 HMAC_SECRET = "test-hmac-secret"
 
 

@@ -3,35 +3,16 @@ text stays text, the DOM stays bounded, and a page that lost its server resumes 
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import aiohttp
-import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page
 
-from tests.helpers import TOKEN, make_config, post, running_node
+from tests.helpers import ARTIFACTS, TOKEN, make_config, post, running_node
 from tests.media_origin import origin_server
 from tests.redis_server import free_port
 from wall.app import parse_config
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 XSS = """<img src=x onerror="document.title='PWNED'">"""
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update"]
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed; scripts/test installs it (apt-get install chromium)",
-                    pytrace=False)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def open_wall(browser: Browser, url: str) -> tuple[Page, list[str]]:

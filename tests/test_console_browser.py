@@ -8,24 +8,19 @@ node's screen WebSocket frames (tests/helpers.Screen) for the timing of the even
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
 from ingest.enrich import language
 from tests.console_helpers import PASSWORDS, console_app, opened_store, serving
-from tests.helpers import Screen, make_config, post
+from tests.helpers import ARTIFACTS, Screen, make_config, post
 from wall.app import SERVE
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update"]
 PHONE = {"width": 390, "height": 844}
 HOSTILE_URL = 'https://evil.example/"><img src=x onerror=alert(1)>'
 XSS = """<img src=x onerror="document.title='PWNED'"><script>document.title='PWNED'</script>"""
@@ -35,17 +30,6 @@ XSS = """<img src=x onerror="document.title='PWNED'"><script>document.title='PWN
 def models_loaded() -> None:
     language.warm()
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed; scripts/test installs it (apt-get install chromium)",
-                    pytrace=False)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 def watch(page: Page, problems: list[str]) -> Page:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from argon2 import PasswordHasher
-from playwright.async_api import Browser, ConsoleMessage, async_playwright
+from playwright.async_api import Browser, ConsoleMessage
 
 from tests.helpers import make_config, running_node, temp_store_url
 from wall.store import connect
@@ -19,17 +17,6 @@ from wall.store import connect
 FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 XSS = """<img src=x onerror="document.title='PWNED'">"""
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed; scripts/test installs it (apt-get install chromium)",
-                    pytrace=False)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        await browser.close()
 
 
 @pytest.mark.timeout(90)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
+from tests.helpers import ARTIFACTS
 from tests.redis_server import free_port
-from tests.test_browser import ARTIFACTS, browser  # noqa: F401  (the fixture)
 from tests.wall_stream import HOSTILE, control, make_post, posts, screen_config, stats, wall_node
 
 FACTS = (Path(__file__).parent / "layout_facts.js").read_text()
@@ -58,7 +58,7 @@ async def settle(page: Page) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("scene", ["agora", "mosaic", "spotlight", "stats", "ticker"])
-async def test_each_scene_is_legible_filled_and_inside_the_screen(browser, scene, size):  # noqa: F811
+async def test_each_scene_is_legible_filled_and_inside_the_screen(browser, scene, size):
     async with wall_node(screen_config()) as (base, bus):
         await bus.posts(posts(16))
         await bus.stats()
@@ -90,7 +90,7 @@ async def test_each_scene_is_legible_filled_and_inside_the_screen(browser, scene
         assert problems == []
 
 
-async def test_the_ticker_is_a_transparent_lower_third(browser):  # noqa: F811
+async def test_the_ticker_is_a_transparent_lower_third(browser):
     async with wall_node(screen_config()) as (base, bus):
         await bus.posts(posts(3))
         page, _ = await open_page(browser, f"{base}/w/lobby/ticker")
@@ -102,7 +102,7 @@ async def test_the_ticker_is_a_transparent_lower_third(browser):  # noqa: F811
         assert box and box["y"] > 1080 * 2 / 3 and box["y"] + box["height"] <= 1080
 
 
-async def test_hostile_texts_show_as_text_and_run_nothing(browser):  # noqa: F811
+async def test_hostile_texts_show_as_text_and_run_nothing(browser):
     async with wall_node(screen_config(show={"playlist": [["mosaic", 300]], "queue": 100})) as (base, bus):
         page, problems = await open_page(browser, f"{base}/w/lobby")
         title = await page.title()
@@ -140,7 +140,7 @@ async def test_hostile_texts_show_as_text_and_run_nothing(browser):  # noqa: F81
         assert problems == []
 
 
-async def test_a_presenter_steers_the_wall(browser):  # noqa: F811
+async def test_a_presenter_steers_the_wall(browser):
     async with wall_node(screen_config()) as (base, bus):
         await bus.posts(posts(6))
         page, _ = await open_page(browser, f"{base}/w/lobby")
@@ -176,7 +176,7 @@ async def test_a_presenter_steers_the_wall(browser):  # noqa: F811
         await late.wait_for_selector("body[data-panic=false][data-scene=agora]")
 
 
-async def test_two_screens_show_their_halves_and_switch_scenes_together(browser):  # noqa: F811
+async def test_two_screens_show_their_halves_and_switch_scenes_together(browser):
     cfg = screen_config(show={"playlist": [["agora", 5], ["mosaic", 5]]})
     async with wall_node(cfg) as (base, bus):
         await bus.posts(posts(20))
@@ -214,7 +214,7 @@ async def test_two_screens_show_their_halves_and_switch_scenes_together(browser)
         assert await left.evaluate(slots) == await right.evaluate(slots)
 
 
-async def test_reduced_motion_means_nothing_moves(browser):  # noqa: F811
+async def test_reduced_motion_means_nothing_moves(browser):
     async with wall_node(screen_config(show={"playlist": [["mosaic", 300]]})) as (base, bus):
         page, _ = await open_page(browser, f"{base}/w/lobby", reduced_motion="reduce")
         await bus.posts(posts(8))
@@ -224,7 +224,7 @@ async def test_reduced_motion_means_nothing_moves(browser):  # noqa: F811
         assert await page.locator(".viewport").evaluate("e => getComputedStyle(e).animationName") == "none"
 
 
-async def test_a_spike_alert_shows_only_where_the_walls_config_allows(browser):  # noqa: F811
+async def test_a_spike_alert_shows_only_where_the_walls_config_allows(browser):
     async with wall_node(screen_config(show={"playlist": [["stats", 300]]})) as (base, bus):
         page, _ = await open_page(browser, f"{base}/w/lobby")
         alert = page.locator(".stats-alerts .alert")
@@ -234,7 +234,7 @@ async def test_a_spike_alert_shows_only_where_the_walls_config_allows(browser): 
         await alert.wait_for(state="hidden", timeout=5_000)
 
 
-async def test_the_theme_comes_from_the_config(browser):  # noqa: F811
+async def test_the_theme_comes_from_the_config(browser):
     logo = "/demo/media/avatar-nordlysphones.svg"
     cfg = screen_config(theme={"mode": "light", "accent": "#7a1f5c", "logo": logo})
     async with wall_node(cfg) as (base, bus):
@@ -251,7 +251,7 @@ async def test_the_theme_comes_from_the_config(browser):  # noqa: F811
         assert await page.evaluate(FACTS, ".scene-mosaic") == []
 
 
-async def test_a_kiosk_rebooting_while_the_server_is_down_shows_the_last_content(browser):  # noqa: F811
+async def test_a_kiosk_rebooting_while_the_server_is_down_shows_the_last_content(browser):
     port = free_port()
     ctx = await browser.new_context(viewport={"width": 1920, "height": 1080})
     async with wall_node(screen_config(), port=port) as (base, bus):
@@ -284,7 +284,7 @@ def _now() -> float:
 _ = (asyncio, stats)
 
 
-async def test_outside_office_hours_the_wall_shows_its_night_slide(browser):  # noqa: F811
+async def test_outside_office_hours_the_wall_shows_its_night_slide(browser):
     import time
 
     now = time.gmtime()
@@ -299,7 +299,7 @@ async def test_outside_office_hours_the_wall_shows_its_night_slide(browser):  # 
         assert await page.locator(".viewport").is_hidden()
 
 
-async def test_a_reloaded_config_rebrands_the_screens_live(browser):  # noqa: F811
+async def test_a_reloaded_config_rebrands_the_screens_live(browser):
     import dataclasses
 
     from aiohttp import web
@@ -333,7 +333,7 @@ async def test_a_reloaded_config_rebrands_the_screens_live(browser):  # noqa: F8
         await engine.close()
 
 
-async def test_a_burst_is_summed_up_and_moves_no_card(browser):  # noqa: F811
+async def test_a_burst_is_summed_up_and_moves_no_card(browser):
     cfg = screen_config(show={"playlist": [["mosaic", 300]], "min_dwell": 30, "max_dwell": 60, "queue": 3})
     async with wall_node(cfg) as (base, bus):
         await bus.posts(posts(6))

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 from weakref import WeakSet
 
@@ -82,12 +82,14 @@ class ControlBody(msgspec.Struct, forbid_unknown_fields=True):
     value: str | None = None
 
 
-class BadBody(ValueError):
-    """The request body is not what the route takes; the message names the problem."""
+def refusal(status: type[web.HTTPException], message: str, **extra: Any) -> web.HTTPException:
+    """An error answer to raise: JSON {"error": message, ...} like every API route's."""
+    return status(body=encode({"error": message, **extra}), content_type="application/json")
 
 
 async def read(request: web.Request, type_: type[T]) -> T:
-    """A JSON body (or a form, for the pages that work without scripts) as `type_`; raises BadBody."""
+    """A JSON body (or a form, for the pages that work without scripts) as `type_`; anything else is
+    refused with a 400 that names the problem."""
     try:
         if request.content_type in FORM_TYPES:
             form = {k: v for k, v in (await request.post()).items() if k != "csrf" and isinstance(v, str)}
@@ -95,7 +97,7 @@ async def read(request: web.Request, type_: type[T]) -> T:
         body = await request.read()
         return decode_untrusted(body, type_)
     except (BadJSON, msgspec.ValidationError) as e:
-        raise BadBody(str(e)) from None
+        raise refusal(web.HTTPBadRequest, str(e)) from None
 
 
 def done(request: web.Request, data: Any, back: str) -> web.StreamResponse:
@@ -141,12 +143,21 @@ def conflict_message(current: Decision | None, now: float | None = None) -> str:
     return f"{current.decided_by} {VERBS.get(current.status, 'changed')} this {when} ago"
 
 
-def conflict_response(e: Conflict) -> web.Response:
-    current = e.current
-    shown = None if current is None else {
-        "status": current.status, "pinned": current.pinned, "version": current.version,
-        "decided_by": current.decided_by, "decided_at": current.decided_at}
-    return error(409, conflict_message(current), current=shown)
+async def attempt(call: Awaitable[T]) -> T:
+    """The moderation service's refusals as answers: a stale decision 409 (who decided, and when), a post
+    the wall no longer keeps 404, a value it does not take 400."""
+    try:
+        return await call
+    except Conflict as e:
+        current = e.current
+        shown = None if current is None else {
+            "status": current.status, "pinned": current.pinned, "version": current.version,
+            "decided_by": current.decided_by, "decided_at": current.decided_at}
+        raise refusal(web.HTTPConflict, conflict_message(current), current=shown) from None
+    except LookupError as e:
+        raise refusal(web.HTTPNotFound, str(e)) from None
+    except ValueError as e:
+        raise refusal(web.HTTPBadRequest, str(e)) from None
 
 
 # --- pages ----------------------------------------------------------------------------------------------
@@ -195,21 +206,11 @@ async def queue_items(request: web.Request) -> web.Response:
 @require("curator")
 async def decide(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
-    try:
-        body = await read(request, DecideBody)
-    except BadBody as e:
-        return error(400, str(e))
+    body = await read(request, DecideBody)
     if body.action not in DECISIONS:
         return error(400, f"action: one of {', '.join(DECISIONS)}")
-    try:
-        result = await request.app[ACTIONS].decide(wall.name, body.post_id, identity(request).username,
-                                                   body.action, body.expected_version, body.seconds)
-    except Conflict as e:
-        return conflict_response(e)
-    except LookupError as e:  # the wall no longer keeps the post
-        return error(404, str(e))
-    except ValueError as e:
-        return error(400, str(e))
+    result = await attempt(request.app[ACTIONS].decide(wall.name, body.post_id, identity(request).username,
+                                                       body.action, body.expected_version, body.seconds))
     return json_response({"ok": True, "result": result})
 
 
@@ -217,10 +218,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
 async def bulk(request: web.Request) -> web.StreamResponse:
     """One action on many posts; each is decided on its own (a conflict on one stops none of the rest)."""
     wall = wall_of(request)
-    try:
-        body = await read(request, BulkBody)
-    except BadBody as e:
-        return error(400, str(e))
+    body = await read(request, BulkBody)
     if body.action not in DECISIONS:
         return error(400, f"action: one of {', '.join(DECISIONS)}")
     if not 1 <= len(body.items) <= 500:
@@ -242,31 +240,20 @@ async def bulk(request: web.Request) -> web.StreamResponse:
 @require("curator")
 async def ban(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
-    try:
-        body = await read(request, BanBody)
-    except BadBody as e:
-        return error(400, str(e))
+    body = await read(request, BanBody)
     author = body.author.strip()
     if not author or len(author) > 200:
         return error(400, "author: network:handle, e.g. mastodon:troll@example.social")
     actions, actor = request.app[ACTIONS], identity(request).username
-    try:
-        if body.undo:
-            result = await actions.unban(wall.name, author, actor)
-        else:
-            result = await actions.ban(wall.name, author, actor, body.reason[:500])
-    except ValueError as e:
-        return error(400, str(e))
+    result = await attempt(actions.unban(wall.name, author, actor) if body.undo
+                           else actions.ban(wall.name, author, actor, body.reason[:500]))
     return done(request, result, f"/console/w/{wall.name}/rules")
 
 
 @require("curator")
 async def words(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
-    try:
-        body = await read(request, WordBody)
-    except BadBody as e:
-        return error(400, str(e))
+    body = await read(request, WordBody)
     word = body.word.strip()
     if not word or len(word) > 100:
         return error(400, "word: 1 to 100 characters")
@@ -281,38 +268,22 @@ async def words(request: web.Request) -> web.StreamResponse:
 @require("curator")
 async def policy(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
-    try:
-        body = await read(request, PolicyBody)
-    except BadBody as e:
-        return error(400, str(e))
+    body = await read(request, PolicyBody)
     if body.mode not in ("pre", "post"):
         return error(400, "mode: pre (nothing shows until approved) or post (everything shows unless held)")
-    try:
-        result = await request.app[ACTIONS].set_policy(wall.name, identity(request).username, body.mode,
-                                                       body.settings)
-    except ValueError as e:
-        return error(400, str(e))
+    result = await attempt(request.app[ACTIONS].set_policy(wall.name, identity(request).username, body.mode,
+                                                           body.settings))
     return done(request, result, f"/console/w/{wall.name}/rules")
 
 
 @require("curator")
 async def sentiment(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
-    try:
-        body = await read(request, SentimentBody)
-    except BadBody as e:
-        return error(400, str(e))
+    body = await read(request, SentimentBody)
     if body.label not in LABELS:
         return error(400, f"label: one of {', '.join(LABELS)}")
-    try:
-        result = await request.app[ACTIONS].correct_sentiment(wall.name, body.post_id,
-                                                              identity(request).username, body.label)
-    except Conflict as e:
-        return conflict_response(e)
-    except LookupError as e:  # the wall no longer keeps the post
-        return error(404, str(e))
-    except ValueError as e:
-        return error(400, str(e))
+    result = await attempt(request.app[ACTIONS].correct_sentiment(wall.name, body.post_id,
+                                                                  identity(request).username, body.label))
     return json_response({"ok": True, "result": result})
 
 
@@ -329,19 +300,13 @@ async def labelled(request: web.Request) -> web.Response:
 @require("presenter")
 async def control(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
-    try:
-        body = await read(request, ControlBody)
-    except BadBody as e:
-        return error(400, str(e))
+    body = await read(request, ControlBody)
     if body.op not in CONTROLS:
         return error(400, f"op: one of {', '.join(CONTROLS)}")
     if body.value is not None and len(body.value) > 500:
         return error(400, "value: at most 500 characters")
-    try:
-        result = await request.app[ACTIONS].control(wall.name, identity(request).username, body.op,
-                                                    body.value)
-    except ValueError as e:
-        return error(400, str(e))
+    result = await attempt(request.app[ACTIONS].control(wall.name, identity(request).username, body.op,
+                                                        body.value))
     return json_response({"ok": True, "result": result})
 
 
