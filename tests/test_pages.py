@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import re
+import signal
 
 import aiohttp
 import pytest
 
 from tests.helpers import Screen, make_config, running_node
+from wall.app import load_config
 
 
 @pytest.fixture
@@ -151,3 +155,38 @@ async def test_a_new_screen_starts_from_the_latest_presenter_control():
         (live,) = await screen.wait_for(lambda f: f["type"] == "control" and f.get("panic") is False)
         assert live["id"] != newest
         await screen.close()
+
+
+def lobby_config(path, mode: str, extra: str = "") -> None:
+    path.write_text(f"""
+[store]
+url = "sqlite+aiosqlite:///{path.parent}/wall.db"
+
+[walls.lobby]
+title = "Lobby"
+{extra}
+
+[walls.lobby.theme]
+mode = "{mode}"
+""")
+
+
+async def test_a_reloaded_config_restyles_every_screen_live_and_a_broken_one_changes_nothing(
+        tmp_path, caplog):
+    path = tmp_path / "wall.toml"
+    lobby_config(path, "dark")
+    async with running_node(load_config(path), config_path=path) as base, aiohttp.ClientSession() as s:
+        screen = await Screen(s, base).connect()
+        lobby_config(path, "light")
+        os.kill(os.getpid(), signal.SIGHUP)  # what `systemctl reload wall` sends
+        (frame,) = await screen.wait_for(lambda f: f["type"] == "config")
+        assert frame["theme"]["mode"] == "light"
+        async with s.get(f"{base}/w/lobby") as r:  # a page loaded from now on starts light too
+            assert '&#34;mode&#34;: &#34;light&#34;' in await r.text()
+
+        lobby_config(path, "dark", extra="colour = 'red'")  # a typo: the running config stays
+        with caplog.at_level(logging.ERROR, logger="wall.app"):
+            os.kill(os.getpid(), signal.SIGHUP)
+            await asyncio.sleep(0.5)
+        assert "walls.lobby.colour: unknown key" in caplog.text
+        assert len([f for f in screen.frames if f["type"] == "config"]) == 1

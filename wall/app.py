@@ -35,7 +35,7 @@ from wall.curate.actions import Actions
 from wall.curate.writer import Annotate, Writers
 from wall.models import Post
 from wall.store import Store, connect
-from wall.web.app import create_web_app
+from wall.web.app import create_web_app, reload_screens
 from wall.web.keys import ENGINE, HEALTH, STORE
 from wall.web.metrics import Metrics
 from wall.web.moderation import ACTIONS  # the console's moderation service: built once per process
@@ -131,8 +131,9 @@ class Warmup:
 
 
 def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None,
-               store: Store | None = None) -> web.Application:
-    """A web node with the given roles. An engine or store handed in belongs to the caller."""
+               store: Store | None = None, config_path: Path | None = None) -> web.Application:
+    """A web node with the given roles. An engine or store handed in belongs to the caller. With the
+    config's path, SIGHUP reloads it: walls' themes and runs of show change live on every screen."""
     bus = engine or open_engine(cfg.bus)
     owner = node_name()
 
@@ -162,9 +163,34 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
             yield
 
     app = create_web_app(cfg, Metrics(), before=[engine_ctx, store_ctx, workers_ctx])
+    if config_path is not None:
+        app.cleanup_ctx.append(_reload_on_hangup(config_path))
     if "webhook" in roles:
         add_webhook_routes(app, Pipeline(bus))
     return app
+
+
+def _reload_on_hangup(path: Path) -> Callable[[web.Application], AsyncIterator[None]]:
+    """`kill -HUP` (systemctl reload): read the config again; a bad one changes nothing and says why."""
+
+    def reload(app: web.Application) -> None:
+        try:
+            cfg = load_config(path)
+        except ConfigError as e:
+            log.error("config %s not reloaded, it has problems (the running config stays):\n  %s", path,
+                      "\n  ".join(e.problems))
+            return
+        changed = reload_screens(app, cfg)
+        log.info("config %s reloaded: %s; other changes take effect at the next start", path,
+                 f"screens of {', '.join(changed)} restyled" if changed else "no wall's screens changed")
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, reload, app)
+        yield
+        loop.remove_signal_handler(signal.SIGHUP)
+
+    return ctx
 
 
 async def _say_if_no_writer(cfg: Config, engine: Engine) -> None:

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.file}: OK. engine {cfg.bus.engine}; walls: {walls}")
         return 0
     if args.command == "serve":
-        return run_serve(cfg, args.host, args.port)
+        return run_serve(cfg, args.host, args.port, args.config)
     if args.command == "user":
         from wall.store.cli import run_user_command
 
@@ -217,14 +217,15 @@ async def demo_admin(store_url: str) -> str:
     return password
 
 
-def run_serve(cfg: Config, host: str | None, port: int | None) -> int:
+def run_serve(cfg: Config, host: str | None, port: int | None, path: Path) -> int:
     from wall.app import ALL, SERVE, create_app
 
     host, port = host or cfg.web.host, port if port is not None else cfg.web.port
     log.info("serving walls %s on http://%s:%s (engine %s)", ", ".join(cfg.walls), host, port, cfg.bus.engine)
     # The memory bus lives inside this process: nothing else could curate or ingest for it.
     roles = ALL if cfg.bus.engine == "memory" else SERVE
-    web.run_app(create_app(cfg, roles), host=host, port=port, print=None, access_log_class=AccessLogger)
+    app = create_app(cfg, roles, config_path=path)  # SIGHUP: themes and runs of show change live
+    web.run_app(app, host=host, port=port, print=None, access_log_class=AccessLogger)
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -73,6 +74,19 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_admin_routes(app)
     add_fleet_routes(app)
     return app
+
+
+def reload_screens(app: web.Application, cfg: Config) -> list[str]:
+    """Apply a reloaded config's screen part (theme, run of show, night, ticker) to the running walls:
+    each hub sends its screens a `config` frame at once. Returns the walls that changed; anything else in
+    the config takes effect at the next start."""
+    changed = []
+    for name, hub in app[HUBS].items():
+        new = cfg.walls.get(name)
+        if new is not None and new.screen != hub.wall.screen:
+            hub.set_config(dataclasses.replace(hub.wall, screen=new.screen))
+            changed.append(name)
+    return changed
 
 
 def media_settings(cfg: Config, secret: str) -> MediaSettings:

@@ -15,7 +15,7 @@ from wall import __version__
 from wall.config import WallConfig
 from wall.paths import DEMO_MEDIA, TEMPLATES
 from wall.screen import SCENES
-from wall.web.keys import CONFIG, STATIC
+from wall.web.keys import CONFIG, HUBS, STATIC
 from wall.web.security import framable_by
 from wall.web.static import serve_file
 
@@ -50,10 +50,12 @@ async def index(request: web.Request) -> web.Response:
 
 
 def _wall(request: web.Request) -> WallConfig:
-    wall = request.app[CONFIG].walls.get(request.match_info["wall"])
-    if wall is None:
-        raise web.HTTPNotFound(text=f"no wall named {request.match_info['wall']!r}")
-    return wall
+    """The wall as its hub has it now: a reloaded config's theme and show apply to new pages too."""
+    name = request.match_info["wall"]
+    hub = request.app[HUBS].get(name)
+    if hub is None or name not in request.app[CONFIG].walls:
+        raise web.HTTPNotFound(text=f"no wall named {name!r}")
+    return hub.wall
 
 
 def _int(request: web.Request, name: str, lo: int, hi: int, default: int) -> int:
