@@ -184,7 +184,15 @@ if [ -n "${DISPLAY:-}" ]; then
     xset s off -dpms s noblank  # X only: no screen saver, no power saving
 fi
 rm -f "$HOME/chromium/SingletonLock"  # left behind by a power cut, it would stop Chromium from starting
-exec chromium \
+# The wall's offline shell is a service worker, which Chromium allows only on a secure origin: a wall
+# server on plain http on the LAN is declared one, so a kiosk that reboots while it is down still shows
+# the last content.
+origin=$(printf '%s' "${WALL_URL:-}" | sed -E 's#^(https?://[^/?#]+).*#\1#')
+case "$origin" in
+    http://*) secure="--unsafely-treat-insecure-origin-as-secure=$origin" ;;
+    *) secure="--no-default-browser-check" ;;
+esac
+exec chromium "$secure" \
     --kiosk --noerrdialogs --disable-infobars --disable-session-crashed-bubble \
     --disable-features=Translate,TranslateUI --disable-pinch --overscroll-history-navigation=0 \
     --no-first-run --check-for-update-interval=31536000 --disable-component-update \

@@ -95,6 +95,28 @@ def test_with_the_server_alone_the_kiosk_pairs_and_keeps_its_token_in_its_home(p
     assert "install -d -o wallkiosk -g wallkiosk -m 0750 /var/lib/wallkiosk" in plan  # only the kiosk
 
 
+@pytest.mark.parametrize(("url", "secure"), [
+    ("http://wall.lan:8080/w/lobby", "--unsafely-treat-insecure-origin-as-secure=http://wall.lan:8080"),
+    ("http://wall.lan:8080", "--unsafely-treat-insecure-origin-as-secure=http://wall.lan:8080"),  # pairing
+    ("https://wall.example/w/lobby", None),
+])
+def test_the_browser_lets_a_plain_http_wall_keep_its_offline_shell(pi: Path, tmp_path: Path, url: str,
+                                                                    secure: str | None) -> None:
+    """The service worker needs a secure origin: the wall server's own origin is declared one, no other."""
+    assert install(pi, "--url", url).returncode == 0
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "chromium").write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')  # says what it was started with
+    (bin_dir / "chromium").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "WALL_URL": (pi / "etc/wall-kiosk/kiosk.env").read_text().split("WALL_URL=")[1].split("\n")[0]}
+    ran = subprocess.run(["sh", str(pi / "usr/local/lib/wall-kiosk/browser.sh")], env=env, text=True,
+                         capture_output=True, check=True)
+    args = ran.stdout.splitlines()
+    assert "--kiosk" in args
+    assert [a for a in args if a.startswith("--unsafely")] == ([secure] if secure else [])
+
+
 def test_running_it_twice_changes_nothing(pi: Path) -> None:
     assert install(pi, "--url", URL).returncode == 0
     first = tree(pi)
