@@ -84,7 +84,7 @@ class ControlBody(msgspec.Struct, forbid_unknown_fields=True):
 
 def refusal(status: type[web.HTTPException], message: str, **extra: Any) -> web.HTTPException:
     """An error answer to raise: JSON {"error": message, ...} like every API route's."""
-    return status(body=encode({"error": message, **extra}), content_type="application/json")
+    return status(text=encode({"error": message, **extra}).decode(), content_type="application/json")
 
 
 async def read(request: web.Request, type_: type[T]) -> T:
