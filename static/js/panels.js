@@ -152,19 +152,38 @@ export class SentimentGauge extends Panel {
   }
 }
 
-/** What is trending: terms and hashtags rising now, else the hour's top hashtags. */
-export class TrendingPanel extends Panel {
-  constructor(root, rows = 5) {
-    super(root, "trending", "Trending now");
-    this.list = el("ol", "rank", this.body);
+/** A ranked list of a fixed number of rows (name, count): rows are kept and refilled, never rebuilt. */
+class RankList {
+  constructor(root, rows) {
+    const list = el("ol", "rank", root);
     this.rows = Array.from({ length: rows }, () => {
-      const li = el("li", "rank-row", this.list);
+      const li = el("li", "rank-row", list);
       const key = el("span", "rank-key", li);
       key.dir = "auto";
       const count = el("span", "rank-count", li);
       li.hidden = true;
       return { li, key, count };
     });
+  }
+
+  /** Show these [name, count|null] entries, top first; says whether there was any. */
+  show(entries) {
+    this.rows.forEach((row, i) => {
+      const e = entries[i];
+      row.li.hidden = !e;
+      if (!e) return;
+      setText(row.key, e[0]);
+      setText(row.count, e[1] === null ? "" : nf.format(e[1]));
+    });
+    return entries.length > 0;
+  }
+}
+
+/** What is trending: terms and hashtags rising now, else the hour's top hashtags. */
+export class TrendingPanel extends Panel {
+  constructor(root, rows = 5) {
+    super(root, "trending", "Trending now");
+    this.rank = new RankList(this.body, rows);
   }
 
   show(stats) {
@@ -181,14 +200,7 @@ export class TrendingPanel extends Panel {
         if (Array.isArray(t) && typeof t[0] === "string" && t[0]) entries.push([`#${t[0].replace(/^#/, "")}`, num(t[1])]);
       }
     }
-    this.rows.forEach((row, i) => {
-      const e = entries[i];
-      row.li.hidden = !e;
-      if (!e) return;
-      setText(row.key, e[0]);
-      setText(row.count, e[1] === null ? "" : nf.format(e[1]));
-    });
-    this.filled(entries.length > 0);
+    this.filled(this.rank.show(entries));
   }
 }
 
@@ -235,28 +247,13 @@ export class VoicePanel extends Panel {
 export class TopPanel extends Panel {
   constructor(root, rows = 5) {
     super(root, "top", "Most active");
-    this.list = el("ol", "rank", this.body);
-    this.rows = Array.from({ length: rows }, () => {
-      const li = el("li", "rank-row", this.list);
-      const key = el("span", "rank-key", li);
-      key.dir = "auto";
-      const count = el("span", "rank-count", li);
-      li.hidden = true;
-      return { li, key, count };
-    });
+    this.rank = new RankList(this.body, rows);
   }
 
   show(stats) {
     const authors = (Array.isArray(stats.top_authors) ? stats.top_authors : [])
       .filter((a) => Array.isArray(a) && typeof a[0] === "string").map((a) => [`@${a[0].replace(/^@/, "")}`, num(a[1])]);
-    this.rows.forEach((row, i) => {
-      const e = authors[i];
-      row.li.hidden = !e;
-      if (!e) return;
-      setText(row.key, e[0]);
-      setText(row.count, e[1] === null ? "" : nf.format(e[1]));
-    });
-    this.filled(authors.length > 0);
+    this.filled(this.rank.show(authors));
   }
 }
 

@@ -220,23 +220,20 @@ class Actions:
 
     async def block_word(self, wall: str, word: str, actor: str) -> dict[str, Any]:
         """Hold the wall's posts containing `word` (on word boundaries, any case); on screen ones go."""
-        self._wall(wall)
-        word = _word(word)
-        before = await self.store.rules.blocked_words(wall)
-        await self.store.rules.block_word(wall, word)
-        after = await self.store.rules.blocked_words(wall)
-        await self.store.audit.record(Event("block_word", actor, wall, word, before=before, after=after))
-        await self.engine.enqueue(wall, encode(InboxModeration("words")))
-        return {"wall": wall, "blocked_words": after}
+        return await self._words(wall, word, actor, block=True)
 
     async def unblock_word(self, wall: str, word: str, actor: str) -> dict[str, Any]:
         """Stop holding posts for `word`; posts it held come back (unless another rule holds them)."""
+        return await self._words(wall, word, actor, block=False)
+
+    async def _words(self, wall: str, word: str, actor: str, block: bool) -> dict[str, Any]:
         self._wall(wall)
         word = _word(word)
         before = await self.store.rules.blocked_words(wall)
-        await self.store.rules.unblock_word(wall, word)
+        await (self.store.rules.block_word if block else self.store.rules.unblock_word)(wall, word)
         after = await self.store.rules.blocked_words(wall)
-        await self.store.audit.record(Event("unblock_word", actor, wall, word, before=before, after=after))
+        action = "block_word" if block else "unblock_word"
+        await self.store.audit.record(Event(action, actor, wall, word, before=before, after=after))
         await self.engine.enqueue(wall, encode(InboxModeration("words")))
         return {"wall": wall, "blocked_words": after}
 
