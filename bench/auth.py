@@ -23,8 +23,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.console_helpers import Browser, serving
-from tests.helpers import make_config
+from tests.console_helpers import Browser
+from tests.helpers import make_config, serving
 from wall.app import ALL, create_app
 from wall.store import connect
 

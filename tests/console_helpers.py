@@ -32,20 +32,6 @@ async def opened_store(url: str, users: bool = True) -> AsyncIterator[Store]:
         yield store
 
 
-@asynccontextmanager
-async def serving(app: web.Application, port: int = 0, **runner: Any) -> AsyncIterator[str]:
-    """Run an app built by the test on 127.0.0.1; yield its URL."""
-    app_runner = web.AppRunner(app, shutdown_timeout=1.0, **runner)
-    await app_runner.setup()
-    site = web.TCPSite(app_runner, "127.0.0.1", port, reuse_address=True)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await app_runner.cleanup()
-
-
 def console_app(cfg: Config, store: Store, roles: frozenset[Role] = ALL, **kwargs: Any) -> web.Application:
     return create_app(cfg, roles, store=store, **kwargs)
 

@@ -51,18 +51,25 @@ def temp_store_url() -> str:
 
 
 @asynccontextmanager
-async def running_node(cfg: Config, port: int = 0, roles: frozenset[Role] = ALL,
-                       **kwargs: Any) -> AsyncIterator[str]:
-    """Run a node on 127.0.0.1 (a free port unless given) with every role unless told; yield its URL."""
-    runner = web.AppRunner(create_app(cfg, roles, **kwargs), shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=True)
+async def serving(app: web.Application, port: int = 0, **runner: Any) -> AsyncIterator[str]:
+    """Run an app on 127.0.0.1 (a free port unless given); yield its URL."""
+    app_runner = web.AppRunner(app, shutdown_timeout=1.0, **runner)
+    await app_runner.setup()
+    site = web.TCPSite(app_runner, "127.0.0.1", port, reuse_address=True)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        await runner.cleanup()
+        await app_runner.cleanup()
+
+
+@asynccontextmanager
+async def running_node(cfg: Config, port: int = 0, roles: frozenset[Role] = ALL,
+                       **kwargs: Any) -> AsyncIterator[str]:
+    """Run a node with every role unless told; yield its URL."""
+    async with serving(create_app(cfg, roles, **kwargs), port) as url:
+        yield url
 
 
 async def post(session: aiohttp.ClientSession, base: str, body: Any, wall: str = "lobby",

@@ -18,8 +18,8 @@ import aiohttp
 import pytest
 
 from ingest.enrich import language
-from tests.console_helpers import Browser, console_app, opened_store, serving
-from tests.helpers import Screen, make_config, post
+from tests.console_helpers import Browser, console_app, opened_store
+from tests.helpers import Screen, make_config, post, serving
 from tests.postgres_server import MISSING, PostgresServer, binaries
 from wall.app import SERVE
 

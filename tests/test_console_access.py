@@ -18,8 +18,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.console_helpers import PASSWORDS, Browser, console_app, opened_store, serving
-from tests.helpers import TOKEN, make_config, post
+from tests.console_helpers import PASSWORDS, Browser, console_app, opened_store
+from tests.helpers import TOKEN, make_config, post, serving
 from wall.store import Store
 from wall.web.accesslog import AccessLogger
 from wall.web.auth import RANK, ROLE_ATTR

@@ -17,8 +17,8 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
 from ingest.enrich import language
-from tests.console_helpers import PASSWORDS, console_app, opened_store, serving
-from tests.helpers import ARTIFACTS, Screen, make_config, post
+from tests.console_helpers import PASSWORDS, console_app, opened_store
+from tests.helpers import ARTIFACTS, Screen, make_config, post, serving
 from wall.app import SERVE
 
 PHONE = {"width": 390, "height": 844}
