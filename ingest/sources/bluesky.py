@@ -2,6 +2,11 @@
 
 Jetstream has no server-side text filter, so every post on the network passes `handle()`; it decodes
 only the fields it needs and drops a non-matching post before building anything.
+
+Authors: Jetstream names them by DID only. A matching post waits up to `profile_wait` seconds for its
+author's handle, display name and avatar (ingest/sources/bluesky_profiles.py: batched, cached AppView
+lookups); everything after it waits behind it, so order and checkpoints stay right. Past the bound it goes
+out with the handle from the author's last identity event, or the DID when none came.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
@@ -19,6 +25,8 @@ import aiohttp
 import msgspec
 
 from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Upsert
+from ingest.sources.bluesky_profiles import Profile, Profiles
+from ingest.sources.http import safe_url
 from wall.models import Author, Entity, Media, Post, post_id
 from wall.text import clean_text
 
@@ -43,6 +51,9 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hashtags: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()  # handles or DIDs
     connect_timeout: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    appview: Annotated[str, msgspec.Meta(pattern=r"^https?://[^/\s]+/?$")] = "https://public.api.bsky.app"
+    profile_wait: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0  # seconds a post waits for its author
+    profile_rate: Annotated[float, msgspec.Meta(gt=0, le=50)] = 5.0  # AppView calls per second at most
 
 
 # Only what handle() reads; msgspec skips every other field without building it.
@@ -60,9 +71,12 @@ class _Feature(msgspec.Struct):
     uri: str = ""
 
 
+# Optional fields accept null (clients write `"langs": null`): one odd field must not drop a post.
+
+
 class _Facet(msgspec.Struct):
     index: _Index = msgspec.field(default_factory=_Index)
-    features: list[_Feature] = []
+    features: list[_Feature] | None = None
 
 
 class _Ref(msgspec.Struct):
@@ -79,12 +93,12 @@ class _Image(msgspec.Struct):
 
 
 class _Images(msgspec.Struct):
-    images: list[_Image] = []
+    images: list[_Image] | None = None
 
 
 class _Embed(msgspec.Struct):
     type: str = msgspec.field(default="", name="$type")
-    images: list[_Image] = []
+    images: list[_Image] | None = None
     media: _Images | None = None  # recordWithMedia
 
 
@@ -93,15 +107,15 @@ class _SelfLabel(msgspec.Struct):
 
 
 class _Labels(msgspec.Struct):
-    values: list[_SelfLabel] = []
+    values: list[_SelfLabel] | None = None
 
 
 class _Record(msgspec.Struct):
     text: str = ""
     createdAt: str = ""
-    facets: list[_Facet] = []
-    tags: list[str] = []
-    langs: list[str] = []
+    facets: list[_Facet] | None = None
+    tags: list[str] | None = None
+    langs: list[str | None] | None = None
     embed: _Embed | None = None
     labels: _Labels | None = None
 
@@ -113,33 +127,56 @@ class _Commit(msgspec.Struct):
     record: msgspec.Raw = msgspec.Raw(b"")  # decoded only once the text matched
 
 
+class _Identity(msgspec.Struct):
+    handle: str | None = None  # absent or null: the DID has no working handle
+
+
 class _Message(msgspec.Struct):
     did: str = ""
     time_us: int = 0
     kind: str = ""
     commit: _Commit | None = None
+    identity: _Identity | None = None
 
 
 class _Text(msgspec.Struct):
     text: str = ""
-    tags: list[str] = []
-    facets: list[_Facet] = []
+    tags: list[str] | None = None
+    facets: list[_Facet] | None = None
+
+
+class _Bare(msgspec.Struct):
+    """What is left of a record whose optional fields do not decode: the text and the date."""
+
+    text: str = ""
+    createdAt: str = ""
 
 
 _message = msgspec.json.Decoder(_Message)
 _text = msgspec.json.Decoder(_Text)
 _record = msgspec.json.Decoder(_Record)
+_bare = msgspec.json.Decoder(_Bare)
+
+
+def _decode(raw: msgspec.Raw) -> _Record:
+    """The record; when an optional field has an unexpected type, the record without its optional fields."""
+    try:
+        return _record.decode(raw)
+    except msgspec.ValidationError as e:
+        bare = _bare.decode(raw)  # a bad text or date still fails: then there is no post to show
+        log.warning("jetstream: a post's optional fields were dropped: %s", e)
+        return _Record(text=bare.text, createdAt=bare.createdAt)
 
 
 def at_uri(did: str, rkey: str) -> str:
     return f"at://{did}/{POST}/{rkey}"
 
 
-def facet_entities(text: str, facets: list[_Facet]) -> tuple[Entity, ...]:
+def facet_entities(text: str, facets: list[_Facet] | None) -> tuple[Entity, ...]:
     """Facets index UTF-8 bytes, screens code points; spans out of range or mid-character are dropped."""
     raw = text.encode()
     found: list[Entity] = []
-    for facet in facets:
+    for facet in facets or ():
         start, end = facet.index.byteStart, facet.index.byteEnd
         if not 0 <= start < end <= len(raw):
             continue
@@ -148,7 +185,7 @@ def facet_entities(text: str, facets: list[_Facet]) -> tuple[Entity, ...]:
             cp_end = cp_start + len(raw[start:end].decode())
         except UnicodeDecodeError:
             continue
-        for feature in facet.features:
+        for feature in facet.features or ():
             kind = feature.type.rpartition("#")[2]
             if kind == "link" and feature.uri:
                 found.append(Entity("link", cp_start, cp_end, feature.uri))
@@ -189,10 +226,10 @@ class Matcher:
             return True
         if self._handles is not None and self._handles.search(rec.text):
             return True
-        if self._tags and any(t.lower() in self._tags for t in rec.tags):
+        if self._tags and rec.tags and any(t.lower() in self._tags for t in rec.tags):
             return True
-        for facet in rec.facets:
-            for feature in facet.features:
+        for facet in rec.facets or ():
+            for feature in facet.features or ():
                 if feature.tag and feature.tag.lower() in self._tags:
                     return True
                 if feature.did and feature.did in self._dids:
@@ -210,7 +247,7 @@ def _created(value: str, time_us: int) -> datetime:
 def _media(did: str, embed: _Embed | None) -> tuple[Media, ...]:
     if embed is None:
         return ()
-    images = embed.images or (embed.media.images if embed.media is not None else [])
+    images = embed.images or (embed.media.images if embed.media is not None else None) or []
     return tuple(
         Media(f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{img.image.ref.link}@jpeg", img.alt)
         for img in images
@@ -222,7 +259,7 @@ def normalize(did: str, rkey: str, time_us: int, rec: _Record) -> Post:
     """A Jetstream post record as a Post; `held` when the author self-labelled the media."""
     uri = at_uri(did, rkey)
     text = clean_text(rec.text)
-    labels = {v.val for v in rec.labels.values} if rec.labels is not None else set()
+    labels = {v.val for v in rec.labels.values or ()} if rec.labels is not None else set()
     held = "sensitive media" if labels & {"graphic-media", "nudity", "porn", "sexual"} else None
     return Post(
         id=post_id("bluesky", uri),
@@ -234,9 +271,17 @@ def normalize(did: str, rkey: str, time_us: int, rec: _Record) -> Post:
         url=f"https://bsky.app/profile/{did}/post/{rkey}",
         entities=facet_entities(text, rec.facets) if text == rec.text else (),
         media=_media(did, rec.embed),
-        lang=rec.langs[0] if rec.langs else None,
+        lang=rec.langs[0] if rec.langs and isinstance(rec.langs[0], str) else None,
         held=held,
     )
+
+
+def with_author(post: Post, did: str, profile: Profile | None, handle: str) -> Post:
+    """The post with its author's profile, else the handle from an identity event, else the DID."""
+    if profile is None:
+        return msgspec.structs.replace(post, author=Author(name="", handle=handle or did))
+    author = Author(profile.name, profile.handle or handle or did, safe_url(profile.avatar))
+    return msgspec.structs.replace(post, author=author)
 
 
 @dataclass
@@ -245,11 +290,14 @@ class Handler:
 
     matcher: Matcher
     last_time_us: int = 0
+    profiles: Profiles | None = None  # told the handle of every identity event
 
     def handle(self, raw: bytes | str) -> Upsert | Delete | None:
         msg = _message.decode(raw)
         if msg.time_us:
             self.last_time_us = msg.time_us
+        if msg.identity is not None and self.profiles is not None and msg.did:
+            self.profiles.note_handle(msg.did, msg.identity.handle)
         c = msg.commit
         if c is None or c.collection != POST:
             return None  # identity/account events, other collections
@@ -258,9 +306,22 @@ class Handler:
             return Delete(post_id("bluesky", at_uri(msg.did, c.rkey)))
         if c.operation not in ("create", "update") or not c.record:
             return None
-        if not self.matcher.matches(_text.decode(c.record)):
+        try:
+            text = _text.decode(c.record)
+        except msgspec.ValidationError:
+            text = _Text(_bare.decode(c.record).text)
+        if not self.matcher.matches(text):
             return None
-        return Upsert(normalize(msg.did, c.rkey, msg.time_us, _record.decode(c.record)))
+        return Upsert(normalize(msg.did, c.rkey, msg.time_us, _decode(c.record)))
+
+
+@dataclass
+class _Held:
+    """An item waiting in order: an Upsert for its author's profile (until `deadline`), the rest behind it."""
+
+    item: Item
+    did: str = ""
+    deadline: float = 0.0
 
 
 class Bluesky:
@@ -268,6 +329,8 @@ class Bluesky:
         self.name = name
         self.options = options
         self.ctx = ctx
+        # kept across reconnects: the cache is what makes most posts go out without waiting
+        self.profiles = Profiles(ctx.http, options.appview, ctx.user_agent, options.profile_rate)
 
     def _url(self, endpoint: str, cursor: int | None) -> str:
         query = f"wantedCollections={POST}"
@@ -276,7 +339,19 @@ class Bluesky:
         return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
-        handler = Handler(Matcher(self.options.keywords, self.options.hashtags, self.options.mentions))
+        lookups = asyncio.ensure_future(self.profiles.run())
+        try:
+            async for item in self._connections(cursor):
+                yield item
+        finally:
+            lookups.cancel()
+            await asyncio.gather(lookups, return_exceptions=True)
+
+    async def _connections(self, cursor: str | None) -> AsyncIterator[Item]:
+        handler = Handler(
+            Matcher(self.options.keywords, self.options.hashtags, self.options.mentions),
+            profiles=self.profiles,
+        )
         resume = int(cursor) if cursor and cursor.isdigit() else None
         endpoints = self.options.endpoints
         failures = 0
@@ -310,26 +385,77 @@ class Bluesky:
             log.warning("jetstream %s: closed; reconnecting", endpoint)
             attempt += 1
 
+    def _hold(self, held: deque[_Held], item: Item) -> None:
+        if isinstance(item, Upsert):
+            did = item.post.author.handle  # normalize() names the author by DID
+            if not self.profiles.known(did):
+                self.profiles.want(did)
+                held.append(_Held(item, did, time.monotonic() + self.options.profile_wait))
+                return
+            held.append(_Held(item, did))
+        else:
+            held.append(_Held(item))
+
+    def _release(self, held: deque[_Held], flush: bool = False) -> Iterator[Item]:
+        """Items from the head of `held` whose author is known, or whose wait is over."""
+        now = time.monotonic()
+        while held:
+            head = held[0]
+            if not flush and now < head.deadline and not self.profiles.known(head.did):
+                return
+            held.popleft()
+            if isinstance(head.item, Upsert):
+                profile = self.profiles.get(head.did)
+                yield Upsert(with_author(head.item.post, head.did, profile, self.profiles.handle(head.did)))
+            else:
+                yield head.item
+
     async def _read(
         self, ws: aiohttp.ClientWebSocketResponse, handler: Handler, endpoint: str
     ) -> AsyncIterator[Item]:
         count = 0
         last = time.monotonic()
-        async for msg in ws:
-            if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                break
-            try:
-                item = handler.handle(msg.data)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:
-                log.warning("jetstream %s: skipped a malformed message: %s", endpoint, e)
-                item = None
-            if item is not None:
+        held: deque[_Held] = deque()
+        receive: asyncio.Future[aiohttp.WSMessage] | None = None
+        try:
+            while True:
+                self.profiles.updated.clear()
+                for item in self._release(held):
+                    yield item
+                if receive is None:
+                    receive = asyncio.ensure_future(ws.receive())
+                if held:  # the head waits for a profile: wake on an answer, the deadline or a message
+                    answered = asyncio.ensure_future(self.profiles.updated.wait())
+                    await asyncio.wait(
+                        (receive, answered),
+                        timeout=max(0.0, held[0].deadline - time.monotonic()),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    answered.cancel()
+                    if not receive.done():
+                        continue
+                msg = await receive
+                receive = None
+                if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    break
+                try:
+                    got = handler.handle(msg.data)
+                except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:
+                    log.warning("jetstream %s: skipped a malformed message: %s", endpoint, e)
+                    got = None
+                if got is not None:
+                    self._hold(held, got)
+                count += 1
+                now = time.monotonic()
+                due = count >= CHECKPOINT_MESSAGES or now - last >= CHECKPOINT_SECONDS
+                if handler.last_time_us and due:
+                    self._hold(held, Checkpoint(str(handler.last_time_us)))
+                    count, last = 0, now
+            for item in self._release(held, flush=True):
                 yield item
-            count += 1
-            now = time.monotonic()
-            if handler.last_time_us and (count >= CHECKPOINT_MESSAGES or now - last >= CHECKPOINT_SECONDS):
-                yield Checkpoint(str(handler.last_time_us))
-                count, last = 0, now
+        finally:
+            if receive is not None:
+                receive.cancel()
 
 
 def build(name: str, options: Options, ctx: SourceContext) -> Bluesky:

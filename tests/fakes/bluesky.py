@@ -1,8 +1,10 @@
-"""A Jetstream server on 127.0.0.1: /subscribe honours `cursor` (time_us) and `wantedCollections`."""
+"""A Jetstream server on 127.0.0.1 (/subscribe honours `cursor` and `wantedCollections`) and an AppView."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -45,4 +47,43 @@ class Jetstream:
     async def run(self) -> Running:
         app = web.Application()
         app.router.add_get("/subscribe", self.subscribe)
+        return await start(app)
+
+
+@dataclass
+class AppView:
+    """The public AppView's `app.bsky.actor.getProfiles`: known DIDs from the fixture, others left out
+    (as the real one does for deleted or taken-down accounts), more than 25 actors refused with 400."""
+
+    profiles: dict[str, dict[str, object]]
+    gate: asyncio.Event = field(default_factory=asyncio.Event)  # cleared: calls wait until it is set
+    throttle_once: bool = False  # the next call answers 429 with RateLimit-Reset one second ahead
+    calls: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.gate.set()
+
+    async def get_profiles(self, request: web.Request) -> web.Response:
+        actors = request.query.getall("actors", [])
+        self.calls.append(actors)
+        await self.gate.wait()
+        if self.throttle_once:
+            self.throttle_once = False
+            reset = str(int(time.time()) + 1)
+            return web.json_response(
+                {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, status=429,
+                headers={"RateLimit-Limit": "3000", "RateLimit-Remaining": "0", "RateLimit-Reset": reset,
+                         "RateLimit-Policy": "3000;w=300"},
+            )
+        if not actors or len(actors) > 25:
+            return web.json_response(
+                {"error": "InvalidRequest", "message": "Error: actors must not have more than 25 elements"},
+                status=400,
+            )
+        found = [self.profiles[a] for a in actors if a in self.profiles]
+        return web.json_response({"profiles": found}, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    async def run(self) -> Running:
+        app = web.Application()
+        app.router.add_get("/xrpc/app.bsky.actor.getProfiles", self.get_profiles)
         return await start(app)
