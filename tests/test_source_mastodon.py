@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
+import msgspec
 import pytest
 
 from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
@@ -214,3 +215,34 @@ async def test_a_delete_after_a_restart_still_finds_the_post_it_names(http: aioh
 
 DELETE_EVENT = [e.split(b"\n")[0] for e in (FIXTURES / "streaming.sse").read_bytes().split(b"event: ")[1:]
                 ].index(b"delete")
+
+
+async def test_undoing_a_boost_leaves_the_original_and_deleting_the_original_retracts_it(
+    http: aiohttp.ClientSession,
+) -> None:
+    # someone boosts a post, undoes the boost (a delete of the boost's own id), then the author deletes it
+    fake = await Instance(sse=(FIXTURES / "streaming_unboost.sse").read_bytes()).run()
+    try:
+        items = await take(connector(http, fake.http, backfill=0).stream(None),
+                           lambda i: any(isinstance(x, Delete) for x in i))
+        original = post_id("mastodon", str(TIMELINE[0]["uri"]))
+        sentinel = post_id("mastodon", str(TIMELINE[1]["uri"]))
+        shown = [(type(i).__name__, i.post.id if isinstance(i, Upsert) else i.post_id)
+                 for i in items if isinstance(i, Upsert | Delete)]
+        assert shown == [("Upsert", original), ("Upsert", sentinel), ("Delete", original)]
+    finally:
+        await fake.stop()
+
+
+def test_lists_headings_code_and_quotes_keep_their_lines_and_the_quote_fallback_is_hidden() -> None:
+    post = mastodon.normalize(msgspec.json.decode((FIXTURES / "status_quote_rich.json").read_bytes(),
+                                                  type=mastodon.Status))
+    assert post.text == (
+        "Check out:\n• Foo\n• Bar\n\nBattery test\nidle: 41 h\nvideo: 19 h\n\nBest battery this year\n"
+        "1. charge\n2. repeat\n\n#Nordlys"
+    )
+    assert "RE:" not in post.text and "social.example.de" not in post.text
+    assert [(e.kind, post.text[e.start : e.end]) for e in post.entities] == [("hashtag", "#Nordlys")]
+    # the older fallback, a span inside the last paragraph, is hidden too
+    assert html_to_text('<p>Same here<span class="quote-inline"><br><br>RE: <a href="https://a.example/1">'
+                        "a.example/1</a></span></p>") == "Same here"

@@ -246,7 +246,7 @@ class Mastodon:
                     else:
                         yield got
                 for status in reversed(page):  # pages come newest first
-                    self._remember(status.id, (status.reblog or status).uri)
+                    self._remember(status)
                     yield Upsert(normalize(status))
                     newest = _newer(newest, status.id)
                 if newest is not None:
@@ -301,11 +301,14 @@ class Mastodon:
             log.warning("mastodon %s: skipped a malformed %s event: %s", self.host, event, e)
             return None
         self._last_id = status.id
-        self._remember(status.id, (status.reblog or status).uri)
+        self._remember(status)
         return Upsert(normalize(status))
 
-    def _remember(self, local_id: str, uri: str) -> None:
-        self._uris[local_id] = uri
+    def _remember(self, status: Status) -> None:
+        # A boost shows its original, so keep the original's local id: deleting the original retracts it,
+        # while undoing the boost (a delete of the boost's own id) leaves the original on the wall.
+        s = status.reblog or status
+        self._uris[s.id] = s.uri
         if len(self._uris) > KEEP_URIS:
             del self._uris[next(iter(self._uris))]
 
