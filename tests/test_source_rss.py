@@ -11,7 +11,7 @@ from ingest.connector import Checkpoint, Item, SourceContext, SourceError, Upser
 from ingest.sources import rss
 from ingest.sources.http import parse_retry_after, safe_url
 from ingest.sources.plaintext import html_to_text
-from tests.fakes.rss import feed_server
+from tests.fakes.rss import FIXTURES, feed_server
 from tests.fakes.state import Memory
 
 
@@ -130,3 +130,44 @@ def test_only_http_urls_pass():
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("data:image/png;base64,AAA") is None
     assert safe_url("//host/x") is None
+
+
+async def test_the_http_charset_wins_and_a_feed_without_one_is_detected():
+    async with feed_server() as server, aiohttp.ClientSession() as http:
+        ctx = SourceContext(http=http, state=Memory(), env={})
+        # served as windows-1251 while its XML declaration still says ISO-8859-1; the other declares nothing
+        options = rss.Options(feeds=[f"{server.url}/feed_cp1251.rss", f"{server.url}/feed_undeclared.rss"])
+        posts = [u.post for u in upserts(await one_round(rss.build("news", options, ctx)))]
+        titles = [p.text.split("\n")[0] for p in posts]
+        assert titles.count("Обзор Nordlys X3: зимний телефон") == 2, titles
+        assert titles.count("Nordlys X3 против Kestrel K9: какой выбрать?") == 2, titles
+    undeclared = (FIXTURES / "feed_undeclared.rss").read_bytes()
+    # a server that sends no Content-Type at all: feedparser alone would read it as ISO-8859-1
+    parsed = rss.parse(undeclared, {"Date": "Thu, 12 Mar 2026 08:12:00 GMT"})
+    assert parsed.entries[0].title.startswith("Обзор")
+
+
+async def test_atom_0_3_created_dates_plain_text_titles_and_items_without_id_or_link():
+    async with feed_server() as server, aiohttp.ClientSession() as http:
+        state = Memory()
+        ctx = SourceContext(http=http, state=state, env={})
+        options = rss.Options(feeds=[f"{server.url}/feed.atom03"])
+        posts = [u.post for u in upserts(await one_round(rss.build("news", options, ctx)))]
+        blink, anonymous = sorted(posts, key=lambda p: p.created_at, reverse=True)
+        assert blink.text.startswith("Why the <blink> tag still matters to Nordlys\n")  # text, not markup
+        assert blink.created_at.isoformat() == "2026-03-11T21:15:00+00:00"
+        assert anonymous.created_at.isoformat() == "2026-03-10T18:00:00+00:00"
+        assert anonymous.text.startswith("A post with neither id nor link") and anonymous.url is None
+        # its id is stable: the next full fetch (validators lost) knows it already
+        state.data = {k: v for k, v in state.data.items() if not k.startswith(("etag:", "modified:"))}
+        assert upserts(await one_round(rss.build("news", options, ctx))) == []
+
+
+def test_an_rss_title_with_an_escaped_tag_stays_text():
+    feed = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><item>'
+            b"<title>the &lt;blink&gt; tag</title>"
+            b"<description>&lt;p&gt;body &lt;b&gt;bold&lt;/b&gt;&lt;/p&gt;</description>"
+            b"<guid>g1</guid></item></channel></rss>")
+    parsed = rss.parse(feed, {"Content-Type": "application/rss+xml; charset=utf-8"})
+    post = rss.to_post(parsed.entries[0], parsed.feed)
+    assert post is not None and post.text == "the <blink> tag\nbody bold"

@@ -12,12 +12,14 @@ import calendar
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import aiohttp
+import chardet
 import feedparser
 import msgspec
 
@@ -38,20 +40,52 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_items_per_poll: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
 
 
-def _text(value: Any) -> str:
-    return html_to_text(value) if isinstance(value, str) else ""
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.I)
+
+
+def feed_headers(headers: dict[str, str], body: bytes) -> dict[str, str]:
+    """The response headers feedparser gets: the HTTP charset wins over the document's own declaration;
+    a feed that declares none (neither in Content-Type, a BOM nor its XML declaration) gets one from its
+    bytes: UTF-8 when it decodes as such, else chardet's guess."""
+    h = {k.lower(): v for k, v in headers.items()}
+    media = h.get("content-type", "").split(";")[0].strip()
+    if "charset=" in h.get("content-type", "").lower() or _DECLARED.match(body) or body[:2] in (
+        b"\xff\xfe", b"\xfe\xff"
+    ):
+        return h
+    try:
+        body.decode("utf-8")
+        charset = "utf-8"
+    except UnicodeDecodeError:
+        charset = chardet.detect(body)["encoding"] or "windows-1252"
+    h["content-type"] = f"{media or 'application/xml'}; charset={charset}"
+    return h
+
+
+def parse(body: bytes, headers: dict[str, str]) -> Any:
+    """feedparser's result for a fetched feed (blocking: run it in an executor)."""
+    return feedparser.parse(body, response_headers=feed_headers(headers, body))
+
+
+def _text(detail: Any, value: Any) -> str:
+    """Plain text of a title, summary or content: parsed as HTML only when the feed says it is HTML."""
+    if not isinstance(value, str):
+        return ""
+    kind = detail.get("type", "text/html") if detail else "text/html"
+    return value if kind == "text/plain" else html_to_text(value)
 
 
 def entry_text(entry: Any) -> tuple[str, str]:
     """(title, body) as plain text; the body prefers full content over the summary."""
-    title = _text(entry.get("title", ""))
+    title = _text(entry.get("title_detail"), entry.get("title", ""))
     content = entry.get("content") or []
-    body = _text(content[0].get("value", "")) if content else ""
-    return title, body or _text(entry.get("summary", ""))
+    body = _text(content[0], content[0].get("value", "")) if content else ""
+    return title, body or _text(entry.get("summary_detail"), entry.get("summary", ""))
 
 
 def entry_time(entry: Any) -> datetime:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    # Atom 0.3 has `created` (and `issued`, `modified`, which feedparser maps to published, updated)
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
     if parsed:
         return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     return datetime.now(UTC)
@@ -66,10 +100,21 @@ def entry_media(entry: Any) -> tuple[Media, ...]:
     return tuple(media)
 
 
+def native_id(entry: Any) -> str | None:
+    """The entry's guid or link; without either, a digest of its title, date and summary (the same item
+    keeps it from poll to poll; an edit of one of those makes it a new item). None for an empty entry."""
+    if native := entry.get("id") or entry.get("link"):
+        return str(native)
+    parts = [str(entry.get(k) or "") for k in ("title", "published", "updated", "created", "summary")]
+    if not any(parts):
+        return None
+    return "urn:wall:rss:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
 def to_post(entry: Any, feed: Any) -> Post | None:
-    """The wall Post for one entry, or None when it has neither an id nor a link."""
-    native = entry.get("id") or entry.get("link")
-    if not native:
+    """The wall Post for one entry, or None when it has nothing to identify it by."""
+    native = native_id(entry)
+    if native is None:
         return None
     title, body = entry_text(entry)
     text = clean_text(f"{title}\n{body}" if title and body else title or body)
@@ -94,7 +139,7 @@ class RssSource:
         if fetched.body is None:
             log.debug("feed %s not modified", url)
             return []
-        parsed = await asyncio.get_running_loop().run_in_executor(None, feedparser.parse, fetched.body)
+        parsed = await asyncio.get_running_loop().run_in_executor(None, parse, fetched.body, fetched.headers)
         # A wrong declared charset or content type is harmless: feedparser parsed the feed anyway.
         harmless = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
         if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), harmless):
@@ -104,6 +149,8 @@ class RssSource:
         first = raw is None
         seen: dict[str, str] = json.loads(raw) if raw else {}
         posts = [p for e in parsed.entries if (p := to_post(e, parsed.feed)) is not None]
+        if len(posts) < len(parsed.entries):
+            log.warning("feed %s: %d empty items skipped", url, len(parsed.entries) - len(posts))
         posts.sort(key=lambda p: p.created_at, reverse=True)
         if first:
             posts = posts[: self.options.max_items_per_poll]

@@ -25,7 +25,8 @@ def read_headers(path: Path) -> tuple[int, dict[str, str]]:
 
 class FeedServer:
     def __init__(self) -> None:
-        names = ("feed.rss", "feed.atom", "broken.xml")
+        names = ("feed.rss", "feed.atom", "broken.xml", "feed_cp1251.rss", "feed_undeclared.rss",
+                 "feed.atom03")
         self.bodies = {name: (FIXTURES / name).read_bytes() for name in names}
         self.requests: list[tuple[str, int]] = []
         self.url = ""
