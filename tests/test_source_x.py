@@ -120,3 +120,34 @@ def test_code_point_offsets_after_emoji_and_flags():
                             "urls": [{"start": 0, "end": 2, "expanded_url": "javascript:alert(1)"}]},
                            index, len(text))
     assert [text[e.start:e.end] for e in found] == ["#nordlys", "@x_y"]
+
+
+async def test_compliance_deletes_drops_and_withholdings_retract_the_post_beside_the_filtered_stream():
+    async with x_server() as server, aiohttp.ClientSession() as http:
+        server.plan = ["full"]
+        options = x.Options(bearer_token_env="WALL_X_BEARER", rules=RULES, api_url=server.url,
+                            compliance_partitions=(1, 2))
+        ctx = SourceContext(http=http, state=Memory(), env={"WALL_X_BEARER": "x-bearer"})
+        source = x.XSource("x", options, ctx, backoff=FAST)
+        items: list[Item] = []
+        retracted = {x.post_id("x", i) for i in ("2032007694906366258", "2032005757137917668",
+                                                 "2032007204172797344", "2032004968608764071")}
+        async with asyncio.timeout(10):
+            async for item in source.stream(None):
+                items.append(item)
+                if sum(isinstance(i, Upsert) for i in items) >= 13 and retracted <= {
+                        i.post_id for i in items if isinstance(i, Delete)}:
+                    break
+        assert sorted(server.partitions) == ["1", "2"]
+        reasons = {i.post_id: i.reason for i in items if isinstance(i, Delete)}
+        assert reasons[x.post_id("x", "2032007694906366258")] == "deleted"  # the giveaway spam
+        assert reasons[x.post_id("x", "2032005757137917668")] == "removed"  # dropped (and later undropped)
+        assert reasons[x.post_id("x", "2032007204172797344")] == "removed"  # withheld in some countries
+        assert x.post_id("x", "2032005933298686359") not in reasons, "the edit's newest version stays"
+
+
+def test_a_post_carrying_a_withheld_field_is_no_compliance_event():
+    post = {"data": {"id": "1", "text": "hi", "withheld": {"copyright": False, "country_codes": ["DE"]}}}
+    assert x.compliance_deletes(post) is None
+    assert x.compliance_deletes({"delete": {"tweet": {"id": "7", "author_id": "2"}}}) == [
+        Delete(x.post_id("x", "7"), "deleted")]

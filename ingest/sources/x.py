@@ -3,9 +3,11 @@
 The stream is newline-delimited JSON with bare `\\r\\n` keep-alives. It is reconnected after an
 operational-disconnect message, a stall (nothing, not even a keep-alive, for `stall_timeout` seconds) or
 a cut connection, with X's documented backoff: network errors linear from 250 ms to 16 s, HTTP errors
-exponential from 5 s to 320 s, 429 exponential from 1 minute. The filtered stream carries no deletes
-(those come from X's compliance streams, which this connector does not read); an edit arrives as a new
-post whose `edit_history_tweet_ids` names the old one, which is then deleted from the wall.
+exponential from 5 s to 320 s, 429 exponential from 1 minute. An edit arrives as a new post whose
+`edit_history_tweet_ids` names the old one, which is then deleted from the wall. The filtered stream
+carries no deletes: those come from the Post compliance stream (`compliance_partitions`, Enterprise
+access), read beside it with the same framing and reconnects; its delete, drop and withheld events retract
+the post, tweet_edit retracts the versions it replaced.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rules: Annotated[list[Rule], msgspec.Meta(min_length=1)]
     api_url: str = "https://api.x.com"
     stall_timeout: Annotated[float, msgspec.Meta(gt=0)] = 20.0  # X sends a keep-alive every 20 s
+    # partitions (1-4) of /2/tweets/compliance/stream to read; all four carry every delete between them
+    compliance_partitions: Annotated[
+        tuple[Annotated[int, msgspec.Meta(ge=1, le=4)], ...], msgspec.Meta(max_length=4)
+    ] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,29 @@ def map_entities(entities: dict[str, Any], index: list[int], length: int) -> tup
         if e.end <= length and (not kept or e.start >= kept[-1].end):
             kept.append(e)
     return tuple(kept)
+
+
+_RETRACT = {"delete": "deleted", "drop": "removed", "withheld": "removed"}  # undrop: nothing to restore
+
+
+def compliance_deletes(message: dict[str, Any]) -> list[Delete] | None:
+    """The retractions a Post compliance event asks for ([] for one that asks none), or None when the
+    message is no compliance event. `{"data": {"delete": {"tweet": {"id": ..}}}}` and the same without
+    the `data` wrapper are both accepted."""
+    body = message.get("data") if isinstance(message.get("data"), dict) else message
+    if not isinstance(body, dict) or "id" in body:  # a post (a post may carry a `withheld` field)
+        return None
+    for event, reason in _RETRACT.items():
+        if isinstance(found := body.get(event), dict):
+            tweet = found.get("tweet") or {}
+            return [Delete(post_id("x", str(tweet["id"])), reason)] if tweet.get("id") else []
+    if isinstance(edit := body.get("tweet_edit"), dict):
+        newest = str((edit.get("tweet") or {}).get("id", ""))
+        return [Delete(post_id("x", str(i)), "deleted") for i in edit.get("edit_tweet_ids") or []
+                if str(i) != newest]
+    if "undrop" in body:
+        return []
+    return None
 
 
 def to_post(data: dict[str, Any], includes: dict[str, Any]) -> Post:
@@ -196,6 +225,10 @@ class XSource:
                 continue  # keep-alive
             try:
                 message: Any = decode_untrusted(line)
+                if isinstance(message, dict) and (gone := compliance_deletes(message)) is not None:
+                    for delete in gone:
+                        yield delete
+                    continue
                 data = message.get("data") if isinstance(message, dict) else None
                 if data is None:
                     errors = message.get("errors") if isinstance(message, dict) else None
@@ -222,19 +255,51 @@ class XSource:
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
         await self.sync_rules()
-        url = f"{self.api}/2/tweets/search/stream"
+        follows = [self.follow(f"{self.api}/2/tweets/search/stream", FIELDS)] + [
+            self.follow(f"{self.api}/2/tweets/compliance/stream", {"partition": str(p)})
+            for p in self.options.compliance_partitions
+        ]
+        if len(follows) == 1:
+            async for item in follows[0]:
+                yield item
+            return
+        queue: asyncio.Queue[Item | BaseException] = asyncio.Queue(maxsize=1000)
+
+        async def pump(follow: AsyncIterator[Item]) -> None:
+            try:
+                async for item in follow:
+                    await queue.put(item)
+            except Exception as e:  # the consumer raises it
+                await queue.put(e)
+
+        tasks = [asyncio.ensure_future(pump(f)) for f in follows]
+        try:
+            while True:
+                got = await queue.get()
+                if isinstance(got, BaseException):
+                    raise got
+                yield got
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def follow(self, url: str, params: dict[str, str]) -> AsyncIterator[Item]:
+        """One stream, reconnected forever with X's backoff."""
         network = http = rate = 0
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)  # stalls are timed per read, below
         while True:
             b = self.backoff
             try:
-                async with self.ctx.http.get(url, params=FIELDS, headers=self.headers(),
+                async with self.ctx.http.get(url, params=params, headers=self.headers(),
                                              timeout=timeout) as resp:
                     if resp.status == 401:
                         raise self.refused(url)
                     if resp.status == 403:
                         raise status_error(url, 403, dict(resp.headers),
-                                           "the app's access level does not include the filtered stream")
+                                           "the app's access level does not include the "
+                                           + ("compliance stream (Enterprise)" if "compliance" in url
+                                              else "filtered stream"))
                     if resp.status == 200:
                         network = http = rate = 0
                         async for item in self.connection(resp, url):

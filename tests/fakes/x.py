@@ -32,6 +32,8 @@ class XServer:
         self.next_rule_id = 1
         self.plan: list[str] = []
         self.connections: list[str] = []
+        self.compliance = (FIXTURES / "compliance_stream.jsonl").read_bytes()
+        self.partitions: list[str] = []  # the partition of every compliance stream connection
         self.url = ""
 
     def authorized(self, request: web.Request) -> bool:
@@ -94,6 +96,28 @@ class XServer:
         return resp
 
 
+    async def compliance_stream(self, request: web.Request) -> web.StreamResponse:
+        """The Post compliance stream: the fixture's events on partition 1, then keep-alives."""
+        if not self.authorized(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        partition = request.query.get("partition", "")
+        if partition not in ("1", "2", "3", "4"):
+            problem = {"parameters": {"partition": [partition]},
+                       "message": "The `partition` query parameter value is invalid"}
+            kind = "https://api.twitter.com/2/problems/invalid-request"
+            return web.json_response({"errors": [problem], "title": "Invalid Request", "type": kind},
+                                     status=400)
+        self.partitions.append(partition)
+        _, headers = read_headers(FIXTURES / "compliance_stream.jsonl.headers")
+        resp = web.StreamResponse(headers=headers)
+        await resp.prepare(request)
+        if partition == "1":
+            await resp.write(self.compliance)
+        while True:
+            await resp.write(b"\r\n")
+            await asyncio.sleep(0.05)
+
+
 @asynccontextmanager
 async def x_server(token: str = "x-bearer") -> AsyncIterator[XServer]:
     server = XServer(token)
@@ -101,6 +125,7 @@ async def x_server(token: str = "x-bearer") -> AsyncIterator[XServer]:
     app.router.add_get("/2/tweets/search/stream/rules", server.get_rules)
     app.router.add_post("/2/tweets/search/stream/rules", server.post_rules)
     app.router.add_get("/2/tweets/search/stream", server.stream)
+    app.router.add_get("/2/tweets/compliance/stream", server.compliance_stream)
     running = await start(app)
     server.url = running.http
     try:
