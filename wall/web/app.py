@@ -20,7 +20,7 @@ from wall.config import Config
 from wall.media.proxy import MediaSettings
 from wall.media.signing import MEDIA_SECRET
 from wall.paths import STATIC as STATIC_DIR
-from wall.web import api, pages, ws
+from wall.web import api, feeds, pages, ws
 from wall.web.admin import add_admin_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
@@ -63,6 +63,8 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     r.add_get("/w/{wall}/ticker", pages.ticker_page)
     r.add_get("/w/{wall}/qr.svg", pages.qr_code)
     r.add_get("/w/{wall}/sw.js", pages.service_worker)
+    r.add_get("/w/{wall}/feed.json", feeds.json_feed)
+    r.add_get("/w/{wall}/feed.xml", feeds.rss_feed)
     r.add_get("/static/{digest}/{path:.+}", pages.static)
     r.add_get("/demo/media/{name}", pages.demo_media)
     r.add_get("/api/v1/walls/{wall}/posts", api.recent_posts)
