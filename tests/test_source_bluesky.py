@@ -272,3 +272,20 @@ def test_a_null_or_odd_optional_field_keeps_the_post() -> None:
     assert nulls.media == whole.post.media
     odd = variant(langs="en", facets={"not": "a list"}).post  # wrong types: the text and date stay
     assert odd.text == whole.post.text and odd.created_at == whole.post.created_at and odd.lang is None
+
+
+async def test_a_throttled_appview_is_asked_again_after_its_reset(http: aiohttp.ClientSession) -> None:
+    appview = AppView(PROFILES, throttle_once=True)  # 429 with RateLimit-Reset a second ahead
+    fake = await appview.run()
+    profiles = bluesky.Profiles(http, fake.http, "wall-test", rate=50)
+    lookups = asyncio.ensure_future(profiles.run())
+    try:
+        profiles.want(AINO)
+        async with asyncio.timeout(10):
+            await profiles.updated.wait()  # set only once a call was answered, not by the 429
+        assert appview.calls == [[AINO], [AINO]]
+        assert profiles.get(AINO) == bluesky.Profile(
+            "aino-virtanen.bsky.social", "Aino Virtanen 🇫🇮", str(PROFILES[AINO]["avatar"]))
+    finally:
+        lookups.cancel()
+        await fake.stop()

@@ -3,7 +3,8 @@
 Lookups go to `app.bsky.actor.getProfiles` (public, no credentials) in batches of up to 25 DIDs, at most
 `rate` calls per second, one at a time. Answers are kept for `TTL` seconds (an expired one is still used
 while it is fetched again); a DID the AppView did not answer for is not asked again for `MISS_TTL`
-seconds, so a failing AppView costs one call per batch, never one per post.
+seconds, so a failing AppView costs one call per batch, never one per post. A 429 pauses the lookups
+until the AppView's `RateLimit-Reset`; the batch is asked again then.
 """
 
 from __future__ import annotations
@@ -138,19 +139,20 @@ class Profiles:
             batch = list(self._wanted)[:MAX_ACTORS]
             last = self.clock()
             pause = await self._fetch(batch)
+            if pause is not None:  # throttled: the batch stays wanted and is asked again after the pause
+                await asyncio.sleep(pause)
+                continue
             for did in batch:
                 self._wanted.pop(did, None)
             if not self._wanted:
                 self._wake.clear()
             self.updated.set()
-            if pause:
-                await asyncio.sleep(pause)
 
-    async def _fetch(self, batch: list[str]) -> float:
-        """One getProfiles call; returns how long the AppView asked us to pause (0 for none)."""
+    async def _fetch(self, batch: list[str]) -> float | None:
+        """One getProfiles call; None when it was answered (or failed), else the pause the AppView asked
+        for with a 429."""
         params = [("actors", did) for did in batch]
         found: dict[str, Profile] = {}
-        pause = 0.0
         try:
             async with self.http.get(
                 self.url,
@@ -161,7 +163,8 @@ class Profiles:
                 if resp.status == 429:
                     pause = _reset_in(resp.headers, time.time())
                     log.warning("bluesky appview %s: 429, pausing profile lookups %.0f s", self.host, pause)
-                elif resp.status != 200:
+                    return pause
+                if resp.status != 200:
                     log.warning("bluesky appview %s: %s for a profile lookup", self.host, resp.status)
                 else:
                     answer = _answer.decode(await resp.read())
@@ -182,4 +185,4 @@ class Profiles:
             self._cache.move_to_end(did)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
-        return pause
+        return None
