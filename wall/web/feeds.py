@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
 from email.utils import format_datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from wall.web.hub import Hub
 from wall.web.keys import CONFIG, HUBS
 from wall.web.media import MEDIA
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 DEFAULT_ITEMS = 50
 TITLE_LENGTH = 140  # an RSS title is what a ticker shows: the first line of the post, cut here
 WIDTH = 960  # image width asked of the media proxy: a signage zone, not a whole 4K screen
@@ -69,8 +71,9 @@ def _headers(request: web.Request) -> dict[str, str]:
     return {"Cache-Control": "private, no-store" if private else "no-cache"}
 
 
-def _images(post: Post) -> list[str]:
-    return [m.url for m in post.media if m.kind == "image"]
+def _images(request: web.Request, post: Post) -> list[str]:
+    """The post's images as absolute URLs through the media proxy."""
+    return [u for m in post.media if m.kind == "image" and (u := _absolute(request, m.url))]
 
 
 def json_item(request: web.Request, post: Post) -> dict[str, Any]:
@@ -86,8 +89,7 @@ def json_item(request: web.Request, post: Post) -> dict[str, Any]:
         author["avatar"] = avatar
     if author:
         item["authors"] = [author]
-    images = [u for u in (_absolute(request, m) for m in _images(post)) if u]
-    if images:
+    if images := _images(request, post):
         item["image"] = images[0]
         item["attachments"] = [{"url": u, "mime_type": "image/webp"} for u in images]
     tags = [e.value for e in post.entities if e.kind == "hashtag"]
@@ -98,18 +100,11 @@ def json_item(request: web.Request, post: Post) -> dict[str, Any]:
     return item
 
 
-async def json_feed(request: web.Request) -> web.Response:
-    """GET /w/{wall}/feed.json: JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
-    found = _posts(request)
-    if isinstance(found, web.Response):
-        return found
-    hub, posts = found
-    base = f"{request.url.origin()}/w/{hub.wall.name}"
-    feed = {"version": "https://jsonfeed.org/version/1.1", "title": hub.wall.title or hub.wall.name,
-            "home_page_url": base, "feed_url": f"{base}/feed.json",
-            "items": [json_item(request, p) for p in posts]}
-    return web.Response(body=encode(feed), content_type="application/feed+json", charset="utf-8",
-                        headers=_headers(request))
+def json_body(request: web.Request, hub: Hub, posts: list[Post], base: str) -> bytes:
+    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
+    return encode({"version": "https://jsonfeed.org/version/1.1", "title": hub.wall.title or hub.wall.name,
+                   "home_page_url": base, "feed_url": f"{base}/feed.json",
+                   "items": [json_item(request, p) for p in posts]})
 
 
 def _title(text: str) -> str:
@@ -129,19 +124,14 @@ def rss_item(request: web.Request, channel: ET.Element, post: Post) -> None:
     ET.SubElement(item, "pubDate").text = format_datetime(post.created_at, usegmt=True)
     if name := post.author.name or post.author.handle:
         ET.SubElement(item, f"{DC}creator").text = _x(name)
-    for i, image in enumerate(u for u in (_absolute(request, m) for m in _images(post)) if u):
+    for i, image in enumerate(_images(request, post)):
         if i == 0:  # RSS allows one enclosure; Media RSS carries them all
             ET.SubElement(item, "enclosure", url=image, type="image/webp", length="0")
         ET.SubElement(item, f"{MRSS}content", url=image, type="image/webp", medium="image")
 
 
-async def rss_feed(request: web.Request) -> web.Response:
-    """GET /w/{wall}/feed.xml: RSS 2.0 with Media RSS images."""
-    found = _posts(request)
-    if isinstance(found, web.Response):
-        return found
-    hub, posts = found
-    base = f"{request.url.origin()}/w/{hub.wall.name}"
+def rss_body(request: web.Request, hub: Hub, posts: list[Post], base: str) -> bytes:
+    """RSS 2.0 with Media RSS images."""
     rss = ET.Element("rss", version="2.0")
     channel = ET.SubElement(rss, "channel")
     title = _x(hub.wall.title or hub.wall.name)
@@ -154,6 +144,21 @@ async def rss_feed(request: web.Request) -> web.Response:
             max(p.created_at for p in posts), usegmt=True)
     for post in posts:
         rss_item(request, channel, post)
-    body = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
-    return web.Response(body=body, content_type="application/rss+xml", charset="utf-8",
-                        headers=_headers(request))
+    body: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return body
+
+
+def _serve(render: Callable[[web.Request, Hub, list[Post], str], bytes], kind: str) -> Handler:
+    async def handle(request: web.Request) -> web.Response:
+        found = _posts(request)
+        if isinstance(found, web.Response):
+            return found
+        hub, posts = found
+        body = render(request, hub, posts, f"{request.url.origin()}/w/{hub.wall.name}")
+        return web.Response(body=body, content_type=kind, charset="utf-8", headers=_headers(request))
+
+    return handle
+
+
+json_feed = _serve(json_body, "application/feed+json")  # GET /w/{wall}/feed.json
+rss_feed = _serve(rss_body, "application/rss+xml")  # GET /w/{wall}/feed.xml
