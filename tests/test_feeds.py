@@ -24,7 +24,7 @@ PHOTO = {"id": "photo", "text": "Aurora over the harbour tonight #nordlys",
 HELD = {"id": "held", "text": "Cheap phones at https://spam.example/now", "author": {"name": "Spammer"},
         "created_at": "2026-03-12T08:02:00Z"}
 PLAIN = {"id": "plain", "text": "Why the <blink> tag & the X3 belong together\nA second line",
-         "author": {"name": "Pekka"}, "created_at": "2026-03-12T08:03:00Z"}
+         "author": {"name": "Pekka"}, "created_at": "2026-03-12T10:03:00+02:00"}
 
 
 async def read(session: aiohttp.ClientSession, url: str) -> tuple[int, str, str]:

@@ -12,6 +12,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
@@ -107,6 +108,10 @@ def json_body(request: web.Request, hub: Hub, posts: list[Post], base: str) -> b
                    "items": [json_item(request, p) for p in posts]})
 
 
+def _rfc822(when: datetime) -> str:
+    return format_datetime(when.astimezone(UTC), usegmt=True)  # usegmt refuses any other offset
+
+
 def _title(text: str) -> str:
     line = text.split("\n", 1)[0].strip()
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
@@ -121,7 +126,7 @@ def rss_item(request: web.Request, channel: ET.Element, post: Post) -> None:
     # a description is HTML to every reader: the text escaped (a "<blink>" in it stays text), lines kept
     ET.SubElement(item, "description").text = _x(html.escape(post.text, quote=False).replace("\n", "<br>\n"))
     ET.SubElement(item, "guid", isPermaLink="false").text = post.id
-    ET.SubElement(item, "pubDate").text = format_datetime(post.created_at, usegmt=True)
+    ET.SubElement(item, "pubDate").text = _rfc822(post.created_at)
     if name := post.author.name or post.author.handle:
         ET.SubElement(item, f"{DC}creator").text = _x(name)
     for i, image in enumerate(_images(request, post)):
@@ -140,8 +145,7 @@ def rss_body(request: web.Request, hub: Hub, posts: list[Post], base: str) -> by
     ET.SubElement(channel, "description").text = f"Approved posts of the wall {title}"
     ET.SubElement(channel, f"{ATOM}link", href=f"{base}/feed.xml", rel="self", type="application/rss+xml")
     if posts:
-        ET.SubElement(channel, "lastBuildDate").text = format_datetime(
-            max(p.created_at for p in posts), usegmt=True)
+        ET.SubElement(channel, "lastBuildDate").text = _rfc822(max(p.created_at for p in posts))
     for post in posts:
         rss_item(request, channel, post)
     body: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
