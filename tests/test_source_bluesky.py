@@ -238,7 +238,7 @@ async def test_a_silent_appview_delays_a_post_only_briefly_and_the_identity_hand
     try:
         options = bluesky.Options(
             endpoints=(f"{jetstream.ws}/subscribe",), hashtags=("nordlys",), keywords=("nordlys",),
-            appview=fake_appview.http, profile_wait=0.3,
+            appview=fake_appview.http, profile_wait=1.5,  # time enough to read the identity event
         )
         stream = bluesky.build("bsky", options, SourceContext(http, Memory(), {})).stream(None)
         items = await take(stream, until=nordlys_posts() + 2)
