@@ -25,6 +25,7 @@ from tests.console_helpers import console_app
 from tests.helpers import Screen, make_config, serving, temp_store_url
 from tests.test_processes import free_port
 from wall.app import create_app
+from wall.config import ConfigError
 from wall.store import connect
 from wall.web.accesslog import AccessLogger
 from wall.web.address import client_group
@@ -343,3 +344,20 @@ async def test_out_of_file_descriptors_refuses_connections_with_a_bounded_log(no
     assert "Traceback" not in output
     assert 1 <= output.count("out of file descriptors") <= 5  # one line per 10 s, not one per accept
     assert len(output) < 20_000
+
+
+# --- the [web] keys ----------------------------------------------------------------------------------------
+
+def test_the_limits_are_web_keys_with_defaults_and_checked_values():
+    cfg = make_config()
+    assert (cfg.web.body_timeout, cfg.web.max_connections_per_client, cfg.web.max_sockets_per_client,
+            cfg.web.max_password_checks, cfg.web.trusted_proxies) == (20.0, 256, 64, 4, ())
+    with pytest.raises(ConfigError) as e:
+        make_config(body_timeout=0, max_connections_per_client=-1, max_password_checks=0,
+                    trusted_proxies=["10.0.0.0/8", "proxy.example"])
+    assert e.value.problems == [
+        "web.body_timeout: 0 must be a positive number of seconds",
+        "web.max_connections_per_client: -1 is negative; use a count, or 0 for no cap",
+        "web.max_password_checks: 0 must be at least 1",
+        "web.trusted_proxies: 'proxy.example' is not an address or CIDR; e.g. \"10.0.0.0/8\"",
+    ]
