@@ -45,6 +45,8 @@ class GuardedServer(Server):
     """aiohttp's connection manager, counting connections per client group and aborting those over cap."""
 
     def __init__(self, inner: Server, web_cfg: WebConfig, metrics: Metrics) -> None:
+        # The app builds its Server; this one takes its handler and settings (aiohttp has no public hook
+        # between a connection being accepted and its handler starting).
         super().__init__(inner.request_handler, request_factory=inner.request_factory,
                          handler_cancellation=inner.handler_cancellation, loop=asyncio.get_running_loop(),
                          **inner._kwargs)
