@@ -21,6 +21,7 @@ import logging
 import os
 import resource
 import socket
+import struct
 import time
 from collections import Counter
 from typing import Any
@@ -101,7 +102,9 @@ class OutOfFiles:
             else:
                 loop.default_exception_handler(context)
             return
-        refused = max(self._refuse_waiting(listener.fileno()), 1)
+        # asyncio calls this up to `backlog` times per wakeup (Linux says EMFILE before it looks at the
+        # queue): only the calls that found connections waiting count them.
+        refused = self._refuse_waiting(listener.fileno())
         self.metrics.connections_refused.labels("out_of_fds").inc(refused)
         self.refused += refused
         now = time.monotonic()
@@ -113,12 +116,9 @@ class OutOfFiles:
 
     def _refuse_waiting(self, fd: int) -> int:
         """Accept and close the connections waiting on the listening socket, with the spare descriptor."""
-        if self.spare is None:  # taken by someone else last time: try to get one again
-            with contextlib.suppress(OSError):
-                self.spare = os.open(os.devnull, os.O_RDONLY)
-            return 0
-        os.close(self.spare)
-        self.spare = None
+        if self.spare is not None:  # else another thread took it last time: maybe one is free now
+            os.close(self.spare)
+            self.spare = None
         refused = 0
         listener = socket.socket(fileno=fd)  # the loop's own listening socket: detached, never closed here
         try:
@@ -128,12 +128,12 @@ class OutOfFiles:
                     conn, _ = listener.accept()
                 except OSError:  # nothing waiting, or the spare went elsewhere
                     break
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 conn.close()  # with linger 0: a reset, the client knows at once
                 refused += 1
         finally:
             listener.detach()
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # taken meanwhile by another thread: next time
                 self.spare = os.open(os.devnull, os.O_RDONLY)
         return refused
 
