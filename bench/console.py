@@ -81,7 +81,9 @@ class FrameIn(msgspec.Struct):
 
 def config(port: int, redis_port: int, store: Path) -> str:
     return (
-        f'stats_interval = 5.0\n[web]\nhost = "127.0.0.1"\nport = {port}\nsecure_cookies = false\n\n'
+        f'stats_interval = 5.0\n[web]\nhost = "127.0.0.1"\nport = {port}\nsecure_cookies = false\n'
+        # every screen of the benchmark comes from this one machine: no per-address caps
+        f'max_connections_per_client = 0\nmax_sockets_per_client = 0\n\n'
         f'[bus]\nengine = "redis"\nredis_url = "redis://127.0.0.1:{redis_port}/0"\n\n'
         f'[store]\nurl = "sqlite+aiosqlite:///{store}"\n\n'
         f'[walls.{WALL}]\ntitle = "Console benchmark"\ntoken_env = "{TOKEN_ENV}"\n\n'

@@ -248,7 +248,9 @@ def wall_config(port: int, engine: str, redis_port: int | None, client_buffer: i
         bus += f'redis_url = "redis://127.0.0.1:{redis_port}/0"\n'
     return (
         f'stats_interval = {stats_interval}\n'
-        f'[web]\nhost = "127.0.0.1"\nport = {port}\nclient_buffer = {client_buffer}\n\n'
+        f'[web]\nhost = "127.0.0.1"\nport = {port}\nclient_buffer = {client_buffer}\n'
+        # every screen of the benchmark comes from this one machine: no per-address caps
+        f'max_connections_per_client = 0\nmax_sockets_per_client = 0\n\n'
         f"[bus]\n{bus}\n"
         + (f'[store]\nurl = "sqlite+aiosqlite:///{store}"\n\n' if store else "")
         + f'[walls.{WALL}]\ntitle = "Fan-out benchmark"\ntoken_env = "{TOKEN_ENV}"\n\n'

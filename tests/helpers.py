@@ -15,6 +15,7 @@ from aiohttp import web
 
 from wall.app import ALL, Role, create_app, parse_config
 from wall.config import Config
+from wall.web.runner import Runner
 
 TOKEN = "test-token-0123456789"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # screenshots the tests save
@@ -52,8 +53,9 @@ def temp_store_url() -> str:
 
 @asynccontextmanager
 async def serving(app: web.Application, port: int = 0, **runner: Any) -> AsyncIterator[str]:
-    """Run an app on 127.0.0.1 (a free port unless given); yield its URL."""
-    app_runner = web.AppRunner(app, shutdown_timeout=1.0, **runner)
+    """Run an app on 127.0.0.1 (a free port unless given), with the connection limits a served node has;
+    yield its URL."""
+    app_runner = Runner(app, shutdown_timeout=1.0, **runner)
     await app_runner.setup()
     site = web.TCPSite(app_runner, "127.0.0.1", port, reuse_address=True)
     await site.start()

@@ -11,11 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from aiohttp import web
-
 from ingest.sources import replay, webhook
 from wall.config import BusConfig, Config, ConfigError, SourceConfig, StoreConfig, WallConfig, WebConfig
-from wall.web.accesslog import AccessLogger
+from wall.web.runner import run
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +190,7 @@ def run_demo(host: str, port: int, token: str, interval: float, store_url: str |
         flush=True,
     )
     try:
-        web.run_app(create_app(cfg, ALL), host=host, port=port, print=None, access_log_class=AccessLogger)
+        run(create_app(cfg, ALL), host, port)
     finally:
         if store_url is None:  # the run's own store goes with it
             shutil.rmtree(Path(cfg.store.url.removeprefix("sqlite+aiosqlite:///")).parent, ignore_errors=True)
@@ -225,7 +223,7 @@ def run_serve(cfg: Config, host: str | None, port: int | None, path: Path) -> in
     # The memory bus lives inside this process: nothing else could curate or ingest for it.
     roles = ALL if cfg.bus.engine == "memory" else SERVE
     app = create_app(cfg, roles, config_path=path)  # SIGHUP: themes and runs of show change live
-    web.run_app(app, host=host, port=port, print=None, access_log_class=AccessLogger)
+    run(app, host, port)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -35,6 +36,14 @@ class WebConfig:
     # Console and display-key cookies are Secure (sent over HTTPS only). `wall demo` turns it off: it
     # serves plain HTTP on localhost. Behind a TLS-terminating proxy, keep it on.
     secure_cookies: bool = True
+    # Limits against slow and many clients (docs/api.md, "Limits"; a reverse proxy can do the same at
+    # the edge). A cap of 0 turns it off.
+    body_timeout: float = 20.0  # seconds to receive a whole request body, else 408
+    max_connections_per_client: int = 256  # open connections per client address (IPv6: per /64)
+    max_sockets_per_client: int = 64  # wall sockets (/w/W/ws) per client address (IPv6: per /64)
+    max_password_checks: int = 4  # argon2 verifications at once; as many again wait, more get 503
+    # Proxies whose X-Forwarded-For names the client (addresses or CIDRs); from anyone else it is ignored.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,8 +216,9 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
                    "stats_interval"}, "")
 
     w = r.table(data, "web", "web")
-    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer", "secure_cookies"},
-              "web")
+    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer", "secure_cookies",
+                  "body_timeout", "max_connections_per_client", "max_sockets_per_client",
+                  "max_password_checks", "trusted_proxies"}, "web")
     port = r.get(w, "port", "web.port", int, 8080)
     if not 0 <= port <= 65535:
         problems.append(f"web.port: {port} is not a TCP port; use 1-65535 (0 picks a free one)")
@@ -220,7 +230,23 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         max_body_bytes=r.get(w, "max_body_bytes", "web.max_body_bytes", int, 1_048_576),
         client_buffer=r.get(w, "client_buffer", "web.client_buffer", int, 4_194_304),
         secure_cookies=r.get(w, "secure_cookies", "web.secure_cookies", bool, True),
+        body_timeout=r.get(w, "body_timeout", "web.body_timeout", float, WebConfig.body_timeout),
+        **{name: r.get(w, name, f"web.{name}", int, getattr(WebConfig, name))
+           for name in ("max_connections_per_client", "max_sockets_per_client", "max_password_checks")},
+        trusted_proxies=tuple(str(p) for p in r.get(w, "trusted_proxies", "web.trusted_proxies", list, [])),
     )
+    if web.body_timeout <= 0:
+        problems.append(f"web.body_timeout: {web.body_timeout:g} must be a positive number of seconds")
+    for name in ("max_connections_per_client", "max_sockets_per_client"):
+        if getattr(web, name) < 0:
+            problems.append(f"web.{name}: {getattr(web, name)} is negative; use a count, or 0 for no cap")
+    if web.max_password_checks < 1:
+        problems.append(f"web.max_password_checks: {web.max_password_checks} must be at least 1")
+    for proxy in web.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(f"web.trusted_proxies: {proxy!r} is not an address or CIDR; e.g. \"10.0.0.0/8\"")
 
     b = r.table(data, "bus", "bus")
     r.unknown(b, {"engine", "redis_url", "redis_url_env", "stream_maxlen"}, "bus")

@@ -17,6 +17,7 @@ from ingest.connector import SourceContext
 from ingest.pipeline import InputError, Pipeline, normalize, parse_posts
 from wall.config import WallConfig
 from wall.models import BadJSON
+from wall.web.address import client_address
 from wall.web.http import error, json_content, json_response, read_body
 from wall.web.keys import CONFIG, METRICS
 
@@ -52,7 +53,8 @@ async def webhook(request: web.Request) -> web.Response:
         return error(413, f"body larger than {cfg.web.max_body_bytes} bytes; send fewer posts per request")
     if not authorized(wall, request, body):
         rejected.labels(name, "unauthorized").inc()
-        log.info("wall %s: webhook refused: bad or missing token/signature from %s", name, request.remote)
+        log.info("wall %s: webhook refused: bad or missing token/signature from %s", name,
+                 client_address(request))
         return json_response(
             {"error": f"missing or wrong credentials: send 'Authorization: Bearer <token>' or "
                       f"'{SIGNATURE_HEADER}: sha256=<hmac of the body>'"},

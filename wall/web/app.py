@@ -27,6 +27,7 @@ from wall.web.console import add_console_routes
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
 from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS, STATIC
+from wall.web.limits import add_limits, body_deadline
 from wall.web.media import MEDIA, add_media_routes, media_ctx
 from wall.web.metrics import Metrics
 from wall.web.private import keys_ctx, private_walls
@@ -42,13 +43,14 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) -> web.Application:
     """A web node for the configured walls; `before` are the contexts that set app[ENGINE], app[STORE]
     and the like."""
-    app = web.Application(middlewares=[security_headers, private_walls],
+    app = web.Application(middlewares=[security_headers, body_deadline, private_walls],
                           client_max_size=cfg.web.max_body_bytes)
     app[CONFIG] = cfg
     app[METRICS] = metrics
     app[STATIC] = StaticFiles(STATIC_DIR)
     app[HUBS] = {}
     app[HEALTH] = []
+    add_limits(app)
     app.cleanup_ctx.extend(before)
     app.cleanup_ctx.append(keys_ctx)
     app.cleanup_ctx.append(_media_ctx)

@@ -28,8 +28,10 @@ from aiohttp import web
 from wall.store.audit import Event
 from wall.store.sessions import Session
 from wall.store.users import Role
+from wall.web.address import client_address
 from wall.web.http import error
 from wall.web.keys import CONFIG, STORE
+from wall.web.limits import BUSY_RETRY_AFTER, Busy, password_check
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +204,8 @@ def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> 
 
 
 def client_ip(request: web.Request) -> str:
-    """The peer address (a reverse proxy's X-Forwarded-For is not trusted: anyone can send one)."""
-    return request.remote or "unknown"
+    """The client's address (X-Forwarded-For only from `[web] trusted_proxies`: wall/web/address.py)."""
+    return client_address(request)
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,12 @@ async def log_in(request: web.Request, username: str, password: str) -> LoginRes
                     ip, verdict.reason)
         return LoginResult(False, 429, f"too many failed attempts: try again in {minutes} min",
                            retry_after=int(verdict.retry_after) + 1)
-    user = await store.users.verify(username, password)
+    try:
+        async with password_check(request):  # argon2 is CPU- and memory-heavy: a few at once
+            user = await store.users.verify(username, password)
+    except Busy:
+        return LoginResult(False, 503, "the server is busy checking other logins: try again in a moment",
+                           retry_after=BUSY_RETRY_AFTER)
     await store.logins.record(username, ip, user is not None)
     if user is None:
         log.info("failed login for %s from %s", await _logged_name(request, username), ip)

@@ -31,6 +31,7 @@ from wall.models import BadJSON, decode_untrusted
 from wall.store import Store
 from wall.store.audit import Event
 from wall.store.kiosks import ClaimState, CodeExpired, Kiosk, TooManyPending, UnknownCode
+from wall.web.address import client_address
 from wall.web.auth import identity, require
 from wall.web.console import page
 from wall.web.http import error, json_content, json_response, read_body
@@ -131,7 +132,7 @@ ENROLL_LIMIT = web.AppKey("enroll_limit", EnrollLimit)
 async def enroll(request: web.Request) -> web.Response:
     """A new kiosk asks for a pairing code."""
     body: EnrollBody = await _body(request, EnrollBody)
-    ip = request.remote or ""
+    ip = client_address(request)
     if not request.app[ENROLL_LIMIT].allow(ip, time.monotonic()):
         return error(429, f"too many pairing requests from {ip}: wait a minute")
     kcfg = request.app[CONFIG].kiosks

@@ -30,3 +30,20 @@ class Metrics:
         self.webhook_rejected = Counter(
             "wall_webhook_rejected", "Webhook requests refused", ["wall", "reason"], registry=r
         )
+        # Limits against slow and many clients (wall/web/limits.py, wall/web/runner.py)
+        self.connections = Gauge("wall_connections", "Open HTTP connections to this node", registry=r)
+        self.connections_refused = Counter(
+            "wall_connections_refused", "Connections closed at once: too many from one client address "
+            "(per_client) or no file descriptor left (out_of_fds)", ["reason"], registry=r
+        )
+        self.body_timeouts = Counter(
+            "wall_body_timeouts", "Requests answered 408: the body did not arrive in time", registry=r
+        )
+        self.sockets_refused = Counter(
+            "wall_sockets_refused", "Wall sockets refused: too many from one client address", registry=r
+        )
+        self.password_checks = Gauge("wall_password_checks", "Password verifications running", registry=r)
+        self.password_checks_refused = Counter(
+            "wall_password_checks_refused", "Logins answered 503: too many password checks at once",
+            registry=r,
+        )

@@ -11,6 +11,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from wall.models import BadJSON, TooDeep, decode_untrusted, encode
 from wall.web.client import Client, ws_frame
 from wall.web.keys import CONFIG, HUBS
+from wall.web.limits import socket_cap
 from wall.web.pages import version
 from wall.web.private import DISPLAY_KEY, KEYED
 
@@ -57,6 +58,7 @@ def origin_allowed(request: web.Request) -> bool:
     return urlsplit(origin).netloc == request.host or origin in allowed
 
 
+@socket_cap
 async def wall_socket(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUBS].get(request.match_info["wall"])
     if hub is None:
