@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ingest.sources import replay, webhook
 from wall.config import BusConfig, Config, ConfigError, SourceConfig, StoreConfig, WallConfig, WebConfig
+from wall.redact import configure_logging
 from wall.web.accesslog import AccessLogger
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     if args.command == "enrich":
         return run_enrich(args.config, args.wall)
     if args.command == "sentiment":

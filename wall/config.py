@@ -35,6 +35,9 @@ class WebConfig:
     # Console and display-key cookies are Secure (sent over HTTPS only). `wall demo` turns it off: it
     # serves plain HTTP on localhost. Behind a TLS-terminating proxy, keep it on.
     secure_cookies: bool = True
+    # From health_token_env: `Authorization: Bearer <it>` opens /healthz's full report and /metrics' private
+    # walls' names to a monitor; without it /healthz says only counts (docs/api.md).
+    health_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,8 +210,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
                    "stats_interval"}, "")
 
     w = r.table(data, "web", "web")
-    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer", "secure_cookies"},
-              "web")
+    r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer", "secure_cookies",
+                  "health_token_env"}, "web")
     port = r.get(w, "port", "web.port", int, 8080)
     if not 0 <= port <= 65535:
         problems.append(f"web.port: {port} is not a TCP port; use 1-65535 (0 picks a free one)")
@@ -220,6 +223,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         max_body_bytes=r.get(w, "max_body_bytes", "web.max_body_bytes", int, 1_048_576),
         client_buffer=r.get(w, "client_buffer", "web.client_buffer", int, 4_194_304),
         secure_cookies=r.get(w, "secure_cookies", "web.secure_cookies", bool, True),
+        health_token=r.secret(w, "health_token_env", "web.health_token_env", env),
     )
 
     b = r.table(data, "bus", "bus")
