@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
 
     args = parser.parse_args(argv)
-    configure_logging()
+    configure_logging(keep_paths=args.command == "kiosk-agent")
     if args.command == "enrich":
         return run_enrich(args.config, args.wall)
     if args.command == "sentiment":

@@ -38,9 +38,9 @@ def redact_url(url: str, keep_path: bool = False) -> str:
     return escape(f"{base}{parts.path}{f'?{query}' if query else ''}")
 
 
-def redact_urls(text: str) -> str:
-    """Every URL in a message (an exception's, a source error's) shown by its host alone."""
-    return URL_IN_TEXT.sub(lambda m: redact_url(m.group()), text)
+def redact_urls(text: str, keep_paths: bool = False) -> str:
+    """Every URL in a message (an exception's, a source error's) redacted by redact_url."""
+    return URL_IN_TEXT.sub(lambda m: redact_url(m.group(), keep_paths), text)
 
 
 def is_clean_url(url: str) -> bool:
@@ -62,15 +62,20 @@ def escape(text: str) -> str:
 
 class SafeFormatter(logging.Formatter):
     """Every message escaped and its URLs redacted, whatever the call site passed: one place, so no log
-    call can forget it. A traceback (after the message) keeps its lines."""
+    call can forget it. A traceback (after the message) keeps its lines. `keep_paths`: see redact_url."""
+
+    def __init__(self, fmt: str = FORMAT, keep_paths: bool = False) -> None:
+        super().__init__(fmt)
+        self.keep_paths = keep_paths
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        record.message = escape(redact_urls(record.message))
+        record.message = escape(redact_urls(record.message, self.keep_paths))
         return super().formatMessage(record)
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """The process's log: INFO and up to stderr through the SafeFormatter."""
+def configure_logging(level: int = logging.INFO, keep_paths: bool = False) -> None:
+    """The process's log: INFO and up to stderr through the SafeFormatter. The kiosk agent keeps paths
+    (its log names the wall page it shows; the display key in the query is masked all the same)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(SafeFormatter(FORMAT))
+    handler.setFormatter(SafeFormatter(FORMAT, keep_paths))
     logging.basicConfig(level=level, handlers=[handler])
