@@ -28,9 +28,9 @@ def redact_url(url: str, keep_path: bool = False) -> str:
         port = parts.port
     except ValueError:
         return "(an unreadable URL)"
-    if not parts.scheme or not host:
+    if not parts.scheme or not (host or parts.path):  # unix:///run/redis.sock has a path and no host
         return "(an unreadable URL)"
-    where = f"[{host}]" if ":" in host else host
+    where = f"[{host}]" if host and ":" in host else host or ""
     base = f"{parts.scheme}://{where}{f':{port}' if port is not None else ''}"
     if not keep_path:
         return f"{base}/…" if (parts.path not in ("", "/") or parts.query or parts.fragment) else base

@@ -128,7 +128,7 @@ class RssSource:
                     continue
                 except (aiohttp.ClientError, TimeoutError) as e:  # one unreachable feed stops no other
                     log.warning("feed %s unreachable: %s", redact_url(url), e)
-                    failed.append(f"feed {url} is unreachable: {e or type(e).__name__}")
+                    failed.append(f"feed {redact_url(url)} is unreachable: {e or type(e).__name__}")
                     continue
                 yield Checkpoint(str(int(time.time())))
             if failed:
