@@ -66,7 +66,7 @@ async def wait_up(s: aiohttp.ClientSession, base: str) -> None:
     async with asyncio.timeout(20):
         while True:
             try:
-                async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
+                async with s.get(f"{base}/healthz") as r:
                     if (await r.json())["bus"]["connected"]:
                         return
             except aiohttp.ClientConnectionError:

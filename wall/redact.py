@@ -40,7 +40,12 @@ def redact_url(url: str, keep_path: bool = False) -> str:
 
 def redact_urls(text: str, keep_paths: bool = False) -> str:
     """Every URL in a message (an exception's, a source error's) redacted by redact_url."""
-    return URL_IN_TEXT.sub(lambda m: redact_url(m.group(), keep_paths), text)
+    def one(m: re.Match[str]) -> str:
+        url = m.group()
+        core = url.rstrip(".,;:)]}")  # the sentence's punctuation after a URL stays in the sentence
+        return redact_url(core, keep_paths) + url[len(core):]
+
+    return URL_IN_TEXT.sub(one, text)
 
 
 def is_clean_url(url: str) -> bool:
