@@ -164,7 +164,7 @@ class Supervisor:
             except Exception as e:
                 retry_after = e.retry_after if isinstance(e, SourceError) else None
                 delay = retry_after if retry_after is not None else backoff(attempt, base=1.0, cap=60.0)
-                said = str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}"
+                said = redact_urls(str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}")
                 status.failed(said, delay)
                 await self._report()
                 log.warning("source %s failed: %s; retrying in %.1f s", name, said, delay)
