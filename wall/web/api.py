@@ -51,7 +51,7 @@ async def trusted(request: web.Request) -> bool:
     see sources, errors, kiosks and private walls by name."""
     token = request.app[CONFIG].web.health_token
     given = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    if token and hmac.compare_digest(given.encode(errors="replace"), f"Bearer {token}".encode()):
         return True
     if not session_tokens(request):
         return False
