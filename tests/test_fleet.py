@@ -210,6 +210,10 @@ async def test_a_kiosk_that_stops_reporting_shows_offline_and_raises_the_alert(f
     assert health["status"] == "degraded"
     alert = next(p for p in health["problems"] if "stage right" in p)
     assert "offline" in alert and "screen 1 of 1 of lobby" in alert
+    async with fleet.http.get(f"{fleet.base}/healthz") as r:  # a stranger learns that, not which or where
+        public = await r.json()
+    assert public["status"] == "degraded" and public["counts"]["problems"] >= 1
+    assert "stage right" not in str(public) and "lobby" not in str(public)
     listing = await fleet.listing()
     assert listing["kiosks"][0]["state"] == "offline"
     assert len(listing["alerts"]) == 1 and "stage right" in listing["alerts"][0]  # the console's banner
