@@ -10,11 +10,13 @@ import msgspec
 
 from wall.bus.base import Inbox, Outcome
 from wall.models import Author, InboxDelete, InboxPost, Media, Post, decode_untrusted, encode, post_id
+from wall.redact import is_clean_url
 from wall.text import clean_text, find_entities
 
 MAX_BATCH = 100
 Url = Annotated[str, msgspec.Meta(max_length=2048)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
+URL_RULE = "only http(s) URLs are accepted (without whitespace or control characters)"
 
 
 class AuthorIn(msgspec.Struct):
@@ -68,8 +70,12 @@ def parse_posts(body: bytes) -> list[PostIn]:
 
 
 def _safe_url(url: str | None) -> bool:
-    # Relative URLs serve bundled demo media from the wall server itself; anything else must be web.
-    return url is None or (url.startswith(("https://", "http://", "/")) and not url.startswith("//"))
+    if url is None:
+        return True
+    if url.startswith("/") and not url.startswith("//"):
+        # Bundled demo media from the wall server itself: a path, held to the same characters rule.
+        return is_clean_url(f"http://wall{url}")
+    return is_clean_url(url)
 
 
 def check_post(p: PostIn, where: str) -> None:
@@ -77,10 +83,10 @@ def check_post(p: PostIn, where: str) -> None:
         raise InputError(f"{where}.text: empty post; give text or media")
     for field, url in (("url", p.url), ("author.avatar_url", p.author.avatar_url)):
         if url is not None and not _safe_url(url):
-            raise InputError(f"{where}.{field}: only http(s) URLs are accepted, got {url[:60]!r}")
+            raise InputError(f"{where}.{field}: {URL_RULE}, got {url[:60]!r}")
     for j, m in enumerate(p.media):
         if not _safe_url(m.url):
-            raise InputError(f"{where}.media[{j}].url: only http(s) URLs are accepted, got {m.url[:60]!r}")
+            raise InputError(f"{where}.media[{j}].url: {URL_RULE}, got {m.url[:60]!r}")
 
 
 def normalize(source: str, p: PostIn, now: datetime | None = None) -> Post:

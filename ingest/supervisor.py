@@ -25,6 +25,7 @@ from ingest.routing import Router
 from wall.bus.base import Coordination, backoff
 from wall.config import Config, SourceConfig
 from wall.health import SourceHealth
+from wall.redact import redact_urls
 
 log = logging.getLogger(__name__)
 LEASE_TTL = 6.0
@@ -63,8 +64,10 @@ class SourceStatus:
 
     def record(self) -> bytes:
         now = time.time()
+        # An error from a library may quote the URL it fetched, token and all: only its host goes out.
+        error = None if self.error is None else redact_urls(self.error)
         return msgspec.json.encode(SourceHealth(
-            self.name, self.walls, self.state, self.error, self.posts,
+            self.name, self.walls, self.state, error, self.posts,
             sum(1 for t in self.minute if t > now - 60), self.connected_since, self.last_post_at,
             self.retry_at, self.worker, now))
 
@@ -161,7 +164,7 @@ class Supervisor:
             except Exception as e:
                 retry_after = e.retry_after if isinstance(e, SourceError) else None
                 delay = retry_after if retry_after is not None else backoff(attempt, base=1.0, cap=60.0)
-                said = str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}"
+                said = redact_urls(str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}")
                 status.failed(said, delay)
                 await self._report()
                 log.warning("source %s failed: %s; retrying in %.1f s", name, said, delay)

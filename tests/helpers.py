@@ -20,6 +20,9 @@ from wall.web.runner import Runner
 TOKEN = "test-token-0123456789"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # screenshots the tests save
 HMAC_SECRET = "test-hmac-secret"
+HEALTH_TOKEN = "test-health-token-0123456789"
+HEALTH_TOKEN_ENV = "WALL_HEALTH_TOKEN"
+HEALTH_AUTH = {"Authorization": f"Bearer {HEALTH_TOKEN}"}  # /healthz's full report, /metrics' private walls
 
 
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
@@ -31,7 +34,8 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
         "bus": {"engine": engine, **({"redis_url": redis_url} if redis_url else {})},
         "store": {"url": store_url or temp_store_url()},
         "kiosks": kiosks or {},
-        "web": {"secure_cookies": False, **web},  # the tests speak plain HTTP to 127.0.0.1
+        # The tests speak plain HTTP to 127.0.0.1, and read /healthz as a monitor does.
+        "web": {"secure_cookies": False, "health_token_env": HEALTH_TOKEN_ENV, **web},
         "stats_interval": 0.5,
         "walls": {
             name: {"title": name.title(), "token_env": "T", "hmac_secret_env": "H",
@@ -40,7 +44,7 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
             for name in walls
         },
     }
-    return parse_config(data, env={"T": TOKEN, "H": HMAC_SECRET})
+    return parse_config(data, env={"T": TOKEN, "H": HMAC_SECRET, HEALTH_TOKEN_ENV: HEALTH_TOKEN})
 
 
 _STORES = tempfile.TemporaryDirectory(prefix="wall-stores-")  # removed when the test process exits

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.helpers import Screen, make_config, post, running_node
+from tests.helpers import HEALTH_AUTH, Screen, make_config, post, running_node
 from tests.redis_server import RedisServer, free_port
 from tests.tcp_proxy import Proxy
 from wall.app import SERVE
@@ -149,11 +149,11 @@ async def test_stats_are_announced_not_streamed_and_survive_a_writer_moving(redi
 async def test_a_node_without_a_curation_writer_says_so_in_healthz(redis_url: str):
     async with running_node(make_config("redis", redis_url), roles=SERVE) as base, \
             aiohttp.ClientSession() as s:
-        async with s.get(f"{base}/healthz") as r:
+        async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
             health = await r.json()
         assert health["status"] == "degraded"
         assert health["walls"]["lobby"]["writer"]["holder"] is None
         assert any("no curation writer" in p and "wall ingest" in p for p in health["problems"])
         await post(s, base, {"id": "w1", "text": "waits in the inbox"})
-        async with s.get(f"{base}/healthz") as r:
+        async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
             assert (await r.json())["walls"]["lobby"]["writer"]["backlog"] == 1

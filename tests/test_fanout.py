@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from ingest.pipeline import Pipeline, PostIn, normalize
-from tests.helpers import Screen, make_config, post, running_node
+from tests.helpers import HEALTH_AUTH, Screen, make_config, post, running_node
 from tests.redis_server import RedisServer, free_port
 from wall.bus.redis import RedisEngine
 from wall.models import id_key
@@ -38,7 +38,7 @@ async def wait_health(s: aiohttp.ClientSession, base: str, connected: bool) -> d
     """Poll /healthz until it reports the bus (dis)connected."""
     async with asyncio.timeout(10):
         while True:
-            async with s.get(f"{base}/healthz") as r:
+            async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                 health = await r.json()
             if health["bus"]["connected"] == connected:
                 return health

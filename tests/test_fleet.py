@@ -16,7 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from PIL import Image
 
-from tests.helpers import make_config, running_node, temp_store_url
+from tests.helpers import HEALTH_AUTH, make_config, running_node, temp_store_url
 from wall.store import connect
 from wall.web.auth import csrf_for
 
@@ -196,12 +196,12 @@ async def test_reload_identify_and_reassign_reach_the_kiosk_in_its_next_report_o
 async def test_a_kiosk_that_stops_reporting_shows_offline_and_raises_the_alert(fleet: Fleet) -> None:
     token, _ = await fleet.paired(name="stage right")
     assert (await fleet.kiosk("/api/v1/kiosks/report", {"state": "healthy"}, token=token))[0] == 200
-    async with fleet.http.get(f"{fleet.base}/healthz") as r:
+    async with fleet.http.get(f"{fleet.base}/healthz", headers=HEALTH_AUTH) as r:
         assert not any("stage right" in p for p in (await r.json())["problems"])
 
     started = time.monotonic()
     while True:  # the kiosk is silent now: the node's watch notices on its own, nobody asks the list
-        async with fleet.http.get(f"{fleet.base}/healthz") as r:
+        async with fleet.http.get(f"{fleet.base}/healthz", headers=HEALTH_AUTH) as r:
             health = await r.json()
         if any("stage right" in p for p in health["problems"]):
             break
@@ -210,6 +210,10 @@ async def test_a_kiosk_that_stops_reporting_shows_offline_and_raises_the_alert(f
     assert health["status"] == "degraded"
     alert = next(p for p in health["problems"] if "stage right" in p)
     assert "offline" in alert and "screen 1 of 1 of lobby" in alert
+    async with fleet.http.get(f"{fleet.base}/healthz") as r:  # a stranger learns that, not which or where
+        public = await r.json()
+    assert public["status"] == "degraded" and public["counts"]["problems"] >= 1
+    assert "stage right" not in str(public) and "lobby" not in str(public)
     listing = await fleet.listing()
     assert listing["kiosks"][0]["state"] == "offline"
     assert len(listing["alerts"]) == 1 and "stage right" in listing["alerts"][0]  # the console's banner

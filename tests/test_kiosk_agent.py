@@ -291,6 +291,24 @@ async def test_the_agent_waits_for_the_server_and_says_so(browser: Browser, tmp_
     assert "reloading" not in caplog.text and "restarting" not in caplog.text  # no step fixes a server
 
 
+@pytest.mark.timeout(60)
+async def test_a_private_walls_display_key_never_reaches_the_agents_log(
+        browser: Browser, wall: Wall, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="wall.kiosk")
+    key = "display-key-0123456789"
+    keyed = Wall(f"{wall.url}?screen=1&of=1&key={key}", wall.loads)
+    s = AgentSettings(devtools=browser.devtools, wall_url=keyed.url, interval=0.5, hang_timeout=2.0,
+                      restart_cmd=browser.restart_cmd, state_file=tmp_path / "state.json")
+    task = asyncio.create_task(run_agent(s))
+    async with aiohttp.ClientSession() as session:
+        await until("the agent loads the keyed wall", lambda: wall_is_healthy(session, browser, keyed), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "/w/lobby?screen=…&of=…&key=…" in caplog.text  # the log still says which wall it shows
+    assert key not in caplog.text
+
+
 @pytest.mark.timeout(90)
 async def test_a_page_past_the_memory_limit_is_reloaded(browser: Browser, wall: Wall, tmp_path: Path,
                                                         caplog: pytest.LogCaptureFixture) -> None:

@@ -13,11 +13,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.helpers import Screen
+from tests.helpers import HEALTH_AUTH, HEALTH_TOKEN, HEALTH_TOKEN_ENV, Screen
 from tests.redis_server import free_port
 
 CONFIG = """
 stats_interval = 0.5
+[web]
+health_token_env = "WALL_HEALTH_TOKEN"
 [bus]
 engine = "redis"
 redis_url = "{redis_url}"
@@ -34,6 +36,8 @@ name = "replay"
 interval = 0.05
 """
 
+ENV = {"LOBBY_TOKEN": "process-test-token", HEALTH_TOKEN_ENV: HEALTH_TOKEN}
+
 
 @pytest.fixture
 def config(tmp_path: Path, redis_url: str) -> Path:
@@ -43,7 +47,7 @@ def config(tmp_path: Path, redis_url: str) -> Path:
 
 
 def wall(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "LOBBY_TOKEN": "process-test-token"}
+    env = {**os.environ, **ENV}
     return subprocess.Popen([sys.executable, "-m", "wall", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
@@ -112,7 +116,7 @@ async def test_wall_reload_makes_every_screen_reload(config, nodes):
             screens = [await Screen(s, base).connect() for base in nodes]
             command = [sys.executable, "-m", "wall", "reload", "--config", str(config), "--wall", "lobby"]
             result = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True,
-                                             timeout=30, env={**os.environ, "LOBBY_TOKEN": "x"})
+                                             timeout=30, env={**os.environ, **ENV})
             assert result.returncode == 0, result.stderr
             assert "reload sent to wall lobby" in result.stdout
             for screen in screens:
@@ -126,7 +130,7 @@ WEBHOOK_ONLY = CONFIG.split("[[walls.lobby.sources]]\ntype = \"replay\"")[0]  # 
 
 def logged(path: Path, *args: str) -> subprocess.Popen[str]:
     """A `wall` process whose output goes to a file we can read while it runs."""
-    env = {**os.environ, "LOBBY_TOKEN": "process-test-token"}
+    env = {**os.environ, **ENV}
     out = path.open("w")
     return subprocess.Popen([sys.executable, "-m", "wall", *args], env=env, text=True,
                             stdout=out, stderr=subprocess.STDOUT)
@@ -149,7 +153,7 @@ async def test_killing_the_curation_writer_hands_the_wall_to_another_process_wit
             holder = None
             async with asyncio.timeout(20):
                 while holder is None:
-                    async with s.get(f"{base}/healthz") as r:
+                    async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                         holder = (await r.json())["walls"]["lobby"]["writer"]["holder"]
                     await asyncio.sleep(0.1)
             (leader,) = [w for i, w in enumerate(writers)
@@ -169,7 +173,7 @@ async def test_killing_the_curation_writer_hands_the_wall_to_another_process_wit
             await asyncio.sleep(0.5)
             for screen in screens:
                 assert screen.posts() == accepted  # every post once, in the order it was accepted
-            async with s.get(f"{base}/healthz") as r:
+            async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                 assert (await r.json())["walls"]["lobby"]["writer"]["holder"] not in (None, holder)
     finally:
         for proc in (node, *writers):
@@ -187,7 +191,7 @@ async def test_killing_the_worker_that_runs_a_source_hands_it_to_another_with_no
             await wait_up(s, nodes[0])
             screen = await Screen(s, nodes[0]).connect()
             await screen.wait_posts(5, timeout=20)
-            async with s.get(f"{nodes[0]}/healthz") as r:
+            async with s.get(f"{nodes[0]}/healthz", headers=HEALTH_AUTH) as r:
                 (source,) = (await r.json())["walls"]["lobby"]["sources"]
             owner = source["worker"]
             (running,) = [w for i, w in enumerate(workers)
@@ -195,7 +199,7 @@ async def test_killing_the_worker_that_runs_a_source_hands_it_to_another_with_no
             running.send_signal(signal.SIGKILL)
             seen = len(screen.posts())
             await screen.wait_posts(seen + 20, timeout=30)  # the other worker goes on
-            async with s.get(f"{nodes[0]}/healthz") as r:
+            async with s.get(f"{nodes[0]}/healthz", headers=HEALTH_AUTH) as r:
                 (source,) = (await r.json())["walls"]["lobby"]["sources"]
             assert source["worker"] != owner and source["state"] == "running"
         numbers = [int(sid.split("-")[1].split("~")[0]) for sid in screen.posts()]

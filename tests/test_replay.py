@@ -11,7 +11,7 @@ import pytest
 
 from ingest.connector import Checkpoint, Upsert
 from ingest.sources.replay import BUILTIN, ReplayConnector, load_dataset
-from tests.helpers import running_node
+from tests.helpers import HEALTH_AUTH, HEALTH_TOKEN, HEALTH_TOKEN_ENV, running_node
 from wall.app import parse_config
 
 
@@ -82,10 +82,12 @@ def test_the_bundled_demo_dataset_is_all_valid_and_multilingual():
 async def test_a_node_with_a_broken_source_keeps_serving_and_says_what_is_wrong(tmp_path):
     path = dataset(tmp_path, [{"id": 1}])
     cfg = parse_config({"store": {"url": f"sqlite+aiosqlite:///{tmp_path}/wall.db"},
+                        "web": {"health_token_env": HEALTH_TOKEN_ENV},
                         "walls": {"lobby": {"title": "Lobby", "sources": [
-                            {"type": "replay", "name": "bad", "dataset": str(path)}]}}}, env={})
+                            {"type": "replay", "name": "bad", "dataset": str(path)}]}}},
+                       env={HEALTH_TOKEN_ENV: HEALTH_TOKEN})
     async with running_node(cfg) as base, aiohttp.ClientSession() as s:
-        async with s.get(f"{base}/healthz") as r:
+        async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
             health = await r.json()
         assert health["status"] == "degraded"
         (source,) = health["walls"]["lobby"]["sources"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import aiohttp
@@ -13,6 +14,7 @@ from ingest.sources.http import parse_retry_after, safe_url
 from ingest.sources.plaintext import html_to_text
 from tests.fakes.rss import FIXTURES, feed_server
 from tests.fakes.state import Memory
+from wall.redact import redact_url
 
 
 async def one_round(source: rss.RssSource) -> list[Item]:
@@ -84,11 +86,11 @@ async def test_a_broken_feed_is_reported_by_url_while_the_others_go_on(caplog):
         broken = f"{server.url}/broken.xml"
         source = rss.build("news", rss.Options(feeds=[broken, f"{server.url}/feed.atom"]), ctx)
         items: list[Item] = []
-        with pytest.raises(SourceError, match=f"feed {broken} is not valid RSS/Atom"):
+        with pytest.raises(SourceError, match=f"feed {re.escape(redact_url(broken))} is not valid RSS/Atom"):
             async for item in source.stream(None):
                 items.append(item)
         assert len(upserts(items)) == 6 and isinstance(items[-1], Checkpoint)
-        assert broken in caplog.text
+        assert redact_url(broken) in caplog.text and "/broken.xml" not in caplog.text  # the host, not the URL
 
 
 async def test_an_unreachable_feed_fails_the_round_after_the_others_were_read():
@@ -99,7 +101,7 @@ async def test_an_unreachable_feed_fails_the_round_after_the_others_were_read():
         ctx = SourceContext(http=http, state=Memory(), env={})
         source = rss.build("news", rss.Options(feeds=[dead, f"{server.url}/feed.atom"]), ctx)
         items: list[Item] = []
-        with pytest.raises(SourceError, match=f"feed {dead} is unreachable"):
+        with pytest.raises(SourceError, match=f"feed {re.escape(redact_url(dead))} is unreachable"):
             async for item in source.stream(None):
                 items.append(item)
         assert len(upserts(items)) == 6

@@ -9,13 +9,14 @@ import aiohttp
 import pytest
 
 from tests.fakes.mastodon import Instance
-from tests.helpers import Screen, running_node, temp_store_url
+from tests.helpers import HEALTH_AUTH, HEALTH_TOKEN, HEALTH_TOKEN_ENV, Screen, running_node, temp_store_url
 from wall.app import parse_config
 
 
 def config(instance: str) -> dict[str, Any]:
     return {
         "stats_interval": 0.5,
+        "web": {"health_token_env": HEALTH_TOKEN_ENV},
         "store": {"url": temp_store_url()},
         "walls": {"lobby": {"title": "Lobby", "terms": ["nordlys"]}},
         "sources": {"fedi": {"type": "mastodon", "walls": ["lobby"], "instance": instance,
@@ -28,6 +29,7 @@ async def test_mastodon_posts_edits_and_deletes_reach_the_screen_and_held_posts_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("WALL_MASTODON_TOKEN", "good-token")
+    monkeypatch.setenv(HEALTH_TOKEN_ENV, HEALTH_TOKEN)
     fake = await Instance().run()
     try:
         async with running_node(parse_config(config(fake.http))) as base, aiohttp.ClientSession() as s:
@@ -45,7 +47,7 @@ async def test_mastodon_posts_edits_and_deletes_reach_the_screen_and_held_posts_
             assert retract["post_id"] in ids
             async with asyncio.timeout(10):  # the health record is refreshed every 2 s
                 while True:
-                    async with s.get(f"{base}/healthz") as r:
+                    async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                         (source,) = (await r.json())["walls"]["lobby"]["sources"]
                     if source["posts"] >= len(ids):
                         break
@@ -59,12 +61,13 @@ async def test_a_refused_token_is_named_in_healthz_and_the_wall_keeps_serving(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("WALL_MASTODON_TOKEN", "wrong")
+    monkeypatch.setenv(HEALTH_TOKEN_ENV, HEALTH_TOKEN)
     fake = await Instance().run()
     try:
         async with running_node(parse_config(config(fake.http))) as base, aiohttp.ClientSession() as s:
             async with asyncio.timeout(15):
                 while True:
-                    async with s.get(f"{base}/healthz") as r:
+                    async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                         health = await r.json()
                     sources = health["walls"]["lobby"]["sources"]
                     if sources and sources[0]["state"] == "failing":

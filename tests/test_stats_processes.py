@@ -12,13 +12,15 @@ from typing import Any
 import aiohttp
 
 from ingest.pipeline import Pipeline
-from tests.helpers import Screen
+from tests.helpers import HEALTH_AUTH, Screen
 from tests.redis_server import free_port
 from tests.test_processes import logged, wait_up
 from wall.bus.redis import RedisEngine
 
 CONFIG = """
 stats_interval = 0.3
+[web]
+health_token_env = "WALL_HEALTH_TOKEN"
 [bus]
 engine = "redis"
 redis_url = "{redis_url}"
@@ -47,7 +49,7 @@ def steady(stats: dict[str, Any]) -> dict[str, Any]:
 async def holder(s: aiohttp.ClientSession, base: str, other_than: str | None = None) -> str:
     async with asyncio.timeout(30):
         while True:
-            async with s.get(f"{base}/healthz") as r:
+            async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                 found = (await r.json())["walls"]["lobby"]["writer"]["holder"]
             if found is not None and found != other_than:
                 return str(found)

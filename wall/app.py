@@ -177,8 +177,9 @@ def _reload_on_hangup(path: Path) -> Callable[[web.Application], AsyncIterator[N
         try:
             cfg = load_config(path)
         except ConfigError as e:
-            log.error("config %s not reloaded, it has problems (the running config stays):\n  %s", path,
-                      "\n  ".join(e.problems))
+            log.error("config %s not reloaded, it has problems (the running config stays):", path)
+            for problem in e.problems:  # one line each: the log escapes line breaks inside a message
+                log.error("  %s", problem)
             return
         changed = reload_screens(app, cfg)
         log.info("config %s reloaded: %s; other changes take effect at the next start", path,

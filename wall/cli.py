@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ingest.sources import replay, webhook
 from wall.config import BusConfig, Config, ConfigError, SourceConfig, StoreConfig, WallConfig, WebConfig
+from wall.redact import configure_logging
 from wall.web.runner import run
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(keep_paths=args.command == "kiosk-agent")
     if args.command == "enrich":
         return run_enrich(args.config, args.wall)
     if args.command == "sentiment":

@@ -44,6 +44,9 @@ class WebConfig:
     max_password_checks: int = 4  # argon2 verifications at once; as many again wait, more get 503
     # Proxies whose X-Forwarded-For names the client (addresses or CIDRs); from anyone else it is ignored.
     trusted_proxies: tuple[str, ...] = ()
+    # From health_token_env: `Authorization: Bearer <it>` opens /healthz's full report and /metrics' private
+    # walls' names to a monitor; without it /healthz says only counts (docs/api.md).
+    health_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     w = r.table(data, "web", "web")
     r.unknown(w, {"host", "port", "allowed_origins", "max_body_bytes", "client_buffer", "secure_cookies",
                   "body_timeout", "max_connections_per_client", "max_sockets_per_client",
-                  "max_password_checks", "trusted_proxies"}, "web")
+                  "max_password_checks", "trusted_proxies", "health_token_env"}, "web")
     port = r.get(w, "port", "web.port", int, 8080)
     if not 0 <= port <= 65535:
         problems.append(f"web.port: {port} is not a TCP port; use 1-65535 (0 picks a free one)")
@@ -234,6 +237,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         **{name: r.get(w, name, f"web.{name}", int, getattr(WebConfig, name))
            for name in ("max_connections_per_client", "max_sockets_per_client", "max_password_checks")},
         trusted_proxies=tuple(str(p) for p in r.get(w, "trusted_proxies", "web.trusted_proxies", list, [])),
+        health_token=r.secret(w, "health_token_env", "web.health_token_env", env),
     )
     if web.body_timeout <= 0:
         problems.append(f"web.body_timeout: {web.body_timeout:g} must be a positive number of seconds")

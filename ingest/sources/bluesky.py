@@ -28,6 +28,7 @@ from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceErro
 from ingest.sources.bluesky_profiles import Profile, Profiles
 from ingest.sources.http import safe_url
 from wall.models import Author, Entity, Media, Post, post_id
+from wall.redact import redact_url
 from wall.text import clean_text
 
 TYPE = "bluesky"
@@ -370,19 +371,21 @@ class Bluesky:
             except (TimeoutError, aiohttp.ClientError) as e:
                 failures += 1
                 attempt += 1
-                log.warning("jetstream %s: cannot connect (%s); trying the next endpoint", endpoint, e)
+                log.warning("jetstream %s: cannot connect (%s); trying the next endpoint",
+                            redact_url(endpoint), e)
                 if failures >= 2 * len(endpoints):
-                    raise SourceError(f"no Jetstream endpoint answers (last: {endpoint}: {e})") from e
+                    last = redact_url(endpoint)
+                    raise SourceError(f"no Jetstream endpoint answers (last: {last}: {e})") from e
                 await asyncio.sleep(min(0.2 * 2**failures, 30))
                 continue
             failures = 0
-            log.info("jetstream %s: connected", url)
+            log.info("jetstream %s: connected", redact_url(url))
             async with ws:
                 async for item in self._read(ws, handler, endpoint):
                     yield item
             if handler.last_time_us:
                 yield Checkpoint(str(handler.last_time_us))
-            log.warning("jetstream %s: closed; reconnecting", endpoint)
+            log.warning("jetstream %s: closed; reconnecting", redact_url(endpoint))
             attempt += 1
 
     def _hold(self, held: deque[_Held], item: Item) -> None:
@@ -441,7 +444,7 @@ class Bluesky:
                 try:
                     got = handler.handle(msg.data)
                 except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:
-                    log.warning("jetstream %s: skipped a malformed message: %s", endpoint, e)
+                    log.warning("jetstream %s: skipped a malformed message: %s", redact_url(endpoint), e)
                     got = None
                 if got is not None:
                     self._hold(held, got)

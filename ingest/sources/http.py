@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ingest.connector import KeyValue, SourceError
+from wall.redact import redact_url
 
 MAX_BODY = 5 * 1024 * 1024  # a feed or a listing page is far smaller; anything bigger is not one
 
@@ -72,7 +73,8 @@ async def read_limited(resp: aiohttp.ClientResponse, url: str, limit: int = MAX_
     async for chunk in resp.content.iter_chunked(65536):
         size += len(chunk)
         if size > limit:
-            raise SourceError(f"{host_of(url)} sent more than {limit} bytes for {url}; not a feed")
+            raise SourceError(f"{host_of(url)} sent more than {limit} bytes for {redact_url(url)}; "
+                              "not a feed")
         chunks.append(chunk)
     return b"".join(chunks)
 

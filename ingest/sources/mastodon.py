@@ -23,6 +23,7 @@ import msgspec
 from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
 from ingest.sources.mastodon_html import text_and_entities
 from wall.models import Author, Media, Post, post_id
+from wall.redact import redact_url
 
 TYPE = "mastodon"
 log = logging.getLogger(__name__)
@@ -185,11 +186,11 @@ class Mastodon:
             )
             return SourceError(f"{status} from {self.host}: {who} was refused")
         if status == 404:
-            return SourceError(f"404 from {self.host}: no such instance/tag/list ({url})")
+            return SourceError(f"404 from {self.host}: no such instance/tag/list ({redact_url(url)})")
         if status >= 500:
             return SourceError(f"{status} from {self.host}: the server failed; retrying", retry_after=30)
         if status >= 400 and status != 429:
-            return SourceError(f"{status} from {self.host} for {url}")
+            return SourceError(f"{status} from {self.host} for {redact_url(url)}")
         return None
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
@@ -344,7 +345,7 @@ class Mastodon:
                     elif line.startswith("data:"):
                         data.append(line[5:].lstrip(" "))
                 if event or data or not complete:
-                    log.warning("mastodon %s: the stream was cut mid-event; dropped it", url)
+                    log.warning("mastodon %s: the stream was cut mid-event; dropped it", redact_url(url))
             raise SourceError(f"the stream from {self.host} ended; reconnecting", retry_after=1)
         except BaseException as e:  # the consumer re-raises it after a checkpoint
             if not isinstance(e, asyncio.CancelledError):
@@ -372,7 +373,7 @@ class Mastodon:
                     try:
                         ev = _ws_event.decode(msg.data)
                     except (msgspec.DecodeError, msgspec.ValidationError) as e:
-                        log.warning("mastodon %s: skipped a malformed frame: %s", url, e)
+                        log.warning("mastodon %s: skipped a malformed frame: %s", redact_url(url), e)
                         continue
                     await queue.put((ev.event, ev.payload))
             raise SourceError(f"the stream from {self.host} ended; reconnecting", retry_after=1)

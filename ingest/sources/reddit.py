@@ -24,6 +24,7 @@ import msgspec
 from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
 from ingest.sources.http import host_of, parse_retry_after, read_limited, safe_url, status_error
 from wall.models import Author, Media, Post, decode_untrusted, post_id
+from wall.redact import redact_url
 from wall.text import clean_text, find_entities
 
 TYPE = "reddit"
@@ -152,7 +153,7 @@ class RedditSource:
                 return
             except RateLimited as e:
                 self.wait_until = e.until
-                log.info("%s%s: %s", self.options.api_url, path, e.reason)
+                log.info("%s: %s", redact_url(self.options.api_url + path), e.reason)
 
     async def listing(self, path: str, params: dict[str, str], after_utc: float,
                       found: list[dict[str, Any]]) -> AsyncIterator[Item]:

@@ -27,6 +27,7 @@ from ingest.connector import Checkpoint, Item, SourceContext, SourceError, Upser
 from ingest.sources.http import conditional_get, safe_url
 from ingest.sources.plaintext import html_to_text
 from wall.models import Author, Media, Post, post_id
+from wall.redact import redact_url
 from wall.text import clean_text, find_entities
 
 TYPE = "rss"
@@ -137,14 +138,14 @@ class RssSource:
         """One conditional fetch of a feed: the new or changed items, oldest first."""
         fetched = await conditional_get(self.ctx.http, self.ctx.state, url, self.ctx.user_agent)
         if fetched.body is None:
-            log.debug("feed %s not modified", url)
+            log.debug("feed %s not modified", redact_url(url))
             return []
         parsed = await asyncio.get_running_loop().run_in_executor(None, parse, fetched.body, fetched.headers)
         # A wrong declared charset or content type is harmless: feedparser parsed the feed anyway.
         harmless = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
         if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), harmless):
             # A loose parse of a broken feed returns some entries; they are not the whole feed.
-            raise SourceError(f"feed {url} is not valid RSS/Atom: {parsed.get('bozo_exception')}")
+            raise SourceError(f"feed {redact_url(url)} is not valid RSS/Atom: {parsed.get('bozo_exception')}")
         raw = await self.ctx.state.get(f"seen:{url}")
         first = raw is None
         seen: dict[str, str] = json.loads(raw) if raw else {}
@@ -169,12 +170,12 @@ class RssSource:
                     for item in await self.poll(url):
                         yield item
                 except SourceError as e:
-                    log.warning("feed %s failed: %s", url, e)
+                    log.warning("feed %s failed: %s", redact_url(url), e)
                     failed.append(str(e))
                     continue
                 except (aiohttp.ClientError, TimeoutError) as e:  # one unreachable feed stops no other
-                    log.warning("feed %s unreachable: %s", url, e)
-                    failed.append(f"feed {url} is unreachable: {e or type(e).__name__}")
+                    log.warning("feed %s unreachable: %s", redact_url(url), e)
+                    failed.append(f"feed {redact_url(url)} is unreachable: {e or type(e).__name__}")
                     continue
                 yield Checkpoint(str(int(time.time())))
             if failed:

@@ -17,6 +17,7 @@ import msgspec
 
 from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Upsert
 from wall.models import Author, Post, post_id
+from wall.redact import redact_url
 from wall.text import clean_text, find_entities
 
 TYPE = "twitch"
@@ -138,7 +139,8 @@ class Twitch:
                 server, headers={"User-Agent": self.ctx.user_agent}, heartbeat=60
             )
         except aiohttp.WSServerHandshakeError as e:
-            raise SourceError(f"{e.status} from {server}: the chat server refused the connection") from e
+            raise SourceError(f"{e.status} from {redact_url(server)}: the chat server refused the "
+                              "connection") from e
         async with ws:
             await ws.send_str("CAP REQ :twitch.tv/tags twitch.tv/commands")
             await ws.send_str("PASS SCHMOOPIIE")  # anonymous read-only login
@@ -156,16 +158,17 @@ class Twitch:
                     if line.command == "PING":
                         await ws.send_str("PONG :" + (line.params[0] if line.params else "tmi.twitch.tv"))
                     elif line.command == "RECONNECT":
-                        raise SourceError(f"{server} asked us to reconnect", retry_after=0.5)
+                        raise SourceError(f"{redact_url(server)} asked us to reconnect", retry_after=0.5)
                     elif line.command == "NOTICE" and "Login" in (line.params[-1] if line.params else ""):
-                        raise SourceError(f"{server} refused the anonymous login: {line.params[-1]}")
+                        raise SourceError(f"{redact_url(server)} refused the anonymous login: "
+                                          f"{line.params[-1]}")
                     else:
                         for item in self.chat.handle(line):
                             yield item
                 if time.monotonic() - last >= 10:
                     yield Checkpoint(str(int(time.time())))
                     last = time.monotonic()
-        raise SourceError(f"the chat connection to {server} closed; reconnecting", retry_after=1)
+        raise SourceError(f"the chat connection to {redact_url(server)} closed; reconnecting", retry_after=1)
 
 
 def build(name: str, options: Options, ctx: SourceContext) -> Twitch:

@@ -28,6 +28,7 @@ import msgspec
 from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
 from ingest.sources.http import host_of, read_limited, safe_url, status_error
 from wall.models import Author, BadJSON, Entity, Media, Post, decode_untrusted, post_id
+from wall.redact import redact_url
 from wall.text import clean_text, find_entities
 
 TYPE = "x"
@@ -207,7 +208,8 @@ class XSource:
             chunk = await asyncio.wait_for(resp.content.readany(), self.options.stall_timeout)
             if not chunk:
                 if buffer.strip():
-                    log.warning("%s: connection cut mid-message (%d bytes dropped)", url, len(buffer))
+                    log.warning("%s: connection cut mid-message (%d bytes dropped)", redact_url(url),
+                                len(buffer))
                 return
             buffer += chunk
             *done, buffer = buffer.split(b"\n")
@@ -233,15 +235,15 @@ class XSource:
                 if data is None:
                     errors = message.get("errors") if isinstance(message, dict) else None
                     if any(e.get("title") == "operational-disconnect" for e in errors or []):
-                        log.info("%s: operational disconnect, reconnecting", url)
+                        log.info("%s: operational disconnect, reconnecting", redact_url(url))
                         break
-                    log.warning("%s: message without data skipped: %s", url, str(message)[:200])
+                    log.warning("%s: message without data skipped: %s", redact_url(url), str(message)[:200])
                     continue
                 post = to_post(data, message.get("includes") or {})
                 history = data.get("edit_history_tweet_ids") or []
                 earlier = [str(i) for i in history if str(i) != post.source_id]
             except (BadJSON, msgspec.ValidationError, KeyError, TypeError, ValueError, AttributeError) as e:
-                log.warning("%s: malformed message skipped: %s", url, e)
+                log.warning("%s: malformed message skipped: %s", redact_url(url), e)
                 continue
             for old in earlier:
                 yield Delete(post_id("x", old), "deleted")  # replaced by its edit
@@ -312,12 +314,12 @@ class XSource:
                     else:
                         http += 1
                         wait = min(b.http_max, b.http * 2 ** (http - 1))
-                        log.warning("%s: HTTP %s, reconnecting in %.1f s", url, resp.status, wait)
+                        log.warning("%s: HTTP %s, reconnecting in %.1f s", redact_url(url), resp.status, wait)
             except (aiohttp.ClientError, TimeoutError) as e:
                 network += 1
                 wait = min(b.network_max, b.network * network)
                 why = "stalled" if isinstance(e, TimeoutError) else str(e)
-                log.warning("%s: %s, reconnecting in %.2f s", url, why, wait)
+                log.warning("%s: %s, reconnecting in %.2f s", redact_url(url), why, wait)
             await asyncio.sleep(wait)
 
 

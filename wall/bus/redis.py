@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -38,6 +36,7 @@ from wall.bus.base import (
     writer_lease,
 )
 from wall.models import id_key
+from wall.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -293,16 +292,6 @@ class Keys:
         return f"wall:{wall}:queue"
 
 
-def redact(url: str) -> str:
-    """The URL without its password, fit for logs."""
-    safe = re.sub(r"(?i)(password=)[^&]*", r"\1***", url)
-    parts = urlsplit(safe)
-    if parts.password is None:
-        return safe
-    netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def describe(error: BaseException) -> str:
     """The error as status() and the logs show it: redis-py's own words, without the context we add."""
     said = getattr(error, "bus_said", None)
@@ -337,7 +326,7 @@ class RedisEngine:
 
     def __init__(self, url: str, stream_maxlen: int = 10_000) -> None:
         self.url = url
-        self._safe_url = redact(url)
+        self._safe_url = redact_url(url, keep_path=True)  # the db number helps; the password goes
         self._maxlen = stream_maxlen
         self._redis: Redis | None = None
         self._scripts: dict[str, Any] = {}

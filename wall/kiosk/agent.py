@@ -20,7 +20,6 @@ import datetime as dt
 import json
 import logging
 import math
-import re
 import shlex
 import socket
 import time
@@ -36,6 +35,7 @@ from wall.kiosk.cdp import DevToolsError, Tab, targets
 from wall.kiosk.fleet import Credentials, FleetClient, ServerError, since, system_status
 from wall.kiosk.policy import History, Limits, Policy, Step
 from wall.kiosk.tv import TvSchedule, parse_hhmm
+from wall.redact import redact_url, redact_urls
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class Agent:
         return f"{self.s.server}{self.creds.url}" if self.creds is not None else ""
 
     async def run(self) -> None:
-        log.info("kiosk agent for %s watching the browser through DevTools at %s", self.s.wall_url,
+        log.info("kiosk agent for %s watching the browser through DevTools at %s", _shown(self.s.wall_url),
                  self.s.devtools)
         await self.wait_for_devtools()  # at boot the browser starts with the agent: give it time
         reporter = asyncio.create_task(self.report_loop()) if self.fleet is not None else None
@@ -177,7 +177,7 @@ class Agent:
                 if problem is True:
                     self.state = "healthy"
                     if self.policy.history.pending is not None:
-                        log.info("the wall is healthy again at %s", self.wall_url)
+                        log.info("the wall is healthy again at %s", _shown(self.wall_url))
                         self.policy.healthy()
                         self.policy.history.save(self.s.state_file)
                     self.gave_up = False
@@ -256,7 +256,7 @@ class Agent:
             try:
                 await tab.call(method, timeout=self.s.hang_timeout)
             except (TimeoutError, DevToolsError) as e:  # a hung page: the probe will say so
-                log.debug("%s on %s: %s", method, target.get("url"), e)
+                log.debug("%s on %s: %s", method, _shown(str(target.get("url", ""))), e)
         return tab
 
     async def page(self) -> tuple[Tab, str] | None:
@@ -286,15 +286,16 @@ class Agent:
         try:
             async with self.session.get(self.s.healthz, timeout=timeout) as resp:
                 if resp.status not in (200, 503):  # 503: up but degraded; the wall page copes with that
-                    return (f"{self.s.healthz} answers HTTP {resp.status}: is {self.s.wall_url} "
-                            "the right wall server URL?")
+                    return (f"{_shown(self.s.healthz)} answers HTTP {resp.status}: is "
+                            f"{_shown(self.s.wall_url)} the right wall server URL?")
             # A private wall's key answers with a redirect that sets the screen's cookie: the browser
             # keeps it; this check only needs to know the wall is there.
             async with self.session.get(self.wall_url, timeout=timeout, allow_redirects=False) as resp:
                 if resp.status not in (200, 302, 303, 307):
                     return f"{_shown(self.wall_url)} answers HTTP {resp.status}: is the wall name right?"
         except (TimeoutError, aiohttp.ClientError) as e:
-            return (f"cannot reach the wall server at {self.s.healthz} ({str(e) or type(e).__name__}): "
+            said = redact_urls(str(e), keep_paths=True) or type(e).__name__
+            return (f"cannot reach the wall server at {_shown(self.s.healthz)} ({said}): "
                     "check the URL and the network")
         return None
 
@@ -426,7 +427,7 @@ class Agent:
         """Tell the server how the kiosk is; carry out the commands in its reply."""
         assert self.fleet is not None and self.creds is not None
         body: dict[str, Any] = {"version": __version__, "agent_uptime": since(self.started),
-                                "heartbeat_age": self.heartbeat_age, "url": self.shown_url,
+                                "heartbeat_age": self.heartbeat_age, "url": _shown(self.shown_url),
                                 "state": self.state[:300], **system_status()}
         if self.heap_mb is not None:
             body["memory"] = {**body.get("memory", {}), "heap_mb": self.heap_mb}
@@ -553,8 +554,8 @@ class Agent:
 
 
 def _shown(url: str) -> str:
-    """A URL as the log says it: a private wall's display key is a secret."""
-    return re.sub(r"([?&]key=)[^&#]*", r"\1…", url)
+    """A URL as the log, the screen and the fleet report say it: a private wall's display key is a secret."""
+    return redact_url(url, keep_path=True) if url else ""
 
 
 def _js_string(text: str) -> str:

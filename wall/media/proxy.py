@@ -15,6 +15,7 @@ from wall.media.fetch import AllowList, Fetcher, MediaError
 from wall.media.images import WIDTHS, render_all
 from wall.media.signing import media_url, originals
 from wall.models import Post
+from wall.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +114,9 @@ class MediaProxy:
         if isinstance(e, MediaError):
             self.failed.put(url, e.reason)
             self.metrics.failures.labels(e.reason).inc()
-            log.warning("media refused %s: %s (%s)", url, e.reason, e)
+            log.warning("media refused %s: %s (%s)", redact_url(url), e.reason, e)
         elif e is not None:
-            log.error("media fetch of %s failed: %r", url, e)
+            log.error("media fetch of %s failed: %r", redact_url(url), e)
 
     async def _fill(self, url: str) -> None:
         original = (await self.fetcher.fetch(url)).body

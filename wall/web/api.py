@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
+from collections import Counter
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wall.bus.base import Engine, writer_lease
 from wall.health import shown
+from wall.web.auth import current, session_tokens
 from wall.web.http import error, json_response
-from wall.web.keys import ENGINE, HEALTH, HUBS, METRICS
+from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS
+from wall.web.metrics import without_private_walls
 from wall.web.pages import version
 
 log = logging.getLogger(__name__)
@@ -42,7 +46,24 @@ async def writer_health(engine: Engine, wall: str) -> dict[str, object]:
     return found
 
 
+async def trusted(request: web.Request) -> bool:
+    """A monitor with the health token (`Authorization: Bearer`) or an admin's console session: who may
+    see sources, errors, kiosks and private walls by name."""
+    token = request.app[CONFIG].web.health_token
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(errors="replace"), f"Bearer {token}".encode()):
+        return True
+    if not session_tokens(request):
+        return False
+    try:
+        ident = await current(request)
+    except Exception:  # the store is down: no session can be checked, and the health answer must go out
+        return False
+    return ident is not None and ident.can("admin")
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """ok/degraded for anyone, with counts only; the full report for a monitor or an admin."""
     app = request.app
     engine = app[ENGINE]
     walls: dict[str, dict[str, object]] = {}
@@ -66,8 +87,10 @@ async def healthz(request: web.Request) -> web.Response:
     now = time.time()
     for name in walls:
         walls[name]["sources"] = []
+    states: Counter[str] = Counter()
     for raw in records.values():
         record = shown(raw, now)
+        states[str(record["state"])] += 1
         for wall in record["walls"]:  # type: ignore[attr-defined]
             if wall in walls:
                 walls[wall]["sources"].append(record)  # type: ignore[attr-defined]
@@ -76,6 +99,15 @@ async def healthz(request: web.Request) -> web.Response:
     bus = engine.status()
     if not bus.connected:
         problems.append(f"bus: {bus.error or 'not connected'}")
+    if not await trusted(request):
+        return json_response({
+            "status": "degraded" if problems else "ok",
+            "version": version(app),
+            "engine": bus.engine,
+            "bus": {"connected": bus.connected},
+            "counts": {"walls": len(walls), "screens": sum(len(h.clients) for h in app[HUBS].values()),
+                       "sources": dict(states), "problems": len(problems)},
+        })
     return json_response({
         "status": "degraded" if problems else "ok",
         "version": version(app),
@@ -87,5 +119,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
+    """The node's series; a private wall's are summed under wall="private" unless the caller is trusted."""
+    registry = request.app[METRICS].registry
+    if not await trusted(request):
+        private = {w.name for w in request.app[CONFIG].walls.values() if w.private}
+        registry = without_private_walls(registry, private)
+    body = generate_latest(registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

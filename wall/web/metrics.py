@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series only add noise to a scrape
 
@@ -47,3 +51,34 @@ class Metrics:
             "wall_password_checks_refused", "Logins answered 503: too many password checks at once",
             registry=r,
         )
+
+
+PRIVATE = "(private)"  # not a valid wall name, so it cannot be mistaken for one
+
+
+def without_private_walls(registry: CollectorRegistry, private: set[str]) -> CollectorRegistry:
+    """The registry's series with every private wall's `wall` label replaced by PRIVATE and their values
+    summed (counters, gauges and cumulative histogram buckets all add up), for callers who may not know
+    those walls' names."""
+    shown = CollectorRegistry(auto_describe=False)
+    shown.register(_Relabelled(registry, private))
+    return shown
+
+
+class _Relabelled(Collector):
+    def __init__(self, registry: CollectorRegistry, private: set[str]) -> None:
+        self.registry = registry
+        self.private = private
+
+    def collect(self) -> Iterable[Metric]:
+        for family in self.registry.collect():
+            summed: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+            for sample in family.samples:
+                labels = {k: PRIVATE if k == "wall" and v in self.private else v
+                          for k, v in sample.labels.items()}
+                key = (sample.name, tuple(labels.items()))
+                summed[key] = summed.get(key, 0.0) + sample.value
+            out = Metric(family.name, family.documentation, family.type, family.unit)
+            for (name, pairs), value in summed.items():
+                out.add_sample(name, dict(pairs), value)
+            yield out
