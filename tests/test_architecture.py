@@ -12,6 +12,7 @@ OURS = ("wall", "ingest")
 FORBIDDEN = {
     "wall.models": ("wall.", "ingest"),
     "wall.health": ("wall.", "ingest"),
+    "wall.addresses": ("wall.", "ingest"),
     "wall.text": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.config": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.bus": ("wall.web", "wall.curate", "wall.app", "wall.cli", "wall.state", "ingest"),
