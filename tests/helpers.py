@@ -16,9 +16,9 @@ from aiohttp import web
 from wall.app import ALL, Role, create_app, parse_config
 from wall.config import Config
 
-TOKEN = "test-token-0123456789"
+TOKEN = "test-7c2e9f4a1d8b3065e9c1a7f42d6b8e03"  # strong: config loading refuses weak tokens
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # screenshots the tests save
-HMAC_SECRET = "test-hmac-secret"
+HMAC_SECRET = "hmac-4e8a1c7f3b9d2065a1e7c9f34b8d2a61"
 
 
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.helpers import Screen
+from tests.helpers import TOKEN, Screen
 from tests.redis_server import free_port
 
 CONFIG = """
@@ -43,7 +43,7 @@ def config(tmp_path: Path, redis_url: str) -> Path:
 
 
 def wall(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "LOBBY_TOKEN": "process-test-token"}
+    env = {**os.environ, "LOBBY_TOKEN": TOKEN}
     return subprocess.Popen([sys.executable, "-m", "wall", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
@@ -112,7 +112,7 @@ async def test_wall_reload_makes_every_screen_reload(config, nodes):
             screens = [await Screen(s, base).connect() for base in nodes]
             command = [sys.executable, "-m", "wall", "reload", "--config", str(config), "--wall", "lobby"]
             result = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True,
-                                             timeout=30, env={**os.environ, "LOBBY_TOKEN": "x"})
+                                             timeout=30, env={**os.environ, "LOBBY_TOKEN": TOKEN})
             assert result.returncode == 0, result.stderr
             assert "reload sent to wall lobby" in result.stdout
             for screen in screens:
@@ -126,7 +126,7 @@ WEBHOOK_ONLY = CONFIG.split("[[walls.lobby.sources]]\ntype = \"replay\"")[0]  # 
 
 def logged(path: Path, *args: str) -> subprocess.Popen[str]:
     """A `wall` process whose output goes to a file we can read while it runs."""
-    env = {**os.environ, "LOBBY_TOKEN": "process-test-token"}
+    env = {**os.environ, "LOBBY_TOKEN": TOKEN}
     out = path.open("w")
     return subprocess.Popen([sys.executable, "-m", "wall", *args], env=env, text=True,
                             stdout=out, stderr=subprocess.STDOUT)
@@ -141,7 +141,7 @@ async def test_killing_the_curation_writer_hands_the_wall_to_another_process_wit
     base = f"http://127.0.0.1:{port}"
     node = logged(tmp_path / "serve.log", "serve", "--config", str(config), "--port", str(port))
     writers = [logged(tmp_path / f"curate{i}.log", "curate", "--config", str(config)) for i in range(2)]
-    headers = {"Authorization": "Bearer process-test-token", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     try:
         async with aiohttp.ClientSession() as s:
             await wait_up(s, base)
