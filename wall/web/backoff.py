@@ -1,10 +1,11 @@
 """Growing waits for a client that keeps sending wrong credentials, in bounded memory.
 
 Per key (a client address): the FREE-th failure, and each one after, closes the door for FIRST seconds,
-doubling each time up to LONGEST (a few typos before that cost nothing). While the door is closed the caller refuses the client without
-checking its credentials, so guessing a token costs real time. A success resets the key; a key quiet for
-LONGEST after its last failure starts afresh. The table keeps the SIZE keys touched most recently (an
-attacker with many addresses pushes out only their own old entries, and memory stays bounded).
+doubling each time up to LONGEST (a few typos before that cost nothing). While the door is closed the
+caller refuses the client without checking its credentials, so guessing a token costs real time. A
+success resets the key; a key quiet for LONGEST after its last failure starts afresh. The table keeps the
+SIZE keys touched most recently (an attacker cycling through many addresses only makes it forget old
+entries; memory stays bounded).
 """
 
 from __future__ import annotations
