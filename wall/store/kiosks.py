@@ -11,10 +11,10 @@ Contract:
 - `clear_pending` drops every live pairing request (an admin's answer to a flood).
 - `approve(code, …)` turns a live pairing request into a kiosk assigned to a wall, as screen k of n;
   an expired code raises CodeExpired, an unknown one UnknownCode (the admin is told which).
-- `claim(poll_token)` is the kiosk's poll (recorded in `claimed_at`, the last poll): while nobody approved
-  it, "waiting"; once approved, the kiosk's
-  own token, minted then and returned once (a claim repeated before the code expires, e.g. after a lost
-  reply, replaces the token: the old one stops working); after expiry, "expired".
+- `claim(poll_token)` is the kiosk's poll (the last one kept in `claimed_at`): while nobody approved it,
+  "waiting"; once approved, the kiosk's own token, minted then and returned once (a claim repeated before
+  the code expires, e.g. after a lost reply, replaces the token: the old one stops working); after
+  expiry, "expired".
 - `authenticate(token)` answers the kiosk the token belongs to, revoked or not (the caller tells a revoked
   kiosk so); None for a token nobody issued. `revoke` takes effect on the next request.
 - `report` records the kiosk's status and hands back the commands queued for it, each delivered once.
