@@ -17,9 +17,9 @@ from wall.app import ALL, Role, create_app, parse_config
 from wall.config import Config
 from wall.web.runner import Runner
 
-TOKEN = "test-token-0123456789"
+TOKEN = "test-7c2e9f4a1d8b3065e9c1a7f42d6b8e03"  # strong: config loading refuses weak tokens
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # screenshots the tests save
-HMAC_SECRET = "test-hmac-secret"
+HMAC_SECRET = "hmac-4e8a1c7f3b9d2065a1e7c9f34b8d2a61"
 HEALTH_TOKEN = "test-health-token-0123456789"
 HEALTH_TOKEN_ENV = "WALL_HEALTH_TOKEN"
 HEALTH_AUTH = {"Authorization": f"Bearer {HEALTH_TOKEN}"}  # /healthz's full report, /metrics' private walls

@@ -13,6 +13,8 @@ FORBIDDEN = {
     "wall.models": ("wall.", "ingest"),
     "wall.health": ("wall.", "ingest"),
     "wall.redact": ("wall.", "ingest"),
+    "wall.addresses": ("wall.", "ingest"),
+    "wall.entropy": ("wall.", "ingest"),
     "wall.text": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.config": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.bus": ("wall.web", "wall.curate", "wall.app", "wall.cli", "wall.state", "ingest"),

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.helpers import TOKEN
 from tests.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +83,15 @@ async def test_demo_serves_a_live_wall_and_the_printed_curl_posts_to_it(demo):
         assert health["counts"]["sources"] == {"running": 1} and "walls" not in health
 
 
+def test_the_demo_refuses_a_weak_token_it_was_given():
+    result = subprocess.run([sys.executable, "-m", "wall", "demo", "--token", "T"], capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 2
+    assert "--token: the webhook token is too easy to guess" in result.stderr
+    assert "openssl rand -hex 24" in result.stderr
+
+
 def test_the_example_config_is_valid():
     result = subprocess.run([sys.executable, "-m", "wall", "check-config", str(ROOT / "wall.example.toml")],
-                            capture_output=True, text=True, env={"WALL_LOBBY_TOKEN": "x"}, timeout=30)
+                            capture_output=True, text=True, env={"WALL_LOBBY_TOKEN": TOKEN}, timeout=30)
     assert result.returncode == 0, result.stderr

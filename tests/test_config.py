@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from ingest.sources import replay
+from tests.helpers import TOKEN
 from wall.app import load_config, parse_config
 from wall.config import ConfigError
+from wall.entropy import entropy_bits
 
 GOOD = """
 [web]
@@ -53,9 +55,9 @@ def wall(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def test_a_good_config_loads_into_typed_objects(tmp_path: Path):
     path = tmp_path / "wall.toml"
     path.write_text(GOOD)
-    cfg = load_config(path, env={"LOBBY_TOKEN": "s3cret"})
+    cfg = load_config(path, env={"LOBBY_TOKEN": TOKEN})
     lobby = cfg.walls["lobby"]
-    assert (cfg.web.port, cfg.bus.engine, lobby.token) == (8090, "redis", "s3cret")
+    assert (cfg.web.port, cfg.bus.engine, lobby.token) == (8090, "redis", TOKEN)
     assert [s.type for s in lobby.sources] == ["webhook", "replay"]
     assert lobby.source("replay").options == replay.Options(interval=1.0)
 
@@ -91,9 +93,36 @@ def test_check_config_and_serve_refuse_a_bad_file_with_the_same_messages(tmp_pat
 def test_check_config_says_ok_and_what_it_found(tmp_path: Path):
     path = tmp_path / "wall.toml"
     path.write_text(GOOD)
-    result = wall("check-config", str(path), env={"LOBBY_TOKEN": "x", "PATH": "/usr/bin"})
+    result = wall("check-config", str(path), env={"LOBBY_TOKEN": TOKEN, "PATH": "/usr/bin"})
     assert result.returncode == 0, result.stderr
     assert "OK. engine redis; walls: lobby (2 sources)" in result.stdout
+
+
+def test_check_config_refuses_a_token_or_secret_that_is_easy_to_guess(tmp_path: Path):
+    path = tmp_path / "wall.toml"
+    path.write_text(GOOD.replace('token_env = "LOBBY_TOKEN"', 'token_env = "LOBBY_TOKEN"\n'
+                                 'hmac_secret_env = "LOBBY_HMAC"') + '[media]\nsecret_env = "MEDIA_KEY"\n')
+    env = {"LOBBY_TOKEN": "hunter2", "LOBBY_HMAC": "correct-horse-battery", "MEDIA_KEY": "a" * 64,
+           "PATH": "/usr/bin"}
+    result = wall("check-config", str(path), env=env)
+    assert result.returncode == 2 and "3 problem(s)" in result.stderr
+    assert ("walls.lobby.token_env: the secret in LOBBY_TOKEN is too easy to guess (about 36 bits, at least "
+            "128 needed); make one with `openssl rand -hex 24`") in result.stderr
+    assert "walls.lobby.hmac_secret_env: the secret in LOBBY_HMAC is too easy to guess" in result.stderr
+    assert "media.secret_env: the secret in MEDIA_KEY is too easy to guess" in result.stderr
+    assert "hunter2" not in result.stderr and "horse" not in result.stderr  # never the secret itself
+
+    strong = {"LOBBY_TOKEN": "3f9a0c2e7b6d41858e1f0a9c7d2b4e6f1a8c3e5d7b9f0a2c",  # openssl rand -hex 24
+              "LOBBY_HMAC": "Zk3pQ9vX2mR7tW4yB8nC1dF6hJ5sL0aE",  # openssl rand -base64 24, as it prints
+              "MEDIA_KEY": "kT7x-Qw2_Zp9LmV4rN8sB1cY6dH3fJ0g", "PATH": "/usr/bin"}
+    assert wall("check-config", str(path), env=strong).returncode == 0
+
+
+def test_the_entropy_estimate_counts_classes_and_distrusts_repetition():
+    assert entropy_bits("3f9a0c2e7b6d41858e1f0a9c7d2b4e6f") == 128  # 32 hex digits: 4 bits each
+    assert entropy_bits("12345678901234567890") < 70  # digits only: 3.3 bits each
+    assert entropy_bits("abcabcabcabcabcabcabcabcabcabcabcabc") < 60  # long, but 3 characters repeated
+    assert entropy_bits("x") < 5 and entropy_bits("") == 0
 
 
 def test_not_toml_and_missing_file_are_reported(tmp_path: Path):

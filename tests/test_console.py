@@ -132,6 +132,28 @@ async def test_two_curators_see_each_others_decisions_live_and_a_stale_one_is_re
                                     and f["status"] == "approved" and f["decided_by"] == "root")
 
 
+async def test_curators_browsers_get_post_images_only_through_the_walls_own_media_route(
+        two_nodes: tuple[str, str]) -> None:
+    a, _ = two_nodes
+    async with Browser(a) as ana, aiohttp.ClientSession() as s:
+        await ana.login("ana")
+        async with QueueSocket(ana) as live:
+            await post(s, a, {"id": "img1", "text": "The new phone, unboxed",
+                              "author": {"name": "Aino", "handle": "aino",
+                                         "avatar_url": "https://cdn.attacker.example/a.png"},
+                              "media": [{"url": "https://cdn.attacker.example/x.jpg", "alt": "a phone"}]})
+            pushed = await live.wait_for(lambda f: f.get("post", {}).get("source_id") == "img1")
+            listed = await queue_item(ana, "img1")
+            r = await ana.post("/console/api/w/lobby/decide", {"post_id": listed["post"]["id"],
+                                                               "action": "approve", "expected_version": 0})
+            assert r.status == 200, await r.text()
+            decided = (await r.json())["result"]
+        for item in (pushed, listed, decided):
+            assert "attacker.example" not in json.dumps(item)  # no original URL reaches the browser
+            assert item["post"]["media"][0]["url"].startswith("/media/")
+            assert item["post"]["author"]["avatar_url"].startswith("/media/")
+
+
 async def test_a_volume_spike_reaches_the_curators_queue_even_where_screens_do_not_show_it(
         two_nodes: tuple[str, str]) -> None:
     a, b = two_nodes

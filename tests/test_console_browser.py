@@ -8,6 +8,7 @@ node's screen WebSocket frames (tests/helpers.Screen) for the timing of the even
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,11 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
 from ingest.enrich import language
+from tests import console_helpers
 from tests.console_helpers import PASSWORDS, console_app, opened_store
 from tests.helpers import ARTIFACTS, Screen, make_config, post, serving
+from tests.media_origin import origin_server
+from tests.test_console import queue_item
 from wall.app import SERVE
 
 PHONE = {"width": 390, "height": 844}
@@ -218,3 +222,31 @@ async def test_a_kiosk_opens_a_private_wall_with_its_key_once_and_loses_it_when_
             await context.close()
     # The refusals themselves, the refused socket, and the favicon Chromium asks for on a plain-text 403.
     assert [p for p in problems if "403" not in p and "WebSocket" not in p and "404" not in p] == []
+
+
+async def test_a_curator_sees_each_posts_thumbnail_loaded_from_the_wall_server(
+        browser: Browser, redis_url: str, tmp_path: Path) -> None:
+    store_url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    problems: list[str] = []
+    async with origin_server() as origin:
+        cfg = make_config("redis", redis_url, store_url=store_url, moderation={"mode": "pre"})
+        cfg = dataclasses.replace(cfg, media=dataclasses.replace(
+            cfg.media, cache_dir=str(tmp_path / "media"), allow_hosts=(f"localhost:{origin.port}",)))
+        context = await browser.new_context(viewport={"width": 1280, "height": 800})
+        async with opened_store(store_url) as store, serving(console_app(cfg, store)) as base, \
+                aiohttp.ClientSession() as s:
+            await post(s, base, {"id": "photo", "text": "Our stand at the fair",
+                                 "media": [{"url": origin.url("/gps.jpg"), "alt": "the stand"}]})
+            async with console_helpers.Browser(base) as http:  # the queue lists it: the page loads it so
+                await http.login("ana")
+                await queue_item(http, "photo")
+            curator = await log_in(context, base, "ana", problems, next_="/console/w/lobby")
+            thumb = row(curator, "stand at the fair").locator("img.thumb")
+            await thumb.wait_for(timeout=10_000)
+            await curator.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                            arg=await thumb.element_handle(), timeout=10_000)
+            src = await thumb.evaluate("img => img.currentSrc")
+            assert src.startswith(f"{base}/media/") and src.endswith("?w=480")
+            assert origin.hits["/gps.jpg"] == 1  # fetched once, by the wall server, never by the browser
+        await context.close()
+    assert problems == []

@@ -17,7 +17,10 @@ from argon2 import PasswordHasher
 from PIL import Image
 
 from tests.helpers import HEALTH_AUTH, make_config, running_node, temp_store_url
+from wall.addresses import network
 from wall.store import connect
+from wall.store.audit import AuditFilter
+from wall.store.kiosks import MAX_PENDING
 from wall.web.auth import csrf_for
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -30,6 +33,7 @@ class Fleet:
     http: aiohttp.ClientSession
     admin: dict[str, str]  # the admin's cookie
     curator: dict[str, str]
+    store_url: str = ""
 
     async def kiosk(self, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -79,7 +83,7 @@ async def fleet(redis_url: str) -> AsyncIterator[Fleet]:
         curator_token, _ = await store.sessions.create(curator.id)
     cfg = make_config("redis", redis_url, walls=("lobby", "board"), store_url=url, kiosks=KIOSKS)
     async with running_node(cfg) as base, aiohttp.ClientSession() as http:
-        yield Fleet(base, http, {"wall_session": admin_token}, {"wall_session": curator_token})
+        yield Fleet(base, http, {"wall_session": admin_token}, {"wall_session": curator_token}, url)
 
 
 def jpeg() -> str:
@@ -294,3 +298,61 @@ async def test_a_kiosk_of_a_private_wall_gets_a_display_key_of_its_own(redis_url
         shown = {"url": f"{base}/w/board?key={query}"}
         assert (await fleet.kiosk("/api/v1/kiosks/report", shown, token=token))[0] == 200
         assert query not in str((await fleet.listing())["kiosks"][0]["status"]["url"])  # never shown
+
+
+async def enroll_from(fleet: Fleet, address: str, hostname: str) -> tuple[int, Any]:
+    """A pairing request sent from `address` (any 127.x.y.z is this machine's loopback)."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0))) as s, \
+            s.post(f"{fleet.base}/api/v1/kiosks/enroll", json={"hostname": hostname}) as r:
+        return r.status, await r.json()
+
+
+def test_pairing_limits_count_per_ipv4_24_and_ipv6_64() -> None:
+    assert network("203.0.113.77") == network("203.0.113.1") == "203.0.113.0/24"
+    assert network("2001:db8:0:1:aaaa::1") == network("2001:db8:0:1::2") == "2001:db8:0:1::/64"
+    assert network("2001:db8:0:2::1") != network("2001:db8:0:1::1")
+    assert network("::ffff:203.0.113.5") == "203.0.113.0/24"
+
+
+async def test_a_flood_of_pairing_requests_from_many_networks_does_not_lock_out_a_real_kiosk(
+        fleet: Fleet) -> None:
+    status, waiting = await enroll_from(fleet, "127.0.200.1", "lobby-tv")
+    assert status == 201
+    assert (await fleet.kiosk("/api/v1/kiosks/claim", token=waiting["poll_token"]))[1] == {"state": "waiting"}
+
+    # 20 addresses from 20 networks fill every slot within a second
+    floods = await asyncio.gather(*(enroll_from(fleet, f"127.0.{n}.1", f"flood-{n}-{i}")
+                                    for n in range(1, 21) for i in range(MAX_PENDING // 20)))
+    assert {status for status, _ in floods} == {201}
+
+    status, newcomer = await enroll_from(fleet, "127.0.201.1", "board-tv")
+    assert status == 201, newcomer  # not 429: the oldest request nobody polled made room
+    codes = {p["code"] for p in (await fleet.listing())["pending"]}
+    assert len(codes) == MAX_PENDING and {waiting["code"], newcomer["code"]} <= codes
+    approve = {"code": waiting["code"], "wall": "lobby"}
+    status, _ = await fleet.admin_post("/console/api/fleet/approve", approve)
+    assert status == 201  # the kiosk that kept polling was never pushed out
+
+
+async def test_one_network_is_slowed_down_without_touching_the_others(fleet: Fleet) -> None:
+    replies = [await enroll_from(fleet, f"127.0.7.{n}", f"k{n}") for n in range(1, 22)]
+    assert [status for status, _ in replies] == [201] * 20 + [429]
+    assert "127.0.7.0/24" in replies[-1][1]["error"] and "wait a minute" in replies[-1][1]["error"]
+    assert (await enroll_from(fleet, "127.0.8.1", "next door"))[0] == 201
+
+
+async def test_an_admin_clears_the_waiting_codes_after_a_flood(fleet: Fleet) -> None:
+    for n in range(3):
+        await enroll_from(fleet, f"127.0.9.{n + 1}", f"flood-{n}")
+    assert len((await fleet.listing())["pending"]) == 3
+    clear = "/console/api/fleet/pending/clear"
+    status, refused = await fleet.admin_post(clear, csrf=False)
+    assert status == 403 and "CSRF" in refused["error"]
+    assert (await fleet.admin_post(clear, cookies=fleet.curator))[0] == 403
+    assert len((await fleet.listing())["pending"]) == 3
+
+    assert await fleet.admin_post(clear) == (200, {"ok": True, "cleared": 3})
+    assert (await fleet.listing())["pending"] == []
+    async with connect(fleet.store_url) as store:
+        [entry] = await store.audit.browse(AuditFilter(action="kiosk.clear_pending"))
+    assert (entry.actor, entry.after) == ("ada", {"cleared": 3})

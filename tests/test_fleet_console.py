@@ -18,14 +18,20 @@ FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 XSS = """<img src=x onerror="document.title='PWNED'">"""
 
 
+async def admin_session(store_url: str) -> str:
+    """An admin, ada, logged in: her session cookie."""
+    async with connect(store_url, hasher=FAST) as store:
+        admin = await store.users.add("ada", "a long admin password", "admin")
+        cookie, _ = await store.sessions.create(admin.id)
+    return cookie
+
+
 
 @pytest.mark.timeout(90)
 async def test_an_admin_pairs_a_kiosk_on_the_fleet_page_and_sees_it_go_offline(
         browser: Browser, redis_url: str) -> None:
     store_url = temp_store_url()
-    async with connect(store_url, hasher=FAST) as store:
-        admin = await store.users.add("ada", "a long admin password", "admin")
-        cookie, _ = await store.sessions.create(admin.id)
+    cookie = await admin_session(store_url)
     cfg = make_config("redis", redis_url, walls=("lobby", "board"), store_url=store_url,
                       kiosks={"offline_after": 2.0, "report_interval": 0.5})
     async with running_node(cfg) as base, aiohttp.ClientSession() as kiosk:
@@ -112,4 +118,30 @@ async def test_an_admin_pairs_a_kiosk_on_the_fleet_page_and_sees_it_go_offline(
         assert await page.title() == title != "PWNED"
         assert await page.locator("img[src='x']").count() == 0
         assert problems == []
+        await context.close()
+
+
+@pytest.mark.timeout(90)
+async def test_an_admin_clears_a_flood_of_pairing_codes_with_one_button(
+        browser: Browser, redis_url: str) -> None:
+    store_url = temp_store_url()
+    cookie = await admin_session(store_url)
+    cfg = make_config("redis", redis_url, store_url=store_url)
+    async with running_node(cfg) as base, aiohttp.ClientSession() as flood:
+        context = await browser.new_context(viewport={"width": 1400, "height": 900})
+        await context.add_cookies([{"name": "wall_session", "value": cookie, "url": base}])
+        page = await context.new_page()
+        await page.goto(f"{base}/console/fleet")
+        await page.wait_for_selector("body[data-loaded=true]")
+        assert not await page.locator("#clear-pending").is_visible()  # nothing waits: no button
+        for i in range(3):
+            async with flood.post(f"{base}/api/v1/kiosks/enroll", json={"hostname": f"flood-{i}"}) as r:
+                assert r.status == 201
+        await page.locator("#fleet-pending li").nth(2).wait_for(timeout=10_000)
+
+        await page.click("#clear-pending")
+        await page.locator("#fleet-pending li").first.wait_for(state="detached", timeout=10_000)
+        assert not await page.locator("#clear-pending").is_visible()
+        async with connect(store_url) as store:
+            assert await store.kiosks.pending() == []
         await context.close()

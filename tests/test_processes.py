@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.helpers import HEALTH_AUTH, HEALTH_TOKEN, HEALTH_TOKEN_ENV, Screen
+from tests.helpers import HEALTH_AUTH, HEALTH_TOKEN, HEALTH_TOKEN_ENV, TOKEN, Screen
 from tests.redis_server import free_port
 
 CONFIG = """
@@ -36,7 +36,7 @@ name = "replay"
 interval = 0.05
 """
 
-ENV = {"LOBBY_TOKEN": "process-test-token", HEALTH_TOKEN_ENV: HEALTH_TOKEN}
+ENV = {"LOBBY_TOKEN": TOKEN, HEALTH_TOKEN_ENV: HEALTH_TOKEN}
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ async def test_killing_the_curation_writer_hands_the_wall_to_another_process_wit
     base = f"http://127.0.0.1:{port}"
     node = logged(tmp_path / "serve.log", "serve", "--config", str(config), "--port", str(port))
     writers = [logged(tmp_path / f"curate{i}.log", "curate", "--config", str(config)) for i in range(2)]
-    headers = {"Authorization": "Bearer process-test-token", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     try:
         async with aiohttp.ClientSession() as s:
             await wait_up(s, base)

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from ingest.pipeline import Pipeline
-from tests.helpers import HEALTH_AUTH, Screen
+from tests.helpers import HEALTH_AUTH, TOKEN, Screen
 from tests.redis_server import free_port
 from tests.test_processes import logged, wait_up
 from wall.bus.redis import RedisEngine
@@ -65,7 +65,7 @@ async def test_the_figures_are_the_same_after_the_lease_moves_and_the_writer_res
     base = f"http://127.0.0.1:{port}"
     node = logged(tmp_path / "serve.log", "serve", "--config", str(config), "--port", str(port))
     writers = {i: logged(tmp_path / f"curate{i}.log", "curate", "--config", str(config)) for i in range(2)}
-    headers = {"Authorization": "Bearer process-test-token", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     engine = RedisEngine(redis_url)
 
     def leader_of(name: str) -> int:

@@ -26,7 +26,14 @@ from wall.store.audit import AuditFilter, Event
 from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Conflict
 from wall.store.engine import StoreURLError, create_engine
-from wall.store.kiosks import ClaimState, CodeExpired, TooManyPending, UnknownCode, normalise_code
+from wall.store.kiosks import (
+    MAX_PENDING,
+    PENDING_PER_NETWORK,
+    ClaimState,
+    CodeExpired,
+    UnknownCode,
+    normalise_code,
+)
 from wall.store.migrate import current, head, upgrade
 from wall.store.schema import metadata
 from wall.store.users import UnknownUser, UserExists
@@ -413,11 +420,38 @@ async def test_a_pairing_code_expires_and_floods_are_capped(store: Store) -> Non
     with pytest.raises(CodeExpired, match="expired"):
         await store.kiosks.approve(req.code, "lobby", 1, 1, "ada", now=T0 + 61)
     assert (await store.kiosks.claim(poll, now=T0 + 61)).state is ClaimState.EXPIRED
-    for i in range(200):
-        await store.kiosks.enroll(f"k{i}", "10.0.0.9", ttl=60, now=T0 + 100)
-    with pytest.raises(TooManyPending):
-        await store.kiosks.enroll("one too many", "10.0.0.9", ttl=60, now=T0 + 100)
-    assert len({p.code for p in await store.kiosks.pending(now=T0 + 101)}) == 200  # codes are unique
+
+
+async def test_a_flood_of_pairing_requests_pushes_out_itself_not_a_kiosk_that_polls(store: Store) -> None:
+    real_poll, real = await store.kiosks.enroll("lobby-tv", "192.0.2.7", ttl=900, now=T0)
+    assert (await store.kiosks.claim(real_poll, now=T0 + 3)).state is ClaimState.WAITING
+    flood = [await store.kiosks.enroll(f"f{i}", f"10.{i % 40}.0.1", ttl=900, now=T0 + 4 + i / 1000)
+             for i in range(MAX_PENDING + 30)]
+    live = await store.kiosks.pending(now=T0 + 5)
+    assert len(live) == MAX_PENDING and len({p.code for p in live}) == MAX_PENDING  # codes are unique
+    assert real.code in {p.code for p in live}  # it polled: the unpolled flood went first, oldest first
+    assert (await store.kiosks.claim(flood[0][0], now=T0 + 5)).state is ClaimState.UNKNOWN
+    assert (await store.kiosks.claim(flood[-1][0], now=T0 + 5)).state is ClaimState.WAITING
+
+    cleared = await store.kiosks.clear_pending(now=T0 + 6)
+    assert cleared == MAX_PENDING and await store.kiosks.pending(now=T0 + 6) == []
+    assert (await store.kiosks.claim(real_poll, now=T0 + 7)).state is ClaimState.UNKNOWN
+
+
+async def test_one_network_holds_at_most_its_share_of_the_pairing_table(store: Store) -> None:
+    other_poll, _ = await store.kiosks.enroll("other", "198.51.100.9", ttl=900, now=T0)
+    ours = [await store.kiosks.enroll(f"k{i}", f"203.0.113.{i % 250}", ttl=900, now=T0 + 1 + i)
+            for i in range(PENDING_PER_NETWORK + 5)]
+    live = await store.kiosks.pending(now=T0 + 100)
+    assert len(live) == PENDING_PER_NETWORK + 1  # its own oldest went; the other network kept its one
+    assert (await store.kiosks.claim(other_poll, now=T0 + 100)).state is ClaimState.WAITING
+    assert (await store.kiosks.claim(ours[4][0], now=T0 + 100)).state is ClaimState.UNKNOWN
+    assert (await store.kiosks.claim(ours[5][0], now=T0 + 100)).state is ClaimState.WAITING
+    # IPv6: one /64 is one network, however many addresses it uses
+    for i in range(PENDING_PER_NETWORK + 1):
+        await store.kiosks.enroll(f"v6-{i}", f"2001:db8:0:1::{i + 1:x}", ttl=900, now=T0 + 200 + i)
+    v6 = [p for p in await store.kiosks.pending(now=T0 + 300) if p.ip.startswith("2001:db8:0:1:")]
+    assert len(v6) == PENDING_PER_NETWORK
 
 
 async def test_admins_browse_filter_and_export_the_audit_log(store: Store) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import HMAC_SECRET, TOKEN, Screen, make_config, post, running_node, shown_posts
 from wall.media.signing import decode_key
+from wall.web.backoff import Backoff
 
 
 @pytest.fixture
@@ -116,6 +117,49 @@ async def test_refusals_are_counted_in_metrics(node):
     async with s.get(f"{base}/metrics") as r:
         text = await r.text()
     assert 'wall_webhook_rejected_total{reason="unauthorized",wall="lobby"} 1.0' in text
+
+
+async def test_wrong_tokens_from_one_address_back_off_and_other_senders_are_unaffected(node):
+    base, s = node
+    wrong = {"Authorization": "Bearer guess"}
+    for i in range(Backoff.FREE):
+        assert (await post(s, base, {"id": f"g{i}", "text": "guess"}, headers=wrong))[0] == 401
+    url = f"{base}/api/v1/walls/lobby/posts"
+    for credentials in (wrong, {}):  # the right token too: while the door is closed nothing is checked
+        async with s.post(url, json={"id": "late", "text": "hi"}, headers=credentials) as r:
+            assert r.status == 429 and "wrong tokens" in (await r.json())["error"]
+            assert 1 <= int(r.headers["Retry-After"]) <= Backoff.FIRST
+
+    # the right token from another address (any 127.x.y.z is this machine) goes straight through
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))) as other:
+        status, reply = await post(other, base, {"id": "ok1", "text": "from the comms tool"})
+    assert status == 202 and reply["accepted"][0]["id"] == "ok1"
+    async with s.get(f"{base}/metrics") as r:
+        text = await r.text()
+    assert 'wall_webhook_rejected_total{reason="backoff",wall="lobby"} 2.0' in text
+    assert f'wall_webhook_rejected_total{{reason="unauthorized",wall="lobby"}} {Backoff.FREE}.0' in text
+
+
+def test_the_wait_grows_with_each_failure_resets_on_success_and_memory_stays_bounded():
+    backoff, t = Backoff(), 1000.0
+    for _ in range(Backoff.FREE - 1):
+        backoff.failed("203.0.113.9", t)
+    assert backoff.wait("203.0.113.9", t) == 0  # a few typos cost nothing
+    waits = []
+    for _ in range(5):
+        backoff.failed("203.0.113.9", t)
+        waits.append(backoff.wait("203.0.113.9", t))
+        t += waits[-1]  # it tries again as soon as it may, and fails again
+    assert waits == [5, 10, 20, 40, 80]
+    for _ in range(10):
+        backoff.failed("203.0.113.9", t)
+    assert backoff.wait("203.0.113.9", t) == Backoff.LONGEST  # bounded
+    assert backoff.wait("198.51.100.1", t) == 0  # another address is not slowed
+    backoff.succeeded("203.0.113.9")
+    assert backoff.wait("203.0.113.9", t) == 0
+    for i in range(Backoff.SIZE + 50):
+        backoff.failed(f"10.{i // 65536}.{i // 256 % 256}.{i % 256}", t)
+    assert len(backoff.keys) == Backoff.SIZE and "10.0.0.0" not in backoff.keys  # the oldest went first
 
 
 NESTED = 5_000

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ingest.sources import replay, webhook
 from wall.config import BusConfig, Config, ConfigError, SourceConfig, StoreConfig, WallConfig, WebConfig
+from wall.entropy import weak
 from wall.redact import configure_logging
 from wall.web.runner import run
 
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_kiosk_agent(args)
     if args.command == "demo":
+        if args.token and (problem := weak(args.token, "--token: the webhook token")):
+            print(f"wall demo: {problem}", file=sys.stderr)
+            return 2
         return run_demo(args.host, args.port, args.token or secrets.token_urlsafe(18), args.interval,
                         args.store)
     cfg = _load_or_report(args.config if args.command != "check-config" else args.file)

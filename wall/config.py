@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from wall.entropy import weak
 from wall.screen import Checker, Screen
 
 WALL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -187,13 +188,18 @@ class _Reader:
             fix = f"; did you mean '{hint}'?" if hint else f"; known keys: {', '.join(sorted(known))}"
             self.problems.append(f"{path}.{key}: unknown key{fix}".lstrip("."))
 
-    def secret(self, data: dict[str, Any], key: str, path: str, env: dict[str, str]) -> str | None:
+    def secret(self, data: dict[str, Any], key: str, path: str, env: dict[str, str],
+               strong: bool = False) -> str | None:
+        """The value of the environment variable named at `key`; `strong`: a secret of ours (a token, an
+        HMAC key) that must be hard to guess (wall/entropy.py)."""
         name = self.get(data, key, path, str, None)
         if name is None:
             return None
         value = env.get(name)
         if not value:
             self.problems.append(f"{path}: environment variable {name} is not set; export {name}=<secret>")
+        elif strong and (problem := weak(value, f"{path}: the secret in {name}")):
+            self.problems.append(problem)
         return value
 
 
@@ -280,7 +286,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     media = MediaConfig(
         cache_dir=r.get(m, "cache_dir", "media.cache_dir", str, ""),
         cache_bytes=r.get(m, "cache_bytes", "media.cache_bytes", int, MediaConfig.cache_bytes),
-        secret=r.secret(m, "secret_env", "media.secret_env", env),
+        secret=r.secret(m, "secret_env", "media.secret_env", env, strong=True),
         allow_hosts=tuple(str(h) for h in r.get(m, "allow_hosts", "media.allow_hosts", list, [])),
         max_bytes=r.get(m, "max_bytes", "media.max_bytes", int, MediaConfig.max_bytes),
         timeout=r.get(m, "timeout", "media.timeout", float, MediaConfig.timeout),
@@ -350,8 +356,8 @@ def _wall(r: _Reader, name: str, wt: dict[str, Any], path: str, env: dict[str, s
         r.problems.extend(problems)
         if not problems:
             sources.append(SourceConfig(type=type_, name=str(st.get("name", type_)), options=options))
-    token = r.secret(wt, "token_env", f"{path}.token_env", env)
-    hmac_secret = r.secret(wt, "hmac_secret_env", f"{path}.hmac_secret_env", env)
+    token = r.secret(wt, "token_env", f"{path}.token_env", env, strong=True)
+    hmac_secret = r.secret(wt, "hmac_secret_env", f"{path}.hmac_secret_env", env, strong=True)
     if any(s.type == "webhook" for s in sources) and not (token or hmac_secret or "token_env" in wt):
         r.problems.append(
             f"{path}: a webhook source needs a secret; set token_env (Bearer token) or hmac_secret_env"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
+import time
 
 import msgspec
 from aiohttp import web
@@ -17,7 +19,8 @@ from ingest.connector import SourceContext
 from ingest.pipeline import InputError, Pipeline, normalize, parse_posts
 from wall.config import WallConfig
 from wall.models import BadJSON
-from wall.web.address import client_address
+from wall.web.address import client_address, client_group
+from wall.web.backoff import Backoff
 from wall.web.http import error, json_content, json_response, read_body
 from wall.web.keys import CONFIG, METRICS
 
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 TYPE = "webhook"
 SIGNATURE_HEADER = "X-Wall-Signature"
 PIPELINE = web.AppKey("pipeline", Pipeline)
+WRONG_TOKENS = web.AppKey("webhook_wrong_tokens", Backoff)  # per client address (an IPv6 /64 is one)
 
 
 def authorized(wall: WallConfig, request: web.Request, body: bytes) -> bool:
@@ -47,11 +51,20 @@ async def webhook(request: web.Request) -> web.Response:
     source = wall.source("webhook") if wall else None
     if wall is None or source is None:
         return error(404, f"wall {name!r} has no webhook source; add one to its sources in the config")
+    sender, backoff = client_group(client_address(request)), request.app[WRONG_TOKENS]
+    wait = backoff.wait(sender, time.monotonic())
+    if wait > 0:  # not even checked: guessing a token costs time
+        rejected.labels(name, "backoff").inc()
+        seconds = math.ceil(wait)
+        return json_response({"error": f"too many wrong tokens or signatures from your address: retry in "
+                                       f"{seconds} s with the right one"}, 429,
+                             headers={"Retry-After": str(seconds)})
     body = await read_body(request, cfg.web.max_body_bytes)
     if body is None:
         rejected.labels(name, "too_large").inc()
         return error(413, f"body larger than {cfg.web.max_body_bytes} bytes; send fewer posts per request")
     if not authorized(wall, request, body):
+        backoff.failed(sender, time.monotonic())
         rejected.labels(name, "unauthorized").inc()
         log.info("wall %s: webhook refused: bad or missing token/signature from %s", name,
                  client_address(request))
@@ -60,6 +73,7 @@ async def webhook(request: web.Request) -> web.Response:
                       f"'{SIGNATURE_HEADER}: sha256=<hmac of the body>'"},
             401, headers={"WWW-Authenticate": 'Bearer realm="wall"'},
         )
+    backoff.succeeded(sender)
     if not json_content(request):
         rejected.labels(name, "media_type").inc()
         return error(415, f"Content-Type {request.content_type!r} is not JSON; send "
@@ -90,6 +104,7 @@ async def webhook(request: web.Request) -> web.Response:
 def add_webhook_routes(app: web.Application, pipeline: Pipeline) -> None:
     """The ingest role's part of a web node: POST /api/v1/walls/{wall}/posts."""
     app[PIPELINE] = pipeline
+    app[WRONG_TOKENS] = Backoff()
     app.router.add_post("/api/v1/walls/{wall}/posts", webhook)
 
 

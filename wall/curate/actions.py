@@ -32,6 +32,7 @@ from wall.bus.base import RECENT_KEPT, Engine
 from wall.config import Config
 from wall.curate import rules
 from wall.curate.moderation import stored_mode
+from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     InboxControl,
     InboxDecision,
@@ -71,6 +72,14 @@ class Actions:
         self.store = store
         self.engine = engine
         self.cfg = cfg
+        self._media_secret = cfg.media.secret
+
+    async def _item(self, record: RecentPost, decided: Decision | None) -> dict[str, Any]:
+        """item() with the post's images through the wall's own signed /media URLs, as screens get them:
+        curators' browsers never fetch an original (docs/media.md)."""
+        if self._media_secret is None:
+            self._media_secret = await self.engine.shared_secret(MEDIA_SECRET)
+        return item(msgspec.structs.replace(record, post=proxied(record.post, self._media_secret)), decided)
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -87,7 +96,7 @@ class Actions:
                        or needle in r.post.author.name.casefold()
                        or needle in r.post.author.handle.casefold()]
         stored = await self.store.decisions.get_many(wall, [r.post.id for r in records])
-        items = [item(r, stored.get(r.post.id)) for r in records]
+        items = [await self._item(r, stored.get(r.post.id)) for r in records]
         if status:
             items = [i for i in items if i["status"] == status]
         return items[:max(0, limit)]
@@ -106,7 +115,7 @@ class Actions:
             except (msgspec.DecodeError, msgspec.ValidationError):
                 continue
             if isinstance(message, RecentPost):
-                yield item(message, None)
+                yield await self._item(message, None)
             else:
                 yield {"type": "control", **msgspec.to_builtins(message)}
 
@@ -174,7 +183,7 @@ class Actions:
         await self.engine.enqueue(wall, encode(InboxDecision(post_id)))
         if action in ("spotlight", "unspotlight"):
             await self.engine.enqueue(wall, encode(InboxControl(action)))
-        return item(record, decided)
+        return await self._item(record, decided)
 
     async def correct_sentiment(self, wall: str, post_id: str, actor: str, label: str) -> dict[str, Any]:
         """Store a curator's sentiment label for the post (shown on screens through an update, and kept
@@ -192,7 +201,7 @@ class Actions:
         await self.store.audit.record(Event("sentiment", actor, wall, post_id, before={"label": was},
                                             after={"label": label}))
         await self.engine.enqueue(wall, encode(InboxDecision(post_id)))
-        return item(record, decided)
+        return await self._item(record, decided)
 
     async def ban(self, wall: str, author: str, actor: str, reason: str = "") -> dict[str, Any]:
         """Ban an author ("network:handle") on the wall, or on every wall with wall "*": their posts are

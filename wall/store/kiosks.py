@@ -3,12 +3,18 @@
 Contract:
 - `enroll` gives a new kiosk a short code for a person to read off the screen ("K7-4QX") and a secret
   poll token returned exactly once (only its sha256 is kept). Codes are unique among live pairing requests
-  and expire after `ttl` seconds.
+  and expire after `ttl` seconds. A newcomer is never refused for want of room: past PENDING_PER_NETWORK
+  live requests from its network (wall.addresses: /24, /64), or MAX_PENDING in all, the requests least
+  alive go (never polled first, oldest first; then the least recently polled), so a flood pushes out
+  itself, not a kiosk that polls every few seconds. Their kiosks' next poll finds them unknown, and the
+  agent asks for a new code.
+- `clear_pending` drops every live pairing request (an admin's answer to a flood).
 - `approve(code, …)` turns a live pairing request into a kiosk assigned to a wall, as screen k of n;
   an expired code raises CodeExpired, an unknown one UnknownCode (the admin is told which).
-- `claim(poll_token)` is the kiosk's poll: while nobody approved it, "waiting"; once approved, the kiosk's
-  own token, minted then and returned once (a claim repeated before the code expires, e.g. after a lost
-  reply, replaces the token: the old one stops working); after expiry, "expired".
+- `claim(poll_token)` is the kiosk's poll (the last one kept in `claimed_at`): while nobody approved it,
+  "waiting"; once approved, the kiosk's own token, minted then and returned once (a claim repeated before
+  the code expires, e.g. after a lost reply, replaces the token: the old one stops working); after
+  expiry, "expired".
 - `authenticate(token)` answers the kiosk the token belongs to, revoked or not (the caller tells a revoked
   kiosk so); None for a token nobody issued. `revoke` takes effect on the next request.
 - `report` records the kiosk's status and hands back the commands queued for it, each delivered once.
@@ -24,13 +30,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from wall.addresses import network
 from wall.store.base import clock, new_token, token_hash, upsert
 from wall.store.schema import kiosk_commands, kiosk_enrollments, kiosk_screenshots, kiosks
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B: read off a TV across a room and typed on a phone.
 CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
 COMMANDS = ("reload", "identify", "assign")
-MAX_PENDING = 200  # live pairing requests at once: a flood of enrolls cannot fill the table
+MAX_PENDING = 200  # live pairing requests at once: a flood of enrolls cannot grow the table
+PENDING_PER_NETWORK = 50  # live pairing requests from one /24 or /64: a venue pairing its screens at once
 
 
 class UnknownCode(LookupError):
@@ -39,10 +47,6 @@ class UnknownCode(LookupError):
 
 class CodeExpired(LookupError):
     """The pairing request with this code expired: the kiosk shows a new one."""
-
-
-class TooManyPending(Exception):
-    """Too many pairing requests wait for approval."""
 
 
 class ClaimState(enum.Enum):
@@ -110,7 +114,7 @@ class Kiosks:
 
     async def enroll(self, hostname: str, ip: str, ttl: float, now: float | None = None
                      ) -> tuple[str, Enrollment]:
-        """A pairing request: (raw poll token, the request with its code). Raises TooManyPending."""
+        """A pairing request: (raw poll token, the request with its code); may evict others (see above)."""
         t = clock(now)
         e = kiosk_enrollments.c
         poll, poll_hash = new_token()
@@ -118,12 +122,20 @@ class Kiosks:
             # Requests nobody approved within a day of expiring are of no more use to anyone.
             await conn.execute(kiosk_enrollments.delete().where(e.expires_at < t - 86400,
                                                                 e.kiosk_id.is_(None)))
-            live = set((await conn.execute(sa.select(e.code).where(e.expires_at > t,
-                                                                   e.kiosk_id.is_(None)))).scalars())
-            if len(live) >= MAX_PENDING:
-                raise TooManyPending(f"{len(live)} pairing codes already wait for approval")
+            live = (await conn.execute(sa.select(e.id, e.code, e.ip).where(e.expires_at > t,
+                                                                            e.kiosk_id.is_(None))
+                                       .order_by(e.claimed_at.is_not(None),
+                                                 sa.func.coalesce(e.claimed_at, e.created_at), e.id))).all()
+            mine = network(ip)
+            ours = [r.id for r in live if network(r.ip) == mine]
+            evicted = set(ours[:max(0, len(ours) - PENDING_PER_NETWORK + 1)])
+            rest = [r.id for r in live if r.id not in evicted]
+            evicted |= set(rest[:max(0, len(rest) - MAX_PENDING + 1)])
+            if evicted:
+                await conn.execute(kiosk_enrollments.delete().where(e.id.in_(evicted)))
+            codes = {r.code for r in live if r.id not in evicted}
             code = new_code()
-            while code in live:
+            while code in codes:
                 code = new_code()
             hostname, ip = hostname[:255], ip[:64]
             row = {"code": code, "poll_hash": poll_hash, "hostname": hostname, "ip": ip,
@@ -131,6 +143,14 @@ class Kiosks:
             enrollment_id = (await conn.execute(kiosk_enrollments.insert().values(**row)
                                                 .returning(e.id))).scalar_one()
         return poll, Enrollment(enrollment_id, code, hostname, ip, t, t + ttl)
+
+    async def clear_pending(self, now: float | None = None) -> int:
+        """Drop every live pairing request nobody approved; returns how many."""
+        e = kiosk_enrollments.c
+        async with self.engine.begin() as conn:
+            result = await conn.execute(kiosk_enrollments.delete().where(e.expires_at > clock(now),
+                                                                         e.kiosk_id.is_(None)))
+        return int(result.rowcount or 0)
 
     async def pending(self, now: float | None = None) -> list[Enrollment]:
         """Live pairing requests nobody approved yet, oldest first."""
@@ -177,7 +197,8 @@ class Kiosks:
                 return Claim(ClaimState.UNKNOWN)
             if req.expires_at <= t:
                 return Claim(ClaimState.EXPIRED)
-            if req.kiosk_id is None:
+            if req.kiosk_id is None:  # the poll keeps the request alive against floods (enroll)
+                await conn.execute(kiosk_enrollments.update().where(e.id == req.id).values(claimed_at=t))
                 return Claim(ClaimState.WAITING)
             token, hashed = new_token()
             row = (await conn.execute(kiosks.update().where(kiosks.c.id == req.kiosk_id,

@@ -189,7 +189,7 @@ kiosk_enrollments = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False, index=True),
     sa.Column("kiosk_id", sa.Integer, sa.ForeignKey("kiosks.id", ondelete="CASCADE"), nullable=True),
-    sa.Column("claimed_at", sa.Float, nullable=True),
+    sa.Column("claimed_at", sa.Float, nullable=True),  # the last poll (claim) of the kiosk
 )
 
 kiosk_commands = sa.Table(

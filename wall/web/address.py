@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
+from wall.addresses import network
 from wall.web.keys import CONFIG
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -65,7 +66,4 @@ def client_address(request: web.BaseRequest) -> str:
 def client_group(address: str) -> str:
     """What per-client limits count: an IPv4 address, or the /64 of an IPv6 one (one household or host
     is given a whole /64, and picks any address in it at will)."""
-    found = _parse(address)
-    if isinstance(found, ipaddress.IPv6Address):
-        return str(ipaddress.IPv6Network((found, 64), strict=False))
-    return str(found) if found is not None else address
+    return network(address, v4_prefix=32)

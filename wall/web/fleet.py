@@ -26,11 +26,12 @@ from urllib.parse import urlencode
 import msgspec
 from aiohttp import web
 
+from wall.addresses import network
 from wall.config import Config, KioskConfig
 from wall.models import BadJSON, decode_untrusted
 from wall.store import Store
 from wall.store.audit import Event
-from wall.store.kiosks import ClaimState, CodeExpired, Kiosk, TooManyPending, UnknownCode
+from wall.store.kiosks import ClaimState, CodeExpired, Kiosk, UnknownCode
 from wall.web.address import client_address
 from wall.web.auth import identity, require
 from wall.web.console import page
@@ -42,7 +43,7 @@ from wall.web.private import KEYED
 log = logging.getLogger(__name__)
 CODE = re.compile(r"^[A-Z0-9]{2}-[A-Z0-9]{3}$")
 MAX_SCREENSHOT = 256 * 1024  # bytes of JPEG; a 480 px wide screenshot at quality 50 is about 20 KB
-ENROLLS_PER_MINUTE = 10  # per address: a kiosk asks once per code, every 15 min
+ENROLLS_PER_MINUTE = 20  # per /24 or /64: a kiosk asks once per code, every 15 min
 POLL_INTERVAL = 3.0  # seconds between a pairing kiosk's polls
 
 
@@ -109,7 +110,7 @@ def _http(status: int, message: str) -> web.HTTPException:
 
 
 class EnrollLimit:
-    """At most ENROLLS_PER_MINUTE pairing requests per address and minute (per node)."""
+    """At most ENROLLS_PER_MINUTE pairing requests per network (/24, /64) and minute (per node)."""
 
     def __init__(self) -> None:
         self.seen: dict[str, deque[float]] = {}
@@ -133,13 +134,10 @@ async def enroll(request: web.Request) -> web.Response:
     """A new kiosk asks for a pairing code."""
     body: EnrollBody = await _body(request, EnrollBody)
     ip = client_address(request)
-    if not request.app[ENROLL_LIMIT].allow(ip, time.monotonic()):
-        return error(429, f"too many pairing requests from {ip}: wait a minute")
+    if not request.app[ENROLL_LIMIT].allow(network(ip), time.monotonic()):
+        return error(429, f"too many pairing requests from {network(ip)}: wait a minute")
     kcfg = request.app[CONFIG].kiosks
-    try:
-        poll, req = await request.app[STORE].kiosks.enroll(body.hostname or "kiosk", ip, kcfg.pairing_ttl)
-    except TooManyPending as e:
-        return error(429, f"{e}: approve or let them expire first")
+    poll, req = await request.app[STORE].kiosks.enroll(body.hostname or "kiosk", ip, kcfg.pairing_ttl)
     log.info("kiosk %s at %s asks to pair with code %s", req.hostname, ip, req.code)
     return json_response({"code": req.code, "poll_token": poll, "expires_in": kcfg.pairing_ttl,
                           "poll_interval": POLL_INTERVAL,
@@ -315,6 +313,17 @@ async def approve(request: web.Request) -> web.Response:
     return json_response(_kiosk_self(kiosk), 201)
 
 
+@require("admin")
+async def clear_pending(request: web.Request) -> web.Response:
+    """Drop every pairing request waiting for approval (after a flood); kiosks still pairing ask again."""
+    actor = identity(request).username
+    cleared = await request.app[STORE].kiosks.clear_pending()
+    await request.app[STORE].audit.record(Event("kiosk.clear_pending", actor, None, None,
+                                                after={"cleared": cleared}))
+    log.info("%d pairing requests cleared by %s", cleared, actor)
+    return json_response({"ok": True, "cleared": cleared})
+
+
 async def _kiosk_arg(request: web.Request) -> Kiosk:
     try:
         kiosk_id = int(request.match_info["id"])
@@ -446,5 +455,6 @@ def add_fleet_routes(app: web.Application) -> None:
     r.add_get("/console/fleet", fleet_page, name="console_fleet")
     r.add_get("/console/api/fleet", fleet_list, name="fleet_list")
     r.add_post("/console/api/fleet/approve", approve, name="fleet_approve")
+    r.add_post("/console/api/fleet/pending/clear", clear_pending, name="fleet_clear_pending")
     r.add_post("/console/api/fleet/kiosks/{id}/{op}", kiosk_command, name="fleet_kiosk_command")
     r.add_get("/console/api/fleet/kiosks/{id}/screenshot", kiosk_screenshot, name="fleet_kiosk_screenshot")

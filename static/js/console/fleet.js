@@ -143,6 +143,7 @@ function render(data) {
               el("span", "", `${p.hostname} (${p.ip}), expires in ${duration(p.expires_in)}`));
     return li;
   }));
+  $("clear-pending-row").hidden = data.pending.length === 0;
 
   $("fleet-kiosks").replaceChildren(...data.kiosks.map(kioskRow));
   $("fleet-empty").hidden = data.kiosks.length > 0;
@@ -163,6 +164,19 @@ async function refresh() {
     showError(`cannot load the fleet: ${e.message}`);
   }
 }
+
+$("clear-pending").addEventListener("click", async (event) => {
+  event.target.disabled = true;
+  try {
+    await send("/console/api/fleet/pending/clear");
+    showError("");
+  } catch (e) {
+    showError(`cannot clear the waiting codes: ${e.message}`);
+  } finally {
+    event.target.disabled = false;
+  }
+  await refresh();
+});
 
 $("approve-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -73,11 +73,13 @@ function build(item) {
   text.dir = "auto";
   const thumbs = el("div", "thumbs", row);
   for (const m of Array.isArray(p.media) ? p.media.slice(0, 4) : []) {
+    // Same-origin only: the server hands out /media/ URLs (docs/media.md); an original is never fetched.
     const src = safeImageUrl(m?.url);
-    if (!src) continue;
+    if (!src || !src.startsWith("/")) continue;
     const img = /** @type {HTMLImageElement} */ (el("img", "thumb", thumbs));
     img.loading = "lazy";
     img.alt = str(m.alt);
+    img.addEventListener("error", () => img.remove(), { once: true });  // refused upstream: no broken icon
     img.src = src.startsWith("/media/") ? `${src}?w=480` : src;
   }
   const href = safeLink(p.url);
