@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
@@ -29,6 +28,7 @@ from wall.store.audit import Event
 from wall.store.sessions import Session
 from wall.store.users import Role
 from wall.web.http import error
+from wall.web.inputs import form, origin_host
 from wall.web.keys import CONFIG, STORE
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def same_site(request: web.Request) -> bool:
         return True
     if origin == "null":  # a sandboxed frame or a redirect chain: nobody we know
         return False
-    return urlsplit(origin).netloc == request.host or origin in allowed
+    return origin_host(origin) == request.host or origin in allowed
 
 
 async def csrf_ok(request: web.Request, ident: Identity) -> bool:
@@ -126,9 +126,7 @@ async def csrf_ok(request: web.Request, ident: Identity) -> bool:
         return False
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        value = form.get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else None
+        sent = (await form(request)).get(CSRF_FIELD)
     return sent is not None and hmac.compare_digest(sent.encode(), ident.csrf.encode())
 
 
@@ -273,10 +271,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     """POST /console/login: anonymous by nature; guarded by the origin check and the lockout instead."""
     if not same_site(request):
         return refused(request, 403, "log in from the console's own page")
-    form: dict[str, Any] = dict(await request.post())
-    username = str(form.get("username", "")).strip()
-    password = str(form.get("password", ""))
-    target = safe_next(str(form.get("next", "")))
+    fields = await form(request)
+    username = fields.get("username", "").strip()
+    password = fields.get("password", "")
+    target = safe_next(fields.get("next", ""))
     result = await log_in(request, username, password)
     if not result.ok:
         response = await login_page(request, result.message, result.status, username[:MAX_USERNAME])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from wall.models import BadJSON, TooDeep, decode_untrusted, encode
 from wall.web.client import Client, ws_frame
+from wall.web.inputs import origin_host
 from wall.web.keys import CONFIG, HUBS
 from wall.web.pages import version
 from wall.web.private import DISPLAY_KEY, KEYED
@@ -54,7 +54,7 @@ def origin_allowed(request: web.Request) -> bool:
     if origin is None:
         return True  # not a browser (a kiosk agent, a benchmark): no cross-site risk
     allowed = request.app[CONFIG].web.allowed_origins
-    return urlsplit(origin).netloc == request.host or origin in allowed
+    return origin_host(origin) == request.host or origin in allowed
 
 
 async def wall_socket(request: web.Request) -> web.WebSocketResponse:
