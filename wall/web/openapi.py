@@ -62,10 +62,12 @@ OK_RESULT = obj("ok", "result", ok={"type": "boolean"})
 
 
 def _wall_route(method: str, tail: str, summary: str, body: Any = None, reply: dict[str, Any] = OK_RESULT,
-                errors: tuple[int, ...] = (), **kw: Any) -> Operation:
+                errors: tuple[int, ...] = (), query: tuple[dict[str, Any], ...] = (), **kw: Any) -> Operation:
+    """A console route of one wall: a session of the right role; a body's errors when it takes one."""
     errs = CONSOLE_ERRORS + (BODY_ERRORS if body is not None else ()) + errors
     return Operation(method, f"/console/api/w/{{wall}}/{tail}", summary, reply=reply, body=body,
-                     errors=errs, security=SESSION, parameters=(WALL,), **kw)
+                     errors=errs, security=SESSION if method == "POST" else ("session",),
+                     parameters=(WALL, *query), **kw)
 
 
 KIOSK_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -86,7 +88,7 @@ BUILT_IN = [
               reply=obj("commands", "report_interval", "screenshot_interval", commands={"type": "array"})),
     _wall_route("GET", "queue", "the wall's recent posts for curators (held ones too)",
                 reply=obj("wall", "items", "server_time", items={"type": "array"}), errors=(400,),
-                parameters=({"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+                query=({"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
                             {"name": "status", "in": "query", "schema": {"type": "string"}},
                             {"name": "limit", "in": "query", "schema": {"type": "integer"}})),
     _wall_route("POST", "decide", "approve, reject, hide, pin, spotlight… one post", console.DecideBody,
