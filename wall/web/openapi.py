@@ -47,7 +47,7 @@ class Operation:
     summary: str
     ok: int = 200
     reply: dict[str, Any] = field(default_factory=lambda: OBJECT)
-    body: Any = None  # a msgspec type the route decodes its JSON body into
+    body: Any = None  # the msgspec type the route decodes its JSON body into (a tuple: any one of them)
     errors: tuple[int, ...] = ()
     security: tuple[str, ...] = ()
     parameters: tuple[dict[str, Any], ...] = ()
@@ -135,9 +135,9 @@ def describe(app: web.Application, *operations: Operation) -> None:
 
 def document(operations: list[Operation]) -> dict[str, Any]:
     """The OpenAPI 3.1 document for these operations."""
-    bodies = [op.body for op in operations if op.body is not None]
+    bodies = [t for op in operations for t in _types(op.body)]
     schemas, components = msgspec.json.schema_components(bodies, ref_template="#/components/schemas/{name}")
-    body_schema = dict(zip(map(id, bodies), schemas, strict=True))
+    schema_of = dict(zip(map(id, bodies), schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         responses: dict[str, Any] = {str(op.ok): {"description": "done", "content": {
@@ -147,8 +147,10 @@ def document(operations: list[Operation]) -> dict[str, Any]:
         entry: dict[str, Any] = {"summary": op.summary, "operationId": f"{op.method} {op.path}",
                                  "parameters": list(op.parameters), "responses": responses}
         if op.body is not None:
+            alternatives = [schema_of[id(t)] for t in _types(op.body)]
+            schema = alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
             entry["requestBody"] = {"required": op.method == "POST" and "{op}" not in op.path,
-                                    "content": {JSON: {"schema": body_schema[id(op.body)]}}}
+                                    "content": {JSON: {"schema": schema}}}
         if op.security:
             entry["security"] = [{name: [] for name in op.security}]
         paths.setdefault(op.path, {})[op.method.lower()] = entry
@@ -158,6 +160,10 @@ def document(operations: list[Operation]) -> dict[str, Any]:
                                     "see docs/api.md."},
             "paths": paths,
             "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES}}
+
+
+def _types(body: Any) -> tuple[Any, ...]:
+    return () if body is None else body if isinstance(body, tuple) else (body,)
 
 
 async def openapi(request: web.Request) -> web.Response:
