@@ -14,6 +14,8 @@ from typing import Any
 
 import aiohttp
 import hypothesis
+import pytest
+import requests
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -29,8 +31,9 @@ from tests.console_helpers import Browser, console_app, opened_store
 from tests.helpers import TOKEN, make_config, post, serving
 
 ROOT = Path(__file__).resolve().parent.parent
-# Examples per route and generation mode (valid and invalid input); the whole run stays under ~60 s.
-EXAMPLES = int(os.environ.get("WALL_FUZZ_EXAMPLES", "25"))
+# Examples per route and generation mode (valid and invalid input): about 360 requests, under a minute
+# on a quiet two-core machine; raise it for a longer hunt (WALL_FUZZ_EXAMPLES=200 scripts/test ...).
+EXAMPLES = int(os.environ.get("WALL_FUZZ_EXAMPLES", "10"))
 ROUTE = re.compile(r"`(GET|POST) (/(?:api|console/api|healthz)[^`\s?]*)")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -59,7 +62,8 @@ async def test_the_node_describes_every_json_route_that_docs_api_md_documents() 
         doc, described = await described_routes(base)
         assert doc["openapi"] == "3.1.0"
         app_routes = {(r.method, r.resource.canonical) for r in console_app(cfg, store).router.routes()
-                      if r.resource is not None and r.resource.canonical.startswith(("/api/", "/console/api/"))}
+                                if r.resource is not None and r.method != "HEAD"
+                      and r.resource.canonical.startswith(("/api/", "/console/api/"))}
     # the kiosk commands are one route with an {op} of four values; docs/api.md names each
     spelled = {(m, p.replace("{op}", op)) for m, p in described for op in ("reload", "identify", "assign",
                                                                              "revoke")}
@@ -70,6 +74,7 @@ async def test_the_node_describes_every_json_route_that_docs_api_md_documents() 
     assert app_routes - described == set(), "JSON routes of the app missing from the description"
 
 
+@pytest.mark.timeout(600)  # a bounded run, but slow when other work keeps both cores busy
 async def test_schemathesis_finds_no_server_error_and_no_reply_off_its_description() -> None:
     cfg = make_config(walls=("lobby", "board"))
     async with opened_store(cfg.store.url) as store, serving(console_app(cfg, store)) as base, \
@@ -119,6 +124,7 @@ def fuzz(doc: dict[str, Any], base: str, credentials: dict[str, str]) -> tuple[l
     schema = schemathesis.openapi.from_dict(doc)
     failures: list[str] = []
     ran: dict[str, int] = {}
+    http = requests.Session()  # one keep-alive connection for the whole run
     for result in schema.get_all_operations():
         op = result.ok()
         headers = {"Cookie": f"wall_session={credentials['session']}", "X-CSRF-Token": credentials["csrf"]}
@@ -127,11 +133,12 @@ def fuzz(doc: dict[str, Any], base: str, credentials: dict[str, str]) -> tuple[l
         elif op.path.startswith("/api/v1/walls/"):
             headers = {"Authorization": f"Bearer {TOKEN}"}
         label = f"{op.method.upper()} {op.path}"
-        ran[label] = fuzz_operation(op, base, headers, failures.append)
+        ran[label] = fuzz_operation(op, base, http, headers, failures.append)
     return failures, ran
 
 
-def fuzz_operation(op: Any, base: str, headers: dict[str, str], failed: Callable[[str], None]) -> int:
+def fuzz_operation(op: Any, base: str, http: requests.Session, headers: dict[str, str],
+                   failed: Callable[[str], None]) -> int:
     """Valid and invalid input for one operation; returns how many requests were sent."""
     label = f"{op.method.upper()} {op.path}"
     strategies = [op.as_strategy(GenerationMode.POSITIVE)]
@@ -146,7 +153,8 @@ def fuzz_operation(op: Any, base: str, headers: dict[str, str], failed: Callable
     def call(case: Any) -> None:
         nonlocal sent
         sent += 1
-        response = case.call(base_url=base, headers={**headers, **(case.headers or {})}, timeout=10)
+        response = case.call(base_url=base, session=http, headers={**headers, **(case.headers or {})},
+                             timeout=30)
         try:
             case.validate_response(response, checks=CHECKS)
         except (Failure, FailureGroup) as e:  # collected, not shrunk: the run stays bounded

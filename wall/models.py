@@ -218,7 +218,7 @@ def decode_untrusted(body: bytes | str, type_: type[T] | Any = Any) -> T:
     except RecursionError:
         raise TooDeep("body is nested too deeply; flatten it (a post is a few levels deep)") from None
     except msgspec.ValidationError as e:
-        if str(e).startswith(("Integer value out of range", "Number out of range")) and "$" not in str(e):
+        if str(e).startswith(("Integer value out of range", "Number out of range")):
             raise BadJSON(f"body is not usable JSON: {e}; numbers must fit in 64 bits") from None
         raise Invalid(str(e)) from None
     except msgspec.DecodeError as e:
