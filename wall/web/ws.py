@@ -7,7 +7,7 @@ import time
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from wall.models import BadJSON, TooDeep, decode_untrusted, encode
+from wall.models import BadJSON, decode_untrusted, encode
 from wall.web.client import Client, ws_frame
 from wall.web.inputs import origin_host
 from wall.web.keys import CONFIG, HUBS
@@ -70,10 +70,10 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
     try:
         msg = await ws.receive(timeout=HELLO_TIMEOUT)
         hello = decode_untrusted(msg.data, Hello) if msg.type == WSMsgType.TEXT else None
-    except (TimeoutError, BadJSON, msgspec.ValidationError) as e:
+    except (TimeoutError, BadJSON) as e:
         hello = None
-        if isinstance(e, TooDeep):
-            problem = str(e)
+        if isinstance(e, BadJSON):  # the reason says what was wrong (at most 123 bytes)
+            problem = f"hello: {e}"
     if hello is None or hello.type != "hello":
         await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=problem.encode()[:120])
         return ws
