@@ -24,7 +24,7 @@ from wall.store.decisions import Conflict, Decision
 from wall.web.auth import Identity, identity, require
 from wall.web.http import error, json_response
 from wall.web.hub import Hub
-from wall.web.inputs import FORM_TYPES, form, json_body, refusal
+from wall.web.inputs import FORM_TYPES, form, json_body, query_int, refusal
 from wall.web.keys import CONFIG, HUBS, STORE
 from wall.web.moderation import ACTIONS, CONTROLS, DECISIONS, LABELS
 from wall.web.pages import render
@@ -190,10 +190,7 @@ async def queue_items(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if q is not None and len(q) > 200:
         return error(400, "q: at most 200 characters")
-    try:
-        limit = min(500, max(1, int(request.query.get("limit", "200"))))
-    except ValueError:
-        return error(400, "limit: expected a whole number")
+    limit = query_int(request, "limit", 200, 1, 500)
     items = await request.app[ACTIONS].queue(wall.name, limit=limit, q=q, status=status)
     return json_response({"wall": wall.name, "items": items, "server_time": time.time()})
 

@@ -90,7 +90,8 @@ BUILT_IN = [
                 reply=obj("wall", "items", "server_time", items={"type": "array"}), errors=(400,),
                 query=({"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
                             {"name": "status", "in": "query", "schema": {"type": "string"}},
-                            {"name": "limit", "in": "query", "schema": {"type": "integer"}})),
+                            {"name": "limit", "in": "query", "schema": {
+                                "type": "integer", "minimum": 1, "maximum": 500, "default": 200}})),
     _wall_route("POST", "decide", "approve, reject, hide, pin, spotlight… one post", console.DecideBody,
                 errors=(409,)),
     _wall_route("POST", "bulk", "one action on many posts", console.BulkBody,
