@@ -5,6 +5,7 @@ headers, shows no traceback and is logged without what the sender wrote."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,7 +24,7 @@ WEBHOOK = "/api/v1/walls/lobby/posts"
 @pytest.fixture
 async def node() -> AsyncIterator[tuple[str, Browser]]:
     """A live node with an admin logged in, and one route that fails the way no handler expects."""
-    cfg = make_config()
+    cfg = make_config(walls=("lobby", "board"), private=("board",))
     async with opened_store(cfg.store.url) as store:
         app = console_app(cfg, store)
 
@@ -178,3 +179,24 @@ async def test_hostile_socket_frames_close_the_socket_and_leave_the_node_serving
     welcome = await ws.receive_json(timeout=10)
     assert welcome["type"] == "welcome"
     await ws.close()
+
+
+@pytest.mark.parametrize(("method", "path", "header", "expected"), [
+    ("GET", "/console/api/w/lobby/queue", b"Cookie: wall_session=\xff\xfe", b"401"),
+    ("GET", "/console/api/w/lobby/queue", b"Cookie: wall_session=\xc3\xa9", b"401"),
+    ("GET", "/w/board", b"Cookie: wall_key=\xff\xfe", b"403"),  # a private wall's display key
+    ("POST", "/api/v1/kiosks/report", b"Authorization: Bearer \xff", b"401"),
+    ("POST", "/api/v1/walls/lobby/posts", b"X-Wall-Signature: sha256=\xff", b"401"),
+])
+async def test_headers_that_are_not_utf8_are_refused_not_crashed_on(node, method, path, header, expected):
+    """Bytes no client library would send, over a raw socket."""
+    base, _ = node
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(method.encode() + b" " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + header +
+                 b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+    reply = await reader.read()
+    writer.close()
+    status_line, _, rest = reply.partition(b"\r\n")
+    assert status_line.split(b" ")[1] == expected, reply[:300]
+    assert b"Content-Security-Policy" in rest

@@ -28,7 +28,7 @@ from wall.store.audit import Event
 from wall.store.sessions import Session
 from wall.store.users import Role
 from wall.web.http import error
-from wall.web.inputs import form, origin_host
+from wall.web.inputs import cookies, form, origin_host
 from wall.web.keys import CONFIG, STORE
 
 log = logging.getLogger(__name__)
@@ -95,13 +95,7 @@ async def current(request: web.Request) -> Identity | None:
 def session_tokens(request: web.Request) -> list[str]:
     """Every `wall_session` value the browser sent: a cookie planted for another path (or a sibling
     subdomain) arrives beside ours, and `request.cookies` would keep only one of them."""
-    tokens = []
-    for header in request.headers.getall("Cookie", []):
-        for part in header.split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == SESSION_COOKIE and 0 < len(value) <= 128:
-                tokens.append(value)
-    return tokens[:4]
+    return cookies(request, SESSION_COOKIE)
 
 
 def same_site(request: web.Request) -> bool:

@@ -88,6 +88,19 @@ def origin_host(origin: str) -> str | None:
         return None
 
 
+def cookies(request: web.Request, name: str, longest: int = 128) -> list[str]:
+    """Every value of cookie `name` the browser sent (a cookie planted for another path or a sibling
+    subdomain arrives beside ours, and `request.cookies` would keep only one), at most four; values that
+    are empty, longer than `longest` or not ASCII (no token of ours is) are left out."""
+    found = []
+    for header in request.headers.getall("Cookie", []):
+        for part in header.split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == name and 0 < len(value) <= longest and value.isascii():
+                found.append(value)
+    return found[:4]
+
+
 def bearer(request: web.Request) -> str | None:
     """The token of `Authorization: Bearer <token>`, or None (none given, another scheme, not ASCII)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
