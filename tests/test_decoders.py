@@ -123,7 +123,7 @@ def shaped(type_: type[Any]) -> st.SearchStrategy[str]:
     fields = {f.encode_name: f for f in mi.type_info(type_).fields}  # type: ignore[union-attr]
 
     def value(name: str) -> st.SearchStrategy[str]:
-        return VALID.get(name) or valid(fields[name].type)
+        return VALID[name] if name in VALID else valid(fields[name].type)
 
     @st.composite
     def build(draw: st.DrawFn) -> str:
