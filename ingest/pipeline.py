@@ -81,6 +81,11 @@ def _safe_url(url: str | None) -> bool:
 def check_post(p: PostIn, where: str) -> None:
     if not p.text.strip() and not p.media:
         raise InputError(f"{where}.text: empty post; give text or media")
+    if p.created_at is not None and p.created_at.tzinfo is not None:
+        try:
+            p.created_at.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is before the first instant a datetime holds
+            raise InputError(f"{where}.created_at: out of range; send a date after the year 1") from None
     for field, url in (("url", p.url), ("author.avatar_url", p.author.avatar_url)):
         if url is not None and not _safe_url(url):
             raise InputError(f"{where}.{field}: {URL_RULE}, got {url[:60]!r}")

@@ -185,27 +185,42 @@ _recent_decoder = msgspec.json.Decoder(RecentPost)
 
 
 class BadJSON(ValueError):
-    """Untrusted bytes that are not JSON we can use; the message says why, for the sender."""
+    """Untrusted bytes that are not JSON we can use; the message says why, for the sender.
+
+    The one error every decoder of outside input raises: `status` is the HTTP answer it becomes (400 the
+    bytes are not usable JSON, 422 valid JSON of the wrong shape), and a socket closes with 1008.
+    """
+
+    status = 400
 
 
 class TooDeep(BadJSON):
     """JSON nested deeper than the decoder recurses."""
 
 
-def decode_untrusted(body: bytes | str, type_: type[T] | Any = Any) -> T:
-    """Decode JSON that came from outside (a webhook body, a screen's hello, a connector's payload).
+class Invalid(BadJSON):
+    """Valid JSON of the wrong shape; the message names the field (`... - at `$.posts[1].text``)."""
 
-    Every untrusted body goes through here, so none can take a node down: a body nested thousands of
-    levels deep makes msgspec raise RecursionError, which becomes a BadJSON like any other bad body.
-    msgspec.ValidationError (valid JSON of the wrong shape) is left to the caller, which knows the path.
+    status = 422
+
+
+def decode_untrusted(body: bytes | str, type_: type[T] | Any = Any) -> T:
+    """Decode JSON that came from outside (a webhook body, a screen's hello, a console or kiosk request).
+
+    Every untrusted body goes through here, so none can take a node down: whatever the bytes, the result
+    is a value of `type_` or a BadJSON. A body nested thousands of levels deep (RecursionError in
+    msgspec), a number out of range (an integer of thousands of digits, 1e999), NaN, broken UTF-8: BadJSON
+    (400). The wrong shape for `type_`: Invalid (422), naming the path.
     """
     try:
         decoded: T = msgspec.json.decode(body, type=type_)
         return decoded
     except RecursionError:
         raise TooDeep("body is nested too deeply; flatten it (a post is a few levels deep)") from None
-    except msgspec.ValidationError:
-        raise
+    except msgspec.ValidationError as e:
+        if str(e).startswith(("Integer value out of range", "Number out of range")):
+            raise BadJSON(f"body is not usable JSON: {e}; numbers must fit in 64 bits") from None
+        raise Invalid(str(e)) from None
     except msgspec.DecodeError as e:
         if "UTF-8" in str(e):
             raise BadJSON(f"body is not valid JSON: its encoding must be UTF-8 ({e})") from None

@@ -16,13 +16,15 @@ import msgspec
 from aiohttp import web
 
 from ingest.connector import SourceContext
-from ingest.pipeline import InputError, Pipeline, normalize, parse_posts
+from ingest.pipeline import Batch, InputError, Pipeline, PostIn, normalize, parse_posts
 from wall.config import WallConfig
 from wall.models import BadJSON
 from wall.web.address import client_address, client_group
 from wall.web.backoff import Backoff
 from wall.web.http import error, json_content, json_response, read_body
+from wall.web.inputs import bearer
 from wall.web.keys import CONFIG, METRICS
+from wall.web.openapi import WALL, Operation, describe, obj
 
 log = logging.getLogger(__name__)
 TYPE = "webhook"
@@ -33,11 +35,11 @@ WRONG_TOKENS = web.AppKey("webhook_wrong_tokens", Backoff)  # per client address
 
 def authorized(wall: WallConfig, request: web.Request, body: bytes) -> bool:
     """A Bearer token, or an HMAC-SHA256 of the raw body ("sha256=<hex>"), compared in constant time."""
-    auth = request.headers.get("Authorization", "")
-    if wall.token and auth.startswith("Bearer "):
-        return hmac.compare_digest(auth[7:].strip().encode(), wall.token.encode())
+    token = bearer(request)
+    if wall.token and token is not None:
+        return hmac.compare_digest(token.encode(), wall.token.encode())
     signature = request.headers.get(SIGNATURE_HEADER, "")
-    if wall.hmac_secret and signature.startswith("sha256="):
+    if wall.hmac_secret and signature.startswith("sha256=") and signature.isascii():
         expected = hmac.new(wall.hmac_secret.encode(), body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(signature[7:].strip().lower().encode(), expected.encode())
     return False
@@ -106,6 +108,14 @@ def add_webhook_routes(app: web.Application, pipeline: Pipeline) -> None:
     app[PIPELINE] = pipeline
     app[WRONG_TOKENS] = Backoff()
     app.router.add_post("/api/v1/walls/{wall}/posts", webhook)
+    describe(app, OPERATION)
+
+
+OPERATION = Operation(
+    "POST", "/api/v1/walls/{wall}/posts", "put posts on a wall: one, or {\"posts\": […]}",
+    ok=202, body=(PostIn, Batch), reply=obj("accepted", accepted={"type": "array"}),
+    errors=(400, 401, 404, 413, 415, 422, 503), security=("token",),
+    parameters=(WALL,))
 
 
 class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

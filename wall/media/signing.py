@@ -40,6 +40,9 @@ def media_url(secret: str, original_url: str) -> str:
 
 
 def verify(secret: str, sig: str, key: str) -> bool:
+    """Whether sig signs key; False for anything else (a signature or key is never other than ASCII)."""
+    if not (sig.isascii() and key.isascii()):
+        return False
     return hmac.compare_digest(_sig(secret, key), sig)
 
 

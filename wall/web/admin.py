@@ -18,6 +18,7 @@ from wall.store.users import ROLES, UnknownUser, UserExists
 from wall.web.auth import identity, require
 from wall.web.console import done, page, wall_of
 from wall.web.http import error
+from wall.web.inputs import form, path_id, query_int
 from wall.web.keys import STORE
 from wall.web.private import KEYED
 
@@ -36,8 +37,7 @@ async def keys_page(request: web.Request) -> web.Response:
 async def issue_key(request: web.Request) -> web.Response:
     """A new display key, shown once (with the screen's URL and a QR code of it), never again."""
     wall = wall_of(request)
-    form = await request.post()
-    label = str(form.get("label", "")).strip()[:100] or "screen"
+    label = (await form(request)).get("label", "").strip()[:100] or "screen"
     store, actor = request.app[STORE], identity(request).username
     raw, key = await store.display_keys.issue(wall.name, label)
     await store.audit.record(Event("key.issue", actor, wall.name, str(key.id), after={"label": label}))
@@ -49,9 +49,8 @@ async def issue_key(request: web.Request) -> web.Response:
 
 @require("admin")
 async def revoke_key(request: web.Request) -> web.StreamResponse:
-    try:
-        key_id = int(request.match_info["key_id"])
-    except ValueError:
+    key_id = path_id(request, "key_id")
+    if key_id is None:
         return error(404, "no such key")
     store = request.app[STORE]
     key = await store.display_keys.revoke(key_id)
@@ -87,8 +86,7 @@ def audit_filter(query: Any) -> tuple[AuditFilter, list[str]]:
 @require("admin")
 async def audit_page(request: web.Request) -> web.Response:
     where, problems = audit_filter(request.query)
-    before = request.query.get("before")
-    before_id = int(before) if before and before.isdigit() else None
+    before_id = query_int(request, "before", 0, 1, 2**63 - 1) or None
     records = await request.app[STORE].audit.browse(where, limit=100, before_id=before_id)
     rows = [{"r": r, "when": datetime.fromtimestamp(r.at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
              "before": "" if r.before is None else encode(r.before).decode(),
@@ -123,10 +121,10 @@ async def _users(request: web.Request, message: str = "", status: int = 200) -> 
 
 @require("admin")
 async def add_user(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
-    username = str(form.get("username", "")).strip()
-    password = str(form.get("password", ""))
-    role = str(form.get("role", ""))
+    fields = await form(request)
+    username = fields.get("username", "").strip()
+    password = fields.get("password", "")
+    role = fields.get("role", "")
     if role not in ROLES:
         return await _users_message(request, f"role: one of {', '.join(ROLES)}")
     if not MIN_PASSWORD <= len(password) <= 1024:
@@ -146,8 +144,8 @@ async def change_user(request: web.Request) -> web.StreamResponse:
     """One change to an account: role, disable, enable, end sessions, remove. Not to one's own account
     (an admin who demotes or removes themselves would lock the console; `wall user` can)."""
     name = request.match_info["username"]
-    form = await request.post()
-    op = str(form.get("op", ""))
+    fields = await form(request)
+    op = fields.get("op", "")
     store, me = request.app[STORE], identity(request)
     user = await store.users.get(name)
     if user is None:
@@ -158,7 +156,7 @@ async def change_user(request: web.Request) -> web.StreamResponse:
     after: dict[str, Any]
     try:
         if op == "role":
-            role = str(form.get("role", ""))
+            role = fields.get("role", "")
             await store.users.set_role(user.username, role)  # type: ignore[arg-type]
             await store.sessions.revoke_all_for_user(user.id)  # a new role starts with a new login
             after = {"role": role}

@@ -14,6 +14,7 @@ from wall.bus.base import Engine, writer_lease
 from wall.health import shown
 from wall.web.auth import current, session_tokens
 from wall.web.http import error, json_response
+from wall.web.inputs import query_int
 from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS
 from wall.web.metrics import without_private_walls
 from wall.web.pages import version
@@ -27,12 +28,7 @@ async def recent_posts(request: web.Request) -> web.Response:
     hub = request.app[HUBS].get(request.match_info["wall"])
     if hub is None:
         return error(404, f"no wall named {request.match_info['wall']!r}")
-    try:
-        limit = int(request.query.get("limit", "20"))
-    except ValueError:
-        return error(400, "limit: expected a whole number from 1 to 200")
-    if not 1 <= limit <= 200:
-        return error(400, "limit: expected a whole number from 1 to 200")
+    limit = query_int(request, "limit", 20, 1, 200)
     return json_response({"wall": hub.wall.name, "last_event_id": hub.last_id,
                           "posts": hub.state.newest(limit)})
 

@@ -24,12 +24,14 @@ from wall.web import api, feeds, pages, ws
 from wall.web.admin import add_admin_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
+from wall.web.errors import errors
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
 from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS, STATIC
 from wall.web.limits import add_limits, body_deadline
 from wall.web.media import MEDIA, add_media_routes, media_ctx
 from wall.web.metrics import Metrics
+from wall.web.openapi import add_openapi_route
 from wall.web.private import keys_ctx, private_walls
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
@@ -43,7 +45,7 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) -> web.Application:
     """A web node for the configured walls; `before` are the contexts that set app[ENGINE], app[STORE]
     and the like."""
-    app = web.Application(middlewares=[security_headers, body_deadline, private_walls],
+    app = web.Application(middlewares=[security_headers, errors, body_deadline, private_walls],
                           client_max_size=cfg.web.max_body_bytes)
     app[CONFIG] = cfg
     app[METRICS] = metrics
@@ -77,6 +79,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_console_routes(app)
     add_admin_routes(app)
     add_fleet_routes(app)
+    add_openapi_route(app)
     return app
 
 

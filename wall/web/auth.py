@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
@@ -30,6 +29,7 @@ from wall.store.sessions import Session
 from wall.store.users import Role
 from wall.web.address import client_address
 from wall.web.http import error
+from wall.web.inputs import cookies, form, origin_host
 from wall.web.keys import CONFIG, STORE
 from wall.web.limits import BUSY_RETRY_AFTER, Busy, password_check
 
@@ -97,13 +97,7 @@ async def current(request: web.Request) -> Identity | None:
 def session_tokens(request: web.Request) -> list[str]:
     """Every `wall_session` value the browser sent: a cookie planted for another path (or a sibling
     subdomain) arrives beside ours, and `request.cookies` would keep only one of them."""
-    tokens = []
-    for header in request.headers.getall("Cookie", []):
-        for part in header.split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == SESSION_COOKIE and 0 < len(value) <= 128:
-                tokens.append(value)
-    return tokens[:4]
+    return cookies(request, SESSION_COOKIE)
 
 
 def same_site(request: web.Request) -> bool:
@@ -119,7 +113,7 @@ def same_site(request: web.Request) -> bool:
         return True
     if origin == "null":  # a sandboxed frame or a redirect chain: nobody we know
         return False
-    return urlsplit(origin).netloc == request.host or origin in allowed
+    return origin_host(origin) == request.host or origin in allowed
 
 
 async def csrf_ok(request: web.Request, ident: Identity) -> bool:
@@ -128,9 +122,7 @@ async def csrf_ok(request: web.Request, ident: Identity) -> bool:
         return False
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        value = form.get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else None
+        sent = (await form(request)).get(CSRF_FIELD)
     return sent is not None and hmac.compare_digest(sent.encode(), ident.csrf.encode())
 
 
@@ -280,10 +272,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     """POST /console/login: anonymous by nature; guarded by the origin check and the lockout instead."""
     if not same_site(request):
         return refused(request, 403, "log in from the console's own page")
-    form: dict[str, Any] = dict(await request.post())
-    username = str(form.get("username", "")).strip()
-    password = str(form.get("password", ""))
-    target = safe_next(str(form.get("next", "")))
+    fields = await form(request)
+    username = fields.get("username", "").strip()
+    password = fields.get("password", "")
+    target = safe_next(fields.get("next", ""))
     result = await log_in(request, username, password)
     if not result.ok:
         response = await login_page(request, result.message, result.status, username[:MAX_USERNAME])

@@ -16,14 +16,15 @@ from typing import Any, TypeVar
 from weakref import WeakSet
 
 import msgspec
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from wall.config import WallConfig
-from wall.models import BadJSON, decode_untrusted, encode
+from wall.models import encode
 from wall.store.decisions import Conflict, Decision
 from wall.web.auth import Identity, identity, require
 from wall.web.http import error, json_response
 from wall.web.hub import Hub
+from wall.web.inputs import FORM_TYPES, form, json_body, query_int, refusal
 from wall.web.keys import CONFIG, HUBS, STORE
 from wall.web.moderation import ACTIONS, CONTROLS, DECISIONS, LABELS
 from wall.web.pages import render
@@ -32,8 +33,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SESSION_RECHECK = 2.0  # seconds: a console socket of a session that was logged out closes this soon
 ALERTS_EVERY = 1.0  # seconds between looks at the wall's latest figures for spike alerts
+NO_MESSAGES = b"the queue socket takes no messages from the page"
 CONSOLE_SOCKETS = web.AppKey("console_sockets", WeakSet[web.WebSocketResponse])
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 # --- request bodies -------------------------------------------------------------------------------------
@@ -82,22 +83,16 @@ class ControlBody(msgspec.Struct, forbid_unknown_fields=True):
     value: str | None = None
 
 
-def refusal(status: type[web.HTTPException], message: str, **extra: Any) -> web.HTTPException:
-    """An error answer to raise: JSON {"error": message, ...} like every API route's."""
-    return status(text=encode({"error": message, **extra}).decode(), content_type="application/json")
-
-
 async def read(request: web.Request, type_: type[T]) -> T:
     """A JSON body (or a form, for the pages that work without scripts) as `type_`; anything else is
-    refused with a 400 that names the problem."""
+    refused with a 4xx that names the problem (wall/web/inputs.py)."""
+    if request.content_type not in FORM_TYPES:
+        return await json_body(request, type_)
+    fields = {k: v for k, v in (await form(request)).items() if k != "csrf"}
     try:
-        if request.content_type in FORM_TYPES:
-            form = {k: v for k, v in (await request.post()).items() if k != "csrf" and isinstance(v, str)}
-            return msgspec.convert(form, type_, strict=False)
-        body = await request.read()
-        return decode_untrusted(body, type_)
-    except (BadJSON, msgspec.ValidationError) as e:
-        raise refusal(web.HTTPBadRequest, str(e)) from None
+        return msgspec.convert(fields, type_, strict=False)
+    except msgspec.ValidationError as e:
+        raise refusal(422, str(e)) from None
 
 
 def done(request: web.Request, data: Any, back: str) -> web.StreamResponse:
@@ -195,10 +190,7 @@ async def queue_items(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if q is not None and len(q) > 200:
         return error(400, "q: at most 200 characters")
-    try:
-        limit = min(500, max(1, int(request.query.get("limit", "200"))))
-    except ValueError:
-        return error(400, "limit: expected a whole number")
+    limit = query_int(request, "limit", 200, 1, 500)
     items = await request.app[ACTIONS].queue(wall.name, limit=limit, q=q, status=status)
     return json_response({"wall": wall.name, "items": items, "server_time": time.time()})
 
@@ -328,8 +320,9 @@ async def queue_socket(request: web.Request) -> web.WebSocketResponse:
              asyncio.create_task(_watch_session(ws, request, ident)),
              asyncio.create_task(_alerts(ws, request.app[HUBS][wall.name])))
     try:
-        async for _ in ws:  # the page sends nothing; reading keeps pings and close working
-            pass
+        async for msg in ws:  # reading keeps pings and close working; the page itself sends nothing
+            if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=NO_MESSAGES)
     finally:
         for task in tasks:
             task.cancel()

@@ -28,14 +28,14 @@ from aiohttp import web
 
 from wall.addresses import network
 from wall.config import Config, KioskConfig
-from wall.models import BadJSON, decode_untrusted
 from wall.store import Store
 from wall.store.audit import Event
 from wall.store.kiosks import ClaimState, CodeExpired, Kiosk, UnknownCode
 from wall.web.address import client_address
 from wall.web.auth import identity, require
 from wall.web.console import page
-from wall.web.http import error, json_content, json_response, read_body
+from wall.web.http import error, json_response
+from wall.web.inputs import bearer, json_body, path_id, refusal
 from wall.web.keys import CONFIG, HEALTH, STORE
 from wall.web.pages import render
 from wall.web.private import KEYED
@@ -81,34 +81,6 @@ class AssignBody(msgspec.Struct, forbid_unknown_fields=True):
 
 # --- what kiosks call ------------------------------------------------------------------------------------
 
-def _bearer(request: web.Request) -> str | None:
-    auth = request.headers.get("Authorization", "")
-    scheme, _, token = auth.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-async def _body(request: web.Request, type_: type[Any]) -> Any:
-    """The JSON body as `type_`; raises an HTTP error reply that says what is wrong."""
-    if not json_content(request):
-        raise web.HTTPUnsupportedMediaType(text="send JSON (Content-Type: application/json)")
-    raw = await read_body(request, request.app[CONFIG].web.max_body_bytes)
-    if raw is None:
-        raise _http(413, "body too large")
-    try:
-        return decode_untrusted(raw or b"{}", type_)
-    except BadJSON as e:
-        raise _http(400, str(e)) from None
-    except msgspec.ValidationError as e:
-        raise _http(422, str(e)) from None
-
-
-def _http(status: int, message: str) -> web.HTTPException:
-    exc = web.HTTPException(text=msgspec.json.encode({"error": message}).decode(),
-                            content_type="application/json")
-    exc.set_status(status)
-    return exc
-
-
 class EnrollLimit:
     """At most ENROLLS_PER_MINUTE pairing requests per network (/24, /64) and minute (per node)."""
 
@@ -132,7 +104,7 @@ ENROLL_LIMIT = web.AppKey("enroll_limit", EnrollLimit)
 
 async def enroll(request: web.Request) -> web.Response:
     """A new kiosk asks for a pairing code."""
-    body: EnrollBody = await _body(request, EnrollBody)
+    body = await json_body(request, EnrollBody)
     ip = client_address(request)
     if not request.app[ENROLL_LIMIT].allow(network(ip), time.monotonic()):
         return error(429, f"too many pairing requests from {network(ip)}: wait a minute")
@@ -146,7 +118,7 @@ async def enroll(request: web.Request) -> web.Response:
 
 async def claim(request: web.Request) -> web.Response:
     """A pairing kiosk's poll: waiting, approved (its token and its wall's URL), or expired."""
-    poll = _bearer(request)
+    poll = bearer(request)
     if poll is None:
         return error(401, "send the pairing poll token as Authorization: Bearer <poll_token>")
     store = request.app[STORE]
@@ -169,15 +141,15 @@ async def claim(request: web.Request) -> web.Response:
 
 
 async def _authenticated(request: web.Request) -> Kiosk:
-    token = _bearer(request)
+    token = bearer(request)
     if token is None:
-        raise _http(401, "send this kiosk's token as Authorization: Bearer <token>")
+        raise refusal(401, "send this kiosk's token as Authorization: Bearer <token>")
     kiosk = await request.app[STORE].kiosks.authenticate(token)
     if kiosk is None:
-        raise _http(401, "the wall server does not know this kiosk's token: pair the kiosk again "
+        raise refusal(401, "the wall server does not know this kiosk's token: pair the kiosk again "
                          "(a new code appears on its screen after `wall kiosk-agent --reset`)")
     if kiosk.revoked_at is not None:
-        raise _http(401, f"an admin revoked this kiosk ({kiosk.name}) on "
+        raise refusal(401, f"an admin revoked this kiosk ({kiosk.name}) on "
                          f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(kiosk.revoked_at))}: "
                          "it shows nothing until it is paired again")
     return kiosk
@@ -186,7 +158,7 @@ async def _authenticated(request: web.Request) -> Kiosk:
 async def report(request: web.Request) -> web.Response:
     """A kiosk's heartbeat: its status in, the commands queued for it out."""
     kiosk = await _authenticated(request)
-    body: ReportBody = await _body(request, ReportBody)
+    body = await json_body(request, ReportBody)
     kcfg = request.app[CONFIG].kiosks
     shot: bytes | None = None
     if body.screenshot:
@@ -297,7 +269,7 @@ async def fleet_list(request: web.Request) -> web.Response:
 
 @require("admin")
 async def approve(request: web.Request) -> web.Response:
-    body: ApproveBody = await _body(request, ApproveBody)
+    body = await json_body(request, ApproveBody)
     wrong = _position(request.app[CONFIG], body.wall, body.screen, body.of)
     if wrong:
         return error(422, wrong)
@@ -325,13 +297,12 @@ async def clear_pending(request: web.Request) -> web.Response:
 
 
 async def _kiosk_arg(request: web.Request) -> Kiosk:
-    try:
-        kiosk_id = int(request.match_info["id"])
-    except ValueError:
-        raise _http(404, "no such kiosk") from None
+    kiosk_id = path_id(request, "id")
+    if kiosk_id is None:
+        raise refusal(404, "no such kiosk")
     kiosk = await request.app[STORE].kiosks.get(kiosk_id)
     if kiosk is None:
-        raise _http(404, f"no kiosk {kiosk_id}")
+        raise refusal(404, f"no kiosk {kiosk_id}")
     return kiosk
 
 
@@ -351,7 +322,7 @@ async def kiosk_command(request: web.Request) -> web.Response:
         log.info("kiosk %d (%s) revoked by %s", kiosk.id, kiosk.name, identity(request).username)
         return json_response({"ok": True})
     if op == "assign":
-        body: AssignBody = await _body(request, AssignBody)
+        body = await json_body(request, AssignBody)
         wrong = _position(request.app[CONFIG], body.wall, body.screen, body.of)
         if wrong:
             return error(422, wrong)

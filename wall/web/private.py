@@ -21,6 +21,7 @@ from aiohttp import WSCloseCode, web
 from wall.config import WallConfig
 from wall.store.display_keys import DisplayKey
 from wall.web.client import Client
+from wall.web.inputs import cookies
 from wall.web.keys import CONFIG, STORE
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,8 @@ def private_wall(request: web.Request) -> WallConfig | None:
 
 async def check_key(request: web.Request, wall: WallConfig) -> DisplayKey | None:
     """The live display key this request carries for the wall (query first, then the cookie), or None."""
-    raw = request.query.get(KEY_PARAM) or request.cookies.get(KEY_COOKIE) or ""
-    if not 0 < len(raw) <= 128:
+    raw = request.query.get(KEY_PARAM) or next(iter(cookies(request, KEY_COOKIE)), "")
+    if not 0 < len(raw) <= 128 or not raw.isascii():
         return None
     return await request.app[STORE].display_keys.check(wall.name, raw)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from wall.models import BadJSON, TooDeep, decode_untrusted, encode
+from wall.models import BadJSON, decode_untrusted, encode
 from wall.web.client import Client, ws_frame
+from wall.web.inputs import origin_host
 from wall.web.keys import CONFIG, HUBS
 from wall.web.limits import socket_cap
 from wall.web.pages import version
@@ -55,7 +55,7 @@ def origin_allowed(request: web.Request) -> bool:
     if origin is None:
         return True  # not a browser (a kiosk agent, a benchmark): no cross-site risk
     allowed = request.app[CONFIG].web.allowed_origins
-    return urlsplit(origin).netloc == request.host or origin in allowed
+    return origin_host(origin) == request.host or origin in allowed
 
 
 @socket_cap
@@ -72,10 +72,10 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
     try:
         msg = await ws.receive(timeout=HELLO_TIMEOUT)
         hello = decode_untrusted(msg.data, Hello) if msg.type == WSMsgType.TEXT else None
-    except (TimeoutError, BadJSON, msgspec.ValidationError) as e:
+    except (TimeoutError, BadJSON) as e:
         hello = None
-        if isinstance(e, TooDeep):
-            problem = str(e)
+        if isinstance(e, BadJSON):  # the reason says what was wrong (at most 123 bytes)
+            problem = f"hello: {e}"
     if hello is None or hello.type != "hello":
         await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=problem.encode()[:120])
         return ws
