@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from tests.console_helpers import console_app
-from tests.helpers import Screen, make_config, serving, temp_store_url
+from tests.helpers import TOKEN, Screen, make_config, serving, temp_store_url
 from tests.test_processes import free_port, logged
 from wall.app import create_app
 from wall.config import ConfigError
@@ -106,7 +106,7 @@ async def test_a_body_sent_in_time_is_served_as_before():
         reader, writer = await raw(base)
         body = b'{"id": "in-time", "text": "hello"}'
         writer.write(b"POST /api/v1/walls/lobby/posts HTTP/1.1\r\nHost: wall\r\n"
-                     b"Authorization: Bearer test-token-0123456789\r\nContent-Type: application/json\r\n"
+                     b"Authorization: Bearer " + TOKEN.encode() + b"\r\nContent-Type: application/json\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
         await writer.drain()
         await asyncio.sleep(0)  # the rest comes in a later segment
