@@ -18,11 +18,19 @@ from typing import Annotated
 import aiohttp
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Upsert
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Delete,
+    Item,
+    SourceContext,
+    SourceError,
+    Upsert,
+    guard,
+)
+from wall.bus.base import backoff
 from wall.models import Author, Entity, Media, Post, post_id
-from wall.text import clean_text
 
-TYPE = "bluesky"
 log = logging.getLogger(__name__)
 
 POST = "app.bsky.feed.post"
@@ -201,8 +209,8 @@ class Matcher:
 
 
 def _created(value: str, time_us: int) -> datetime:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    try:  # in its own offset: the sanitizer takes it to UTC and into a sane range
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:  # createdAt is client-supplied
         return datetime.fromtimestamp(time_us / 1e6, UTC)
 
@@ -221,18 +229,17 @@ def _media(did: str, embed: _Embed | None) -> tuple[Media, ...]:
 def normalize(did: str, rkey: str, time_us: int, rec: _Record) -> Post:
     """A Jetstream post record as a Post; `held` when the author self-labelled the media."""
     uri = at_uri(did, rkey)
-    text = clean_text(rec.text)
     labels = {v.val for v in rec.labels.values} if rec.labels is not None else set()
     held = "sensitive media" if labels & {"graphic-media", "nudity", "porn", "sexual"} else None
     return Post(
         id=post_id("bluesky", uri),
         source="bluesky",
         source_id=uri,
-        text=text,
+        text=rec.text,
         created_at=_created(rec.createdAt, time_us),
         author=Author(name="", handle=did),
         url=f"https://bsky.app/profile/{did}/post/{rkey}",
-        entities=facet_entities(text, rec.facets) if text == rec.text else (),
+        entities=facet_entities(rec.text, rec.facets),
         media=_media(did, rec.embed),
         lang=rec.langs[0] if rec.langs else None,
         held=held,
@@ -298,31 +305,25 @@ class Bluesky:
                 log.warning("jetstream %s: cannot connect (%s); trying the next endpoint", endpoint, e)
                 if failures >= 2 * len(endpoints):
                     raise SourceError(f"no Jetstream endpoint answers (last: {endpoint}: {e})") from e
-                await asyncio.sleep(min(0.2 * 2**failures, 30))
+                await asyncio.sleep(backoff(failures))
                 continue
             failures = 0
             log.info("jetstream %s: connected", url)
             async with ws:
-                async for item in self._read(ws, handler, endpoint):
+                async for item in self._read(ws, handler):
                     yield item
             if handler.last_time_us:
                 yield Checkpoint(str(handler.last_time_us))
             log.warning("jetstream %s: closed; reconnecting", endpoint)
             attempt += 1
 
-    async def _read(
-        self, ws: aiohttp.ClientWebSocketResponse, handler: Handler, endpoint: str
-    ) -> AsyncIterator[Item]:
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, handler: Handler) -> AsyncIterator[Item]:
         count = 0
         last = time.monotonic()
         async for msg in ws:
             if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                 break
-            try:
-                item = handler.handle(msg.data)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:
-                log.warning("jetstream %s: skipped a malformed message: %s", endpoint, e)
-                item = None
+            item = guard(handler.handle, msg.data)
             if item is not None:
                 yield item
             count += 1
@@ -334,3 +335,7 @@ class Bluesky:
 
 def build(name: str, options: Options, ctx: SourceContext) -> Bluesky:
     return Bluesky(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="bluesky", display_name="Bluesky", network="bluesky",
+                     options=Options, build=build)

@@ -21,12 +21,20 @@ from typing import Annotated, Any
 
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Delete,
+    Item,
+    SourceContext,
+    SourceError,
+    Throttled,
+    Upsert,
+)
 from ingest.sources.http import host_of, parse_retry_after, read_limited, safe_url, status_error
 from wall.models import Author, Media, Post, decode_untrusted, post_id
 from wall.text import clean_text, find_entities
 
-TYPE = "reddit"
 MAX_PAGES = 10  # per listing per round; a busy query older than this is not "live" any more
 LOW_REMAINING = 2.0
 log = logging.getLogger(__name__)
@@ -224,3 +232,7 @@ class RedditSource:
 
 def build(name: str, options: Options, ctx: SourceContext) -> RedditSource:
     return RedditSource(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="reddit", display_name="Reddit", network="reddit",
+                     options=Options, build=build)

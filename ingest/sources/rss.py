@@ -21,13 +21,12 @@ import aiohttp
 import feedparser
 import msgspec
 
-from ingest.connector import Checkpoint, Item, SourceContext, SourceError, Upsert
+from ingest.connector import Checkpoint, ConnectorSpec, Item, SourceContext, SourceError, Upsert
 from ingest.sources.http import conditional_get, safe_url
 from ingest.sources.plaintext import html_to_text
 from wall.models import Author, Media, Post, post_id
 from wall.text import clean_text, find_entities
 
-TYPE = "rss"
 SEEN_LIMIT = 500  # item ids remembered per feed: more than any feed keeps in its window
 log = logging.getLogger(__name__)
 
@@ -137,3 +136,7 @@ class RssSource:
 
 def build(name: str, options: Options, ctx: SourceContext) -> RssSource:
     return RssSource(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="rss", display_name="RSS", network="rss",
+                     options=Options, build=build)

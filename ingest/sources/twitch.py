@@ -15,11 +15,10 @@ from typing import Annotated
 import aiohttp
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Upsert
+from ingest.connector import Checkpoint, ConnectorSpec, Delete, Item, SourceContext, SourceError, Upsert
 from wall.models import Author, Post, post_id
 from wall.text import clean_text, find_entities
 
-TYPE = "twitch"
 log = logging.getLogger(__name__)
 
 RECENT_PER_USER = 50  # message ids kept per chatter, so a CLEARCHAT (timeout/ban) can retract them
@@ -170,3 +169,7 @@ class Twitch:
 
 def build(name: str, options: Options, ctx: SourceContext) -> Twitch:
     return Twitch(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="twitch", display_name="Twitch", network="twitch",
+                     options=Options, build=build)

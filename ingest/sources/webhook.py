@@ -13,7 +13,7 @@ import logging
 import msgspec
 from aiohttp import web
 
-from ingest.connector import SourceContext
+from ingest.connector import ConnectorSpec
 from ingest.pipeline import InputError, Pipeline, normalize, parse_posts
 from wall.config import WallConfig
 from wall.models import BadJSON
@@ -21,7 +21,6 @@ from wall.web.http import error, json_content, json_response, read_body
 from wall.web.keys import CONFIG, METRICS
 
 log = logging.getLogger(__name__)
-TYPE = "webhook"
 SIGNATURE_HEADER = "X-Wall-Signature"
 PIPELINE = web.AppKey("pipeline", Pipeline)
 
@@ -96,6 +95,6 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     say who may post."""
 
 
-def build(name: str, options: Options, ctx: SourceContext) -> None:
-    """Not pulled: web nodes receive webhook posts (add_webhook_routes)."""
-    return None
+# Not pulled (no build): web nodes receive its posts (add_webhook_routes).
+SPEC: ConnectorSpec[Options] = ConnectorSpec(type="webhook", display_name="Web", network="webhook",
+                                             options=Options)

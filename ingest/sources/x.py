@@ -23,12 +23,20 @@ from typing import Annotated, Any
 import aiohttp
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Delete,
+    Item,
+    SourceContext,
+    SourceError,
+    Throttled,
+    Upsert,
+)
 from ingest.sources.http import host_of, read_limited, safe_url, status_error
 from wall.models import Author, BadJSON, Entity, Media, Post, decode_untrusted, post_id
 from wall.text import clean_text, find_entities
 
-TYPE = "x"
 FIELDS = {"tweet.fields": "created_at,lang,entities,attachments,author_id,edit_history_tweet_ids",
           "expansions": "author_id,attachments.media_keys",
           "user.fields": "username,name,profile_image_url",
@@ -258,3 +266,7 @@ class XSource:
 
 def build(name: str, options: Options, ctx: SourceContext) -> XSource:
     return XSource(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="x", display_name="X", network="x",
+                     options=Options, build=build)
