@@ -14,7 +14,7 @@ import msgspec
 from aiohttp import web
 
 from ingest.connector import ConnectorSpec
-from ingest.pipeline import InputError, Pipeline, normalize, parse_posts
+from ingest.pipeline import InputError, Pipeline, admit_input, parse_posts
 from wall.config import WallConfig
 from wall.models import BadJSON
 from wall.web.http import error, json_content, json_response, read_body
@@ -62,7 +62,7 @@ async def webhook(request: web.Request) -> web.Response:
         return error(415, f"Content-Type {request.content_type!r} is not JSON; send "
                           "'Content-Type: application/json'")
     try:
-        posts = parse_posts(body)
+        posts = admit_input(source.name, parse_posts(body))
     except BadJSON as e:
         rejected.labels(name, "invalid").inc()
         return error(400, str(e))
@@ -71,8 +71,7 @@ async def webhook(request: web.Request) -> web.Response:
         return error(422, str(e))
 
     pipeline, accepted = request.app[PIPELINE], list[dict[str, object]]()
-    for p in posts:
-        post = normalize(source.name, p)
+    for post in posts:
         try:
             outcome, inbox_id = await pipeline.submit(name, post)
         except Exception as e:
@@ -80,7 +79,7 @@ async def webhook(request: web.Request) -> web.Response:
             return error(503, f"the bus is unavailable ({type(e).__name__}); retry later, posts listed in "
                               "'accepted' are already in", accepted=accepted)
         request.app[METRICS].webhook_posts.labels(name, outcome).inc()
-        accepted.append({"id": p.id, "post_id": post.id, "inbox_id": inbox_id, "outcome": outcome})
+        accepted.append({"id": post.source_id, "post_id": post.id, "inbox_id": inbox_id, "outcome": outcome})
     return json_response({"accepted": accepted}, 202)
 
 
