@@ -125,12 +125,13 @@ def sanitize(post: Post, now: datetime | None = None) -> Post:
                       else "empty post")
     a = post.author
     author = Author(clean_line(a.name), clean_line(a.handle).replace(" ", ""), web_url(a.avatar_url, True))
+    created = clamp_date(post.created_at, now)
     changed = dict(
-        text=text, entities=entities, media=media, created_at=clamp_date(post.created_at, now),
+        text=text, entities=entities, media=media,
         author=author if author != a else a, url=web_url(post.url, local=True),
         lang=post.lang if post.lang and _LANG.match(post.lang) else None,
         held=clean_line(post.held, MAX_NAME) or "held by its source" if post.held else None,
     )
-    if all(getattr(post, k) == v for k, v in changed.items()):
-        return post
-    return msgspec.structs.replace(post, **changed)
+    if created is post.created_at and all(getattr(post, k) == v for k, v in changed.items()):
+        return post  # (an equal date in another offset is not the same: screens get UTC)
+    return msgspec.structs.replace(post, created_at=created, **changed)
