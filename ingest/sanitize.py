@@ -18,7 +18,6 @@ import re
 import unicodedata
 from bisect import bisect_left
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import msgspec
 
@@ -39,6 +38,8 @@ _VISIBLE = re.compile("[^\\s\u00ad\u034f\u115f\u1160\u17b4\u17b5\u200b-\u200f\u2
                       "\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 _SPACES = re.compile(r"\s+")
 _URL_BAD = re.compile("[\\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# Scheme, then a host (a name, IPv4 or [IPv6]; no user:password@, which only serves to mislead), port.
+_WEB = re.compile(r"^https?://(?:[^/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:[/?#]|$)", re.IGNORECASE)
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$")
 
 
@@ -55,16 +56,14 @@ def web_url(url: str | None, local: bool = False) -> str | None:
         return None
     if local and url.startswith("/") and not url.startswith("//"):
         return url
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and host else None
+    return url if _WEB.match(url) else None
 
 
 def clean_line(value: str, limit: int = MAX_NAME) -> str:
     """A one-line field (a name, a handle, a tag): cleaned, whitespace runs as one space, capped."""
+    if value.isprintable() and "  " not in value and value == value.strip() and unicodedata.is_normalized(
+            "NFC", value):  # the common case: no control, format character or odd whitespace in it
+        return value[:limit]
     value = _DROP.sub("", unicodedata.normalize("NFC", value))
     return _SPACES.sub(" ", value).strip()[:limit]
 
@@ -126,12 +125,12 @@ def sanitize(post: Post, now: datetime | None = None) -> Post:
     a = post.author
     author = Author(clean_line(a.name), clean_line(a.handle).replace(" ", ""), web_url(a.avatar_url, True))
     created = clamp_date(post.created_at, now)
-    changed = dict(
-        text=text, entities=entities, media=media,
-        author=author if author != a else a, url=web_url(post.url, local=True),
-        lang=post.lang if post.lang and _LANG.match(post.lang) else None,
-        held=clean_line(post.held, MAX_NAME) or "held by its source" if post.held else None,
-    )
-    if created is post.created_at and all(getattr(post, k) == v for k, v in changed.items()):
-        return post  # (an equal date in another offset is not the same: screens get UTC)
-    return msgspec.structs.replace(post, created_at=created, **changed)
+    url = web_url(post.url, local=True)
+    lang = post.lang if post.lang and _LANG.match(post.lang) else None
+    held = clean_line(post.held, MAX_NAME) or "held by its source" if post.held else None
+    # (an equal date in another offset is not the same: screens get UTC)
+    if (text == post.text and entities == post.entities and media == post.media and created is post.created_at
+            and author == a and url == post.url and lang == post.lang and held == post.held):
+        return post
+    return msgspec.structs.replace(post, text=text, entities=entities, media=media, created_at=created,
+                                   author=author, url=url, lang=lang, held=held)
