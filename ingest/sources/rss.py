@@ -108,9 +108,11 @@ class RssSource:
         skipped: list[Upsert | Skipped] = []
         for entry in parsed.entries:
             got = guard(to_post, entry, parsed.feed)
+            if got is None:
+                got = Skipped(f"an item of {url} has neither a guid nor a link")
             if isinstance(got, Skipped):
                 skipped.append(got)
-            elif got is not None:
+            else:
                 posts.append(got)
         fresh = seen.fresh(posts, self.options.max_items_per_poll)
         await seen.save()
