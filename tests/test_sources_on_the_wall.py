@@ -4,6 +4,7 @@ post reaches a screen, an edit updates it and a delete retracts it, where the ne
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from ingest.registry import REGISTRY
 from ingest.sources.bluesky import at_uri
@@ -27,6 +29,7 @@ from tests.test_connector_contract import (
     REDDIT_NEWEST,
     REDDIT_REMOVED,
     RSS_REVIEW,
+    TIMELINE,
     MastodonAdapter,
     jetstream,
     privmsg,
@@ -220,3 +223,26 @@ async def test_a_post_reaches_the_screen_an_edit_updates_it_and_a_delete_retract
                         break
                     await asyncio.sleep(0.2)
             assert health["state"] == "running"
+
+
+async def test_the_supervisor_waits_out_a_rate_limit_before_the_source_asks_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WALL_MASTODON_TOKEN", "good-token")
+    asked: list[float] = []
+
+    class Timed(Instance):
+        async def timeline(self, request: web.Request) -> web.Response:
+            asked.append(time.monotonic())
+            return await super().timeline(request)
+
+    fake = await Timed(statuses=list(TIMELINE), throttle_once=True).run()  # 429 with Retry-After: 1
+    try:
+        cfg = config(fake.http)
+        cfg["sources"]["fedi"]["backfill_limit"] = 5
+        async with running_node(parse_config(cfg)) as base, aiohttp.ClientSession() as s:
+            screen = await Screen(s, base).connect()
+            await screen.wait_posts(1, timeout=30)
+            assert len(asked) >= 2 and asked[1] - asked[0] >= 0.9  # the connector itself never sleeps
+    finally:
+        await fake.stop()
