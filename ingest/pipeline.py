@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from ingest.sanitize import Refused, sanitize, web_url
 from wall.bus.base import Inbox, Outcome
 from wall.models import Author, InboxDelete, InboxPost, Media, Post, decode_untrusted, encode, post_id
-from wall.redact import is_clean_url
-from wall.text import clean_text, find_entities
+from wall.text import find_entities
 
 MAX_BATCH = 100
 Url = Annotated[str, msgspec.Meta(max_length=2048)]
@@ -70,12 +70,8 @@ def parse_posts(body: bytes) -> list[PostIn]:
 
 
 def _safe_url(url: str | None) -> bool:
-    if url is None:
-        return True
-    if url.startswith("/") and not url.startswith("//"):
-        # Bundled demo media from the wall server itself: a path, held to the same characters rule.
-        return is_clean_url(f"http://wall{url}")
-    return is_clean_url(url)
+    # A path is bundled demo media from the wall server itself.
+    return url is None or web_url(url, local=True) is not None
 
 
 def check_post(p: PostIn, where: str) -> None:
@@ -95,26 +91,32 @@ def check_post(p: PostIn, where: str) -> None:
 
 
 def normalize(source: str, p: PostIn, now: datetime | None = None) -> Post:
-    """Turn validated input into the Post every screen shows."""
-    text = clean_text(p.text)
-    now = now or datetime.now(UTC)
-    created = p.created_at or now
-    # Naive timestamps are taken as UTC; all are stored in UTC so screens compare them directly.
-    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
-    # A clock ahead of ours (skew, or a sender who wants to stay on top of the wall) gets our time.
-    created = min(created, now)
+    """Turn validated input into a Post as a connector yields it (the sanitizer cleans it next)."""
     return Post(
         id=post_id(source, p.id),
         source=source,
         source_id=p.id,
-        text=text,
-        created_at=created,
-        author=Author(clean_text(p.author.name), p.author.handle.lstrip("@").strip(), p.author.avatar_url),
+        text=p.text,
+        created_at=p.created_at or now or datetime.now(UTC),
+        author=Author(p.author.name, p.author.handle.lstrip("@"), p.author.avatar_url),
         url=p.url,
-        entities=find_entities(text),
-        media=tuple(Media(m.url, clean_text(m.alt), m.kind) for m in p.media),
+        entities=find_entities(p.text),
+        media=tuple(Media(m.url, m.alt, m.kind) for m in p.media),
         lang=p.lang,
     )
+
+
+def admit_input(source: str, posts: list[PostIn]) -> list[Post]:
+    """Webhook input as sanitized Posts (the sanitizer the supervisor runs on every connector's posts);
+    InputError naming the first post it refuses: then none is admitted."""
+    out = []
+    for i, p in enumerate(posts):
+        try:
+            out.append(sanitize(normalize(source, p)))
+        except Refused as e:
+            where = "$" if len(posts) == 1 else f"$.posts[{i}]"
+            raise InputError(f"{where}.text: {e}; give text or media") from None
+    return out
 
 
 def digest(post: Post) -> str:

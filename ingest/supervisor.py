@@ -18,10 +18,20 @@ from dataclasses import dataclass, field
 import aiohttp
 import msgspec
 
-from ingest.connector import Checkpoint, Connector, Delete, SourceContext, SourceError, Throttled, Upsert
+from ingest.connector import (
+    Checkpoint,
+    Connector,
+    Delete,
+    Skipped,
+    SourceContext,
+    SourceError,
+    Throttled,
+    Upsert,
+)
 from ingest.pipeline import Pipeline
 from ingest.registry import REGISTRY
 from ingest.routing import Router
+from ingest.sanitize import Refused, sanitize
 from wall.bus.base import Coordination, backoff
 from wall.config import Config, SourceConfig
 from wall.health import SourceHealth
@@ -30,6 +40,7 @@ from wall.redact import redact_urls
 log = logging.getLogger(__name__)
 LEASE_TTL = 6.0
 RENEW_EVERY = 2.0  # also how often the health record is refreshed
+MAX_THROTTLE = 3600.0  # a Retry-After further away than this is a mistake, not a plan
 
 
 @dataclass
@@ -41,6 +52,7 @@ class SourceStatus:
     state: str = "starting"  # starting | standby | running | throttled | failing | finished
     error: str | None = None
     posts: int = 0
+    skipped: int = 0  # messages passed over: unparsable, or refused by the sanitizer
     connected_since: float | None = None
     last_post_at: float | None = None
     retry_at: float | None = None
@@ -69,7 +81,7 @@ class SourceStatus:
         return msgspec.json.encode(SourceHealth(
             self.name, self.walls, self.state, error, self.posts,
             sum(1 for t in self.minute if t > now - 60), self.connected_since, self.last_post_at,
-            self.retry_at, self.worker, now))
+            self.retry_at, self.worker, now, self.skipped))
 
 
 class StoreState:
@@ -132,6 +144,11 @@ class Supervisor:
         except Exception as e:  # the store is down: the record goes stale, which says so
             log.debug("source %s: cannot publish its health: %s", self.src.name, e)
 
+    def _skip(self, reason: str) -> None:
+        """One poison message: one log line (its id or why, never its text) and the health counter."""
+        self.status.skipped += 1
+        log.warning("source %s: skipped a message: %s", self.src.name, reason)
+
     async def _stream(self) -> None:
         """Feed the connector into the inboxes, resuming from its cursor after any failure."""
         status, name = self.status, self.src.name
@@ -141,7 +158,12 @@ class Supervisor:
                 saved = await self.store.get_cursor(self.src.key)
                 async for item in self.connector.stream(saved):
                     match item:
-                        case Upsert(post=post):
+                        case Upsert(post=raw):
+                            try:
+                                post = sanitize(raw)
+                            except Refused as e:
+                                self._skip(f"post {raw.id} refused: {e}")
+                                continue
                             for wall in self.router.walls_for(post, self.src.walls):
                                 await self.pipeline.submit(wall, post)
                             was = status.state
@@ -156,6 +178,12 @@ class Supervisor:
                             await self.store.set_cursor(self.src.key, cursor)
                         case Throttled(until=until, reason=reason):
                             status.state, status.error, status.retry_at = "throttled", reason, until
+                            await self._report()
+                            log.info("source %s throttled: %s", name, reason)
+                            # the connector is suspended at its yield: it resumes after the wait
+                            await asyncio.sleep(min(max(0.0, until - time.time()), MAX_THROTTLE))
+                        case Skipped(reason=reason):
+                            self._skip(reason)
                 status.state = "finished"
                 log.info("source %s finished", name)
                 return
@@ -186,9 +214,12 @@ class Sources:
         self.http = aiohttp.ClientSession()  # one per process, shared by every connector
         router = Router({w.name: w.terms for w in self.cfg.walls.values()})
         for src in self.cfg.sources.values():
+            build = REGISTRY[src.type].build
+            if build is None:  # not pulled: webhooks arrive at web nodes
+                continue
             ctx = SourceContext(self.http, StoreState(self.store, src.key), os.environ)
             try:
-                connector: Connector | None = REGISTRY[src.type].build(src.name, src.options, ctx)
+                connector = build(src.name, src.options, ctx)
             except ValueError as e:  # a bad dataset or the like: say so, keep the other sources going
                 log.error("source %s cannot start: %s", src.name, e)
                 status = SourceStatus(src.name, src.walls, worker=self.owner)
@@ -196,9 +227,7 @@ class Sources:
                 self.broken.append((src.key, status))
                 await self.store.put_health(src.key, status.record())
                 continue
-            if connector is not None:  # None: not pulled (webhooks arrive at web nodes)
-                self.supervisors.append(Supervisor(src, connector, self.pipeline, self.store, router,
-                                                   self.owner))
+            self.supervisors.append(Supervisor(src, connector, self.pipeline, self.store, router, self.owner))
         self.tasks = [asyncio.create_task(s.run(), name=f"source:{s.src.key}") for s in self.supervisors]
         if self.broken:
             self.tasks.append(asyncio.create_task(self._report_broken()))

@@ -44,6 +44,9 @@ async def test_a_posted_post_appears_and_markup_in_it_stays_text(browser):
         await card(page, "Launch day at the office").wait_for(timeout=10_000)
         assert await page.locator(".card-text .hashtag").first.text_content() == "#nordlys"
         assert await page.locator(".card-text .mention").first.text_content() == "@aino"
+        # the network's name as the server's connectors give it (data-networks), not a list of the page's
+        shown_by = page.locator(".card", has_text="Launch day at the office").locator(".card-source").first
+        assert await shown_by.text_content() == "Web"
 
         await post(s, base, {"id": "xss", "text": XSS, "author": {"name": "<b>Mallory</b>", "handle": "m"}})
         shown = card(page, "onerror")

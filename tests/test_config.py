@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.registry import REGISTRY
 from ingest.sources import replay
 from tests.helpers import TOKEN
 from wall.app import load_config, parse_config
@@ -72,7 +73,7 @@ def test_every_problem_is_listed_with_its_key_and_fix(tmp_path: Path):
         "bus.engine: 'redsi' is not an engine; use one of memory, redis",
         "walls.Lobby: wall names are lowercase letters, digits, '-' and '_' (max 40)",
         "walls.Lobby.sources[0].type: 'telegram' is not a source type; use one of "
-        "bluesky, mastodon, reddit, replay, rss, twitch, webhook, x",
+        + ", ".join(sorted(REGISTRY)),
         "walls.Lobby.title: expected str, got int 3",
         "walls.stage.sources[1].interval: expected `float` > 0.0",
         "walls.stage.token_env: environment variable NOT_SET_ANYWHERE is not set; "

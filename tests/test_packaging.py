@@ -1,4 +1,5 @@
-"""Someone installs the built wheel (not the source tree) into a fresh venv and runs the demo from it."""
+"""Someone installs the built wheel (not the source tree) into a fresh venv and runs the demo from it;
+the connectors are found through the `wall.connectors` entry points of the install, editable or not."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ingest.registry import GROUP, REGISTRY
 from tests.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +58,7 @@ def test_the_wheel_carries_the_page_and_the_demo_runs_from_it(tmp_path: Path):
         assert status == 200
         status, page = get(f"{base}/w/demo")
         assert status == 200
+        assert b"Bluesky" in page and b"Mastodon" in page  # data-networks: names from the connectors
         script = re.search(rb'src="(/static/[^"]+/js/main\.js)"', page)
         assert script, page[:500]
         status, body = get(base + script.group(1).decode())
@@ -71,6 +74,18 @@ def test_the_wheel_carries_the_page_and_the_demo_runs_from_it(tmp_path: Path):
         site = subprocess.run([str(python), "-c", "import wall.paths as p; print(p.STATIC)"],
                               capture_output=True, text=True, cwd=elsewhere).stdout
         assert str(venv) in site  # served from the installed package, not from this checkout
+        listed = subprocess.run(
+            [str(python), "-c", "from ingest.registry import REGISTRY as R; print(*sorted(R))"],
+            capture_output=True, text=True, cwd=elsewhere).stdout
+        assert listed.split() == sorted(REGISTRY)  # the wheel's entry points, as the editable install's
     finally:
         demo.terminate()
         demo.wait(10)
+
+
+def test_the_editable_install_registers_the_built_in_connectors_as_entry_points():
+    from importlib.metadata import entry_points
+
+    names = {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    assert names["bluesky"] == "ingest.sources.bluesky:SPEC"
+    assert set(names) == set(REGISTRY)

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.connector import Checkpoint, Item, SourceContext, SourceError, Upsert
 from ingest.sources import rss
-from ingest.sources.http import parse_retry_after, safe_url
+from ingest.sources.http import parse_retry_after
 from ingest.sources.plaintext import html_to_text
 from tests.fakes.rss import FIXTURES, feed_server
 from tests.fakes.state import Memory
@@ -126,12 +126,6 @@ def test_retry_after_in_seconds_or_as_a_date():
     assert parse_retry_after("Thu, 12 Mar 2026 08:01:00 GMT", now=1773302400.0) == 60.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 
-
-def test_only_http_urls_pass():
-    assert safe_url("https://a.example/x?a=1&b=2") == "https://a.example/x?a=1&b=2"
-    assert safe_url("javascript:alert(1)") is None
-    assert safe_url("data:image/png;base64,AAA") is None
-    assert safe_url("//host/x") is None
 
 
 async def test_the_http_charset_wins_and_a_feed_without_one_is_detected():

@@ -1,6 +1,6 @@
 """Post text is cleaned and its links, hashtags and mentions are found as code-point spans."""
 
-from wall.text import clean_text, find_entities
+from wall.text import find_entities
 
 
 def spans(text: str) -> list[tuple[str, str, str]]:
@@ -37,8 +37,3 @@ def test_not_entities_emails_numbers_and_anchors_inside_links():
 def test_link_in_parentheses_keeps_its_own_closing_parenthesis_only():
     assert spans("(see https://wiki.example/Phone_(mobile))") == [
         ("link", "https://wiki.example/Phone_(mobile)", "https://wiki.example/Phone_(mobile)")]
-
-
-def test_clean_text_removes_bidi_overrides_and_controls_but_keeps_newlines():
-    assert clean_text("  hi\u202e there\x00\nnext line  ") == "hi there\nnext line"
-    assert clean_text("e\u0301") == "\u00e9"  # NFC

@@ -84,6 +84,11 @@ async def test_hmac_signature_of_the_body_is_accepted_and_a_wrong_one_refused(no
         (b'{"id": "x", "text": "hi", "created_at": "yesterday"}', {}, 422, "$.created_at"),
         (b'{"id": "x", "text": "hi", "url": "javascript:alert(1)"}', {}, 422, "only http(s) URLs"),
         (b'{"id": "x", "text": "  "}', {}, 422, "empty post"),
+        # only zero-width and control characters: nothing a screen could show (the one sanitizer refuses it)
+        (b'{"id": "x", "text": "\\u200b\\u2066\\u0007\\u200b"}', {}, 422,
+         "$.text: no visible text and no media left after cleaning"),
+        (b'{"posts": [{"id": "ok", "text": "fine"}, {"id": "y", "text": "\\u202e\\u200b"}]}', {}, 422,
+         "$.posts[1].text: no visible text"),
         (b'{"posts": []}', {}, 422, "$.posts"),
         (b'{"id": "x", "text": "' + b"a" * 30_000 + b'"}', {}, 413, "larger than 20000 bytes"),
         (b'{"id": "x", "text": "hi"}', {"Authorization": "Bearer wrong"}, 401, "credentials"),

@@ -24,7 +24,7 @@ from aiohttp import web
 from ingest.enrich import language
 from ingest.enrich.pipeline import Enricher, Item, config_from
 from ingest.pipeline import Pipeline
-from ingest.registry import check_options
+from ingest.registry import check_options, display_names
 from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
 from wall.bus import open_engine
@@ -36,7 +36,7 @@ from wall.curate.writer import Annotate, Writers
 from wall.models import Post
 from wall.store import Store, connect
 from wall.web.app import create_web_app, reload_screens
-from wall.web.keys import ENGINE, HEALTH, STORE
+from wall.web.keys import ENGINE, HEALTH, NETWORKS, STORE
 from wall.web.metrics import Metrics
 from wall.web.moderation import ACTIONS  # the console's moderation service: built once per process
 
@@ -163,6 +163,7 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
             yield
 
     app = create_web_app(cfg, Metrics(), before=[engine_ctx, store_ctx, workers_ctx])
+    app[NETWORKS] = display_names()  # pages and the console name networks as the connectors do
     if config_path is not None:
         app.cleanup_ctx.append(_reload_on_hangup(config_path))
     if "webhook" in roles:

@@ -20,6 +20,7 @@ class SourceHealth(msgspec.Struct, frozen=True):
     retry_at: float | None
     worker: str
     at: float  # when the worker wrote it
+    skipped: int = 0  # messages passed over (unparsable, or refused by the sanitizer), since start
 
 
 def shown(raw: bytes, now: float) -> dict[str, object]:
@@ -36,6 +37,7 @@ def shown(raw: bytes, now: float) -> dict[str, object]:
                  "and connected to Redis?")
     return {
         "name": rec.name, "walls": list(rec.walls), "state": state, "error": error, "posts": rec.posts,
+        "skipped": rec.skipped,
         "posts_per_minute": rec.posts_per_minute, "connected_for_s": age(rec.connected_since),
         "last_post_age_s": age(rec.last_post_at),
         "retry_in_s": None if rec.retry_at is None else round(max(0.0, rec.retry_at - now), 1),

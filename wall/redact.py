@@ -48,18 +48,6 @@ def redact_urls(text: str, keep_paths: bool = False) -> str:
     return URL_IN_TEXT.sub(one, text)
 
 
-def is_clean_url(url: str) -> bool:
-    """An http(s) URL with a host and no whitespace or control characters: the only kind ingest admits."""
-    if not url or any(c.isspace() for c in url) or CONTROL.search(url):
-        return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  # raises ValueError on a port that is not a number
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def escape(text: str) -> str:
     """Control characters as visible escapes (`\\n`, `\\x1b`): the value stays on its line."""
     return CONTROL.sub(lambda m: repr(m.group())[1:-1], text)

@@ -1,26 +1,15 @@
-"""Pure text helpers: clean post text and find the links, hashtags and mentions in it."""
+"""Pure text helpers: find the links, hashtags and mentions in post text (ingest/sanitize.py cleans it)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from wall.models import Entity
 
-MAX_TEXT = 5_000  # code points; longer texts are cut, a wall never shows more than a few hundred
-
-# Control characters other than newline and tab can reorder or hide text on screen.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _LINK = re.compile(r"https?://[^\s<>\"'\u00a0]+", re.IGNORECASE)
 _TAG = re.compile(r"(?<![\w&/#])#(\w{1,100})")
 _MENTION = re.compile(r"(?<![\w/@])@(\w{1,64}(?:@[\w.-]+\w)?)")
 _TRAILING = ".,;:!?)]}'\"…"
-
-
-def clean_text(text: str) -> str:
-    """NFC-normalise, drop invisible control characters, trim and cap the length."""
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
-    return text[:MAX_TEXT]
 
 
 def find_entities(text: str) -> tuple[Entity, ...]:

@@ -1,1 +1,1 @@
-"""Connectors for the networks: one module each (TYPE, Options, build)."""
+"""Connectors for the networks: one module each, describing itself as `SPEC` (ingest/connector.py)."""

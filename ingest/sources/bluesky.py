@@ -24,14 +24,21 @@ from typing import Annotated
 import aiohttp
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Upsert
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Delete,
+    Item,
+    SourceContext,
+    SourceError,
+    Upsert,
+    guard,
+)
 from ingest.sources.bluesky_profiles import Profile, Profiles
-from ingest.sources.http import safe_url
+from wall.bus.base import backoff
 from wall.models import Author, Entity, Media, Post, post_id
 from wall.redact import redact_url
-from wall.text import clean_text
 
-TYPE = "bluesky"
 log = logging.getLogger(__name__)
 
 POST = "app.bsky.feed.post"
@@ -239,8 +246,8 @@ class Matcher:
 
 
 def _created(value: str, time_us: int) -> datetime:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    try:  # in its own offset: the sanitizer takes it to UTC and into a sane range
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:  # createdAt is client-supplied
         return datetime.fromtimestamp(time_us / 1e6, UTC)
 
@@ -259,18 +266,17 @@ def _media(did: str, embed: _Embed | None) -> tuple[Media, ...]:
 def normalize(did: str, rkey: str, time_us: int, rec: _Record) -> Post:
     """A Jetstream post record as a Post; `held` when the author self-labelled the media."""
     uri = at_uri(did, rkey)
-    text = clean_text(rec.text)
     labels = {v.val for v in rec.labels.values or ()} if rec.labels is not None else set()
     held = "sensitive media" if labels & {"graphic-media", "nudity", "porn", "sexual"} else None
     return Post(
         id=post_id("bluesky", uri),
         source="bluesky",
         source_id=uri,
-        text=text,
+        text=rec.text,
         created_at=_created(rec.createdAt, time_us),
         author=Author(name="", handle=did),
         url=f"https://bsky.app/profile/{did}/post/{rkey}",
-        entities=facet_entities(text, rec.facets) if text == rec.text else (),
+        entities=facet_entities(rec.text, rec.facets),
         media=_media(did, rec.embed),
         lang=rec.langs[0] if rec.langs and isinstance(rec.langs[0], str) else None,
         held=held,
@@ -281,7 +287,7 @@ def with_author(post: Post, did: str, profile: Profile | None, handle: str) -> P
     """The post with its author's profile, else the handle from an identity event, else the DID."""
     if profile is None:
         return msgspec.structs.replace(post, author=Author(name="", handle=handle or did))
-    author = Author(profile.name, profile.handle or handle or did, safe_url(profile.avatar))
+    author = Author(profile.name, profile.handle or handle or did, profile.avatar)
     return msgspec.structs.replace(post, author=author)
 
 
@@ -376,12 +382,12 @@ class Bluesky:
                 if failures >= 2 * len(endpoints):
                     last = redact_url(endpoint)
                     raise SourceError(f"no Jetstream endpoint answers (last: {last}: {e})") from e
-                await asyncio.sleep(min(0.2 * 2**failures, 30))
+                await asyncio.sleep(backoff(failures))
                 continue
             failures = 0
             log.info("jetstream %s: connected", redact_url(url))
             async with ws:
-                async for item in self._read(ws, handler, endpoint):
+                async for item in self._read(ws, handler):
                     yield item
             if handler.last_time_us:
                 yield Checkpoint(str(handler.last_time_us))
@@ -413,9 +419,7 @@ class Bluesky:
             else:
                 yield head.item
 
-    async def _read(
-        self, ws: aiohttp.ClientWebSocketResponse, handler: Handler, endpoint: str
-    ) -> AsyncIterator[Item]:
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, handler: Handler) -> AsyncIterator[Item]:
         count = 0
         last = time.monotonic()
         held: deque[_Held] = deque()
@@ -441,11 +445,7 @@ class Bluesky:
                 receive = None
                 if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     break
-                try:
-                    got = handler.handle(msg.data)
-                except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:
-                    log.warning("jetstream %s: skipped a malformed message: %s", redact_url(endpoint), e)
-                    got = None
+                got = guard(handler.handle, msg.data)
                 if got is not None:
                     self._hold(held, got)
                 count += 1
@@ -463,3 +463,7 @@ class Bluesky:
 
 def build(name: str, options: Options, ctx: SourceContext) -> Bluesky:
     return Bluesky(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="bluesky", display_name="Bluesky", network="bluesky",
+                     options=Options, build=build)

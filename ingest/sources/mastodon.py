@@ -20,12 +20,22 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Delete,
+    Item,
+    Skipped,
+    SourceContext,
+    SourceError,
+    Throttled,
+    Upsert,
+    guard,
+)
 from ingest.sources.mastodon_html import text_and_entities
 from wall.models import Author, Media, Post, post_id
 from wall.redact import redact_url
 
-TYPE = "mastodon"
 log = logging.getLogger(__name__)
 
 URIS_KEY = "uris"  # in the source's state: local status id -> uri of what it showed recently
@@ -73,7 +83,7 @@ class Status(msgspec.Struct):
 
 
 _status = msgspec.json.Decoder(Status)
-_statuses = msgspec.json.Decoder(list[Status])
+_page = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 class _WsEvent(msgspec.Struct):
@@ -213,19 +223,17 @@ class Mastodon:
         async for item in self._live(cursor):
             yield item
 
-    async def _get(self, url: str) -> AsyncIterator[Item | tuple[list[Status], dict[str, str]]]:
-        """One REST page; on 429 yields Throttled, waits and asks again."""
+    async def _get(self, url: str) -> AsyncIterator[Item | tuple[list[msgspec.Raw], dict[str, str]]]:
+        """One REST page (its statuses undecoded: each is parsed on its own); on 429 yields Throttled."""
         while True:
             async with self.ctx.http.get(url, headers=self._headers()) as resp:
-                if resp.status == 429:
-                    until = retry_at(resp.headers)
-                    yield Throttled(until, f"429 from {self.host}")
-                    await asyncio.sleep(max(0.0, until - time.time()))
+                if resp.status == 429:  # the supervisor waits until then, and we ask again
+                    yield Throttled(retry_at(resp.headers), f"429 from {self.host}")
                     continue
                 if (error := self._refused(resp.status, url, resp.headers)) is not None:
                     raise error
                 body = await resp.read()
-                yield _statuses.decode(body), links(resp.headers.get("Link", ""))
+                yield _page.decode(body), links(resp.headers.get("Link", ""))
                 return
 
     async def _backfill(self, cursor: str | None) -> AsyncIterator[Item]:
@@ -239,17 +247,17 @@ class Mastodon:
             else:
                 url = f"{timeline}?min_id={cursor}&limit={PAGE}"
             while url:
-                page: list[Status] = []
+                page: list[msgspec.Raw] = []
                 rels: dict[str, str] = {}
                 async for got in self._get(url):
                     if isinstance(got, tuple):
                         page, rels = got
                     else:
                         yield got
-                for status in reversed(page):  # pages come newest first
-                    self._remember(status)
-                    yield Upsert(normalize(status))
-                    newest = _newer(newest, status.id)
+                for raw in reversed(page):  # pages come newest first
+                    yield guard(self._upsert, raw)
+                    if self._last_id:
+                        newest = _newer(newest, self._last_id)
                 if newest is not None:
                     yield Checkpoint(newest)
                 # min_id pages walk forward through "prev"; a first run takes one page only
@@ -272,10 +280,10 @@ class Mastodon:
                         yield Checkpoint(cursor)
                     raise got
                 event, data = got
-                item = self._event(event, data)
+                item = guard(self._event, event, data)
                 if item is None:
                     continue
-                if isinstance(item, Upsert):
+                if isinstance(item, Upsert | Skipped) and self._last_id:
                     cursor = _newer(cursor, self._last_id)
                     posts += 1
                 yield item
@@ -290,20 +298,21 @@ class Mastodon:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _event(self, event: str, data: str) -> Upsert | Delete | None:
+        """One streaming event as an item; raises on a malformed one (the caller guards it)."""
         if event == "delete":
             # the id is this instance's; a delete carries no uri, so resolve it from what we have seen
             uri = self._uris.get(data.strip())
             return Delete(post_id("mastodon", uri)) if uri else None
         if event not in ("update", "status.update"):
             return None
-        try:
-            status = _status.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
-            log.warning("mastodon %s: skipped a malformed %s event: %s", self.host, event, e)
-            return None
-        self._last_id = status.id
+        return self._upsert(data)
+
+    def _upsert(self, data: str | bytes) -> Upsert:
+        status = _status.decode(data)
+        self._last_id = _newer(self._last_id or None, status.id)  # a status that fails below is passed too
+        post = normalize(status)
         self._remember(status)
-        return Upsert(normalize(status))
+        return Upsert(post)
 
     def _remember(self, status: Status) -> None:
         # A boost shows its original, so keep the original's local id: deleting the original retracts it,
@@ -385,3 +394,7 @@ class Mastodon:
 
 def build(name: str, options: Options, ctx: SourceContext) -> Mastodon:
     return Mastodon(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="mastodon", display_name="Mastodon", network="mastodon",
+                     options=Options, build=build)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from wall.models import Entity
-from wall.text import clean_text, find_entities
 
 # Block elements end a line: remote servers send lists, headings, code blocks and quotes (Mastodon 4
 # keeps them), and their text must not run together ("Check out:FooBar").
@@ -94,19 +93,13 @@ class _Text(HTMLParser):
 def html_to_text(html: str) -> str:
     """Drop `invisible` and `quote-inline` parts, keep `ellipsis` text, decode entities; <br>, paragraphs,
     list items, headings, code blocks and quotes end their lines."""
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    return clean_text("".join(parser.parts))
+    return text_and_entities(html)[0]
 
 
 def text_and_entities(html: str) -> tuple[str, tuple[Entity, ...]]:
-    """Text, and the spans of its links, hashtags and mentions in code points (a link keeps its href)."""
+    """Text, and the spans of its links, hashtags and mentions in code points (a link keeps its href).
+    Not cleaned: the supervisor's sanitizer cleans it and moves the spans along."""
     parser = _Text()
     parser.feed(html)
     parser.close()
-    raw = "".join(parser.parts)
-    text = clean_text(raw)
-    if text != raw:  # cleaning moved the offsets: find the spans again in the cleaned text
-        return text, find_entities(text)
-    return text, tuple(parser.entities)
+    return "".join(parser.parts), tuple(parser.entities)

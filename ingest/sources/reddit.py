@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import html
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -21,13 +19,23 @@ from typing import Annotated, Any
 
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
-from ingest.sources.http import host_of, parse_retry_after, read_limited, safe_url, status_error
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Delete,
+    Item,
+    Skipped,
+    SourceContext,
+    SourceError,
+    Throttled,
+    Upsert,
+    guard,
+)
+from ingest.sources.http import RateLimited, Seen, host_of, parse_retry_after, read_limited, status_error
 from wall.models import Author, Media, Post, decode_untrusted, post_id
 from wall.redact import redact_url
-from wall.text import clean_text, find_entities
+from wall.text import find_entities
 
-TYPE = "reddit"
 MAX_PAGES = 10  # per listing per round; a busy query older than this is not "live" any more
 LOW_REMAINING = 2.0
 log = logging.getLogger(__name__)
@@ -44,12 +52,6 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     api_url: str = "https://oauth.reddit.com"
 
 
-class RateLimited(Exception):
-    def __init__(self, until: float, reason: str) -> None:
-        super().__init__(reason)
-        self.until, self.reason = until, reason
-
-
 def is_removed(data: dict[str, Any]) -> str | None:
     """'removed' or 'deleted' when the post is gone from Reddit, else None."""
     category = data.get("removed_by_category")
@@ -64,26 +66,28 @@ def to_post(data: dict[str, Any]) -> Post:
     """The wall Post for a t3 (link or self post); Reddit HTML-escapes &, < and > once without raw_json."""
     title = html.unescape(str(data.get("title", "")))
     body = html.unescape(str(data.get("selftext", "")))
-    text = clean_text(f"{title}\n{body}" if body else title)
-    media = []
-    for image in (data.get("preview") or {}).get("images", []):
-        if url := safe_url(html.unescape(str((image.get("source") or {}).get("url", "")))):
-            media.append(Media(url=url))
+    text = f"{title}\n{body}" if body else title
+    media = [Media(url=html.unescape(str((image.get("source") or {}).get("url", ""))))
+             for image in (data.get("preview") or {}).get("images", [])]  # the sanitizer keeps http(s)
     author = str(data.get("author", ""))
     permalink = str(data.get("permalink", ""))
     return Post(id=post_id("reddit", str(data["name"])), source="reddit", source_id=str(data["name"]),
                 text=text, created_at=datetime.fromtimestamp(float(data.get("created_utc", 0)), UTC),
                 author=Author(name=author, handle=f"u/{author}"),
-                url=safe_url(f"https://www.reddit.com{permalink}") if permalink.startswith("/") else None,
+                url=f"https://www.reddit.com{permalink}" if permalink.startswith("/") else None,
                 entities=find_entities(text), media=tuple(media))
+
+
+def _utc(data: dict[str, Any]) -> float:
+    """When a listed post was created; 0 (older than any cursor) when Reddit sent no number."""
+    try:
+        return float(data.get("created_utc", 0))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def basic_auth(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def digest(post: Post) -> str:
-    return hashlib.blake2b(post.text.encode(), digest_size=8).hexdigest()
 
 
 class RedditSource:
@@ -143,11 +147,10 @@ class RedditSource:
             self.wait_until = time.time() + reset
 
     async def call(self, path: str, params: dict[str, str], box: list[Any]) -> AsyncIterator[Item]:
-        """Yields Throttled (and sleeps) while Reddit says to wait; the response lands in `box`."""
+        """Yields Throttled (the supervisor waits) while Reddit says to wait; the response lands in `box`."""
         while True:
             if self.wait_until > time.time():
                 yield Throttled(self.wait_until, "Reddit rate limit: waiting for the window to reset")
-                await asyncio.sleep(self.wait_until - time.time())
             try:
                 box.append(await self.get(path, params))
                 return
@@ -167,7 +170,7 @@ class RedditSource:
             data = box[0].get("data", {}) if isinstance(box[0], dict) else {}
             children = [c.get("data") for c in data.get("children", []) if c.get("kind") == "t3"]
             fresh = [c for c in children if isinstance(c, dict) and "name" in c
-                     and float(c.get("created_utc", 0)) > after_utc]
+                     and _utc(c) > after_utc]
             found.extend(fresh)
             after = data.get("after")
             if not after or len(fresh) < len(children):
@@ -185,43 +188,51 @@ class RedditSource:
             for sub in o.subreddits:
                 async for item in self.listing(f"/r/{sub}/new.json", {}, after_utc, found):
                     yield item
-            recent: dict[str, str] = json.loads(await self.ctx.state.get("recent") or "{}")
+            recent = await Seen(self.ctx.state, "recent", o.recheck).load()
             async for item in self.recheck(recent):
                 yield item
-            for data in sorted({d["name"]: d for d in found}.values(), key=lambda d: float(d["created_utc"])):
-                if is_removed(data) or data["name"] in recent:
+            for data in sorted({d["name"]: d for d in found}.values(), key=_utc):
+                if is_removed(data) or data["name"] in recent.items:
                     continue
-                post = to_post(data)
-                recent[post.source_id] = digest(post)
-                yield Upsert(post)
-                after_utc = max(after_utc, float(data["created_utc"]))
+                post = guard(to_post, data)
+                if isinstance(post, Skipped):
+                    yield post
+                else:
+                    recent.mark(post)
+                    yield Upsert(post)
+                after_utc = max(after_utc, _utc(data))
                 cursor = f"{data['created_utc']}:{data['name']}"
-            kept = dict(list(recent.items())[-o.recheck:]) if o.recheck else {}
-            await self.ctx.state.set("recent", json.dumps(kept))
+            await recent.save()
             yield Checkpoint(cursor or f"{after_utc}:")
             await asyncio.sleep(o.interval)
 
-    async def recheck(self, recent: dict[str, str]) -> AsyncIterator[Item]:
+    async def recheck(self, recent: Seen) -> AsyncIterator[Item]:
         """Re-read the recent posts: an edit is an Upsert, a removal a Delete."""
-        if not recent:
+        if not recent.items:
             return
         box: list[Any] = []
-        async for item in self.call("/api/info", {"id": ",".join(recent)}, box):
+        async for item in self.call("/api/info", {"id": ",".join(recent.items)}, box):
             yield item
         for child in (box[0].get("data", {}) if isinstance(box[0], dict) else {}).get("children", []):
             data = child.get("data") or {}
             name = data.get("name")
-            if name not in recent:
+            if name not in recent.items:
                 continue
             if reason := is_removed(data):
-                del recent[name]
+                recent.forget(name)
                 yield Delete(post_id("reddit", name), reason)
                 continue
-            post = to_post(data)
-            if digest(post) != recent[name]:
-                recent[name] = digest(post)
+            post = guard(to_post, data)
+            if isinstance(post, Skipped):
+                yield post
+            elif recent.changed(post):
+                recent.mark(post)
                 yield Upsert(post)
 
 
 def build(name: str, options: Options, ctx: SourceContext) -> RedditSource:
     return RedditSource(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="reddit", display_name="Reddit", network="reddit",
+                     options=Options, build=build)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from ingest.connector import Checkpoint, Item, SourceContext, Upsert
+from ingest.connector import Checkpoint, ConnectorSpec, Item, SourceContext, Upsert
 from ingest.pipeline import InputError, PostIn, check_post, normalize
 
 BUILTIN = Path(__file__).resolve().parent.parent / "demo" / "posts.json"
@@ -66,7 +66,6 @@ class ReplayConnector:
             round_, index = round_ + 1, 0
 
 
-TYPE = "replay"
 
 
 class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -84,3 +83,7 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def build(name: str, options: Options, ctx: SourceContext) -> ReplayConnector:
     dataset = BUILTIN if options.dataset == "builtin" else Path(options.dataset)
     return ReplayConnector(name, dataset, interval=options.interval, loop=options.loop)
+
+
+SPEC = ConnectorSpec(type="replay", display_name="Demo", network="replay",
+                     options=Options, build=build)

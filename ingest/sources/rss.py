@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import calendar
 import hashlib
-import json
 import logging
 import re
 import time
@@ -23,14 +22,23 @@ import chardet
 import feedparser
 import msgspec
 
-from ingest.connector import Checkpoint, Item, SourceContext, SourceError, Upsert
-from ingest.sources.http import conditional_get, safe_url
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Item,
+    Skipped,
+    SourceContext,
+    SourceError,
+    Throttled,
+    Upsert,
+    guard,
+)
+from ingest.sources.http import RateLimited, Seen, conditional_get
 from ingest.sources.plaintext import html_to_text
 from wall.models import Author, Media, Post, post_id
 from wall.redact import redact_url
-from wall.text import clean_text, find_entities
+from wall.text import find_entities
 
-TYPE = "rss"
 SEEN_LIMIT = 500  # item ids remembered per feed: more than any feed keeps in its window
 log = logging.getLogger(__name__)
 
@@ -96,8 +104,8 @@ def entry_media(entry: Any) -> tuple[Media, ...]:
     media = []
     for link in entry.get("links", []):
         if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
-            if url := safe_url(link.get("href")):
-                media.append(Media(url=url))
+            if url := link.get("href"):  # the sanitizer keeps it only when it is http(s)
+                media.append(Media(url=str(url)))
     return tuple(media)
 
 
@@ -118,23 +126,19 @@ def to_post(entry: Any, feed: Any) -> Post | None:
     if native is None:
         return None
     title, body = entry_text(entry)
-    text = clean_text(f"{title}\n{body}" if title and body else title or body)
+    text = f"{title}\n{body}" if title and body else title or body
     name = entry.get("author") or feed.get("author") or feed.get("title") or ""
     return Post(id=post_id("rss", native), source="rss", source_id=native, text=text,
-                created_at=entry_time(entry), author=Author(name=clean_text(name)),
-                url=safe_url(entry.get("link")), entities=find_entities(text), media=entry_media(entry),
+                created_at=entry_time(entry), author=Author(name=name),
+                url=entry.get("link"), entities=find_entities(text), media=entry_media(entry),
                 lang=entry.get("language") or feed.get("language"))
-
-
-def digest(post: Post) -> str:
-    return hashlib.blake2b(post.text.encode(), digest_size=8).hexdigest()
 
 
 class RssSource:
     def __init__(self, name: str, options: Options, ctx: SourceContext) -> None:
         self.name, self.options, self.ctx = name, options, ctx
 
-    async def poll(self, url: str) -> list[Upsert]:
+    async def poll(self, url: str) -> list[Upsert | Skipped]:
         """One conditional fetch of a feed: the new or changed items, oldest first."""
         fetched = await conditional_get(self.ctx.http, self.ctx.state, url, self.ctx.user_agent)
         if fetched.body is None:
@@ -146,28 +150,33 @@ class RssSource:
         if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), harmless):
             # A loose parse of a broken feed returns some entries; they are not the whole feed.
             raise SourceError(f"feed {redact_url(url)} is not valid RSS/Atom: {parsed.get('bozo_exception')}")
-        raw = await self.ctx.state.get(f"seen:{url}")
-        first = raw is None
-        seen: dict[str, str] = json.loads(raw) if raw else {}
-        posts = [p for e in parsed.entries if (p := to_post(e, parsed.feed)) is not None]
-        if len(posts) < len(parsed.entries):
-            log.warning("feed %s: %d empty items skipped", url, len(parsed.entries) - len(posts))
-        posts.sort(key=lambda p: p.created_at, reverse=True)
-        if first:
-            posts = posts[: self.options.max_items_per_poll]
-        out = [p for p in posts if seen.get(p.source_id) != digest(p)][: self.options.max_items_per_poll]
-        for p in reversed(posts):  # newest last, so the cut below keeps the newest
-            seen.pop(p.source_id, None)
-            seen[p.source_id] = digest(p)
-        await self.ctx.state.set(f"seen:{url}", json.dumps(dict(list(seen.items())[-SEEN_LIMIT:])))
-        return [Upsert(p) for p in reversed(out)]
+        seen = await Seen(self.ctx.state, f"seen:{url}", SEEN_LIMIT).load()
+        posts: list[Post] = []
+        skipped: list[Upsert | Skipped] = []
+        for entry in parsed.entries:
+            got = guard(to_post, entry, parsed.feed)
+            if got is None:
+                got = Skipped(f"an empty item of {redact_url(url)}: no id, link, title, date or text")
+            if isinstance(got, Skipped):
+                skipped.append(got)
+            else:
+                posts.append(got)
+        fresh = seen.fresh(posts, self.options.max_items_per_poll)
+        await seen.save()
+        return skipped + [Upsert(p) for p in fresh]
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
         while True:
             failed: list[str] = []
             for url in self.options.feeds:
                 try:
-                    for item in await self.poll(url):
+                    while True:
+                        try:
+                            items = await self.poll(url)
+                            break
+                        except RateLimited as e:  # the supervisor waits, then we ask again
+                            yield Throttled(e.until, e.reason)
+                    for item in items:
                         yield item
                 except SourceError as e:
                     log.warning("feed %s failed: %s", redact_url(url), e)
@@ -185,3 +194,7 @@ class RssSource:
 
 def build(name: str, options: Options, ctx: SourceContext) -> RssSource:
     return RssSource(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="rss", display_name="RSS", network="rss",
+                     options=Options, build=build)

@@ -15,12 +15,21 @@ from typing import Annotated
 import aiohttp
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Upsert
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Delete,
+    Item,
+    Skipped,
+    SourceContext,
+    SourceError,
+    Upsert,
+    guard,
+)
 from wall.models import Author, Post, post_id
 from wall.redact import redact_url
-from wall.text import clean_text, find_entities
+from wall.text import find_entities
 
-TYPE = "twitch"
 log = logging.getLogger(__name__)
 
 RECENT_PER_USER = 50  # message ids kept per chatter, so a CLEARCHAT (timeout/ban) can retract them
@@ -95,9 +104,9 @@ class Chat:
 
     def _message(self, line: Line) -> list[Upsert | Delete]:
         msg_id, user_id = line.tags.get("id", ""), line.tags.get("user-id", "")
-        channel, text = line.params[0].lstrip("#"), clean_text(line.params[1])
-        if text.startswith("\x01ACTION ") or line.params[1].startswith("\x01ACTION "):
-            text = clean_text(line.params[1][8:].rstrip("\x01"))  # /me
+        channel, text = line.params[0].lstrip("#"), line.params[1]
+        if text.startswith("\x01ACTION "):
+            text = text[8:].rstrip("\x01")  # /me
         if not msg_id or not text:
             return []
         if user_id:
@@ -154,8 +163,10 @@ class Twitch:
                 for raw in msg.data.split("\r\n"):
                     if not raw:
                         continue
-                    line = parse(raw)
-                    if line.command == "PING":
+                    line = guard(parse, raw)
+                    if isinstance(line, Skipped):
+                        yield line
+                    elif line.command == "PING":
                         await ws.send_str("PONG :" + (line.params[0] if line.params else "tmi.twitch.tv"))
                     elif line.command == "RECONNECT":
                         raise SourceError(f"{redact_url(server)} asked us to reconnect", retry_after=0.5)
@@ -163,7 +174,8 @@ class Twitch:
                         raise SourceError(f"{redact_url(server)} refused the anonymous login: "
                                           f"{line.params[-1]}")
                     else:
-                        for item in self.chat.handle(line):
+                        items = guard(self.chat.handle, line)
+                        for item in [items] if isinstance(items, Skipped) else items:
                             yield item
                 if time.monotonic() - last >= 10:
                     yield Checkpoint(str(int(time.time())))
@@ -173,3 +185,7 @@ class Twitch:
 
 def build(name: str, options: Options, ctx: SourceContext) -> Twitch:
     return Twitch(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="twitch", display_name="Twitch", network="twitch",
+                     options=Options, build=build)

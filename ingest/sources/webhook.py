@@ -15,8 +15,8 @@ import time
 import msgspec
 from aiohttp import web
 
-from ingest.connector import SourceContext
-from ingest.pipeline import Batch, InputError, Pipeline, PostIn, normalize, parse_posts
+from ingest.connector import ConnectorSpec
+from ingest.pipeline import Batch, InputError, Pipeline, PostIn, admit_input, parse_posts
 from wall.config import WallConfig
 from wall.models import BadJSON
 from wall.web.address import client_address, client_group
@@ -27,7 +27,6 @@ from wall.web.keys import CONFIG, METRICS
 from wall.web.openapi import WALL, Operation, describe, obj
 
 log = logging.getLogger(__name__)
-TYPE = "webhook"
 SIGNATURE_HEADER = "X-Wall-Signature"
 PIPELINE = web.AppKey("pipeline", Pipeline)
 WRONG_TOKENS = web.AppKey("webhook_wrong_tokens", Backoff)  # per client address (an IPv6 /64 is one)
@@ -81,7 +80,7 @@ async def webhook(request: web.Request) -> web.Response:
         return error(415, f"Content-Type {request.content_type!r} is not JSON; send "
                           "'Content-Type: application/json'")
     try:
-        posts = parse_posts(body)
+        posts = admit_input(source.name, parse_posts(body))
     except BadJSON as e:
         rejected.labels(name, "invalid").inc()
         return error(400, str(e))
@@ -90,8 +89,7 @@ async def webhook(request: web.Request) -> web.Response:
         return error(422, str(e))
 
     pipeline, accepted = request.app[PIPELINE], list[dict[str, object]]()
-    for p in posts:
-        post = normalize(source.name, p)
+    for post in posts:
         try:
             outcome, inbox_id = await pipeline.submit(name, post)
         except Exception as e:
@@ -99,7 +97,7 @@ async def webhook(request: web.Request) -> web.Response:
             return error(503, f"the bus is unavailable ({type(e).__name__}); retry later, posts listed in "
                               "'accepted' are already in", accepted=accepted)
         request.app[METRICS].webhook_posts.labels(name, outcome).inc()
-        accepted.append({"id": p.id, "post_id": post.id, "inbox_id": inbox_id, "outcome": outcome})
+        accepted.append({"id": post.source_id, "post_id": post.id, "inbox_id": inbox_id, "outcome": outcome})
     return json_response({"accepted": accepted}, 202)
 
 
@@ -123,6 +121,6 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     say who may post."""
 
 
-def build(name: str, options: Options, ctx: SourceContext) -> None:
-    """Not pulled: web nodes receive webhook posts (add_webhook_routes)."""
-    return None
+# Not pulled (no build): web nodes receive its posts (add_webhook_routes).
+SPEC: ConnectorSpec[Options] = ConnectorSpec(type="webhook", display_name="Web", network="webhook",
+                                             options=Options)

@@ -2,12 +2,12 @@
 
 The stream is newline-delimited JSON with bare `\\r\\n` keep-alives. It is reconnected after an
 operational-disconnect message, a stall (nothing, not even a keep-alive, for `stall_timeout` seconds) or
-a cut connection, with X's documented backoff: network errors linear from 250 ms to 16 s, HTTP errors
-exponential from 5 s to 320 s, 429 exponential from 1 minute. An edit arrives as a new post whose
-`edit_history_tweet_ids` names the old one, which is then deleted from the wall. The filtered stream
-carries no deletes: those come from the Post compliance stream (`compliance_partitions`, Enterprise
-access), read beside it with the same framing and reconnects; its delete, drop and withheld events retract
-the post, tweet_edit retracts the versions it replaced.
+a cut connection, after the project's one backoff (wall.bus.base.backoff); an HTTP error is a SourceError
+the supervisor backs off from, a 429 is Throttled until X's x-rate-limit-reset. An edit arrives as a
+new post whose `edit_history_tweet_ids` names the old one, which is then deleted from the wall. The
+filtered stream carries no deletes: those come from the Post compliance stream
+(`compliance_partitions`, Enterprise access), read beside it with the same framing and reconnects;
+its delete, drop and withheld events retract the post, tweet_edit retracts the versions it replaced.
 """
 
 from __future__ import annotations
@@ -18,20 +18,29 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import aiohttp
 import msgspec
 
-from ingest.connector import Checkpoint, Delete, Item, SourceContext, SourceError, Throttled, Upsert
-from ingest.sources.http import host_of, read_limited, safe_url, status_error
-from wall.models import Author, BadJSON, Entity, Media, Post, decode_untrusted, post_id
+from ingest.connector import (
+    Checkpoint,
+    ConnectorSpec,
+    Delete,
+    Item,
+    Skipped,
+    SourceContext,
+    SourceError,
+    Throttled,
+    Upsert,
+    guard,
+)
+from ingest.sources.http import host_of, parse_retry_after, read_limited, status_error
+from wall.bus.base import backoff
+from wall.models import Author, Entity, Media, Post, decode_untrusted, post_id
 from wall.redact import redact_url
-from wall.text import clean_text, find_entities
 
-TYPE = "x"
 FIELDS = {"tweet.fields": "created_at,lang,entities,attachments,author_id,edit_history_tweet_ids",
           "expansions": "author_id,attachments.media_keys",
           "user.fields": "username,name,profile_image_url",
@@ -56,17 +65,6 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     compliance_partitions: Annotated[
         tuple[Annotated[int, msgspec.Meta(ge=1, le=4)], ...], msgspec.Meta(max_length=4)
     ] = ()
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """X's documented reconnect schedule (first wait of each kind, and the cap)."""
-
-    network: float = 0.25
-    network_max: float = 16.0
-    http: float = 5.0
-    http_max: float = 320.0
-    rate: float = 60.0
 
 
 def unescape_with_offsets(text: str) -> tuple[str, list[int]]:
@@ -96,8 +94,6 @@ def map_entities(entities: dict[str, Any], index: list[int], length: int) -> tup
         for e in entities.get(key) or []:
             start, end = e.get("start"), e.get("end")
             value = e.get(field) or (e.get("url") if kind == "link" else None)
-            if kind == "link":
-                value = safe_url(value)
             if not isinstance(start, int) or not isinstance(end, int) or not value:
                 continue
             if not 0 <= start < end < len(index):
@@ -139,31 +135,54 @@ def to_post(data: dict[str, Any], includes: dict[str, Any]) -> Post:
     raw = str(data.get("text", ""))
     text, index = unescape_with_offsets(raw)
     entities = map_entities(data.get("entities") or {}, index, len(text))
-    if clean_text(text) != text:  # cleaning moved characters: the offsets no longer fit
-        text = clean_text(text)
-        entities = find_entities(text)
     users = {u.get("id"): u for u in includes.get("users") or []}
     user = users.get(data.get("author_id")) or {}
     media_by_key = {m.get("media_key"): m for m in includes.get("media") or []}
     media = []
     for key in (data.get("attachments") or {}).get("media_keys") or []:
         m = media_by_key.get(key) or {}
-        if url := safe_url(m.get("url") or m.get("preview_image_url")):  # a video shows its poster
-            media.append(Media(url=url, alt=str(m.get("alt_text") or "")))
+        if url := m.get("url") or m.get("preview_image_url"):  # a video shows its poster
+            media.append(Media(url=str(url), alt=str(m.get("alt_text") or "")))
     handle = str(user.get("username", ""))
     lang = data.get("lang")
     return Post(id=post_id("x", str(data["id"])), source="x", source_id=str(data["id"]), text=text,
                 created_at=datetime.fromisoformat(str(data["created_at"])) if data.get("created_at")
                 else datetime.now(UTC),
                 author=Author(name=str(user.get("name", "")), handle=handle,
-                              avatar_url=safe_url(user.get("profile_image_url"))),
+                              avatar_url=user.get("profile_image_url")),
                 url=f"https://x.com/{handle or 'i'}/status/{data['id']}", entities=entities,
                 media=tuple(media), lang=lang if lang not in (None, "und", "zxx", "qme", "qht") else None)
 
 
+def rate_reset(headers: Any) -> float:
+    """When X lets us connect again (epoch seconds): Retry-After, x-rate-limit-reset, or in a minute."""
+    wait = parse_retry_after(headers.get("Retry-After"))
+    if wait is not None:
+        return time.time() + wait
+    reset = str(headers.get("x-rate-limit-reset", ""))
+    return float(reset) if reset.isdigit() else time.time() + 60
+
+
+def message(line: bytes) -> tuple[Post, list[str]] | list[Delete] | Literal["disconnect"] | None:
+    """One line of a stream: a post and the ids its edit replaces, the retractions of a compliance event,
+    X's operational-disconnect, or None for a message that carries no post (an error about a rule, say)."""
+    message: Any = decode_untrusted(line)
+    if (gone := compliance_deletes(message)) is not None:
+        return gone
+    data = message.get("data")
+    if data is None:
+        if any(e.get("title") == "operational-disconnect" for e in message.get("errors") or []):
+            return "disconnect"
+        log.info("a stream message without data: %s", str(message.get("errors"))[:200])
+        return None
+    post = to_post(data, message.get("includes") or {})
+    history = data.get("edit_history_tweet_ids") or []
+    return post, [str(i) for i in history if str(i) != post.source_id]
+
+
 class XSource:
-    def __init__(self, name: str, options: Options, ctx: SourceContext, backoff: Backoff = Backoff()) -> None:
-        self.name, self.options, self.ctx, self.backoff = name, options, ctx, backoff
+    def __init__(self, name: str, options: Options, ctx: SourceContext) -> None:
+        self.name, self.options, self.ctx = name, options, ctx
         self.api = options.api_url.rstrip("/")
 
     def headers(self) -> dict[str, str]:
@@ -225,26 +244,20 @@ class XSource:
         async for line in self.lines(resp, url):
             if not line:
                 continue  # keep-alive
-            try:
-                message: Any = decode_untrusted(line)
-                if isinstance(message, dict) and (gone := compliance_deletes(message)) is not None:
-                    for delete in gone:
-                        yield delete
-                    continue
-                data = message.get("data") if isinstance(message, dict) else None
-                if data is None:
-                    errors = message.get("errors") if isinstance(message, dict) else None
-                    if any(e.get("title") == "operational-disconnect" for e in errors or []):
-                        log.info("%s: operational disconnect, reconnecting", redact_url(url))
-                        break
-                    log.warning("%s: message without data skipped: %s", redact_url(url), str(message)[:200])
-                    continue
-                post = to_post(data, message.get("includes") or {})
-                history = data.get("edit_history_tweet_ids") or []
-                earlier = [str(i) for i in history if str(i) != post.source_id]
-            except (BadJSON, msgspec.ValidationError, KeyError, TypeError, ValueError, AttributeError) as e:
-                log.warning("%s: malformed message skipped: %s", redact_url(url), e)
+            got = guard(message, line)
+            if got == "disconnect":
+                log.info("%s: operational disconnect, reconnecting", redact_url(url))
+                break
+            if isinstance(got, Skipped):
+                yield got
                 continue
+            if got is None:
+                continue
+            if isinstance(got, list):
+                for delete in got:
+                    yield delete
+                continue
+            post, earlier = got
             for old in earlier:
                 yield Delete(post_id("x", old), "deleted")  # replaced by its edit
             yield Upsert(post)
@@ -287,11 +300,10 @@ class XSource:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def follow(self, url: str, params: dict[str, str]) -> AsyncIterator[Item]:
-        """One stream, reconnected forever with X's backoff."""
-        network = http = rate = 0
+        """One stream, reconnected forever after the project's backoff."""
+        cuts = 0  # connections in a row that ended without a post
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)  # stalls are timed per read, below
         while True:
-            b = self.backoff
             try:
                 async with self.ctx.http.get(url, params=params, headers=self.headers(),
                                              timeout=timeout) as resp:
@@ -302,26 +314,30 @@ class XSource:
                                            "the app's access level does not include the "
                                            + ("compliance stream (Enterprise)" if "compliance" in url
                                               else "filtered stream"))
-                    if resp.status == 200:
-                        network = http = rate = 0
-                        async for item in self.connection(resp, url):
-                            yield item
-                        wait = b.network
-                    elif resp.status == 429:
-                        rate += 1
-                        wait = b.rate * 2 ** (rate - 1)
-                        yield Throttled(time.time() + wait, f"429 from {host_of(url)}: too many connections")
-                    else:
-                        http += 1
-                        wait = min(b.http_max, b.http * 2 ** (http - 1))
-                        log.warning("%s: HTTP %s, reconnecting in %.1f s", redact_url(url), resp.status, wait)
+                    if resp.status == 429:  # the supervisor waits, then we connect again
+                        until = rate_reset(resp.headers)
+                        yield Throttled(until, f"429 from {host_of(url)}: too many connections")
+                        # Beside the compliance stream this runs in a pump the supervisor does not hold
+                        # back: wait out what is left of the limit here too.
+                        await asyncio.sleep(max(0.0, until - time.time()))
+                        continue
+                    if resp.status != 200:
+                        raise status_error(url, resp.status, dict(resp.headers))
+                    async for item in self.connection(resp, url):
+                        cuts = 0 if isinstance(item, Upsert | Delete) else cuts
+                        yield item
+                    why = "the stream ended"
             except (aiohttp.ClientError, TimeoutError) as e:
-                network += 1
-                wait = min(b.network_max, b.network * network)
                 why = "stalled" if isinstance(e, TimeoutError) else str(e)
-                log.warning("%s: %s, reconnecting in %.2f s", redact_url(url), why, wait)
+            wait = backoff(cuts)
+            cuts += 1
+            log.warning("%s: %s, reconnecting in %.2f s", redact_url(url), why, wait)
             await asyncio.sleep(wait)
 
 
 def build(name: str, options: Options, ctx: SourceContext) -> XSource:
     return XSource(name, options, ctx)
+
+
+SPEC = ConnectorSpec(type="x", display_name="X", network="x",
+                     options=Options, build=build)

@@ -12,11 +12,14 @@
 import { STEP_MS } from "./pacing.js";
 import { el, relativeTime, richText, safeImageUrl } from "./text.js";
 
-const SOURCE_NAMES = {
-  mastodon: "Mastodon", bluesky: "Bluesky", rss: "RSS", webhook: "Web", replay: "Demo",
-  twitter: "X", x: "X", instagram: "Instagram", linkedin: "LinkedIn", youtube: "YouTube",
-  reddit: "Reddit", twitch: "Twitch",
-};
+/** {post source: display name}, as the server's connectors name their networks (body[data-networks]). */
+const networks = new Map();
+export function setNetworkNames(names) {
+  networks.clear();
+  for (const [source, name] of Object.entries(names || {})) {
+    if (typeof name === "string") networks.set(source, name);
+  }
+}
 const LANG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$/;
 /** Text sizes, biggest first; a card starts at the one its length suggests and steps down to fit. */
 const SIZES = ["xl", "l", "m", "s"];
@@ -113,7 +116,7 @@ export class Card {
     if (Number.isFinite(this.created)) this.time.dateTime = new Date(this.created).toISOString();
     else this.time.removeAttribute("datetime");
     const source = str(post.source);
-    this.source.textContent = SOURCE_NAMES[source.toLowerCase()] || source;
+    this.source.textContent = networks.get(source.toLowerCase()) || source;
 
     if (typeof post.lang === "string" && LANG.test(post.lang)) {
       this.el.lang = post.lang;

@@ -7,7 +7,7 @@
 import { WallSocket } from "./socket.js";
 import { Store } from "./store.js";
 import { Clock } from "./clock.js";
-import { Grid } from "./cards.js";
+import { Grid, setNetworkNames } from "./cards.js";
 import { Pacer } from "./pacing.js";
 import { PanelSet, AlertBar } from "./panels.js";
 import { Director, SCENES } from "./scenes.js";
@@ -236,6 +236,11 @@ const last = persist.restore();
 if (last) {
   store.snapshot(last); // the last content first: a kiosk rebooting while the server is down shows it
   body.dataset.restored = "true";
+}
+try {
+  setNetworkNames(JSON.parse(data.networks || "null"));
+} catch {
+  // a broken data-networks: cards show the source as it comes
 }
 try {
   store.setConfig(JSON.parse(data.config || "null")); // the page's own config is newer than the saved one

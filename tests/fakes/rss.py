@@ -29,6 +29,7 @@ class FeedServer:
                  "feed.atom03")
         self.bodies = {name: (FIXTURES / name).read_bytes() for name in names}
         self.requests: list[tuple[str, int]] = []
+        self.throttle_next = 0  # answers 429 with Retry-After: 1 this many times
         self.url = ""
 
     def edit(self, name: str, old: str, new: str) -> None:
@@ -40,6 +41,10 @@ class FeedServer:
         name = request.match_info["name"]
         if name not in self.bodies:
             raise web.HTTPNotFound()
+        if self.throttle_next:
+            self.throttle_next -= 1
+            self.requests.append((name, 429))
+            return web.Response(status=429, headers={"Retry-After": "1"}, text="slow down")
         status, headers = read_headers(FIXTURES / f"{name}.headers")
         if name + ".edited" in self.bodies:
             headers["ETag"] = '"edited-1"'

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -25,7 +26,7 @@ from wall.web.auth import Identity, identity, require
 from wall.web.http import error, json_response
 from wall.web.hub import Hub
 from wall.web.inputs import FORM_TYPES, form, json_body, query_int, refusal
-from wall.web.keys import CONFIG, HUBS, STORE
+from wall.web.keys import CONFIG, HUBS, NETWORKS, STORE
 from wall.web.moderation import ACTIONS, CONTROLS, DECISIONS, LABELS
 from wall.web.pages import render
 
@@ -165,7 +166,8 @@ async def home(request: web.Request) -> web.Response:
 @require("curator")
 async def queue_page(request: web.Request) -> web.Response:
     wall = wall_of(request)
-    return page(request, "console/queue.html", wall=wall, decisions=DECISIONS, labels=LABELS)
+    return page(request, "console/queue.html", wall=wall, decisions=DECISIONS, labels=LABELS,
+                networks=json.dumps(request.app[NETWORKS]))
 
 
 @require("presenter")

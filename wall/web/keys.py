@@ -33,3 +33,4 @@ METRICS = web.AppKey("metrics", Metrics)
 HEALTH = web.AppKey("health", list[HealthPart])
 STATIC = web.AppKey("static", StaticFiles)
 STORE = web.AppKey("store", Store)
+NETWORKS = web.AppKey("networks", dict[str, str])  # {post source: display name}, from the connectors

@@ -15,7 +15,7 @@ from wall import __version__
 from wall.config import WallConfig
 from wall.paths import DEMO_MEDIA, TEMPLATES
 from wall.screen import SCENES
-from wall.web.keys import CONFIG, HUBS, STATIC
+from wall.web.keys import CONFIG, HUBS, NETWORKS, STATIC
 from wall.web.security import framable_by
 from wall.web.static import serve_file
 
@@ -75,6 +75,7 @@ def _page(request: web.Request, wall: WallConfig, scene: str) -> web.Response:
         max_cards=wall.max_cards, config=json.dumps(wall.screen.public()), scene=scene or
         (asked if asked in SCENES else ""), screen=_int(request, "screen", 1, of, 1), of=of,
         bezel=_int(request, "bezel", 0, 400, 0), base=f"/w/{wall.name}",
+        networks=json.dumps(request.app[NETWORKS]),
     )
 
 

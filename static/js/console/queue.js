@@ -10,6 +10,15 @@ import { follow } from "./socket.js";
 import { relativeTime, safeImageUrl } from "../text.js";
 
 const wall = document.body.dataset.wall ?? "";
+/** {post source: display name}, as the server's connectors name their networks. */
+const networks = (() => {
+  try {
+    const names = JSON.parse(document.body.dataset.networks || "{}");
+    return names && typeof names === "object" ? names : {};
+  } catch {
+    return {};
+  }
+})();
 const api = `/console/api/w/${encodeURIComponent(wall)}`;
 const list = /** @type {HTMLOListElement} */ (document.querySelector(".queue"));
 const empty = document.querySelector(".queue-empty");
@@ -60,7 +69,8 @@ function build(item) {
   pick.setAttribute("aria-label", "select");
   pick.addEventListener("change", () => toggleSelect(str(p.id), pick.checked));
   el("span", "status", head);
-  el("span", "source", head, p.source);
+  const source = str(p.source);
+  el("span", "source", head, typeof networks[source] === "string" ? networks[source] : source);
   const author = el("span", "author", head);
   el("span", "author-name", author, p.author?.name);
   if (p.author?.handle) el("span", "author-handle", author, `@${p.author.handle}`);
