@@ -112,7 +112,7 @@ def add_webhook_routes(app: web.Application, pipeline: Pipeline) -> None:
 OPERATION = Operation(
     "POST", "/api/v1/walls/{wall}/posts", "put posts on a wall: one, or {\"posts\": […]}",
     ok=202, body=(PostIn, Batch), reply=obj("accepted", accepted={"type": "array"}),
-    errors=(400, 401, 404, 413, 415, 422, 503), security=("token",),
+    errors=(400, 401, 404, 408, 413, 415, 422, 429, 503), security=("token",),
     parameters=(WALL,))
 
 

@@ -66,4 +66,4 @@ def client_address(request: web.BaseRequest) -> str:
 def client_group(address: str) -> str:
     """What per-client limits count: an IPv4 address, or the /64 of an IPv6 one (one household or host
     is given a whole /64, and picks any address in it at will)."""
-    return network(address, v4_prefix=32)
+    return network(address, v4_prefix=32).removesuffix("/32")

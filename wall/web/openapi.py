@@ -27,7 +27,7 @@ ERROR: dict[str, Any] = {"type": "object", "required": ["error"], "properties": 
 WHY = {400: "the body, a parameter or a header is not usable; the message says what",
        401: "not authenticated (no or wrong token, no session)",
        403: "not allowed (a role, the CSRF token, a private wall's display key)",
-       404: "no such wall, post, kiosk or code", 409: "someone changed it first", 410: "expired",
+       404: "no such wall, post, kiosk or code", 408: "the body did not arrive in time", 409: "someone changed it first", 410: "expired",
        413: "body too large", 415: "the body is not JSON", 422: "valid JSON of the wrong shape, or a value "
        "out of range; the message names the field", 429: "too many requests; wait", 503: "the bus is down"}
 WALL = {"name": "wall", "in": "path", "required": True, "schema": {"type": "string"}, "example": "lobby"}
@@ -57,7 +57,7 @@ class Operation:
 OPERATIONS = web.AppKey("openapi_operations", list[Operation])
 SESSION = ("session", "csrf")  # a console session; POSTs also need the session's CSRF token
 CONSOLE_ERRORS = (401, 403, 404)
-BODY_ERRORS = (400, 413, 415, 422)
+BODY_ERRORS = (400, 408, 413, 415, 422)  # 408: the body did not arrive in time ([web] body_timeout)
 OK_RESULT = obj("ok", "result", ok={"type": "boolean"})
 
 
@@ -110,6 +110,9 @@ BUILT_IN = [
     Operation("POST", "/console/api/fleet/approve", "approve a pairing code: the kiosk shows a wall", ok=201,
               body=fleet.ApproveBody, reply=obj("id", "name", "wall", "screen", "of"),
               errors=(*CONSOLE_ERRORS, *BODY_ERRORS, 410), security=SESSION),
+    Operation("POST", "/console/api/fleet/pending/clear", "drop every waiting pairing request",
+              reply=obj("ok", "cleared", ok={"type": "boolean"}, cleared={"type": "integer"}),
+              errors=CONSOLE_ERRORS, security=SESSION),
     Operation("POST", "/console/api/fleet/kiosks/{id}/{op}", "reload, identify, assign (with a body) or "
               "revoke a kiosk", body=fleet.AssignBody, errors=(*CONSOLE_ERRORS, *BODY_ERRORS, 409),
               security=SESSION, parameters=(KIOSK_ID, {"name": "op", "in": "path", "required": True,
