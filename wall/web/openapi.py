@@ -27,7 +27,8 @@ ERROR: dict[str, Any] = {"type": "object", "required": ["error"], "properties": 
 WHY = {400: "the body, a parameter or a header is not usable; the message says what",
        401: "not authenticated (no or wrong token, no session)",
        403: "not allowed (a role, the CSRF token, a private wall's display key)",
-       404: "no such wall, post, kiosk or code", 408: "the body did not arrive in time", 409: "someone changed it first", 410: "expired",
+       404: "no such wall, post, kiosk or code", 408: "the body did not arrive in time",
+       409: "someone changed it first", 410: "expired",
        413: "body too large", 415: "the body is not JSON", 422: "valid JSON of the wrong shape, or a value "
        "out of range; the message names the field", 429: "too many requests; wait", 503: "the bus is down"}
 WALL = {"name": "wall", "in": "path", "required": True, "schema": {"type": "string"}, "example": "lobby"}
