@@ -185,7 +185,7 @@ async def rss_scenario(stack: AsyncExitStack) -> Scenario:
 SCENARIOS = {"bluesky": bluesky_scenario, "mastodon": mastodon_scenario, "twitch": twitch_scenario,
              "x": x_scenario, "reddit": reddit_scenario, "rss": rss_scenario}
 ENV = {"WALL_MASTODON_TOKEN": "good-token", "WALL_X_BEARER": "x-bearer", "REDDIT_ID": "app-id",
-       "REDDIT_SECRET": "app-secret"}
+       "REDDIT_SECRET": "app-secret", HEALTH_TOKEN_ENV: HEALTH_TOKEN}
 
 
 def test_every_pulled_connector_has_a_wall_story():
@@ -202,7 +202,7 @@ async def test_a_post_reaches_the_screen_an_edit_updates_it_and_a_delete_retract
     async with AsyncExitStack() as stack:
         story = await SCENARIOS[network](stack)
         cfg = {"stats_interval": 0.5, "store": {"url": temp_store_url()},
-               "walls": {"lobby": {"title": "Lobby"}},
+               "web": {"health_token_env": HEALTH_TOKEN_ENV}, "walls": {"lobby": {"title": "Lobby"}},
                "sources": {"src": {**story.source, "walls": ["lobby"]}}}
         async with running_node(parse_config(cfg)) as base, aiohttp.ClientSession() as s:
             screen = await Screen(s, base).connect()
@@ -220,7 +220,7 @@ async def test_a_post_reaches_the_screen_an_edit_updates_it_and_a_delete_retract
             assert all(p["source"] == REGISTRY[network].network for p in shown)
             async with asyncio.timeout(15):  # the health record is refreshed every 2 s
                 while True:
-                    async with s.get(f"{base}/healthz") as r:
+                    async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                         (health,) = (await r.json())["walls"]["lobby"]["sources"]
                     if health["posts"] >= len(shown) and health["skipped"] >= story.skipped:
                         break
@@ -232,6 +232,7 @@ async def test_the_supervisor_waits_out_a_rate_limit_before_the_source_asks_agai
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("WALL_MASTODON_TOKEN", "good-token")
+    monkeypatch.setenv(HEALTH_TOKEN_ENV, HEALTH_TOKEN)
     asked: list[float] = []
 
     class Timed(Instance):
