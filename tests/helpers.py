@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from wall.app import ALL, Role, create_app, parse_config
@@ -174,3 +175,17 @@ async def settled(engine: Inbox, screen: Screen, wall: str = "lobby") -> None:
     version = f"sentinel-{uuid.uuid4().hex}"
     await engine.enqueue(wall, encode(InboxReload(version)))
     await screen.wait_for(lambda f: f["type"] == "reload" and f["version"] == version)
+
+
+async def subscribers(redis_url: str, channel: str) -> int:
+    """How many subscriptions to a pub/sub channel Redis has acknowledged (PUBSUB NUMSUB)."""
+    async with aioredis.Redis.from_url(redis_url) as r:
+        return int((await r.pubsub_numsub(channel))[0][1])
+
+
+async def subscribed(redis_url: str, channel: str, more_than: int = 0) -> None:
+    """Until Redis acknowledged more than `more_than` subscriptions to `channel`: a subscriber it counts
+    gets every message published from then on."""
+    async def more() -> bool:
+        return await subscribers(redis_url, channel) > more_than
+    await eventually(more)
