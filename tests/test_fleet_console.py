@@ -19,7 +19,7 @@ XSS = """<img src=x onerror="document.title='PWNED'">"""
 
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(300)
 async def test_an_admin_pairs_a_kiosk_on_the_fleet_page_and_sees_it_go_offline(
         browser: Browser, redis_url: str) -> None:
     store_url = temp_store_url()

@@ -16,6 +16,9 @@ import pytest
 from tests.helpers import Screen, eventually
 from tests.redis_server import free_port
 
+# Each test starts `wall` processes, slow to start on a busy machine: the bound on a hang is wider.
+pytestmark = pytest.mark.timeout(300)
+
 CONFIG = """
 stats_interval = 0.5
 [bus]
@@ -59,7 +62,7 @@ def nodes(config: Path) -> Iterator[list[str]]:
 
 
 async def wait_up(s: aiohttp.ClientSession, base: str) -> None:
-    async with asyncio.timeout(60):  # a process starting on a busy machine
+    async with asyncio.timeout(120):  # a process starting on a busy machine
         while True:
             try:
                 async with s.get(f"{base}/healthz") as r:

@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from ingest.pipeline import Pipeline
 from tests.helpers import Screen, eventually
 from tests.redis_server import free_port
 from tests.test_processes import logged, wait_up
 from wall.bus.redis import RedisEngine
+
+# Each test starts `wall` processes, slow to start on a busy machine: the bound on a hang is wider.
+pytestmark = pytest.mark.timeout(300)
 
 CONFIG = """
 stats_interval = 0.3
