@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.fakes.mastodon import Instance
-from tests.helpers import Screen, running_node, temp_store_url
+from tests.fakes.mastodon import FIXTURES, Instance
+from tests.helpers import WAIT, Screen, running_node, temp_store_url
 from wall.app import parse_config
 
 
@@ -24,16 +25,29 @@ def config(instance: str) -> dict[str, Any]:
     }
 
 
+def last_toot() -> bytes:
+    """One more update event, made from the recording's last one."""
+    events = (FIXTURES / "streaming.sse").read_text().split("\n\n")
+    updates = [e for e in events if e.startswith("event: update")]
+    status = json.loads(updates[-1].split("data: ", 1)[1])
+    status |= {"id": "116215281562999999", "uri": "https://toot.example.fi/users/aino_virtanen/statuses/1",
+               "url": "https://toot.example.fi/@aino_virtanen/1", "edited_at": None,
+               "content": "<p>The last toot #nordlys</p>"}
+    return f"event: update\ndata: {json.dumps(status)}\n\n".encode()
+
+
 async def test_mastodon_posts_edits_and_deletes_reach_the_screen_and_held_posts_wait(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("WALL_MASTODON_TOKEN", "good-token")
-    fake = await Instance().run()
+    fake = await Instance(sse=(FIXTURES / "streaming.sse").read_bytes() + last_toot()).run()
     try:
         async with running_node(parse_config(config(fake.http))) as base, aiohttp.ClientSession() as s:
             screen = await Screen(s, base).connect()
-            await screen.wait_for(lambda f: f["type"] == "retract", timeout=20)
-            await asyncio.sleep(1.0)  # the stream ends and is read again: nothing may show twice
+            await screen.wait_for(lambda f: f["type"] == "retract", timeout=60)
+            # A toot after the recorded stream: once it shows, the rest of the stream was read and nothing
+            # of it can still show twice.
+            await screen.wait_for(lambda f: f["type"] == "post" and "The last toot" in f["post"]["text"])
             shown = [f["post"] for f in screen.frames if f["type"] == "post"]
             ids = [p["id"] for p in shown]
             assert len(ids) == len(set(ids)) >= 8
@@ -43,7 +57,7 @@ async def test_mastodon_posts_edits_and_deletes_reach_the_screen_and_held_posts_
             assert updates and all(u["id"] in ids for u in updates)  # the edit replaced a shown post
             (retract,) = [f for f in screen.frames if f["type"] == "retract"]
             assert retract["post_id"] in ids
-            async with asyncio.timeout(10):  # the health record is refreshed every 2 s
+            async with asyncio.timeout(WAIT):  # the health record is refreshed every 2 s
                 while True:
                     async with s.get(f"{base}/healthz") as r:
                         (source,) = (await r.json())["walls"]["lobby"]["sources"]
@@ -62,7 +76,7 @@ async def test_a_refused_token_is_named_in_healthz_and_the_wall_keeps_serving(
     fake = await Instance().run()
     try:
         async with running_node(parse_config(config(fake.http))) as base, aiohttp.ClientSession() as s:
-            async with asyncio.timeout(15):
+            async with asyncio.timeout(WAIT):
                 while True:
                     async with s.get(f"{base}/healthz") as r:
                         health = await r.json()
