@@ -75,7 +75,7 @@ async def test_a_socket_that_does_not_say_hello_is_told_why_and_closed(node):
     base, s = node
     async with s.ws_connect(f"{base}/w/lobby/ws") as ws:
         await ws.send_str("good morning")
-        msg = await ws.receive(timeout=5)
+        msg = await ws.receive(timeout=30)
         assert msg.type == aiohttp.WSMsgType.CLOSE
         assert msg.data == aiohttp.WSCloseCode.POLICY_VIOLATION
         assert "hello" in msg.extra
@@ -85,7 +85,7 @@ async def test_screens_get_a_tick_as_proof_of_life(monkeypatch):
     monkeypatch.setattr("wall.web.app.TICK_INTERVAL", 0.05)
     async with running_node(make_config()) as base, aiohttp.ClientSession() as s:
         screen = await Screen(s, base).connect()
-        ticks = await screen.wait_for(lambda f: f["type"] == "tick", count=2, timeout=5)
+        ticks = await screen.wait_for(lambda f: f["type"] == "tick", count=2, timeout=30)
         assert ticks[1]["server_time"] >= ticks[0]["server_time"] > 0
         assert "id" not in ticks[0]  # not an event: it moves no resume position
 
