@@ -87,14 +87,14 @@ async def test_ingest_workers_feed_every_node_and_a_restarted_worker_resumes_its
 
         worker = wall("ingest", "--config", str(config))
         try:
-            await screens[0].wait_posts(10, timeout=60)
+            await screens[0].wait_posts(10, timeout=120)  # a worker process starting
         finally:
             log = stop(worker)
         assert "running curate + sources for walls lobby on the redis bus" in log and "ingest stopped" in log
 
         worker = wall("ingest", "--config", str(config))
         try:
-            await screens[0].wait_posts(len(screens[0].posts()) + 10, timeout=60)
+            await screens[0].wait_posts(len(screens[0].posts()) + 10, timeout=120)
         finally:
             stop(worker)
         # Nothing publishes any more: both nodes showed the same posts, up to the same last event.
@@ -193,7 +193,7 @@ async def test_killing_the_worker_that_runs_a_source_hands_it_to_another_with_no
         async with aiohttp.ClientSession() as s:
             await wait_up(s, nodes[0])
             screen = await Screen(s, nodes[0]).connect()
-            await screen.wait_posts(5, timeout=60)
+            await screen.wait_posts(5, timeout=120)
             async with s.get(f"{nodes[0]}/healthz") as r:
                 (source,) = (await r.json())["walls"]["lobby"]["sources"]
             owner = source["worker"]
