@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from wall.app import ALL, Role, create_app, parse_config
+from wall.bus.base import Inbox
 from wall.config import Config
+from wall.models import InboxReload, encode
 from wall.web.runner import Runner
 
 TOKEN = "test-7c2e9f4a1d8b3065e9c1a7f42d6b8e03"  # strong: config loading refuses weak tokens
@@ -23,6 +28,19 @@ HMAC_SECRET = "hmac-4e8a1c7f3b9d2065a1e7c9f34b8d2a61"
 HEALTH_TOKEN = "test-health-token-0123456789"
 HEALTH_TOKEN_ENV = "WALL_HEALTH_TOKEN"
 HEALTH_AUTH = {"Authorization": f"Bearer {HEALTH_TOKEN}"}  # /healthz's full report, /metrics' private walls
+WAIT = 30.0  # seconds: bounds only a failure, so generous enough for a busy two-core machine
+
+
+async def eventually(condition: Callable[[], Any], timeout: float = WAIT, every: float = 0.02) -> Any:
+    """Poll `condition` (a function, plain or async) until it returns something true; return that."""
+    async with asyncio.timeout(timeout):
+        while True:
+            value = condition()
+            if inspect.isawaitable(value):
+                value = await value
+            if value:
+                return value
+            await asyncio.sleep(every)
 
 
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
@@ -131,7 +149,7 @@ class Screen:
         return [f["post"]["source_id"] for f in self.frames if f["type"] == "post"]
 
     async def wait_for(self, pred: Callable[[dict[str, Any]], bool], count: int = 1,
-                       timeout: float = 10.0) -> list[dict[str, Any]]:
+                       timeout: float = WAIT) -> list[dict[str, Any]]:
         async with asyncio.timeout(timeout):
             while True:
                 found = [f for f in self.frames if pred(f)]
@@ -139,13 +157,13 @@ class Screen:
                     return found
                 await asyncio.sleep(0.01)
 
-    async def wait_posts(self, count: int, timeout: float = 10.0) -> list[str]:
+    async def wait_posts(self, count: int, timeout: float = WAIT) -> list[str]:
         await self.wait_for(lambda f: f["type"] == "post", count, timeout)
         return self.posts()
 
 
 async def shown_posts(session: aiohttp.ClientSession, base: str, count: int, wall: str = "lobby",
-                      limit: int = 20, timeout: float = 10.0) -> list[dict[str, Any]]:
+                      limit: int = 20, timeout: float = WAIT) -> list[dict[str, Any]]:
     """The wall's posts API once it shows at least `count` posts (the writer shows them a moment
     after the webhook accepted them)."""
     async with asyncio.timeout(timeout):
@@ -155,3 +173,25 @@ async def shown_posts(session: aiohttp.ClientSession, base: str, count: int, wal
             if len(posts) >= count:
                 return posts
             await asyncio.sleep(0.02)
+
+
+async def settled(engine: Inbox, screen: Screen, wall: str = "lobby") -> None:
+    """Everything the wall's writer took in before now has reached `screen`: a sentinel (a reload entry)
+    enqueued now comes out of the writer after all of it, and screens get events in bus order."""
+    version = f"sentinel-{uuid.uuid4().hex}"
+    await engine.enqueue(wall, encode(InboxReload(version)))
+    await screen.wait_for(lambda f: f["type"] == "reload" and f["version"] == version)
+
+
+async def subscribers(redis_url: str, channel: str) -> int:
+    """How many subscriptions to a pub/sub channel Redis has acknowledged (PUBSUB NUMSUB)."""
+    async with aioredis.Redis.from_url(redis_url) as r:
+        return int((await r.pubsub_numsub(channel))[0][1])
+
+
+async def subscribed(redis_url: str, channel: str, more_than: int = 0) -> None:
+    """Until Redis acknowledged more than `more_than` subscriptions to `channel`: a subscriber it counts
+    gets every message published from then on."""
+    async def more() -> bool:
+        return await subscribers(redis_url, channel) > more_than
+    await eventually(more)

@@ -46,11 +46,18 @@ def animated_gif() -> bytes:
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
 
 
+def _set(event: asyncio.Event) -> asyncio.Event:
+    event.set()
+    return event
+
+
 @dataclass
 class Origin:
     port: int = 0
     hits: Counter[str] = field(default_factory=Counter)
     big_sent: int = 0
+    # The images answer once this is set (it is, unless a test holds them so requests pile up).
+    released: asyncio.Event = field(default_factory=lambda: _set(asyncio.Event()))
 
     def url(self, path: str, host: str = "localhost") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -64,7 +71,7 @@ async def origin_server() -> AsyncIterator[Origin]:
     def static(body: bytes, ctype: str) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             origin.hits[request.path] += 1
-            await asyncio.sleep(0.05)  # long enough for concurrent requests to pile up
+            await origin.released.wait()
             return web.Response(body=body, content_type=ctype)
 
         return handler

@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from tests.helpers import eventually
 from tests.redis_server import RedisServer, free_port
 from wall.bus.base import Announcement, Commit, Engine, Fenced, Gap, Message, writer_lease
 from wall.bus.memory import MemoryEngine
@@ -96,6 +97,31 @@ def bodies(prefix: str, n: int) -> list[bytes]:
     return [f'{{"n":"{prefix}-{i}"}}'.encode() for i in range(n)]
 
 
+PROBE, LAST = b'{"n":"probe"}', b'{"n":"last"}'  # the sentinels of the two helpers below
+
+
+async def until_live(engine: Engine, follower: Follower) -> None:
+    """A subscriber "from now on" is live once it gets an event published after it began: publish probes
+    until it gets one (those published before it began are rightly never seen), then forget them."""
+    sent: list[str] = []
+    async with asyncio.timeout(30):
+        while not follower.messages:
+            sent.append(await engine.publish(WALL, PROBE))
+            with contextlib.suppress(TimeoutError):
+                await follower.wait_messages(1, timeout=0.1)
+        await follower.wait_messages(len(sent) - sent.index(follower.messages[0].id))  # none on its way
+    assert [m.body for m in follower.items] == [PROBE] * len(follower.items)
+    follower.items.clear()
+
+
+async def nothing_more(engine: Engine, follower: Follower) -> list[Message | Gap | Announcement]:
+    """What the follower got before a last event published now: once it has that one, anything that was
+    still on its way has come."""
+    (last,) = await publish_all(engine, [LAST])
+    await follower.wait(lambda f: last in f.items, timeout=30)
+    return follower.items[:[isinstance(i, Message) and i.body == LAST for i in follower.items].index(True)]
+
+
 # -- the contract, on both engines ------------------------------------------------------------------
 
 
@@ -127,10 +153,9 @@ async def test_two_subscribers_get_every_event_of_five_busy_publishers_once_in_b
     expected = sorted((m for batch in sent for m in batch), key=lambda m: id_key(m.id))
     assert len({m.id for m in expected}) == 1000
     for follower in followers:
-        assert await follower.wait_messages(1000, timeout=20) == expected
-    await asyncio.sleep(0.2)  # and nothing more trickles in
+        assert await follower.wait_messages(1000, timeout=60) == expected
     for follower in followers:
-        assert len(follower.items) == 1000
+        assert await nothing_more(shared, follower) == expected  # and nothing more trickles in
         await follower.stop()
 
 
@@ -147,11 +172,9 @@ async def test_a_subscriber_that_says_where_it_was_gets_what_followed_then_live(
 async def test_a_subscriber_from_now_on_gets_only_new_events(engine: Engine) -> None:
     await publish_all(engine, bodies("old", 3))
     follower = Follower(engine, after=None)
-    await asyncio.sleep(0.2)  # subscribed by now
+    await until_live(engine, follower)
     new = await publish_all(engine, bodies("new", 3))
-    assert await follower.wait_messages(3) == new
-    await asyncio.sleep(0.1)
-    assert follower.items == new
+    assert await nothing_more(engine, follower) == new
     await follower.stop()
 
 
@@ -216,8 +239,15 @@ async def test_admit_writes_new_and_changed_content_and_nothing_for_the_same_aga
 
 
 async def test_a_reader_of_the_inbox_waits_for_the_next_entry(engine: Engine) -> None:
-    reader = asyncio.create_task(engine.read_inbox(WALL, "0-0", 10, timeout=5))
-    await asyncio.sleep(0.1)
+    reader = asyncio.create_task(engine.read_inbox(WALL, "0-0", 10, timeout=60))
+    if isinstance(engine, RedisEngine):  # the reader waits once Redis counts it blocked in its XREAD
+        async with aioredis.Redis.from_url(engine.url) as r:
+            async def blocked() -> bool:
+                return int((await r.info("clients"))["blocked_clients"]) >= 1
+            await eventually(blocked)
+    else:
+        await asyncio.sleep(0)  # the memory engine's reader waits from its first step on
+    assert not reader.done()
     entry = await engine.enqueue(WALL, b'{"delete":1}')
     assert [m.id for m in await reader] == [entry]
     assert await engine.read_inbox(WALL, entry, 10, timeout=0.1) == []
@@ -270,9 +300,21 @@ async def test_a_commit_keeps_recent_posts_the_latest_control_and_tells_the_queu
             queue.append(message)
 
     task = asyncio.create_task(follow())
-    await asyncio.sleep(0.2)  # subscribed
     try:
         entry = await a.enqueue(WALL, b"{}")
+        # Subscribed once a probe sent after it began comes through; then forget the probes.
+        sent = 0
+        async with asyncio.timeout(30):
+            while not queue:
+                sent += 1
+                await a.commit(WALL, token, Commit(entry, queue=(f"probe {sent}".encode(),)))
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.1):
+                        while not queue:
+                            await asyncio.sleep(0.01)
+            while queue[-1] != f"probe {sent}".encode():
+                await asyncio.sleep(0.01)
+        queue.clear()
         await a.commit(WALL, token, Commit(entry, recent=(("p1", b"one"), ("p2", b"two")), queue=(b"q1",),
                                            authors=("webhook:aino",)))
         await a.commit(WALL, token, Commit(entry, (b'{"type":"post"}', b'{"type":"control","n":1}'),
@@ -421,9 +463,8 @@ async def test_a_subscriber_gets_everything_once_across_a_redis_restart(own_redi
         after = await publish_all(worker, bodies("after", 20))
         await wait_status(node, connected=True)
         more = await publish_all(worker, bodies("later", 20))  # and these live, on the new subscription
-        assert await follower.wait_messages(60, timeout=20) == before + after + more
-        await asyncio.sleep(0.2)
-        assert len(follower.items) == 60  # no Gap, no repeat
+        assert await follower.wait_messages(60, timeout=60) == before + after + more
+        assert await nothing_more(worker, follower) == before + after + more  # no Gap, no repeat
         assert node.status() == (node.engine, True, None)
         await follower.stop()
     finally:
@@ -450,8 +491,7 @@ async def test_a_redis_that_stops_answering_is_noticed_and_nothing_is_lost(redis
         assert await follower.wait_messages(6) == before + await during
         after = await publish_all(worker, bodies("after", 3))
         assert await follower.wait_messages(9) == before + await during + after
-        await asyncio.sleep(0.2)
-        assert len(follower.items) == 9
+        assert len(await nothing_more(worker, follower)) == 9
         await follower.stop()
     finally:
         await node.close()
@@ -489,7 +529,7 @@ async def test_when_redis_comes_back_empty_the_subscriber_says_so_with_a_new_epo
     try:
         old_epoch = await engine.epoch(WALL)
         follower = Follower(engine, after=None)
-        await asyncio.sleep(0.2)
+        await until_live(engine, follower)
         await publish_all(engine, bodies("before", 3))
         await follower.wait_messages(3)
 
@@ -535,15 +575,15 @@ async def test_publishing_while_redis_is_down_fails_loudly_and_status_says_why(
 async def test_one_lease_holder_at_a_time_until_it_lapses(redis_url: str) -> None:
     a, b = RedisEngine(redis_url), RedisEngine(redis_url)
     try:
-        first = await a.lease("curate:lobby", "node-a", ttl=0.3)
+        first = await a.lease("curate:lobby", "node-a", ttl=60)
         assert first
-        assert await b.lease("curate:lobby", "node-b", ttl=0.3) is None
-        assert await a.lease("curate:lobby", "node-a", ttl=0.3) == first  # renewed: same token
+        assert await b.lease("curate:lobby", "node-b", ttl=60) is None
+        assert await a.lease("curate:lobby", "node-a", ttl=60) == first  # renewed: same token
         assert await b.holder("curate:lobby") == "node-a"
-        await asyncio.sleep(0.5)
-        second = await b.lease("curate:lobby", "node-b", ttl=0.3)
-        assert second and second > first  # a new holder, a greater fencing token
-        assert await a.lease("curate:lobby", "node-a", ttl=0.3) is None
+        assert await a.lease("curate:lobby", "node-a", ttl=0.3) == first  # its last renewal
+        second = await eventually(lambda: b.lease("curate:lobby", "node-b", ttl=60))  # once it lapsed
+        assert second > first  # a new holder, a greater fencing token
+        assert await a.lease("curate:lobby", "node-a", ttl=60) is None
     finally:
         await a.close()
         await b.close()

@@ -49,7 +49,7 @@ interval = -1
 
 
 def wall(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wall", *args], capture_output=True, text=True, timeout=30,
+    return subprocess.run([sys.executable, "-m", "wall", *args], capture_output=True, text=True, timeout=120,
                           env=env)
 
 

@@ -19,9 +19,10 @@ import pytest
 
 from ingest.enrich import language
 from tests.console_helpers import Browser, console_app, opened_store
-from tests.helpers import Screen, make_config, post, serving
+from tests.helpers import WAIT, Screen, make_config, post, serving, settled, subscribed, subscribers
 from tests.postgres_server import MISSING, PostgresServer, binaries
 from wall.app import SERVE
+from wall.bus.redis import Keys, RedisEngine
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -40,7 +41,7 @@ def postgres() -> Iterator[PostgresServer]:
     server.stop()
 
 
-async def queue_item(b: Browser, source_id: str, pred: Any = lambda i: True, timeout: float = 10.0
+async def queue_item(b: Browser, source_id: str, pred: Any = lambda i: True, timeout: float = WAIT
                      ) -> dict[str, Any]:
     """A post's item in the console's queue, once the writer has it (and `pred` holds)."""
     async with asyncio.timeout(timeout):
@@ -54,16 +55,22 @@ async def queue_item(b: Browser, source_id: str, pred: Any = lambda i: True, tim
 
 
 class QueueSocket:
-    """A console page's live queue socket: keeps every frame."""
+    """A console page's live queue socket: keeps every frame. Given the Redis URL, it is open once the
+    node's subscription to the queue channel is acknowledged (the socket itself says nothing until then)."""
 
-    def __init__(self, b: Browser) -> None:
+    def __init__(self, b: Browser, redis_url: str | None = None) -> None:
         self.b, self.frames = b, []  # type: list[dict[str, Any]]
+        self.redis_url = redis_url
         self.task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> QueueSocket:
+        channel = Keys.queue("lobby")
+        before = await subscribers(self.redis_url, channel) if self.redis_url else 0
         self.ws = await self.b.http.ws_connect(f"{self.b.base}/console/w/lobby/ws",
                                                headers={"Origin": self.b.base})
         self.task = asyncio.create_task(self._read())
+        if self.redis_url:
+            await subscribed(self.redis_url, channel, more_than=before)
         return self
 
     async def _read(self) -> None:
@@ -76,7 +83,7 @@ class QueueSocket:
         if self.task:
             await self.task
 
-    async def wait_for(self, pred: Any, timeout: float = 5.0) -> dict[str, Any]:
+    async def wait_for(self, pred: Any, timeout: float = WAIT) -> dict[str, Any]:
         async with asyncio.timeout(timeout):
             while True:
                 for f in self.frames:
@@ -95,13 +102,13 @@ async def two_nodes(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, 
 
 
 async def test_two_curators_see_each_others_decisions_live_and_a_stale_one_is_refused_with_who_and_when(
-        two_nodes: tuple[str, str]) -> None:
+        two_nodes: tuple[str, str], redis_url: str) -> None:
     a, b = two_nodes
     async with Browser(a) as ana, Browser(b) as root, aiohttp.ClientSession() as s:
         await ana.login("ana")
         await root.login("root")
         screen = await Screen(s, b).connect()
-        async with QueueSocket(ana) as ana_live, QueueSocket(root) as root_live:
+        async with QueueSocket(ana, redis_url) as ana_live, QueueSocket(root, redis_url) as root_live:
             await post(s, a, {"id": "q1", "text": "Northern lights from the office roof",
                               "author": {"name": "Aino", "handle": "aino"}})
             arrived = await root_live.wait_for(lambda f: f.get("post", {}).get("source_id") == "q1")
@@ -121,7 +128,11 @@ async def test_two_curators_see_each_others_decisions_live_and_a_stale_one_is_re
             refused = await r.json()
             assert refused["error"].startswith("ana rejected this ") and refused["error"].endswith(" s ago")
             assert refused["current"]["version"] == 1
-            await asyncio.sleep(0.3)
+            engine = RedisEngine(redis_url)
+            try:
+                await settled(engine, screen)
+            finally:
+                await engine.close()
             assert screen.posts() == []  # still rejected
 
             r = await root.post("/console/api/w/lobby/decide", {"post_id": seen_by_both["post"]["id"],
@@ -170,7 +181,7 @@ async def test_a_volume_spike_reaches_the_curators_queue_even_where_screens_do_n
                 approve = {"post_id": item["post"]["id"], "action": "approve", "expected_version": 0}
                 r = await ana.post("/console/api/w/lobby/decide", approve)
                 assert r.status == 200, await r.text()
-            alert = await live.wait_for(lambda f: f.get("type") == "alerts" and f["alerts"], timeout=15)
+            alert = await live.wait_for(lambda f: f.get("type") == "alerts" and f["alerts"])
             assert alert["alerts"][0]["kind"] == "volume" and alert["alerts"][0]["count"] >= 10
 
 

@@ -302,7 +302,7 @@ async def test_a_private_wall_needs_a_live_display_key_on_its_page_socket_and_ap
         for screen, base in zip(screens, (a, b), strict=True):
             ws = await screen.ws_connect(f"{base}/w/vault/ws")
             await ws.send_json({"type": "hello"})
-            assert (await ws.receive_json(timeout=5))["type"] == "welcome"
+            assert (await ws.receive_json(timeout=30))["type"] == "welcome"
             sockets.append(ws)
 
         r = await root.post(f"/console/keys/{key_id}/revoke", form={})

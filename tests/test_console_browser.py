@@ -20,8 +20,9 @@ from playwright.async_api import Browser, BrowserContext, Page
 from ingest.enrich import language
 from tests import console_helpers
 from tests.console_helpers import PASSWORDS, console_app, opened_store
-from tests.helpers import ARTIFACTS, Screen, make_config, post, serving
+from tests.helpers import ARTIFACTS, WAIT, Screen, make_config, post, serving
 from tests.media_origin import origin_server
+from tests.test_browser import image_failed
 from tests.test_console import queue_item
 from wall.app import SERVE
 
@@ -62,11 +63,16 @@ async def open_wall(browser: Browser, url: str, problems: list[str]) -> Page:
     return page
 
 
+# What a curator does shows on the walls live: within a second on an idle machine, and this bound still
+# tells live from "at the next reload" on a busy one (speed itself is measured under bench/).
+LIVE = 10.0
+
+
 def row(page: Page, text: str) -> Any:
     return page.locator(".item", has=page.locator(".text", has_text=text))
 
 
-async def shown_on(walls: list[Page], text: str, timeout: float = 5.0) -> float:
+async def shown_on(walls: list[Page], text: str, timeout: float = WAIT) -> float:
     """Seconds until every wall page shows a card with this text."""
     start = time.perf_counter()
     await asyncio.gather(*(w.locator(".card-text", has_text=text).wait_for(timeout=timeout * 1000)
@@ -111,22 +117,22 @@ async def test_a_curator_on_a_phone_steers_two_walls_on_two_nodes_and_it_all_sur
             ("noopener noreferrer", "_blank")
         assert "evil.example" in (await link.text_content() or "")
         assert await hostile.locator("img").count() == 0
-        await curator.wait_for_timeout(200)
+        await image_failed(curator)
         assert await curator.title() == title != "PWNED"
 
         await row(curator, "Aurora").locator("button.approve").click()
-        assert await shown_on(walls, "Aurora over the Nordlys office") < 1.0
+        assert await shown_on(walls, "Aurora over the Nordlys office") < LIVE
 
         await row(curator, "keynote demo").locator(".text").click()  # focus the row, then the shortcut
         started = time.perf_counter()
         await curator.keyboard.press("s")
         await asyncio.gather(*(sc.wait_for(lambda f: f["type"] == "control" and (f.get("spotlight") or {})
-                                           .get("source_id") == "held-2", timeout=5) for sc in screens))
-        assert time.perf_counter() - started < 1.0
-        assert await shown_on(walls, "keynote demo just worked") < 1.0  # a spotlight approves the post
+                                           .get("source_id") == "held-2", timeout=WAIT) for sc in screens))
+        assert time.perf_counter() - started < LIVE
+        assert await shown_on(walls, "keynote demo just worked") < LIVE  # a spotlight approves the post
         for wall in walls:  # and shows it big on every screen
             await wall.locator(".spotlight-overlay:not([hidden]) .card-text",
-                               has_text="keynote demo just worked").wait_for(timeout=2_000)
+                               has_text="keynote demo just worked").wait_for(timeout=LIVE * 1000)
 
         await row(curator, "buy followers").wait_for()
         curator.once("dialog", lambda d: asyncio.ensure_future(d.accept()))
@@ -138,21 +144,21 @@ async def test_a_curator_on_a_phone_steers_two_walls_on_two_nodes_and_it_all_sur
         presenter = await log_in(desk, b, "pia", problems, next_="/console/w/lobby/present")
         started = time.perf_counter()
         await presenter.click("button.panic")
-        await asyncio.gather(*(sc.wait_for(lambda f: f["type"] == "control" and f["panic"] is True, timeout=5)
+        await asyncio.gather(*(sc.wait_for(lambda f: f["type"] == "control" and f["panic"] is True)
                                for sc in screens))
         for wall in walls:  # the safe slide replaces everything: no post anywhere on screen
-            await wall.wait_for_selector(".panic-slide", state="visible", timeout=1_000)
+            await wall.wait_for_selector(".panic-slide", state="visible", timeout=LIVE * 1000)
             assert await wall.locator(".viewport").is_hidden()
-        assert time.perf_counter() - started < 1.0
+        assert time.perf_counter() - started < LIVE
         await presenter.locator(".last-action", has_text="panic sent").wait_for()
         await presenter.locator(".control-state.panic", has_text="PANIC").wait_for()
         await curator.locator(".control-state.panic", has_text="PANIC").wait_for()  # live on the queue
         await presenter.screenshot(path=ARTIFACTS / "console-present-1280x800.png")
         await presenter.click("button.release")
         await asyncio.gather(*(sc.wait_for(lambda f: f["type"] == "control" and f["panic"] is False,
-                                           timeout=5) for sc in screens))
+                                           timeout=WAIT) for sc in screens))
         for wall in walls:
-            await wall.wait_for_selector(".viewport", state="visible", timeout=2_000)
+            await wall.wait_for_selector(".viewport", state="visible", timeout=LIVE * 1000)
         for sc in screens:
             await sc.close()
 
@@ -216,7 +222,7 @@ async def test_a_kiosk_opens_a_private_wall_with_its_key_once_and_loses_it_when_
         await admin.goto(f"{base}/console/w/vault/keys")
         await admin.locator("tr.key-row", has_text="boardroom screen").locator("button.danger").click()
         await admin.locator("tr.key-row", has_text="revoked").wait_for()
-        await screen.wait_for_selector("body:not([data-state=live])", timeout=3_000)  # its socket closed
+        await screen.wait_for_selector("body:not([data-state=live])", timeout=WAIT * 1000)  # socket closed
         assert (await screen.reload()).status == 403  # type: ignore[union-attr]
         for context in (office, kiosk):  # while the node still answers the favicon a 403 page asks for
             await context.close()

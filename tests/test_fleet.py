@@ -16,7 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from PIL import Image
 
-from tests.helpers import HEALTH_AUTH, make_config, running_node, temp_store_url
+from tests.helpers import HEALTH_AUTH, eventually, make_config, running_node, temp_store_url
 from wall.addresses import network
 from wall.store import connect
 from wall.store.audit import AuditFilter
@@ -141,12 +141,16 @@ async def test_an_expired_code_is_refused_to_the_admin_and_to_the_kiosk(redis_ur
     async with running_node(cfg) as base, aiohttp.ClientSession() as http:
         fleet = Fleet(base, http, {"wall_session": token}, {})
         _, enrolled = await fleet.kiosk("/api/v1/kiosks/enroll", {"hostname": "slow"})
-        await asyncio.sleep(1.2)
+
+        async def expired() -> dict[str, Any] | None:  # the kiosk asks, as it does all the time
+            status, polled = await fleet.kiosk("/api/v1/kiosks/claim", token=enrolled["poll_token"])
+            return polled if status == 410 else None
+
+        polled = await eventually(expired)  # the code's second went by
+        assert polled["state"] == "expired" and "ask for a new code" in polled["error"]
         status, refused = await fleet.admin_post("/console/api/fleet/approve", {"code": enrolled["code"],
                                                                            "wall": "lobby"})
         assert status == 410 and "expired" in refused["error"] and "new code" in refused["error"]
-        status, polled = await fleet.kiosk("/api/v1/kiosks/claim", token=enrolled["poll_token"])
-        assert status == 410 and polled["state"] == "expired" and "ask for a new code" in polled["error"]
         assert (await fleet.listing())["pending"] == []
 
         status, unknown = await fleet.admin_post("/console/api/fleet/approve",
@@ -209,7 +213,7 @@ async def test_a_kiosk_that_stops_reporting_shows_offline_and_raises_the_alert(f
             health = await r.json()
         if any("stage right" in p for p in health["problems"]):
             break
-        assert time.monotonic() - started < 10, "no alert within 10 s of a 2 s offline threshold"
+        assert time.monotonic() - started < 30, "no alert within 30 s of a 2 s offline threshold"
         await asyncio.sleep(0.2)
     assert health["status"] == "degraded"
     alert = next(p for p in health["problems"] if "stage right" in p)

@@ -27,7 +27,7 @@ async def admin_session(store_url: str) -> str:
 
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(300)
 async def test_an_admin_pairs_a_kiosk_on_the_fleet_page_and_sees_it_go_offline(
         browser: Browser, redis_url: str) -> None:
     store_url = temp_store_url()
@@ -87,7 +87,7 @@ async def test_an_admin_pairs_a_kiosk_on_the_fleet_page_and_sees_it_go_offline(
         assert "1.2.3" in text and "2 h" in text and "heap 41 MB" in text and XSS in text
 
         await row.get_by_role("button", name="Identify").click()
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(30):
             while "identify" not in commands:
                 await asyncio.sleep(0.1)
         reporter.cancel()
@@ -97,7 +97,7 @@ async def test_an_admin_pairs_a_kiosk_on_the_fleet_page_and_sees_it_go_offline(
         alert = page.locator("#fleet-alerts p", has_text="board middle")  # the kiosk is silent now
         await alert.wait_for(timeout=15_000)
         assert "offline" in (await alert.text_content() or "")
-        await page.locator("tr.kiosk-offline", has_text="board middle").wait_for(timeout=5_000)
+        await page.locator("tr.kiosk-offline", has_text="board middle").wait_for(timeout=30_000)
 
         await row.get_by_role("button", name="Re-assign").click()  # the kiosk moves to the lobby
         await page.select_option("#assign-form select[name=wall]", "lobby")

@@ -23,7 +23,7 @@ FLAGS = ["--kiosk", "--noerrdialogs", "--disable-infobars", "--disable-session-c
 
 def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["bash", str(SCRIPT), "--root", str(root), *args], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=120)
 
 
 def tree(root: Path) -> dict[str, tuple[str, bytes | str, int]]:

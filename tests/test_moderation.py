@@ -14,13 +14,13 @@ import aiohttp
 import pytest
 
 from ingest.enrich import language
-from tests.helpers import Screen, make_config, post, running_node
+from tests.helpers import WAIT, Screen, make_config, post, running_node, settled, subscribed, subscribers
 from tests.postgres_server import PostgresServer
 from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
 from wall.app import SERVE
 from wall.bus.base import writer_lease
 from wall.bus.memory import MemoryEngine
-from wall.bus.redis import RedisEngine
+from wall.bus.redis import Keys, RedisEngine
 from wall.config import Config
 from wall.curate.actions import Actions
 from wall.models import PostEvent, decode_event
@@ -64,7 +64,7 @@ async def console(cfg: Config) -> AsyncIterator[Actions]:
 
 
 async def queued(actions: Actions, source_id: str, pred: Callable[[dict[str, Any]], bool] = lambda i: True,
-                 wall: str = "lobby", timeout: float = 10.0) -> dict[str, Any]:
+                 wall: str = "lobby", timeout: float = WAIT) -> dict[str, Any]:
     """The queue item of a post once the writer has it (and `pred` holds)."""
     async with asyncio.timeout(timeout):
         while True:
@@ -93,7 +93,7 @@ async def test_pre_moderation_holds_every_post_until_a_curator_approves_it(redis
         item = await queued(actions, "p1")
         assert (item["status"], item["reason"], item["version"]) == ("pending", "pre-moderation", 0)
         assert item["author"] == "webhook:aino"
-        await asyncio.sleep(0.3)
+        await settled(actions.engine, screen)
         assert screen.posts() == []
 
         decided = await actions.decide("lobby", item["post"]["id"], "ana", "approve", expected_version=0)
@@ -117,7 +117,7 @@ async def test_post_moderation_shows_posts_and_holds_what_the_rules_flag(redis_u
         assert (await queued(actions, "rude"))["reason"] == "flagged: profanity"
         assert (await queued(actions, "rude"))["flags"] == ["profanity"]
         assert (await queued(actions, "link"))["reason"] == "links"
-        await asyncio.sleep(0.3)
+        await settled(actions.engine, screen)
         assert screen.posts() == ["ok"]
         assert [i["post"]["source_id"] for i in await actions.queue("lobby", status="pending")] == \
             ["link", "rude"]  # newest first
@@ -137,7 +137,7 @@ async def test_a_source_re_sending_a_post_never_changes_a_curators_decision(redi
         await post(s, base, {"id": "h1", "text": "a post that will be hidden, edited"})
         edited = await queued(actions, "h1", lambda i: "edited" in i["post"]["text"])
         assert (edited["status"], edited["version"]) == ("hidden", 1)
-        await asyncio.sleep(0.3)
+        await settled(actions.engine, screen)
         assert kinds(screen, item["post"]["id"]) == ["post", "retract"]
 
 
@@ -175,7 +175,7 @@ async def test_a_ban_retracts_the_authors_posts_and_holds_new_ones(redis_url: st
         await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 1)
         await post(s, base, {"id": "t2", "text": "troll is back", "author": {"handle": "troll"}})
         assert (await queued(actions, "t2"))["reason"] == "banned author"
-        await asyncio.sleep(0.3)
+        await settled(actions.engine, screen)
         assert len([f for f in screen.frames if f["type"] == "retract"]) == 2
         assert screen.posts() == ["t0", "t1", "fine"] or sorted(screen.posts()) == ["fine", "t0", "t1"]
 
@@ -303,13 +303,14 @@ async def test_the_console_queue_follows_the_writer_live_from_another_process(re
             async for message in ben.subscribe_queue("lobby"):
                 live.append(message)
 
+        before = await subscribers(redis_url, Keys.queue("lobby"))
         task = asyncio.create_task(follow())
         try:
-            await asyncio.sleep(0.2)  # subscribed
+            await subscribed(redis_url, Keys.queue("lobby"), more_than=before)
             await post(s, base, {"id": "q1", "text": "new in the queue"})
             item = await queued(ana, "q1")
             await ana.decide("lobby", item["post"]["id"], "ana", "reject", expected_version=0)
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(WAIT):
                 while not any(m.get("status") == "rejected" for m in live):
                     await asyncio.sleep(0.02)
             assert [(m["type"], m["status"], m["decided_by"]) for m in live] == \
@@ -342,10 +343,10 @@ async def test_decisions_bans_and_controls_survive_every_process_restarting(redi
             await post(s, base, {"id": "keep", "text": "stays hidden (sent again)",
                                  "author": {"handle": "aino"}})
             await post(s, base, {"id": "new", "text": "troll again", "author": {"handle": "troll"}})
-            assert (await queued(actions, "new", timeout=20))["reason"] == "banned author"
+            assert (await queued(actions, "new", timeout=60))["reason"] == "banned author"
             resent = await queued(actions, "keep", lambda i: "again" in i["post"]["text"])
             assert resent["status"] == "hidden"
-            await asyncio.sleep(0.3)
+            await settled(actions.engine, screen)
             assert screen.posts() == []
 
 
@@ -356,13 +357,13 @@ async def test_a_decision_made_while_the_writer_lease_moves_is_applied_exactly_o
         first = contextlib.AsyncExitStack()  # the leading writer's process, stopped halfway
         stack.push_async_callback(first.aclose)
         a = await first.enter_async_context(running_node(cfg))
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(WAIT):
             while await actions.engine.holder(writer_lease("lobby")) is None:
                 await asyncio.sleep(0.05)
         b = await stack.enter_async_context(running_node(cfg))  # its writer waits for the lease
         for i in range(20):
             await post(s, a, {"id": f"m{i}", "text": f"moving post number {i}"})
-        items = [await queued(actions, f"m{i}", timeout=20) for i in range(20)]
+        items = [await queued(actions, f"m{i}", timeout=60) for i in range(20)]
         screen = await Screen(s, b).connect()
         # Half the decisions before the leading writer's process stops, half while its lease moves.
         for it in items[:10]:
@@ -370,8 +371,8 @@ async def test_a_decision_made_while_the_writer_lease_moves_is_applied_exactly_o
         await first.aclose()
         for it in items[10:]:
             await actions.decide("lobby", it["post"]["id"], "ana", "approve", expected_version=0)
-        await screen.wait_posts(20, timeout=30)
-        await asyncio.sleep(0.5)
+        await screen.wait_posts(20, timeout=60)
+        await settled(actions.engine, screen)
         assert sorted(screen.posts()) == sorted(f"m{i}" for i in range(20))
         history = [decode_event(m.body) for m in await actions.engine.latest("lobby", 1000)]
         shown = [e.post.source_id for e in history if isinstance(e, PostEvent)]

@@ -10,24 +10,26 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from tests.helpers import make_config
+from tests.helpers import WAIT, make_config
 from wall.app import ALL, create_app
 from wall.bus.memory import MemoryEngine
 from wall.models import Post, PostEvent, encode
 
 
 def frames(data: bytes) -> list[tuple[int, bytes]]:
-    """(opcode, payload) of each unmasked server frame in the bytes (RFC 6455 section 5.2)."""
+    """(opcode, payload) of each whole unmasked server frame in the bytes (RFC 6455 section 5.2)."""
     out, i = [], 0
     while i + 2 <= len(data):
         opcode, n = data[i] & 0x0F, data[i + 1] & 0x7F
         i += 2
-        if n == 126:
-            (n,) = struct.unpack("!H", data[i : i + 2])
-            i += 2
-        elif n == 127:
-            (n,) = struct.unpack("!Q", data[i : i + 8])
-            i += 8
+        size = {126: 2, 127: 8}.get(n, 0)
+        if i + size > len(data):
+            break
+        if size:
+            (n,) = struct.unpack("!H" if size == 2 else "!Q", data[i : i + size])
+            i += size
+        if i + n > len(data):
+            break  # cut by the end of what was read so far
         out.append((opcode, data[i : i + n]))
         i += n
     return out
@@ -61,10 +63,13 @@ async def test_no_data_frame_follows_the_close_frame_on_shutdown():
             await asyncio.sleep(0)  # as fast as the loop goes: every await of the shutdown is a window
 
     flooding = asyncio.create_task(flood())
-    await asyncio.sleep(0.3)
+    received = b""
+    async with asyncio.timeout(WAIT):  # the node goes down once posts are flowing to the screen
+        while sum(op == 0x1 for op, _ in frames(received)) <= 12:
+            received += await reader.read(65536)
     await runner.cleanup()
     flooding.cancel()
-    received = await asyncio.wait_for(reader.read(), timeout=5)
+    received += await asyncio.wait_for(reader.read(), timeout=WAIT)
     writer.close()
 
     opcodes = [op for op, _ in frames(received)]

@@ -33,7 +33,7 @@ async def setup(token: str = "x-bearer", stall: float = 5.0) -> AsyncIterator[tu
 async def take(source: x.XSource, upserts: int) -> list[Item]:
     """Items until `upserts` posts have arrived."""
     items: list[Item] = []
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):
         async for item in source.stream(None):
             items.append(item)
             if sum(isinstance(i, Upsert) for i in items) == upserts:

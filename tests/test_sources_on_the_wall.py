@@ -4,6 +4,7 @@ post reaches a screen, an edit updates it and a delete retracts it, where the ne
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -17,12 +18,20 @@ from aiohttp import web
 from ingest.registry import REGISTRY
 from ingest.sources.bluesky import at_uri
 from tests.fakes.bluesky import Jetstream
-from tests.fakes.mastodon import Instance
+from tests.fakes.mastodon import FIXTURES, Instance
 from tests.fakes.reddit import reddit_server
 from tests.fakes.rss import feed_server
 from tests.fakes.twitch import ChatServer
 from tests.fakes.x import x_server
-from tests.helpers import HEALTH_AUTH, HEALTH_TOKEN, HEALTH_TOKEN_ENV, Screen, running_node, temp_store_url
+from tests.helpers import (
+    HEALTH_AUTH,
+    HEALTH_TOKEN,
+    HEALTH_TOKEN_ENV,
+    WAIT,
+    Screen,
+    running_node,
+    temp_store_url,
+)
 from tests.test_connector_contract import (
     JETSTREAM,
     NOT_NETWORKS,
@@ -50,17 +59,30 @@ def config(instance: str) -> dict[str, Any]:
     }
 
 
+def last_toot() -> bytes:
+    """One more update event, made from the recording's last one."""
+    events = (FIXTURES / "streaming.sse").read_text().split("\n\n")
+    updates = [e for e in events if e.startswith("event: update")]
+    status = json.loads(updates[-1].split("data: ", 1)[1])
+    status |= {"id": "116215281562999999", "uri": "https://toot.example.fi/users/aino_virtanen/statuses/1",
+               "url": "https://toot.example.fi/@aino_virtanen/1", "edited_at": None,
+               "content": "<p>The last toot #nordlys</p>"}
+    return f"event: update\ndata: {json.dumps(status)}\n\n".encode()
+
+
 async def test_mastodon_posts_edits_and_deletes_reach_the_screen_and_held_posts_wait(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("WALL_MASTODON_TOKEN", "good-token")
     monkeypatch.setenv(HEALTH_TOKEN_ENV, HEALTH_TOKEN)
-    fake = await Instance().run()
+    fake = await Instance(sse=(FIXTURES / "streaming.sse").read_bytes() + last_toot()).run()
     try:
         async with running_node(parse_config(config(fake.http))) as base, aiohttp.ClientSession() as s:
             screen = await Screen(s, base).connect()
-            await screen.wait_for(lambda f: f["type"] == "retract", timeout=20)
-            await asyncio.sleep(1.0)  # the stream ends and is read again: nothing may show twice
+            await screen.wait_for(lambda f: f["type"] == "retract", timeout=60)
+            # A toot after the recorded stream: once it shows, the rest of the stream was read and nothing
+            # of it can still show twice.
+            await screen.wait_for(lambda f: f["type"] == "post" and "The last toot" in f["post"]["text"])
             shown = [f["post"] for f in screen.frames if f["type"] == "post"]
             ids = [p["id"] for p in shown]
             assert len(ids) == len(set(ids)) >= 8
@@ -70,7 +92,7 @@ async def test_mastodon_posts_edits_and_deletes_reach_the_screen_and_held_posts_
             assert updates and all(u["id"] in ids for u in updates)  # the edit replaced a shown post
             (retract,) = [f for f in screen.frames if f["type"] == "retract"]
             assert retract["post_id"] in ids
-            async with asyncio.timeout(10):  # the health record is refreshed every 2 s
+            async with asyncio.timeout(WAIT):  # the health record is refreshed every 2 s
                 while True:
                     async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                         (source,) = (await r.json())["walls"]["lobby"]["sources"]
@@ -90,7 +112,7 @@ async def test_a_refused_token_is_named_in_healthz_and_the_wall_keeps_serving(
     fake = await Instance().run()
     try:
         async with running_node(parse_config(config(fake.http))) as base, aiohttp.ClientSession() as s:
-            async with asyncio.timeout(15):
+            async with asyncio.timeout(WAIT):
                 while True:
                     async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
                         health = await r.json()

@@ -21,7 +21,7 @@ def wall_user(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProc
     config = Path(url.removeprefix("sqlite+aiosqlite:///")).with_name("wall.toml")
     config.write_text(f'[store]\nurl = "{url}"\n[walls.lobby]\ntitle = "Lobby"\n')
     return subprocess.run([sys.executable, "-m", "wall", "user", "--config", str(config), *args],
-                          input=stdin, capture_output=True, text=True, timeout=60, check=False)
+                          input=stdin, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_a_bad_role_is_an_argparse_error(url: str) -> None:
 def alembic_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), *args],
                           env={**os.environ, "WALL_STORE_URL": url}, capture_output=True, text=True,
-                          timeout=60, check=False)
+                          timeout=120, check=False)
 
 
 async def test_the_alembic_command_line_migrates_with_the_same_scripts(url: str) -> None:

@@ -13,6 +13,7 @@ from playwright.async_api import Browser, Page
 
 from tests.helpers import ARTIFACTS
 from tests.redis_server import free_port
+from tests.test_browser import image_failed
 from tests.wall_stream import HOSTILE, control, make_post, posts, screen_config, stats, wall_node
 
 FACTS = (Path(__file__).parent / "layout_facts.js").read_text()
@@ -114,7 +115,7 @@ async def test_hostile_texts_show_as_text_and_run_nothing(browser):
             card = page.locator(".card-text", has_text=text[:12]).first
             await card.wait_for(timeout=15_000)
             shown.append(await card.text_content(timeout=2_000) or "")
-        await page.wait_for_timeout(500)
+        await image_failed(page)
         assert await page.title() == title != "PWNED"
         assert await page.locator(".scenes script, .scenes img[src=x], .scenes a").count() == 0
         assert any("<script>" in t for t in shown) and any("onerror=" in t for t in shown)

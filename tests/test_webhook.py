@@ -193,7 +193,7 @@ async def test_a_screen_whose_hello_is_nested_too_deeply_is_closed_with_the_reas
     async with s.ws_connect(f"{base}/w/lobby/ws") as ws:
         # Under the hello's 4 KiB limit, and nested in a key the server would otherwise skip.
         await ws.send_str('{"type": "hello", "x": ' + "[" * 1990 + "]" * 1990 + "}")
-        msg = await ws.receive(timeout=5)
+        msg = await ws.receive(timeout=30)
         assert msg.type == aiohttp.WSMsgType.CLOSE
         assert ws.close_code == 1008 and "nested too deeply" in (msg.extra or "")
     screen = await Screen(s, base).connect()  # the node still serves screens
