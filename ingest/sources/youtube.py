@@ -11,6 +11,7 @@ midnight Pacific time, a 429 for its Retry-After: both are reported as Throttled
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -178,7 +179,9 @@ class YouTube:
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
         saved = await self.ctx.state.get(AUTHORS_KEY)
-        self.authors = json.loads(saved) if saved else {}
+        if saved:  # a ban after a restart still finds what that viewer said before it
+            with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+                self.authors = msgspec.json.decode(saved, type=dict[str, list[str]])
         chat = ""
         async for found in self.chat_id():
             if isinstance(found, Throttled):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ class LiveChat:
         self.plan: list[str] = []  # answers to give first: "429", "quota", "ended"
         self.offline = False  # once a poll has read everything: offlineAt, the broadcast is over
         self.requests: list[dict[str, str]] = []
+        self.times: list[float] = []  # monotonic time of each request
 
     def text(self, native: str, text: str, channel: str = "UCq4Sara0000000000000003") -> dict[str, Any]:
         """A text message in the fixture's format (its fourth message as the template)."""
@@ -43,6 +45,7 @@ class LiveChat:
 
     def refused(self, request: web.Request) -> web.Response | None:
         self.requests.append(dict(request.query))
+        self.times.append(time.monotonic())
         if request.headers.get("X-Goog-Api-Key") != KEY:
             return web.json_response(fixture("key_invalid_400.json"), status=400)
         if self.plan:
