@@ -37,13 +37,17 @@ from wall.models import Author, Media, Post, post_id
 from wall.text import find_entities
 
 SEEN_LIMIT = 1000
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_FENCE = re.compile(r"^\s*(```|~~~|:::).*$", re.M)  # code fences and Lemmy's ::: spoiler blocks
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
-_QUOTE = re.compile(r"^\s{0,3}(>\s?)+", re.M)
-_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$", re.M)
-_EMPHASIS = re.compile(r"(\*\*|__|~~|\*|`)(?=\S)(.+?)(?<=\S)\1", re.S)
+MAX_BODY = 10_000  # Lemmy's own limit for a post body; a wall shows far less
+# [text](url "title"): text, URL and title bounded and free of brackets, so no search backtracks far
+_TARGET = r"\([ \t]*<?([^()\[\]\s<>]{1,2048})>?(?:[ \t]+\"[^\"\n]{0,200}\")?[ \t]*\)"
+_IMAGE = re.compile(r"!\[([^\[\]\n]{0,500})\]" + _TARGET)
+_LINK = re.compile(r"\[([^\[\]\n]{1,500})\]" + _TARGET)
+_FENCE = re.compile(r"^[ \t]*(```|~~~|:::).*\n?", re.M)  # code fences and Lemmy's ::: spoiler blocks
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.M)
+_QUOTE = re.compile(r"^[ \t]{0,3}(>[ \t]?)+", re.M)
+_RULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.M)
+# a span within a line and of bounded length, so a hostile body cannot make the search quadratic
+_EMPHASIS = re.compile(r"(\*\*|__|~~|\*|`)(?=\S)([^\n]{1,300}?)(?<=\S)\1")
 _SUPER = re.compile(r"\^([^^\s]+)\^")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -59,6 +63,7 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 def markdown_to_text(markdown: str) -> tuple[str, list[Media]]:
     """Plain text of a Lemmy markdown body (no markup left), and the images it embeds."""
+    markdown = markdown[:MAX_BODY]
     images = [Media(url, alt) for alt, url in _IMAGE.findall(markdown)]
     text = _IMAGE.sub(lambda m: m.group(1), markdown)
     text = _LINK.sub(lambda m: m.group(2) if m.group(1) == m.group(2) else f"{m.group(1)} {m.group(2)}", text)
