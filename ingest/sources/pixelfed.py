@@ -65,9 +65,9 @@ class Pixelfed:
     async def timeline(self, tag: str, since: str | None) -> AsyncIterator[Item]:
         """A hashtag's statuses after `since`, oldest first; its newest id comes in the last Checkpoint."""
         url = f"{self.base}/api/v1/timelines/tag/{quote(tag.lstrip('#'), safe='')}"
-        params = {"limit": str(PAGE), "min_id": since} if since else {
-            "limit": str(self.options.backfill_limit)}
         for _ in range(MAX_PAGES if since else 1):
+            params = {"limit": str(PAGE), "min_id": since} if since else {
+                "limit": str(self.options.backfill_limit)}
             answer = await get_json(self.ctx.http, url, params, self.headers())
             if answer.status == 429:
                 yield Throttled(retry_at(answer.headers), f"429 from {self.host}")
