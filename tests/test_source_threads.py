@@ -80,3 +80,15 @@ async def test_an_unreachable_api_names_the_host_not_the_url_with_the_token():
             await drive(source("http://127.0.0.1:9/v1.0", http, Memory(), token=SECRET), None,
                         lambda r: False)
     assert "127.0.0.1 is unreachable" in str(e.value) and SECRET not in str(e.value)
+
+
+async def test_a_field_of_the_wrong_type_skips_that_post_or_drops_that_link(api: tuple[ThreadsApi, str]):
+    fake, url = api
+    fake.posts[0]["text"] = {"a": "dict where the text goes"}  # skipped, never shown as a repr
+    fake.posts[1]["permalink"] = 12345  # dropped: the post shows without its link
+    async with aiohttp.ClientSession() as http:
+        run = await drive(source(url, http, Memory()), None, checkpointed)
+    assert run.skipped == ["TypeError: a dict where text goes"]
+    assert post_id("threads", fake.posts[0]["id"]) not in run.ids()
+    (linkless,) = [p for p in run.posts if p.source_id == fake.posts[1]["id"]]
+    assert linkless.url is None

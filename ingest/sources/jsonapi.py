@@ -45,3 +45,18 @@ async def get_json(http: aiohttp.ClientSession, url: str, params: dict[str, str]
     except (msgspec.DecodeError, ValueError):
         body = None
     return Answer(status, body, got)
+
+
+def string(value: Any) -> str:
+    """A text field of a message: "" when absent; any other type raises (the message is skipped), so a
+    number or an object never shows as its Python repr."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"a {type(value).__name__} where text goes")
+    return value
+
+
+def maybe(value: Any) -> str | None:
+    """An optional URL field: the string, or None for anything else (the sanitizer checks the URL)."""
+    return value if isinstance(value, str) and value else None

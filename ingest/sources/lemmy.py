@@ -32,7 +32,7 @@ from ingest.connector import (
     guard,
 )
 from ingest.sources.http import Seen, host_of, status_error
-from ingest.sources.jsonapi import get_json
+from ingest.sources.jsonapi import get_json, maybe, string
 from wall.models import Author, Media, Post, post_id
 from wall.text import find_entities
 
@@ -76,25 +76,24 @@ def markdown_to_text(markdown: str) -> tuple[str, list[Media]]:
 
 
 def _author(creator: dict[str, Any]) -> Author:
-    name = str(creator.get("name", ""))
-    host = urlsplit(str(creator.get("actor_id", ""))).hostname
-    return Author(name=str(creator.get("display_name") or name), handle=f"@{name}@{host}" if host else name,
-                  avatar_url=creator.get("avatar"))
+    name = string(creator.get("name"))
+    host = urlsplit(string(creator.get("actor_id"))).hostname
+    return Author(name=string(creator.get("display_name")) or name,
+                  handle=f"@{name}@{host}" if host else name, avatar_url=maybe(creator.get("avatar")))
 
 
 def _when(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return datetime.fromisoformat(string(value).replace("Z", "+00:00"))
 
 
 def post_view(view: dict[str, Any]) -> tuple[Post, bool]:
     """(the Post, whether it is gone) for a post view: its title, link and body as text."""
     p = view["post"]
-    body, media = markdown_to_text(str(p.get("body") or ""))
-    link = p.get("url")
-    text = "\n".join(part for part in (str(p["name"]), str(link or ""), body) if part)
-    if p.get("thumbnail_url"):
-        media.insert(0, Media(str(p["thumbnail_url"]), str(p.get("alt_text") or "")))
-    native = str(p["ap_id"])
+    body, media = markdown_to_text(string(p.get("body")))
+    text = "\n".join(part for part in (string(p["name"]), maybe(p.get("url")) or "", body) if part)
+    if thumbnail := maybe(p.get("thumbnail_url")):
+        media.insert(0, Media(thumbnail, string(p.get("alt_text"))))
+    native = string(p["ap_id"])
     post = Post(id=post_id("lemmy", native), source="lemmy", source_id=native, text=text,
                 created_at=_when(p["published"]), author=_author(view.get("creator") or {}), url=native,
                 entities=find_entities(text), media=tuple(media[:4]),
@@ -104,8 +103,8 @@ def post_view(view: dict[str, Any]) -> tuple[Post, bool]:
 
 def comment_view(view: dict[str, Any]) -> tuple[Post, bool]:
     c = view["comment"]
-    text, media = markdown_to_text(str(c.get("content") or ""))
-    native = str(c["ap_id"])
+    text, media = markdown_to_text(string(c.get("content")))
+    native = string(c["ap_id"])
     post = Post(id=post_id("lemmy", native), source="lemmy", source_id=native, text=text,
                 created_at=_when(c["published"]), author=_author(view.get("creator") or {}), url=native,
                 entities=find_entities(text), media=tuple(media[:4]))

@@ -28,7 +28,7 @@ from ingest.connector import (
     guard,
 )
 from ingest.sources.http import Seen, host_of, status_error
-from ingest.sources.jsonapi import get_json
+from ingest.sources.jsonapi import get_json, maybe, string
 from wall.models import Author, Media, Post, post_id
 from wall.text import find_entities
 
@@ -51,24 +51,25 @@ class Options(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 def _media(item: dict[str, Any]) -> list[Media]:
     kind = item.get("media_type")
-    if kind == "IMAGE" and item.get("media_url"):
-        return [Media(str(item["media_url"]), str(item.get("alt_text") or ""))]
-    if kind == "VIDEO" and item.get("media_url"):
-        return [Media(str(item["media_url"]), str(item.get("alt_text") or ""), "video")]
+    url, alt = maybe(item.get("media_url")), string(item.get("alt_text"))
+    if kind in ("IMAGE", "VIDEO") and url:
+        return [Media(url, alt, "video" if kind == "VIDEO" else "image")]
     if kind == "CAROUSEL_ALBUM":
         return [m for child in (item.get("children") or {}).get("data", []) for m in _media(child)]
     return []
 
 
 def to_post(item: dict[str, Any]) -> Post:
-    native = str(item["id"])
-    text = str(item.get("text") or "")
-    username = str(item.get("username") or "")
+    native = string(item["id"])
+    if not native:
+        raise ValueError("a message without an id")
+    text = string(item.get("text"))
+    username = string(item.get("username"))
     # Threads writes offsets without a colon (+0000), which fromisoformat reads since Python 3.11
-    created = datetime.fromisoformat(str(item["timestamp"]))
+    created = datetime.fromisoformat(string(item["timestamp"]))
     return Post(id=post_id("threads", native), source="threads", source_id=native, text=text,
                 created_at=created, author=Author(name=username, handle=f"@{username}" if username else ""),
-                url=item.get("permalink"), entities=find_entities(text), media=tuple(_media(item)))
+                url=maybe(item.get("permalink")), entities=find_entities(text), media=tuple(_media(item)))
 
 
 class Threads:

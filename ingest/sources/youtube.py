@@ -33,7 +33,7 @@ from ingest.connector import (
     guard,
 )
 from ingest.sources.http import host_of, status_error
-from ingest.sources.jsonapi import Answer, get_json
+from ingest.sources.jsonapi import Answer, get_json, maybe, string
 from wall.models import Author, Post, post_id
 from wall.text import find_entities
 
@@ -74,21 +74,22 @@ def to_post(item: dict[str, Any]) -> Post | None:
     snippet, who = item["snippet"], item.get("authorDetails") or {}
     kind = snippet.get("type")
     if kind == "textMessageEvent":
-        text = snippet.get("displayMessage") or snippet["textMessageDetails"]["messageText"]
+        text = string(snippet.get("displayMessage")) or string(snippet["textMessageDetails"]["messageText"])
     elif kind == "superChatEvent":
-        text = (snippet.get("superChatDetails") or {}).get("userComment") or ""
+        text = string((snippet.get("superChatDetails") or {}).get("userComment"))
         if not text:
             return None
     else:
         return None
-    native = str(item["id"])
-    channel = str(who.get("channelId") or snippet.get("authorChannelId", ""))
-    text = str(text)
+    native = string(item["id"])
+    if not native:
+        raise ValueError("a message without an id")
+    channel = string(who.get("channelId") or snippet.get("authorChannelId"))
     return Post(id=post_id("youtube", native), source="youtube", source_id=native, text=text,
-                created_at=datetime.fromisoformat(str(snippet["publishedAt"]).replace("Z", "+00:00")),
-                author=Author(name=str(who.get("displayName", "")), handle=channel,
-                              avatar_url=who.get("profileImageUrl")),
-                url=who.get("channelUrl") or None,
+                created_at=datetime.fromisoformat(string(snippet["publishedAt"]).replace("Z", "+00:00")),
+                author=Author(name=string(who.get("displayName")), handle=channel,
+                              avatar_url=maybe(who.get("profileImageUrl"))),
+                url=maybe(who.get("channelUrl")),
                 entities=find_entities(text))
 
 
