@@ -636,14 +636,13 @@ class LemmyAdapter(Adapter):
 
 class PixelfedAdapter(Adapter):
     type = "pixelfed"
-    edited = None  # a min_id poll reads each status once: the timeline does not mark edits
-    deleted = None  # nor deletes (Pixelfed has no streaming API to send them)
 
     def __init__(self) -> None:
         super().__init__()
         self.pixelfed = PixelfedInstance()
-        newest = max(self.pixelfed.statuses, key=lambda s: int(s["id"]))
-        self.sentinel = post_id("pixelfed", newest["uri"])
+        by_id = {s["id"]: s["uri"] for s in self.pixelfed.statuses}
+        self.edited = post_id("pixelfed", by_id["742001553010000004"])
+        self.deleted = post_id("pixelfed", by_id["742001553010000003"])
 
     async def build(self, token: str = "", cap: int = 20) -> Connector:
         fake = await self.running(self.pixelfed.run)
@@ -653,15 +652,17 @@ class PixelfedAdapter(Adapter):
 
     async def lifecycle(self) -> Run:
         template = self.pixelfed.statuses[-1]
-        malformed = dict(template, id="742001553010000001a"[:-1] + "5", created_at=None,
+        malformed = dict(template, id="742001553010000005", created_at=None,
                          uri="https://pixelfed.example/p/jonas/malformed")
         poison = dict(template, id="742001553010000006", content="<p>\u200b</p>", media_attachments=[],
                       uri="https://pixelfed.example/p/jonas/poison")
-        self.pixelfed.statuses += [malformed, poison]
         sentinel = dict(template, id="742001553010000007", uri="https://pixelfed.example/p/jonas/7")
-        self.pixelfed.statuses.append(sentinel)
+        self.pixelfed.statuses += [malformed, poison, sentinel]
         self.sentinel = post_id("pixelfed", sentinel["uri"])
-        return await drive(await self.build(), None, lambda r: self.sentinel in r.ids())
+        run = await drive(await self.build(), None, lambda r: self.sentinel in r.ids() and checkpointed(r))
+        self.pixelfed.edit("742001553010000004", "<p>Aurora over Tromsø, edited: shot handheld #nordlys</p>")
+        self.pixelfed.delete("742001553010000003")
+        return await drive(await self.build(), run.checkpoints[-1], lambda r: len(r.checkpoints) == 2, run)
 
     async def resume(self) -> tuple[Run, Run]:
         first = await drive(await self.build(), None, checkpointed)

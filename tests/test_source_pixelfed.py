@@ -66,6 +66,26 @@ async def test_a_first_run_takes_the_newest_and_the_next_rounds_follow_min_id_pa
                             lambda r: len(r.posts) == 45 and checkpointed(r))
     assert [p.source_id for p in later.posts] == [
         f"https://pixelfed.example/p/sara/{n}" for n in range(1, 46)]  # oldest first, each once
-    assert fake.requests[1]["min_id"] == first.checkpoints[-1]
-    assert fake.requests[2]["min_id"] == str(742001553020000040)  # the next page after the first 40
+    pages = [r for r in fake.requests if "status" not in r]  # not the re-reads of recent statuses
+    assert pages[1]["min_id"] == first.checkpoints[-1]
+    assert pages[2]["min_id"] == str(742001553020000040)  # the next page after the first 40
     assert later.checkpoints[-1] == str(742001553020000045)
+
+
+async def test_recent_posts_are_read_again_an_edit_updates_and_a_deleted_one_is_retracted(
+        instance: tuple[PixelfedInstance, str]):
+    fake, url = instance
+    state = Memory()
+    async with aiohttp.ClientSession() as http:
+        first = await drive(source(url, http, state), None, checkpointed)
+        fake.edit("742001553010000004", "<p>Aurora over Tromsø, edited: handheld after all</p>")
+        fake.delete("742001553010000002")
+        later = await drive(source(url, http, state), first.checkpoints[-1], checkpointed)
+    uris = {s["id"]: s["uri"] for s in json_statuses()}
+    assert later.deletes == [post_id("pixelfed", uris["742001553010000002"])]
+    assert [p.text for p in later.posts] == ["Aurora over Tromsø, edited: handheld after all"]
+    assert {r["status"] for r in fake.requests if "status" in r} == set(uris)  # each recent one once
+
+
+def json_statuses() -> list[dict[str, Any]]:
+    return PixelfedInstance().statuses

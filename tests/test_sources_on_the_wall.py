@@ -218,13 +218,19 @@ async def lemmy_scenario(stack: AsyncExitStack) -> Scenario:
 
 
 async def pixelfed_scenario(stack: AsyncExitStack) -> Scenario:
-    # The hashtag timeline marks neither edits nor deletes (the contract suite names why).
     instance = PixelfedInstance()
     fake = await instance.run()
     stack.push_async_callback(fake.stop)
-    newest = max(instance.statuses, key=lambda st: int(st["id"]))
+    uris = {st["id"]: st["uri"] for st in instance.statuses}
+
+    def change() -> None:
+        instance.edit("742001553010000004", "<p>Aurora over Tromsø, edited: handheld after all</p>")
+        instance.delete("742001553010000003")
+
     return Scenario({"type": "pixelfed", "instance": fake.http, "hashtags": ["nordlys"], "interval": 1},
-                    shown=post_id("pixelfed", newest["uri"]))
+                    shown=post_id("pixelfed", uris["742001553010000004"]),
+                    edited=post_id("pixelfed", uris["742001553010000004"]),
+                    retracted=post_id("pixelfed", uris["742001553010000003"]), then=change)
 
 
 SCENARIOS = {"bluesky": bluesky_scenario, "mastodon": mastodon_scenario, "twitch": twitch_scenario,

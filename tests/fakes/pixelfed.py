@@ -1,5 +1,5 @@
 """A Pixelfed instance on 127.0.0.1: the Mastodon-compatible hashtag timeline with `min_id` and `limit`,
-newest first, Link headers, 429 with Retry-After."""
+newest first, Link headers, 429 with Retry-After; one status by id (404 once it is deleted)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,22 @@ class PixelfedInstance:
                                f'<{base}?limit={limit}&min_id={page[0]["id"]}>; rel="prev"')
         return web.json_response(page, headers=headers)
 
+    async def status(self, request: web.Request) -> web.Response:
+        self.requests.append({"status": request.match_info["id"]})
+        for s in self.statuses:
+            if s["id"] == request.match_info["id"]:
+                return web.json_response(s)
+        return web.json_response({"error": "Record not found"}, status=404)
+
+    def edit(self, local: str, html: str) -> None:
+        status = next(s for s in self.statuses if s["id"] == local)
+        status.update(content=html, edited_at="2026-03-12T08:30:00.000000Z")
+
+    def delete(self, local: str) -> None:
+        self.statuses = [s for s in self.statuses if s["id"] != local]
+
     async def run(self) -> Running:
         app = web.Application()
+        app.router.add_get("/api/v1/statuses/{id}", self.status)
         app.router.add_get("/api/v1/timelines/tag/{tag}", self.tag)
         return await start(app)
