@@ -41,13 +41,18 @@ from ingest.connector import (
 from ingest.pipeline import digest
 from ingest.registry import REGISTRY
 from ingest.sanitize import EARLIEST, Refused, sanitize
-from ingest.sources import bluesky, mastodon, reddit, rss, twitch, x
+from ingest.sources import bluesky, lemmy, mastodon, pixelfed, reddit, rss, threads, twitch, x, youtube
+from tests.fakes import youtube as yt
 from tests.fakes.bluesky import Jetstream
+from tests.fakes.lemmy import LemmyInstance
 from tests.fakes.mastodon import Instance
+from tests.fakes.pixelfed import PixelfedInstance
 from tests.fakes.reddit import RedditServer, reddit_server
 from tests.fakes.rss import FeedServer, feed_server
 from tests.fakes.server import Running, start
 from tests.fakes.state import Memory
+from tests.fakes.threads import TOKEN as THREADS_TOKEN
+from tests.fakes.threads import ThreadsApi
 from tests.fakes.twitch import ChatServer
 from tests.fakes.x import XServer, x_server
 from wall.models import Post, post_id
@@ -486,8 +491,207 @@ class XAdapter(Adapter):
         return e.value
 
 
+# ---- YouTube live chat: liveChatMessages.list, polled ----
+
+
+class YouTubeAdapter(Adapter):
+    type = "youtube"
+    edited = None  # chat messages cannot be edited
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chat = yt.LiveChat()
+        items = self.chat.items
+        self.deleted = post_id("youtube", items[6]["snippet"]["messageDeletedDetails"]["deletedMessageId"])
+        self.sentinel = post_id("youtube", items[-1]["id"])
+
+    async def build(self, key: str = yt.KEY, cap: int = 20) -> Connector:
+        fake = await self.running(self.chat.run)
+        options = youtube.Options(live_chat_id=self.chat.chat_id, api_key_env="WALL_YOUTUBE_KEY",
+                                  api_url=fake.http, min_interval=0, backfill_limit=cap)
+        return youtube.build("yt", options, self.ctx({"WALL_YOUTUBE_KEY": key}))
+
+    async def lifecycle(self) -> Run:
+        malformed = self.chat.text("LCC.malformed", "no date")
+        del malformed["snippet"]["publishedAt"]
+        self.chat.items[-1:-1] = [malformed, self.chat.text("LCC.poison", "\u200b\u200b")]
+        return await drive(await self.build(), None, lambda r: self.sentinel in r.ids())
+
+    async def resume(self) -> tuple[Run, Run]:
+        source = await self.build()
+        first = await drive(source, None, checkpointed)
+        self.chat.items.append(self.chat.text("LCC.new", "A new #nordlys question"))
+        new = post_id("youtube", "LCC.new")
+        return first, await drive(await self.build(), first.checkpoints[-1], lambda r: new in r.ids())
+
+    async def throttle(self) -> Run:
+        self.chat.plan = ["429"]
+        return await drive(await self.build(), None, checkpointed)
+
+    async def refuse(self) -> SourceError:
+        with pytest.raises(SourceError) as e:
+            await drive(await self.build(key=SECRET), None, lambda r: False)
+        return e.value
+
+    async def first_run(self, cap: int) -> Run:
+        return await drive(await self.build(cap=cap), None, checkpointed)
+
+
+# ---- Threads: keyword search, polled ----
+
+
+class ThreadsAdapter(Adapter):
+    type = "threads"
+    deleted = None  # the search does not say what was deleted
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.api = ThreadsApi()
+        self.edited = self.sentinel = post_id("threads", self.api.posts[0]["id"])
+
+    async def build(self, token: str = THREADS_TOKEN, cap: int = 25) -> Connector:
+        fake = await self.running(self.api.run)
+        options = threads.Options(query="nordlys", token_env="WALL_THREADS_TOKEN",
+                                  api_url=f"{fake.http}/v1.0", max_items_per_poll=cap)
+        return threads.build("threads", options, self.ctx({"WALL_THREADS_TOKEN": token}))
+
+    async def lifecycle(self) -> Run:
+        malformed = dict(self.api.posts[-1], id="18052391720119998", timestamp="yesterday")
+        poison = dict(self.api.posts[-1], id="18052391720119999", text="\u200b")
+        self.api.posts[1:1] = [malformed, poison]
+        run = await drive(await self.build(), None, checkpointed)
+        self.api.posts[0]["text"] += " (edited: it is tomorrow)"
+        return await drive(await self.build(), None, lambda r: len(r.checkpoints) == 2, run)
+
+    async def resume(self) -> tuple[Run, Run]:
+        first = await drive(await self.build(), None, checkpointed)
+        return first, await drive(await self.build(), first.checkpoints[-1], checkpointed)
+
+    async def throttle(self) -> Run:
+        self.api.plan = ["limit"]
+        return await drive(await self.build(), None, checkpointed)
+
+    async def refuse(self) -> SourceError:
+        with pytest.raises(SourceError) as e:
+            await drive(await self.build(token=SECRET), None, lambda r: False)
+        return e.value
+
+    async def first_run(self, cap: int) -> Run:
+        return await drive(await self.build(cap=cap), None, checkpointed)
+
+
+# ---- Lemmy: search, polled ----
+
+
+class LemmyAdapter(Adapter):
+    type = "lemmy"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lemmy = LemmyInstance()
+        self.edited = post_id("lemmy", "https://lemmy.example/post/1201")
+        self.deleted = post_id("lemmy", "https://lemmy.example/comment/5502")
+        self.sentinel = self.edited
+
+    async def build(self, cap: int = 25) -> Connector:
+        fake = await self.running(self.lemmy.run)
+        options = lemmy.Options(instance=fake.http, query="nordlys", communities=("nordlys",),
+                                max_items_per_poll=cap)
+        return lemmy.build("lemmy", options, self.ctx())
+
+    async def lifecycle(self) -> Run:
+        template = self.lemmy.comments[0]
+        malformed = copy.deepcopy(template)
+        malformed["comment"].update(ap_id="https://lemmy.example/comment/1", published=None)
+        poison = copy.deepcopy(template)
+        poison["comment"].update(ap_id="https://lemmy.example/comment/2", content="\u200b")
+        self.lemmy.comments += [malformed, poison]
+        run = await drive(await self.build(), None, checkpointed)
+        self.lemmy.view("https://lemmy.example/post/1201")["body"] += "\n\nEdit: fixed the battery figure."
+        self.lemmy.view("https://lemmy.example/comment/5502")["deleted"] = True
+        return await drive(await self.build(), None, lambda r: len(r.checkpoints) == 2, run)
+
+    async def resume(self) -> tuple[Run, Run]:
+        first = await drive(await self.build(), None, checkpointed)
+        return first, await drive(await self.build(), first.checkpoints[-1], checkpointed)
+
+    async def throttle(self) -> Run:
+        self.lemmy.throttle_next = 1
+        return await drive(await self.build(), None, checkpointed)
+
+    async def refuse(self) -> SourceError:
+        fake = await self.running(self.lemmy.run)
+        url = fake.http.replace("http://", f"http://reader:{SECRET}@")
+        options = lemmy.Options(instance=url, query="nordlys", communities=("nowhere",))
+        with pytest.raises(SourceError) as e:
+            await drive(lemmy.build("lemmy", options, self.ctx()), None, lambda r: False)
+        return e.value
+
+    async def first_run(self, cap: int) -> Run:
+        return await drive(await self.build(cap=cap), None, checkpointed)
+
+
+# ---- Pixelfed: the Mastodon-compatible hashtag timeline, polled ----
+
+
+class PixelfedAdapter(Adapter):
+    type = "pixelfed"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pixelfed = PixelfedInstance()
+        by_id = {s["id"]: s["uri"] for s in self.pixelfed.statuses}
+        self.edited = post_id("pixelfed", by_id["742001553010000004"])
+        self.deleted = post_id("pixelfed", by_id["742001553010000003"])
+
+    async def build(self, token: str = "", cap: int = 20) -> Connector:
+        fake = await self.running(self.pixelfed.run)
+        options = pixelfed.Options(instance=fake.http, hashtags=("nordlys",), interval=0,
+                                   backfill_limit=cap, token_env="WALL_PIXELFED_TOKEN")
+        return pixelfed.build("pix", options, self.ctx({"WALL_PIXELFED_TOKEN": token}))
+
+    async def lifecycle(self) -> Run:
+        template = self.pixelfed.statuses[-1]
+        malformed = dict(template, id="742001553010000005", created_at=None,
+                         uri="https://pixelfed.example/p/jonas/malformed")
+        poison = dict(template, id="742001553010000006", content="<p>\u200b</p>", media_attachments=[],
+                      uri="https://pixelfed.example/p/jonas/poison")
+        sentinel = dict(template, id="742001553010000007", uri="https://pixelfed.example/p/jonas/7")
+        self.pixelfed.statuses += [malformed, poison, sentinel]
+        self.sentinel = post_id("pixelfed", sentinel["uri"])
+        run = await drive(await self.build(), None, lambda r: self.sentinel in r.ids() and checkpointed(r))
+        self.pixelfed.edit("742001553010000004", "<p>Aurora over Tromsø, edited: shot handheld #nordlys</p>")
+        self.pixelfed.delete("742001553010000003")
+        return await drive(await self.build(), run.checkpoints[-1], lambda r: len(r.checkpoints) == 2, run)
+
+    async def resume(self) -> tuple[Run, Run]:
+        first = await drive(await self.build(), None, checkpointed)
+        newer = dict(self.pixelfed.statuses[0], id="742001553010000099", uri="https://pixelfed.example/p/s/99")
+        self.pixelfed.statuses.append(newer)
+        new = post_id("pixelfed", newer["uri"])
+        return first, await drive(await self.build(), first.checkpoints[-1],
+                                  lambda r: new in r.ids() and checkpointed(r))
+
+    async def throttle(self) -> Run:
+        self.pixelfed.throttle_next = 1
+        return await drive(await self.build(), None, checkpointed)
+
+    async def refuse(self) -> SourceError:
+        fake = await self.running(lambda: start(web.Application()))  # no such API there: 404
+        options = pixelfed.Options(instance=fake.http, hashtags=("nordlys",), token_env="WALL_PIXELFED_TOKEN")
+        with pytest.raises(SourceError) as e:
+            await drive(pixelfed.build("pix", options, self.ctx({"WALL_PIXELFED_TOKEN": SECRET})), None,
+                        lambda r: False)
+        return e.value
+
+    async def first_run(self, cap: int) -> Run:
+        return await drive(await self.build(cap=cap), None, checkpointed)
+
+
 ADAPTERS: dict[str, type[Adapter]] = {a.type: a for a in (BlueskyAdapter, MastodonAdapter, RssAdapter,
-                                                             RedditAdapter, TwitchAdapter, XAdapter)}
+                                                             RedditAdapter, TwitchAdapter, XAdapter,
+                                                             YouTubeAdapter, ThreadsAdapter, LemmyAdapter,
+                                                             PixelfedAdapter)}
 PULLED = sorted(t for t, spec in REGISTRY.items() if spec.build is not None and t not in NOT_NETWORKS)
 
 

@@ -17,10 +17,15 @@ from aiohttp import web
 
 from ingest.registry import REGISTRY
 from ingest.sources.bluesky import at_uri
+from tests.fakes import youtube as yt
 from tests.fakes.bluesky import Jetstream
+from tests.fakes.lemmy import LemmyInstance
 from tests.fakes.mastodon import FIXTURES, Instance
+from tests.fakes.pixelfed import PixelfedInstance
 from tests.fakes.reddit import reddit_server
 from tests.fakes.rss import feed_server
+from tests.fakes.threads import TOKEN as THREADS_TOKEN
+from tests.fakes.threads import ThreadsApi
 from tests.fakes.twitch import ChatServer
 from tests.fakes.x import x_server
 from tests.helpers import (
@@ -204,10 +209,64 @@ async def rss_scenario(stack: AsyncExitStack) -> Scenario:
     return Scenario({"type": "rss", "feeds": [f"{server.url}/feed.rss"]}, shown=post_id("rss", RSS_REVIEW))
 
 
+async def youtube_scenario(stack: AsyncExitStack) -> Scenario:
+    chat = yt.LiveChat()
+    chat.interval_ms = 200
+    fake = await chat.run()
+    stack.push_async_callback(fake.stop)
+    deleted = chat.items[6]["snippet"]["messageDeletedDetails"]["deletedMessageId"]
+    return Scenario({"type": "youtube", "live_chat_id": chat.chat_id, "api_key_env": "WALL_YOUTUBE_KEY",
+                     "api_url": fake.http, "min_interval": 0.2},
+                    shown=post_id("youtube", chat.items[0]["id"]), retracted=post_id("youtube", deleted))
+
+
+async def threads_scenario(stack: AsyncExitStack) -> Scenario:
+    # Threads allows one query per 40 s at the most: the contract suite proves the edit at the connector.
+    api = ThreadsApi()
+    fake = await api.run()
+    stack.push_async_callback(fake.stop)
+    return Scenario({"type": "threads", "query": "nordlys", "token_env": "WALL_THREADS_TOKEN",
+                     "api_url": f"{fake.http}/v1.0"}, shown=post_id("threads", api.posts[0]["id"]))
+
+
+async def lemmy_scenario(stack: AsyncExitStack) -> Scenario:
+    instance = LemmyInstance()
+    fake = await instance.run()
+    stack.push_async_callback(fake.stop)
+    post, comment = "https://lemmy.example/post/1201", "https://lemmy.example/comment/5502"
+
+    def change() -> None:
+        instance.view(post)["body"] += "\n\nEdit: the battery figure is fixed."
+        instance.view(comment)["removed"] = True
+
+    return Scenario({"type": "lemmy", "instance": fake.http, "query": "nordlys", "communities": ["nordlys"],
+                     "interval": 10},
+                    shown=post_id("lemmy", post), edited=post_id("lemmy", post),
+                    retracted=post_id("lemmy", comment), then=change)
+
+
+async def pixelfed_scenario(stack: AsyncExitStack) -> Scenario:
+    instance = PixelfedInstance()
+    fake = await instance.run()
+    stack.push_async_callback(fake.stop)
+    uris = {st["id"]: st["uri"] for st in instance.statuses}
+
+    def change() -> None:
+        instance.edit("742001553010000004", "<p>Aurora over Tromsø, edited: handheld after all</p>")
+        instance.delete("742001553010000003")
+
+    return Scenario({"type": "pixelfed", "instance": fake.http, "hashtags": ["nordlys"], "interval": 1},
+                    shown=post_id("pixelfed", uris["742001553010000004"]),
+                    edited=post_id("pixelfed", uris["742001553010000004"]),
+                    retracted=post_id("pixelfed", uris["742001553010000003"]), then=change)
+
+
 SCENARIOS = {"bluesky": bluesky_scenario, "mastodon": mastodon_scenario, "twitch": twitch_scenario,
-             "x": x_scenario, "reddit": reddit_scenario, "rss": rss_scenario}
+             "x": x_scenario, "reddit": reddit_scenario, "rss": rss_scenario, "youtube": youtube_scenario,
+             "threads": threads_scenario, "lemmy": lemmy_scenario, "pixelfed": pixelfed_scenario}
 ENV = {"WALL_MASTODON_TOKEN": "good-token", "WALL_X_BEARER": "x-bearer", "REDDIT_ID": "app-id",
-       "REDDIT_SECRET": "app-secret", HEALTH_TOKEN_ENV: HEALTH_TOKEN}
+       "REDDIT_SECRET": "app-secret", "WALL_YOUTUBE_KEY": yt.KEY, "WALL_THREADS_TOKEN": THREADS_TOKEN,
+       HEALTH_TOKEN_ENV: HEALTH_TOKEN}
 
 
 def test_every_pulled_connector_has_a_wall_story():
