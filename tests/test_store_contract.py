@@ -196,7 +196,8 @@ async def test_sessions_open_with_their_token_until_logout_expiry_or_log_out_eve
     assert await store.sessions.get(other, now=T0) is None
 
 
-async def fail(store: Store, username: str, address: str, now: float, device: str | None = None) -> Reservation:
+async def fail(store: Store, username: str, address: str, now: float,
+               device: str | None = None) -> Reservation:
     """One wrong password as the console tries it: reserved, then settled as a failure."""
     held = await store.logins.reserve(username, address, device, now=now)
     await store.logins.settle(held, ok=False)

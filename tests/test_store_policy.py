@@ -9,6 +9,7 @@ from wall.store.bans import author_key
 from wall.store.engine import StoreURLError, check_url
 from wall.store.logins import LoginPolicy, Throttle
 
+
 def test_the_first_free_failures_cost_nothing_then_each_one_doubles_the_wait() -> None:
     five = Throttle(free=5, first=1.0, cap=900.0)
     assert [five.delay(n) for n in range(5)] == [0.0] * 5
