@@ -77,13 +77,13 @@ async def run_user_command(args: argparse.Namespace, store_url: str) -> int:
             await store.users.remove(args.username)
             print(f"removed {args.username.strip().lower()}")
         elif args.user_command == "unlock":
-            user = await store.users.get(args.username)
-            if user is None:
+            account = await store.users.get(args.username)
+            if account is None:
                 raise UnknownUser(f"no user {args.username.strip().lower()!r}")
-            cleared = await store.logins.unlock(user.username)
-            await store.audit.record(Event("login.unlock", "cli", target=user.username,
+            cleared = await store.logins.unlock(account.username)
+            await store.audit.record(Event("login.unlock", "cli", target=account.username,
                                            after={"counters": cleared}))
-            print(f"unlocked {user.username}: {cleared} failed-login counter(s) cleared")
+            print(f"unlocked {account.username}: {cleared} failed-login counter(s) cleared")
         else:
             for u in await store.users.list():
                 print("\t".join([u.username, u.role, *(["disabled"] if u.disabled else [])]))
