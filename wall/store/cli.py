@@ -81,7 +81,7 @@ async def run_user_command(args: argparse.Namespace, store_url: str) -> int:
             if account is None:
                 raise UnknownUser(f"no user {args.username.strip().lower()!r}")
             cleared = await store.logins.unlock(account.username)
-            await store.audit.record(Event("login.unlock", "cli", target=account.username,
+            await store.audit.record(Event("user.unlock", "cli", target=account.username,
                                            after={"counters": cleared}))
             print(f"unlocked {account.username}: {cleared} failed-login counter(s) cleared")
         else:
