@@ -85,6 +85,8 @@ async def test_a_browser_that_logged_in_before_passes_the_accounts_ceiling(base:
 
         audit = await store.audit.browse(AuditFilter(action="login.throttled"))
         assert [(a.actor, a.target, a.after["scopes"]) for a in audit] == [("system", "root", ["account"])]
+        home = await (await desk.get("/console", html=True)).text()
+        assert "Repeated failed logins for root" in home and 'href="/console/users"' in home
         users = await desk.get("/console/users", html=True)
         assert users.status == 200
         page = await users.text()
