@@ -255,6 +255,7 @@ async def verify_throttled(request: web.Request, username: str, password: str) -
 
 
 def waiting(seconds: int) -> str:
+    """A wait in words: "20 s", "5 min"."""
     return f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
 
 

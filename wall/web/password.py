@@ -31,6 +31,8 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Refused(Exception):
+    """A password change refused: the HTTP status, what to fix, and for a 429 the wait in seconds."""
+
     def __init__(self, status: int, message: str, retry_after: int = 0) -> None:
         super().__init__(message)
         self.status, self.retry_after = status, retry_after
