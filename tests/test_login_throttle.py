@@ -91,7 +91,7 @@ async def test_a_browser_that_logged_in_before_passes_the_accounts_ceiling(base:
         assert users.status == 200
         page = await users.text()
         assert "Repeated failed logins" in page and 'data-username="root"' in page
-        assert "8 failures" in page
+        assert "8 failures from 8 address(es) or device(s)" in page
 
         assert (await desk.post("/console/users/root", form={"op": "unlock"})).status == 303
         async with Browser(base) as new_browser:

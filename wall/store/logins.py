@@ -83,7 +83,7 @@ class Throttled:
 
     username: str
     failures: int  # on its busiest counter
-    sources: int  # how many addresses or devices failed
+    sources: int  # how many addresses or devices had failures
     last_failure: float
     blocked_until: float
 
@@ -156,15 +156,15 @@ class Logins:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         found: dict[str, Throttled] = {}
+        alarming = {r.username for r in rows if r.failures >= self.policy.of(r.scope).free}
         for r in rows:
-            if r.failures < self.policy.of(r.scope).free:
+            if r.username not in alarming:
                 continue
-            seen = found.get(r.username)
-            found[r.username] = Throttled(
-                r.username, max(r.failures, seen.failures if seen else 0),
-                (seen.sources if seen else 0) + (r.scope != "account"),
-                max(r.last_failure, seen.last_failure if seen else 0.0),
-                max(r.blocked_until, seen.blocked_until if seen else 0.0))
+            seen = found.get(r.username, Throttled(r.username, 0, 0, 0.0, 0.0))
+            found[r.username] = Throttled(r.username, max(r.failures, seen.failures),
+                                          seen.sources + (r.scope != "account"),
+                                          max(r.last_failure, seen.last_failure),
+                                          max(r.blocked_until, seen.blocked_until))
         return sorted(found.values(), key=lambda x: x.last_failure, reverse=True)
 
     async def known_device(self, username: str, device: str, now: float | None = None) -> bool:
