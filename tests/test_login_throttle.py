@@ -157,3 +157,14 @@ async def test_a_wrong_current_password_changes_nothing(base: str, store: Store)
         assert "Password changed; 0 other session(s) ended." in await page.text()
     assert await store.users.verify("ana", PASSWORDS["ana"]) is None
     assert await store.users.verify("ana", "long enough pass 1") is not None
+
+
+async def test_a_borrowed_session_cannot_guess_the_current_password(base: str, store: Store) -> None:
+    async with Browser(base) as thief:
+        await thief.login("ana")
+        for i in range(5):
+            r = await thief.post("/console/api/password", {"current": f"guess {i}", "new": "thief password"})
+            assert r.status == 403
+        r = await thief.post("/console/api/password", {"current": PASSWORDS["ana"], "new": "thief password"})
+        assert r.status == 429 and int(r.headers["Retry-After"]) > 0
+    assert await store.users.verify("ana", PASSWORDS["ana"]) is not None

@@ -94,7 +94,10 @@ async def password_api(request: web.Request) -> web.StreamResponse:
         token, ended = await change_own_password(request, change)
     except Refused as e:
         extra = {"retry_after": e.retry_after} if e.retry_after else {}
-        raise refusal(STATUS[e.status], str(e), **extra) from None
+        answer = refusal(STATUS[e.status], str(e), **extra)
+        if e.retry_after:
+            answer.headers["Retry-After"] = str(e.retry_after)
+        raise answer from None
     response = json_response({"ok": True, "result": {"other_sessions_ended": ended, "csrf": csrf_for(token)}})
     set_session_cookie(request, response, token)
     return response
