@@ -7,6 +7,7 @@ user changes their own password, which ends their other sessions."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -140,6 +141,9 @@ async def test_changing_ones_password_ends_the_other_sessions_and_keeps_this_bro
 async def test_a_wrong_current_password_changes_nothing(base: str, store: Store) -> None:
     async with Browser(base) as ana:
         await ana.login("ana")
+        form = await (await ana.get("/console/password", html=True)).text()
+        fields = re.findall(r'<input[^>]* name="(\w+)"', form.split('action="/console/password"')[1])
+        assert fields == ["csrf", "current", "new", "again"]  # what the form route below is sent
         r = await ana.post("/console/api/password", {"current": "not my password", "new": "whatever new one"})
         assert r.status == 403 and "current" in (await r.json())["error"]
         r = await ana.post("/console/password", form={"current": PASSWORDS["ana"], "new": "short",
