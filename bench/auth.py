@@ -1,6 +1,7 @@
 """What the console's access checks cost on a real node: a login (argon2id with argon2-cffi's production
-parameters), an authenticated JSON request (session lookup + CSRF check), a private wall's page with its
-display key (a store lookup per request), against a public wall's page as the baseline.
+parameters), the login throttle's store transactions alone, an authenticated JSON request (session lookup
++ CSRF check), a private wall's page with its display key (a store lookup per request), against a public
+wall's page as the baseline.
 
     .venv/bin/python bench/auth.py [--count 200]
 
@@ -55,6 +56,12 @@ async def main(count: int) -> None:
         async with serving(create_app(cfg, ALL, store=store)) as base, Browser(base) as ana, \
                 aiohttp.ClientSession() as anon:
             logins = await timed(max(5, count // 20), lambda: ana.login("ana", PASSWORD))
+
+            async def throttle() -> None:  # what the login throttle adds to a login: no argon2, no HTTP
+                held = await store.logins.reserve("ana", "192.0.2.1")
+                await store.logins.settle(held, ok=True)
+
+            throttled = await timed(count, throttle)
             api = await timed(count, lambda: ana.get("/console/api/w/lobby/queue?limit=1"))
             posted = await timed(count, lambda: ana.post("/console/api/w/lobby/control",
                                                          {"op": "next"}))
@@ -68,7 +75,8 @@ async def main(count: int) -> None:
             private = await timed(count, lambda: page(f"/api/v1/walls/vault/posts?key={raw}&limit=1"))
             public_api = await timed(count, lambda: page("/api/v1/walls/lobby/posts?limit=1"))
     print(" ".join(["bench/auth.py", *sys.argv[1:]]))
-    for name, ms in (("login (argon2id, new session)", logins), ("GET queue API (session)", api),
+    for name, ms in (("login (argon2id, new session)", logins),
+                     ("login throttle (reserve+settle)", throttled), ("GET queue API (session)", api),
                      ("POST control next (session+CSRF)", posted), ("GET public wall page", public),
                      ("GET public posts API", public_api), ("GET private posts API (key)", private)):
         print(line(name, ms))

@@ -39,9 +39,11 @@ def console_app(cfg: Config, store: Store, roles: frozenset[Role] = ALL, **kwarg
 class Browser:
     """One person's browser: a cookie jar (IP hosts allowed), same-origin headers, the page's CSRF token."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, address: str | None = None) -> None:
+        """`address`: the local address to connect from (127.0.0.2 is another machine to the server)."""
         self.base = base
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        connector = aiohttp.TCPConnector(local_addr=(address, 0)) if address else None
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector)
         self.csrf = ""
 
     async def __aenter__(self) -> Browser:

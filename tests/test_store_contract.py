@@ -34,6 +34,7 @@ from wall.store.kiosks import (
     UnknownCode,
     normalise_code,
 )
+from wall.store.logins import Reservation
 from wall.store.migrate import current, head, upgrade
 from wall.store.schema import metadata
 from wall.store.users import UnknownUser, UserExists
@@ -202,35 +203,79 @@ async def test_sessions_open_with_their_token_until_logout_expiry_or_log_out_eve
     assert await store.sessions.get(other, now=T0) is None
 
 
-async def test_five_failed_logins_lock_the_username_for_fifteen_minutes(store: Store) -> None:
+async def fail(store: Store, username: str, address: str, now: float,
+               device: str | None = None) -> Reservation:
+    """One wrong password as the console tries it: reserved, then settled as a failure."""
+    held = await store.logins.reserve(username, address, device, now=now)
+    await store.logins.settle(held, ok=False)
+    return held
+
+
+async def test_five_failures_from_one_address_start_a_delay_that_doubles(store: Store) -> None:
     for i in range(4):
-        assert (await store.logins.check("ana", "10.0.0.1", now=T0 + i)).allowed
-        await store.logins.record("ana", "10.0.0.1", ok=False, now=T0 + i)
-    assert (await store.logins.check("Ana", "10.0.0.9", now=T0 + 5)).allowed
-    await store.logins.record("ana", "10.0.0.9", ok=False, now=T0 + 5)
+        assert (await fail(store, "ana", "10.0.0.1", T0 + i)).allowed
+    fifth = await fail(store, "Ana", "10.0.0.1", T0 + 4)
+    assert fifth.allowed and "pair" in fifth.started  # the failure that starts a delay: audited
+    refused = await store.logins.reserve("ana", "10.0.0.1", now=T0 + 4.5)
+    assert not refused.allowed and refused.reason == "pair" and refused.retry_after == pytest.approx(0.5)
+    assert not (await store.logins.reserve("ana", "10.0.0.1", now=T0 + 4.9)).allowed  # changes nothing
+    assert (await fail(store, "ana", "10.0.0.1", T0 + 5)).allowed  # the 1 s delay ended on time
+    assert (await store.logins.reserve("ana", "10.0.0.1", now=T0 + 6.9)).retry_after == pytest.approx(0.1)
+    assert (await fail(store, "ana", "10.0.0.1", T0 + 7)).allowed  # after 2 s; then 4 s
+    assert (await store.logins.reserve("ana", "10.0.0.1", now=T0 + 10.5)).retry_after == pytest.approx(0.5)
+    # Another address is not slowed by these, and others' accounts neither.
+    assert (await store.logins.reserve("ana", "10.0.0.2", now=T0 + 8)).allowed
+    assert (await store.logins.reserve("bo", "10.0.0.1", now=T0 + 8)).allowed
 
-    verdict = await store.logins.check("ana", "10.0.0.2", now=T0 + 6)
-    assert not verdict.allowed and verdict.reason == "username"
-    assert verdict.retry_after == pytest.approx(15 * MIN - 1)
-    assert (await store.logins.check("bo", "10.0.0.1", now=T0 + 6)).allowed  # others log in as usual
-    assert not (await store.logins.check("ana", "10.0.0.2", now=T0 + 5 + 15 * MIN - 1)).allowed
-    assert (await store.logins.check("ana", "10.0.0.2", now=T0 + 5 + 15 * MIN)).allowed
 
-    # A success clears the count: four failures after it do not lock.
-    await store.logins.record("ana", "10.0.0.2", ok=True, now=T0 + 20 * MIN)
+async def test_a_good_login_clears_its_own_counter_and_an_hour_of_quiet_forgets(store: Store) -> None:
     for i in range(4):
-        await store.logins.record("ana", "10.0.0.2", ok=False, now=T0 + 20 * MIN + 1 + i)
-    assert (await store.logins.check("ana", "10.0.0.2", now=T0 + 21 * MIN)).allowed
+        await fail(store, "ana", "10.0.0.1", T0 + i)
+    good = await store.logins.reserve("ana", "10.0.0.1", now=T0 + 10)
+    await store.logins.settle(good, ok=True)
+    for i in range(4):
+        await fail(store, "ana", "10.0.0.1", T0 + 20 + i)
+    assert (await store.logins.reserve("ana", "10.0.0.1", now=T0 + 30)).allowed
+    for i in range(6):
+        await fail(store, "bo", "10.0.0.1", T0 + 100 + 1000 * i)  # spaced out past each delay
+    assert not (await store.logins.reserve("bo", "10.0.0.1", now=T0 + 5101)).allowed
+    assert (await store.logins.reserve("bo", "10.0.0.1", now=T0 + 5100 + 3601)).allowed
 
 
-async def test_one_address_trying_many_usernames_is_locked_out(store: Store) -> None:
+async def test_parallel_reservations_let_exactly_the_free_attempts_through(store: Store) -> None:
+    held = await asyncio.gather(*(store.logins.reserve("ana", "10.0.0.1", now=T0) for _ in range(25)))
+    assert sorted(h.allowed for h in held).count(True) == 5
+    assert all(h.retry_after == pytest.approx(1.0) for h in held if not h.allowed)
+
+
+async def test_a_stranger_slows_the_account_but_never_its_known_device(store: Store) -> None:
+    ana = await store.users.add("ana", "correct horse battery", "admin")
+    device = await store.logins.remember_device(ana.id, None, now=T0)
+    assert await store.logins.remember_device(ana.id, device, now=T0 + 1) == device  # the same browser
+    assert await store.logins.remember_device(ana.id, "forged", now=T0 + 1) != "forged"
+    for i in range(40):  # 40 addresses: no (account, address) counter gets near its limit, the account's
+        await fail(store, "ana", f"203.0.113.{i}", T0 + 10 + i * 0.01)  # does after 20 (then refuses)
+    at_desk = await store.logins.reserve("ana", "198.51.100.7", now=T0 + 11)
+    assert not at_desk.allowed and at_desk.reason == "account"  # a new browser is slowed …
+    assert at_desk.retry_after <= 5 * MIN  # … never locked
+    assert (await store.logins.reserve("ana", "198.51.100.7", device, now=T0 + 11)).allowed
+    assert not await store.logins.known_device("bo", device, now=T0 + 11)
+    assert not await store.logins.known_device("ana", device, now=T0 + 1 + 181 * 24 * 60 * MIN)
+
+    [notice] = await store.logins.throttled(now=T0 + 12)
+    # 20 addresses and the desk's device (its reservation above was never settled)
+    assert (notice.username, notice.failures, notice.sources) == ("ana", 20, 21)
+    assert await store.logins.unlock("ANA") > 0
+    assert (await store.logins.reserve("ana", "198.51.100.7", now=T0 + 12)).allowed
+    assert await store.logins.throttled(now=T0 + 13) == []
+
+
+async def test_one_address_trying_many_usernames_is_slowed(store: Store) -> None:
     for i in range(20):
-        await store.logins.record(f"user{i}", "203.0.113.7", ok=False, now=T0 + i)
-    verdict = await store.logins.check("ana", "203.0.113.7", now=T0 + 30)
-    assert not verdict.allowed and verdict.reason == "ip"
-    assert (await store.logins.check("ana", "198.51.100.1", now=T0 + 30)).allowed
-    assert (await store.logins.check("ana", "203.0.113.7", now=T0 + 19 + 15 * MIN)).allowed
-    assert await store.logins.prune(T0 + 10) == 10  # attempts at T0 … T0+9
+        await fail(store, f"user{i}", "203.0.113.7", T0 + i)
+    verdict = await store.logins.reserve("ana", "203.0.113.7", now=T0 + 19.5)
+    assert not verdict.allowed and verdict.reason == "address"
+    assert (await store.logins.reserve("ana", "198.51.100.1", now=T0 + 19.5)).allowed
 
 
 async def test_a_decision_on_a_post_someone_else_just_decided_is_refused(store: Store) -> None:

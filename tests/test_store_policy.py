@@ -1,4 +1,4 @@
-"""The store's pure parts: the login lockout policy, CSV cells made safe, URL checks, ban keys."""
+"""The store's pure parts: the login throttle's delays, CSV cells made safe, URL checks, ban keys."""
 
 from __future__ import annotations
 
@@ -7,41 +7,25 @@ import pytest
 from wall.store.audit import AuditRecord, csv_row
 from wall.store.bans import author_key
 from wall.store.engine import StoreURLError, check_url
-from wall.store.logins import Limit, LoginPolicy, limited, locked_until
-
-FIVE_IN_15 = Limit(failures=5, window=900, lockout=900)
+from wall.store.logins import LoginPolicy, Throttle
 
 
-def test_fewer_failures_than_the_limit_lock_nothing() -> None:
-    assert locked_until([], FIVE_IN_15) == 0
-    assert locked_until([1, 2, 3, 4], FIVE_IN_15) == 0
+def test_the_first_free_failures_cost_nothing_then_each_one_doubles_the_wait() -> None:
+    five = Throttle(free=5, first=1.0, cap=900.0)
+    assert [five.delay(n) for n in range(5)] == [0.0] * 5
+    assert [five.delay(n) for n in range(5, 10)] == [1.0, 2.0, 4.0, 8.0, 16.0]
 
 
-def test_the_fifth_failure_within_the_window_locks_from_that_moment() -> None:
-    assert locked_until([10, 20, 30, 40, 50], FIVE_IN_15) == 50 + 900
-    assert locked_until([50, 10, 40, 20, 30], FIVE_IN_15) == 950  # order does not matter
+def test_the_wait_never_grows_past_its_cap_however_many_failures() -> None:
+    five = Throttle(free=5, first=1.0, cap=900.0)
+    assert five.delay(15) == 900.0
+    assert five.delay(10**9) == 900.0
 
 
-def test_failures_spread_wider_than_the_window_never_lock() -> None:
-    every_five_minutes = [i * 300.0 for i in range(12)]  # any five of them span 1,200 s
-    assert locked_until(every_five_minutes, FIVE_IN_15) == 0
-
-
-def test_the_latest_burst_decides_when_the_lockout_ends() -> None:
-    assert locked_until([0, 1, 2, 3, 4, 5000, 5001, 5002, 5003, 5004], FIVE_IN_15) == 5004 + 900
-
-
-def test_verdict_names_the_limit_that_applies_and_the_wait() -> None:
+def test_a_known_device_counts_like_an_address_and_the_account_ceiling_only_slows() -> None:
     policy = LoginPolicy()
-    user = [100.0, 101, 102, 103, 104]
-    assert limited(user, [], now=200, policy=policy).allowed is False
-    assert limited(user, [], now=200, policy=policy).retry_after == 804
-    assert limited(user, [], now=200, policy=policy).reason == "username"
-    assert limited(user, [], now=1004, policy=policy).allowed
-    ip = [float(i) for i in range(20)]
-    verdict = limited([], ip, now=30, policy=policy)
-    assert (verdict.allowed, verdict.reason, verdict.retry_after) == (False, "ip", 19 + 900 - 30)
-    assert limited([], ip[:19], now=30, policy=policy).allowed
+    assert policy.of("device") == policy.of("pair")
+    assert policy.account.free > policy.pair.free and policy.account.cap <= 5 * 60
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])

@@ -1,4 +1,5 @@
-"""`wall user add/passwd/remove/list`: accounts from the command line (the first admin comes from here).
+"""`wall user add/passwd/remove/list/unlock`: accounts from the command line (the first admin comes from
+here; `unlock` clears an account's failed-login delays).
 
 wall/cli.py registers them (`add_user_commands`) and runs them with the config's [store] url.
 Passwords are read with getpass (asked twice) or, with --password-stdin, as the first line of stdin; they
@@ -12,6 +13,7 @@ import getpass
 import sys
 from typing import Any, cast
 
+from wall.store.audit import Event
 from wall.store.store import open_store
 from wall.store.users import ROLES, Role, UnknownUser, UserExists
 
@@ -33,6 +35,8 @@ def add_user_commands(subparsers: Any) -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="delete an account and its sessions")
     remove.add_argument("username")
     actions.add_parser("list", help="list accounts")
+    unlock = actions.add_parser("unlock", help="clear an account's failed-login delays (audited)")
+    unlock.add_argument("username")
     return user
 
 
@@ -50,7 +54,8 @@ def read_password(from_stdin: bool) -> str:
 
 
 async def run_user_command(args: argparse.Namespace, store_url: str) -> int:
-    """Run `wall user <add|passwd|remove|list>`; returns the exit code (0 ok, 1 refused, 2 bad input)."""
+    """Run `wall user <add|passwd|remove|list|unlock>`; returns the exit code (0 ok, 1 refused, 2 bad
+    input)."""
     password = ""
     if args.user_command in ("add", "passwd"):
         try:
@@ -71,6 +76,14 @@ async def run_user_command(args: argparse.Namespace, store_url: str) -> int:
         elif args.user_command == "remove":
             await store.users.remove(args.username)
             print(f"removed {args.username.strip().lower()}")
+        elif args.user_command == "unlock":
+            account = await store.users.get(args.username)
+            if account is None:
+                raise UnknownUser(f"no user {args.username.strip().lower()!r}")
+            cleared = await store.logins.unlock(account.username)
+            await store.audit.record(Event("user.unlock", "cli", target=account.username,
+                                           after={"counters": cleared}))
+            print(f"unlocked {account.username}: {cleared} failed-login counter(s) cleared")
         else:
             for u in await store.users.list():
                 print("\t".join([u.username, u.role, *(["disabled"] if u.disabled else [])]))

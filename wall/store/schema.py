@@ -42,13 +42,27 @@ sessions = sa.Table(
     sa.Column("revoked", sa.Boolean, nullable=False),
 )
 
-login_attempts = sa.Table(
-    "login_attempts", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("username", sa.String(64), nullable=False, index=True),
-    sa.Column("ip", sa.String(64), nullable=False, index=True),
-    sa.Column("at", sa.Float, nullable=False, index=True),
-    sa.Column("ok", sa.Boolean, nullable=False),
+# Login throttling (wall/store/logins.py): one counter per (scope, username, source); scope is "pair"
+# (username, address), "device" (username, a device cookie's sha256), "account" (username, "") or
+# "address" ("", address).
+login_throttles = sa.Table(
+    "login_throttles", metadata,
+    sa.Column("scope", sa.String(8), primary_key=True),
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("blocked_until", sa.Float, nullable=False),
+    sa.Column("last_failure", sa.Float, nullable=False),
+    sa.Index("ix_login_throttles_username", "username"),
+)
+
+# Browsers that logged in to an account before: the device cookie's sha256 (the token is never stored).
+login_devices = sa.Table(
+    "login_devices", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("device_hash", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_used", sa.Float, nullable=False),
 )
 
 walls_policy = sa.Table(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,8 +114,9 @@ async def users_page(request: web.Request) -> web.Response:
 
 
 async def _users(request: web.Request, message: str = "", status: int = 200) -> web.Response:
-    response = page(request, "console/users.html", users=await request.app[STORE].users.list(), roles=ROLES,
-                    message=message)
+    store = request.app[STORE]
+    response = page(request, "console/users.html", users=await store.users.list(), roles=ROLES,
+                    message=message, throttled=await store.logins.throttled(), now=time.time())
     response.set_status(status)
     return response
 
@@ -141,8 +143,9 @@ async def add_user(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def change_user(request: web.Request) -> web.StreamResponse:
-    """One change to an account: role, disable, enable, end sessions, remove. Not to one's own account
-    (an admin who demotes or removes themselves would lock the console; `wall user` can)."""
+    """One change to an account: role, disable, enable, end sessions, unlock (failed-login delays),
+    remove. Not to one's own account (an admin who demotes or removes themselves would lock the console;
+    `wall user` can)."""
     name = request.match_info["username"]
     fields = await form(request)
     op = fields.get("op", "")
@@ -169,8 +172,10 @@ async def change_user(request: web.Request) -> web.StreamResponse:
         elif op == "remove":
             await store.users.remove(user.username)
             after = {}
+        elif op == "unlock":
+            after = {"counters": await store.logins.unlock(user.username)}
         else:
-            return await _users_message(request, "op: role, disable, enable, logout or remove")
+            return await _users_message(request, "op: role, disable, enable, logout, unlock or remove")
     except (UnknownUser, ValueError) as e:
         return await _users_message(request, str(e))
     await store.audit.record(Event(f"user.{op}", me.username, target=user.username, before=before,

@@ -32,6 +32,7 @@ from wall.web.limits import add_limits, body_deadline
 from wall.web.media import MEDIA, add_media_routes, media_ctx
 from wall.web.metrics import Metrics
 from wall.web.openapi import add_openapi_route
+from wall.web.password import add_password_routes
 from wall.web.private import keys_ctx, private_walls
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
@@ -78,6 +79,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_auth_routes(app)
     add_console_routes(app)
     add_admin_routes(app)
+    add_password_routes(app)
     add_fleet_routes(app)
     add_openapi_route(app)
     return app

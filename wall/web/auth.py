@@ -1,9 +1,13 @@
-"""Console accounts on the web: login with lockout, server-side sessions, CSRF and role guards.
+"""Console accounts on the web: login with throttling, server-side sessions, CSRF and role guards.
 
 - The session cookie `wall_session` holds a random token; the store keeps only its sha256 (wall/store/
   sessions.py). It is HttpOnly, SameSite=Strict, scoped to /console, and Secure unless
   `[web] secure_cookies = false` (the demo, on plain HTTP). A login always makes a new session and ends
   the one the browser came with, so a planted cookie is never promoted (no session fixation).
+- Login throttling lives in the store (wall/store/logins.py), one atomic reservation per attempt before
+  argon2 runs. A good login sets `wall_device` (random, only its sha256 stored, HttpOnly, SameSite=Strict,
+  path /console/login, 180 days): that browser then counts on its own (account, device) counter only, so
+  strangers' failures from anywhere never slow its owner down.
 - CSRF: every state-changing request of a session carries `X-CSRF-Token` (or the form field `csrf`), an
   HMAC of the session token: unforgeable without the HttpOnly cookie, per session, and the same on every
   web node without a shared secret. Browsers' `Sec-Fetch-Site` / `Origin` must also name this site.
@@ -17,6 +21,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,8 +30,9 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from wall.store.audit import Event
+from wall.store.logins import DEVICE_MAX_AGE
 from wall.store.sessions import Session
-from wall.store.users import Role
+from wall.store.users import Role, User
 from wall.web.address import client_address
 from wall.web.http import error
 from wall.web.inputs import cookies, form, origin_host
@@ -36,6 +42,7 @@ from wall.web.limits import BUSY_RETRY_AFTER, Busy, password_check
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "wall_session"
+DEVICE_COOKIE = "wall_device"  # a browser that logged in here before: exempt from the account's ceiling
 COOKIE_PATH = "/console"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
@@ -200,6 +207,12 @@ def client_ip(request: web.Request) -> str:
     return client_address(request)
 
 
+def device_token(request: web.Request) -> str | None:
+    """The device cookie this browser got at its last good login here, if any."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    return value if value and len(value) <= 128 else None
+
+
 @dataclass(frozen=True)
 class LoginResult:
     ok: bool
@@ -207,37 +220,61 @@ class LoginResult:
     message: str = ""
     token: str = field(default="", repr=False)
     retry_after: int = 0
+    device: str = field(default="", repr=False)
+
+
+async def verify_throttled(request: web.Request, username: str, password: str) -> User | LoginResult:
+    """The password checked under the login throttle (wall/store/logins.py): the user, or the refusal to
+    answer (429 while a delay runs, 401 for a wrong password or an unknown or disabled account)."""
+    store = request.app[STORE]
+    ip = client_ip(request)
+    try:
+        async with password_check(request):  # argon2 is CPU- and memory-heavy: a few at once
+            held = await store.logins.reserve(username, ip, device_token(request))
+            if not held.allowed:
+                wait = math.ceil(held.retry_after)
+                log.warning("login refused for %s from %s: throttled by %s for %d s",
+                            await _logged_name(request, username), ip, held.reason, wait)
+                return LoginResult(False, 429, f"too many failed attempts: try again in {waiting(wait)}",
+                                   retry_after=wait)
+            user = await store.users.verify(username, password)
+            await store.logins.settle(held, user is not None)
+    except Busy:  # refused before anything was counted
+        return LoginResult(False, 503, "the server is busy checking other logins: try again in a moment",
+                           retry_after=BUSY_RETRY_AFTER)
+    if user is None:
+        log.info("failed login for %s from %s", await _logged_name(request, username), ip)
+        if held.started:  # this failure starts a delay: the admins' notice and the audit log say so
+            account = await store.users.get(username)  # never a typed name that is no account: a password?
+            await store.audit.record(Event("login.throttled", "system",
+                                           target=account.username if account else None,
+                                           after={"ip": ip, "scopes": list(held.started)}))
+        return LoginResult(False, 401, "wrong username or password")
+    return user
+
+
+def waiting(seconds: int) -> str:
+    """A wait in words: "20 s", "5 min"."""
+    return f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
 
 
 async def log_in(request: web.Request, username: str, password: str) -> LoginResult:
-    """Check the lockout, then the password; a new session on success (the old one, if any, ended)."""
+    """The throttle, then the password; a new session on success (the old one, if any, ended) and the
+    device cookie that exempts this browser from the account's ceiling next time."""
     store = request.app[STORE]
     if not username or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
         return LoginResult(False, 401, "wrong username or password")
+    user = await verify_throttled(request, username, password)
+    if isinstance(user, LoginResult):
+        return user
     ip = client_ip(request)
-    verdict = await store.logins.check(username, ip)
-    if not verdict.allowed:
-        minutes = max(1, round(verdict.retry_after / 60))
-        log.warning("login refused for %s from %s: locked out by %s", await _logged_name(request, username),
-                    ip, verdict.reason)
-        return LoginResult(False, 429, f"too many failed attempts: try again in {minutes} min",
-                           retry_after=int(verdict.retry_after) + 1)
-    try:
-        async with password_check(request):  # argon2 is CPU- and memory-heavy: a few at once
-            user = await store.users.verify(username, password)
-    except Busy:
-        return LoginResult(False, 503, "the server is busy checking other logins: try again in a moment",
-                           retry_after=BUSY_RETRY_AFTER)
-    await store.logins.record(username, ip, user is not None)
-    if user is None:
-        log.info("failed login for %s from %s", await _logged_name(request, username), ip)
-        return LoginResult(False, 401, "wrong username or password")
     for old in session_tokens(request):
         await store.sessions.revoke(old)  # never carry a session (a planted one) across a login
     token, _ = await store.sessions.create(user.id)
+    device = await store.logins.remember_device(user.id, device_token(request))
     await store.audit.record(Event("login", user.username, target=user.username, after={"ip": ip}))
     log.info("login: %s (%s) from %s", user.username, user.role, ip)
-    return LoginResult(True, token=token)
+    return LoginResult(True, token=token, device=device)
 
 
 async def _logged_name(request: web.Request, username: str) -> str:
@@ -269,7 +306,7 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    """POST /console/login: anonymous by nature; guarded by the origin check and the lockout instead."""
+    """POST /console/login: anonymous by nature; guarded by the origin check and the throttle instead."""
     if not same_site(request):
         return refused(request, 403, "log in from the console's own page")
     fields = await form(request)
@@ -284,6 +321,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         return response
     redirect = web.HTTPSeeOther(target)
     set_session_cookie(request, redirect, result.token)
+    redirect.set_cookie(DEVICE_COOKIE, result.device, path="/console/login", httponly=True, samesite="Strict",
+                        secure=request.app[CONFIG].web.secure_cookies, max_age=int(DEVICE_MAX_AGE))
     raise redirect
 
 

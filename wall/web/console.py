@@ -160,7 +160,9 @@ async def attempt(call: Awaitable[T]) -> T:
 
 @require("presenter")
 async def home(request: web.Request) -> web.Response:
-    return page(request, "console/walls.html")
+    # Admins are told here when accounts are being guessed at; the Users page has the details and Unlock.
+    alerts = await request.app[STORE].logins.throttled() if identity(request).can("admin") else []
+    return page(request, "console/walls.html", login_alerts=[a.username for a in alerts])
 
 
 @require("curator")

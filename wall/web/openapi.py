@@ -17,7 +17,7 @@ import msgspec
 from aiohttp import web
 
 from wall import __version__
-from wall.web import console, fleet
+from wall.web import console, fleet, password
 from wall.web.http import json_response
 
 PATH = "/api/openapi.json"
@@ -105,6 +105,10 @@ BUILT_IN = [
                 reply={"type": "string"}, media_type="application/x-ndjson"),
     _wall_route("GET", "control", "the wall's live controls", reply=OBJECT),
     _wall_route("POST", "control", "pause, resume, next, scene, panic, announce…", console.ControlBody),
+    Operation("POST", "/console/api/password", "change one's own password (the current one required); "
+              "every other session ends", body=password.PasswordChange,
+              reply=obj("ok", "result", ok={"type": "boolean"}),
+              errors=(*CONSOLE_ERRORS, *BODY_ERRORS, 429, 503), security=SESSION),
     Operation("GET", "/console/api/fleet", "every kiosk, the pairing codes waiting, the alerts",
               reply=obj("kiosks", "pending", "alerts", "offline_after", "walls"), errors=CONSOLE_ERRORS,
               security=("session",)),
