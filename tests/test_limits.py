@@ -212,7 +212,9 @@ async def test_parallel_logins_beyond_the_cap_are_told_to_retry(tmp_path: Path):
 
             results = await asyncio.gather(*(log_in() for _ in range(25)))
             outcomes = Counter(status for status, _ in results)
-            assert set(outcomes) == {303, 503}, outcomes
+            # The login throttle counts attempts before their check, so beyond five at once from one
+            # address some are told to wait (429) before they would even queue for a check.
+            assert set(outcomes) <= {303, 429, 503} and outcomes[503] >= 1, outcomes
             assert outcomes[303] >= 2  # one checking and one waiting always get through
             assert all(retry == "1" for status, retry in results if status == 503)
             assert await metric(base, "wall_password_checks_refused_total") == outcomes[503]

@@ -248,6 +248,16 @@ async def test_parallel_reservations_let_exactly_the_free_attempts_through(store
     assert all(h.retry_after == pytest.approx(1.0) for h in held if not h.allowed)
 
 
+async def test_a_reservation_given_back_counts_for_nothing(store: Store) -> None:
+    for i in range(4):
+        await fail(store, "ana", "10.0.0.1", T0 + i)
+    fifth = await store.logins.reserve("ana", "10.0.0.1", now=T0 + 5)
+    assert fifth.allowed and fifth.started  # its failure would start the delay …
+    await store.logins.release(fifth)  # … but the server was too busy to check the password
+    assert (await store.logins.reserve("ana", "10.0.0.1", now=T0 + 5)).allowed
+    assert not (await store.logins.reserve("ana", "10.0.0.1", now=T0 + 5)).allowed  # counting goes on
+
+
 async def test_a_stranger_slows_the_account_but_never_its_known_device(store: Store) -> None:
     ana = await store.users.add("ana", "correct horse battery", "admin")
     device = await store.logins.remember_device(ana.id, None, now=T0)

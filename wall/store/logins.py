@@ -139,6 +139,21 @@ class Logins:
                     await conn.execute(login_throttles.update().where(*where, c.failures > 0)
                                        .values(failures=c.failures - 1))
 
+    async def release(self, reservation: Reservation) -> None:
+        """Give back a reservation whose password was never checked (too many checks at once): as if the
+        attempt had not come. No delay ran when it was taken, so none runs below the free failures."""
+        if not reservation.allowed:
+            return
+        c = login_throttles.c
+        async with self.engine.begin() as conn:
+            for scope, user, src in reservation.keys:
+                free = self.policy.of(scope).free
+                mine = (c.scope == scope, c.username == user, c.source == src, c.failures > 0)
+                await conn.execute(login_throttles.update().where(*mine)
+                                   .values(failures=c.failures - 1,
+                                           blocked_until=sa.case((c.failures - 1 < free, 0.0),
+                                                                 else_=c.blocked_until)))
+
     async def unlock(self, username: str) -> int:
         """Forget every counter of this account; returns how many there were."""
         async with self.engine.begin() as conn:

@@ -228,20 +228,21 @@ async def verify_throttled(request: web.Request, username: str, password: str) -
     answer (429 while a delay runs, 401 for a wrong password or an unknown or disabled account)."""
     store = request.app[STORE]
     ip = client_ip(request)
+    held = await store.logins.reserve(username, ip, device_token(request))
+    if not held.allowed:
+        wait = math.ceil(held.retry_after)
+        log.warning("login refused for %s from %s: throttled by %s for %d s",
+                    await _logged_name(request, username), ip, held.reason, wait)
+        return LoginResult(False, 429, f"too many failed attempts: try again in {waiting(wait)}",
+                           retry_after=wait)
     try:
         async with password_check(request):  # argon2 is CPU- and memory-heavy: a few at once
-            held = await store.logins.reserve(username, ip, device_token(request))
-            if not held.allowed:
-                wait = math.ceil(held.retry_after)
-                log.warning("login refused for %s from %s: throttled by %s for %d s",
-                            await _logged_name(request, username), ip, held.reason, wait)
-                return LoginResult(False, 429, f"too many failed attempts: try again in {waiting(wait)}",
-                                   retry_after=wait)
             user = await store.users.verify(username, password)
-            await store.logins.settle(held, user is not None)
-    except Busy:  # refused before anything was counted
+    except Busy:  # the password was never checked: the attempt counts for nothing
+        await store.logins.release(held)
         return LoginResult(False, 503, "the server is busy checking other logins: try again in a moment",
                            retry_after=BUSY_RETRY_AFTER)
+    await store.logins.settle(held, user is not None)
     if user is None:
         log.info("failed login for %s from %s", await _logged_name(request, username), ip)
         if held.started:  # this failure starts a delay: the admins' notice and the audit log say so
