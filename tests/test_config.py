@@ -69,14 +69,14 @@ def test_every_problem_is_listed_with_its_key_and_fix(tmp_path: Path):
         load_config(path, env={})
     assert e.value.problems == [
         "web.prot: unknown key; did you mean 'port'?",
-        "bus.engine: 'redsi' is not an engine; use one of memory, redis",
+        "bus.engine: 'redsi' is not allowed; use one of memory, redis",
         "walls.Lobby: wall names are lowercase letters, digits, '-' and '_' (max 40)",
+        "walls.Lobby.title: expected a string, got an integer 3",
         "walls.Lobby.sources[0].type: 'telegram' is not a source type; use one of "
         "bluesky, mastodon, reddit, replay, rss, twitch, webhook, x",
-        "walls.Lobby.title: expected str, got int 3",
-        "walls.stage.sources[1].interval: expected `float` > 0.0",
         "walls.stage.token_env: environment variable NOT_SET_ANYWHERE is not set; "
         "export NOT_SET_ANYWHERE=<secret>",
+        "walls.stage.sources[1].interval: -1 is out of range; use a number > 0.0",
     ]
 
 
