@@ -15,7 +15,7 @@ import msgspec
 
 from wall.configcheck import SECRET, STRONG_SECRET, convert, secret_keys
 from wall.entropy import weak
-from wall.screen import Checker, Screen
+from wall.screen import Screen, screen
 
 WALL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 S = TypeVar("S", bound=msgspec.Struct)
@@ -297,7 +297,6 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         problems.append(
             f"{path}: a webhook source needs a secret; set token_env (Bearer token) or hmac_secret_env"
         )
-    screen = {key: getattr(wt, key) for key in ("theme", "show", "night", "ticker")}
     return WallConfig(
         name=name,
         title=wt.title or name,
@@ -309,7 +308,8 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         token=wt.token,
         hmac_secret=wt.hmac_secret,
         private=wt.private,
-        screen=Checker(problems).screen(screen, path),
+        screen=screen({key: getattr(wt, key) for key in ("theme", "show", "night", "ticker")}, path,
+                      problems),
     )
 
 

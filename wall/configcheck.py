@@ -19,7 +19,8 @@ _AT = re.compile(r"^(?P<said>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
 _UNKNOWN = re.compile(r"Object contains unknown field `(?P<key>[^`]+)`")
 _MISSING = re.compile(r"Object missing required field `(?P<key>[^`]+)`")
 _TYPE = re.compile(r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`")
-_RANGE = re.compile(r"Expected `(?P<want>[^`]+)` (?P<limit>[<>]=? \S+)$")
+_RANGE = re.compile(r"Expected `(?P<want>[^`]+)` (?P<limit>(?:of length )?[<>]=? \S+)$")
+_PATTERN = re.compile(r"Expected `str` matching regex ")
 _ENUM = re.compile(r"Invalid enum value (?P<value>.+)$")
 _WORDS = {"object": "a table", "array": "an array", "str": "a string", "int": "an integer",
           "float": "a number", "bool": "a boolean", "null": "nothing"}
@@ -79,6 +80,8 @@ def problem(said: str, path: str, struct: type, raw: object = None) -> str:
         note = _meta(struct, key).description if key else None
         return f"{at}: {value!r} is out of range; use {use} {limit.group('limit')}" + (
             f" ({note})" if note else "")
+    if _PATTERN.match(message):
+        return f"{at}: {value!r} is not valid; use {_meta(struct, key).description or message}"
     if enum := _ENUM.match(message):
         choices = ", ".join(str(c) for c in _choices(struct, key))
         return f"{at}: {enum.group('value')} is not allowed; use one of {choices}"
