@@ -54,7 +54,7 @@ def convert(raw: object, struct: type[T], path: str, problems: list[str]) -> T |
 
 
 def problem(said: str, path: str, struct: type, raw: object = None) -> str:
-    """msgspec's words ("Expected `int` >= 0 - at `$.port`") as "port.path: what is wrong; the fix"."""
+    """msgspec's words ("Expected `int` >= 0 - at `$.port`") as "key.path: what is wrong; the fix"."""
     m = _AT.match(said)
     assert m is not None  # the pattern matches any text
     where, message = m.group("where") or "", m.group("said")
@@ -62,6 +62,8 @@ def problem(said: str, path: str, struct: type, raw: object = None) -> str:
     at = f"{path}{where}".lstrip(".")
     if unknown := _UNKNOWN.match(message):
         name = unknown.group("key")
+        if where:  # inside a nested table: its keys are not the struct's own
+            return f"{at}.{name}: unknown key; remove it"
         known = sorted(getattr(struct, "__struct_fields__", ()))
         hint = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         fix = f"did you mean '{hint[0]}'?" if hint else (
@@ -69,7 +71,9 @@ def problem(said: str, path: str, struct: type, raw: object = None) -> str:
         return f"{path}.{name}: unknown key; {fix}".lstrip(".")
     if missing := _MISSING.match(message):
         return f"{at}.{missing.group('key')}: missing; add it".lstrip(".")
-    value = raw.get(key) if isinstance(raw, dict) and where == f".{key}" else None
+    top = isinstance(raw, dict) and where == f".{key}"  # the value is at hand only for a key of `raw`
+    value = raw.get(key) if isinstance(raw, dict) and top else None
+    it = f"{value!r} is" if top else "it is"
     if kind := _TYPE.match(message):
         shown = f" {value!r}" if value is not None and not isinstance(value, dict | list) else ""
         expected, got = (_WORDS.get(kind.group(g), kind.group(g)) for g in ("want", "got"))
@@ -78,19 +82,20 @@ def problem(said: str, path: str, struct: type, raw: object = None) -> str:
     if limit := _RANGE.match(message):
         use = _WORDS.get(limit.group("want"), limit.group("want"))
         note = _meta(struct, key).description if key else None
-        return f"{at}: {value!r} is out of range; use {use} {limit.group('limit')}" + (
+        return f"{at}: {it} out of range; use {use} {limit.group('limit')}" + (
             f" ({note})" if note else "")
     if _PATTERN.match(message):
-        return f"{at}: {value!r} is not valid; use {_meta(struct, key).description or message}"
-    if enum := _ENUM.match(message):
-        choices = ", ".join(str(c) for c in _choices(struct, key))
-        return f"{at}: {enum.group('value')} is not allowed; use one of {choices}"
+        return f"{at}: {it} not valid; use {_meta(struct, key).description or message}"
+    if (enum := _ENUM.match(message)) and (choices := _choices(struct, key)):
+        return f"{at}: {enum.group('value')} is not allowed; use one of {', '.join(map(str, choices))}"
     return f"{at}: {message[0].lower() + message[1:]}"
 
 
 def _hint(struct: type, key: str) -> Any:
-    hints = typing.get_type_hints(struct, include_extras=True) if isinstance(struct, type) else {}
-    return hints.get(key)
+    try:
+        return typing.get_type_hints(struct, include_extras=True).get(key)
+    except (NameError, TypeError):  # an annotation that does not resolve here: no hint, a plainer message
+        return None
 
 
 def _meta(struct: type, key: str) -> msgspec.Meta:
