@@ -8,15 +8,12 @@ is logged and left out; the others go on.
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
 from importlib.metadata import entry_points
 from typing import Any
 
-import msgspec
-
 from ingest.connector import ConnectorSpec
+from wall.configcheck import convert
 
 GROUP = "wall.connectors"
 log = logging.getLogger(__name__)
@@ -52,8 +49,6 @@ def display_names() -> dict[str, str]:
     return {spec.network: spec.display_name for spec in REGISTRY.values()}
 
 
-_AT = re.compile(r"^(?P<said>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
-
 
 def check_options(type_: str, raw: dict[str, Any], path: str) -> tuple[object | None, list[str]]:
     """The typed options of a source, or the problems with them as 'key.path: what; the fix'."""
@@ -61,23 +56,6 @@ def check_options(type_: str, raw: dict[str, Any], path: str) -> tuple[object | 
     if spec is None:
         known = ", ".join(sorted(REGISTRY))
         return None, [f"{path}.type: '{type_}' is not a source type; use one of {known}"]
-    try:
-        return msgspec.convert(raw, spec.options), []
-    except msgspec.ValidationError as e:
-        return None, [_problem(str(e), path, spec.options)]
-
-
-def _problem(said: str, path: str, options: type) -> str:
-    """msgspec's words ("Object contains unknown field `x` - at `$.x`") as a config problem."""
-    m = _AT.match(said)
-    assert m is not None  # the pattern matches any text
-    where, message = m.group("where") or "", m.group("said")
-    unknown = re.match(r"Object contains unknown field `(?P<key>[^`]+)`", message)
-    if unknown:
-        key = unknown.group("key")
-        known = sorted(getattr(options, "__struct_fields__", ()))
-        hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        fix = f"did you mean '{hint[0]}'?" if hint else (
-            f"known keys: {', '.join(known)}" if known else "this source type takes no options")
-        return f"{path}.{key}: unknown key; {fix}"
-    return f"{path}{where}: {message[0].lower() + message[1:]}"
+    problems: list[str] = []
+    options = convert(raw, spec.options, path, problems)
+    return (None, problems) if problems else (options, [])

@@ -70,14 +70,14 @@ def test_every_problem_is_listed_with_its_key_and_fix(tmp_path: Path):
         load_config(path, env={})
     assert e.value.problems == [
         "web.prot: unknown key; did you mean 'port'?",
-        "bus.engine: 'redsi' is not an engine; use one of memory, redis",
+        "bus.engine: 'redsi' is not allowed; use one of memory, redis",
         "walls.Lobby: wall names are lowercase letters, digits, '-' and '_' (max 40)",
+        "walls.Lobby.title: expected a string, got an integer 3",
         "walls.Lobby.sources[0].type: 'telegram' is not a source type; use one of "
         + ", ".join(sorted(REGISTRY)),
-        "walls.Lobby.title: expected str, got int 3",
-        "walls.stage.sources[1].interval: expected `float` > 0.0",
         "walls.stage.token_env: environment variable NOT_SET_ANYWHERE is not set; "
         "export NOT_SET_ANYWHERE=<secret>",
+        "walls.stage.sources[1].interval: -1 is out of range; use a number > 0.0",
     ]
 
 
@@ -187,3 +187,27 @@ def test_a_wall_without_screen_settings_gets_a_calm_default():
     screen = cfg.walls["lobby"].screen
     assert screen.public()["show"]["playlist"] == [["agora", 300.0]]
     assert screen.theme.mode == "dark" and screen.frame_ancestors == ()
+
+
+def test_each_section_reports_all_its_wrong_keys_and_keeps_secrets_out_of_the_file():
+    with pytest.raises(ConfigError) as e:
+        parse_config({
+            "web": {"port": 70000, "health_token": "s3cret", "secure_cookie": False},
+            "kiosks": {"offline_after": 0, "pairing_ttl": "long"},
+            "walls": {"lobby": {"title": "Lobby", "max_cards": 0, "token": "s3cret",
+                                "night": {"start": "8pm", "end": "07:00", "mode": "off"}}},
+        }, env={})
+    assert e.value.problems == [
+        'web.health_token: a secret is never written in the file; name the environment variable that holds '
+        'it: health_token_env = "VAR"',
+        "web.port: 70000 is out of range; use an integer <= 65535 (a TCP port; 0 picks a free one)",
+        "web.secure_cookie: unknown key; did you mean 'secure_cookies'?",
+        "kiosks.offline_after: 0 is out of range; use a number > 0.0 (seconds)",
+        "kiosks.pairing_ttl: expected a number, got a string 'long'",
+        'walls.lobby.token: a secret is never written in the file; name the environment variable that holds '
+        'it: token_env = "VAR"',
+        "walls.lobby.max_cards: 0 is out of range; use an integer >= 1 (1 to 200)",
+        "walls.lobby.night.start: '8pm' is not valid; use \"HH:MM\", e.g. \"20:00\"",
+        "walls.lobby.night.mode: 'off' is not allowed; use one of dim, slide",
+        "walls.lobby.night: set both start and end (or neither)",
+    ]

@@ -365,8 +365,8 @@ def test_the_limits_are_web_keys_with_defaults_and_checked_values():
         make_config(body_timeout=0, max_connections_per_client=-1, max_password_checks=0,
                     trusted_proxies=["10.0.0.0/8", "proxy.example"])
     assert e.value.problems == [
-        "web.body_timeout: 0 must be a positive number of seconds",
-        "web.max_connections_per_client: -1 is negative; use a count, or 0 for no cap",
-        "web.max_password_checks: 0 must be at least 1",
+        "web.body_timeout: 0 is out of range; use a number > 0.0 (seconds)",
+        "web.max_connections_per_client: -1 is out of range; use an integer >= 0 (a count; 0: no cap)",
+        "web.max_password_checks: 0 is out of range; use an integer >= 1",
         "web.trusted_proxies: 'proxy.example' is not an address or CIDR; e.g. \"10.0.0.0/8\"",
     ]

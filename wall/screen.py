@@ -1,19 +1,22 @@
 """How a wall looks on its screens: theme, run of show, night schedule, ticker framing ([walls.W.*]).
 
-Pure: dataclasses and a checker that reports each problem with its key path and the fix, like config.py.
-The page gets these as the `config` frame (docs/page.md); nothing here is secret.
+Pure: each table is a msgspec Struct read through wall/configcheck.py like the rest of the config; what
+the checks below make of them is plain dataclasses. The page gets these as the `config` frame
+(docs/page.md); nothing here is secret.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
+
+from wall.configcheck import convert
+
 SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker")
-MODES = ("dark", "light")
-NIGHT_MODES = ("dim", "slide")
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 FONT = re.compile(r"^[A-Za-z0-9 _-]{1,60}$")
@@ -23,6 +26,54 @@ DARK = {"background": "#070a10", "surface": "#131a26", "text": "#f5f7fb", "muted
         "accent": "#63d2ff"}
 LIGHT = {"background": "#f4f6fa", "surface": "#ffffff", "text": "#121826", "muted": "#414b5e",
          "accent": "#005f8f"}
+
+
+Colour = Annotated[str, msgspec.Meta(pattern=f"{HEX.pattern}|^$", description='"#rrggbb"')]
+Dwell = Annotated[float, msgspec.Meta(ge=0.05, le=600, description="seconds")]
+
+
+class ThemeTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """[walls.W.theme]; a colour left empty is the mode's (DARK, LIGHT)."""
+
+    mode: Literal["dark", "light"] = "dark"
+    background: Colour = ""
+    surface: Colour = ""
+    text: Colour = ""
+    muted: Colour = ""
+    accent: Colour = ""
+    logo: str = ""
+    font: Annotated[str, msgspec.Meta(pattern=f"{FONT.pattern}|^$",
+                                      description='a font family name such as "Noto Sans"')] = ""
+    brand: str = ""
+
+
+class ShowTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """[walls.W.show]; each playlist item is checked on its own below, so every bad one is named."""
+
+    playlist: Annotated[tuple[Any, ...], msgspec.Meta(
+        min_length=1, description='[["scene", seconds], ...], e.g. [["agora", 120], ["spotlight", 30]]',
+    )] = ()  # empty: Show.playlist
+    call_to_action: str = ""
+    qr_url: str = ""
+    min_dwell: Dwell = 6.0
+    max_dwell: Dwell | None = None  # None: Show.max_dwell, or min_dwell if that is longer
+    queue: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 12
+
+
+class NightTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    start: Annotated[str, msgspec.Meta(pattern=f"{HHMM.pattern}|^$", description='"HH:MM", e.g. "20:00"')] \
+        = ""  # empty: no night schedule
+    end: Annotated[str, msgspec.Meta(pattern=f"{HHMM.pattern}|^$", description='"HH:MM", e.g. "07:00"')] = ""
+    timezone: str = "UTC"
+    mode: Literal["dim", "slide"] = "dim"
+    text: str = ""
+
+
+class TickerTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    frame_ancestors: tuple[Any, ...] = ()  # each checked below, so every bad origin is named
+
+
+_SHOW = ShowTable()
 
 
 @dataclass(frozen=True)
@@ -47,9 +98,9 @@ class Show:
     playlist: tuple[Slot, ...] = (Slot("agora", 300.0),)
     call_to_action: str = ""  # "Post with #nordlys" on the spotlight scene
     qr_url: str = ""  # what the QR code encodes; empty: no QR code
-    min_dwell: float = 6.0  # seconds a post is shown before the next from the queue, grows with length
-    max_dwell: float = 20.0
-    queue: int = 12  # posts waiting beyond this are summed up ("+37 more about #launch")
+    min_dwell: float = _SHOW.min_dwell  # seconds a post is shown before the next from the queue, grows
+    max_dwell: float = 20.0  # with length up to this
+    queue: int = _SHOW.queue  # posts waiting beyond this are summed up ("+37 more about #launch")
 
 
 @dataclass(frozen=True)
@@ -92,131 +143,81 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-class Checker:
-    """Reads the screen tables of one wall; `problems` collects 'key.path: what; the fix'."""
+def screen(tables: dict[str, Any], path: str, problems: list[str]) -> Screen:
+    """The screen of one wall from its theme, show, night and ticker tables; problems go to `problems`."""
+    return Screen(theme(tables.get("theme", {}), f"{path}.theme", problems),
+                  show(tables.get("show", {}), f"{path}.show", problems),
+                  night(tables.get("night", {}), f"{path}.night", problems),
+                  ticker(tables.get("ticker", {}), f"{path}.ticker", problems))
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
 
-    def _table(self, data: dict[str, Any], key: str, path: str, known: set[str]) -> dict[str, Any]:
-        value = data.get(key, {})
-        if not isinstance(value, dict):
-            self.problems.append(f"{path}: expected a table ([{path}])")
-            return {}
-        for k in sorted(set(value) - known):
-            self.problems.append(f"{path}.{k}: unknown key; known keys: {', '.join(sorted(known))}")
-        return value
+def theme(raw: dict[str, Any], path: str, problems: list[str]) -> Theme:
+    t = convert(raw, ThemeTable, path, problems) or ThemeTable()
+    colors = dict(LIGHT if t.mode == "light" else DARK)
+    colors.update({key: getattr(t, key).lower() for key in DARK if getattr(t, key)})
+    for fg, bg in (("text", "background"), ("text", "surface"), ("muted", "surface"),
+                   ("accent", "background")):
+        ratio = contrast(colors[fg], colors[bg])
+        if ratio < MIN_CONTRAST:
+            problems.append(
+                f"{path}.{fg}: contrast of {fg} on {bg} is {ratio:.2f}:1, under {MIN_CONTRAST}:1 "
+                f"(unreadable from across a lobby); pick a {'lighter' if t.mode == 'dark' else 'darker'} "
+                f"{fg} or a {'darker' if t.mode == 'dark' else 'lighter'} {bg}")
+    logo = t.logo
+    if logo and not (logo.startswith("/") and not logo.startswith("//")):
+        problems.append(f"{path}.logo: {logo!r} must be a path on the wall server (e.g. "
+                        "/demo/media/logo.svg): screens load nothing from another origin")
+        logo = ""
+    return Theme(t.mode, colors, logo, t.font, t.brand[:40])
 
-    def _str(self, t: dict[str, Any], key: str, path: str, default: str,
-             pattern: re.Pattern[str] | None = None, fix: str = "") -> str:
-        value = t.get(key, default)
-        if not isinstance(value, str):
-            self.problems.append(f"{path}.{key}: expected a string, got {value!r}")
-            return default
-        if pattern is not None and value and not pattern.match(value):
-            self.problems.append(f"{path}.{key}: {value!r} is not valid; {fix}")
-            return default
-        return value
 
-    def _num(self, t: dict[str, Any], key: str, path: str, default: float, lo: float, hi: float) -> float:
-        value = t.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-            self.problems.append(f"{path}.{key}: expected a number from {lo:g} to {hi:g}, got {value!r}")
-            return default
-        return float(value)
+def show(raw: dict[str, Any], path: str, problems: list[str]) -> Show:
+    t = convert(raw, ShowTable, path, problems) or ShowTable()
+    slots: list[Slot] = []
+    for i, item in enumerate(t.playlist):
+        ipath = f"{path}.playlist[{i}]"
+        if not (isinstance(item, list | tuple) and len(item) == 2):
+            problems.append(f'{ipath}: expected ["scene", seconds], e.g. ["agora", 120]')
+            continue
+        scene, seconds = item
+        if scene not in SCENES:
+            problems.append(f"{ipath}: {scene!r} is not a scene; use one of {', '.join(SCENES)}")
+            continue
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 5 <= seconds <= 86400:
+            problems.append(f"{ipath}: {seconds!r} seconds; use 5 to 86400")
+            continue
+        slots.append(Slot(scene, float(seconds)))
+    qr_url = t.qr_url
+    if qr_url and not qr_url.startswith(("https://", "http://")):
+        problems.append(f"{path}.qr_url: {qr_url!r} is not a web address; use https://…")
+        qr_url = ""
+    max_dwell = max(Show.max_dwell, t.min_dwell) if t.max_dwell is None else t.max_dwell
+    if max_dwell < t.min_dwell:
+        problems.append(f"{path}.max_dwell: {max_dwell:g} is under min_dwell {t.min_dwell:g}; raise it")
+    return Show(tuple(slots) or Show.playlist, t.call_to_action[:120], qr_url, t.min_dwell,
+                max(t.min_dwell, max_dwell), t.queue)
 
-    def _choice(self, t: dict[str, Any], key: str, path: str, choices: tuple[str, ...]) -> str:
-        value = t.get(key, choices[0])
-        if value not in choices:
-            self.problems.append(f"{path}.{key}: {value!r} is not one of {', '.join(choices)}")
-            return choices[0]
-        return str(value)
 
-    def screen(self, wt: dict[str, Any], path: str) -> Screen:
-        return Screen(self.theme(wt, f"{path}.theme"), self.show(wt, f"{path}.show"),
-                      self.night(wt, f"{path}.night"), self.ticker(wt, f"{path}.ticker"))
+def night(raw: dict[str, Any], path: str, problems: list[str]) -> Night:
+    t = convert(raw, NightTable, path, problems) or NightTable()
+    if bool(t.start) != bool(t.end):
+        problems.append(f"{path}: set both start and end (or neither)")
+    tz = t.timezone
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{path}.timezone: {tz!r} is not a time zone; use one like Europe/Helsinki")
+        tz = "UTC"
+    return Night(t.start, t.end, tz, t.mode, t.text[:200])
 
-    def theme(self, wt: dict[str, Any], path: str) -> Theme:
-        t = self._table(wt, "theme", path, {"mode", "logo", "font", "brand", *DARK})
-        mode = self._choice(t, "mode", path, MODES)
-        colors = dict(LIGHT if mode == "light" else DARK)
-        for key in DARK:
-            colors[key] = self._str(t, key, path, colors[key], HEX, 'use "#rrggbb"').lower()
-        for fg, bg in (("text", "background"), ("text", "surface"), ("muted", "surface"),
-                       ("accent", "background")):
-            ratio = contrast(colors[fg], colors[bg])
-            if ratio < MIN_CONTRAST:
-                self.problems.append(
-                    f"{path}.{fg}: contrast of {fg} on {bg} is {ratio:.2f}:1, under {MIN_CONTRAST}:1 "
-                    f"(unreadable from across a lobby); pick a {'lighter' if mode == 'dark' else 'darker'} "
-                    f"{fg} or a {'darker' if mode == 'dark' else 'lighter'} {bg}")
-        logo = self._str(t, "logo", path, "")
-        if logo and not (logo.startswith("/") and not logo.startswith("//")):
-            self.problems.append(f"{path}.logo: {logo!r} must be a path on the wall server (e.g. "
-                                 "/demo/media/logo.svg): screens load nothing from another origin")
-            logo = ""
-        font = self._str(t, "font", path, "", FONT, "use a font family name such as \"Noto Sans\"")
-        return Theme(mode, colors, logo, font, self._str(t, "brand", path, "")[:40])
 
-    def show(self, wt: dict[str, Any], path: str) -> Show:
-        t = self._table(wt, "show", path, {"playlist", "call_to_action", "qr_url", "min_dwell",
-                                            "max_dwell", "queue"})
-        slots: list[Slot] = []
-        raw = t.get("playlist", [["agora", 300]])
-        if not isinstance(raw, list) or not raw:
-            self.problems.append(f'{path}.playlist: expected a list like [["agora", 120], ["spotlight", 30]]')
-            raw = []
-        for i, item in enumerate(raw):
-            ipath = f"{path}.playlist[{i}]"
-            if not (isinstance(item, list) and len(item) == 2):
-                self.problems.append(f'{ipath}: expected ["scene", seconds], e.g. ["agora", 120]')
-                continue
-            scene, seconds = item
-            if scene not in SCENES:
-                self.problems.append(f"{ipath}: {scene!r} is not a scene; use one of {', '.join(SCENES)}")
-                continue
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) \
-                    or not 5 <= seconds <= 86400:
-                self.problems.append(f"{ipath}: {seconds!r} seconds; use 5 to 86400")
-                continue
-            slots.append(Slot(scene, float(seconds)))
-        qr_url = self._str(t, "qr_url", path, "")
-        if qr_url and not qr_url.startswith(("https://", "http://")):
-            self.problems.append(f"{path}.qr_url: {qr_url!r} is not a web address; use https://…")
-            qr_url = ""
-        min_dwell = self._num(t, "min_dwell", path, 6.0, 0.05, 600)
-        max_dwell = self._num(t, "max_dwell", path, max(20.0, min_dwell), 0.05, 600)
-        if max_dwell < min_dwell:
-            self.problems.append(f"{path}.max_dwell: {max_dwell:g} is under min_dwell {min_dwell:g}; raise")
-        return Show(tuple(slots) or Show.playlist, self._str(t, "call_to_action", path, "")[:120], qr_url,
-                    min_dwell, max(min_dwell, max_dwell), int(self._num(t, "queue", path, 12, 1, 1000)))
-
-    def night(self, wt: dict[str, Any], path: str) -> Night:
-        t = self._table(wt, "night", path, {"start", "end", "timezone", "mode", "text"})
-        start = self._str(t, "start", path, "", HHMM, 'use "HH:MM", e.g. "20:00"')
-        end = self._str(t, "end", path, "", HHMM, 'use "HH:MM", e.g. "07:00"')
-        if bool(start) != bool(end):
-            self.problems.append(f"{path}: set both start and end (or neither)")
-        tz = self._str(t, "timezone", path, "UTC")
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.problems.append(f"{path}.timezone: {tz!r} is not a time zone; use one like Europe/Helsinki")
-            tz = "UTC"
-        return Night(start, end, tz, self._choice(t, "mode", path, NIGHT_MODES),
-                     self._str(t, "text", path, "")[:200])
-
-    def ticker(self, wt: dict[str, Any], path: str) -> tuple[str, ...]:
-        t = self._table(wt, "ticker", path, {"frame_ancestors"})
-        raw = t.get("frame_ancestors", [])
-        if not isinstance(raw, list):
-            self.problems.append(f'{path}.frame_ancestors: expected a list like ["https://studio.example"]')
-            return ()
-        out = []
-        for origin in raw:
-            if not (isinstance(origin, str) and ORIGIN.match(origin)):
-                self.problems.append(f"{path}.frame_ancestors: {origin!r} is not an origin; use "
-                                     "scheme://host[:port], e.g. https://studio.example (no path, no *)")
-                continue
-            out.append(origin)
-        return tuple(out)
+def ticker(raw: dict[str, Any], path: str, problems: list[str]) -> tuple[str, ...]:
+    t = convert(raw, TickerTable, path, problems) or TickerTable()
+    out = []
+    for origin in t.frame_ancestors:
+        if not (isinstance(origin, str) and ORIGIN.match(origin)):
+            problems.append(f"{path}.frame_ancestors: {origin!r} is not an origin; use "
+                            "scheme://host[:port], e.g. https://studio.example (no path, no *)")
+            continue
+        out.append(origin)
+    return tuple(out)
