@@ -42,8 +42,9 @@ def test_the_wheel_carries_the_page_and_the_demo_runs_from_it(tmp_path: Path):
     port = free_port()
     elsewhere = tmp_path / "elsewhere"  # not the source tree: everything must come from the install
     elsewhere.mkdir()
+    log = (tmp_path / "demo.log").open("w")  # a file, not a pipe nobody reads: a full pipe would stall it
     demo = subprocess.Popen([str(venv / "bin" / "wall"), "demo", "--port", str(port), "--interval", "0.2"],
-                            cwd=elsewhere, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=elsewhere, stdout=log, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")})  # its own store
     base = f"http://127.0.0.1:{port}"
     try:
@@ -80,7 +81,14 @@ def test_the_wheel_carries_the_page_and_the_demo_runs_from_it(tmp_path: Path):
         assert listed.split() == sorted(REGISTRY)  # the wheel's entry points, as the editable install's
     finally:
         demo.terminate()
-        demo.wait(10)
+        try:
+            demo.wait(60)  # a busy machine stops it slowly too
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            raise AssertionError("the demo did not stop within 60 s of SIGTERM; its log ends:\n"
+                                 + (tmp_path / "demo.log").read_text()[-2000:]) from None
+        finally:
+            log.close()
 
 
 def test_the_editable_install_registers_the_built_in_connectors_as_entry_points():
