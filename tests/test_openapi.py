@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.console_helpers import Browser, console_app, opened_store
-from tests.helpers import TOKEN, make_config, post, serving
+from tests.helpers import TOKEN, eventually, make_config, post, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 # Examples per route and generation mode (valid and invalid input): about 900 requests, about 30 s
@@ -97,12 +97,13 @@ async def test_schemathesis_finds_no_server_error_and_no_reply_off_its_descripti
             assert r.status == 200 and (await r.json())["status"] == "ok"
         status, reply = await post(http, base, {"id": "after-the-fuzz", "text": "still here"}, wall="board")
         assert status == 202, reply
-        for _ in range(500):
+
+        async def queued() -> list[Any]:
             r = await admin.get("/console/api/w/board/queue?q=still+here")
-            items = (await r.json())["items"]
-            if items:
-                break
-            await asyncio.sleep(0.02)
+            items: list[Any] = (await r.json())["items"]
+            return items
+
+        items = await eventually(queued)
         assert [i["post"]["source_id"] for i in items] == ["after-the-fuzz"]
 
 
