@@ -387,6 +387,21 @@ async def test_an_announcement_reaches_subscribers_and_stays_out_of_history(engi
     assert await engine.latest(WALL, 10) == [first]
 
 
+async def test_each_kind_of_announcement_keeps_its_own_latest(engine: Engine) -> None:
+    follower = Follower(engine, after="0-0")
+    await publish_all(engine, [b'{"n":1}'])
+    await follower.wait_messages(1)  # subscribed: announcements from now on reach it
+    await engine.announce(WALL, b'{"type":"screen_config","n":1}', kind="config")
+    await engine.announce(WALL, b'{"type":"stats","total":2}')
+    async with asyncio.timeout(5):
+        while sum(isinstance(i, Announcement) for i in follower.items) < 2:
+            await asyncio.sleep(0.01)
+    # Stats every few seconds never push the wall's look out, and the look is no stats event.
+    assert await engine.announced(WALL) == b'{"type":"stats","total":2}'
+    assert await engine.announced(WALL, kind="config") == b'{"type":"screen_config","n":1}'
+    assert await engine.announced("elsewhere", kind="config") is None
+
+
 async def test_a_connector_cursor_is_kept(engine: Engine) -> None:
     assert await engine.get_cursor("mastodon:lobby") is None
     await engine.set_cursor("mastodon:lobby", "109-abc")

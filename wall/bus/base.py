@@ -53,12 +53,13 @@ class Bus(Protocol):
 
     def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]: ...
 
-    async def announce(self, wall: str, body: bytes) -> None:
-        """Send live-only data to the wall's subscribers and keep it as the latest (see announced())."""
+    async def announce(self, wall: str, body: bytes, kind: str = "stats") -> None:
+        """Send live-only data to the wall's subscribers and keep it as the latest of its kind (see
+        announced()): "stats" (the writer's figures), "config" (the wall's published look, wall/look.py)."""
         ...
 
-    async def announced(self, wall: str) -> bytes | None:
-        """The latest announcement of the wall, for snapshots."""
+    async def announced(self, wall: str, kind: str = "stats") -> bytes | None:
+        """The latest announcement of that kind of the wall, for snapshots."""
         ...
 
     async def latest_control(self, wall: str) -> bytes | None:

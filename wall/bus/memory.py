@@ -18,7 +18,7 @@ class _Channel:
         self.history: deque[Message] = deque(maxlen=maxlen)
         self.subscribers: set[asyncio.Queue[Message | Announcement]] = set()
         self.last = (0, 0)
-        self.announced: bytes | None = None
+        self.announced: dict[str, bytes] = {}  # the latest of each kind
 
 
 def _next_id(last: tuple[int, int]) -> tuple[int, int]:
@@ -76,14 +76,14 @@ class MemoryEngine:
             q.put_nowait(msg)
         return msg.id
 
-    async def announce(self, wall: str, body: bytes) -> None:
+    async def announce(self, wall: str, body: bytes, kind: str = "stats") -> None:
         ch = self._channel(wall)
-        ch.announced = body
+        ch.announced[kind] = body
         for q in ch.subscribers:
             q.put_nowait(Announcement(body))
 
-    async def announced(self, wall: str) -> bytes | None:
-        return self._channel(wall).announced
+    async def announced(self, wall: str, kind: str = "stats") -> bytes | None:
+        return self._channel(wall).announced.get(kind)
 
     def _after(self, ch: _Channel, after: str | None) -> list[Message] | None:
         if after is None:

@@ -268,8 +268,8 @@ class Keys:
         return f"wall:{wall}:stats:total"
 
     @staticmethod
-    def announced(wall: str) -> str:
-        return f"wall:{wall}:announced"
+    def announced(wall: str, kind: str = "stats") -> str:
+        return f"wall:{wall}:announced" if kind == "stats" else f"wall:{wall}:announced:{kind}"
 
     @staticmethod
     def recent(wall: str) -> str:
@@ -551,12 +551,12 @@ class RedisEngine:
 
     # -- store --------------------------------------------------------------------------------------
 
-    async def announce(self, wall: str, body: bytes) -> None:
-        await self._call(lambda r: self._scripts["announce"](keys=[Keys.announced(wall)],
+    async def announce(self, wall: str, body: bytes, kind: str = "stats") -> None:
+        await self._call(lambda r: self._scripts["announce"](keys=[Keys.announced(wall, kind)],
                                                               args=[body, Keys.live(wall)]))
 
-    async def announced(self, wall: str) -> bytes | None:
-        value = await self._call(lambda r: r.get(Keys.announced(wall)))
+    async def announced(self, wall: str, kind: str = "stats") -> bytes | None:
+        value = await self._call(lambda r: r.get(Keys.announced(wall, kind)))
         return None if value is None else bytes(value)
 
     # -- inbox --------------------------------------------------------------------------------------
