@@ -17,6 +17,7 @@ FORBIDDEN = {
     "wall.entropy": ("wall.", "ingest"),
     "wall.text": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.config": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
+    "wall.look": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.bus": ("wall.web", "wall.curate", "wall.app", "wall.cli", "wall.state", "ingest"),
     "wall.web": ("wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.curate": ("wall.web", "wall.app", "wall.cli", "ingest"),

@@ -12,7 +12,16 @@ import signal
 import aiohttp
 import pytest
 
-from tests.helpers import WAIT, Screen, eventually, make_config, running_node
+from tests.helpers import (
+    HEALTH_AUTH,
+    HEALTH_TOKEN,
+    HEALTH_TOKEN_ENV,
+    WAIT,
+    Screen,
+    eventually,
+    make_config,
+    running_node,
+)
 from wall.app import load_config
 
 
@@ -166,6 +175,8 @@ async def test_a_new_screen_starts_from_the_latest_presenter_control():
 
 def lobby_config(path, mode: str, extra: str = "") -> None:
     path.write_text(f"""
+[web]
+health_token_env = "{HEALTH_TOKEN_ENV}"
 [store]
 url = "sqlite+aiosqlite:///{path.parent}/wall.db"
 
@@ -179,7 +190,8 @@ mode = "{mode}"
 
 
 async def test_a_reloaded_config_restyles_every_screen_live_and_a_broken_one_changes_nothing(
-        tmp_path, caplog):
+        tmp_path, caplog, monkeypatch):
+    monkeypatch.setenv(HEALTH_TOKEN_ENV, HEALTH_TOKEN)  # the reload reads the environment too
     path = tmp_path / "wall.toml"
     lobby_config(path, "dark")
     async with running_node(load_config(path), config_path=path) as base, aiohttp.ClientSession() as s:
@@ -196,3 +208,19 @@ async def test_a_reloaded_config_restyles_every_screen_live_and_a_broken_one_cha
             os.kill(os.getpid(), signal.SIGHUP)
             await eventually(lambda: "walls.lobby.colour: unknown key" in caplog.text)  # refused
         assert len([f for f in screen.frames if f["type"] == "config"]) == 1
+        # /healthz says it too, key and fix, until a reload succeeds.
+        async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
+            health = await r.json()
+        assert health["status"] == "degraded"
+        (problem,) = [p for p in health["problems"] if "config reload failed" in p]
+        assert "walls.lobby.colour: unknown key" in problem and "the running config stays" in problem
+        assert health["walls"]["lobby"]["config"]["agrees"] is True  # the file it read last is the look
+
+        lobby_config(path, "dark")
+        os.kill(os.getpid(), signal.SIGHUP)
+        await screen.wait_for(lambda f: f["type"] == "config", count=2)
+
+        async def reload_problems_gone() -> bool:
+            async with s.get(f"{base}/healthz", headers=HEALTH_AUTH) as r:
+                return not [p for p in (await r.json())["problems"] if "config reload failed" in p]
+        await eventually(reload_problems_gone)

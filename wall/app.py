@@ -27,16 +27,18 @@ from ingest.pipeline import Pipeline
 from ingest.registry import check_options, display_names
 from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
+from wall import look
 from wall.bus import open_engine
-from wall.bus.base import Engine, writer_lease
+from wall.bus.base import Bus, Engine, writer_lease
 from wall.config import Config, ConfigError, WallConfig, load, parse
 from wall.curate import rules
 from wall.curate.actions import Actions
 from wall.curate.writer import Annotate, Writers
 from wall.models import Post
 from wall.store import Store, connect
-from wall.web.app import create_web_app, reload_screens
-from wall.web.keys import ENGINE, HEALTH, NETWORKS, STORE
+from wall.web.app import create_web_app
+from wall.web.keys import ENGINE, HEALTH, LOOKS, NETWORKS, STORE
+from wall.web.looks import Looks
 from wall.web.metrics import Metrics
 from wall.web.moderation import ACTIONS  # the console's moderation service: built once per process
 
@@ -133,7 +135,8 @@ class Warmup:
 def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None,
                store: Store | None = None, config_path: Path | None = None) -> web.Application:
     """A web node with the given roles. An engine or store handed in belongs to the caller. With the
-    config's path, SIGHUP reloads it: walls' themes and runs of show change live on every screen."""
+    config's path, SIGHUP reloads it: walls' themes and runs of show change live on every screen of every
+    node (reload_config)."""
     bus = engine or open_engine(cfg.bus)
     owner = node_name()
 
@@ -165,30 +168,57 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
     app = create_web_app(cfg, Metrics(), before=[engine_ctx, store_ctx, workers_ctx])
     app[NETWORKS] = display_names()  # pages and the console name networks as the connectors do
     if config_path is not None:
-        app.cleanup_ctx.append(_reload_on_hangup(config_path))
+        app.cleanup_ctx.append(_hangup_ctx(config_path))
     if "webhook" in roles:
         add_webhook_routes(app, Pipeline(bus))
     return app
 
 
-def _reload_on_hangup(path: Path) -> Callable[[web.Application], AsyncIterator[None]]:
-    """`kill -HUP` (systemctl reload): read the config again; a bad one changes nothing and says why."""
+async def reload_config(path: Path, bus: Bus, by: str, looks: Looks | None = None) -> bool:
+    """Read the config file again and publish the look of each of its walls (theme, run of show, night,
+    ticker; wall/look.py): every web node applies it to its screens. A file with problems changes nothing
+    and says why, in the log and (on a web node) in /healthz. Other changes take effect at the next start."""
+    try:
+        cfg = load_config(path)
+    except ConfigError as e:
+        log.error("config %s not reloaded, it has problems (the running config stays):", path)
+        for problem in e.problems:  # one line each: the log escapes line breaks inside a message
+            log.error("  %s", problem)
+        if looks is not None:
+            looks.failed(e.problems)
+        return False
+    if looks is not None:
+        looks.loaded(cfg)
+    try:
+        published = await look.publish_all(bus, cfg.walls.values(), by)
+    except Exception as e:
+        log.error("config %s read, but its walls' looks were not published (%s): every screen keeps the "
+                  "look it has; reload again once the bus answers", path, e)
+        if looks is not None:
+            looks.failed([f"publishing the walls' looks: {e}"])
+        return False
+    log.info("config %s reloaded: published the look of %s; every node's screens take it; other changes "
+             "take effect at the next start", path, ", ".join(f"{w} ({d})" for w, d in published.items()))
+    return True
 
-    def reload(app: web.Application) -> None:
-        try:
-            cfg = load_config(path)
-        except ConfigError as e:
-            log.error("config %s not reloaded, it has problems (the running config stays):", path)
-            for problem in e.problems:  # one line each: the log escapes line breaks inside a message
-                log.error("  %s", problem)
-            return
-        changed = reload_screens(app, cfg)
-        log.info("config %s reloaded: %s; other changes take effect at the next start", path,
-                 f"screens of {', '.join(changed)} restyled" if changed else "no wall's screens changed")
 
+def _reload_on_hangup(path: Path, bus: Bus, by: str, looks: Looks | None = None) -> Callable[[], None]:
+    """`kill -HUP` (systemctl reload) on any process: reload_config, in a task kept until it ends."""
+    tasks: set[asyncio.Task[bool]] = set()
+
+    def hangup() -> None:
+        task = asyncio.create_task(reload_config(path, bus, by, looks))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    return hangup
+
+
+def _hangup_ctx(path: Path) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, reload, app)
+        loop.add_signal_handler(signal.SIGHUP, _reload_on_hangup(path, app[ENGINE], app[LOOKS].name,
+                                                                 app[LOOKS]))
         yield
         loop.remove_signal_handler(signal.SIGHUP)
 
@@ -205,12 +235,16 @@ async def _say_if_no_writer(cfg: Config, engine: Engine) -> None:
 
 
 async def run_workers(cfg: Config, roles: frozenset[Role] = INGEST,
-                      on_ready: Callable[[], None] | None = None) -> int:
-    """Run the background roles without a web node (`wall ingest`) until SIGINT or SIGTERM."""
+                      on_ready: Callable[[], None] | None = None, config_path: Path | None = None) -> int:
+    """Run the background roles without a web node (`wall ingest`) until SIGINT or SIGTERM; SIGHUP
+    publishes the file's walls' looks (reload_config)."""
     engine = open_engine(cfg.bus)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):  # finish the entry in hand, then stop
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    if config_path is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_on_hangup(
+            config_path, engine, look.process_name(f"wall {' + '.join(sorted(roles))}")))
     try:
         async with AsyncExitStack() as stack:
             store = await stack.enter_async_context(connect(cfg.store.url)) if "curate" in roles else None

@@ -1,4 +1,4 @@
-"""The `wall` command: demo, serve, ingest, curate, check-config, reload, user, kiosk-agent."""
+"""The `wall` command: demo, serve, ingest, curate, check-config, reload, reload-config, user, kiosk-agent."""
 
 from __future__ import annotations
 
@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     reload_ = sub.add_parser("reload", help="make every screen of a wall reload its page")
     reload_.add_argument("--config", required=True, type=Path)
     reload_.add_argument("--wall", required=True)
+
+    reload_config = sub.add_parser(
+        "reload-config", help="publish the walls' looks (theme, show, night, ticker) of a config file to "
+        "every screen of every node")
+    reload_config.add_argument("--config", required=True, type=Path)
 
     enrich = sub.add_parser("enrich", help="annotate JSON lines with a \"text\" field (stdin to stdout)")
     enrich.add_argument("--config", type=Path, help="take a wall's [walls.W.enrich] settings from here")
@@ -96,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("ingest", "curate"):
         from wall.app import INGEST, run_workers
 
-        return asyncio.run(run_workers(cfg, INGEST if args.command == "ingest" else frozenset({"curate"})))
+        return asyncio.run(run_workers(cfg, INGEST if args.command == "ingest" else frozenset({"curate"}),
+                                       config_path=args.config))
+    if args.command == "reload-config":
+        return asyncio.run(publish_looks(cfg, args.config))
     return asyncio.run(publish_reload(cfg, args.wall))
 
 
@@ -249,6 +257,30 @@ async def publish_reload(cfg: Config, wall: str) -> int:
     finally:
         await engine.close()
     print(f"reload sent to wall {wall} (inbox entry {entry_id}); its curation writer publishes it")
+    return 0
+
+
+async def publish_looks(cfg: Config, path: Path) -> int:
+    """`wall reload-config`: the one action that restyles a wall everywhere (docs/page.md)."""
+    from wall import look
+    from wall.bus import open_engine
+
+    if cfg.bus.engine == "memory":
+        print("reload-config needs the redis engine: the memory bus lives inside its own process; send "
+              "that process SIGHUP instead (kill -HUP <pid>, or systemctl reload)", file=sys.stderr)
+        return 2
+    engine = open_engine(cfg.bus)
+    try:
+        published = await look.publish_all(engine, cfg.walls.values(),
+                                           look.process_name("wall reload-config"))
+    except Exception as e:
+        print(f"{path}: the looks were not published ({e}); every screen keeps the look it has",
+              file=sys.stderr)
+        return 1
+    finally:
+        await engine.close()
+    for wall, digest in published.items():
+        print(f"wall {wall}: published the look of {path} (digest {digest}); every node's screens take it")
     return 0
 
 

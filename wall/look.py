@@ -3,16 +3,21 @@
 A reload (SIGHUP to any `wall` process, or `wall reload-config`) publishes each wall's look in the wall's
 announced state on the bus (kind "config"); every web node applies the latest one to its hub, so all the
 screens of a wall agree whichever node serves them. Each look carries the digest of its settings, so a node
-can tell that its own file says something else (docs/page.md, "Reloading the config live"). Pure.
+can tell that its own file says something else (docs/page.md, "Reloading the config live").
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import time
+from collections.abc import Iterable
 
 import msgspec
 
+from wall.bus.base import Bus
+from wall.config import WallConfig
 from wall.screen import Screen
 
 KIND = "config"  # the wall's announced state this lives in (Bus.announce(kind=...)); stats are another
@@ -58,3 +63,17 @@ def read(body: bytes) -> Look | None:
     except (msgspec.DecodeError, msgspec.ValidationError, TypeError, ValueError):
         return None
     return found if found.digest == digest(found.screen) else None
+
+
+def process_name(role: str) -> str:
+    """Who published, as an operator finds it: the role, the host and the process id."""
+    return f"{role} on {socket.gethostname()} (pid {os.getpid()})"
+
+
+async def publish_all(bus: Bus, walls: Iterable[WallConfig], by: str) -> dict[str, str]:
+    """Publish the look of each wall; every web node applies it. Returns {wall: digest}."""
+    published = {}
+    for wall in walls:
+        await bus.announce(wall.name, publish(wall.name, wall.screen, by), kind=KIND)
+        published[wall.name] = digest(wall.screen)
+    return published

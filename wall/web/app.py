@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -27,8 +26,9 @@ from wall.web.console import add_console_routes
 from wall.web.errors import errors
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
-from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS, STATIC
+from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, HealthPart
 from wall.web.limits import add_limits, body_deadline
+from wall.web.looks import Looks
 from wall.web.media import MEDIA, add_media_routes, media_ctx
 from wall.web.metrics import Metrics
 from wall.web.openapi import add_openapi_route
@@ -51,13 +51,17 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     app[CONFIG] = cfg
     app[METRICS] = metrics
     app[STATIC] = StaticFiles(STATIC_DIR)
-    app[HUBS] = {}
-    app[HEALTH] = []
+    hubs: dict[str, Hub] = {}
+    app[HUBS] = hubs
+    app[LOOKS] = looks = Looks(cfg, hubs)
+    health: list[HealthPart] = [looks]  # the roles present add theirs
+    app[HEALTH] = health
     add_limits(app)
     app.cleanup_ctx.extend(before)
     app.cleanup_ctx.append(keys_ctx)
     app.cleanup_ctx.append(_media_ctx)
     app.cleanup_ctx.append(_hubs_ctx)
+    app.cleanup_ctx.append(_looks_ctx)
     app.cleanup_ctx.append(_tick_ctx)
     app.on_shutdown.append(_close_screens)
 
@@ -83,19 +87,6 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_fleet_routes(app)
     add_openapi_route(app)
     return app
-
-
-def reload_screens(app: web.Application, cfg: Config) -> list[str]:
-    """Apply a reloaded config's screen part (theme, run of show, night, ticker) to the running walls:
-    each hub sends its screens a `config` frame at once. Returns the walls that changed; anything else in
-    the config takes effect at the next start."""
-    changed = []
-    for name, hub in app[HUBS].items():
-        new = cfg.walls.get(name)
-        if new is not None and new.screen != hub.wall.screen:
-            hub.set_config(dataclasses.replace(hub.wall, screen=new.screen))
-            changed.append(name)
-    return changed
 
 
 def media_settings(cfg: Config, secret: str) -> MediaSettings:
@@ -124,6 +115,14 @@ async def _hubs_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     for hub in app[HUBS].values():
         await hub.stop()
+
+
+async def _looks_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Every wall shows its published look on this node (wall/web/looks.py)."""
+    task = asyncio.create_task(app[LOOKS].keep(), name="looks")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _tick_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import deque
@@ -17,6 +18,7 @@ from collections.abc import Callable
 import msgspec
 from aiohttp import WSCloseCode
 
+from wall import look
 from wall.bus.base import Announcement, Bus, Gap, Message, backoff
 from wall.config import WallConfig
 from wall.models import ControlEvent, Post, PostEvent, decode_event, encode, frame, id_key
@@ -37,6 +39,9 @@ class Hub:
         self.prefetch = prefetch  # warms this node's media cache for each new post as it arrives
         self.stats: bytes | None = None  # the latest announced stats event, for snapshots
         self.control: bytes | None = None  # the frame of the wall's latest control event, for snapshots
+        self.look: look.Look | None = None  # the wall's published look, shown whatever this node's file says
+        self._look_body: bytes | None = None  # as announced, to pass over the same one again
+        self._looks_seen = 0  # looks taken so far: a recheck that raced a live one must not undo it
         self.clients: set[Client] = set()
         self.epoch = ""
         self.last_id: str | None = None
@@ -79,6 +84,7 @@ class Hub:
                 control = await self.bus.latest_control(self.wall.name)
                 history = await self.bus.latest(self.wall.name, RING)
                 self.stats = await self.bus.announced(self.wall.name)
+                published = await self.bus.announced(self.wall.name, look.KIND)
                 break
             except Exception as e:  # the bus is down at start: keep serving, retry
                 log.warning("wall %s: cannot read history from the bus: %s", self.wall.name, e)
@@ -90,13 +96,16 @@ class Hub:
         self.last_id, self._last_key = None, (0, 0)
         for msg in history:
             self._apply(msg, id_key(msg.id))
+        self.adopt(published)
 
     async def _follow(self) -> None:
         while True:
             try:
                 # "0-0" for a wall without history: also take what arrived since _rebuild() looked.
                 async for item in self.bus.subscribe(self.wall.name, self.last_id or "0-0"):
-                    if isinstance(item, Announcement):
+                    if isinstance(item, Announcement) and look.is_look(item.body):
+                        self.adopt(item.body)
+                    elif isinstance(item, Announcement):
                         self._announce(item.body)
                     elif isinstance(item, Gap):
                         log.warning("wall %s: events were lost on the bus; reloading screens", self.wall.name)
@@ -205,6 +214,29 @@ class Hub:
         """The wall's config was reloaded: every screen applies its new theme and show at once."""
         self.wall = wall
         self._fan_out(ws_frame(encode({"type": "config", **wall.screen.public()})))
+
+    def adopt(self, body: bytes | None) -> None:
+        """The wall's published look (any process's reload): every screen of the wall shows it."""
+        if body is None or body == self._look_body:
+            return
+        self._look_body = body
+        self._looks_seen += 1
+        found = look.read(body)
+        if found is None:
+            log.warning("wall %s: ignored a published look this version cannot read", self.wall.name)
+            return
+        self.look = found
+        if found.screen != self.wall.screen:
+            self.set_config(dataclasses.replace(self.wall, screen=found.screen))
+
+    async def recheck_look(self) -> bool:
+        """Apply the published look if a live one was missed (at most once, like any announcement: a
+        reconnect can lose one); False when none is published (new, or Redis lost it)."""
+        seen = self._looks_seen
+        body = await self.bus.announced(self.wall.name, look.KIND)
+        if seen == self._looks_seen:
+            self.adopt(body)
+        return body is not None
 
     def status(self) -> dict[str, object]:
         age = None if self.last_event_at is None else round(time.time() - self.last_event_at, 1)

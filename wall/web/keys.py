@@ -10,6 +10,7 @@ from wall.bus.base import Engine
 from wall.config import Config
 from wall.store import Store
 from wall.web.hub import Hub
+from wall.web.looks import Looks
 from wall.web.metrics import Metrics
 from wall.web.static import StaticFiles
 
@@ -33,4 +34,5 @@ METRICS = web.AppKey("metrics", Metrics)
 HEALTH = web.AppKey("health", list[HealthPart])
 STATIC = web.AppKey("static", StaticFiles)
 STORE = web.AppKey("store", Store)
+LOOKS = web.AppKey("looks", Looks)  # this node's file against the walls' published looks
 NETWORKS = web.AppKey("networks", dict[str, str])  # {post source: display name}, from the connectors

@@ -1,0 +1,88 @@
+"""One look per wall on every node: this node's side of the published looks (wall/look.py).
+
+Screens show the wall's published look, whatever this node's own file says; /healthz says when the two
+differ (the node's file is older, or newer and not published yet), and when a reload found problems in the
+file. A wall nobody published a look for yet gets this node's; a node that missed a live look (a reconnect
+can lose an announcement) finds it at its next recheck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from wall import look
+from wall.config import Config
+from wall.web.hub import Hub
+
+log = logging.getLogger(__name__)
+RECHECK = 15.0  # seconds between two reads of each wall's published look
+
+
+class Looks:
+    """This node's config file against the walls' published looks, for /healthz (a HealthPart)."""
+
+    def __init__(self, cfg: Config, hubs: dict[str, Hub]) -> None:
+        self.file = cfg  # the node's file as last read without problems
+        self.hubs = hubs
+        self.name = look.process_name("web node")
+        self.reload_problems: list[str] = []  # the last reload's, until one succeeds
+
+    def loaded(self, cfg: Config) -> None:
+        self.file, self.reload_problems = cfg, []
+
+    def failed(self, problems: list[str]) -> None:
+        self.reload_problems = [f"{time.strftime('%H:%M:%S')}: {p}" for p in problems]
+
+    def _differs(self, wall: str) -> tuple[str, look.Look] | None:
+        """(this node's digest, the published look) when they differ."""
+        hub, mine = self.hubs.get(wall), self.file.walls.get(wall)
+        if hub is None or hub.look is None:
+            return None
+        own = look.digest(mine.screen) if mine is not None else "none"
+        return None if own == hub.look.digest else (own, hub.look)
+
+    def wall_health(self, wall: str) -> dict[str, object]:
+        hub, mine = self.hubs.get(wall), self.file.walls.get(wall)
+        shown = hub.look if hub is not None else None
+        return {"config": {
+            "node": self.name,
+            "file": look.digest(mine.screen) if mine is not None else None,
+            "shown": shown.digest if shown is not None else None,
+            "published_by": shown.by if shown is not None else None,
+            "published_age_s": round(time.time() - shown.at, 1) if shown is not None else None,
+            "agrees": self._differs(wall) is None,
+        }}
+
+    def problems(self) -> list[str]:
+        found = [f"config reload failed, the running config stays: {p}" for p in self.reload_problems]
+        for wall in self.hubs:
+            differs = self._differs(wall)
+            if differs is not None:
+                own, published = differs
+                found.append(
+                    f"{wall}: the config file of this node ({self.name}) says another look "
+                    f"(digest {own}) than the one published by {published.by} "
+                    f"{time.time() - published.at:.0f} s ago (digest {published.digest}), which its "
+                    "screens show; give this node the same file, or publish this node's with "
+                    "`wall reload-config --config FILE`")
+        return found
+
+    def differing(self) -> int:
+        """Walls whose published look this node's file does not match (a count for strangers)."""
+        return sum(self._differs(wall) is not None for wall in self.hubs)
+
+    async def keep(self) -> None:
+        """Publish this node's look for walls without one; take any look a live announcement missed."""
+        while True:
+            for name, hub in self.hubs.items():
+                mine = self.file.walls.get(name)
+                try:
+                    if not await hub.recheck_look() and mine is not None:
+                        await look.publish_all(hub.bus, [mine], self.name)
+                        log.info("wall %s: no look was published; published this node's", name)
+                except Exception as e:  # the bus is down: the hub says so, and the next round retries
+                    log.debug("wall %s: cannot read the published look: %s", name, e)
+            await asyncio.sleep(RECHECK)
+
