@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from wall import look
-from wall.config import Config
+from wall.config import Config, ConfigError
 from wall.web.hub import Hub
 
 log = logging.getLogger(__name__)
-RECHECK = 15.0  # seconds between two reads of each wall's published look
+RECHECK = 15.0  # seconds between two reads of each wall's published look (and of this node's file)
 
 
 class Looks:
@@ -28,9 +29,21 @@ class Looks:
         self.hubs = hubs
         self.name = look.process_name("web node")
         self.reload_problems: list[str] = []  # the last reload's, until one succeeds
+        self.file_problems: list[str] = []  # the file's now, when it has any (a reload would refuse it)
+        # Reads this node's config file (the composition root's loader); None: a node without one.
+        self.read_file: Callable[[], Config] | None = None
 
     def loaded(self, cfg: Config) -> None:
-        self.file, self.reload_problems = cfg, []
+        self.file, self.reload_problems, self.file_problems = cfg, [], []
+
+    async def _read_file(self) -> None:
+        """The file may have changed without a reload here (`wall reload-config` ran with a copy of it)."""
+        if self.read_file is None:
+            return
+        try:
+            self.file, self.file_problems = await asyncio.to_thread(self.read_file), []
+        except ConfigError as e:
+            self.file_problems = e.problems
 
     def failed(self, problems: list[str]) -> None:
         self.reload_problems = [f"{time.strftime('%H:%M:%S')}: {p}" for p in problems]
@@ -57,6 +70,7 @@ class Looks:
 
     def problems(self) -> list[str]:
         found = [f"config reload failed, the running config stays: {p}" for p in self.reload_problems]
+        found += [f"config file: {p} (a reload would keep the running config)" for p in self.file_problems]
         for wall in self.hubs:
             differs = self._differs(wall)
             if differs is not None:
@@ -74,15 +88,28 @@ class Looks:
         return sum(self._differs(wall) is not None for wall in self.hubs)
 
     async def keep(self) -> None:
-        """Publish this node's look for walls without one; take any look a live announcement missed."""
+        """Publish this node's look for walls without one; take any look a live announcement missed;
+        read this node's file again when a new look arrives, and every RECHECK seconds."""
+        checked = -RECHECK
+        compared: dict[str, look.Look | None] = {}
         while True:
-            for name, hub in self.hubs.items():
-                mine = self.file.walls.get(name)
-                try:
-                    if not await hub.recheck_look() and mine is not None:
-                        await look.publish_all(hub.bus, [mine], self.name)
-                        log.info("wall %s: no look was published; published this node's", name)
-                except Exception as e:  # the bus is down: the hub says so, and the next round retries
-                    log.debug("wall %s: cannot read the published look: %s", name, e)
-            await asyncio.sleep(RECHECK)
+            if time.monotonic() - checked >= RECHECK:
+                checked = time.monotonic()
+                await self._recheck()
+                await self._read_file()
+            shown = {name: hub.look for name, hub in self.hubs.items()}
+            if shown != compared:
+                await self._read_file()
+                compared = shown
+            await asyncio.sleep(1.0)
+
+    async def _recheck(self) -> None:
+        for name, hub in self.hubs.items():
+            mine = self.file.walls.get(name)
+            try:
+                if not await hub.recheck_look() and mine is not None:
+                    await look.publish_all(hub.bus, [mine], self.name)
+                    log.info("wall %s: no look was published; published this node's", name)
+            except Exception as e:  # the bus is down: the hub says so, and the next round retries
+                log.debug("wall %s: cannot read the published look: %s", name, e)
 
