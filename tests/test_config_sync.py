@@ -15,10 +15,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 
-from tests.helpers import HEALTH_AUTH, Screen, eventually
+from tests.helpers import HEALTH_AUTH, Screen, eventually, make_config, running_node
 from tests.redis_server import free_port
 from tests.test_processes import ENV, logged, wait_up
+from wall import look
+from wall.screen import screen
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -180,3 +183,28 @@ async def _differs(s: aiohttp.ClientSession, base: str) -> bool:
 
 async def _reload_problems(s: aiohttp.ClientSession, base: str) -> list[str]:
     return [p for p in (await health(s, base))["problems"] if "config reload failed" in p]
+
+
+async def test_a_node_takes_a_look_it_missed_and_publishes_its_own_when_the_bus_has_none(redis_url: str):
+    cfg = make_config("redis", redis_url)
+    dark = cfg.walls["lobby"].screen
+    problems: list[str] = []
+    light = screen({"theme": {"mode": "light"}}, "walls.lobby", problems)
+    assert problems == []
+    key = "wall:lobby:announced:config"
+    async with running_node(cfg, roles=frozenset({"web"})) as base, aiohttp.ClientSession() as s, \
+            aioredis.Redis.from_url(redis_url) as r:
+        # Nobody had published the wall's look: the node published its file's.
+        first = look.read(await eventually(lambda: r.get(key)))
+        assert first is not None and first.digest == look.digest(dark)
+        screen_ = await Screen(s, base).connect()
+
+        # A look whose live announcement this node missed (kept, never sent): its next recheck finds it.
+        await r.set(key, look.publish("lobby", light, "another node"))
+        await screen_.wait_for(themed("light"))
+
+        # Redis lost every key: the node publishes its own look again, and its screens follow it.
+        await r.flushall()
+        again = look.read(await eventually(lambda: r.get(key)))
+        assert again is not None and again.digest == look.digest(dark)
+        await screen_.wait_for(themed("dark"))
