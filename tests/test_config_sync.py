@@ -208,3 +208,29 @@ async def test_a_node_takes_a_look_it_missed_and_publishes_its_own_when_the_bus_
         again = look.read(await eventually(lambda: r.get(key)))
         assert again is not None and again.digest == look.digest(dark)
         await screen_.wait_for(themed("dark"))
+
+
+def test_a_looks_digest_names_its_settings_not_the_files_bytes():
+    def lobby(theme: dict[str, Any], **top: Any) -> Any:
+        return make_config(**top).walls["lobby"].screen if not theme else screen(
+            {"theme": theme}, "walls.lobby", [])
+
+    plain = lobby({})
+    # Other sections (the bus, the web part) and the file's layout change nothing; the look's settings do.
+    assert look.digest(lobby({}, port=9999)) == look.digest(plain)
+    assert look.digest(lobby({"mode": "dark"})) == look.digest(plain)  # the default, written out
+    assert look.digest(lobby({"mode": "light"})) != look.digest(plain)
+    # A published look whose settings do not match its digest is not taken.
+    body = look.publish("lobby", plain, "a node")
+    assert look.read(body) is not None
+    assert look.read(body.replace(b'"mode":"dark"', b'"mode":"light"')) is None
+    assert look.read(b'{"type":"screen_config","wall":"lobby"}') is None
+
+
+def test_reload_config_on_the_memory_engine_says_to_send_the_process_sighup(tmp_path: Path):
+    path = tmp_path / "wall.toml"
+    path.write_text('[walls.lobby]\ntitle = "Lobby"\n')
+    result = subprocess.run([sys.executable, "-m", "wall", "reload-config", "--config", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "send that process SIGHUP" in result.stderr

@@ -93,14 +93,17 @@ class Looks:
         checked = -RECHECK
         compared: dict[str, look.Look | None] = {}
         while True:
-            if time.monotonic() - checked >= RECHECK:
-                checked = time.monotonic()
-                await self._recheck()
-                await self._read_file()
-            shown = {name: hub.look for name, hub in self.hubs.items()}
-            if shown != compared:
-                await self._read_file()
-                compared = shown
+            try:
+                if time.monotonic() - checked >= RECHECK:
+                    checked = time.monotonic()
+                    await self._recheck()
+                    await self._read_file()
+                shown = {name: hub.look for name, hub in self.hubs.items()}
+                if shown != compared:
+                    await self._read_file()
+                    compared = shown
+            except Exception:  # never the end of it: the next round tries again
+                log.exception("checking the walls' looks failed")
             await asyncio.sleep(1.0)
 
     async def _recheck(self) -> None:
