@@ -168,7 +168,7 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
     app = create_web_app(cfg, Metrics(), before=[engine_ctx, store_ctx, workers_ctx])
     app[NETWORKS] = display_names()  # pages and the console name networks as the connectors do
     if config_path is not None:
-        app[LOOKS].read_file = lambda: load_config(config_path)  # /healthz compares it with the look
+        app[LOOKS].watch(config_path, load_config)  # /healthz compares it with the wall's look
         app.cleanup_ctx.append(_hangup_ctx(config_path))
     if "webhook" in roles:
         add_webhook_routes(app, Pipeline(bus))
