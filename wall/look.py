@@ -3,7 +3,7 @@
 A reload (SIGHUP to any `wall` process, or `wall reload-config`) publishes each wall's look in the wall's
 announced state on the bus (kind "config"); every web node applies the latest one to its hub, so all the
 screens of a wall agree whichever node serves them. Each look carries the digest of its settings, so a node
-can tell that its own file says something else (docs/page.md, "Reloading the config live").
+can tell that its own file says something else (docs/page.md, "One look on every node").
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Look(msgspec.Struct, frozen=True, tag=_TAG):
     wall: str
     digest: str
     screen: Screen
-    by: str  # the process that published it (node name and host), for /healthz
+    by: str  # the process that published it (role, host and pid: process_name()), for /healthz
     at: float  # epoch seconds
 
 

@@ -66,7 +66,8 @@ class Looks:
         await asyncio.to_thread(read)
 
     def failed(self, problems: list[str]) -> None:
-        self.reload_problems = [f"{time.strftime('%H:%M:%S')}: {p}" for p in problems]
+        at = time.strftime("%H:%M:%S UTC", time.gmtime())
+        self.reload_problems = [f"{at}: {p}" for p in problems]
 
     def _differs(self, wall: str) -> tuple[str, look.Look] | None:
         """(this node's digest, the published look) when they differ."""
@@ -102,10 +103,6 @@ class Looks:
                     "screens show; give this node the same file, or publish this node's with "
                     "`wall reload-config --config FILE`")
         return found
-
-    def differing(self) -> int:
-        """Walls whose published look this node's file does not match (a count for strangers)."""
-        return sum(self._differs(wall) is not None for wall in self.hubs)
 
     async def keep(self) -> None:
         """Publish this node's look for walls without one; take any look a live announcement missed;
