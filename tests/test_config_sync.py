@@ -234,3 +234,29 @@ def test_reload_config_on_the_memory_engine_says_to_send_the_process_sighup(tmp_
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "send that process SIGHUP" in result.stderr
+
+
+async def test_on_one_box_without_redis_a_sighup_restyles_the_screens(tmp_path: Path):
+    path = tmp_path / "wall.toml"
+    one_box = CONFIG.replace('engine = "redis"\nredis_url = "{redis_url}"', 'engine = "memory"')
+
+    def write(theme: str) -> None:
+        path.write_text(one_box.format(store_dir=tmp_path, theme=theme))
+
+    write('mode = "dark"')
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    node = logged(tmp_path / "serve.log", "serve", "--config", str(path), "--port", str(port))
+    try:
+        async with aiohttp.ClientSession() as s:
+            await wait_up(s, base)
+            screen_ = await Screen(s, base).connect()
+            write('mode = "light"\naccent = "#7a1f5c"')
+            node.send_signal(signal.SIGHUP)
+            await screen_.wait_for(themed("light", "#7a1f5c"))
+            config = (await health(s, base))["walls"]["lobby"]["config"]
+            assert config["agrees"] and config["file"] == config["shown"]
+            assert f"(pid {node.pid})" in config["published_by"]  # its own reload published it
+    finally:
+        node.terminate()
+        node.wait(10)
