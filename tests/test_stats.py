@@ -66,12 +66,12 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Engine]:
 
 
 async def commit_hour(engine: Engine) -> tuple[int, str]:
-    token = await engine.lease(writer_lease(WALL), "writer", ttl=30)
+    token = await engine.lease(writer_lease(WALL), "writer-a", ttl=30)
     assert token
     entry = await engine.enqueue(WALL, b"{}")
     for minute, p in hour():
-        await engine.commit(WALL, token, Commit(entry, shown=(p.id,), counts=((p.id, counts_for(p)),),
-                                                minute=minute))
+        await engine.commit(WALL, "writer-a", token,
+                            Commit(entry, shown=(p.id,), counts=((p.id, counts_for(p)),), minute=minute))
     return token, entry
 
 
@@ -105,7 +105,8 @@ async def test_retracted_posts_stop_counting_in_every_figure(engine: Engine) -> 
     token, entry = await commit_hour(engine)
     # The 20 negative posts of the burst are deleted at their source (or hidden by a curator) later on.
     burst = tuple(f"s{j}" for j in range(20))
-    await engine.commit(WALL, token, Commit(entry, unshown=burst, uncounted=burst, minute=LAST + 3))
+    await engine.commit(WALL, "writer-a", token,
+                        Commit(entry, unshown=burst, uncounted=burst, minute=LAST + 3))
     s = await stats(engine)
     assert s["total"] == s["hour_total"] == 59 * 4 + 4
     assert s["volume"] == [4] * 59 + [4]
@@ -117,7 +118,7 @@ async def test_retracted_posts_stop_counting_in_every_figure(engine: Engine) -> 
     assert ["angry", 3] not in s["top_authors"]
     assert s["alerts"] == []
     # A second retraction of the same posts takes nothing more.
-    await engine.commit(WALL, token, Commit(entry, uncounted=burst))
+    await engine.commit(WALL, "writer-a", token, Commit(entry, uncounted=burst))
     assert await stats(engine) == s
 
 
