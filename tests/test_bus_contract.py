@@ -378,6 +378,66 @@ async def test_a_retracted_post_takes_back_exactly_what_it_added_to_its_own_minu
     assert await b.total(WALL) == 1
 
 
+async def test_one_lease_holder_at_a_time_until_it_lapses(make_engine: MakeEngine) -> None:
+    a = make_engine()
+    b = make_engine() if isinstance(a, RedisEngine) else a  # b: another worker, where there can be one
+    first = await a.lease("curate:lobby", "node-a", ttl=60)
+    assert first
+    assert await b.lease("curate:lobby", "node-b", ttl=60) is None
+    assert await a.lease("curate:lobby", "node-a", ttl=60) == first  # renewed: same token
+    assert await b.holder("curate:lobby") == "node-a"
+    assert await a.lease("curate:lobby", "node-a", ttl=0.3) == first  # its last renewal
+    second = await eventually(lambda: b.lease("curate:lobby", "node-b", ttl=60))  # once it lapsed
+    assert second > first  # a new holder, a greater fencing token
+    assert await a.lease("curate:lobby", "node-a", ttl=60) is None
+    assert await b.holder("curate:lobby") == "node-b"
+
+
+async def test_a_commit_needs_the_lease_holder_with_its_current_token(make_engine: MakeEngine) -> None:
+    a = make_engine()
+    b = make_engine() if isinstance(a, RedisEngine) else a  # b: the standby, in another process or not
+    lease = writer_lease(WALL)
+    entry = await a.enqueue(WALL, b"{}")
+    first = await a.lease(lease, "writer-a", ttl=0.5)
+    assert first
+    with pytest.raises(Fenced):  # the right token from the wrong writer
+        await b.commit(WALL, "writer-b", first, Commit(entry, (b'{"n":"from the standby"}',)))
+    await a.commit(WALL, "writer-a", first, Commit(entry, (b'{"n":"from the holder"}',)))
+
+    second = await eventually(lambda: b.lease(lease, "writer-b", ttl=60))  # a's lease lapsed
+    assert second > first
+    with pytest.raises(Fenced):  # the writer that stalled past its lease
+        await a.commit(WALL, "writer-a", first, Commit(entry, (b'{"n":"stalled"}',)))
+    with pytest.raises(Fenced):  # the holder with a token from an earlier hold
+        await b.commit(WALL, "writer-b", first, Commit(entry, (b'{"n":"old token"}',)))
+    await b.commit(WALL, "writer-b", second, Commit(entry, (b'{"n":"from the new holder"}',)))
+    assert [m.body for m in await b.latest(WALL, 10)] == [b'{"n":"from the holder"}',
+                                                         b'{"n":"from the new holder"}']
+
+
+async def test_a_lease_token_is_never_handed_out_again_even_after_the_bus_lost_its_data(
+    make_engine: MakeEngine,
+) -> None:
+    """Redis flushed (or failed over to a replica that missed the last INCR), the memory engine restarted:
+    the counter behind the tokens is gone, yet a writer that held a token then must not find it valid
+    again, and the new holder's token is not one handed out before."""
+    a = make_engine()
+    lease = writer_lease(WALL)
+    first = await a.lease(lease, "writer-a", ttl=60)
+    assert first
+    if isinstance(a, RedisEngine):
+        async with aioredis.from_url(a.url) as redis:
+            await redis.flushall()
+    b = make_engine()  # Redis: another writer's process; memory: the process restarted, nothing kept
+    second = await b.lease(lease, "writer-b", ttl=60)
+    assert second and second > first
+    entry = await b.enqueue(WALL, b"{}")
+    with pytest.raises(Fenced):
+        await b.commit(WALL, "writer-a", first, Commit(entry, (b'{"n":"the old holder"}',)))
+    await b.commit(WALL, "writer-b", second, Commit(entry, (b'{"n":"the new holder"}',)))
+    assert [m.body for m in await b.latest(WALL, 10)] == [b'{"n":"the new holder"}']
+
+
 async def test_an_announcement_reaches_subscribers_and_stays_out_of_history(engine: Engine) -> None:
     follower = Follower(engine, after="0-0")
     (first,) = await publish_all(engine, [b'{"n":1}'])
@@ -573,23 +633,6 @@ async def test_publishing_while_redis_is_down_fails_loudly_and_status_says_why(
         assert [m.body for m in await engine.latest(WALL, 10)] == [b'{"n":"up"}', b'{"n":"up again"}']
     finally:
         await engine.close()
-
-
-async def test_one_lease_holder_at_a_time_until_it_lapses(redis_url: str) -> None:
-    a, b = RedisEngine(redis_url), RedisEngine(redis_url)
-    try:
-        first = await a.lease("curate:lobby", "node-a", ttl=60)
-        assert first
-        assert await b.lease("curate:lobby", "node-b", ttl=60) is None
-        assert await a.lease("curate:lobby", "node-a", ttl=60) == first  # renewed: same token
-        assert await b.holder("curate:lobby") == "node-a"
-        assert await a.lease("curate:lobby", "node-a", ttl=0.3) == first  # its last renewal
-        second = await eventually(lambda: b.lease("curate:lobby", "node-b", ttl=60))  # once it lapsed
-        assert second > first  # a new holder, a greater fencing token
-        assert await a.lease("curate:lobby", "node-a", ttl=60) is None
-    finally:
-        await a.close()
-        await b.close()
 
 
 async def test_closing_the_engine_ends_its_subscriptions(redis_url: str) -> None:

@@ -190,8 +190,8 @@ class Coordination(Protocol):
         (changing hands, or taken again after it lapsed). A token is never handed out twice for a lease,
         even after the engine lost its data (Redis flushed, evicted or failed over to a replica that
         missed the last write; the memory engine restarted): a new one is the greater of the last + 1 and
-        the clock in ms, so tokens grow as long as the clock does not go back by more than the time
-        between two takeovers."""
+        the clock in microseconds, so tokens grow as long as the clock does not go back by more than the
+        time between two takeovers."""
         ...
 
     async def holder(self, name: str) -> str | None:

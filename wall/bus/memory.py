@@ -294,7 +294,7 @@ class MemoryEngine:
             return None
         token = self._fences.get(name, 0)
         if holder is None:
-            token = self._fences[name] = max(token + 1, int(time.time() * 1000))
+            token = self._fences[name] = max(token + 1, time.time_ns() // 1000)
         self._leases[name] = _Lease(owner, token, time.monotonic() + ttl)
         return token
 
