@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from ingest.pipeline import Pipeline
-from tests.helpers import TOKEN, Screen, post, running_node
+from tests.helpers import TOKEN, Screen, post, running_node, temp_store_url
 from wall.app import parse_config
 from wall.bus.base import Commit, Engine, writer_lease
 from wall.bus.memory import MemoryEngine
@@ -128,7 +128,8 @@ def wall_config(engine: str, redis_url: str | None = None) -> Config:
     walls = {name: {"title": name.title(), "token_env": "T", "sources": [{"type": "webhook"}],
                     "enrich": {**enrich, "spikes_on_screen": name == "lobby"}} for name in ("lobby", "hall")}
     bus = {"engine": engine, **({"redis_url": redis_url} if redis_url else {})}
-    data = {"bus": bus, "stats_interval": 0.2, "walls": walls}
+    # A store of its own: the default path (/var/lib/wall) is shared by every checkout on the machine.
+    data = {"bus": bus, "store": {"url": temp_store_url()}, "stats_interval": 0.2, "walls": walls}
     return parse_config(data, env={"T": TOKEN})
 
 

@@ -121,11 +121,10 @@ class Inbox(Protocol):
       the holder alone would let a writer that stalled, lost the lease and took it again write with its
       old plan; the token alone would let two writers through when a bus that lost data hands an old
       token out again (engines never do, see Coordination.lease, but the holder check does not rely on it).
-      Publishing, the position, the shown set and the
-      stats counters move together, so a writer that dies mid-way leaves nothing half done. Each post's
-      counts are recorded with it; `uncounted` takes a post's recorded counts back from the bucket they
-      went to (and "posts" from the total), once; a post with no record (never counted, taken
-      back already, or older than the kept buckets) changes nothing.
+      Publishing, the position, the shown set and the stats counters move together, so a writer that
+      dies mid-way leaves nothing half done. Each post's counts are recorded with it; `uncounted` takes a
+      post's recorded counts back from the bucket they went to (and "posts" from the total), once; a post
+      with no record (never counted, taken back already, or older than the kept buckets) changes nothing.
     """
 
     async def admit(

@@ -199,7 +199,7 @@ class MemoryEngine:
         if self._holding(name) != owner:
             raise Fenced(f"wall {wall}: the writer lease is held by another writer, or by none")
         if self._fences.get(name) != token:
-            raise Fenced(f"wall {wall}: the writer lease moved to another writer and back")
+            raise Fenced(f"wall {wall}: the token is no longer the lease's (it lapsed and was taken again)")
         box = self._inbox(wall)
         ids = [await self.publish(wall, body) for body in commit.events]
         box.position = commit.inbox_id

@@ -13,7 +13,7 @@ if redis.call('GET', KEYS[1]) ~= c.owner then
   return redis.error_reply('FENCED the writer lease is held by another process, or by none')
 end
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= c.token then
-  return redis.error_reply('FENCED the writer lease moved to another process and back')
+  return redis.error_reply("FENCED the token is no longer the lease's (it lapsed and was taken again)")
 end
 
 local epoch = redis.call('SET', KEYS[4], c.epoch, 'NX', 'GET') or c.epoch
