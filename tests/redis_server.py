@@ -21,9 +21,10 @@ def free_port() -> int:
 class RedisServer:
     """redis-server as a subprocess: append-only file fsynced on every write, so a restart loses nothing."""
 
-    def __init__(self, port: int, dir: Path | str) -> None:
+    def __init__(self, port: int, dir: Path | str, *options: str) -> None:
         self.port = port
         self.dir = Path(dir)
+        self.options = options  # more redis-server options, e.g. ("--replicaof", host, port)
         self.log = self.dir / "redis.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -39,7 +40,8 @@ class RedisServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", str(self.log)],
+             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", str(self.log),
+             *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout

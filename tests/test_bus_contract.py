@@ -262,7 +262,7 @@ async def test_a_commit_moves_everything_together_and_a_stale_token_is_refused(
     assert token
     entry = await a.enqueue(WALL, b"{}")
     follower = Follower(b, after="0-0")
-    ids = await a.commit(WALL, token, Commit(entry, (b'{"type":"post"}',), shown=("p1", "p2"),
+    ids = await a.commit(WALL, "writer-a", token, Commit(entry, (b'{"type":"post"}',), shown=("p1", "p2"),
                                               counts=(("p1", (("posts", 1), ("tag:x", 1))),
                                                       ("p2", (("posts", 1),))), minute=100))
     assert len(ids) == 1
@@ -272,7 +272,7 @@ async def test_a_commit_moves_everything_together_and_a_stale_token_is_refused(
     assert await b.counts(WALL, [99, 100]) == {100: {"posts": 2, "tag:x": 1}}
     assert await b.total(WALL) == 2
     assert await b.inbox_backlog(WALL) == 0
-    await a.commit(WALL, token, Commit(entry, unshown=("p1",)))
+    await a.commit(WALL, "writer-a", token, Commit(entry, unshown=("p1",)))
     assert await b.shown(WALL, ["p1", "p2"]) == {"p2"}
     if isinstance(a, RedisEngine):  # another process takes the lease: the first writer's token is void
         await a.close()
@@ -282,7 +282,7 @@ async def test_a_commit_moves_everything_together_and_a_stale_token_is_refused(
         newer = await b.lease(writer_lease(WALL), "writer-b", ttl=5)
         assert newer and newer > token
         with pytest.raises(Fenced):
-            await b.commit(WALL, token, Commit(entry, (b'{"type":"late"}',)))
+            await b.commit(WALL, "writer-a", token, Commit(entry, (b'{"type":"late"}',)))
         assert [m.body for m in await b.latest(WALL, 5)] == [b'{"type":"post"}']
 
 
@@ -307,7 +307,7 @@ async def test_a_commit_keeps_recent_posts_the_latest_control_and_tells_the_queu
         async with asyncio.timeout(30):
             while not queue:
                 sent += 1
-                await a.commit(WALL, token, Commit(entry, queue=(f"probe {sent}".encode(),)))
+                await a.commit(WALL, "writer-a", token, Commit(entry, queue=(f"probe {sent}".encode(),)))
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(0.1):
                         while not queue:
@@ -315,10 +315,11 @@ async def test_a_commit_keeps_recent_posts_the_latest_control_and_tells_the_queu
             while queue[-1] != f"probe {sent}".encode():
                 await asyncio.sleep(0.01)
         queue.clear()
-        await a.commit(WALL, token, Commit(entry, recent=(("p1", b"one"), ("p2", b"two")), queue=(b"q1",),
-                                           authors=("webhook:aino",)))
-        await a.commit(WALL, token, Commit(entry, (b'{"type":"post"}', b'{"type":"control","n":1}'),
-                                           recent=(("p1", b"one, decided"),), queue=(b"q2",), control=True))
+        await a.commit(WALL, "writer-a", token, Commit(entry, recent=(("p1", b"one"), ("p2", b"two")),
+                                                       queue=(b"q1",), authors=("webhook:aino",)))
+        await a.commit(WALL, "writer-a", token,
+                       Commit(entry, (b'{"type":"post"}', b'{"type":"control","n":1}'),
+                              recent=(("p1", b"one, decided"),), queue=(b"q2",), control=True))
         assert await b.recent(WALL, 10) == [b"two", b"one, decided"]  # newest first, by first arrival
         assert await b.recent_of(WALL, ["p1", "p3"]) == {"p1": b"one, decided"}
         latest = await b.latest(WALL, 1)
@@ -338,12 +339,12 @@ async def test_recent_posts_are_capped_oldest_out(make_engine: MakeEngine,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine()
     monkeypatch.setattr("wall.bus.memory.RECENT_KEPT", 3)
-    monkeypatch.setattr("wall.bus.redis.RECENT_KEPT", 3)
+    monkeypatch.setattr("wall.bus.redis.inbox.RECENT_KEPT", 3)
     token = await engine.lease(writer_lease(WALL), "writer-a", ttl=5)
     assert token
     entry = await engine.enqueue(WALL, b"{}")
     for i in range(5):
-        await engine.commit(WALL, token, Commit(entry, recent=((f"p{i}", f"post {i}".encode()),)))
+        await engine.commit(WALL, "writer-a", token, Commit(entry, recent=((f"p{i}", f"post {i}".encode()),)))
     assert await engine.recent(WALL, 10) == [b"post 4", b"post 3", b"post 2"]
     assert await engine.recent_of(WALL, ["p0", "p4"]) == {"p4": b"post 4"}
 
@@ -357,22 +358,84 @@ async def test_a_retracted_post_takes_back_exactly_what_it_added_to_its_own_minu
     assert token
     entry = await a.enqueue(WALL, b"{}")
     first = (("posts", 1), ("sent:negative", 1), ("tag:fail", 1), ("voice:Kestrel", 1))
-    await a.commit(WALL, token, Commit(entry, shown=("p1", "p2"), minute=100,
-                                       counts=(("p1", first), ("p2", (("posts", 1), ("tag:fail", 1))))))
-    await a.commit(WALL, token, Commit(entry, shown=("p3",), counts=(("p3", (("posts", 1),)),), minute=101))
+    await a.commit(WALL, "writer-a", token,
+                   Commit(entry, shown=("p1", "p2"), minute=100,
+                          counts=(("p1", first), ("p2", (("posts", 1), ("tag:fail", 1))))))
+    await a.commit(WALL, "writer-a", token,
+                   Commit(entry, shown=("p3",), counts=(("p3", (("posts", 1),)),), minute=101))
     assert await b.counts(WALL, [100, 101]) == {
         100: {"posts": 2, "sent:negative": 1, "tag:fail": 2, "voice:Kestrel": 1}, 101: {"posts": 1}}
     assert await b.total(WALL) == 3
     # p1 is deleted at its source three minutes later: its own minute loses what p1 added, nothing else.
-    await b.commit(WALL, token, Commit(entry, unshown=("p1",), uncounted=("p1",), minute=103))
+    await b.commit(WALL, "writer-a", token, Commit(entry, unshown=("p1",), uncounted=("p1",), minute=103))
     assert await b.counts(WALL, [100, 101, 103]) == {100: {"posts": 1, "tag:fail": 1}, 101: {"posts": 1}}
     assert await b.total(WALL) == 2
     # Taken back once only; a post that was never counted changes nothing.
-    await b.commit(WALL, token, Commit(entry, uncounted=("p1", "never-shown")))
+    await b.commit(WALL, "writer-a", token, Commit(entry, uncounted=("p1", "never-shown")))
     assert await b.total(WALL) == 2
-    await b.commit(WALL, token, Commit(entry, uncounted=("p3",)))
+    await b.commit(WALL, "writer-a", token, Commit(entry, uncounted=("p3",)))
     assert await b.counts(WALL, [100, 101]) == {100: {"posts": 1, "tag:fail": 1}}
     assert await b.total(WALL) == 1
+
+
+async def test_one_lease_holder_at_a_time_until_it_lapses(make_engine: MakeEngine) -> None:
+    a = make_engine()
+    b = make_engine() if isinstance(a, RedisEngine) else a  # b: another worker, where there can be one
+    first = await a.lease("curate:lobby", "node-a", ttl=60)
+    assert first
+    assert await b.lease("curate:lobby", "node-b", ttl=60) is None
+    assert await a.lease("curate:lobby", "node-a", ttl=60) == first  # renewed: same token
+    assert await b.holder("curate:lobby") == "node-a"
+    assert await a.lease("curate:lobby", "node-a", ttl=0.3) == first  # its last renewal
+    second = await eventually(lambda: b.lease("curate:lobby", "node-b", ttl=60))  # once it lapsed
+    assert second > first  # a new holder, a greater fencing token
+    assert await a.lease("curate:lobby", "node-a", ttl=60) is None
+    assert await b.holder("curate:lobby") == "node-b"
+
+
+async def test_a_commit_needs_the_lease_holder_with_its_current_token(make_engine: MakeEngine) -> None:
+    a = make_engine()
+    b = make_engine() if isinstance(a, RedisEngine) else a  # b: the standby, in another process or not
+    lease = writer_lease(WALL)
+    entry = await a.enqueue(WALL, b"{}")
+    first = await a.lease(lease, "writer-a", ttl=0.5)
+    assert first
+    with pytest.raises(Fenced):  # the right token from the wrong writer
+        await b.commit(WALL, "writer-b", first, Commit(entry, (b'{"n":"from the standby"}',)))
+    await a.commit(WALL, "writer-a", first, Commit(entry, (b'{"n":"from the holder"}',)))
+
+    second = await eventually(lambda: b.lease(lease, "writer-b", ttl=60))  # a's lease lapsed
+    assert second > first
+    with pytest.raises(Fenced):  # the writer that stalled past its lease
+        await a.commit(WALL, "writer-a", first, Commit(entry, (b'{"n":"stalled"}',)))
+    with pytest.raises(Fenced):  # the holder with a token from an earlier hold
+        await b.commit(WALL, "writer-b", first, Commit(entry, (b'{"n":"old token"}',)))
+    await b.commit(WALL, "writer-b", second, Commit(entry, (b'{"n":"from the new holder"}',)))
+    assert [m.body for m in await b.latest(WALL, 10)] == [b'{"n":"from the holder"}',
+                                                         b'{"n":"from the new holder"}']
+
+
+async def test_a_lease_token_is_never_handed_out_again_even_after_the_bus_lost_its_data(
+    make_engine: MakeEngine,
+) -> None:
+    """Redis flushed (or failed over to a replica that missed the last INCR), the memory engine restarted:
+    the counter behind the tokens is gone, yet a writer that held a token then must not find it valid
+    again, and the new holder's token is not one handed out before."""
+    a = make_engine()
+    lease = writer_lease(WALL)
+    first = await a.lease(lease, "writer-a", ttl=60)
+    assert first
+    if isinstance(a, RedisEngine):
+        async with aioredis.from_url(a.url) as redis:
+            await redis.flushall()
+    b = make_engine()  # Redis: another writer's process; memory: the process restarted, nothing kept
+    second = await b.lease(lease, "writer-b", ttl=60)
+    assert second and second > first
+    entry = await b.enqueue(WALL, b"{}")
+    with pytest.raises(Fenced):
+        await b.commit(WALL, "writer-a", first, Commit(entry, (b'{"n":"the old holder"}',)))
+    await b.commit(WALL, "writer-b", second, Commit(entry, (b'{"n":"the new holder"}',)))
+    assert [m.body for m in await b.latest(WALL, 10)] == [b'{"n":"the new holder"}']
 
 
 async def test_an_announcement_reaches_subscribers_and_stays_out_of_history(engine: Engine) -> None:
@@ -434,7 +497,7 @@ async def test_a_subscriber_stops_at_once_when_cancelled_whatever_it_is_doing(
     for _ in range(100):
         engine = make_engine()
         if isinstance(engine, RedisEngine):
-            engine.heartbeat = 0.005  # so cancels also land on its PINGs and read timeouts
+            engine.link.heartbeat = 0.005  # so cancels also land on its PINGs and read timeouts
         follower = Follower(engine, after=None)
         for _ in range(random.randint(0, 3)):
             await engine.publish(WALL, b'{"n":"x"}')
@@ -491,7 +554,7 @@ async def test_a_redis_that_stops_answering_is_noticed_and_nothing_is_lost(redis
                                                                             redis_url: str) -> None:
     """A hung Redis, or a cable pulled, closes no socket: the subscriber's PINGs find it out."""
     node, worker = RedisEngine(redis_url), RedisEngine(redis_url)
-    node.heartbeat = 0.2
+    node.link.heartbeat = 0.2
     try:
         follower = Follower(node, after=await node.publish(WALL, b'{"n":"start"}'))
         before = await publish_all(worker, bodies("before", 3))
@@ -587,23 +650,6 @@ async def test_publishing_while_redis_is_down_fails_loudly_and_status_says_why(
         await engine.close()
 
 
-async def test_one_lease_holder_at_a_time_until_it_lapses(redis_url: str) -> None:
-    a, b = RedisEngine(redis_url), RedisEngine(redis_url)
-    try:
-        first = await a.lease("curate:lobby", "node-a", ttl=60)
-        assert first
-        assert await b.lease("curate:lobby", "node-b", ttl=60) is None
-        assert await a.lease("curate:lobby", "node-a", ttl=60) == first  # renewed: same token
-        assert await b.holder("curate:lobby") == "node-a"
-        assert await a.lease("curate:lobby", "node-a", ttl=0.3) == first  # its last renewal
-        second = await eventually(lambda: b.lease("curate:lobby", "node-b", ttl=60))  # once it lapsed
-        assert second > first  # a new holder, a greater fencing token
-        assert await a.lease("curate:lobby", "node-a", ttl=60) is None
-    finally:
-        await a.close()
-        await b.close()
-
-
 async def test_closing_the_engine_ends_its_subscriptions(redis_url: str) -> None:
     engine = RedisEngine(redis_url)
     follower = Follower(engine, after="0-0")
@@ -617,7 +663,7 @@ async def test_closing_the_engine_ends_its_subscriptions(redis_url: str) -> None
 
 def test_logs_never_show_the_redis_password() -> None:
     def redact(url: str) -> str:
-        return RedisEngine(url)._safe_url
+        return RedisEngine(url).link.safe_url
 
     assert redact("redis://:s3cret@db.internal:6379/0") == "redis://db.internal:6379/0"
     assert redact("rediss://wall:s3cret@db.internal/1") == "rediss://db.internal/1"

@@ -79,6 +79,11 @@ def test_the_wheel_carries_the_page_and_the_demo_runs_from_it(tmp_path: Path):
             [str(python), "-c", "from ingest.registry import REGISTRY as R; print(*sorted(R))"],
             capture_output=True, text=True, cwd=elsewhere).stdout
         assert listed.split() == sorted(REGISTRY)  # the wheel's entry points, as the editable install's
+        scripts = subprocess.run(  # the Redis engine's Lua scripts are package data, read at import
+            [str(python), "-c", "from wall.bus.redis.link import SOURCES as S; print(*sorted(S))"],
+            capture_output=True, text=True, cwd=elsewhere)
+        expected = ["admit", "announce", "commit", "lease", "publish", "range"]
+        assert scripts.stdout.split() == expected, scripts.stderr
     finally:
         demo.terminate()
         try:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from ingest.pipeline import Pipeline
-from tests.helpers import TOKEN, Screen, post, running_node
+from tests.helpers import TOKEN, Screen, post, running_node, temp_store_url
 from wall.app import parse_config
 from wall.bus.base import Commit, Engine, writer_lease
 from wall.bus.memory import MemoryEngine
@@ -66,12 +66,12 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Engine]:
 
 
 async def commit_hour(engine: Engine) -> tuple[int, str]:
-    token = await engine.lease(writer_lease(WALL), "writer", ttl=30)
+    token = await engine.lease(writer_lease(WALL), "writer-a", ttl=30)
     assert token
     entry = await engine.enqueue(WALL, b"{}")
     for minute, p in hour():
-        await engine.commit(WALL, token, Commit(entry, shown=(p.id,), counts=((p.id, counts_for(p)),),
-                                                minute=minute))
+        await engine.commit(WALL, "writer-a", token,
+                            Commit(entry, shown=(p.id,), counts=((p.id, counts_for(p)),), minute=minute))
     return token, entry
 
 
@@ -105,7 +105,8 @@ async def test_retracted_posts_stop_counting_in_every_figure(engine: Engine) -> 
     token, entry = await commit_hour(engine)
     # The 20 negative posts of the burst are deleted at their source (or hidden by a curator) later on.
     burst = tuple(f"s{j}" for j in range(20))
-    await engine.commit(WALL, token, Commit(entry, unshown=burst, uncounted=burst, minute=LAST + 3))
+    await engine.commit(WALL, "writer-a", token,
+                        Commit(entry, unshown=burst, uncounted=burst, minute=LAST + 3))
     s = await stats(engine)
     assert s["total"] == s["hour_total"] == 59 * 4 + 4
     assert s["volume"] == [4] * 59 + [4]
@@ -117,7 +118,7 @@ async def test_retracted_posts_stop_counting_in_every_figure(engine: Engine) -> 
     assert ["angry", 3] not in s["top_authors"]
     assert s["alerts"] == []
     # A second retraction of the same posts takes nothing more.
-    await engine.commit(WALL, token, Commit(entry, uncounted=burst))
+    await engine.commit(WALL, "writer-a", token, Commit(entry, uncounted=burst))
     assert await stats(engine) == s
 
 
@@ -127,7 +128,8 @@ def wall_config(engine: str, redis_url: str | None = None) -> Config:
     walls = {name: {"title": name.title(), "token_env": "T", "sources": [{"type": "webhook"}],
                     "enrich": {**enrich, "spikes_on_screen": name == "lobby"}} for name in ("lobby", "hall")}
     bus = {"engine": engine, **({"redis_url": redis_url} if redis_url else {})}
-    data = {"bus": bus, "stats_interval": 0.2, "walls": walls}
+    # A store of its own: the default path (/var/lib/wall) is shared by every checkout on the machine.
+    data = {"bus": bus, "store": {"url": temp_store_url()}, "stats_interval": 0.2, "walls": walls}
     return parse_config(data, env={"T": TOKEN})
 
 

@@ -28,6 +28,8 @@ health_token_env = "WALL_HEALTH_TOKEN"
 [bus]
 engine = "redis"
 redis_url = "{redis_url}"
+[store]
+url = "sqlite+aiosqlite:///{store_dir}/wall.db"
 [walls.lobby]
 title = "Lobby"
 token_env = "LOBBY_TOKEN"
@@ -64,7 +66,7 @@ async def test_the_figures_are_the_same_after_the_lease_moves_and_the_writer_res
     tmp_path: Path, redis_url: str
 ) -> None:
     config = tmp_path / "wall.toml"
-    config.write_text(CONFIG.format(redis_url=redis_url))
+    config.write_text(CONFIG.format(redis_url=redis_url, store_dir=tmp_path))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     node = logged(tmp_path / "serve.log", "serve", "--config", str(config), "--port", str(port))

@@ -84,7 +84,8 @@ class Announcement(NamedTuple):
 
 
 class Fenced(Exception):
-    """A commit carried a fencing token that is no longer the lease's: another writer took over."""
+    """A commit came from a writer that no longer holds the wall's lease with that token: another writer
+    took over (or the lease lapsed and was taken again since)."""
 
 
 Counters = tuple[tuple[str, int], ...]  # (counter name, amount)
@@ -116,12 +117,15 @@ class Inbox(Protocol):
       If it raises, nothing was recorded; if it returns, the entry is in the inbox.
     - enqueue() appends an entry with no dedupe (deletes, curators' commands).
     - read_inbox() returns entries after `after`, oldest first, waiting up to `timeout` s for one.
-    - commit() applies a Commit if `token` still fences the wall's writer lease, else raises Fenced;
-      it returns the ids of the published events. Publishing, the position, the shown set and the
-      stats counters move together, so a writer that dies mid-way leaves nothing half done. Each post's
-      counts are recorded with it; `uncounted` takes a post's recorded counts back from the bucket they
-      went to (and "posts" from the total), once; a post with no record (never counted, taken
-      back already, or older than the kept buckets) changes nothing.
+    - commit() applies a Commit if `owner` holds the wall's writer lease and `token` is its current
+      fencing token, else raises Fenced; it returns the ids of the published events. Both are checked:
+      the holder alone would let a writer that stalled, lost the lease and took it again write with its
+      old plan; the token alone would let two writers through when a bus that lost data hands an old
+      token out again (engines never do, see Coordination.lease, but the holder check does not rely on it).
+      Publishing, the position, the shown set and the stats counters move together, so a writer that
+      dies mid-way leaves nothing half done. Each post's counts are recorded with it; `uncounted` takes a
+      post's recorded counts back from the bucket they went to (and "posts" from the total), once; a post
+      with no record (never counted, taken back already, or older than the kept buckets) changes nothing.
     """
 
     async def admit(
@@ -140,7 +144,7 @@ class Inbox(Protocol):
         """The last inbox id the writer committed ("0-0" before the first)."""
         ...
 
-    async def commit(self, wall: str, token: int, commit: Commit) -> list[str]: ...
+    async def commit(self, wall: str, owner: str, token: int, commit: Commit) -> list[str]: ...
 
     async def shown(self, wall: str, post_ids: list[str]) -> set[str]:
         """Which of these posts are on screen (published and not retracted)."""
@@ -181,8 +185,13 @@ class Coordination(Protocol):
     async def set_cursor(self, key: str, value: str) -> None: ...
 
     async def lease(self, name: str, owner: str, ttl: float) -> int | None:
-        """Take or renew a lease for `ttl` seconds. While `owner` holds it, return its fencing token:
-        a number that grows each time the lease changes hands (or lapses), never while it is renewed."""
+        """Take or renew a lease for `ttl` seconds. While `owner` holds it, return its fencing token, else
+        None. The token stays the same while the lease is renewed and changes each time it is taken
+        (changing hands, or taken again after it lapsed). A token is never handed out twice for a lease,
+        even after the engine lost its data (Redis flushed, evicted or failed over to a replica that
+        missed the last write; the memory engine restarted): a new one is the greater of the last + 1 and
+        the clock in microseconds, so tokens grow as long as the clock does not go back by more than the
+        time between two takeovers."""
         ...
 
     async def holder(self, name: str) -> str | None:

@@ -8,8 +8,20 @@ import secrets
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator
+from typing import NamedTuple
 
-from wall.bus.base import BUCKETS_KEPT, RECENT_KEPT, Announcement, BusStatus, Commit, Gap, Message, Outcome
+from wall.bus.base import (
+    BUCKETS_KEPT,
+    RECENT_KEPT,
+    Announcement,
+    BusStatus,
+    Commit,
+    Fenced,
+    Gap,
+    Message,
+    Outcome,
+    writer_lease,
+)
 from wall.models import frame, id_key
 
 
@@ -44,6 +56,12 @@ class _Inbox:
         self.counted: OrderedDict[str, tuple[int, tuple[tuple[str, int], ...]]] = OrderedDict()
 
 
+class _Lease(NamedTuple):
+    owner: str
+    token: int
+    until: float  # time.monotonic()
+
+
 class MemoryEngine:
     engine = "memory"
 
@@ -57,6 +75,8 @@ class MemoryEngine:
         self._inboxes: dict[str, _Inbox] = {}
         self._health: dict[str, bytes] = {}
         self._secrets: dict[str, str] = {}
+        self._leases: dict[str, _Lease] = {}
+        self._fences: dict[str, int] = {}  # the last token of each lease
 
     def _channel(self, wall: str) -> _Channel:
         ch = self._channels.get(wall)
@@ -174,7 +194,12 @@ class MemoryEngine:
     async def position(self, wall: str) -> str:
         return self._inbox(wall).position
 
-    async def commit(self, wall: str, token: int, commit: Commit) -> list[str]:
+    async def commit(self, wall: str, owner: str, token: int, commit: Commit) -> list[str]:
+        name = writer_lease(wall)
+        if self._holding(name) != owner:
+            raise Fenced(f"wall {wall}: the writer lease is held by another writer, or by none")
+        if self._fences.get(name) != token:
+            raise Fenced(f"wall {wall}: the token is no longer the lease's (it lapsed and was taken again)")
         box = self._inbox(wall)
         ids = [await self.publish(wall, body) for body in commit.events]
         box.position = commit.inbox_id
@@ -262,10 +287,23 @@ class MemoryEngine:
         self._cursors[key] = value
 
     async def lease(self, name: str, owner: str, ttl: float) -> int | None:
-        return 1  # one process: it always holds every lease
+        # As on Redis (wall/bus/redis/lease.lua), though one process holds them all in a single box: the
+        # same semantics for every engine, and a new engine's tokens start above the old one's.
+        holder = self._holding(name)
+        if holder is not None and holder != owner:
+            return None
+        token = self._fences.get(name, 0)
+        if holder is None:
+            token = self._fences[name] = max(token + 1, time.time_ns() // 1000)
+        self._leases[name] = _Lease(owner, token, time.monotonic() + ttl)
+        return token
+
+    def _holding(self, name: str) -> str | None:
+        held = self._leases.get(name)
+        return held.owner if held is not None and held.until > time.monotonic() else None
 
     async def holder(self, name: str) -> str | None:
-        return "this process"
+        return self._holding(name)
 
     async def shared_secret(self, name: str) -> str:
         return self._secrets.setdefault(name, secrets.token_urlsafe(32))

@@ -2,8 +2,10 @@
 
 It holds the wall's writer lease (a fencing token with it), reads the wall's inbox from its stored
 position, decides each post's status, and commits the resulting event, the new position, the shown set and
-the stats counters in one atomic step. A writer that stalls past its lease is refused at its next commit;
-the new holder goes on from the stored position, so nothing is lost and nothing shows twice.
+the stats counters in one atomic step. Each commit names the writer and its token, and the bus refuses it
+unless that writer holds the lease with that token: a writer that stalls past its lease, or that Redis
+forgot (flushed, failed over), is refused at its next commit; the holder goes on from the stored position,
+so nothing is lost and nothing shows twice.
 """
 
 from __future__ import annotations
@@ -121,8 +123,9 @@ class CurationWriter:
                  self.wall, self.owner, token, position)
         # The store is ahead of the inbox (the console writes it first): settle the screen on what it
         # says now, so a decision whose inbox entry was never written still takes effect.
-        await self.engine.commit(self.wall, token, await self._reevaluate(position))
-        await self.engine.commit(self.wall, token, await self._control_commit(position, if_changed=True))
+        await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(position))
+        await self.engine.commit(self.wall, self.owner, token,
+                                 await self._control_commit(position, if_changed=True))
         self.status.leading, self.status.error = True, None
         renew_at = time.monotonic() + RENEW_EVERY
         stats_at = 0.0
@@ -142,7 +145,7 @@ class CurationWriter:
                         commit = await self._control_commit(msg.id)
                     case _:
                         commit = self._plan(msg.id, entry, view)
-                await self.engine.commit(self.wall, token, commit)
+                await self.engine.commit(self.wall, self.owner, token, commit)
                 if isinstance(entry, InboxModeration):  # it moved posts the rest of the batch may touch
                     view = await self._view(entries[k + 1:])
                 position = msg.id

@@ -1,0 +1,34 @@
+"""The Redis engine, one part per job over one shared link (docs/architecture.md, "Parts"):
+
+- link.py: the client (built in `connect()`), one command at a time with status kept, pub/sub, the scripts;
+- stream.py: the bus (publish, read, subscribe, announce);
+- inbox.py: the wall inboxes (admit, enqueue, read, commit and what the commit keeps);
+- coordination.py: leases and their fencing tokens, cursors, shared secrets, health records;
+- keys.py: every key and channel; *.lua: every script, one file each.
+"""
+
+from __future__ import annotations
+
+from wall.bus.base import BusStatus
+from wall.bus.redis.coordination import RedisCoordination
+from wall.bus.redis.inbox import RedisInbox
+from wall.bus.redis.keys import Keys
+from wall.bus.redis.link import Link
+from wall.bus.redis.stream import RedisBus
+
+__all__ = ["Keys", "RedisEngine"]
+
+
+class RedisEngine(RedisBus, RedisInbox, RedisCoordination):
+    engine = "redis"
+
+    def __init__(self, url: str, stream_maxlen: int = 10_000) -> None:
+        self.url = url
+        self.link = Link(url)
+        self.maxlen = stream_maxlen
+
+    def status(self) -> BusStatus:
+        return self.link.status()
+
+    async def close(self) -> None:
+        await self.link.close()
