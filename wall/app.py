@@ -28,7 +28,8 @@ from ingest.registry import check_options, display_names
 from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
 from wall.bus import open_engine
-from wall.bus.base import Engine, writer_lease
+from wall.bus.base import RECENT_KEPT, Engine, writer_lease
+from wall.bus.memory import MemoryEngine
 from wall.config import Config, ConfigError, WallConfig, load, parse
 from wall.curate import rules
 from wall.curate.actions import Actions
@@ -148,6 +149,8 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         async with AsyncExitStack() as stack:
             opened: Store = store if store is not None else await stack.enter_async_context(
                 connect(cfg.store.url))
+            if isinstance(bus, MemoryEngine) and engine is None:  # a box without Redis: see keep()
+                await bus.keep(opened.bus_state(cfg.bus.stream_maxlen, RECENT_KEPT), cfg.walls)
             app[STORE] = opened
             app[ACTIONS] = Actions(opened, bus, cfg)
             yield
