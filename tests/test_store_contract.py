@@ -26,6 +26,7 @@ from wall.bus.memory import MemoryEngine
 from wall.models import frame, id_key
 from wall.store import Store, connect, open_store
 from wall.store.audit import AuditFilter, Event
+from wall.store.box import TakenOver
 from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Conflict
 from wall.store.engine import StoreURLError, create_engine
@@ -636,6 +637,23 @@ async def test_a_commit_the_store_refuses_changes_nothing_in_memory_or_in_sql(st
         assert (await conn.execute(sa.text("SELECT position, total FROM bus_walls"))).one() == ("0-0", 0)
         assert (await conn.execute(sa.text("SELECT count(*) FROM bus_events"))).scalar() == 0
         assert (await conn.execute(sa.text("SELECT count(*) FROM bus_inbox"))).scalar() == 1
+
+
+async def test_a_second_memory_bus_process_on_the_same_store_takes_the_walls_and_the_first_is_refused(
+        store: Store) -> None:
+    first = await restarted(store)
+    await first.admit("lobby", "rss:1", "d1", b"{}")
+    second = await restarted(store)  # started by mistake beside it, on the same database
+    with pytest.raises(TakenOver, match="only one may run on a store"):
+        await first.admit("lobby", "rss:2", "d2", b"{}")
+    with pytest.raises(TakenOver):
+        await first.enqueue("lobby", b"{}")
+    [entry] = await second.read_inbox("lobby", "0-0", 10, timeout=0)
+    await second.commit("lobby", 1, Commit(entry.id, (b"event",)))
+    with pytest.raises(TakenOver):
+        await first.commit("lobby", 1, Commit(entry.id, (b"late",)))
+    assert (await second.admit("lobby", "rss:2", "d2", b"{}"))[0] == "new"  # rss:2 was not recorded
+    assert [m.body for m in await (await restarted(store)).latest("lobby", 5)] == [b"event"]
 
 
 async def test_everything_survives_closing_and_reopening_the_store(url: str) -> None:

@@ -12,10 +12,14 @@ Contract (each method is one transaction: when it raises, nothing of it was writ
 - `restore` reads a wall back (its newest `events` display events, its newest `recent` posts), naming a
   new wall's history with the epoch given. Every `TIDY_EVERY` commits of a wall, and at restore, what is
   beyond those limits goes, and digests not seen for `SEEN_FOR` seconds.
+- One process keeps a wall: `restore` makes this BusState its owner, and every later write of another
+  one to the wall raises `TakenOver` (two memory-engine processes on one store would otherwise write each
+  other's inboxes and positions).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -41,6 +45,10 @@ SEEN_FOR = 7 * 86400.0  # seconds a post's digest is kept (Redis keeps them 7 da
 TIDY_EVERY = 200  # commits of a wall between trims of its history and recent posts
 Counters = tuple[tuple[str, int], ...]
 Entry = tuple[str, bytes]
+
+
+class TakenOver(RuntimeError):
+    """Another process started on this store's memory-bus state for the wall after this one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +83,18 @@ class BusState:
     def __init__(self, engine: AsyncEngine, cursors: Cursors, events: int, recent: int) -> None:
         self.engine, self.cursors = engine, cursors
         self.events, self.recent = events, recent
+        self.owner = secrets.token_hex(8)
         self._commits: dict[str, int] = {}  # per wall, since the last tidy
+
+    async def _own(self, conn: AsyncConnection, wall: str) -> None:
+        """Refuse to write a wall another process took over. A write first, so SQLite takes its write lock
+        and PostgreSQL locks the row: the transaction's other writes are serialized behind it."""
+        w = bus_walls.c
+        taken = await conn.execute(bus_walls.update().where(w.wall == wall, w.owner == self.owner)
+                                   .values(owner=w.owner))
+        if taken.rowcount != 1:
+            raise TakenOver(f"wall {wall}: another process started on the same store with the memory bus; "
+                            "only one may run on a store (for more, use bus.engine = \"redis\")")
 
     async def get_cursor(self, key: str) -> str | None:
         return await self.cursors.get(key)
@@ -87,9 +106,7 @@ class BusState:
                     ) -> str | None:
         key = (seen.c.wall == wall) & (seen.c.post_id == post_id)
         async with self.engine.begin() as conn:
-            # A write first: SQLite takes its write lock (waiting up to busy_timeout) and PostgreSQL locks
-            # the row, so two admits of one post cannot both read the same previous digest.
-            await conn.execute(seen.update().where(key).values(digest=seen.c.digest))
+            await self._own(conn, wall)  # also: two admits of one post cannot read the same digest
             previous = (await conn.execute(sa.select(seen.c.digest).where(key))).scalar()
             await upsert(conn, seen, {"wall": wall, "post_id": post_id, "digest": digest, "at": clock(now)},
                          keys=("wall", "post_id"))
@@ -99,6 +116,7 @@ class BusState:
 
     async def enqueue(self, wall: str, entry: Entry) -> None:
         async with self.engine.begin() as conn:
+            await self._own(conn, wall)
             await conn.execute(bus_inbox.insert().values(_row(wall, entry)))
 
     async def commit(self, wall: str, position: str, events: Sequence[Entry], *, total: int,
@@ -107,6 +125,7 @@ class BusState:
                      recent: Sequence[tuple[str, bytes]], authors: Sequence[str],
                      control: bytes | None) -> None:
         async with self.engine.begin() as conn:
+            await self._own(conn, wall)
             await conn.execute(bus_inbox.delete().where(bus_inbox.c.wall == wall, _upto(bus_inbox, position)))
             if events:
                 await conn.execute(bus_events.insert(), [_row(wall, e) for e in events])
@@ -166,8 +185,10 @@ class BusState:
         async with self.engine.begin() as conn:
             row = (await conn.execute(sa.select(bus_walls).where(bus_walls.c.wall == wall))).first()
             if row is None:
-                await conn.execute(bus_walls.insert().values(wall=wall, epoch=epoch, position="0-0", total=0))
+                await conn.execute(bus_walls.insert().values(wall=wall, epoch=epoch, position="0-0", total=0,
+                                                             owner=self.owner))
                 return KeptWall(epoch)
+            await conn.execute(bus_walls.update().where(bus_walls.c.wall == wall).values(owner=self.owner))
             await self._tidy(conn, wall)
 
             async def entries(table: sa.Table, newest: int | None = None) -> list[Entry]:

@@ -164,6 +164,7 @@ bus_walls = sa.Table(
     sa.Column("position", sa.String(48), nullable=False),  # the last inbox id the writer committed
     sa.Column("total", sa.BigInteger, nullable=False),  # posts approved, less those taken back
     sa.Column("control", sa.LargeBinary, nullable=True),  # the newest control event, framed
+    sa.Column("owner", sa.String(32), nullable=False),  # the process keeping it: the last one to start
 )
 
 

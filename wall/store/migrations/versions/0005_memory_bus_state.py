@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("position", sa.String(length=48), nullable=False),
         sa.Column("total", sa.BigInteger(), nullable=False),
         sa.Column("control", sa.LargeBinary(), nullable=True),
+        sa.Column("owner", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("wall", name=op.f("pk_bus_walls")),
     )
     for name in ("bus_inbox", "bus_events"):
