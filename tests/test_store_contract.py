@@ -568,7 +568,7 @@ async def test_a_box_without_redis_restarted_goes_on_where_it_was(store: Store) 
         first.id, (b'{"type":"post","id":"rss:1"}', b'{"type":"control"}'), shown=("rss:1",),
         counts=(("rss:1", (("posts", 1), ("tag:x", 1))),), minute=100, recent=(("rss:1", b"recent 1"),),
         authors=("rss:ana",), control=True))
-    epoch = await box.epoch("lobby")
+    epoch, secret = await box.epoch("lobby"), await box.shared_secret("media")
     # The process stops here, with rss:2 admitted and not yet committed by the writer.
 
     again = await restarted(store)
@@ -587,6 +587,7 @@ async def test_a_box_without_redis_restarted_goes_on_where_it_was(store: Store) 
     assert await again.total("lobby") == 1
     assert await again.recent("lobby", 10) == [b"recent 1"]
     assert await again.known_authors("lobby", ["rss:ana", "rss:bo"]) == {"rss:ana"}
+    assert await again.shared_secret("media") == secret  # kept events' signed media URLs stay good
     later = await again.enqueue("lobby", b'{"delete":"rss:1"}')
     assert id_key(later) > id_key(waiting.id)  # new ids follow the kept ones
 

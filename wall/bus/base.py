@@ -248,6 +248,11 @@ class Keeper(Protocol):
 
     async def set_cursor(self, key: str, value: str) -> None: ...
 
+    async def shared_secret(self, name: str, make: str) -> str:
+        """The secret kept under `name`, or `make` kept as it when there is none (the media proxy signs
+        the URLs in kept events with it: a new one at each start would break their images)."""
+        ...
+
     async def restore(self, wall: str, epoch: str) -> KeptWall:
         """The wall as kept (its display history's tail, as long as the keeper keeps it); a wall never
         kept starts empty, its history named `epoch`."""

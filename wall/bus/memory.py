@@ -383,6 +383,8 @@ class MemoryEngine:
         return "this process"
 
     async def shared_secret(self, name: str) -> str:
+        if name not in self._secrets and self._keeper is not None:
+            self._secrets[name] = await self._keeper.shared_secret(name, secrets.token_urlsafe(32))
         return self._secrets.setdefault(name, secrets.token_urlsafe(32))
 
     async def put_health(self, key: str, record: bytes) -> None:

@@ -4,6 +4,7 @@ posts, and its screens and figures go on where they were.
 
 Contract (each method is one transaction: when it raises, nothing of it was written):
 - `get_cursor`/`set_cursor`: the source cursors and connector state (the `cursors` table).
+- `shared_secret(name, make)`: the secret kept under `name`, else `make`, kept (first writer wins).
 - `admit` records a post's digest (`seen`) and returns the one before; unless the two are equal (a
   duplicate) it writes the inbox entry in the same transaction. `enqueue` writes an entry alone.
 - `commit` records one writer commit: the position (and the inbox entries up to it go), the display
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wall.models import id_key
-from wall.store.base import clock, upsert
+from wall.store.base import clock, insert_new, upsert
 from wall.store.kv import Cursors
 from wall.store.schema import (
     bus_authors,
@@ -35,6 +36,7 @@ from wall.store.schema import (
     bus_events,
     bus_inbox,
     bus_recent,
+    bus_secrets,
     bus_shown,
     bus_walls,
     seen,
@@ -101,6 +103,13 @@ class BusState:
 
     async def set_cursor(self, key: str, value: str) -> None:
         await self.cursors.set(key, value)
+
+    async def shared_secret(self, name: str, make: str) -> str:
+        async with self.engine.begin() as conn:
+            await insert_new(conn, bus_secrets, {"name": name, "value": make}, keys=("name",))
+            kept: str = (await conn.execute(sa.select(bus_secrets.c.value)
+                                            .where(bus_secrets.c.name == name))).scalar_one()
+        return kept
 
     async def admit(self, wall: str, post_id: str, digest: str, entry: Entry, now: float | None = None
                     ) -> str | None:

@@ -205,6 +205,12 @@ bus_recent = sa.Table(
     sa.UniqueConstraint("wall", "post_id"),
 )
 
+bus_secrets = sa.Table(  # the installation's shared secrets (the media proxy's signing key)
+    "bus_secrets", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
+
 bus_authors = sa.Table(
     "bus_authors", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),

@@ -1,5 +1,5 @@
 """The memory bus's state on a box without Redis: inboxes, the display history's tail, the writer's position,
-shown set, counted posts, recent posts and known authors (wall/store/box.py).
+shown set, counted posts, recent posts, known authors and shared secrets (wall/store/box.py).
 
 Revision ID: 0005
 Revises: 0004
@@ -62,6 +62,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("wall", "post_id", name=op.f("uq_bus_recent_wall")),
     )
     op.create_table(
+        "bus_secrets",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_bus_secrets")),
+    )
+    op.create_table(
         "bus_authors",
         sa.Column("wall", sa.String(length=64), nullable=False),
         sa.Column("author", sa.String(length=255), nullable=False),
@@ -70,6 +76,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("bus_authors", "bus_recent", "bus_counted", "bus_shown", "bus_events", "bus_inbox",
-                 "bus_walls"):
+    for name in ("bus_authors", "bus_secrets", "bus_recent", "bus_counted", "bus_shown", "bus_events",
+                 "bus_inbox", "bus_walls"):
         op.drop_table(name)  # indexes go with their tables
