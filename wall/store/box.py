@@ -12,7 +12,7 @@ Contract (each method is one transaction: when it raises, nothing of it was writ
   posts, known authors and the control frame.
 - `restore` reads a wall back (its newest `events` display events, its newest `recent` posts), naming a
   new wall's history with the epoch given. Every `TIDY_EVERY` commits of a wall, and at restore, what is
-  beyond those limits goes, and digests not seen for `SEEN_FOR` seconds.
+  beyond those limits goes, and digests and shown posts not touched for `SEEN_FOR` seconds.
 - One process keeps a wall: `restore` makes this BusState its owner, and every later write of another
   one to the wall raises `TakenOver` (two memory-engine processes on one store would otherwise write each
   other's inboxes and positions).
@@ -43,7 +43,7 @@ from wall.store.schema import (
     stats_rollups,
 )
 
-SEEN_FOR = 7 * 86400.0  # seconds a post's digest is kept (Redis keeps them 7 days too)
+SEEN_FOR = 7 * 86400.0  # seconds a digest, and a post in the shown set, are kept (as with Redis)
 TIDY_EVERY = 200  # commits of a wall between trims of its history and recent posts
 Counters = tuple[tuple[str, int], ...]
 Entry = tuple[str, bytes]
@@ -144,7 +144,8 @@ class BusState:
             await conn.execute(bus_walls.update().where(bus_walls.c.wall == wall).values(state))
             await self._count(conn, wall, buckets, counted, uncounted)
             for post_id in shown:
-                await upsert(conn, bus_shown, {"wall": wall, "post_id": post_id}, keys=("wall", "post_id"))
+                await upsert(conn, bus_shown, {"wall": wall, "post_id": post_id, "at": clock(None)},
+                             keys=("wall", "post_id"))
             if unshown:
                 await conn.execute(bus_shown.delete().where(bus_shown.c.wall == wall,
                                                             bus_shown.c.post_id.in_(unshown)))
@@ -189,6 +190,8 @@ class BusState:
         if first is not None:
             await conn.execute(bus_recent.delete().where(r.wall == wall, r.n < first))
         await conn.execute(seen.delete().where(seen.c.at < clock(now) - SEEN_FOR))
+        await conn.execute(bus_shown.delete().where(bus_shown.c.wall == wall,
+                                                    bus_shown.c.at < clock(now) - SEEN_FOR))
 
     async def restore(self, wall: str, epoch: str) -> KeptWall:
         async with self.engine.begin() as conn:

@@ -186,6 +186,7 @@ bus_shown = sa.Table(
     "bus_shown", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),
     sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),  # when it was last shown: kept 7 days
 )
 
 bus_counted = sa.Table(  # what each counted post added to its minute, for an exact retract

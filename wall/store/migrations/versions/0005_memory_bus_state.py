@@ -41,8 +41,10 @@ def upgrade() -> None:
         "bus_shown",
         sa.Column("wall", sa.String(length=64), nullable=False),
         sa.Column("post_id", sa.String(length=255), nullable=False),
+        sa.Column("at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("wall", "post_id", name=op.f("pk_bus_shown")),
     )
+    op.create_index(op.f("ix_bus_shown_at"), "bus_shown", ["at"])
     op.create_table(
         "bus_counted",
         sa.Column("wall", sa.String(length=64), nullable=False),
