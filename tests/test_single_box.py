@@ -1,6 +1,7 @@
-"""A single box without Redis: `wall serve` on the memory engine with a SQLite store, restarted in the
-middle of a replayed source (SIGTERM, then started again with the same files). Its source goes on from its
-cursor, nothing admitted is lost, nothing shows twice, its screens resume by id, and its figures go on."""
+"""A single box without Redis: `wall serve` on the memory engine with a SQLite store, stopped in the
+middle of a replayed source (SIGTERM, or SIGKILL as a crash would) and started again with the same files.
+Its source goes on from its cursor, nothing admitted is lost, nothing shows twice, its screens resume by
+id, and its figures go on."""
 
 from __future__ import annotations
 
@@ -54,13 +55,14 @@ def received(screen: Screen, order: list[str]) -> list[str]:
     return sorted(snapped, key=order.index) + screen.posts()
 
 
-async def stop(node: subprocess.Popen[str]) -> int:
-    node.send_signal(signal.SIGTERM)
+async def stop(node: subprocess.Popen[str], how: signal.Signals = signal.SIGTERM) -> int:
+    node.send_signal(how)
     return await asyncio.to_thread(node.wait, 60)
 
 
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
 async def test_a_box_restarted_mid_stream_neither_repeats_nor_loses_a_post_and_its_figures_go_on(
-        tmp_path: Path) -> None:
+        tmp_path: Path, how: signal.Signals) -> None:
     (tmp_path / "posts.json").write_text(json.dumps(
         [{"id": f"p{n}", "text": f"Replayed post number {n}"} for n in range(POSTS)]))
     config = tmp_path / "wall.toml"
@@ -76,7 +78,8 @@ async def test_a_box_restarted_mid_stream_neither_repeats_nor_loses_a_post_and_i
             screen = await Screen(s, base).connect()
             await screen.wait_for(lambda _: len(received(screen, expected)) >= 20, timeout=120)
             await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] >= 15)
-            assert await stop(node) == 0  # mid-stream: the replay has posts left
+            # Mid-stream (the replay has posts left): stopped as systemd does, or killed with no goodbye.
+            assert await stop(node, how) == (0 if how == signal.SIGTERM else -signal.SIGKILL)
             await asyncio.wait_for(screen.closed.wait(), 30)
             before = received(screen, expected)
             assert 20 <= len(before) < POSTS and before == expected[:len(before)]
