@@ -149,7 +149,9 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         async with AsyncExitStack() as stack:
             opened: Store = store if store is not None else await stack.enter_async_context(
                 connect(cfg.store.url))
-            if isinstance(bus, MemoryEngine) and engine is None:  # a box without Redis: see keep()
+            if isinstance(bus, MemoryEngine) and engine is None and store is None:
+                # A box without Redis (`wall serve`, `wall demo`): the bus's state outlives the process.
+                # A store handed in is the caller's, who may run several nodes on it (tests do).
                 await bus.keep(opened.bus_state(cfg.bus.stream_maxlen, RECENT_KEPT), cfg.walls)
             app[STORE] = opened
             app[ACTIONS] = Actions(opened, bus, cfg)
