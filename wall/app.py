@@ -133,7 +133,8 @@ class Warmup:
 
 def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None,
                store: Store | None = None, config_path: Path | None = None) -> web.Application:
-    """A web node with the given roles. An engine or store handed in belongs to the caller. With the
+    """A web node with the given roles. An engine or store handed in belongs to the caller (the memory
+    engine keeps its state in the store only when this app opened both: docs/store.md). With the
     config's path, SIGHUP reloads it: walls' themes and runs of show change live on every screen."""
     bus = engine or open_engine(cfg.bus)
     owner = node_name()
