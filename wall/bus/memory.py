@@ -313,10 +313,10 @@ class MemoryEngine:
                     if bucket[name] <= 0:
                         del bucket[name]
 
-        forgotten = []
+        forgotten: dict[str, None] = {}  # in order, each once
         for post_id in commit.uncounted:
             if post_id in box.counted and post_id not in forgotten:
-                forgotten.append(post_id)
+                forgotten[post_id] = None
                 add(*box.counted[post_id], -1)
         for _post_id, counters in commit.counts:
             add(commit.minute, counters, 1)
@@ -326,9 +326,8 @@ class MemoryEngine:
             for post_id, (minute, _counts) in box.counted.items():
                 if minute >= horizon:
                     break
-                if post_id not in forgotten:
-                    forgotten.append(post_id)
-        return touched, total, forgotten
+                forgotten.setdefault(post_id)
+        return touched, total, list(forgotten)
 
     async def shown(self, wall: str, post_ids: list[str]) -> set[str]:
         return self._inbox(wall).shown.intersection(post_ids)
