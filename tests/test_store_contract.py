@@ -21,8 +21,12 @@ from alembic.migration import MigrationContext
 from argon2 import PasswordHasher
 
 from tests.postgres_server import MISSING, PostgresServer, binaries
+from wall.bus.base import BUCKETS_KEPT, Commit, Message
+from wall.bus.memory import MemoryEngine
+from wall.models import frame, id_key
 from wall.store import Store, connect, open_store
 from wall.store.audit import AuditFilter, Event
+from wall.store.box import TakenOver
 from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Conflict
 from wall.store.engine import StoreURLError, create_engine
@@ -546,31 +550,111 @@ async def test_hostile_text_from_a_post_is_kept_in_the_audit_log_without_breakin
     assert kept.before == {"text": "<script>\x00</script> 🙂"}  # JSON keeps it, escaped
 
 
-async def test_cursors_and_seen_digests_for_a_deployment_without_redis(store: Store) -> None:
-    rss = store.cursors.scoped("source:lobby-rss")  # a connector's SourceContext.state (KeyValue)
-    assert await rss.get("etag") is None
-    await rss.set("etag", 'W/"abc"')
-    await rss.set("etag", 'W/"def"')
-    assert await rss.get("etag") == 'W/"def"'
-    assert await store.cursors.get("source:lobby-rss:etag") == 'W/"def"'
-    assert await store.cursors.scoped("source:other").get("etag") is None
-    await store.cursors.scoped("source:lobby-rss").delete("etag")
-    assert await rss.get("etag") is None
+async def restarted(store: Store, events: int = 100, recent: int = 100) -> MemoryEngine:
+    """A memory engine as `wall serve` on a box without Redis starts one: kept in the store."""
+    engine = MemoryEngine(stream_maxlen=events)
+    await engine.keep(store.bus_state(events, recent), ["lobby"])
+    return engine
 
-    assert await store.seen.swap("lobby", "rss:1", "d1", now=T0) is None  # new
-    assert await store.seen.swap("lobby", "rss:1", "d1", now=T0 + 1) == "d1"  # duplicate
-    assert await store.seen.swap("lobby", "rss:1", "d2", now=T0 + 2) == "d1"  # update
-    await store.seen.put_back("lobby", "rss:1", "d1")  # publishing d2 failed
-    assert await store.seen.swap("lobby", "rss:1", "d2", now=T0 + 3) == "d1"
-    assert await store.seen.swap("stage", "rss:1", "d2", now=T0) is None
-    await store.seen.put_back("stage", "rss:1", None)
-    assert await store.seen.swap("stage", "rss:1", "d2", now=T0) is None
-    assert await store.seen.prune(T0 + 1) == 1  # the stage entry, untouched since T0
 
-    await store.stats.put("lobby", 3600, {"posts": 12})
-    await store.stats.put("lobby", 7200, {"posts": 3})
-    await store.stats.put("lobby", 3600, {"posts": 14})
-    assert await store.stats.range("lobby", 0, 7200) == [(3600, {"posts": 14})]
+async def test_a_box_without_redis_restarted_goes_on_where_it_was(store: Store) -> None:
+    box = await restarted(store)
+    await box.set_cursor("source:lobby-rss", "round:7")
+    assert (await box.admit("lobby", "rss:1", "d1", b'{"post":1}'))[0] == "new"
+    assert (await box.admit("lobby", "rss:2", "d2", b'{"post":2}'))[0] == "new"
+    assert await box.admit("lobby", "rss:1", "d1", b'{"post":1}') == ("duplicate", None)
+    [first] = await box.read_inbox("lobby", "0-0", 1, timeout=0)
+    [shown, control] = await box.commit("lobby", 1, Commit(
+        first.id, (b'{"type":"post","id":"rss:1"}', b'{"type":"control"}'), shown=("rss:1",),
+        counts=(("rss:1", (("posts", 1), ("tag:x", 1))),), minute=100, recent=(("rss:1", b"recent 1"),),
+        authors=("rss:ana",), control=True))
+    epoch, secret = await box.epoch("lobby"), await box.shared_secret("media")
+    # The process stops here, with rss:2 admitted and not yet committed by the writer.
+
+    again = await restarted(store)
+    assert await again.epoch("lobby") == epoch  # screens' saved ids stay good: they resume, no snapshot
+    assert await again.latest("lobby", 10) == [Message(shown, b'{"type":"post","id":"rss:1"}'),
+                                               Message(control, b'{"type":"control"}')]
+    assert await again.latest_control("lobby") == frame(control, b'{"type":"control"}')
+    assert await again.position("lobby") == first.id
+    [waiting] = await again.read_inbox("lobby", first.id, 10, timeout=0)  # admitted, never committed
+    assert waiting.body == b'{"post":2}'
+    assert await again.admit("lobby", "rss:2", "d2", b'{"post":2}') == ("duplicate", None)
+    assert await again.admit("lobby", "rss:1", "d1", b'{"post":1}') == ("duplicate", None)
+    assert await again.get_cursor("source:lobby-rss") == "round:7"
+    assert await again.shown("lobby", ["rss:1", "rss:2"]) == {"rss:1"}
+    assert await again.counts("lobby", [100]) == {100: {"posts": 1, "tag:x": 1}}
+    assert await again.total("lobby") == 1
+    assert await again.recent("lobby", 10) == [b"recent 1"]
+    assert await again.known_authors("lobby", ["rss:ana", "rss:bo"]) == {"rss:ana"}
+    assert await again.shared_secret("media") == secret  # kept events' signed media URLs stay good
+    later = await again.enqueue("lobby", b'{"delete":"rss:1"}')
+    assert id_key(later) > id_key(waiting.id)  # new ids follow the kept ones
+
+    # rss:1 deleted at its source: what it added comes off its minute, and stays off after a restart.
+    await again.commit("lobby", 1, Commit(later, (b'{"type":"retract"}',), unshown=("rss:1",),
+                                          uncounted=("rss:1",)))
+    third = await restarted(store)
+    assert await third.counts("lobby", [100]) == {} and await third.total("lobby") == 0
+    assert await third.shown("lobby", ["rss:1"]) == set()
+    assert await third.inbox_backlog("lobby") == 0
+    assert (await third.admit("lobby", "rss:1", "d1b", b'{"post":"1 edited"}'))[0] == "updated"
+
+
+async def test_a_kept_box_trims_its_history_and_recent_posts_and_forgets_old_counts(store: Store) -> None:
+    box = await restarted(store, events=3, recent=2)
+    for n in range(5):
+        entry = await box.enqueue("lobby", b"{}")
+        await box.commit("lobby", 1, Commit(entry, (f"event {n}".encode(),), recent=((f"p{n}", b"r"),),
+                                            counts=((f"p{n}", (("posts", 1),)),), minute=n * BUCKETS_KEPT))
+    again = await restarted(store, events=3, recent=2)
+    assert [m.body for m in await again.latest("lobby", 10)] == [b"event 2", b"event 3", b"event 4"]
+    assert len(await again.recent("lobby", 10)) == 2
+    async with store.engine.connect() as conn:  # trimmed in SQL too, not only when read back
+        assert (await conn.execute(sa.text("SELECT count(*) FROM bus_events"))).scalar() == 3
+        assert (await conn.execute(sa.text("SELECT count(*) FROM bus_recent"))).scalar() == 2
+    # Buckets older than the kept window went with the commit that passed them, in memory as in SQL.
+    assert set(await again.counts("lobby", [n * BUCKETS_KEPT for n in range(5)])) == {3 * BUCKETS_KEPT,
+                                                                                      4 * BUCKETS_KEPT}
+    assert await again.total("lobby") == 5
+    # A post whose bucket went was forgotten with it: taking it back changes nothing (as with Redis).
+    entry = await again.enqueue("lobby", b"{}")
+    await again.commit("lobby", 1, Commit(entry, uncounted=("p0",)))
+    assert await again.total("lobby") == 5
+
+
+async def test_a_commit_the_store_refuses_changes_nothing_in_memory_or_in_sql(store: Store) -> None:
+    box = await restarted(store)
+    entry = await box.enqueue("lobby", b"{}")
+    async with store.engine.begin() as conn:  # the store fails mid-commit (here: a table is gone)
+        await conn.execute(sa.text("DROP TABLE bus_authors"))
+    with pytest.raises(sa.exc.SQLAlchemyError):
+        await box.commit("lobby", 1, Commit(entry, (b"event",), shown=("p1",), authors=("rss:ana",),
+                                            counts=(("p1", (("posts", 1),)),), minute=100))
+    assert await box.position("lobby") == "0-0" and await box.latest("lobby", 5) == []
+    assert await box.total("lobby") == 0 and await box.shown("lobby", ["p1"]) == set()
+    assert await box.inbox_backlog("lobby") == 1  # the writer retries it
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT position, total FROM bus_walls"))).one() == ("0-0", 0)
+        assert (await conn.execute(sa.text("SELECT count(*) FROM bus_events"))).scalar() == 0
+        assert (await conn.execute(sa.text("SELECT count(*) FROM bus_inbox"))).scalar() == 1
+
+
+async def test_a_second_memory_bus_process_on_the_same_store_takes_the_walls_and_the_first_is_refused(
+        store: Store) -> None:
+    first = await restarted(store)
+    await first.admit("lobby", "rss:1", "d1", b"{}")
+    second = await restarted(store)  # started by mistake beside it, on the same database
+    with pytest.raises(TakenOver, match="only one may run on a store"):
+        await first.admit("lobby", "rss:2", "d2", b"{}")
+    with pytest.raises(TakenOver):
+        await first.enqueue("lobby", b"{}")
+    [entry] = await second.read_inbox("lobby", "0-0", 10, timeout=0)
+    await second.commit("lobby", 1, Commit(entry.id, (b"event",)))
+    with pytest.raises(TakenOver):
+        await first.commit("lobby", 1, Commit(entry.id, (b"late",)))
+    assert (await second.admit("lobby", "rss:2", "d2", b"{}"))[0] == "new"  # rss:2 was not recorded
+    assert [m.body for m in await (await restarted(store)).latest("lobby", 5)] == [b"event"]
 
 
 async def test_everything_survives_closing_and_reopening_the_store(url: str) -> None:

@@ -29,7 +29,8 @@ from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
 from wall import look
 from wall.bus import open_engine
-from wall.bus.base import Bus, Engine, writer_lease
+from wall.bus.base import RECENT_KEPT, Bus, Engine, writer_lease
+from wall.bus.memory import MemoryEngine
 from wall.config import Config, ConfigError, WallConfig, load, parse
 from wall.curate import rules
 from wall.curate.actions import Actions
@@ -134,7 +135,8 @@ class Warmup:
 
 def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | None = None,
                store: Store | None = None, config_path: Path | None = None) -> web.Application:
-    """A web node with the given roles. An engine or store handed in belongs to the caller. With the
+    """A web node with the given roles. An engine or store handed in belongs to the caller (the memory
+    engine keeps its state in the store only when this app opened both: docs/store.md). With the
     config's path, SIGHUP reloads it: walls' themes and runs of show change live on every screen of every
     node (reload_config)."""
     bus = engine or open_engine(cfg.bus)
@@ -151,6 +153,10 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         async with AsyncExitStack() as stack:
             opened: Store = store if store is not None else await stack.enter_async_context(
                 connect(cfg.store.url))
+            if isinstance(bus, MemoryEngine) and engine is None and store is None:
+                # A box without Redis (`wall serve`, `wall demo`): the bus's state outlives the process.
+                # A store handed in is the caller's, who may run several nodes on it (tests do).
+                await bus.keep(opened.bus_state(cfg.bus.stream_maxlen, RECENT_KEPT), cfg.walls)
             app[STORE] = opened
             app[ACTIONS] = Actions(opened, bus, cfg)
             yield

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
@@ -208,6 +208,82 @@ class Coordination(Protocol):
 
     async def health_records(self) -> dict[str, bytes]:
         """Every part's latest health record, by key (records carry their own time: stale ones show it)."""
+        ...
+
+
+Entry = tuple[str, bytes]  # (id, body) of an inbox entry or a display event
+
+
+class KeptWall(Protocol):
+    """A wall as its Keeper last recorded it: what the memory engine restores at start."""
+
+    @property
+    def epoch(self) -> str: ...
+    @property
+    def position(self) -> str: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def control(self) -> bytes | None: ...
+    @property
+    def inbox(self) -> Sequence[Entry]:
+        """Entries not yet committed, oldest first."""
+        ...
+    @property
+    def events(self) -> Sequence[Entry]:
+        """The newest display events, oldest first."""
+        ...
+    @property
+    def buckets(self) -> Mapping[int, Mapping[str, int]]: ...
+    @property
+    def counted(self) -> Sequence[tuple[str, int, Counters]]:
+        """(post id, minute, counters) of each counted post still in a kept bucket, oldest first."""
+        ...
+    @property
+    def shown(self) -> Collection[str]: ...
+    @property
+    def authors(self) -> Collection[str]: ...
+    @property
+    def recent(self) -> Sequence[tuple[str, bytes]]:
+        """(post id, RecentPost body), oldest first arrival first."""
+        ...
+
+
+class Keeper(Protocol):
+    """Where the memory engine keeps what must outlive its process, so that a single box restarted neither
+    repeats nor loses posts: the SQL store (wall/store/box.py), handed in by the composition root. Each
+    call is one transaction: when it raises, nothing of it was recorded (and the engine changes nothing)."""
+
+    async def get_cursor(self, key: str) -> str | None: ...
+
+    async def set_cursor(self, key: str, value: str) -> None: ...
+
+    async def shared_secret(self, name: str, make: str) -> str:
+        """The secret kept under `name`, or `make` kept as it when there is none (the media proxy signs
+        the URLs in kept events with it: a new one at each start would break their images)."""
+        ...
+
+    async def restore(self, wall: str, epoch: str) -> KeptWall:
+        """The wall as kept (its display history's tail, as long as the keeper keeps it); a wall never
+        kept starts empty, its history named `epoch`."""
+        ...
+
+    async def admit(self, wall: str, post_id: str, digest: str, entry: Entry) -> str | None:
+        """Record the post's digest and return the one recorded before (None: a new post). Equal digests
+        are a duplicate: the inbox entry is not written. Otherwise it is, in the same transaction."""
+        ...
+
+    async def enqueue(self, wall: str, entry: Entry) -> None: ...
+
+    async def commit(self, wall: str, position: str, events: Sequence[Entry], *, total: int,
+                     buckets: Mapping[int, Mapping[str, int]], counted: Sequence[tuple[str, int, Counters]],
+                     uncounted: Sequence[str], shown: Sequence[str], unshown: Sequence[str],
+                     recent: Sequence[tuple[str, bytes]], authors: Sequence[str],
+                     control: bytes | None) -> None:
+        """One writer commit: the position moves (inbox entries up to it go), the events are appended,
+        `buckets` are the touched buckets' new counters (empty: the bucket goes), `total` the new total,
+        `counted` the posts counted now and `uncounted` those taken back; `control`, when not None,
+        replaces the kept control frame."""
         ...
 
 

@@ -1,4 +1,10 @@
-"""In-process engine for `wall demo` and single-box installs: history in a bounded deque per wall."""
+"""In-process engine for `wall demo` and single-box installs: history in a bounded deque per wall.
+
+Everything lives in this process. Given a Keeper (`keep()`: the SQL store, on a box without Redis), it
+also writes there, before changing anything in memory, what must outlive the process: source cursors,
+dedupe digests, inbox entries, and what the writer commits (the display history's tail, position, shown
+set, stats counters, recent posts, known authors, control); `keep()` restores it. Reads stay in memory.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import contextlib
 import secrets
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import NamedTuple
 
 from wall.bus.base import (
@@ -16,8 +22,10 @@ from wall.bus.base import (
     Announcement,
     BusStatus,
     Commit,
+    Counters,
     Fenced,
     Gap,
+    Keeper,
     Message,
     Outcome,
     writer_lease,
@@ -54,6 +62,7 @@ class _Inbox:
         self.authors: set[str] = set()
         self.queue_subscribers: set[asyncio.Queue[bytes | None]] = set()
         self.counted: OrderedDict[str, tuple[int, tuple[tuple[str, int], ...]]] = OrderedDict()
+        self.writing = asyncio.Lock()  # with a keeper: entries reach it and the deque in id order
 
 
 class _Lease(NamedTuple):
@@ -77,6 +86,33 @@ class MemoryEngine:
         self._secrets: dict[str, str] = {}
         self._leases: dict[str, _Lease] = {}
         self._fences: dict[str, int] = {}  # the last token of each lease
+        self._keeper: Keeper | None = None
+        self._epochs: dict[str, str] = {}  # walls whose history the keeper named (kept across restarts)
+
+    async def keep(self, keeper: Keeper, walls: Iterable[str]) -> None:
+        """From now on, keep what must outlive this process in `keeper`, starting from what it kept of
+        `walls`. Called once, before anything uses the engine (a wall first seen later starts empty)."""
+        self._keeper = keeper
+        for wall in walls:
+            await self._restore(wall)
+
+    async def _restore(self, wall: str) -> None:
+        if self._keeper is None or wall in self._epochs:
+            return
+        kept = await self._keeper.restore(wall, self._epoch)
+        ch, box = self._channel(wall), self._inbox(wall)
+        ch.history.extend(Message(i, b) for i, b in kept.events)
+        box.entries.extend(Message(i, b) for i, b in kept.inbox)
+        if ch.history:  # new ids go on after the kept ones, even if the clock went back
+            ch.last = max(ch.last, id_key(ch.history[-1].id))
+        if box.entries:
+            box.last = max(box.last, id_key(box.entries[-1].id))
+        box.position, box.total, box.control = kept.position, kept.total, kept.control
+        box.buckets = {m: Counter(c) for m, c in kept.buckets.items()}
+        box.counted = OrderedDict((pid, (minute, counters)) for pid, minute, counters in kept.counted)
+        box.shown, box.authors = set(kept.shown), set(kept.authors)
+        box.recent = OrderedDict(kept.recent)
+        self._epochs[wall] = kept.epoch
 
     def _channel(self, wall: str) -> _Channel:
         ch = self._channels.get(wall)
@@ -85,12 +121,15 @@ class MemoryEngine:
         return ch
 
     async def epoch(self, wall: str) -> str:
-        return self._epoch
+        return self._epochs.get(wall, self._epoch)
 
     async def publish(self, wall: str, body: bytes) -> str:
         ch = self._channel(wall)
         ch.last = _next_id(ch.last)
-        msg = Message(f"{ch.last[0]}-{ch.last[1]}", body)
+        return self._append(ch, Message(f"{ch.last[0]}-{ch.last[1]}", body))
+
+    @staticmethod
+    def _append(ch: _Channel, msg: Message) -> str:
         ch.history.append(msg)
         for q in ch.subscribers:
             q.put_nowait(msg)
@@ -131,7 +170,7 @@ class MemoryEngine:
         try:
             backlog = self._after(ch, after)
             if backlog is None:
-                yield Gap(self._epoch)
+                yield Gap(await self.epoch(wall))
                 backlog = []
             last = id_key(backlog[-1].id) if backlog else (id_key(after) if after else (0, 0))
             for msg in backlog:
@@ -158,6 +197,15 @@ class MemoryEngine:
         return box
 
     async def admit(self, wall: str, post_id: str, digest: str, body: bytes) -> tuple[Outcome, str | None]:
+        if self._keeper is not None:  # the digests live in the keeper, beside the entries they guard
+            await self._restore(wall)
+            box = self._inbox(wall)
+            async with box.writing:
+                msg = self._new_entry(box, body)
+                before = await self._keeper.admit(wall, post_id, digest, msg)
+                if before == digest:
+                    return "duplicate", None
+                return ("new" if before is None else "updated"), self._arrive(box, msg)
         key = (wall, post_id)
         before = self._digests.get(key)
         if before == digest:
@@ -169,9 +217,23 @@ class MemoryEngine:
         return ("new" if before is None else "updated"), await self.enqueue(wall, body)
 
     async def enqueue(self, wall: str, body: bytes) -> str:
+        if self._keeper is None:
+            box = self._inbox(wall)
+            return self._arrive(box, self._new_entry(box, body))
+        await self._restore(wall)
         box = self._inbox(wall)
+        async with box.writing:
+            msg = self._new_entry(box, body)
+            await self._keeper.enqueue(wall, msg)
+            return self._arrive(box, msg)
+
+    @staticmethod
+    def _new_entry(box: _Inbox, body: bytes) -> Message:
         box.last = _next_id(box.last)
-        msg = Message(f"{box.last[0]}-{box.last[1]}", body)
+        return Message(f"{box.last[0]}-{box.last[1]}", body)
+
+    @staticmethod
+    def _arrive(box: _Inbox, msg: Message) -> str:
         box.entries.append(msg)
         box.arrived.set()
         return msg.id
@@ -200,50 +262,88 @@ class MemoryEngine:
             raise Fenced(f"wall {wall}: the writer lease is held by another writer, or by none")
         if self._fences.get(name) != token:
             raise Fenced(f"wall {wall}: the token is no longer the lease's (it lapsed and was taken again)")
-        box = self._inbox(wall)
-        ids = [await self.publish(wall, body) for body in commit.events]
+        await self._restore(wall)
+        box, ch = self._inbox(wall), self._channel(wall)
+        ids = []
+        for _ in commit.events:  # taken now: the writer is the wall's only publisher
+            ch.last = _next_id(ch.last)
+            ids.append(f"{ch.last[0]}-{ch.last[1]}")
+        buckets, total, forgotten = self._tally(box, commit)
+        control = frame(ids[-1], commit.events[-1]) if commit.control and ids else None
+        if self._keeper is not None:  # first: when it fails, nothing changed here either
+            await self._keeper.commit(
+                wall, commit.inbox_id, list(zip(ids, commit.events, strict=True)), total=total,
+                buckets=buckets, counted=[(pid, commit.minute, c) for pid, c in commit.counts],
+                uncounted=forgotten, shown=commit.shown, unshown=commit.unshown, recent=commit.recent,
+                authors=commit.authors, control=control)
+        for msg in zip(ids, commit.events, strict=True):
+            self._append(ch, Message(*msg))
         box.position = commit.inbox_id
         done = id_key(commit.inbox_id)
         while box.entries and id_key(box.entries[0].id) <= done:
             box.entries.popleft()  # committed: the display stream has it now
         box.shown.update(commit.shown)
         box.shown.difference_update(commit.unshown)
-        for post_id in commit.uncounted:
-            minute, counts = box.counted.pop(post_id, (0, ()))
-            self._add(box, minute, counts, -1)
+        for minute, bucket in buckets.items():
+            if bucket:
+                box.buckets[minute] = bucket
+            else:
+                box.buckets.pop(minute, None)  # as a Redis hash goes with its last field
+        box.total = total
+        for post_id in forgotten:
+            box.counted.pop(post_id, None)
         for post_id, counters in commit.counts:
-            self._add(box, commit.minute, counters, 1)
             box.counted.pop(post_id, None)
             box.counted[post_id] = (commit.minute, counters)
-        if commit.counts:
-            for old in [m for m in box.buckets if m < commit.minute - BUCKETS_KEPT]:
-                del box.buckets[old]
-            while box.counted and next(iter(box.counted.values()))[0] < commit.minute - BUCKETS_KEPT:
-                box.counted.popitem(last=False)
         for pid, body in commit.recent:
             box.recent[pid] = body  # an existing key keeps its place: ordered by first arrival
         while len(box.recent) > RECENT_KEPT:
             box.recent.popitem(last=False)
         box.authors.update(commit.authors)
-        if commit.control and ids:
-            box.control = frame(ids[-1], commit.events[-1])
+        if control is not None:
+            box.control = control
         for message in commit.queue:
             for q in box.queue_subscribers:
                 q.put_nowait(message)
         return ids
 
     @staticmethod
-    def _add(box: _Inbox, minute: int, counts: tuple[tuple[str, int], ...], sign: int) -> None:
-        bucket = box.buckets.get(minute) if sign < 0 else box.buckets.setdefault(minute, Counter())
-        for name, n in counts:
-            if name == "posts":
-                box.total += sign * n
-            if bucket is not None:
-                bucket[name] += sign * n
-                if bucket[name] <= 0:
-                    del bucket[name]
-        if bucket is not None and not bucket:
-            del box.buckets[minute]  # as a Redis hash goes with its last field
+    def _tally(box: _Inbox, commit: Commit) -> tuple[dict[int, Counter[str]], int, list[str]]:
+        """What the commit makes of the stats, without changing them: the touched buckets' new counters
+        (empty: the bucket goes), the new total, and the posts whose counts are forgotten (taken back,
+        or older than the kept buckets)."""
+        touched: dict[int, Counter[str]] = {}
+        total = box.total
+
+        def add(minute: int, counts: Counters, sign: int) -> None:
+            nonlocal total
+            if minute in touched or minute in box.buckets or sign > 0:
+                bucket = touched.setdefault(minute, Counter(box.buckets.get(minute, {})))
+            else:
+                bucket = None  # a bucket gone already: only the total changes
+            for name, n in counts:
+                if name == "posts":
+                    total += sign * n
+                if bucket is not None:
+                    bucket[name] += sign * n
+                    if bucket[name] <= 0:
+                        del bucket[name]
+
+        forgotten: dict[str, None] = {}  # in order, each once
+        for post_id in commit.uncounted:
+            if post_id in box.counted and post_id not in forgotten:
+                forgotten[post_id] = None
+                add(*box.counted[post_id], -1)
+        for _post_id, counters in commit.counts:
+            add(commit.minute, counters, 1)
+        if commit.counts:
+            horizon = commit.minute - BUCKETS_KEPT
+            touched.update((m, Counter()) for m in list(box.buckets) + list(touched) if m < horizon)
+            for post_id, (minute, _counts) in box.counted.items():
+                if minute >= horizon:
+                    break
+                forgotten.setdefault(post_id)
+        return touched, total, list(forgotten)
 
     async def shown(self, wall: str, post_ids: list[str]) -> set[str]:
         return self._inbox(wall).shown.intersection(post_ids)
@@ -281,10 +381,15 @@ class MemoryEngine:
     # -- store --------------------------------------------------------------------------------------
 
     async def get_cursor(self, key: str) -> str | None:
+        if self._keeper is not None:
+            return await self._keeper.get_cursor(key)
         return self._cursors.get(key)
 
     async def set_cursor(self, key: str, value: str) -> None:
-        self._cursors[key] = value
+        if self._keeper is not None:
+            await self._keeper.set_cursor(key, value)
+        else:
+            self._cursors[key] = value
 
     async def lease(self, name: str, owner: str, ttl: float) -> int | None:
         # As on Redis (wall/bus/redis/lease.lua), though one process holds them all in a single box: the
@@ -306,6 +411,8 @@ class MemoryEngine:
         return self._holding(name)
 
     async def shared_secret(self, name: str) -> str:
+        if name not in self._secrets and self._keeper is not None:
+            self._secrets[name] = await self._keeper.shared_secret(name, secrets.token_urlsafe(32))
         return self._secrets.setdefault(name, secrets.token_urlsafe(32))
 
     async def put_health(self, key: str, record: bytes) -> None:

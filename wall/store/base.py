@@ -38,4 +38,11 @@ async def upsert(conn: AsyncConnection, table: sa.Table, values: Mapping[str, An
     if update:
         await conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=update))
     else:
-        await conn.execute(stmt.on_conflict_do_nothing(index_elements=list(keys)))
+        await insert_new(conn, table, values, keys)
+
+
+async def insert_new(conn: AsyncConnection, table: sa.Table, values: Mapping[str, Any],
+                     keys: Sequence[str]) -> None:
+    """Insert a row unless its key exists (INSERT … ON CONFLICT DO NOTHING): the first writer wins."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    await conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=list(keys)))

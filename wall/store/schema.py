@@ -155,6 +155,69 @@ stats_rollups = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
 )
 
+# The memory bus's state on a box without Redis (wall/store/box.py): what its curation writer committed
+# and what waits in the inboxes, so `wall serve` restarted neither repeats nor loses posts.
+bus_walls = sa.Table(
+    "bus_walls", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("epoch", sa.String(32), nullable=False),  # names the kept display history
+    sa.Column("position", sa.String(48), nullable=False),  # the last inbox id the writer committed
+    sa.Column("total", sa.BigInteger, nullable=False),  # posts approved, less those taken back
+    sa.Column("control", sa.LargeBinary, nullable=True),  # the newest control event, framed
+    sa.Column("owner", sa.String(32), nullable=False),  # the process keeping it: the last one to start
+)
+
+
+def _entries(name: str) -> sa.Table:
+    """Inbox entries or display events of a wall, by their "<ms>-<seq>" id."""
+    return sa.Table(
+        name, metadata,
+        sa.Column("wall", sa.String(64), primary_key=True),
+        sa.Column("ms", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+    )
+
+
+bus_inbox = _entries("bus_inbox")  # admitted, not yet committed by the writer
+bus_events = _entries("bus_events")  # the newest display events (the stream's length)
+
+bus_shown = sa.Table(
+    "bus_shown", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),  # when it was last shown: kept 7 days
+)
+
+bus_counted = sa.Table(  # what each counted post added to its minute, for an exact retract
+    "bus_counted", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("minute", sa.BigInteger, nullable=False, index=True),
+    sa.Column("counters", sa.JSON, nullable=False),  # [[name, amount], ...]
+)
+
+bus_recent = sa.Table(
+    "bus_recent", metadata,
+    sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),  # order of first arrival
+    sa.Column("wall", sa.String(64), nullable=False),
+    sa.Column("post_id", sa.String(255), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("wall", "post_id"),
+)
+
+bus_secrets = sa.Table(  # the installation's shared secrets (the media proxy's signing key)
+    "bus_secrets", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
+
+bus_authors = sa.Table(
+    "bus_authors", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("author", sa.String(255), primary_key=True),
+)
+
 controls = sa.Table(
     "controls", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),

@@ -24,18 +24,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wall.store.audit import Audit
 from wall.store.bans import Bans
+from wall.store.box import BusState
 from wall.store.controls import Controls
 from wall.store.decisions import Decisions
 from wall.store.display_keys import DisplayKeys
 from wall.store.engine import StoreURLError, check_url, create_engine
 from wall.store.kiosks import Kiosks
-from wall.store.kv import Cursors, Seen
+from wall.store.kv import Cursors
 from wall.store.labels import Labels
 from wall.store.logins import LoginPolicy, Logins
 from wall.store.migrate import upgrade
 from wall.store.rules import Rules
 from wall.store.sessions import Sessions
-from wall.store.stats import StatsRollups
 from wall.store.users import Users
 
 log = logging.getLogger(__name__)
@@ -57,10 +57,13 @@ class Store:
         self.kiosks = Kiosks(engine)
         self.audit = Audit(engine)
         self.cursors = Cursors(engine)
-        self.seen = Seen(engine)
-        self.stats = StatsRollups(engine)
         self.controls = Controls(engine)
         self.labels = Labels(engine)
+
+    def bus_state(self, events: int, recent: int) -> BusState:
+        """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`
+        recent posts per wall."""
+        return BusState(self.engine, self.cursors, events, recent)
 
     @property
     def backend(self) -> str:

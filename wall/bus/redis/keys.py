@@ -60,8 +60,8 @@ class Keys:
         return f"wall:{wall}:stats:total"
 
     @staticmethod
-    def announced(wall: str) -> str:
-        return f"wall:{wall}:announced"
+    def announced(wall: str, kind: str = "stats") -> str:
+        return f"wall:{wall}:announced" if kind == "stats" else f"wall:{wall}:announced:{kind}"
 
     @staticmethod
     def recent(wall: str) -> str:

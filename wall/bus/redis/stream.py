@@ -155,11 +155,11 @@ class RedisBus:
             await asyncio.sleep(backoff(attempt))
             attempt += 1
 
-    async def announce(self, wall: str, body: bytes) -> None:
-        await self.link.script("announce", [Keys.announced(wall)], [body, Keys.live(wall)])
+    async def announce(self, wall: str, body: bytes, kind: str = "stats") -> None:
+        await self.link.script("announce", [Keys.announced(wall, kind)], [body, Keys.live(wall)])
 
-    async def announced(self, wall: str) -> bytes | None:
-        value = await self.link.call(lambda r: r.get(Keys.announced(wall)))
+    async def announced(self, wall: str, kind: str = "stats") -> bytes | None:
+        value = await self.link.call(lambda r: r.get(Keys.announced(wall, kind)))
         return None if value is None else bytes(value)
 
     async def latest_control(self, wall: str) -> bytes | None:
