@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.postgres_server import PostgresServer
-from wall.bus.base import RECENT_KEPT, Commit
+from wall.bus.base import RECENT_KEPT, Commit, writer_lease
 from wall.bus.memory import MemoryEngine
 from wall.store import connect
 
@@ -42,6 +42,8 @@ async def bench(name: str, url: str, count: int) -> None:
         raw, _ = await store.display_keys.issue("lobby", "screen")
         bus = MemoryEngine()  # as `wall serve` runs it without Redis: kept in the store
         await bus.keep(store.bus_state(10_000, RECENT_KEPT), ["lobby"])
+        token = await bus.lease(writer_lease("lobby"), "bench", 3600)
+        assert token is not None
         body = b'{"type":"post","post":{"text":"' + b"x" * 400 + b'"}}'  # about a post's size
         admitted: list[str] = []
 
@@ -51,8 +53,8 @@ async def bench(name: str, url: str, count: int) -> None:
         async def commit(i: int) -> None:
             pid = f"p:{i}"
             counts = ((pid, (("posts", 1), ("tag:x", 1))),)
-            await bus.commit("lobby", 1, Commit(admitted[i], (body,), shown=(pid,), minute=i // 60,
-                                                counts=counts, recent=((pid, body),)))
+            await bus.commit("lobby", "bench", token, Commit(
+                admitted[i], (body,), shown=(pid,), minute=i // 60, counts=counts, recent=((pid, body),)))
 
         ops: list[tuple[str, int, Callable[[int], Awaitable[object]]]] = [
             ("decide", count, lambda i: store.decisions.decide("lobby", f"p:{i}", "approved", "ana", 0)),

@@ -21,7 +21,7 @@ from alembic.migration import MigrationContext
 from argon2 import PasswordHasher
 
 from tests.postgres_server import MISSING, PostgresServer, binaries
-from wall.bus.base import BUCKETS_KEPT, Commit, Message
+from wall.bus.base import BUCKETS_KEPT, Commit, Message, writer_lease
 from wall.bus.memory import MemoryEngine
 from wall.models import frame, id_key
 from wall.store import Store, connect, open_store
@@ -557,6 +557,13 @@ async def restarted(store: Store, events: int = 100, recent: int = 100) -> Memor
     return engine
 
 
+async def held(engine: MemoryEngine) -> tuple[str, int]:
+    """The wall's writer lease, as the curation writer holds it before it commits."""
+    token = await engine.lease(writer_lease("lobby"), "writer", 60)
+    assert token is not None
+    return "writer", token
+
+
 async def test_a_box_without_redis_restarted_goes_on_where_it_was(store: Store) -> None:
     box = await restarted(store)
     await box.set_cursor("source:lobby-rss", "round:7")
@@ -564,7 +571,7 @@ async def test_a_box_without_redis_restarted_goes_on_where_it_was(store: Store) 
     assert (await box.admit("lobby", "rss:2", "d2", b'{"post":2}'))[0] == "new"
     assert await box.admit("lobby", "rss:1", "d1", b'{"post":1}') == ("duplicate", None)
     [first] = await box.read_inbox("lobby", "0-0", 1, timeout=0)
-    [shown, control] = await box.commit("lobby", 1, Commit(
+    [shown, control] = await box.commit("lobby", *await held(box), Commit(
         first.id, (b'{"type":"post","id":"rss:1"}', b'{"type":"control"}'), shown=("rss:1",),
         counts=(("rss:1", (("posts", 1), ("tag:x", 1))),), minute=100, recent=(("rss:1", b"recent 1"),),
         authors=("rss:ana",), control=True))
@@ -592,8 +599,8 @@ async def test_a_box_without_redis_restarted_goes_on_where_it_was(store: Store) 
     assert id_key(later) > id_key(waiting.id)  # new ids follow the kept ones
 
     # rss:1 deleted at its source: what it added comes off its minute, and stays off after a restart.
-    await again.commit("lobby", 1, Commit(later, (b'{"type":"retract"}',), unshown=("rss:1",),
-                                          uncounted=("rss:1",)))
+    await again.commit("lobby", *await held(again), Commit(later, (b'{"type":"retract"}',),
+                                                           unshown=("rss:1",), uncounted=("rss:1",)))
     third = await restarted(store)
     assert await third.counts("lobby", [100]) == {} and await third.total("lobby") == 0
     assert await third.shown("lobby", ["rss:1"]) == set()
@@ -605,8 +612,9 @@ async def test_a_kept_box_trims_its_history_and_recent_posts_and_forgets_old_cou
     box = await restarted(store, events=3, recent=2)
     for n in range(5):
         entry = await box.enqueue("lobby", b"{}")
-        await box.commit("lobby", 1, Commit(entry, (f"event {n}".encode(),), recent=((f"p{n}", b"r"),),
-                                            counts=((f"p{n}", (("posts", 1),)),), minute=n * BUCKETS_KEPT))
+        await box.commit("lobby", *await held(box), Commit(
+            entry, (f"event {n}".encode(),), recent=((f"p{n}", b"r"),),
+            counts=((f"p{n}", (("posts", 1),)),), minute=n * BUCKETS_KEPT))
     again = await restarted(store, events=3, recent=2)
     assert [m.body for m in await again.latest("lobby", 10)] == [b"event 2", b"event 3", b"event 4"]
     assert len(await again.recent("lobby", 10)) == 2
@@ -619,7 +627,7 @@ async def test_a_kept_box_trims_its_history_and_recent_posts_and_forgets_old_cou
     assert await again.total("lobby") == 5
     # A post whose bucket went was forgotten with it: taking it back changes nothing (as with Redis).
     entry = await again.enqueue("lobby", b"{}")
-    await again.commit("lobby", 1, Commit(entry, uncounted=("p0",)))
+    await again.commit("lobby", *await held(again), Commit(entry, uncounted=("p0",)))
     assert await again.total("lobby") == 5
 
 
@@ -629,8 +637,9 @@ async def test_a_commit_the_store_refuses_changes_nothing_in_memory_or_in_sql(st
     async with store.engine.begin() as conn:  # the store fails mid-commit (here: a table is gone)
         await conn.execute(sa.text("DROP TABLE bus_authors"))
     with pytest.raises(sa.exc.SQLAlchemyError):
-        await box.commit("lobby", 1, Commit(entry, (b"event",), shown=("p1",), authors=("rss:ana",),
-                                            counts=(("p1", (("posts", 1),)),), minute=100))
+        await box.commit("lobby", *await held(box), Commit(
+            entry, (b"event",), shown=("p1",), authors=("rss:ana",),
+            counts=(("p1", (("posts", 1),)),), minute=100))
     assert await box.position("lobby") == "0-0" and await box.latest("lobby", 5) == []
     assert await box.total("lobby") == 0 and await box.shown("lobby", ["p1"]) == set()
     assert await box.inbox_backlog("lobby") == 1  # the writer retries it
@@ -650,9 +659,9 @@ async def test_a_second_memory_bus_process_on_the_same_store_takes_the_walls_and
     with pytest.raises(TakenOver):
         await first.enqueue("lobby", b"{}")
     [entry] = await second.read_inbox("lobby", "0-0", 10, timeout=0)
-    await second.commit("lobby", 1, Commit(entry.id, (b"event",)))
+    await second.commit("lobby", *await held(second), Commit(entry.id, (b"event",)))
     with pytest.raises(TakenOver):
-        await first.commit("lobby", 1, Commit(entry.id, (b"late",)))
+        await first.commit("lobby", *await held(first), Commit(entry.id, (b"late",)))
     assert (await second.admit("lobby", "rss:2", "d2", b"{}"))[0] == "new"  # rss:2 was not recorded
     assert [m.body for m in await (await restarted(store)).latest("lobby", 5)] == [b"event"]
 
