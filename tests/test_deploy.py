@@ -15,20 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.nginx_server import main_config, tool
 from wall.config import WebConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 UNITS = ("wall-web@.service", "wall-ingest.service", "wall-curate.service")
 INSTALLED = "/opt/wall/"  # where the units expect the checkout (and its .venv from scripts/setup)
-
-
-def tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed; scripts/test installs it (apt-get install {package})",
-                    pytrace=False)
-    return path
 
 
 def units_as_installed(tmp_path: Path) -> list[Path]:
@@ -84,34 +77,8 @@ def test_each_unit_is_hardened(tmp_path):
     assert "--port %i" in web and "LimitNOFILE=65536" in web
 
 
-def nginx_site(tmp_path: Path, upstreams: list[int] | None = None, listen: int | None = None) -> Path:
-    """A main config that includes deploy/nginx/wall.conf as Debian's does, with a self-signed
-    certificate made now in place of the site's paths (and, when given, real nodes and a free port)."""
-    tool("openssl", "openssl")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    site = (DEPLOY / "nginx/wall.conf").read_text()
-    for shipped, made in (("/etc/ssl/wall/fullchain.pem", cert), ("/etc/ssl/wall/privkey.pem", key)):
-        site = site.replace(shipped, str(made))
-    if upstreams is not None:
-        servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n" for p in upstreams)
-        site = re.sub(r"(    server 127\.0\.0\.1:\d+ .*\n)+", servers, site)
-    if listen is not None:
-        site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{listen} ssl http2;")
-        site = re.sub(r"\n    listen (80|\[::\]:80|\[::\]:443 ssl http2);", "", site)
-        site = site.replace("return 301", "listen 127.0.0.1:1; return 301")  # the redirect, off the way
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "logs").mkdir(exist_ok=True)
-    main = tmp_path / "nginx.conf"
-    main.write_text(f"error_log {tmp_path}/logs/error.log;\npid {tmp_path}/nginx.pid;\n"
-                    f"events {{}}\nhttp {{\n  access_log off;\n  include {tmp_path}/site.conf;\n}}\n")
-    return main
-
-
 def test_the_nginx_site_passes_nginx_t(tmp_path):
-    main = nginx_site(tmp_path)
+    main = main_config(tmp_path)
     result = subprocess.run([tool("nginx", "nginx-light"), "-t", "-c", str(main), "-p", str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -131,6 +98,9 @@ def test_the_nginx_site_matches_the_nodes_limits_and_never_resends_a_post():
     read = re.search(r"proxy_read_timeout (\d+)s;", ws[1])
     assert read and int(read[1]) > 45  # the page drops a socket after 45 s of silence; ticks every 15 s
     assert "Strict-Transport-Security" in site and "X-Forwarded-For $proxy_add_x_forwarded_for" in site
+    # A location that sets any header loses every inherited one (Host, X-Forwarded-For, Connection).
+    for location in re.findall(r"location [^{]*\{(.*?)\}", site, re.S):
+        assert "proxy_set_header" not in location
 
 
 def test_the_caddyfile_passes_caddy_validate(tmp_path):
