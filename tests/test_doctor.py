@@ -22,7 +22,7 @@ from tests.nginx_server import SITE, main_config, running
 from tests.redis_server import RedisServer, free_port
 from wall.bus import open_engine
 from wall.config import BusConfig
-from wall.doctor import Finding, examine, proxy_upgrade, sentinel_checks
+from wall.doctor import Finding, examine, proxy_upgrade, redis_via_sentinels, sentinel_checks
 from wall.health import SourceHealth
 from wall.store import migrate
 
@@ -158,6 +158,11 @@ async def test_sentinels_that_answer_and_one_that_does_not(tmp_path, redis):
         found = await eventually(answered)
         said = f"127.0.0.1:{port}: primary 127.0.0.1:{redis.port}, quorum reachable"
         assert [f.said for f in found] == [said]
+
+        # With sentinels, the Redis checks go to the primary they name, not to redis_url's host.
+        elsewhere = f"redis://127.0.0.1:{free_port()}/0"
+        found = await redis_via_sentinels(elsewhere, (f"127.0.0.1:{port}",), "wall")
+        assert ("redis version", True) in [(f.check, f.ok) for f in found]
 
         silent = free_port()
         found = await sentinel_checks((f"127.0.0.1:{port}", f"127.0.0.1:{silent}"), "wall")

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import msgspec
@@ -58,10 +59,11 @@ async def examine(cfg: Config, url: str | None = None, screens: int = 1000, pid:
     # [bus] sentinels and master_name come with Sentinel support; read so that a config without them works.
     sentinels = tuple(str(s) for s in getattr(cfg.bus, "sentinels", ()) or ())
     master_name = str(getattr(cfg.bus, "master_name", "") or "")
-    if cfg.bus.engine == "redis":
+    if cfg.bus.engine == "redis" and sentinels:
+        checks.insert(0, lambda: redis_via_sentinels(cfg.bus.redis_url, sentinels, master_name))
+        checks.append(lambda: sentinel_checks(sentinels, master_name))
+    elif cfg.bus.engine == "redis":
         checks.insert(0, lambda: redis_checks(cfg.bus.redis_url))
-        if sentinels:
-            checks.append(lambda: sentinel_checks(sentinels, master_name))
     checks.append(lambda: file_limits(screens, pid))
     if url:
         checks.append(lambda: proxy_upgrade(url, cfg, cacert))
@@ -94,6 +96,29 @@ async def redis_checks(url: str) -> list[Finding]:
                 clock_skew(clocks), *worker_clocks(await r.hgetall(HEALTH_KEY), clocks[0])]
     finally:
         await r.aclose()
+
+
+async def redis_via_sentinels(url: str, sentinels: tuple[str, ...], master_name: str) -> list[Finding]:
+    """The Redis checks on the primary the sentinels name now, with redis_url's scheme, password and
+    database (its host is not used when sentinels are configured)."""
+    for address in sentinels:
+        host, _, port = address.rpartition(":")
+        s = aioredis.Redis(host=host or address, port=int(port or 26379), socket_timeout=TIMEOUT,
+                           socket_connect_timeout=TIMEOUT)
+        try:
+            master = await s.sentinel_get_master_addr_by_name(master_name)
+        except (RedisError, OSError):
+            continue
+        finally:
+            await s.aclose()
+        if isinstance(master, tuple) and len(master) == 2:
+            primary = master[0].decode() if isinstance(master[0], bytes) else str(master[0])
+            parts = urlsplit(url)
+            auth = parts.netloc.rpartition("@")[0]
+            netloc = f"{auth}@{primary}:{master[1]}" if auth else f"{primary}:{master[1]}"
+            return await redis_checks(urlunsplit(parts._replace(netloc=netloc)))
+    return [problem("redis", f"no sentinel of {', '.join(sentinels)} names a primary for {master_name!r}",
+                    "start the sentinels and check [bus] sentinels and master_name")]
 
 
 def redis_version(info: dict[str, Any]) -> Finding:
