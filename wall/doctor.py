@@ -55,26 +55,34 @@ def problem(check: str, said: str, fix: str) -> Finding:
 async def examine(cfg: Config, url: str | None = None, screens: int = 1000, pid: int | None = None,
                   cacert: Path | None = None) -> list[Finding]:
     """Every check the deployment calls for, in order; a check that crashes is reported, not raised."""
-    checks: list[Callable[[], Awaitable[list[Finding]]]] = [lambda: store_migrations(cfg.store.url)]
+    Check = tuple[str, Callable[[], Awaitable[list[Finding]]]]
+    checks: list[Check] = [("store", lambda: store_migrations(cfg.store.url))]
     # [bus] sentinels and master_name come with Sentinel support; read so that a config without them works.
-    sentinels = tuple(str(s) for s in getattr(cfg.bus, "sentinels", ()) or ())
+    sentinels = tuple(_address(s) for s in getattr(cfg.bus, "sentinels", ()) or ())
     master_name = str(getattr(cfg.bus, "master_name", "") or "")
     if cfg.bus.engine == "redis" and sentinels:
-        checks.insert(0, lambda: redis_via_sentinels(cfg.bus.redis_url, sentinels, master_name))
-        checks.append(lambda: sentinel_checks(sentinels, master_name))
+        checks.insert(0, ("redis", lambda: redis_via_sentinels(cfg.bus.redis_url, sentinels, master_name)))
+        checks.append(("sentinel", lambda: sentinel_checks(sentinels, master_name)))
     elif cfg.bus.engine == "redis":
-        checks.insert(0, lambda: redis_checks(cfg.bus.redis_url))
-    checks.append(lambda: file_limits(screens, pid))
+        checks.insert(0, ("redis", lambda: redis_checks(cfg.bus.redis_url)))
+    checks.append(("file limits", lambda: file_limits(screens, pid)))
     if url:
-        checks.append(lambda: proxy_upgrade(url, cfg, cacert))
+        checks.append(("proxy", lambda: proxy_upgrade(url, cfg, cacert)))
     found: list[Finding] = []
-    for check in checks:
+    for name, check in checks:
         try:
             found += await check()
         except Exception as e:  # a check that cannot run is a finding too; the others still run
-            found.append(problem("doctor", f"a check failed to run: {type(e).__name__}",
+            found.append(problem(name, f"the check could not run ({type(e).__name__})",
                                  "run `wall doctor` again; report it if it persists"))
     return found
+
+
+def _address(sentinel: object) -> str:
+    """"host:port" from a sentinel as the config gives it: a string, or a [host, port] pair."""
+    if isinstance(sentinel, (list, tuple)) and len(sentinel) == 2:
+        return f"{sentinel[0]}:{sentinel[1]}"
+    return str(sentinel)
 
 
 async def redis_checks(url: str) -> list[Finding]:
@@ -102,9 +110,7 @@ async def redis_via_sentinels(url: str, sentinels: tuple[str, ...], master_name:
     """The Redis checks on the primary the sentinels name now, with redis_url's scheme, password and
     database (its host is not used when sentinels are configured)."""
     for address in sentinels:
-        host, _, port = address.rpartition(":")
-        s = aioredis.Redis(host=host or address, port=int(port or 26379), socket_timeout=TIMEOUT,
-                           socket_connect_timeout=TIMEOUT)
+        s = _sentinel(address)
         try:
             master = await s.sentinel_get_master_addr_by_name(master_name)
         except (RedisError, OSError):
@@ -119,6 +125,12 @@ async def redis_via_sentinels(url: str, sentinels: tuple[str, ...], master_name:
             return await redis_checks(urlunsplit(parts._replace(netloc=netloc)))
     return [problem("redis", f"no sentinel of {', '.join(sentinels)} names a primary for {master_name!r}",
                     "start the sentinels and check [bus] sentinels and master_name")]
+
+
+def _sentinel(address: str) -> aioredis.Redis:
+    host, _, port = address.rpartition(":")
+    return aioredis.Redis(host=host or address, port=int(port or 26379), socket_timeout=TIMEOUT,
+                          socket_connect_timeout=TIMEOUT)
 
 
 def redis_version(info: dict[str, Any]) -> Finding:
@@ -206,9 +218,7 @@ async def sentinel_checks(sentinels: tuple[str, ...], master_name: str) -> list[
     """Each sentinel answers and names the same primary, with the quorum it needs to fail over."""
     found, masters = [], set()
     for address in sentinels:
-        host, _, port = address.rpartition(":")
-        s = aioredis.Redis(host=host or address, port=int(port or 26379), socket_timeout=TIMEOUT,
-                           socket_connect_timeout=TIMEOUT)
+        s = _sentinel(address)
         try:
             master = await s.sentinel_get_master_addr_by_name(master_name)
             await s.sentinel_ckquorum(master_name)  # raises, with the sentinel's reason, without a quorum
