@@ -4,18 +4,24 @@ checked against the tree instead (docs/deploy.md, "What the suite checks")."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import shlex
 import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
 
-from tests.nginx_server import main_config, tool
+from tests.helpers import TOKEN, make_config, running_node, shown_posts
+from tests.nginx_server import main_config, running, tool
+from tests.redis_server import free_port
 from wall.config import WebConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +199,48 @@ def test_the_containerfile_copies_what_exists_and_runs_the_projects_scripts():
     # Everything the package needs at run time is copied (pyproject's packages and their data).
     copied = {a.split()[0].rstrip("/") for k, a in steps if k == "COPY"}
     assert {"wall", "ingest", "static", "templates", "pyproject.toml", "requirements"} <= copied
+
+
+async def test_nginx_never_sends_a_webhook_post_to_a_second_node(tmp_path):
+    """A node that takes a POST and dies before answering: the sender gets a 5xx (and retries itself);
+    nginx does not send the same POST to the other node behind the sender's back. Every 202 names the
+    post that was sent."""
+    swallowed: list[bytes] = []
+
+    async def dies_mid_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: (\d+)", head)[1])  # type: ignore[index]
+        swallowed.append(await reader.readexactly(length))
+        writer.transport.abort()
+
+    dying = await asyncio.start_server(dies_mid_request, "127.0.0.1", 0)
+    dying_port = dying.sockets[0].getsockname()[1]
+    cfg = make_config(trusted_proxies=["127.0.0.1"])
+    tls = ssl.create_default_context()
+    async with dying, running_node(cfg) as node, aiohttp.ClientSession() as http:
+        port = free_port()
+        main = main_config(tmp_path, upstreams=[dying_port, int(node.rsplit(":", 1)[1])], listen=port)
+        tls.load_verify_locations(tmp_path / "cert.pem")
+        base = f"https://127.0.0.1:{port}"
+        answers: dict[str, int] = {}
+        with running(main, port):
+            async def send(post_id: str) -> None:
+                body = {"id": post_id, "text": f"post {post_id}", "author": {"name": "A", "handle": "a"}}
+                async with http.post(f"{base}/api/v1/walls/lobby/posts", json=body, ssl=tls,
+                                     headers={"Authorization": f"Bearer {TOKEN}"}) as reply:
+                    answers[post_id] = reply.status
+                    if reply.status == 202:
+                        assert [a["id"] for a in (await reply.json())["accepted"]] == [post_id]
+
+            for i in range(10):  # until the dying node took one (least_conn picks it soon)
+                await send(f"p{i}")
+                if swallowed:
+                    break
+            assert len(swallowed) == 1, "the dying node never got a post"
+            lost = json.loads(swallowed[0])["id"]
+            assert answers[lost] == 502
+            await send("last")  # the dying node is marked failed: this one goes to the live node
+            assert answers["last"] == 202
+            shown = await shown_posts(http, node, count=sum(s == 202 for s in answers.values()))
+        assert lost not in {p["source_id"] for p in shown}
+        assert {p["source_id"] for p in shown} == {i for i, s in answers.items() if s == 202}
