@@ -209,8 +209,9 @@ async def test_nginx_never_sends_a_webhook_post_to_a_second_node(tmp_path):
 
     async def dies_mid_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        length = int(re.search(rb"(?i)content-length: (\d+)", head)[1])  # type: ignore[index]
-        swallowed.append(await reader.readexactly(length))
+        length = re.search(rb"(?i)content-length: (\d+)", head)
+        assert length, head
+        swallowed.append(await reader.readexactly(int(length[1])))
         writer.transport.abort()
 
     dying = await asyncio.start_server(dies_mid_request, "127.0.0.1", 0)
