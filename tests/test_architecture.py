@@ -23,6 +23,7 @@ FORBIDDEN = {
     "wall.curate": ("wall.web", "wall.app", "wall.cli", "ingest"),
     "ingest": ("wall.curate", "wall.app", "wall.cli"),
     "wall.kiosk": ("wall.web", "wall.curate", "wall.bus", "wall.store", "wall.app", "wall.cli", "ingest"),
+    "wall.doctor": ("wall.web", "wall.curate", "wall.bus", "wall.app", "wall.cli", "ingest"),
     "wall.store": ("wall.web", "wall.curate", "wall.bus", "wall.app", "wall.cli", "ingest"),
 }
 

@@ -1,4 +1,5 @@
-"""The `wall` command: demo, serve, ingest, curate, check-config, reload, reload-config, user, kiosk-agent."""
+"""The `wall` command: demo, serve, ingest, curate, check-config, doctor, reload, reload-config, user,
+kiosk-agent."""
 
 from __future__ import annotations
 
@@ -42,6 +43,15 @@ def main(argv: list[str] | None = None) -> int:
 
     check = sub.add_parser("check-config", help="validate a config file and list every problem")
     check.add_argument("file", type=Path)
+
+    doctor = sub.add_parser("doctor", help="check what a running deployment needs; each problem with its fix")
+    doctor.add_argument("--config", required=True, type=Path)
+    doctor.add_argument("--url", help="the public address (https://wall.example.com): a screen's "
+                        "WebSocket handshake through the proxy must get 101")
+    doctor.add_argument("--screens", type=int, default=1000,
+                        help="screens one web node should hold (for the file limit; default 1000)")
+    doctor.add_argument("--pid", type=int, help="check this running process's file limit, not doctor's own")
+    doctor.add_argument("--cacert", type=Path, help="a CA certificate to trust for --url (an internal CA)")
 
     reload_ = sub.add_parser("reload", help="make every screen of a wall reload its page")
     reload_.add_argument("--config", required=True, type=Path)
@@ -94,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return run_serve(cfg, args.host, args.port, args.config)
+    if args.command == "doctor":
+        return asyncio.run(run_doctor(cfg, args.url, args.screens, args.pid, args.cacert))
     if args.command == "user":
         from wall.store.cli import run_user_command
 
@@ -238,6 +250,16 @@ def run_serve(cfg: Config, host: str | None, port: int | None, path: Path) -> in
     app = create_app(cfg, roles, config_path=path)  # SIGHUP: themes and runs of show change live
     run(app, host, port)
     return 0
+
+
+async def run_doctor(cfg: Config, url: str | None, screens: int, pid: int | None,
+                     cacert: Path | None) -> int:
+    """`wall doctor`: 0 when every check passes, 1 when any found a problem."""
+    from wall.doctor import examine, report
+
+    findings = await examine(cfg, url, screens, pid, cacert)
+    print(report(findings))
+    return 0 if all(f.ok for f in findings) else 1
 
 
 async def publish_reload(cfg: Config, wall: str) -> int:
