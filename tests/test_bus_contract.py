@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.helpers import eventually
 from tests.redis_server import RedisServer, free_port
-from wall.bus.base import Announcement, Commit, Engine, Fenced, Gap, Message, writer_lease
+from wall.bus.base import Announcement, Commit, Engine, Fenced, Gap, Live, Message, writer_lease
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import Keys, RedisEngine
 from wall.models import id_key
@@ -52,11 +52,15 @@ class Follower:
 
     def __init__(self, engine: Engine, after: str | None, wall: str = WALL) -> None:
         self.items: list[Message | Gap | Announcement] = []
+        self.links: list[bool] = []  # each Live it got: up, or lost and reconnecting
         self._task = asyncio.create_task(self._run(engine.subscribe(wall, after)))
 
-    async def _run(self, stream: AsyncIterator[Message | Gap | Announcement]) -> None:
+    async def _run(self, stream: AsyncIterator[Message | Gap | Announcement | Live]) -> None:
         async for item in stream:
-            self.items.append(item)
+            if isinstance(item, Live):
+                self.links.append(item.up)
+            else:
+                self.items.append(item)
 
     @property
     def messages(self) -> list[Message]:
@@ -464,6 +468,8 @@ async def test_a_subscriber_gets_everything_once_across_a_redis_restart(own_redi
         await wait_status(node, connected=True)
         more = await publish_all(worker, bodies("later", 20))  # and these live, on the new subscription
         assert await follower.wait_messages(60, timeout=60) == before + after + more
+        await follower.wait(lambda f: f.links[-1:] == [True])  # said when it was lost and when live again
+        assert follower.links == [True, False, True]
         assert await nothing_more(worker, follower) == before + after + more  # no Gap, no repeat
         assert node.status() == (node.engine, True, None)
         await follower.stop()

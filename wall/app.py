@@ -29,6 +29,7 @@ from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
 from wall.bus import open_engine
 from wall.bus.base import Engine, writer_lease
+from wall.bus.durable import PrimaryWatch
 from wall.config import Config, ConfigError, WallConfig, load, parse
 from wall.curate import rules
 from wall.curate.actions import Actions
@@ -158,6 +159,8 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
                 entered = await stack.enter_async_context(part)
                 if isinstance(entered, Writers):
                     app[HEALTH].append(entered)
+            if roles & {"webhook", "sources"}:  # a 2xx promises what [bus] durability says: check it does
+                app[HEALTH].append(await stack.enter_async_context(PrimaryWatch(cfg.bus)))
             if "curate" not in roles:
                 await _say_if_no_writer(cfg, bus)
             yield

@@ -13,7 +13,8 @@ def open_engine(cfg: BusConfig) -> Engine:
 
         return MemoryEngine(cfg.stream_maxlen)
     if cfg.engine == "redis":
+        from wall.bus.connect import link
         from wall.bus.redis import RedisEngine
 
-        return RedisEngine(cfg.redis_url, cfg.stream_maxlen)
+        return RedisEngine(cfg.redis_url, cfg.stream_maxlen, link(cfg))
     raise ValueError(f"bus.engine: unknown engine {cfg.engine!r}; use memory or redis")

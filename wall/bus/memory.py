@@ -9,7 +9,17 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator
 
-from wall.bus.base import BUCKETS_KEPT, RECENT_KEPT, Announcement, BusStatus, Commit, Gap, Message, Outcome
+from wall.bus.base import (
+    BUCKETS_KEPT,
+    RECENT_KEPT,
+    Announcement,
+    BusStatus,
+    Commit,
+    Gap,
+    Live,
+    Message,
+    Outcome,
+)
 from wall.models import frame, id_key
 
 
@@ -104,7 +114,8 @@ class MemoryEngine:
         history = self._channel(wall).history
         return list(history)[-count:] if count else []
 
-    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]:
+    async def subscribe(self, wall: str,
+                        after: str | None) -> AsyncIterator[Message | Gap | Announcement | Live]:
         ch = self._channel(wall)
         queue: asyncio.Queue[Message | Announcement] = asyncio.Queue()
         ch.subscribers.add(queue)  # before reading history, so nothing falls between the two
@@ -116,6 +127,7 @@ class MemoryEngine:
             last = id_key(backlog[-1].id) if backlog else (id_key(after) if after else (0, 0))
             for msg in backlog:
                 yield msg
+            yield Live(True)  # in-process: live from here on, never down
             while True:
                 item = await queue.get()
                 if isinstance(item, Announcement):

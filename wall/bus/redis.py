@@ -16,12 +16,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from wall.bus import durable
 from wall.bus.base import (
     BUCKETS_KEPT,
     RECENT_KEPT,
@@ -30,13 +29,13 @@ from wall.bus.base import (
     Commit,
     Fenced,
     Gap,
+    Live,
     Message,
     Outcome,
-    backoff,
     writer_lease,
 )
+from wall.bus.connect import Link, client, until_up
 from wall.models import id_key
-from wall.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -324,9 +323,10 @@ class TooOld(Exception):
 class RedisEngine:
     engine = "redis"
 
-    def __init__(self, url: str, stream_maxlen: int = 10_000) -> None:
+    def __init__(self, url: str, stream_maxlen: int = 10_000, link: Link | None = None) -> None:
         self.url = url
-        self._safe_url = redact_url(url, keep_path=True)  # the db number helps; the password goes
+        self.link = link or Link(url)  # the URL, or the sentinels that name the primary (connect.py)
+        self._safe_url = self.link.name()
         self._maxlen = stream_maxlen
         self._redis: Redis | None = None
         self._scripts: dict[str, Any] = {}
@@ -341,15 +341,7 @@ class RedisEngine:
         if self._closed:
             raise RuntimeError(f"the Redis bus at {self._safe_url} is closed")
         if self._redis is None:
-            # No retries inside redis-py: a retried XADD could append twice, and a pub/sub connection
-            # silently re-established would hide the events published while it was down. RESP2 because
-            # with RESP3 redis-py 8 skips its check for pooled connections the server has closed, so the
-            # first command after a Redis restart would fail. socket_timeout=None: with one (redis-py 8
-            # defaults to 5 s) every write goes through asyncio.wait_for, which on Python 3.11 can swallow
-            # a task's cancellation, and a hub would never stop; _call() and the subscriber time out with
-            # asyncio.timeout instead.
-            self._redis = Redis.from_url(self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5.0,
-                                         socket_timeout=None, protocol=2)
+            self._redis = client(self.link)  # no retries inside redis-py: see connect.py
             self._scripts = {name: self._redis.register_script(src)
                              for name, src in (("publish", PUBLISH), ("range", RANGE), ("lease", LEASE),
                                                ("admit", ADMIT), ("commit", COMMIT), ("announce", ANNOUNCE))}
@@ -436,7 +428,8 @@ class RedisEngine:
         entries = await self._call(lambda r: r.xrevrange(Keys.events(wall), count=1))
         return _decode(entries[0][0]) if entries else "0-0"
 
-    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]:
+    async def subscribe(self, wall: str,
+                        after: str | None) -> AsyncIterator[Message | Gap | Announcement | Live]:
         """Every event after `after` (None: from now on), once and in order, across reconnects."""
         last = after
         epoch: str | None = None
@@ -468,6 +461,7 @@ class RedisEngine:
                         yield msg
                     if len(chunk) < CHUNK:
                         break
+                yield Live(True)
                 while True:
                     if gap:
                         # History cannot fill the hole: the consumer rebuilds from latest(); go on from here.
@@ -493,6 +487,7 @@ class RedisEngine:
                 if not isinstance(e, LINK_ERRORS):
                     raise
                 self._down(e)
+                yield Live(False)
                 if attempt == 0:
                     log.warning("redis bus %s: wall %s: lost the connection (%s); reconnecting",
                                 self._safe_url, wall, describe(e))
@@ -505,7 +500,7 @@ class RedisEngine:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
             if self._closed:
                 return
-            await asyncio.sleep(backoff(attempt))
+            await until_up(self._client(), attempt)
             attempt += 1
 
     async def _subscribed(self, channel: str) -> PubSub:
@@ -562,8 +557,10 @@ class RedisEngine:
     # -- inbox --------------------------------------------------------------------------------------
 
     async def admit(self, wall: str, post_id: str, digest: str, body: bytes) -> tuple[Outcome, str | None]:
-        outcome, inbox_id = await self._call(lambda r: self._scripts["admit"](
-            keys=[Keys.seen(wall, post_id), Keys.inbox(wall)], args=[digest, SEEN_TTL, body, INBOX_MAXLEN]))
+        seen = Keys.seen(wall, post_id)
+        outcome, inbox_id = await self._call(lambda r: durable.admit(
+            r, self._scripts["admit"], [seen, Keys.inbox(wall)], [digest, SEEN_TTL, body, INBOX_MAXLEN],
+            seen, SEEN_TTL, self.link))
         said = _decode(outcome)
         if said == "duplicate":
             return "duplicate", None
@@ -683,7 +680,7 @@ class RedisEngine:
                 if pubsub is not None:
                     self._pubsubs.discard(pubsub)
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
-            await asyncio.sleep(backoff(attempt))
+            await until_up(self._client(), attempt)
             attempt += 1
 
     async def latest_control(self, wall: str) -> bytes | None:
