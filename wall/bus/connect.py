@@ -43,8 +43,8 @@ class Link:
         """For logs and status: never a password (a URL's is redacted, the sentinels' are not in it)."""
         if not self.sentinels:
             return redact_url(self.url, keep_path=True)  # the db number helps; the password goes
-        first = ",".join(f"{h}:{p}" for h, p in self.sentinels)
-        return f"sentinel://{first}/{self.master_name}"
+        sentinels = ",".join(f"{h}:{p}" for h, p in self.sentinels)
+        return f"{self.master_name} (Sentinel {sentinels})"  # no scheme: the log's URL redaction leaves it
 
 
 def link(cfg: BusConfig) -> Link:
