@@ -26,10 +26,12 @@ class RedisServer:
 
     program = "redis-server"
 
-    def __init__(self, port: int, dir: Path | str, replica_of: int | None = None) -> None:
+    def __init__(self, port: int, dir: Path | str, replica_of: int | None = None,
+                 appendfsync: str = "always") -> None:
         self.port = port
         self.dir = Path(dir)
         self.replica_of = replica_of  # the primary's port on 127.0.0.1, for a replica
+        self.appendfsync = appendfsync
         self.log = self.dir / "redis.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -58,8 +60,8 @@ class RedisServer:
     def argv(self, binary: str) -> list[str]:
         replica = ["--replicaof", "127.0.0.1", str(self.replica_of)] if self.replica_of else []
         return [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-                "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", str(self.log),
-                *replica]
+                "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "",
+                "--logfile", str(self.log), *replica]
 
     def kill(self) -> None:
         """kill -9: no shutdown, no last sync."""
@@ -196,10 +198,16 @@ class SentinelCluster:
         raise RuntimeError(f"the sentinels did not see each other and every replica within {timeout:g} s: "
                            f"{[s.master() for s in self.sentinels]}")
 
-    def primary(self) -> RedisServer:
-        """The server the sentinels name as primary now."""
-        port = int(self.sentinels[0].master().get("port", "0"))
-        return next(s for s in self.servers if s.port == port)
+    def primary(self) -> RedisServer | None:
+        """The server every sentinel names as primary, once it says so itself (None meanwhile)."""
+        ports = {s.master().get("port") for s in self.sentinels}
+        if len(ports) != 1:
+            return None
+        port = int(ports.pop() or 0)
+        server = next((s for s in self.servers if s.port == port), None)
+        if server is None or b"role:master" not in (server.command(b"INFO", b"replication") or b""):
+            return None
+        return server
 
     def stop(self) -> None:
         for process in [*self.sentinels, *self.servers]:
