@@ -106,6 +106,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
     parts: list[Any] = []
     if "curate" in roles:
         parts.append(Warmup())  # first: nothing time-sensitive may run while it holds the GIL
+    if roles & {"webhook", "sources"}:  # what admits posts promises what [bus] durability says: check it
+        parts.append(PrimaryWatch(cfg.bus))
     if "sources" in roles:
         parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
@@ -157,10 +159,8 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         async with AsyncExitStack() as stack:
             for part in workers(cfg, roles, bus, owner, app[STORE]):
                 entered = await stack.enter_async_context(part)
-                if isinstance(entered, Writers):
+                if isinstance(entered, Writers | PrimaryWatch):
                     app[HEALTH].append(entered)
-            if roles & {"webhook", "sources"}:  # a 2xx promises what [bus] durability says: check it does
-                app[HEALTH].append(await stack.enter_async_context(PrimaryWatch(cfg.bus)))
             if "curate" not in roles:
                 await _say_if_no_writer(cfg, bus)
             yield
