@@ -400,6 +400,14 @@ async def test_a_connector_cursor_is_kept(engine: Engine) -> None:
     assert await engine.get_cursor("mastodon:lobby") == "110-def"
 
 
+async def test_a_subscriber_says_it_is_live_once_it_has_caught_up(engine: Engine) -> None:
+    history = await publish_all(engine, bodies("h", 3))
+    follower = Follower(engine, after="0-0")
+    await follower.wait(lambda f: f.links == [True])
+    assert follower.messages == history  # live comes after the history it had to catch up on
+    await follower.stop()
+
+
 async def test_a_subscriber_ends_cleanly_when_its_consumer_stops(engine: Engine) -> None:
     await publish_all(engine, bodies("c", 2))
     stream = engine.subscribe(WALL, "0-0")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +87,11 @@ async def answers(redis: Redis) -> bool:
     return True
 
 
-async def until_up(redis: Redis, attempt: int) -> None:
-    """Wait until Redis answers again, probing every few hundred ms: a feed that slept out an exponential
-    backoff (up to 10 s) left screens without news long after Redis was back. The first pause still grows
-    a little with `attempt` (to 1 s), so a link that answers PING but keeps failing is not hammered."""
+async def until_up(redis: Callable[[], Redis], attempt: int, closed: Callable[[], bool]) -> None:
+    """Wait until Redis answers again (or the engine is closed), probing every few hundred ms: a feed that
+    slept out an exponential backoff (up to 10 s) left screens without news long after Redis was back. The
+    first pause still grows a little with `attempt` (to 1 s), so a link that answers PING but keeps failing
+    is not hammered."""
     await asyncio.sleep(backoff(attempt, base=0.05, cap=1.0))
-    while not await answers(redis):
+    while not closed() and not await answers(redis()):
         await asyncio.sleep(random.uniform(*PROBE_EVERY))

@@ -500,7 +500,7 @@ class RedisEngine:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
             if self._closed:
                 return
-            await until_up(self._client(), attempt)
+            await until_up(self._client, attempt, lambda: self._closed)
             attempt += 1
 
     async def _subscribed(self, channel: str) -> PubSub:
@@ -680,7 +680,7 @@ class RedisEngine:
                 if pubsub is not None:
                     self._pubsubs.discard(pubsub)
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
-            await until_up(self._client(), attempt)
+            await until_up(self._client, attempt, lambda: self._closed)
             attempt += 1
 
     async def latest_control(self, wall: str) -> bytes | None:
