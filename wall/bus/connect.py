@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -35,8 +35,8 @@ class Link:
     url: str = "redis://127.0.0.1:6379/0"
     sentinels: tuple[tuple[str, int], ...] = ()  # with them, url is not used
     master_name: str = ""
-    password: str | None = None
-    sentinel_password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line, even by mistake
+    sentinel_password: str | None = field(default=None, repr=False)
     replicas: int = 0  # replicas that must acknowledge each admit (WAIT); 0: none
     replica_timeout: float = 1.0
 
