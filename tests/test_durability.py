@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -72,6 +74,32 @@ async def test_a_post_no_replica_acknowledged_gets_503_and_its_retry_is_accepted
             assert xlen(replica) == 2  # acknowledged means the replica has it, at the moment of the 2xx
         finally:
             replica.stop()
+
+
+async def test_a_retry_through_another_node_is_not_accepted_before_the_replica_has_the_post(
+        tmp_path: Path, primary: RedisServer) -> None:
+    """WAIT waits for the replication offset of its own connection's commands, and a duplicate writes
+    nothing: a retry on a fresh connection (another node) must still wait for the first try's write."""
+    replica = RedisServer(free_port(), tmp_path / "replica", replica_of=primary.port)
+    replica.start()
+    cfg = make_config("redis", primary.url, bus={"durability": "replica", "replicas": 1,
+                                                 "replica_timeout": 0.2})
+    async with aiohttp.ClientSession() as s, running_node(cfg, roles=SERVE) as a, \
+            running_node(cfg, roles=SERVE) as b:
+        await eventually(lambda: _accepted(s, a, "warm"))  # the replica is in sync
+        assert replica.proc is not None
+        os.kill(replica.proc.pid, signal.SIGSTOP)  # connected, but it acknowledges nothing
+        try:
+            status, _ = await post(s, a, {"id": "p1", "text": "the first post"})
+            assert status == 503  # written on the primary, not acknowledged
+            status, reply = await post(s, b, {"id": "p1", "text": "the first post"})
+            assert status == 503, reply  # a duplicate, but the replica does not have it yet
+        finally:
+            os.kill(replica.proc.pid, signal.SIGCONT)
+        status, reply = await eventually(lambda: _accepted(s, b, "p1"))
+        assert reply["accepted"][0]["outcome"] == "duplicate"
+        assert xlen(replica) == 2
+    replica.stop()
 
 
 async def _problems(s: aiohttp.ClientSession, base: str, needle: str) -> str:

@@ -38,9 +38,10 @@ async def admit(redis: Redis, script: Any, keys: list[Any], args: list[Any], see
         return await script(keys=keys, args=args)
     pipe = redis.pipeline(transaction=False)  # one connection: WAIT covers what this connection wrote
     await script(keys=keys, args=args, client=pipe)
-    # A duplicate writes nothing, and WAIT only waits for this connection's last write. The first try of
-    # this post may have been written and not acknowledged (its sender got a 503): touching the digest
-    # makes this reply wait for everything the primary had, that write included.
+    # The first try of this post may have been written and not acknowledged (its sender got a 503); this
+    # try is then a duplicate that writes nothing. Whether a command that wrote nothing moves the offset
+    # WAIT waits for differs between Redis versions (7.0: it does); touching the digest makes it a write
+    # on every version, so this reply waits for everything the primary had, that first write included.
     pipe.expire(seen_key, ttl)
     pipe.wait(to.replicas, max(1, int(to.replica_timeout * 1000)))
     reply, _, acked = await pipe.execute()
