@@ -138,7 +138,7 @@ class SentinelServer(RedisServer):
 
     def argv(self, binary: str) -> list[str]:
         conf = self.dir / "sentinel.conf"  # sentinel rewrites its file: one of its own
-        if not conf.exists():
+        if not conf.exists() or f"port {self.port}\n" not in conf.read_text():  # new, or moved ports
             name = self.master_name
             conf.write_text(
                 f"port {self.port}\nbind 127.0.0.1\ndir {self.dir}\nlogfile {self.log}\n"
@@ -164,6 +164,19 @@ class SentinelServer(RedisServer):
         return dict(zip(words[::2], words[1::2], strict=False))
 
 
+def _start_on_a_free_port(server: RedisServer, tries: int = 3) -> None:
+    """Start it; when another process took its port since free_port() (seven ports make that likelier on a
+    busy machine), take another."""
+    for attempt in range(tries):
+        try:
+            server.start()
+            return
+        except RuntimeError as e:
+            if "Address already in use" not in str(e) or attempt == tries - 1:
+                raise
+            server.port = free_port()
+
+
 class SentinelCluster:
     """A primary, its replicas and three sentinels on 127.0.0.1, like a small production Redis."""
 
@@ -184,10 +197,14 @@ class SentinelCluster:
     def start(self, timeout: float = 60.0) -> None:
         """Start everything; return once the replicas are in sync and every sentinel knows the others and
         every replica (a sentinel that does not could not vote or pick a replica)."""
-        for server in self.servers:
-            server.start()
+        primary = self.servers[0]
+        _start_on_a_free_port(primary)
+        for server in self.servers[1:]:
+            server.replica_of = primary.port
+            _start_on_a_free_port(server)
         for sentinel in self.sentinels:
-            sentinel.start()
+            sentinel.primary = primary.port
+            _start_on_a_free_port(sentinel)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             known = [s.master() for s in self.sentinels]
