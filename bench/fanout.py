@@ -246,6 +246,7 @@ def wall_config(port: int, engine: str, redis_port: int | None, client_buffer: i
     bus = f'engine = "{engine}"\n'
     if redis_port is not None:
         bus += f'redis_url = "redis://127.0.0.1:{redis_port}/0"\n'
+        bus += 'durability = "memory"\n'  # its Redis keeps no AOF: say so, or /healthz is degraded
     return (
         f'stats_interval = {stats_interval}\n'
         f'[web]\nhost = "127.0.0.1"\nport = {port}\nclient_buffer = {client_buffer}\n'

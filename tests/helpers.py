@@ -45,11 +45,12 @@ async def eventually(condition: Callable[[], Any], timeout: float = WAIT, every:
 
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
                 store_url: str | None = None, moderation: dict[str, Any] | None = None,
-                private: tuple[str, ...] = (), kiosks: dict[str, Any] | None = None, **web: Any) -> Config:
+                private: tuple[str, ...] = (), kiosks: dict[str, Any] | None = None,
+                bus: dict[str, Any] | None = None, **web: Any) -> Config:
     """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret.
     Without `store_url` the store is a fresh SQLite file of its own (pass one to share it)."""
     data: dict[str, Any] = {
-        "bus": {"engine": engine, **({"redis_url": redis_url} if redis_url else {})},
+        "bus": {"engine": engine, **({"redis_url": redis_url} if redis_url else {}), **(bus or {})},
         "store": {"url": store_url or temp_store_url()},
         "kiosks": kiosks or {},
         # The tests speak plain HTTP to 127.0.0.1, and read /healthz as a monitor does.

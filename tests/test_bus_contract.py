@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.helpers import eventually
 from tests.redis_server import RedisServer, free_port
-from wall.bus.base import Announcement, Commit, Engine, Fenced, Gap, Message, writer_lease
+from wall.bus.base import Announcement, Commit, Engine, Fenced, Gap, Live, Message, writer_lease
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import Keys, RedisEngine
 from wall.models import id_key
@@ -52,11 +52,15 @@ class Follower:
 
     def __init__(self, engine: Engine, after: str | None, wall: str = WALL) -> None:
         self.items: list[Message | Gap | Announcement] = []
+        self.links: list[bool] = []  # each Live it got: up, or lost and reconnecting
         self._task = asyncio.create_task(self._run(engine.subscribe(wall, after)))
 
-    async def _run(self, stream: AsyncIterator[Message | Gap | Announcement]) -> None:
+    async def _run(self, stream: AsyncIterator[Message | Gap | Announcement | Live]) -> None:
         async for item in stream:
-            self.items.append(item)
+            if isinstance(item, Live):
+                self.links.append(item.up)
+            else:
+                self.items.append(item)
 
     @property
     def messages(self) -> list[Message]:
@@ -474,6 +478,14 @@ async def test_a_connector_cursor_is_kept(engine: Engine) -> None:
     assert await engine.get_cursor("mastodon:lobby") == "110-def"
 
 
+async def test_a_subscriber_says_it_is_live_once_it_has_caught_up(engine: Engine) -> None:
+    history = await publish_all(engine, bodies("h", 3))
+    follower = Follower(engine, after="0-0")
+    await follower.wait(lambda f: f.links == [True])
+    assert follower.messages == history  # live comes after the history it had to catch up on
+    await follower.stop()
+
+
 async def test_a_subscriber_ends_cleanly_when_its_consumer_stops(engine: Engine) -> None:
     await publish_all(engine, bodies("c", 2))
     stream = engine.subscribe(WALL, "0-0")
@@ -542,6 +554,8 @@ async def test_a_subscriber_gets_everything_once_across_a_redis_restart(own_redi
         await wait_status(node, connected=True)
         more = await publish_all(worker, bodies("later", 20))  # and these live, on the new subscription
         assert await follower.wait_messages(60, timeout=60) == before + after + more
+        await follower.wait(lambda f: f.links[-1:] == [True])  # said when it was lost and when live again
+        assert follower.links == [True, False, True]
         assert await nothing_more(worker, follower) == before + after + more  # no Gap, no repeat
         assert node.status() == (node.engine, True, None)
         await follower.stop()

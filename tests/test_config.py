@@ -211,3 +211,39 @@ def test_each_section_reports_all_its_wrong_keys_and_keeps_secrets_out_of_the_fi
         "walls.lobby.night.mode: 'off' is not allowed; use one of dim, slide",
         "walls.lobby.night: set both start and end (or neither)",
     ]
+
+
+def test_redis_sentinel_is_configured_with_its_passwords_from_the_environment():
+    from wall.bus.redis.target import target
+
+    cfg = parse_config({
+        "bus": {"engine": "redis", "sentinels": ["10.0.0.5:26379", "redis-b:26379"], "master_name": "wall",
+                "password_env": "REDIS_PW", "sentinel_password_env": "SENTINEL_PW", "durability": "replica"},
+        "walls": {"lobby": {"title": "Lobby"}},
+    }, env={"REDIS_PW": "primary-secret", "SENTINEL_PW": "sentinel-secret"})
+    to = target(cfg.bus)
+    assert to.sentinels == (("10.0.0.5", 26379), ("redis-b", 26379))
+    assert (to.master_name, to.password) == ("wall", "primary-secret")
+    assert to.sentinel_password == "sentinel-secret"
+    assert (to.replicas, to.replica_timeout) == (1, 1.0)  # durability "replica": each admit waits for one
+    assert "secret" not in to.name() and "secret" not in repr(to)  # what logs and /healthz may show
+    assert target(parse_config({"bus": {"engine": "redis"}, "walls": {"lobby": {}}}).bus).replicas == 0
+
+
+def test_a_wrong_sentinel_setting_is_named_with_its_fix():
+    with pytest.raises(ConfigError) as e:
+        parse_config({
+            "bus": {"engine": "redis", "sentinels": ["10.0.0.5", "b:26379"], "durability": "replicas",
+                    "password": "in-the-file", "replica_timeout": 60, "sentinel_password_env": "NOT_SET"},
+            "walls": {"lobby": {"title": "Lobby"}},
+        }, env={})
+    problems = e.value.problems
+    assert any(p.startswith("bus.durability: 'replicas' is not allowed; use one of fsync, replica, memory")
+               for p in problems), problems
+    assert any(p.startswith("bus.replica_timeout:") and "at most 5" in p for p in problems), problems
+    assert ('bus.password: a secret is never written in the file; name the environment variable that holds '
+            'it: password_env = "VAR"') in problems
+    assert ("bus.sentinel_password_env: environment variable NOT_SET is not set; export NOT_SET=<secret>"
+            in problems)
+    assert "bus.sentinels[0]: '10.0.0.5' is not \"host:port\"; e.g. \"10.0.0.5:26379\"" in problems
+    assert any(p.startswith("bus.master_name: name the primary the sentinels monitor") for p in problems)

@@ -149,8 +149,7 @@ async def test_after_a_failover_to_a_replica_that_missed_the_last_takeover_every
     primary = RedisServer(free_port(), tmp_path / "primary")
     primary.start()
     replication = await Proxy(primary.port).start()  # the replica's link to the primary, to cut
-    replica = RedisServer(free_port(), tmp_path / "replica",
-                          "--replicaof", "127.0.0.1", str(replication.port))
+    replica = RedisServer(free_port(), tmp_path / "replica", replica_of=replication.port)
     replica.start()
     front = await Proxy(primary.port).start()  # where every process finds "the" Redis, as a failover moves
     url = f"redis://127.0.0.1:{front.port}/0"

@@ -31,6 +31,7 @@ from wall import look
 from wall.bus import open_engine
 from wall.bus.base import RECENT_KEPT, Bus, Engine, writer_lease
 from wall.bus.memory import MemoryEngine
+from wall.bus.redis.durable import PrimaryWatch
 from wall.config import Config, ConfigError, WallConfig, load, parse
 from wall.curate import rules
 from wall.curate.actions import Actions
@@ -108,6 +109,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
     parts: list[Any] = []
     if "curate" in roles:
         parts.append(Warmup())  # first: nothing time-sensitive may run while it holds the GIL
+    if roles & {"webhook", "sources"}:  # what admits posts promises what [bus] durability says: check it
+        parts.append(PrimaryWatch(cfg.bus))
     if "sources" in roles:
         parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
@@ -165,7 +168,7 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         async with AsyncExitStack() as stack:
             for part in workers(cfg, roles, bus, owner, app[STORE]):
                 entered = await stack.enter_async_context(part)
-                if isinstance(entered, Writers):
+                if isinstance(entered, Writers | PrimaryWatch):
                     app[HEALTH].append(entered)
             if "curate" not in roles:
                 await _say_if_no_writer(cfg, bus)

@@ -66,6 +66,20 @@ class BusConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_url_env: str | None = None  # a URL with a password belongs in the environment
     stream_maxlen: Annotated[int, msgspec.Meta(ge=100, description="fewer cannot resume screens")] = 10_000
+    # Redis Sentinel (docs/redis.md): the sentinels' "host:port" and the primary's name they monitor.
+    # With them the engine asks the sentinels for the primary instead of using redis_url.
+    sentinels: tuple[str, ...] = ()
+    master_name: str = ""
+    password_env: str | None = None  # the Redis (primary and replicas) password, with sentinels
+    password: Secret = None
+    sentinel_password_env: str | None = None  # the sentinels' own password (their requirepass)
+    sentinel_password: Secret = None
+    # What a 2xx from the webhook promises (docs/redis.md): "fsync" the primary wrote it to an
+    # `appendfsync always` AOF; "replica" `replicas` replicas acknowledged it (WAIT) within
+    # `replica_timeout`, else the sender gets 503 and retries; "memory" Redis's memory only (one box).
+    durability: Literal["fsync", "replica", "memory"] = "fsync"
+    replicas: Annotated[int, msgspec.Meta(ge=1, le=16, description="replicas that acknowledge each post")] = 1
+    replica_timeout: Annotated[float, msgspec.Meta(gt=0, le=5, description="seconds, at most 5")] = 1.0
 
 
 class StoreConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -236,6 +250,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     bus = _section(top.bus, BusConfig, "bus", env, problems)
     if not bus.redis_url.startswith(("redis://", "rediss://", "unix://")):
         problems.append("bus.redis_url: must start with redis://, rediss:// or unix://")
+    problems += sentinel_problems(bus)
     store = _section(top.store, StoreConfig, "store", env, problems)
     if not store.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         problems.append("store.url: use sqlite+aiosqlite:////path/wall.db or postgresql+asyncpg://host/db")
@@ -280,6 +295,24 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         raise ConfigError(problems)
     return Config(web=web, bus=bus, store=store, media=media, kiosks=kiosks, walls=walls,
                   stats_interval=top.stats_interval, sources=shared)
+
+
+def sentinel_problems(bus: BusConfig) -> list[str]:
+    """What a Struct cannot say about [bus] sentinels: "host:port" each, and the primary's name."""
+    problems = []
+    for i, address in enumerate(bus.sentinels):
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            problems.append(f'bus.sentinels[{i}]: {address!r} is not "host:port"; e.g. "10.0.0.5:26379"')
+    if bus.sentinels and not bus.master_name:
+        problems.append('bus.master_name: name the primary the sentinels monitor (their `sentinel monitor '
+                        'NAME host port quorum` line), e.g. master_name = "wall"')
+    if bus.master_name and not bus.sentinels:
+        problems.append('bus.sentinels: master_name is set but no sentinel is listed; add them, e.g. '
+                        'sentinels = ["10.0.0.5:26379", "10.0.0.6:26379", "10.0.0.7:26379"]')
+    if bus.sentinels and bus.engine != "redis":
+        problems.append('bus.engine: sentinels are for the Redis engine; set engine = "redis"')
+    return problems
 
 
 def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: SourceCheck,

@@ -94,8 +94,11 @@ async def webhook(request: web.Request) -> web.Response:
             outcome, inbox_id = await pipeline.submit(name, post)
         except Exception as e:
             log.warning("wall %s: webhook could not admit a post: %s", name, e)
-            return error(503, f"the bus is unavailable ({type(e).__name__}); retry later, posts listed in "
-                              "'accepted' are already in", accepted=accepted)
+            # Not durable yet (Redis down or failing over, or too few replicas acknowledged): the post may
+            # be in already, and a retry is safe: the dedupe on its id answers "duplicate" once it is.
+            said = (f"the post is not durably recorded yet ({type(e).__name__}: the bus is unreachable or "
+                    "too few replicas acknowledged it); retry, posts listed in 'accepted' are already in")
+            return json_response({"error": said, "accepted": accepted}, 503, headers={"Retry-After": "1"})
         request.app[METRICS].webhook_posts.labels(name, outcome).inc()
         accepted.append({"id": post.source_id, "post_id": post.id, "inbox_id": inbox_id, "outcome": outcome})
     return json_response({"accepted": accepted}, 202)

@@ -14,6 +14,7 @@ def open_engine(cfg: BusConfig) -> Engine:
         return MemoryEngine(cfg.stream_maxlen)
     if cfg.engine == "redis":
         from wall.bus.redis import RedisEngine
+        from wall.bus.redis.target import target
 
-        return RedisEngine(cfg.redis_url, cfg.stream_maxlen)
+        return RedisEngine(cfg.redis_url, cfg.stream_maxlen, target(cfg))
     raise ValueError(f"bus.engine: unknown engine {cfg.engine!r}; use memory or redis")

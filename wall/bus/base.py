@@ -10,6 +10,8 @@
   then live events. If the engine loses its connection it reconnects with backoff and fills the gap from
   history; when the gap cannot be filled it yields a Gap and carries on from the newest event.
   Announcements come in between, in no particular order with the events, at most once.
+  Live(True) comes once the subscription is live (subscribed and caught up), Live(False) when it lost its
+  link and is reconnecting: a web node is healthy only while its feeds are live.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ class Bus(Protocol):
         """The newest `count` events of the wall, oldest first."""
         ...
 
-    def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]: ...
+    def subscribe(self, wall: str,
+                  after: str | None) -> AsyncIterator[Message | Gap | Announcement | Live]: ...
 
     async def announce(self, wall: str, body: bytes, kind: str = "stats") -> None:
         """Send live-only data to the wall's subscribers and keep it as the latest of its kind (see
@@ -81,6 +84,12 @@ class Announcement(NamedTuple):
     """Live-only data (stats): not in the history, no id; the latest one is kept for snapshots."""
 
     body: bytes
+
+
+class Live(NamedTuple):
+    """The subscription is live (up) or lost its link and is reconnecting (not up)."""
+
+    up: bool
 
 
 class Fenced(Exception):

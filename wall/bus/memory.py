@@ -26,6 +26,7 @@ from wall.bus.base import (
     Fenced,
     Gap,
     Keeper,
+    Live,
     Message,
     Outcome,
     writer_lease,
@@ -163,7 +164,8 @@ class MemoryEngine:
         history = self._channel(wall).history
         return list(history)[-count:] if count else []
 
-    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]:
+    async def subscribe(self, wall: str,
+                        after: str | None) -> AsyncIterator[Message | Gap | Announcement | Live]:
         ch = self._channel(wall)
         queue: asyncio.Queue[Message | Announcement] = asyncio.Queue()
         ch.subscribers.add(queue)  # before reading history, so nothing falls between the two
@@ -175,6 +177,7 @@ class MemoryEngine:
             last = id_key(backlog[-1].id) if backlog else (id_key(after) if after else (0, 0))
             for msg in backlog:
                 yield msg
+            yield Live(True)  # in-process: live from here on, never down
             while True:
                 item = await queue.get()
                 if isinstance(item, Announcement):

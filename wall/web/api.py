@@ -66,6 +66,9 @@ async def healthz(request: web.Request) -> web.Response:
     problems: list[str] = []
     for name, hub in app[HUBS].items():
         walls[name] = hub.status()
+        if not hub.live:
+            problems.append(f"{name}: this node's feed from the bus is not live (reconnecting): its screens "
+                            "keep their posts but get nothing new")
         try:
             walls[name]["writer"] = writer = await writer_health(engine, name)
             if "error" in writer:

@@ -19,7 +19,7 @@ import msgspec
 from aiohttp import WSCloseCode
 
 from wall import look
-from wall.bus.base import Announcement, Bus, Gap, Message, backoff
+from wall.bus.base import Announcement, Bus, Gap, Live, Message, backoff
 from wall.config import WallConfig
 from wall.models import ControlEvent, Post, PostEvent, decode_event, encode, frame, id_key
 from wall.state import WallState
@@ -47,6 +47,10 @@ class Hub:
         self.last_id: str | None = None
         self._last_key = (0, 0)  # id_key(last_id), kept to compare each event without parsing twice
         self.last_event_at: float | None = None
+        # The node's feed of the wall is live (subscribed and caught up): /healthz is ok only then, since
+        # a node whose feed is reconnecting holds its screens but shows them nothing new.
+        self.live = False
+        self.down_since: float | None = time.time()
         self._ring: deque[tuple[tuple[int, int], bytes]] = deque(maxlen=RING)
         self._task: asyncio.Task[None] | None = None
         # Labelled once: a labels() lookup per event would be on the hot path.
@@ -103,7 +107,9 @@ class Hub:
             try:
                 # "0-0" for a wall without history: also take what arrived since _rebuild() looked.
                 async for item in self.bus.subscribe(self.wall.name, self.last_id or "0-0"):
-                    if isinstance(item, Announcement) and look.is_look(item.body):
+                    if isinstance(item, Live):
+                        self._link(item.up)
+                    elif isinstance(item, Announcement) and look.is_look(item.body):
                         self.adopt(item.body)
                     elif isinstance(item, Announcement):
                         self._announce(item.body)
@@ -116,8 +122,14 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                self._link(False)
                 log.exception("wall %s: following the bus failed; restarting", self.wall.name)
                 await asyncio.sleep(1.0)
+
+    def _link(self, up: bool) -> None:
+        if up != self.live:
+            self.live = up
+            self.down_since = None if up else time.time()
 
     def _apply(self, msg: Message, key: tuple[int, int], live: bool = False) -> bytes:
         event = decode_event(msg.body)
@@ -240,5 +252,7 @@ class Hub:
 
     def status(self) -> dict[str, object]:
         age = None if self.last_event_at is None else round(time.time() - self.last_event_at, 1)
-        return {"clients": len(self.clients), "last_event_id": self.last_id, "last_event_age_s": age}
+        down = None if self.down_since is None else round(time.time() - self.down_since, 1)
+        return {"clients": len(self.clients), "last_event_id": self.last_id, "last_event_age_s": age,
+                "live": self.live, "down_for_s": down}
 

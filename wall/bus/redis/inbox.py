@@ -18,10 +18,12 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wall.bus.base import BUCKETS_KEPT, RECENT_KEPT, Commit, Fenced, Message, Outcome, backoff, writer_lease
+from wall.bus.base import BUCKETS_KEPT, RECENT_KEPT, Commit, Fenced, Message, Outcome, writer_lease
+from wall.bus.redis import durable
 from wall.bus.redis.keys import Keys
 from wall.bus.redis.link import COMMAND_TIMEOUT, LINK_ERRORS, Link, decode
 from wall.bus.redis.stream import messages
+from wall.bus.redis.target import until_up
 
 SEEN_TTL = 7 * 24 * 3600  # dedupe digests outlive any source's replay window
 # A backstop only: the writer trims what it committed. Reached only when no writer ran for a long while.
@@ -76,8 +78,10 @@ class RedisInbox:
     maxlen: int
 
     async def admit(self, wall: str, post_id: str, digest: str, body: bytes) -> tuple[Outcome, str | None]:
-        outcome, inbox_id = await self.link.script(
-            "admit", [Keys.seen(wall, post_id), Keys.inbox(wall)], [digest, SEEN_TTL, body, INBOX_MAXLEN])
+        seen = Keys.seen(wall, post_id)
+        outcome, inbox_id = await self.link.call(lambda r: durable.admit(
+            r, self.link.scripts["admit"], [seen, Keys.inbox(wall)], [digest, SEEN_TTL, body, INBOX_MAXLEN],
+            seen, SEEN_TTL, self.link.target))
         said = decode(outcome)
         if said == "duplicate":
             return "duplicate", None
@@ -183,7 +187,7 @@ class RedisInbox:
             finally:
                 if pubsub is not None:
                     await link.unsubscribe(pubsub)
-            await asyncio.sleep(backoff(attempt))
+            await until_up(link.client, attempt, lambda: link.closed)
             attempt += 1
 
     async def known_authors(self, wall: str, authors: list[str]) -> set[str]:

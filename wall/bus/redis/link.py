@@ -14,14 +14,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from wall.bus.base import BusStatus
-from wall.redact import redact_url
+from wall.bus.redis.target import Target, client
 
 ENGINE = "redis"
 HEARTBEAT = 5.0  # seconds of pub/sub silence before a PING; no answer in as long again means the link is dead
@@ -39,19 +37,6 @@ def script_source(name: str) -> str:
 SOURCES = {name: script_source(name) for name in SCRIPTS}  # read once, at import
 
 
-def connect(url: str) -> Redis:
-    """The one place a Redis client is built.
-
-    No retries inside redis-py: a retried XADD could append twice, and a pub/sub connection silently
-    re-established would hide the events published while it was down. RESP2 because with RESP3 redis-py 8
-    skips its check for pooled connections the server has closed, so the first command after a Redis
-    restart would fail. socket_timeout=None: with one (redis-py 8 defaults to 5 s) every write goes through
-    asyncio.wait_for, which on Python 3.11 can swallow a task's cancellation, and a hub would never stop;
-    Link.call() and the subscriber time out with asyncio.timeout instead."""
-    return Redis.from_url(url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5.0, socket_timeout=None,
-                          protocol=2)
-
-
 def describe(error: BaseException) -> str:
     """The error as status() and the logs show it: redis-py's own words, without the context we add."""
     said = getattr(error, "bus_said", None)
@@ -67,13 +52,13 @@ def decode(value: bytes | str) -> str:
 class Link:
     """A lazily connected client with its scripts, and the status of the last thing it tried."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.safe_url = redact_url(url, keep_path=True)  # the db number helps; the password goes
+    def __init__(self, target: Target) -> None:
+        self.target = target  # the URL, or the sentinels that name the primary (target.py)
+        self.safe_url = target.name()  # never a password
         self.heartbeat = HEARTBEAT
         self.closed = False
         self._redis: Redis | None = None
-        self._scripts: dict[str, AsyncScript] = {}
+        self.scripts: dict[str, AsyncScript] = {}
         self._status = BusStatus(ENGINE, False, None)
         self._pubsubs: set[PubSub] = set()
 
@@ -81,8 +66,8 @@ class Link:
         if self.closed:
             raise RuntimeError(f"the Redis bus at {self.safe_url} is closed")
         if self._redis is None:
-            self._redis = connect(self.url)
-            self._scripts = {name: self._redis.register_script(src) for name, src in SOURCES.items()}
+            self._redis = client(self.target)  # the one place a client is built
+            self.scripts = {name: self._redis.register_script(src) for name, src in SOURCES.items()}
         return self._redis
 
     def up(self) -> None:
@@ -119,7 +104,7 @@ class Link:
 
     async def script(self, name: str, keys: list[str], args: list[Any]) -> Any:
         """Run one of SCRIPTS (EVALSHA, loading it first if Redis does not know it yet)."""
-        return await self.call(lambda r: self._scripts[name](keys=keys, args=args))
+        return await self.call(lambda r: self.scripts[name](keys=keys, args=args))
 
     async def subscribed(self, channel: str) -> PubSub:
         """A pub/sub connection whose SUBSCRIBE Redis has confirmed: from then on nothing is missed."""

@@ -7,7 +7,6 @@ Each pub/sub message carries the epoch, so a subscriber notices at once when Red
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -15,9 +14,10 @@ from typing import Any
 
 from redis.asyncio.client import PubSub
 
-from wall.bus.base import Announcement, Gap, Message, backoff
+from wall.bus.base import Announcement, Gap, Live, Message
 from wall.bus.redis.keys import Keys
 from wall.bus.redis.link import LINK_ERRORS, Link, decode, describe
+from wall.bus.redis.target import until_up
 from wall.models import id_key
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,8 @@ class RedisBus:
         entries = await self.link.call(lambda r: r.xrevrange(Keys.events(wall), count=1))
         return decode(entries[0][0]) if entries else "0-0"
 
-    async def subscribe(self, wall: str, after: str | None) -> AsyncIterator[Message | Gap | Announcement]:
+    async def subscribe(self, wall: str,
+                        after: str | None) -> AsyncIterator[Message | Gap | Announcement | Live]:
         """Every event after `after` (None: from now on), once and in order, across reconnects."""
         link = self.link
         last = after
@@ -116,6 +117,7 @@ class RedisBus:
                         yield msg
                     if len(chunk) < CHUNK:
                         break
+                yield Live(True)
                 while True:
                     if gap:
                         # History cannot fill the hole: the consumer rebuilds from latest(); go on from here.
@@ -141,6 +143,7 @@ class RedisBus:
                 if not isinstance(e, LINK_ERRORS):
                     raise
                 link.down(e)
+                yield Live(False)
                 if attempt == 0:
                     log.warning("redis bus %s: wall %s: lost the connection (%s); reconnecting",
                                 link.safe_url, wall, describe(e))
@@ -152,7 +155,7 @@ class RedisBus:
                     await link.unsubscribe(pubsub)
             if link.closed:
                 return
-            await asyncio.sleep(backoff(attempt))
+            await until_up(link.client, attempt, lambda: link.closed)
             attempt += 1
 
     async def announce(self, wall: str, body: bytes, kind: str = "stats") -> None:
