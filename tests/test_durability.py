@@ -50,7 +50,7 @@ def xlen(server: RedisServer) -> int:
 async def test_a_post_no_replica_acknowledged_gets_503_and_its_retry_is_accepted_once_one_has_it(
         tmp_path: Path, primary: RedisServer) -> None:
     cfg = make_config("redis", primary.url, bus={"durability": "replica", "replicas": 1,
-                                                 "replica_timeout": 0.2})
+                                                 "replica_timeout": 2.0})
     async with aiohttp.ClientSession() as s, running_node(cfg, roles=SERVE) as base:
         # No replica: the post is written to the primary but nobody else has it, so it is not accepted.
         status, reply = await post(s, base, {"id": "p1", "text": "the first post"})
@@ -69,8 +69,9 @@ async def test_a_post_no_replica_acknowledged_gets_503_and_its_retry_is_accepted
             status, reply = await eventually(lambda: _accepted(s, base, "p1"))
             assert reply["accepted"][0]["outcome"] == "duplicate"
             assert xlen(replica) == 1
-            status, reply = await post(s, base, {"id": "p2", "text": "the second post"})
-            assert (status, reply["accepted"][0]["outcome"]) == (202, "new")
+            # A busy machine may let the replica's acknowledgement come late: the sender retries then.
+            status, reply = await eventually(lambda: _accepted(s, base, "p2"))
+            assert reply["accepted"][0]["outcome"] in ("new", "duplicate")
             assert xlen(replica) == 2  # acknowledged means the replica has it, at the moment of the 2xx
         finally:
             replica.stop()
@@ -83,7 +84,7 @@ async def test_a_retry_through_another_node_is_not_accepted_before_the_replica_h
     replica = RedisServer(free_port(), tmp_path / "replica", replica_of=primary.port)
     replica.start()
     cfg = make_config("redis", primary.url, bus={"durability": "replica", "replicas": 1,
-                                                 "replica_timeout": 0.2})
+                                                 "replica_timeout": 2.0})
     async with aiohttp.ClientSession() as s, running_node(cfg, roles=SERVE) as a, \
             running_node(cfg, roles=SERVE) as b:
         await eventually(lambda: _accepted(s, a, "warm"))  # the replica is in sync
