@@ -25,8 +25,12 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.caddy_server import CaddyServer
-from tests.helpers import TOKEN, WAIT, eventually
+from tests.helpers import TOKEN, WAIT, Screen, eventually, settled
 from tests.redis_server import free_port
+from wall.app import load_config
+from wall.bus import open_engine
+from wall.bus.base import writer_lease
+from wall.curate.writer import LEASE_TTL
 
 pytestmark = pytest.mark.timeout(420)  # processes starting and stopping in turn on a busy machine
 
@@ -302,3 +306,67 @@ async def test_screens_behind_caddy_get_every_post_once_while_nodes_restart(
     assert "Traceback" not in logs and "failed (ref" not in logs
     assert not re.search(r'HTTP/1\.1" 50[02] ', logs)
     assert logs.count("drained:") == len(restarted)
+
+
+async def test_sigterm_on_the_curation_writer_hands_its_lease_to_the_standby_at_once(
+    tmp_path: Path, redis_url: str
+):
+    config = tmp_path / "wall.toml"
+    config.write_text(CONFIG.format(redis_url=redis_url, store_dir=tmp_path))
+    engine = open_engine(load_config(config, {"LOBBY_TOKEN": TOKEN}).bus)
+    lease = writer_lease("lobby")
+    node = Node(config, tmp_path, "node")
+    node.start()
+    logs = [tmp_path / f"curate{i}.log" for i in range(2)]
+    writers = [wall(log, "curate", "--config", str(config)) for log in logs]
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    try:
+        async with aiohttp.ClientSession() as s:
+            base = f"http://{node.upstream}"
+            screen = await eventually(lambda: _connected(s, base), timeout=START, every=0.2)
+            holder = await eventually(lambda: engine.holder(lease), timeout=START)
+            (leader,) = [w for w, log in zip(writers, logs, strict=True)
+                         if f"writer {holder} holds" in log.read_text()]
+            (standby,) = [w for w in writers if w is not leader]
+
+            accepted = []
+            for i in range(40):
+                if i == 15:
+                    leader.send_signal(signal.SIGTERM)
+                    stopped_at = time.monotonic()
+                async with s.post(f"{base}/api/v1/walls/lobby/posts", headers=headers,
+                                  json={"id": f"t{i}", "text": f"post {i}"}) as r:
+                    assert r.status == 202
+                accepted.append(f"t{i}")
+                await asyncio.sleep(0.02)  # pacing: some arrive while the lease moves
+            assert await asyncio.to_thread(leader.wait, 60) == 0
+            # The moment it is gone its lease is not its own any more: handed over, not left to lapse.
+            assert await engine.holder(lease) != holder
+            taken = await eventually(lambda: _other(engine.holder(lease), holder), timeout=START)
+            took = time.monotonic() - stopped_at
+            assert taken and standby.poll() is None, (
+                f"the standby took the wall {took:.1f} s after SIGTERM (lease TTL {LEASE_TTL:g} s)")
+            await screen.wait_posts(len(accepted))
+            await settled(engine, screen)
+            assert screen.posts() == accepted  # the entry in hand finished, the rest by the standby, once
+        leader_log = logs[writers.index(leader)].read_text()
+        assert "handed its lease over" in leader_log and "Traceback" not in leader_log
+    finally:
+        await engine.close()
+        node.kill()
+        for proc in writers:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)
+
+
+async def _connected(session: aiohttp.ClientSession, base: str) -> Screen | None:
+    try:
+        return await Screen(session, base).connect()
+    except aiohttp.ClientError:
+        return None
+
+
+async def _other(holder: Any, old: str | None) -> str | None:
+    now = await holder
+    return now if now not in (None, old) else None
