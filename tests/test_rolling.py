@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -25,7 +28,7 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.caddy_server import CaddyServer
-from tests.helpers import TOKEN, WAIT, Screen, eventually, settled
+from tests.helpers import TOKEN, WAIT, Screen, eventually, make_config, running_node, settled
 from tests.redis_server import free_port
 from wall.app import load_config
 from wall.bus import open_engine
@@ -370,3 +373,23 @@ async def _connected(session: aiohttp.ClientSession, base: str) -> Screen | None
 async def _other(holder: Any, old: str | None) -> str | None:
     now = await holder
     return now if now not in (None, old) else None
+
+
+async def test_a_sender_cut_off_mid_body_is_answered_400_and_logs_no_failure(caplog):
+    caplog.set_level(logging.INFO)
+    async with running_node(make_config()) as base:
+        port = int(base.rsplit(":", 1)[1])
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"POST /api/v1/walls/lobby/posts HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                     f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 5000\r\n\r\n"
+                     '{"id": "cut", "text": "a body that never ends'.encode())
+        await writer.drain()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.close()  # linger 0: a reset in the middle of the body, as a proxy or a sender dying does
+        await eventually(lambda: any("POST /api/v1/walls/lobby/posts" in r.getMessage()
+                                     for r in caplog.records if r.name == "aiohttp.access"))
+    access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any('posts HTTP/1.1" 400 ' in line for line in access), access
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
