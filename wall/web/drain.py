@@ -1,4 +1,4 @@
-"""Leaving the rotation before stopping: SIGTERM on a web node (docs/deploy.md, "Restarts").
+"""Leaving the rotation before stopping: SIGTERM on a web node (docs/restarts.md).
 
 1. `/healthz` answers 503 `{"status": "draining"}` and every answer carries `Connection: close`, so the
    proxy's health check takes the node out and no kept-alive connection brings it new requests, while it
