@@ -27,7 +27,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser
 
-from tests.caddy_server import CaddyServer
+from tests.caddy_server import CADDYFILE, CaddyServer
 from tests.helpers import TOKEN, WAIT, Screen, eventually, make_config, running_node, settled
 from tests.redis_server import free_port
 from wall.app import load_config
@@ -393,3 +393,19 @@ async def test_a_sender_cut_off_mid_body_is_answered_400_and_logs_no_failure(cap
     access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
     assert any('posts HTTP/1.1" 400 ' in line for line in access), access
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_the_shipped_caddyfile_validates_for_a_public_site_and_n_nodes(tmp_path: Path):
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "WALL_SITE": "wall.example.com",
+           "WALL_UPSTREAMS": "127.0.0.1:8081 127.0.0.1:8082 127.0.0.1:8083"}
+    command = ["caddy", "validate", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
+    result = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True,
+                                      timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    adapted = await asyncio.to_thread(subprocess.run, ["caddy", "adapt", "--config", str(CADDYFILE)],
+                                      env=env, capture_output=True, text=True, timeout=60)
+    proxy = json.dumps(json.loads(adapted.stdout))
+    # Three upstreams from the one variable; no request buffering (see the file's comment on retries).
+    assert proxy.count('"dial": "127.0.0.1:808') == 3
+    assert "buffer_requests" not in proxy and "request_buffers" not in proxy and "retry_match" not in proxy
