@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser
 
+from ingest.supervisor import LEASE_TTL as SOURCE_TTL
 from tests.caddy_server import CADDYFILE
 from tests.helpers import TOKEN, WAIT, Screen, eventually, make_config, running_node, settled
 from tests.rolling import CONFIG, START, Node, RovingScreen, Sender, roll, wall, wall_behind_caddy
@@ -194,3 +195,49 @@ async def test_the_shipped_caddyfile_validates_for_a_public_site_and_n_nodes(tmp
     # Three upstreams from the one variable; no request buffering (see the file's comment on retries).
     assert proxy.count('"dial": "127.0.0.1:808') == 3
     assert "buffer_requests" not in proxy and "request_buffers" not in proxy and "retry_match" not in proxy
+
+
+async def test_sigterm_on_an_ingest_worker_hands_its_source_to_the_standby_at_once(
+    tmp_path: Path, redis_url: str
+):
+    config = tmp_path / "wall.toml"
+    config.write_text(CONFIG.format(redis_url=redis_url, store_dir=tmp_path, drain=5.0)
+                      + '[[walls.lobby.sources]]\ntype = "replay"\nname = "replay"\ninterval = 0.05\n')
+    cfg = load_config(config, {"LOBBY_TOKEN": TOKEN})
+    engine = open_engine(cfg.bus)
+    (replay,) = [src for src in cfg.sources.values() if src.type == "replay"]
+    lease = f"source:{replay.key}"
+    node = Node(config, tmp_path, "node")
+    node.start()
+    logs = [tmp_path / f"ingest{i}.log" for i in range(2)]
+    workers = [wall(log, "ingest", "--config", str(config)) for log in logs]
+    try:
+        async with aiohttp.ClientSession() as s:
+            base = f"http://{node.upstream}"
+            screen = await eventually(lambda: _connected(s, base), timeout=START, every=0.2)
+            await screen.wait_posts(5, timeout=START)
+            owner = await eventually(lambda: engine.holder(lease), timeout=START)
+            (running,) = [w for w, log in zip(workers, logs, strict=True)
+                          if f"{owner} runs it" in log.read_text()]
+            (standby,) = [w for w in workers if w is not running]
+            running.send_signal(signal.SIGTERM)
+            stopped_at = time.monotonic()
+            assert await asyncio.to_thread(running.wait, 60) == 0
+            # Gone, and its source is not its own any more: handed over, not left to lapse.
+            assert await engine.holder(lease) != owner
+            taken = await eventually(lambda: _other(engine.holder(lease), owner), timeout=START)
+            took = time.monotonic() - stopped_at
+            assert taken and standby.poll() is None, (
+                f"the standby took the source {took:.1f} s after SIGTERM (lease TTL {SOURCE_TTL:g} s)")
+            seen = len(screen.posts())
+            await screen.wait_posts(seen + 10)  # the standby goes on from the stored cursor
+        numbers = [int(sid.split("-")[1].split("~")[0]) for sid in screen.posts()]
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # none lost, none twice
+        assert "handed its lease over" in logs[workers.index(running)].read_text()
+    finally:
+        await engine.close()
+        node.kill()
+        for proc in workers:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)
