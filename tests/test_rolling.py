@@ -25,12 +25,13 @@ from playwright.async_api import Browser
 
 from ingest.supervisor import LEASE_TTL as SOURCE_TTL
 from tests.caddy_server import CADDYFILE
-from tests.helpers import TOKEN, WAIT, Screen, eventually, make_config, running_node, settled
+from tests.helpers import TOKEN, WAIT, Screen, eventually, make_config, post, running_node, serving, settled
 from tests.rolling import CONFIG, START, Node, RovingScreen, Sender, roll, wall, wall_behind_caddy
-from wall.app import load_config
+from wall.app import ALL, create_app, load_config
 from wall.bus import open_engine
 from wall.bus.base import writer_lease
 from wall.curate.writer import LEASE_TTL
+from wall.web.drain import drain
 
 pytestmark = pytest.mark.timeout(420)  # processes starting and stopping in turn on a busy machine
 
@@ -241,3 +242,23 @@ async def test_sigterm_on_an_ingest_worker_hands_its_source_to_the_standby_at_on
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(30)
+
+
+async def test_a_draining_node_fails_its_health_check_serves_on_then_tells_its_screens_to_move():
+    app = create_app(make_config(drain_seconds=1.0), ALL)
+    async with serving(app) as base, aiohttp.ClientSession() as s:
+        ws = await s.ws_connect(f"{base}/w/lobby/ws")
+        await ws.send_json({"type": "hello"})
+        assert (await ws.receive_json())["type"] == "welcome"
+        draining = asyncio.create_task(drain(app))
+        async with s.get(f"{base}/healthz") as r:
+            assert r.status == 503 and (await r.json())["status"] == "draining"
+            assert r.headers["Connection"] == "close"  # no kept-alive connection brings it more work
+        status, _ = await post(s, base, {"id": "during", "text": "sent while the node drains"})
+        assert status == 202  # it serves on meanwhile
+        frames = []
+        while (msg := await ws.receive()).type == aiohttp.WSMsgType.TEXT:
+            frames.append(json.loads(msg.data))
+        assert (msg.type, msg.data, msg.extra) == (aiohttp.WSMsgType.CLOSE, 4000, "moving")
+        assert "during" in [f["post"]["source_id"] for f in frames if f["type"] == "post"]  # until the close
+        await draining

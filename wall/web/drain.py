@@ -43,9 +43,11 @@ async def drain(app: web.Application) -> None:
 
 
 async def _connection_close(request: web.Request, response: web.StreamResponse) -> None:
-    # A socket's upgrade is left alone: that connection ends with the socket anyway.
+    # A socket's upgrade is left alone: that connection ends with the socket anyway. The header is set
+    # here too: aiohttp has written its Connection header into the response before this hook runs.
     if request.app[DRAIN].draining and not isinstance(response, web.WebSocketResponse):
         response.force_close()
+        response.headers["Connection"] = "close"
 
 
 def add_drain(app: web.Application) -> None:
