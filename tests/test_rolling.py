@@ -117,8 +117,8 @@ async def test_sigterm_on_the_curation_writer_hands_its_lease_to_the_standby_at_
             base = f"http://{node.upstream}"
             screen = await eventually(lambda: _connected(s, base), timeout=START, every=0.2)
             holder = await eventually(lambda: engine.holder(lease), timeout=START)
-            (leader,) = [w for w, log in zip(writers, logs, strict=True)
-                         if f"writer {holder} holds" in log.read_text()]
+            (leader,) = await eventually(lambda: [w for w, log in zip(writers, logs, strict=True)
+                                                  if f"writer {holder} holds" in log.read_text()])
             (standby,) = [w for w in writers if w is not leader]
 
             accepted = []
@@ -220,8 +220,8 @@ async def test_sigterm_on_an_ingest_worker_hands_its_source_to_the_standby_at_on
             screen = await eventually(lambda: _connected(s, base), timeout=START, every=0.2)
             await screen.wait_posts(5, timeout=START)
             owner = await eventually(lambda: engine.holder(lease), timeout=START)
-            (running,) = [w for w, log in zip(workers, logs, strict=True)
-                          if f"{owner} runs it" in log.read_text()]
+            (running,) = await eventually(lambda: [w for w, log in zip(workers, logs, strict=True)
+                                                   if f"{owner} runs it" in log.read_text()])
             (standby,) = [w for w in workers if w is not running]
             running.send_signal(signal.SIGTERM)
             stopped_at = time.monotonic()
