@@ -183,7 +183,6 @@ def run(app: web.Application, host: str, port: int) -> None:
 
     async def serve() -> None:
         runner = Runner(app, handle_signals=False, access_log_class=AccessLogger, keepalive_timeout=KEEPALIVE)
-        await runner.setup()
         loop, stop = asyncio.get_running_loop(), asyncio.Event()
         draining: asyncio.Task[None] | None = None
 
@@ -195,8 +194,10 @@ def run(app: web.Application, host: str, port: int) -> None:
             else:
                 stop.set()
 
+        # Before setup: a stop during a slow start (models loading) waits for it instead of killing it.
         loop.add_signal_handler(signal.SIGTERM, terminate)
         loop.add_signal_handler(signal.SIGINT, stop.set)
+        await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
             await stop.wait()
