@@ -32,7 +32,7 @@ from ingest.pipeline import Pipeline
 from ingest.registry import REGISTRY
 from ingest.routing import Router
 from ingest.sanitize import Refused, sanitize
-from wall.bus.base import Coordination, backoff
+from wall.bus.base import Coordination, backoff, release
 from wall.config import Config, SourceConfig
 from wall.health import SourceHealth
 from wall.redact import redact_urls
@@ -105,10 +105,12 @@ class Supervisor:
         self.src, self.connector, self.pipeline, self.store = src, connector, pipeline, store
         self.router, self.owner = router, owner
         self.status = SourceStatus(src.name, src.walls, worker=owner)
+        self.lease = f"source:{src.key}"
+        self.holding = False  # the lease is ours: hand it over when the worker stops
 
     async def run(self) -> None:
         """Own the source whenever its lease is free, forever (or until it finishes)."""
-        lease = f"source:{self.src.key}"
+        lease = self.lease
         while True:
             try:
                 token = await self.store.lease(lease, self.owner, LEASE_TTL)
@@ -121,6 +123,7 @@ class Supervisor:
                 await asyncio.sleep(1.0)
                 continue
             log.info("source %s: %s runs it (lease token %d)", self.src.name, self.owner, token)
+            self.holding = True
             stream = asyncio.create_task(self._stream())
             try:
                 while not stream.done():
@@ -134,6 +137,7 @@ class Supervisor:
             finally:
                 stream.cancel()
                 await asyncio.gather(stream, return_exceptions=True)
+            self.holding = False
             if stream.done() and not stream.cancelled() and self.status.state == "finished":
                 await self._report()
                 return
@@ -247,5 +251,14 @@ class Sources:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        # Stopping (SIGTERM): hand each source over now; a standby worker takes it at its next try and
+        # resumes from the stored cursor, instead of waiting out LEASE_TTL.
+        for sup in self.supervisors:
+            if sup.holding:
+                try:
+                    await release(self.store, sup.lease, self.owner)
+                    log.info("source %s: %s handed its lease over", sup.src.name, self.owner)
+                except Exception as e:  # the store is down: the lease lapses on its own
+                    log.warning("source %s: could not hand its lease over: %s", sup.src.name, e)
         if self.http is not None:
             await self.http.close()

@@ -32,7 +32,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     )
     yield f"http://127.0.0.1:{port}", proc
     proc.terminate()
-    proc.wait(10)
+    proc.wait(30)
 
 
 async def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float = 60) -> str:

@@ -62,7 +62,7 @@ def nodes(config: Path) -> Iterator[list[str]]:
     yield [f"http://127.0.0.1:{port}" for port in ports]
     for proc in procs:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(30)
 
 
 async def wait_up(s: aiohttp.ClientSession, base: str) -> None:
@@ -186,7 +186,7 @@ async def test_killing_the_curation_writer_hands_the_wall_to_another_process_wit
         for proc in (node, *writers):
             if proc.poll() is None:
                 proc.terminate()
-                proc.wait(10)
+                proc.wait(30)
 
 
 async def test_killing_the_worker_that_runs_a_source_hands_it_to_another_with_no_loss(
@@ -216,4 +216,4 @@ async def test_killing_the_worker_that_runs_a_source_hands_it_to_another_with_no
         for proc in workers:
             if proc.poll() is None:
                 proc.terminate()
-                proc.wait(10)
+                proc.wait(30)

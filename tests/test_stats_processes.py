@@ -136,4 +136,4 @@ async def test_the_figures_are_the_same_after_the_lease_moves_and_the_writer_res
         for proc in (node, *writers.values()):
             if proc.poll() is None:
                 proc.terminate()
-                proc.wait(10)
+                proc.wait(30)

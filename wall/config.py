@@ -59,6 +59,9 @@ class WebConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # monitor; without it /healthz says only counts (docs/api.md).
     health_token_env: str | None = None
     health_token: Secret = None
+    # SIGTERM: /healthz answers 503 "draining" this long while the node keeps serving, so the proxy's
+    # health check takes it out of rotation before it tells its screens to move and stops (0: at once).
+    drain_seconds: Annotated[float, msgspec.Meta(ge=0, le=300, description="seconds; 0: no drain")] = 5.0
 
 
 class BusConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -15,6 +15,10 @@ const RELOAD_LOOP_MS = 60_000;
 const RELOAD_KEY = "wall.reloadedAt";
 /** The server sends at least a tick every 15 s; this much silence means a dead link TCP has not noticed. */
 const SILENCE_MS = 45_000;
+/** Close code of a node going away (a rolling restart): reconnect now, through the proxy, to another one. */
+export const MOVING = 4000;
+/** A moving screen waits up to this long, so a node's screens do not all land on the others at once. */
+const MOVE_JITTER_MS = 1_000;
 
 /**
  * Parse an event id "<ms>-<seq>" into a pair of integers; null when malformed.
@@ -35,7 +39,7 @@ export function isNewer(a, b) {
 }
 
 /**
- * @typedef {"connecting" | "live" | "reconnecting"} SocketState
+ * @typedef {"connecting" | "live" | "moving" | "reconnecting"} SocketState
  * @typedef {object} Handlers
  * @property {(welcome: object) => void} [welcome]
  * @property {(snapshot: object) => void} snapshot   replace everything shown
@@ -138,7 +142,23 @@ export class WallSocket {
       this.heardAt = Date.now();
       this.receive(msg.data);
     };
-    ws.onclose = () => this.drop(ws);
+    ws.onclose = (e) => (e.code === MOVING ? this.move(ws) : this.drop(ws));
+  }
+
+  /**
+   * The node is going away and said so: reconnect after a short jitter and resume by id. The state is
+   * "moving", which the page shows as live; only if that attempt fails does the backoff begin.
+   */
+  move(ws) {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    clearTimeout(this.welcomeTimer);
+    clearTimeout(this.stableTimer);
+    clearTimeout(this.retryTimer);
+    this.attempt = 0;
+    this.setState("moving");
+    if (this.reloading || this.stopped) return;
+    this.retryTimer = setTimeout(() => this.connect(), Math.random() * MOVE_JITTER_MS);
   }
 
   /** Forget a socket that closed (or went silent) and schedule the next attempt. */

@@ -35,7 +35,7 @@ export class StatusIndicator {
     window.addEventListener("online", () => this.render());
   }
 
-  /** @param {"connecting" | "live" | "reconnecting"} state  the socket's state */
+  /** @param {"connecting" | "live" | "moving" | "reconnecting"} state  the socket's state */
   set(state) {
     if (state === this.state) return;
     this.state = state;
@@ -48,9 +48,12 @@ export class StatusIndicator {
     this.render();
   }
 
-  /** What to show: the socket state, or "offline" when down for a while or the network is gone. */
+  /**
+   * What to show: the socket state, or "offline" when down for a while or the network is gone. A screen
+   * moving to another node (a rolling restart) is back within a second or two: it shows live.
+   */
   shown() {
-    if (this.state === "live") return "live";
+    if (this.state === "live" || this.state === "moving") return "live";
     if (!navigator.onLine) return "offline";
     if (this.state === "reconnecting" && Date.now() - this.since >= OFFLINE_AFTER_MS) return "offline";
     return this.state;

@@ -300,6 +300,17 @@ class Engine(Bus, Inbox, Coordination, Protocol):
     """What a bus engine provides: the bus, the wall inboxes and the store."""
 
 
+RELEASE_TTL = 0.001  # seconds: a lease renewed for this long has lapsed by the time anyone else asks
+
+
+async def release(coordination: Coordination, name: str, owner: str) -> None:
+    """Give up a lease `owner` holds, so a standby takes it at its next try instead of after the TTL
+    (a process stopping on SIGTERM). Renewed for a millisecond it lapses; whoever takes it next gets a new
+    fencing token, so nothing of the old holder's can commit after that. Only for a lease `owner` holds
+    (on a free one it would take it for that millisecond)."""
+    await coordination.lease(name, owner, RELEASE_TTL)
+
+
 def writer_lease(wall: str) -> str:
     """The lease that makes one curation writer per wall."""
     return f"curate:{wall}"

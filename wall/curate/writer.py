@@ -11,6 +11,7 @@ so nothing is lost and nothing shows twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +20,17 @@ from typing import Any
 
 import msgspec
 
-from wall.bus.base import RECENT_KEPT, Commit, Counters, Engine, Fenced, Message, backoff, writer_lease
+from wall.bus.base import (
+    RECENT_KEPT,
+    Commit,
+    Counters,
+    Engine,
+    Fenced,
+    Message,
+    backoff,
+    release,
+    writer_lease,
+)
 from wall.curate import rules
 from wall.curate.moderation import load_policy, stored_decisions
 from wall.curate.stats import counts_for, figures, window
@@ -51,6 +62,7 @@ log = logging.getLogger(__name__)
 LEASE_TTL = 6.0  # seconds: a dead writer's wall is taken over within about this long
 RENEW_EVERY = 2.0
 BATCH = 100  # inbox entries read at once
+STOP_GRACE = 10.0  # seconds a stopping writer may take to finish the entry in hand before it is cancelled
 
 
 @dataclass
@@ -91,19 +103,22 @@ class CurationWriter:
         self.alerts_on_screen = alerts_on_screen
         self.status = WriterStatus(wall)
         self._announced: bytes | None = None
+        self.stopping = asyncio.Event()  # set by stop(): finish the entry in hand, hand the lease over
 
     async def run(self) -> None:
-        """Take the lease whenever it is free and write while holding it; forever."""
+        """Take the lease whenever it is free and write while holding it, until stop()."""
         attempt = 0
-        while True:
+        while not self.stopping.is_set():
             try:
                 token = await self.engine.lease(writer_lease(self.wall), self.owner, LEASE_TTL)
                 if token is None:
                     self.status.leading = False
-                    await asyncio.sleep(1.0)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stopping.wait(), 1.0)
                     continue
                 attempt = 0
                 await self._lead(token)
+                await self._hand_over()
             except asyncio.CancelledError:
                 raise
             except Fenced as e:
@@ -129,7 +144,7 @@ class CurationWriter:
         self.status.leading, self.status.error = True, None
         renew_at = time.monotonic() + RENEW_EVERY
         stats_at = 0.0
-        while True:
+        while not self.stopping.is_set():
             if time.monotonic() >= renew_at:
                 if await self.engine.lease(writer_lease(self.wall), self.owner, LEASE_TTL) != token:
                     raise Fenced("the lease lapsed and was taken again")
@@ -150,9 +165,26 @@ class CurationWriter:
                     view = await self._view(entries[k + 1:])
                 position = msg.id
                 self.status.committed += 1
+                if self.stopping.is_set():  # the rest of the batch is the next holder's, from `position`
+                    return
             if time.monotonic() >= stats_at:
                 await self._announce_stats()
                 stats_at = time.monotonic() + self.stats_interval
+
+    async def _hand_over(self) -> None:
+        """Stopping while holding the lease: give it up now, so a standby takes the wall within its next
+        try (about a second) instead of waiting out LEASE_TTL."""
+        self.status.leading = False
+        try:
+            await release(self.engine, writer_lease(self.wall), self.owner)
+            log.info("wall %s: writer %s handed its lease over", self.wall, self.owner)
+        except Exception as e:  # the bus is down: the lease lapses on its own
+            log.warning("wall %s: writer %s could not hand its lease over (it lapses in %.0f s): %s",
+                        self.wall, self.owner, LEASE_TTL, e)
+
+    def stop(self) -> None:
+        """Finish the entry in hand (its commit), then hand the lease over and return from run()."""
+        self.stopping.set()
 
     async def _entries(self, batch: list[Message]) -> list[InboxEntry | None]:
         """The batch decoded (None: unreadable, skipped) with its posts annotated."""
@@ -361,8 +393,12 @@ class Writers:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in self.tasks:
-            task.cancel()
+        for writer in self.writers:
+            writer.stop()
+        if self.tasks:
+            _, late = await asyncio.wait(self.tasks, timeout=STOP_GRACE)
+            for task in late:  # stuck on the bus: its lease lapses on its own
+                task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     def wall_health(self, wall: str) -> dict[str, object]:

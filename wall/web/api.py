@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from wall.bus.base import Engine, writer_lease
 from wall.health import shown
 from wall.web.auth import current, session_tokens
+from wall.web.drain import DRAIN
 from wall.web.http import error, json_response
 from wall.web.inputs import query_int
 from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, METRICS
@@ -59,8 +60,11 @@ async def trusted(request: web.Request) -> bool:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """ok/degraded for anyone, with counts only; the full report for a monitor or an admin."""
+    """ok/degraded for anyone, with counts only; the full report for a monitor or an admin. A node on
+    its way out (SIGTERM) says 503 "draining", so the proxy's health check stops routing to it."""
     app = request.app
+    if app[DRAIN].draining:
+        return json_response({"status": "draining", "version": version(app)}, 503)
     engine = app[ENGINE]
     walls: dict[str, dict[str, object]] = {}
     problems: list[str] = []

@@ -23,6 +23,7 @@ from wall.web import api, feeds, pages, ws
 from wall.web.admin import add_admin_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
+from wall.web.drain import add_drain
 from wall.web.errors import errors
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
@@ -57,6 +58,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     health: list[HealthPart] = [looks]  # the roles present add theirs
     app[HEALTH] = health
     add_limits(app)
+    add_drain(app)
     app.cleanup_ctx.extend(before)
     app.cleanup_ctx.append(keys_ctx)
     app.cleanup_ctx.append(_media_ctx)

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from wall.models import encode
 from wall.web.http import error
@@ -20,6 +21,9 @@ from wall.web.http import error
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 JSON_PATHS = ("/api/", "/console/api/")
+# What reading a request fails with when the client (or the proxy) hangs up mid-body: the connection is
+# reset ("Connection lost"), the body is short of its Content-Length, or the stream was already closed.
+CUT_OFF = (ConnectionError, HttpProcessingError, RuntimeError)
 
 
 def wants_json(request: web.Request) -> bool:
@@ -39,6 +43,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception as e:
         if request.writer.output_size > 0:  # a socket or a stream already under way: nothing to answer
             raise
+        if request.transport is None and isinstance(e, CUT_OFF):
+            # The client went away while we read its request: its problem, not a failure of ours. Nobody
+            # is left to read an answer; the access log gets this one.
+            log.debug("%s %r: the client hung up before its request was read", request.method, request.path)
+            return error(400, "the request was cut off before its body was read")
         ref = secrets.token_hex(4)
         frames = "".join(traceback.format_tb(e.__traceback__))
         log.error("%s %r failed (ref %s): %s\n%s", request.method, request.path, ref, type(e).__name__,

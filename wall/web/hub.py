@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +29,9 @@ from wall.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 RING = 2000  # recent frames kept for resuming screens without asking the bus
+# WebSocket close code (private range 4000-4999) for "this node is going away: reconnect now, through the
+# proxy, and resume"; the page does it after a short jitter, without showing itself offline (protocol.md).
+MOVING = 4000
 
 
 class Hub:
@@ -78,6 +82,20 @@ class Hub:
             *(c.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for c in self.clients),
             return_exceptions=True,
         )
+
+    async def move_clients(self, spread: float) -> int:
+        """Tell every screen to reconnect elsewhere (MOVING), each at a random moment within `spread`
+        seconds; it goes on getting live frames until its own close frame. Returns how many were told."""
+
+        async def move(client: Client) -> None:
+            await asyncio.sleep(random.uniform(0, spread))
+            if not client.dropped:
+                client.dropped = client.closing = True  # nothing is written after the close frame
+                await client.ws.close(code=MOVING, message=b"moving")
+
+        clients = list(self.clients)
+        await asyncio.gather(*(move(c) for c in clients), return_exceptions=True)
+        return len(clients)
 
     async def _rebuild(self) -> None:
         """(Re)load the wall's state from the bus history: at start and after a gap."""

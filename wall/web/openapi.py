@@ -78,7 +78,8 @@ BUILT_IN = [
               reply=obj("wall", "last_event_id", "posts", posts={"type": "array"}), errors=(400, 403, 404),
               parameters=(WALL, {"name": "limit", "in": "query", "schema": {
                   "type": "integer", "minimum": 1, "maximum": 200, "default": 20}})),
-    Operation("GET", "/healthz", "ok or degraded, and why", reply=obj("status")),
+    Operation("GET", "/healthz", "ok or degraded, and why; 503 while the node drains (SIGTERM)",
+              reply=obj("status"), errors=(503,)),
     Operation("POST", "/api/v1/kiosks/enroll", "a new kiosk asks for a pairing code", ok=201,
               body=fleet.EnrollBody, errors=(*BODY_ERRORS, 429),
               reply=obj("code", "poll_token", "expires_in", "poll_interval", "pair_url")),

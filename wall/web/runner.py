@@ -9,7 +9,8 @@
   spare descriptor: it frees it, accepts the waiting connection, closes it (the client sees a refusal at
   once, not a hang) and takes the spare again; the log gets one line per LOG_EVERY seconds with the count.
 
-`Runner` is an aiohttp AppRunner with these limits; `run()` is `web.run_app` with it (wall/cli.py).
+`Runner` is an aiohttp AppRunner with these limits; `run()` is `web.run_app` with it (wall/cli.py), and
+SIGTERM drains first (wall/web/drain.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import errno
 import logging
 import os
 import resource
+import signal
 import socket
 import struct
 import time
@@ -33,6 +35,7 @@ from aiohttp.web_server import Server
 from wall.config import WebConfig
 from wall.web.accesslog import AccessLogger
 from wall.web.address import client_group, networks, trusted
+from wall.web.drain import drain
 from wall.web.keys import CONFIG, METRICS
 from wall.web.metrics import Metrics
 
@@ -174,16 +177,36 @@ class Runner(web.AppRunner):
 
 
 def run(app: web.Application, host: str, port: int) -> None:
-    """Serve the app until SIGINT or SIGTERM, as `web.run_app` does, with the limits."""
+    """Serve the app with the limits, as `web.run_app` does. SIGTERM (a service stop, a rolling restart)
+    drains first, then stops; SIGINT (Ctrl-C), or a second SIGTERM, stops at once. Stopping closes the
+    listener, lets requests in flight finish, and closes the screens' sockets that are left."""
 
     async def serve() -> None:
-        runner = Runner(app, handle_signals=True, access_log_class=AccessLogger, keepalive_timeout=KEEPALIVE)
+        runner = Runner(app, handle_signals=False, access_log_class=AccessLogger, keepalive_timeout=KEEPALIVE)
+        loop, stop = asyncio.get_running_loop(), asyncio.Event()
+        draining: asyncio.Task[None] | None = None
+
+        def terminate() -> None:
+            nonlocal draining
+            if draining is None:
+                draining = asyncio.create_task(drain(app))
+                draining.add_done_callback(lambda _: stop.set())
+            else:
+                stop.set()
+
+        # Before setup: a stop during a slow start (models loading) waits for it instead of killing it.
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
-            await asyncio.Event().wait()  # until a signal raises GracefulExit
+            await stop.wait()
         finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            if draining is not None:
+                draining.cancel()
             await runner.cleanup()
 
-    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
