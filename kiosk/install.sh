@@ -286,7 +286,7 @@ StartLimitIntervalSec=0
 [Service]
 User=wallkiosk
 EnvironmentFile=/etc/wall-kiosk/kiosk.env
-ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk --url ${WALL_URL} \
+ExecStart=/opt/wall-kiosk/bin/wall-kiosk-agent --url ${WALL_URL} --session ${WALL_KIOSK_SESSION} \
     --state-file /var/lib/wallkiosk/agent-state.json --credentials /var/lib/wallkiosk/kiosk.json $AGENT_ARGS
 Restart=always
 RestartSec=5
@@ -316,14 +316,20 @@ JS
 # 5. No console blanking before the session starts (Raspberry Pi; on a PC see docs/kiosk.md).
 cmdline_arg consoleblank=0
 
-# 6. The agent, from this checkout, in its own venv.
-if [[ -n "$ROOT" || ! -x "$VENV/bin/python" ]]; then
-    run python3 -m venv "$VENV"
+# 6. The agent alone (the wall-kiosk distribution: aiohttp and nothing of the server), in its own venv:
+# exactly the locked, hash-checked dependencies, then the agent itself without resolving anything.
+LOCK="$CHECKOUT/requirements/kiosk.txt"
+[[ -f "$LOCK" ]] || die "$LOCK is missing: is $CHECKOUT a current checkout of the wall?"
+if [[ -n "$ROOT" ]] || ! cmp -s "$LOCK" "$VENV/wall-kiosk.lock"; then
+    # A new lock, or a venv of an older install (which held the whole server): start from an empty venv.
+    run python3 -m venv --clear "$VENV"
+    run "$VENV/bin/pip" install --quiet --require-hashes -r "$LOCK"
+    run cp "$LOCK" "$VENV/wall-kiosk.lock"
 fi
-run "$VENV/bin/pip" install --quiet --upgrade "$CHECKOUT"
-PLAN+=("$VENV/bin/python -c 'import wall.kiosk.agent'")
-if [[ -z "$ROOT" ]] && ! "$VENV/bin/python" -c 'import wall.kiosk.agent'; then
-    die "the wall package installed from $CHECKOUT has no kiosk agent (wall.kiosk): is the checkout current?"
+run "$VENV/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall "$CHECKOUT/kiosk"
+PLAN+=("$VENV/bin/wall-kiosk-agent --help")
+if [[ -z "$ROOT" ]] && ! "$VENV/bin/wall-kiosk-agent" --help >/dev/null; then
+    die "the kiosk agent installed from $CHECKOUT/kiosk does not start: see the error above"
 fi
 run install -d -o "$KIOSK_USER" -g "$KIOSK_USER" -m 0750 "$KIOSK_HOME"
 

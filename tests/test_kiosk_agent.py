@@ -4,18 +4,12 @@ hangs, the renderer crashes, the heartbeat stops, and each time the agent brings
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +20,14 @@ import pytest
 from aiohttp import web
 from argon2 import PasswordHasher
 
+from tests.chromium import Browser, free_port, kill, launched
 from tests.helpers import make_config, running_node, temp_store_url
-from wall.kiosk.agent import AgentSettings, build_parser, run_agent, settings_from_args
-from wall.kiosk.cdp import Tab, targets
-from wall.kiosk.policy import History, Limits, Policy, Step
-from wall.kiosk.tv import TvSchedule, tv_should_be_on
 from wall.store import connect
 from wall.web.auth import csrf_for
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from wall_kiosk.agent import AgentSettings, build_parser, run_agent, settings_from_args
+from wall_kiosk.cdp import Tab, targets
+from wall_kiosk.policy import History, Limits, Policy, Step
+from wall_kiosk.tv import TvSchedule, tv_should_be_on
 
 WALL_PAGE = """<!doctype html><title>wall</title><body>wall
 <script>
@@ -42,72 +35,11 @@ window.__wallHeartbeat = Date.now();
 window.__beat = setInterval(() => { window.__wallHeartbeat = Date.now(); }, 200);
 </script></body>"""
 
-# Relaunches Chromium on the same port: the agent's restart command in these tests, as systemctl restart
-# wall-kiosk.service is on a kiosk.
-LAUNCHER = """
-import os, signal, subprocess, sys, time
-chromium, port, profile, pidfile = sys.argv[1:5]
-try:
-    pid = int(open(pidfile).read())
-    os.killpg(pid, signal.SIGKILL)
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            break
-        time.sleep(0.05)
-except (OSError, ValueError):
-    pass
-proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-    f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1", f"--user-data-dir={profile}",
-    "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-open(pidfile, "w").write(str(proc.pid))
-"""
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Browser:
-    devtools: str
-    restart_cmd: list[str]
-    pidfile: Path
-
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Browser]:
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    port = free_port()
-    launcher = tmp_path / "launch.py"
-    launcher.write_text(LAUNCHER)
-    pidfile = tmp_path / "chromium.pid"
-    cmd = [sys.executable, str(launcher), CHROMIUM, str(port), str(tmp_path / "profile"), str(pidfile)]
-    subprocess.run(cmd, check=True)
-    deadline = time.monotonic() + 30
-    while not _answers(f"http://127.0.0.1:{port}/json/version"):
-        assert time.monotonic() < deadline, "chromium did not open its DevTools port within 30 s"
-        time.sleep(0.2)
-    yield Browser(f"http://127.0.0.1:{port}", cmd, pidfile)
-    kill(Browser("", cmd, pidfile))
-
-
-def kill(browser: Browser) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        os.killpg(int(browser.pidfile.read_text()), signal.SIGKILL)
+    with launched(tmp_path) as b:
+        yield b
 
 
 @dataclass
@@ -197,7 +129,7 @@ async def running(browser: Browser, wall: Wall, tmp_path: Path) -> AsyncIterator
 async def test_a_hung_page_is_reloaded_or_the_browser_restarted(
         running: aiohttp.ClientSession, browser: Browser, wall: Wall,
         caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     loads = len(wall.loads)
     tab = await page_tab(running, browser.devtools)
     await tab.call("Runtime.evaluate", {"expression": "setTimeout(() => { while (true) {} }, 0); 1"}, 5)
@@ -213,7 +145,7 @@ async def test_a_hung_page_is_reloaded_or_the_browser_restarted(
 async def test_a_crashed_renderer_is_reloaded(
         running: aiohttp.ClientSession, browser: Browser, wall: Wall,
         caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     loads = len(wall.loads)
     tab = await page_tab(running, browser.devtools)
     try:
@@ -232,7 +164,7 @@ async def test_a_crashed_renderer_is_reloaded(
 async def test_a_stopped_heartbeat_is_reloaded(
         running: aiohttp.ClientSession, browser: Browser, wall: Wall,
         caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     loads = len(wall.loads)
     tab = await page_tab(running, browser.devtools)
     await tab.call("Runtime.evaluate", {"expression": "clearInterval(window.__beat)"}, 5)
@@ -247,7 +179,7 @@ async def test_a_stopped_heartbeat_is_reloaded(
 @pytest.mark.timeout(300)
 async def test_a_dead_browser_is_restarted(browser: Browser, wall: Wall, tmp_path: Path,
                                            caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     kill(browser)
     task = asyncio.create_task(run_agent(settings(browser, wall, tmp_path, restart_wait=3.0)))
     async with aiohttp.ClientSession() as session:
@@ -266,7 +198,7 @@ async def test_a_dead_browser_is_restarted(browser: Browser, wall: Wall, tmp_pat
 @pytest.mark.timeout(300)
 async def test_the_agent_waits_for_the_server_and_says_so(browser: Browser, tmp_path: Path,
                                                           caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     nowhere = f"http://127.0.0.1:{free_port()}/w/lobby"
     s = AgentSettings(devtools=browser.devtools, wall_url=nowhere, interval=0.5, hang_timeout=2.0,
                       restart_cmd=browser.restart_cmd, state_file=tmp_path / "state.json")
@@ -294,7 +226,7 @@ async def test_the_agent_waits_for_the_server_and_says_so(browser: Browser, tmp_
 @pytest.mark.timeout(300)
 async def test_a_private_walls_display_key_never_reaches_the_agents_log(
         browser: Browser, wall: Wall, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="wall.kiosk")
+    caplog.set_level(logging.DEBUG, logger="wall_kiosk")
     key = "display-key-0123456789"
     keyed = Wall(f"{wall.url}?screen=1&of=1&key={key}", wall.loads)
     s = AgentSettings(devtools=browser.devtools, wall_url=keyed.url, interval=0.5, hang_timeout=2.0,
@@ -312,7 +244,7 @@ async def test_a_private_walls_display_key_never_reaches_the_agents_log(
 @pytest.mark.timeout(300)
 async def test_a_page_past_the_memory_limit_is_reloaded(browser: Browser, wall: Wall, tmp_path: Path,
                                                         caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     task = asyncio.create_task(run_agent(settings(browser, wall, tmp_path, heap_limit_mb=40)))
     async with aiohttp.ClientSession() as session:
         await until("the wall is up", lambda: wall_is_healthy(session, browser, wall), 30)
@@ -332,7 +264,7 @@ async def test_without_cec_ctl_the_tv_schedule_is_skipped_with_a_log_line(
         caplog: pytest.LogCaptureFixture) -> None:
     if shutil.which("cec-ctl") is not None:
         pytest.skip("this machine has cec-ctl: it would switch a real TV")
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     schedule = TvSchedule("08:00", "19:00")
     await schedule.tick(dt.time(9))
     assert "cec-ctl not found" in caplog.text and schedule.applied is None
@@ -427,7 +359,7 @@ async def evaluate(session: aiohttp.ClientSession, devtools: str, expression: st
 @pytest.mark.timeout(300)
 async def test_a_new_kiosk_shows_its_code_is_paired_to_a_private_wall_reports_and_a_revoke_shows_why(
         browser: Browser, tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     store_url = temp_store_url()
     async with connect(store_url, hasher=FAST) as store:
         admin = await store.users.add("ada", "a long admin password", "admin")
@@ -512,7 +444,7 @@ async def test_a_new_kiosk_shows_its_code_is_paired_to_a_private_wall_reports_an
 async def test_a_wrong_server_address_is_said_on_screen_and_in_the_log_once(
         browser: Browser, wall: Wall, tmp_path: Path, caplog: pytest.LogCaptureFixture, where: str,
         says: str) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     # The stand-in wall answers, but has no fleet API; nothing listens on the other port.
     server = wall.url.removesuffix("/w/lobby") if where == "not a wall server" \
         else f"http://127.0.0.1:{free_port()}"
@@ -536,7 +468,7 @@ async def test_a_wrong_server_address_is_said_on_screen_and_in_the_log_once(
 @pytest.mark.timeout(300)
 async def test_an_expired_pairing_code_is_replaced_by_a_new_one_on_screen(
         browser: Browser, tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall.kiosk")
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
     cfg = make_config("redis", redis_url, kiosks={"pairing_ttl": 2.0})
     async with running_node(cfg) as base, aiohttp.ClientSession() as s:
         agent = asyncio.create_task(run_agent(AgentSettings(

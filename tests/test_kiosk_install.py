@@ -59,7 +59,8 @@ def test_a_kiosk_gets_its_session_agent_and_settings(pi: Path) -> None:
                  "StartLimitBurst=10", "WantedBy=multi-user.target"):
         assert line in session.splitlines(), line
     agent = (pi / "etc/systemd/system/wall-kiosk-agent.service").read_text()
-    assert "ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk --url ${WALL_URL}" in agent
+    assert ("ExecStart=/opt/wall-kiosk/bin/wall-kiosk-agent --url ${WALL_URL} --session ${WALL_KIOSK_SESSION}"
+            in agent)
     assert "Restart=always" in agent.splitlines() and "User=wallkiosk" in agent.splitlines()
 
     browser = (pi / "usr/local/lib/wall-kiosk/browser.sh").read_text()
@@ -80,7 +81,13 @@ def test_a_kiosk_gets_its_session_agent_and_settings(pi: Path) -> None:
     assert ("apt-get install -y --no-install-recommends cage chromium fonts-noto-core fonts-noto-color-emoji "
             "fonts-noto-cjk python3-venv v4l-utils polkitd") in plan
     assert any(p.startswith("useradd --system") and p.endswith(" wallkiosk") for p in plan)
-    assert f"/opt/wall-kiosk/bin/pip install --quiet --upgrade {ROOT}" in plan
+    # The agent alone, from its lock (hash-checked) into an empty venv, then itself without resolving.
+    lock = ROOT / "requirements" / "kiosk.txt"
+    pip = "/opt/wall-kiosk/bin/pip install --quiet"
+    assert plan.index("python3 -m venv --clear /opt/wall-kiosk") \
+        < plan.index(f"{pip} --require-hashes -r {lock}") \
+        < plan.index(f"{pip} --no-deps --no-build-isolation --force-reinstall {ROOT}/kiosk")
+    assert not [p for p in plan if "pip install" in p and p.rstrip().endswith(str(ROOT))]  # never the server
     assert "systemctl enable wall-kiosk.service wall-kiosk-agent.service" in plan
     assert not (pi / "opt").exists() and not (pi / "var").exists()  # nothing was run
 

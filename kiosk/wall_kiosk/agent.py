@@ -8,7 +8,7 @@ Before loading the wall it waits until the server answers, so a screen never boo
 
 Started with only the server's address (`--url http://wall-server:8080`), it pairs first: it shows a code
 from the server, an admin approves it in the console, and from then on it shows the wall it was assigned,
-reports to the server and follows its commands (wall/kiosk/fleet.py).
+reports to the server and follows its commands (wall_kiosk/fleet.py).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from wall import __version__
-from wall.kiosk.cdp import DevToolsError, Tab, targets
-from wall.kiosk.fleet import Credentials, FleetClient, ServerError, since, system_status
-from wall.kiosk.policy import History, Limits, Policy, Step
-from wall.kiosk.tv import TvSchedule, parse_hhmm
-from wall.redact import redact_url, redact_urls
+from wall_kiosk import __version__
+from wall_kiosk.cdp import DevToolsError, Tab, targets
+from wall_kiosk.fleet import Credentials, FleetClient, ServerError, since, system_status
+from wall_kiosk.policy import History, Limits, Policy, Step
+from wall_kiosk.redact import configure_logging, redact_url, redact_urls
+from wall_kiosk.tv import TvSchedule, parse_hhmm
 
 log = logging.getLogger(__name__)
 
@@ -590,7 +590,7 @@ def add_kiosk_agent_command(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wall kiosk-agent",
+    p = argparse.ArgumentParser(prog="wall-kiosk-agent",
                                 description="Keep a kiosk's Chromium showing the wall.")
     _add_arguments(p)
     return p
@@ -636,3 +636,9 @@ def main_kiosk_agent(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`wall-kiosk-agent` (the wall-kiosk distribution's script) and `python -m wall_kiosk`."""
+    configure_logging(keep_paths=True)
+    return main_kiosk_agent(build_parser().parse_args(argv))
