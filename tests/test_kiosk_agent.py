@@ -24,8 +24,9 @@ from tests.chromium import Browser, free_port, kill, launched
 from tests.helpers import make_config, running_node, temp_store_url
 from wall.store import connect
 from wall.web.auth import csrf_for
-from wall_kiosk.agent import AgentSettings, build_parser, run_agent, settings_from_args
+from wall_kiosk.agent import NEXT_FRAME, AgentSettings, build_parser, run_agent, settings_from_args
 from wall_kiosk.cdp import Tab, targets
+from wall_kiosk.display import Display, Power, connectors, power, x11_name
 from wall_kiosk.policy import History, Limits, Policy, Step
 from wall_kiosk.tv import TvSchedule, tv_should_be_on
 
@@ -73,8 +74,9 @@ async def wall() -> AsyncIterator[Wall]:
 def settings(browser: Browser, wall: Wall, tmp_path: Path, **kw: Any) -> AgentSettings:
     given: dict[str, Any] = {
         "interval": 0.5, "hang_timeout": 2.0, "heartbeat_timeout": 2.0, "settle": 1.0, "restart_wait": 30.0,
+        "frame_timeout": 1.5,
         "restart_cmd": browser.restart_cmd, "reboot_cmd": [sys.executable, "-c", "print('reboot')"],
-        "state_file": tmp_path / "state.json", **kw}
+        "state_file": tmp_path / "state.json", "sysfs": tmp_path, **kw}  # no DRM there: the TV is not judged
     return AgentSettings(devtools=browser.devtools, wall_url=wall.url, **given)
 
 
@@ -201,7 +203,7 @@ async def test_the_agent_waits_for_the_server_and_says_so(browser: Browser, tmp_
     caplog.set_level(logging.INFO, logger="wall_kiosk")
     nowhere = f"http://127.0.0.1:{free_port()}/w/lobby"
     s = AgentSettings(devtools=browser.devtools, wall_url=nowhere, interval=0.5, hang_timeout=2.0,
-                      restart_cmd=browser.restart_cmd, state_file=tmp_path / "state.json")
+                      restart_cmd=browser.restart_cmd, sysfs=tmp_path, state_file=tmp_path / "state.json")
     task = asyncio.create_task(run_agent(s))
     async with aiohttp.ClientSession() as session:
         async def says_so() -> bool:
@@ -230,7 +232,7 @@ async def test_a_private_walls_display_key_never_reaches_the_agents_log(
     key = "display-key-0123456789"
     keyed = Wall(f"{wall.url}?screen=1&of=1&key={key}", wall.loads)
     s = AgentSettings(devtools=browser.devtools, wall_url=keyed.url, interval=0.5, hang_timeout=2.0,
-                      restart_cmd=browser.restart_cmd, state_file=tmp_path / "state.json")
+                      restart_cmd=browser.restart_cmd, sysfs=tmp_path, state_file=tmp_path / "state.json")
     task = asyncio.create_task(run_agent(s))
     async with aiohttp.ClientSession() as session:
         await until("the agent loads the keyed wall", lambda: wall_is_healthy(session, browser, keyed), 30)
@@ -270,8 +272,103 @@ async def test_without_cec_ctl_the_tv_schedule_is_skipped_with_a_log_line(
     assert "cec-ctl not found" in caplog.text and schedule.applied is None
 
 
+async def wall_paints(session: aiohttp.ClientSession, browser: Browser, wall: Wall) -> bool:
+    """The wall's tab gets a frame (it is in front and painting), whichever tab /json lists first."""
+    try:
+        pages = [t for t in await targets(session, browser.devtools, 2)
+                 if t.get("type") == "page" and str(t.get("url")).startswith(wall.url)]
+        if not pages:
+            return False
+        tab = await Tab.open(session, pages[0], 2)
+        try:
+            await tab.call("Runtime.evaluate", {"expression": NEXT_FRAME, "awaitPromise": True}, 1)
+            return True
+        finally:
+            await tab.close()
+    except Exception:
+        return False
+
+
+async def another_tab_in_front(session: aiohttp.ClientSession, browser: Browser) -> Tab:
+    """A blank tab opened over the wall (a popup, a stray link): the wall's tab is hidden and paints
+    nothing, while its script still answers."""
+    async with session.put(f"{browser.devtools}/json/new?about:blank") as r:
+        tab = await Tab.open(session, await r.json(content_type=None), 5)
+    await tab.call("Page.bringToFront", timeout=5)
+    return tab
+
+
+@pytest.mark.timeout(300)
+async def test_a_page_that_paints_nothing_is_brought_back_and_reloaded(
+        running: aiohttp.ClientSession, browser: Browser, wall: Wall,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
+    loads = len(wall.loads)
+    blank = await another_tab_in_front(running, browser)
+    await until("the wall's tab stops painting", lambda: _async_not(wall_paints(running, browser, wall)), 10)
+    await until("the agent reloads it", lambda: _async(lambda: len(wall.loads) > loads), 30)
+    await until("and it paints again, in front", lambda: wall_paints(running, browser, wall))
+    await blank.close()
+    assert "the page painted no frame for 1.5 s (it is hidden): reloading" in caplog.text
+    assert "restarting the browser" not in caplog.text
+
+
+@pytest.mark.timeout(300)
+async def test_a_tv_power_cycle_is_a_state_then_the_output_is_switched_on_and_the_page_reloaded(
+        browser: Browser, wall: Wall, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The TV is switched off at the wall while the Pi stays on: its HDMI connector says disconnected (a
+    sysfs tree of our own, in the kernel's format). The agent says "TV off" and judges nothing; when the
+    TV is back it switches the output on again, and reloads the page that paints nothing."""
+    caplog.set_level(logging.DEBUG, logger="wall_kiosk")
+    drm = tmp_path / "sys" / "class" / "drm"
+    for name, status in (("card1-HDMI-A-1", "connected"), ("card1-HDMI-A-2", "disconnected"),
+                         ("card1-Writeback-1", "unknown")):
+        (drm / name).mkdir(parents=True)
+        (drm / name / "status").write_text(f"{status}\n")
+    (drm / "card1").mkdir()  # the card itself has no status
+    hdmi = drm / "card1-HDMI-A-1" / "status"
+    switched = tmp_path / "switched-on"
+    output_cmd = (sys.executable, "-c", "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + '\\n')",
+                  str(switched), "{output}")
+    agent = asyncio.create_task(run_agent(settings(browser, wall, tmp_path, sysfs=tmp_path / "sys",
+                                                   frame_timeout=1.5, output_cmds=(output_cmd,))))
+    async with aiohttp.ClientSession() as session:
+        try:
+            await until("the wall is up", lambda: wall_paints(session, browser, wall), 30)
+            hdmi.write_text("disconnected\n")
+            await until("the agent sees the TV go", lambda: _async(lambda: "the TV is off" in caplog.text))
+            loads = len(wall.loads)
+            blank = await another_tab_in_front(session, browser)  # with no output, nothing paints
+            checked = sum(r.getMessage() == "check: TV off" for r in caplog.records)
+            # Long enough that a judged page would have been reloaded (interval 0.5 s, frame timeout 1.5 s).
+            await until("eight more checks while the TV is off", lambda: _async(
+                lambda: sum(r.getMessage() == "check: TV off" for r in caplog.records) >= checked + 8), 30)
+            assert len(wall.loads) == loads and "painted no frame" not in caplog.text
+            assert not switched.exists()
+
+            hdmi.write_text("connected\n")
+            await until("the output is switched on again", lambda: _async(
+                lambda: switched.exists() and switched.read_text() == "HDMI-A-1\n"), 10)
+            await until("the page that paints nothing is reloaded",
+                        lambda: _async(lambda: len(wall.loads) > loads))
+            await until("and paints", lambda: wall_paints(session, browser, wall))
+            await blank.close()
+        finally:
+            agent.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await agent
+    said = caplog.text
+    assert said.index("the TV is off") < said.index("the TV is back on HDMI-A-1") \
+        < said.index("painted no frame") < said.index("reloading")
+    assert "restarting the browser" not in said and "rebooting" not in said
+
+
 async def _async(f: Any) -> bool:
     return bool(f())
+
+
+async def _async_not(check: Any) -> bool:
+    return not await check
 
 
 def test_escalation_goes_reload_restart_reboot_and_never_loops() -> None:
@@ -372,7 +469,7 @@ async def test_a_new_kiosk_shows_its_code_is_paired_to_a_private_wall_reports_an
                                   headers={"Origin": base, "X-CSRF-Token": csrf_for(cookie)}) as admin_http:
         agent = asyncio.create_task(run_agent(AgentSettings(
             devtools=browser.devtools, wall_url=base, interval=0.5, hang_timeout=2.0, settle=0.5,
-            restart_cmd=browser.restart_cmd, state_file=tmp_path / "state" / "agent.json",
+            restart_cmd=browser.restart_cmd, sysfs=tmp_path, state_file=tmp_path / "state" / "agent.json",
             credentials_file=credentials)))
         try:
             code = ""
@@ -450,7 +547,7 @@ async def test_a_wrong_server_address_is_said_on_screen_and_in_the_log_once(
         else f"http://127.0.0.1:{free_port()}"
     agent = asyncio.create_task(run_agent(AgentSettings(
         devtools=browser.devtools, wall_url=server, interval=0.5, hang_timeout=2.0, retry=0.5,
-        restart_cmd=browser.restart_cmd, state_file=tmp_path / "agent.json",
+        restart_cmd=browser.restart_cmd, sysfs=tmp_path, state_file=tmp_path / "agent.json",
         credentials_file=tmp_path / "kiosk.json")))
     async with aiohttp.ClientSession() as s:
         async def on_screen() -> bool:
@@ -473,7 +570,7 @@ async def test_an_expired_pairing_code_is_replaced_by_a_new_one_on_screen(
     async with running_node(cfg) as base, aiohttp.ClientSession() as s:
         agent = asyncio.create_task(run_agent(AgentSettings(
             devtools=browser.devtools, wall_url=base, interval=0.5, hang_timeout=2.0,
-            restart_cmd=browser.restart_cmd, state_file=tmp_path / "agent.json",
+            restart_cmd=browser.restart_cmd, sysfs=tmp_path, state_file=tmp_path / "agent.json",
             credentials_file=tmp_path / "kiosk.json")))
         codes: list[str] = []
 
@@ -490,3 +587,33 @@ async def test_an_expired_pairing_code_is_replaced_by_a_new_one_on_screen(
             with pytest.raises(asyncio.CancelledError):
                 await agent
     assert "expired" in caplog.text and not (tmp_path / "kiosk.json").exists()
+
+
+def drm_tree(root: Path, **statuses: str) -> Path:
+    """/sys/class/drm as the kernel lays it out: card1-HDMI-A-1/status holding `connected\\n`."""
+    for name, status in statuses.items():
+        (root / "class" / "drm" / f"card1-{name.replace('_', '-')}").mkdir(parents=True)
+        (root / "class" / "drm" / f"card1-{name.replace('_', '-')}" / "status").write_text(f"{status}\n")
+    return root
+
+
+def test_the_tv_is_off_only_when_every_watched_connector_says_disconnected(tmp_path: Path) -> None:
+    both = drm_tree(tmp_path / "a", HDMI_A_1="disconnected", HDMI_A_2="connected", Writeback_1="unknown")
+    assert connectors(both) == {"HDMI-A-1": "disconnected", "HDMI-A-2": "connected"}  # writeback: no screen
+    assert power(connectors(both)) is Power.ON
+    assert power(connectors(both, only="HDMI-A-1")) is Power.OFF  # --connector HDMI-A-1
+    assert power(connectors(drm_tree(tmp_path / "b", HDMI_A_1="disconnected"))) is Power.OFF
+    assert power(connectors(drm_tree(tmp_path / "c", VGA_1="unknown"))) is Power.UNKNOWN  # no hotplug line
+    assert power(connectors(tmp_path / "no-drm")) is Power.UNKNOWN  # a VM, a container: never judged
+    assert x11_name("HDMI-A-1") == "HDMI-1" and x11_name("DP-2") == "DP-2"
+
+
+async def test_a_failed_output_command_is_said_with_its_exit_and_output(tmp_path: Path) -> None:
+    fails = (sys.executable, "-c", "import sys; print('no output named', sys.argv[1]); sys.exit(3)",
+             "{output}")
+    display = Display(drm_tree(tmp_path, HDMI_A_1="connected"), None, "cage", (fails,))
+    display.poll()
+    said = await display.switch_on()
+    assert said is not None and "exited 3: no output named HDMI-A-1" in said
+    assert await Display(tmp_path, None, "cage", (("no-such-command-here", "{output}"),)).switch_on() \
+        == "no-such-command-here '' failed: [Errno 2] No such file or directory: 'no-such-command-here'"
