@@ -18,7 +18,8 @@ LIB=/usr/local/lib/wall-kiosk
 SHARE=/usr/local/share/wall-kiosk
 CURSOR_THEME=wall-kiosk-invisible
 UNITS=(wall-kiosk.service wall-kiosk-agent.service)
-PACKAGES=(cage chromium fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk python3-venv v4l-utils polkitd)
+PACKAGES=(cage wlr-randr chromium fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk python3-venv v4l-utils
+          polkitd)
 X11_PACKAGES=(xserver-xorg-core xserver-xorg-input-libinput xinit x11-xserver-utils)
 CHECKOUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -96,9 +97,10 @@ write_plan() {
     fi
 }
 
-# Adds a kernel argument to the Raspberry Pi's one-line cmdline.txt once (not on a PC: see docs/kiosk.md).
+# Adds a kernel argument once: to the Raspberry Pi's one-line cmdline.txt, or on a PC to GRUB's default
+# command line (then update-grub).
 cmdline_arg() {
-    local file arg="$1"
+    local file arg="$1" grub="$ROOT/etc/default/grub"
     for file in "$ROOT/boot/firmware/cmdline.txt" "$ROOT/boot/cmdline.txt"; do
         if [[ -f "$file" ]]; then
             if ! grep -qw -- "$arg" "$file"; then
@@ -108,6 +110,15 @@ cmdline_arg() {
             return
         fi
     done
+    if [[ -f "$grub" ]] && ! grep -q "^GRUB_CMDLINE_LINUX_DEFAULT=.*\b$arg\b" "$grub"; then
+        if grep -q '^GRUB_CMDLINE_LINUX_DEFAULT=' "$grub"; then
+            sed -i -E "s/^(GRUB_CMDLINE_LINUX_DEFAULT=\"[^\"]*)\"/\1 $arg\"/" "$grub"
+        else
+            echo "GRUB_CMDLINE_LINUX_DEFAULT=\"$arg\"" >>"$grub"
+        fi
+        echo "added $arg to /etc/default/grub"
+        run update-grub
+    fi
 }
 
 FILES=(
@@ -199,6 +210,8 @@ exec chromium "$secure" \
     --remote-debugging-port=9222 --remote-debugging-address=127.0.0.1 \
     --user-data-dir=/var/lib/wallkiosk/chromium \
     --ozone-platform-hint=auto --password-store=basic --autoplay-policy=no-user-gesture-required \
+    --disable-background-timer-throttling --disable-renderer-backgrounding \
+    --disable-backgrounding-occluded-windows \
     file:///usr/local/share/wall-kiosk/starting.html
 SH
 
@@ -313,7 +326,8 @@ polkit.addRule(function (action, subject) {
 });
 JS
 
-# 5. No console blanking before the session starts (Raspberry Pi; on a PC see docs/kiosk.md).
+# 5. No console blanking before the session starts (the session itself never blanks: cage has no idle
+# blanking, the X session runs with -s 0 -dpms and xset s off -dpms s noblank).
 cmdline_arg consoleblank=0
 
 # 6. The agent alone (the wall-kiosk distribution: aiohttp and nothing of the server), in its own venv:
