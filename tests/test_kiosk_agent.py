@@ -313,15 +313,20 @@ async def test_a_page_that_paints_nothing_is_brought_back_and_reloaded(
     assert "restarting the browser" not in caplog.text
 
 
+def said(caplog: pytest.LogCaptureFixture, message: str) -> int:
+    return sum(r.getMessage().startswith(message) for r in caplog.records)
+
+
 @pytest.mark.timeout(300)
 async def test_a_tv_power_cycle_is_a_state_then_the_output_is_switched_on_and_the_page_reloaded(
         browser: Browser, wall: Wall, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """The TV is switched off at the wall while the Pi stays on: its HDMI connector says disconnected (a
-    sysfs tree of our own, in the kernel's format). The agent says "TV off" and judges nothing; when the
-    TV is back it switches the output on again, and reloads the page that paints nothing."""
+    """The kiosk boots with the TV off, then the TV is switched off at the wall while the Pi stays on: its
+    HDMI connector says disconnected (a sysfs tree of our own, in the kernel's format). The agent loads the
+    wall anyway, says "TV off" and judges nothing; when the TV is back it switches the output on again, and
+    reloads a page that paints nothing."""
     caplog.set_level(logging.DEBUG, logger="wall_kiosk")
     drm = tmp_path / "sys" / "class" / "drm"
-    for name, status in (("card1-HDMI-A-1", "connected"), ("card1-HDMI-A-2", "disconnected"),
+    for name, status in (("card1-HDMI-A-1", "disconnected"), ("card1-HDMI-A-2", "disconnected"),
                          ("card1-Writeback-1", "unknown")):
         (drm / name).mkdir(parents=True)
         (drm / name / "status").write_text(f"{status}\n")
@@ -334,21 +339,28 @@ async def test_a_tv_power_cycle_is_a_state_then_the_output_is_switched_on_and_th
                                                    frame_timeout=1.5, output_cmds=(output_cmd,))))
     async with aiohttp.ClientSession() as session:
         try:
-            await until("the wall is up", lambda: wall_paints(session, browser, wall), 30)
+            await until("the wall is loaded while the TV is off", lambda: wall_paints(session, browser, wall))
+            assert said(caplog, "the TV is off") == 1 and not switched.exists()
+            hdmi.write_text("connected\n")
+            await until("the output is switched on when the TV comes", lambda: _async(
+                lambda: switched.exists() and switched.read_text() == "HDMI-A-1\n"), 10)
+            await until("the page is judged healthy", lambda: _async(lambda: said(caplog, "check: healthy")))
+
             hdmi.write_text("disconnected\n")
-            await until("the agent sees the TV go", lambda: _async(lambda: "the TV is off" in caplog.text))
+            await until("the agent sees the TV go",
+                        lambda: _async(lambda: said(caplog, "the TV is off") == 2))
             loads = len(wall.loads)
             blank = await another_tab_in_front(session, browser)  # with no output, nothing paints
-            checked = sum(r.getMessage() == "check: TV off" for r in caplog.records)
+            checked = said(caplog, "check: TV off")
             # Long enough that a judged page would have been reloaded (interval 0.5 s, frame timeout 1.5 s).
-            await until("eight more checks while the TV is off", lambda: _async(
-                lambda: sum(r.getMessage() == "check: TV off" for r in caplog.records) >= checked + 8), 30)
+            await until("eight more checks while the TV is off",
+                        lambda: _async(lambda: said(caplog, "check: TV off") >= checked + 8), 30)
             assert len(wall.loads) == loads and "painted no frame" not in caplog.text
-            assert not switched.exists()
+            assert switched.read_text() == "HDMI-A-1\n"
 
             hdmi.write_text("connected\n")
             await until("the output is switched on again", lambda: _async(
-                lambda: switched.exists() and switched.read_text() == "HDMI-A-1\n"), 10)
+                lambda: switched.read_text() == "HDMI-A-1\nHDMI-A-1\n"), 10)
             await until("the page that paints nothing is reloaded",
                         lambda: _async(lambda: len(wall.loads) > loads))
             await until("and paints", lambda: wall_paints(session, browser, wall))
@@ -357,10 +369,10 @@ async def test_a_tv_power_cycle_is_a_state_then_the_output_is_switched_on_and_th
             agent.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await agent
-    said = caplog.text
-    assert said.index("the TV is off") < said.index("the TV is back on HDMI-A-1") \
-        < said.index("painted no frame") < said.index("reloading")
-    assert "restarting the browser" not in said and "rebooting" not in said
+    text = caplog.text
+    assert text.rindex("the TV is off") < text.rindex("the TV is back on HDMI-A-1") \
+        < text.index("painted no frame") < text.index("reloading")
+    assert "restarting the browser" not in text and "rebooting" not in text
 
 
 async def _async(f: Any) -> bool:

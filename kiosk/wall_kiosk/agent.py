@@ -1,4 +1,5 @@
-"""`wall kiosk-agent`: keeps a kiosk's Chromium showing the wall, through the DevTools protocol.
+"""`wall-kiosk-agent` (the server's `wall kiosk-agent` too): keeps a kiosk's Chromium showing the wall,
+through the DevTools protocol.
 
 Every `interval` seconds it asks the page a tiny question (`Runtime.evaluate`): the answer's round trip is
 the heartbeat, and `window.__wallHeartbeat` (ms since the epoch, set by the page) when the page sets it.
@@ -9,7 +10,8 @@ paints no frame or grows past the memory limit, it takes the next step the polic
 the browser, reboot.
 
 While the TV is off or unplugged (its DRM connector says `disconnected`, wall_kiosk/display.py) the
-agent judges nothing and reports "TV off": no step can fix a TV. When it comes back, the agent switches
+agent judges nothing and reports "TV off": no step can fix a TV (it still loads the wall, so that it is
+there when the TV is). When it comes back, the agent switches
 the output on again (wlr-randr or xrandr, per session); a page that then paints nothing is reloaded.
 Before loading the wall it waits until the server answers, so a screen never boots into an error page.
 
@@ -195,6 +197,7 @@ class Agent:
                     continue
                 if not await self.tv_is_there():
                     self.state = "TV off"
+                    await self.load_only()
                     log.debug("check: %s", self.state)
                     await asyncio.sleep(self.s.interval)
                     continue
@@ -237,6 +240,24 @@ class Agent:
                             self.display.shown, failed)
         return True
 
+    async def load_only(self) -> None:
+        """While the TV is off: the wall in the tab if it is not there yet, nothing judged."""
+        try:
+            pages = [t for t in await targets(self.session, self.s.devtools, self.s.hang_timeout)
+                     if t.get("type") == "page"]
+            if pages:
+                target = self.pick(pages)
+                tab = await self.attach(target)
+                if not on_wall(url := str(target.get("url", "")), self.wall_url):
+                    await self.load_wall(tab, url)
+        except DevToolsError as e:  # judged when the TV is back
+            log.debug("while the TV is off: %s", e)
+
+    def pick(self, pages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The tab the agent watches: the one it had, else the first page."""
+        mine = [t for t in pages if self.tab is not None and t.get("id") == self.tab.target_id]
+        return (mine or pages)[0]
+
     async def check(self) -> Problem | bool:
         """True when the page is healthy; False when the wall is being loaded or waits for the server
         (which no step can fix); else the problem."""
@@ -249,8 +270,7 @@ class Agent:
         if not pages:
             await self.drop_tab()
             return Problem("the browser has no page open", Step.RESTART)
-        mine = [t for t in pages if self.tab is not None and t.get("id") == self.tab.target_id]
-        target = (mine or pages)[0]
+        target = self.pick(pages)
         try:
             tab = await self.attach(target)
         except DevToolsError as e:
@@ -330,8 +350,7 @@ class Agent:
             pages = [t for t in await targets(self.session, self.s.devtools, self.s.hang_timeout)
                      if t.get("type") == "page"]
             if pages:
-                mine = [t for t in pages if self.tab is not None and t.get("id") == self.tab.target_id]
-                target = (mine or pages)[0]
+                target = self.pick(pages)
                 return await self.attach(target), str(target.get("url", ""))
             problem = Problem("the browser has no page open", Step.RESTART)
         except DevToolsError as e:
