@@ -340,7 +340,13 @@ if [[ -n "$ROOT" ]] || ! cmp -s "$LOCK" "$VENV/wall-kiosk.lock"; then
     run "$VENV/bin/pip" install --quiet --require-hashes -r "$LOCK"
     run cp "$LOCK" "$VENV/wall-kiosk.lock"
 fi
-run "$VENV/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall "$CHECKOUT/kiosk"
+# Built from a copy: a build leaves build/ and *.egg-info behind, which belong neither in the checkout
+# nor (stale) in the next build.
+run rm -rf "$VENV/src"
+run mkdir -p "$VENV/src"
+run cp -r "$CHECKOUT/kiosk/pyproject.toml" "$CHECKOUT/kiosk/wall_kiosk" "$VENV/src/"
+run "$VENV/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall "$VENV/src"
+run rm -rf "$VENV/src"
 PLAN+=("$VENV/bin/wall-kiosk-agent --help")
 if [[ -z "$ROOT" ]] && ! "$VENV/bin/wall-kiosk-agent" --help >/dev/null; then
     die "the kiosk agent installed from $CHECKOUT/kiosk does not start: see the error above"

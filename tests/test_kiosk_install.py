@@ -89,7 +89,8 @@ def test_a_kiosk_gets_its_session_agent_and_settings(pi: Path) -> None:
     pip = "/opt/wall-kiosk/bin/pip install --quiet"
     assert plan.index("python3 -m venv --clear /opt/wall-kiosk") \
         < plan.index(f"{pip} --require-hashes -r {lock}") \
-        < plan.index(f"{pip} --no-deps --no-build-isolation --force-reinstall {ROOT}/kiosk")
+        < plan.index(f"cp -r {ROOT}/kiosk/pyproject.toml {ROOT}/kiosk/wall_kiosk /opt/wall-kiosk/src/") \
+        < plan.index(f"{pip} --no-deps --no-build-isolation --force-reinstall /opt/wall-kiosk/src")
     assert not [p for p in plan if "pip install" in p and p.rstrip().endswith(str(ROOT))]  # never the server
     assert "systemctl enable wall-kiosk.service wall-kiosk-agent.service" in plan
     assert not (pi / "opt").exists() and not (pi / "var").exists()  # nothing was run

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -44,8 +45,11 @@ def locked() -> set[str]:
 def kiosk_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh venv with the lock and the wall-kiosk wheel, installed with plain pip as on a kiosk."""
     tmp = tmp_path_factory.mktemp("kiosk-venv")
-    run(UV, "build", "--wheel", "--no-build-isolation", "--python", sys.executable, "-o", tmp / "dist",
-        ROOT / "kiosk")
+    src = tmp / "src"  # as the installer does: the build's leftovers stay out of the checkout
+    shutil.copytree(ROOT / "kiosk" / "wall_kiosk", src / "wall_kiosk",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "kiosk" / "pyproject.toml", src)
+    run(UV, "build", "--wheel", "--no-build-isolation", "--python", sys.executable, "-o", tmp / "dist", src)
     (wheel,) = (tmp / "dist").glob("wall_kiosk-*.whl")
     with zipfile.ZipFile(wheel) as z:
         packages = {name.split("/")[0] for name in z.namelist() if ".dist-info/" not in name}
