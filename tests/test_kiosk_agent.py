@@ -627,5 +627,9 @@ async def test_a_failed_output_command_is_said_with_its_exit_and_output(tmp_path
     display.poll()
     said = await display.switch_on()
     assert said is not None and "exited 3: no output named HDMI-A-1" in said
+    braces = (sys.executable, "-c", "import sys; sys.exit(sys.argv[1] != 'HDMI-A-1' or sys.argv[2] != '{}')",
+              "{output}", "{}")
+    display.output_cmds = (braces,)  # a command of the user's, with braces of its own
+    assert await display.switch_on() is None
     assert await Display(tmp_path, None, "cage", (("no-such-command-here", "{output}"),)).switch_on() \
         == "no-such-command-here '' failed: [Errno 2] No such file or directory: 'no-such-command-here'"

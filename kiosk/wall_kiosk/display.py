@@ -57,7 +57,7 @@ def x11_name(connector: str) -> str:
 
 @dataclass
 class Display:
-    """Follows the TV's connection from check to check; says when it went and when it came back."""
+    """Follows the TV's connection from check to check, and switches its output on when it is back."""
 
     sysfs: Path
     connector: str | None  # watch this one only (None: every connector the card has)
@@ -84,7 +84,9 @@ class Display:
         else:
             env.setdefault("DISPLAY", ":0")
         for template in self.output_cmds:
-            cmd = [a.format(output=self.shown, x11_output=x11_name(self.shown)) for a in template]
+            # replace(), not format(): a command of the user's may hold braces of its own
+            cmd = [a.replace("{output}", self.shown).replace("{x11_output}", x11_name(self.shown))
+                   for a in template]
             try:
                 proc = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=asyncio.subprocess.PIPE,
                                                             stderr=asyncio.subprocess.STDOUT)
