@@ -313,6 +313,51 @@ async def test_a_page_that_paints_nothing_is_brought_back_and_reloaded(
     assert "restarting the browser" not in caplog.text
 
 
+@pytest.mark.timeout(300)
+async def test_the_real_wall_page_hidden_behind_another_tab_is_brought_back(
+        browser: Browser, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The same with the wall page itself, served by a real node: it keeps answering the agent while
+    hidden, and only the frame check sees that nothing reaches the screen."""
+    caplog.set_level(logging.INFO, logger="wall_kiosk")
+    async with running_node(make_config()) as base, aiohttp.ClientSession() as session:
+        real = Wall(f"{base}/w/lobby", [])
+        agent = asyncio.create_task(run_agent(settings(browser, real, tmp_path)))
+        try:
+            await until("the agent shows the wall", lambda: wall_paints(session, browser, real), 30)
+            first = await evaluate_on(session, browser, real, "performance.timeOrigin")
+            blank = await another_tab_in_front(session, browser)
+            await until("the agent reloads it in front", lambda: _async(lambda: "reloading" in caplog.text))
+
+            async def fresh_and_painting() -> bool:
+                loaded = await evaluate_on(session, browser, real, "performance.timeOrigin")
+                return loaded not in (first, None) and await wall_paints(session, browser, real)
+            await until("a fresh load paints again", fresh_and_painting)
+            await blank.close()
+        finally:
+            agent.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await agent
+    assert "the page painted no frame for 3 s (it is hidden): reloading" in caplog.text
+    assert "heartbeat" not in caplog.text and "restarting the browser" not in caplog.text
+
+
+async def evaluate_on(session: aiohttp.ClientSession, browser: Browser, wall: Wall, expression: str) -> Any:
+    """A value from the wall's tab (None while there is none, or it does not answer)."""
+    try:
+        pages = [t for t in await targets(session, browser.devtools, 5)
+                 if t.get("type") == "page" and str(t.get("url")).startswith(wall.url)]
+        tab = await Tab.open(session, pages[0], 5)
+    except Exception:
+        return None
+    try:
+        r = await tab.call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, 5)
+        return r.get("result", {}).get("value")
+    except Exception:
+        return None
+    finally:
+        await tab.close()
+
+
 def said(caplog: pytest.LogCaptureFixture, message: str) -> int:
     return sum(r.getMessage().startswith(message) for r in caplog.records)
 
