@@ -1,5 +1,7 @@
-"""The kiosk agent against a real headless Chromium showing a stand-in wall served on 127.0.0.1: the page
-hangs, the renderer crashes, the heartbeat stops, and each time the agent brings the wall back."""
+"""The kiosk agent against a real headless Chromium showing a stand-in wall served on 127.0.0.1 (or the
+real one, from a real node): the page hangs, the renderer crashes, the heartbeat stops, the tab is hidden
+and paints nothing, and each time the agent brings the wall back; the TV goes off and comes back (a sysfs
+tree of the kernel's DRM connectors), and the agent waits, then switches the output on."""
 
 from __future__ import annotations
 
