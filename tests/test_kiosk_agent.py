@@ -116,13 +116,16 @@ async def wall_is_healthy(session: aiohttp.ClientSession, browser: Browser, wall
 
 
 @pytest.fixture
-async def running(browser: Browser, wall: Wall, tmp_path: Path) -> AsyncIterator[aiohttp.ClientSession]:
-    """The agent watching the browser, and the wall already loaded by it."""
+async def running(browser: Browser, wall: Wall, tmp_path: Path,
+                  caplog: pytest.LogCaptureFixture) -> AsyncIterator[aiohttp.ClientSession]:
+    """The agent watching the browser, and the wall already loaded by it and judged healthy (so a step
+    a busy machine made it take while loading is behind it, not pending when the test begins)."""
+    caplog.set_level(logging.DEBUG, logger="wall_kiosk")
     task = asyncio.create_task(run_agent(settings(browser, wall, tmp_path)))
     async with aiohttp.ClientSession() as session:
         await until("the agent loads the wall once the server answers",
                     lambda: wall_is_healthy(session, browser, wall), 30)
-        await asyncio.sleep(1.5)  # the agent's own probe sees it healthy too
+        await until("the agent judges it healthy", lambda: _async(lambda: said(caplog, "check: healthy")), 30)
         yield session
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
