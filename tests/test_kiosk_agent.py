@@ -251,10 +251,11 @@ async def test_a_private_walls_display_key_never_reaches_the_agents_log(
 @pytest.mark.timeout(300)
 async def test_a_page_past_the_memory_limit_is_reloaded(browser: Browser, wall: Wall, tmp_path: Path,
                                                         caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="wall_kiosk")
+    caplog.set_level(logging.DEBUG, logger="wall_kiosk")
     task = asyncio.create_task(run_agent(settings(browser, wall, tmp_path, heap_limit_mb=40)))
     async with aiohttp.ClientSession() as session:
         await until("the wall is up", lambda: wall_is_healthy(session, browser, wall), 30)
+        await until("and judged healthy", lambda: _async(lambda: said(caplog, "check: healthy")), 30)
         loads = len(wall.loads)
         tab = await page_tab(session, browser.devtools)
         await tab.call("Runtime.evaluate", {"expression": "window.__leak = new Array(12e6).fill(1.5); 1"}, 10)
