@@ -302,15 +302,16 @@ class Agent:
             if tab.crashed:  # the renderer died between the two questions
                 return Problem("the page crashed (\"Aw, Snap!\")")
             return Problem(f"the page did not report its memory ({str(e) or 'timeout'})")
-        if not await self.paints(tab):
-            return Problem(f"the page painted no frame for {self.s.frame_timeout:g} s"
-                           f"{' (it is hidden)' if await self.hidden(tab) else ''}")
         heap = next((m.get("value", 0) for m in metrics.get("metrics", [])
                      if m.get("name") == "JSHeapUsedSize"), 0)
         self.heap_mb = round(heap / 2**20, 1)
         if heap > self.s.heap_limit_mb * 1024 * 1024:
             return Problem(f"the page uses {heap / 2**20:.0f} MB of JS heap, "
                            f"past the limit of {self.s.heap_limit_mb} MB")
+        # Last: the one question that may take seconds, and a page short of memory may paint late.
+        if not await self.paints(tab):
+            return Problem(f"the page painted no frame for {self.s.frame_timeout:g} s"
+                           f"{' (it is hidden)' if await self.hidden(tab) else ''}")
         return True
 
     async def paints(self, tab: Tab) -> bool:
