@@ -18,7 +18,8 @@ LIB=/usr/local/lib/wall-kiosk
 SHARE=/usr/local/share/wall-kiosk
 CURSOR_THEME=wall-kiosk-invisible
 UNITS=(wall-kiosk.service wall-kiosk-agent.service)
-PACKAGES=(cage chromium fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk python3-venv v4l-utils polkitd)
+PACKAGES=(cage wlr-randr chromium fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk python3-venv v4l-utils
+          polkitd)
 X11_PACKAGES=(xserver-xorg-core xserver-xorg-input-libinput xinit x11-xserver-utils)
 CHECKOUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -96,9 +97,10 @@ write_plan() {
     fi
 }
 
-# Adds a kernel argument to the Raspberry Pi's one-line cmdline.txt once (not on a PC: see docs/kiosk.md).
+# Adds a kernel argument once: to the Raspberry Pi's one-line cmdline.txt, or on a PC to GRUB's default
+# command line (then update-grub).
 cmdline_arg() {
-    local file arg="$1"
+    local file arg="$1" grub="$ROOT/etc/default/grub"
     for file in "$ROOT/boot/firmware/cmdline.txt" "$ROOT/boot/cmdline.txt"; do
         if [[ -f "$file" ]]; then
             if ! grep -qw -- "$arg" "$file"; then
@@ -108,6 +110,15 @@ cmdline_arg() {
             return
         fi
     done
+    if [[ -f "$grub" ]] && ! grep -q "^GRUB_CMDLINE_LINUX_DEFAULT=.*\b$arg\b" "$grub"; then
+        if grep -q '^GRUB_CMDLINE_LINUX_DEFAULT=' "$grub"; then
+            sed -i -E "s/^(GRUB_CMDLINE_LINUX_DEFAULT=\"[^\"]*)\"/\1 $arg\"/" "$grub"
+        else
+            echo "GRUB_CMDLINE_LINUX_DEFAULT=\"$arg\"" >>"$grub"
+        fi
+        echo "added $arg to /etc/default/grub"
+        run update-grub
+    fi
 }
 
 FILES=(
@@ -199,6 +210,8 @@ exec chromium "$secure" \
     --remote-debugging-port=9222 --remote-debugging-address=127.0.0.1 \
     --user-data-dir=/var/lib/wallkiosk/chromium \
     --ozone-platform-hint=auto --password-store=basic --autoplay-policy=no-user-gesture-required \
+    --disable-background-timer-throttling --disable-renderer-backgrounding \
+    --disable-backgrounding-occluded-windows \
     file:///usr/local/share/wall-kiosk/starting.html
 SH
 
@@ -286,7 +299,7 @@ StartLimitIntervalSec=0
 [Service]
 User=wallkiosk
 EnvironmentFile=/etc/wall-kiosk/kiosk.env
-ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk --url ${WALL_URL} \
+ExecStart=/opt/wall-kiosk/bin/wall-kiosk-agent --url ${WALL_URL} --session ${WALL_KIOSK_SESSION} \
     --state-file /var/lib/wallkiosk/agent-state.json --credentials /var/lib/wallkiosk/kiosk.json $AGENT_ARGS
 Restart=always
 RestartSec=5
@@ -313,17 +326,30 @@ polkit.addRule(function (action, subject) {
 });
 JS
 
-# 5. No console blanking before the session starts (Raspberry Pi; on a PC see docs/kiosk.md).
+# 5. No console blanking before the session starts (the session itself never blanks: cage has no idle
+# blanking, the X session runs with -s 0 -dpms and xset s off -dpms s noblank).
 cmdline_arg consoleblank=0
 
-# 6. The agent, from this checkout, in its own venv.
-if [[ -n "$ROOT" || ! -x "$VENV/bin/python" ]]; then
-    run python3 -m venv "$VENV"
+# 6. The agent alone (the wall-kiosk distribution: aiohttp and nothing of the server), in its own venv:
+# exactly the locked, hash-checked dependencies, then the agent itself without resolving anything.
+LOCK="$CHECKOUT/requirements/kiosk.txt"
+[[ -f "$LOCK" ]] || die "$LOCK is missing: is $CHECKOUT a current checkout of the wall?"
+if [[ -n "$ROOT" ]] || ! cmp -s "$LOCK" "$VENV/wall-kiosk.lock"; then
+    # A new lock, or a venv of an older install (which held the whole server): start from an empty venv.
+    run python3 -m venv --clear "$VENV"
+    run "$VENV/bin/pip" install --quiet --require-hashes -r "$LOCK"
+    run cp "$LOCK" "$VENV/wall-kiosk.lock"
 fi
-run "$VENV/bin/pip" install --quiet --upgrade "$CHECKOUT"
-PLAN+=("$VENV/bin/python -c 'import wall.kiosk.agent'")
-if [[ -z "$ROOT" ]] && ! "$VENV/bin/python" -c 'import wall.kiosk.agent'; then
-    die "the wall package installed from $CHECKOUT has no kiosk agent (wall.kiosk): is the checkout current?"
+# Built from a copy: a build leaves build/ and *.egg-info behind, which belong neither in the checkout
+# nor (stale) in the next build.
+run rm -rf "$VENV/src"
+run mkdir -p "$VENV/src"
+run cp -r "$CHECKOUT/kiosk/pyproject.toml" "$CHECKOUT/kiosk/wall_kiosk" "$VENV/src/"
+run "$VENV/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall "$VENV/src"
+run rm -rf "$VENV/src"
+PLAN+=("$VENV/bin/wall-kiosk-agent --help")
+if [[ -z "$ROOT" ]] && ! "$VENV/bin/wall-kiosk-agent" --help >/dev/null; then
+    die "the kiosk agent installed from $CHECKOUT/kiosk does not start: see the error above"
 fi
 run install -d -o "$KIOSK_USER" -g "$KIOSK_USER" -m 0750 "$KIOSK_HOME"
 

@@ -18,7 +18,10 @@ FLAGS = ["--kiosk", "--noerrdialogs", "--disable-infobars", "--disable-session-c
          "--disable-features=Translate,TranslateUI", "--disable-pinch", "--overscroll-history-navigation=0",
          "--no-first-run", "--check-for-update-interval=31536000", "--disable-component-update",
          "--remote-debugging-port=9222", "--remote-debugging-address=127.0.0.1",
-         "--user-data-dir=/var/lib/wallkiosk/chromium"]
+         "--user-data-dir=/var/lib/wallkiosk/chromium",
+         # the page keeps its timers and its socket at full speed while the TV is off (no output)
+         "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+         "--disable-backgrounding-occluded-windows"]
 
 
 def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -59,7 +62,8 @@ def test_a_kiosk_gets_its_session_agent_and_settings(pi: Path) -> None:
                  "StartLimitBurst=10", "WantedBy=multi-user.target"):
         assert line in session.splitlines(), line
     agent = (pi / "etc/systemd/system/wall-kiosk-agent.service").read_text()
-    assert "ExecStart=/opt/wall-kiosk/bin/python -m wall.kiosk --url ${WALL_URL}" in agent
+    assert ("ExecStart=/opt/wall-kiosk/bin/wall-kiosk-agent --url ${WALL_URL} --session ${WALL_KIOSK_SESSION}"
+            in agent)
     assert "Restart=always" in agent.splitlines() and "User=wallkiosk" in agent.splitlines()
 
     browser = (pi / "usr/local/lib/wall-kiosk/browser.sh").read_text()
@@ -77,10 +81,17 @@ def test_a_kiosk_gets_its_session_agent_and_settings(pi: Path) -> None:
     assert (pi / "boot/firmware/cmdline.txt").read_text().strip().endswith("rootwait consoleblank=0")
 
     plan = (pi / "kiosk-install.plan").read_text().splitlines()
-    assert ("apt-get install -y --no-install-recommends cage chromium fonts-noto-core fonts-noto-color-emoji "
-            "fonts-noto-cjk python3-venv v4l-utils polkitd") in plan
+    assert ("apt-get install -y --no-install-recommends cage wlr-randr chromium fonts-noto-core "
+            "fonts-noto-color-emoji fonts-noto-cjk python3-venv v4l-utils polkitd") in plan
     assert any(p.startswith("useradd --system") and p.endswith(" wallkiosk") for p in plan)
-    assert f"/opt/wall-kiosk/bin/pip install --quiet --upgrade {ROOT}" in plan
+    # The agent alone, from its lock (hash-checked) into an empty venv, then itself without resolving.
+    lock = ROOT / "requirements" / "kiosk.txt"
+    pip = "/opt/wall-kiosk/bin/pip install --quiet"
+    assert plan.index("python3 -m venv --clear /opt/wall-kiosk") \
+        < plan.index(f"{pip} --require-hashes -r {lock}") \
+        < plan.index(f"cp -r {ROOT}/kiosk/pyproject.toml {ROOT}/kiosk/wall_kiosk /opt/wall-kiosk/src/") \
+        < plan.index(f"{pip} --no-deps --no-build-isolation --force-reinstall /opt/wall-kiosk/src")
+    assert not [p for p in plan if "pip install" in p and p.rstrip().endswith(str(ROOT))]  # never the server
     assert "systemctl enable wall-kiosk.service wall-kiosk-agent.service" in plan
     assert not (pi / "opt").exists() and not (pi / "var").exists()  # nothing was run
 
@@ -115,6 +126,20 @@ def test_the_browser_lets_a_plain_http_wall_keep_its_offline_shell(pi: Path, tmp
     args = ran.stdout.splitlines()
     assert "--kiosk" in args
     assert [a for a in args if a.startswith("--unsafely")] == ([secure] if secure else [])
+
+
+def test_on_a_pc_the_console_never_blanks_either(tmp_path: Path) -> None:
+    """No cmdline.txt: consoleblank=0 goes on GRUB's default command line, once, and update-grub runs."""
+    grub = tmp_path / "etc" / "default" / "grub"
+    grub.parent.mkdir(parents=True)
+    grub.write_text('GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX=""\n')
+    done = install(tmp_path, "--url", URL)
+    assert done.returncode == 0, done.stderr
+    assert 'GRUB_CMDLINE_LINUX_DEFAULT="quiet consoleblank=0"\n' in grub.read_text()
+    assert "update-grub" in (tmp_path / "kiosk-install.plan").read_text().splitlines()
+    again = install(tmp_path, "--url", URL)
+    assert grub.read_text().count("consoleblank=0") == 1 and "added" not in again.stdout
+    assert "update-grub" not in (tmp_path / "kiosk-install.plan").read_text().splitlines()
 
 
 def test_running_it_twice_changes_nothing(pi: Path) -> None:

@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--out", type=Path, default=Path("calibration.json"),
                      help="where the calibration lives; point [walls.W.enrich] calibration at it")
 
-    from wall.kiosk.agent import add_kiosk_agent_command
     from wall.store.cli import add_user_commands
+    from wall_kiosk.agent import add_kiosk_agent_command
 
     add_kiosk_agent_command(sub)
     user = add_user_commands(sub)
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sentiment":
         return run_fit(args.file, args.out)
     if args.command == "kiosk-agent":
-        from wall.kiosk.agent import main_kiosk_agent
+        from wall_kiosk.agent import main_kiosk_agent
 
         return main_kiosk_agent(args)
     if args.command == "demo":

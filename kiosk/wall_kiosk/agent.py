@@ -1,14 +1,23 @@
-"""`wall kiosk-agent`: keeps a kiosk's Chromium showing the wall, through the DevTools protocol.
+"""`wall-kiosk-agent` (the server's `wall kiosk-agent` too): keeps a kiosk's Chromium showing the wall,
+through the DevTools protocol.
 
 Every `interval` seconds it asks the page a tiny question (`Runtime.evaluate`): the answer's round trip is
 the heartbeat, and `window.__wallHeartbeat` (ms since the epoch, set by the page) when the page sets it.
-It also reads the JS heap (`Performance.getMetrics`). When the page hangs, crashes, stops its heartbeat or
-grows past the memory limit, it takes the next step the policy allows: reload, restart the browser, reboot.
+It also reads the JS heap (`Performance.getMetrics`) and waits for the page's next frame
+(`requestAnimationFrame`): a renderer that answers but paints nothing (its tab hidden, the compositor
+stalled, the output gone) is as blank as a crashed one. When the page hangs, crashes, stops its heartbeat,
+paints no frame or grows past the memory limit, it takes the next step the policy allows: reload, restart
+the browser, reboot.
+
+While the TV is off or unplugged (its DRM connector says `disconnected`, wall_kiosk/display.py) the
+agent judges nothing and reports "TV off": no step can fix a TV (it still loads the wall, so that it is
+there when the TV is). When it comes back, the agent switches
+the output on again (wlr-randr or xrandr, per session); a page that then paints nothing is reloaded.
 Before loading the wall it waits until the server answers, so a screen never boots into an error page.
 
 Started with only the server's address (`--url http://wall-server:8080`), it pairs first: it shows a code
 from the server, an admin approves it in the console, and from then on it shows the wall it was assigned,
-reports to the server and follows its commands (wall/kiosk/fleet.py).
+reports to the server and follows its commands (wall_kiosk/fleet.py).
 """
 
 from __future__ import annotations
@@ -30,18 +39,21 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from wall import __version__
-from wall.kiosk.cdp import DevToolsError, Tab, targets
-from wall.kiosk.fleet import Credentials, FleetClient, ServerError, since, system_status
-from wall.kiosk.policy import History, Limits, Policy, Step
-from wall.kiosk.tv import TvSchedule, parse_hhmm
-from wall.redact import redact_url, redact_urls
+from wall_kiosk import __version__
+from wall_kiosk.cdp import DevToolsError, Tab, targets
+from wall_kiosk.display import OUTPUT_CMDS, Display, Power
+from wall_kiosk.fleet import Credentials, FleetClient, ServerError, since, system_status
+from wall_kiosk.policy import History, Limits, Policy, Step
+from wall_kiosk.redact import configure_logging, redact_url, redact_urls
+from wall_kiosk.tv import TvSchedule, parse_hhmm
 
 log = logging.getLogger(__name__)
 
 # The round trip is the heartbeat; the page's own heartbeat, when it sets one, is reported as its age.
 PROBE = ("[document.readyState, typeof window.__wallHeartbeat === 'number' ? "
          "Date.now() - window.__wallHeartbeat : null]")
+# Resolves at the page's next frame: a visible page that paints gets one within a vsync or two.
+NEXT_FRAME = "new Promise(done => requestAnimationFrame(() => done(true)))"
 SHOT_WIDTH = 480  # pixels: enough to recognise the wall in the console, about 20 KB as JPEG
 # "Identify": the kiosk's position over everything for 10 s, blinking, then gone. %s is the text (JSON).
 IDENTIFY = """(() => {
@@ -70,11 +82,17 @@ class AgentSettings:
     reboot_cmd: list[str] = field(default_factory=lambda: ["systemctl", "reboot"])
     state_file: Path = Path("/var/lib/wallkiosk/agent-state.json")
     heartbeat_timeout: float = 30.0  # a page heartbeat older than this means the page's loop stopped
+    frame_timeout: float = 10.0  # a page that paints no frame for this long shows nothing new
     restart_wait: float = 60.0  # how long a restarted browser may take before its DevTools port answers
     settle: float = 3.0  # after a step, time for the page to load before it is judged again
     limits: Limits = field(default_factory=Limits)
     tv_on: str | None = None  # "08:00": turn the TV on over HDMI-CEC at this local time
     tv_off: str | None = None  # "19:00"
+    # The TV's connection, read from the kernel's DRM connectors under sysfs (tests give a tree of their own).
+    sysfs: Path = Path("/sys")
+    connector: str | None = None  # "HDMI-A-1"; None: any connector of the card
+    session: str = "cage"  # the kiosk's graphical session (kiosk/install.sh --session): cage or x11
+    output_cmds: tuple[tuple[str, ...], ...] | None = None  # None: the session's (display.OUTPUT_CMDS)
     # Pairing and reports (when wall_url is the server alone):
     credentials_file: Path = Path("/var/lib/wallkiosk/kiosk.json")
     reset: bool = False  # forget the saved credentials and pair again
@@ -87,6 +105,8 @@ class AgentSettings:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"wall URL {self.wall_url!r} is not an http(s) URL like "
                              "http://wall-server:8080 (to pair) or http://wall-server:8080/w/lobby")
+        if self.session not in OUTPUT_CMDS:
+            raise ValueError(f"session {self.session!r} is not one of {', '.join(OUTPUT_CMDS)}")
         if (self.tv_on is None) != (self.tv_off is None):
             raise ValueError("give both tv_on and tv_off, or neither")
         for t in (self.tv_on, self.tv_off):
@@ -129,6 +149,8 @@ class Agent:
         self.server_said: str | None = None  # the last thing said about the server, to say it once
         self.gave_up = False
         self.tv = TvSchedule(settings.tv_on, settings.tv_off) if settings.tv_on and settings.tv_off else None
+        self.display = Display(settings.sysfs, settings.connector, settings.session,
+                               settings.output_cmds or OUTPUT_CMDS[settings.session])
         # What the reports say: the agent's last judgement and the page's figures.
         self.started = time.monotonic()
         self.state = "starting"
@@ -173,9 +195,16 @@ class Agent:
                                   self.s.retry)
                         await asyncio.sleep(self.s.retry)
                     continue
+                if not await self.tv_is_there():
+                    self.state = "TV off"
+                    await self.load_only()
+                    log.debug("check: %s", self.state)
+                    await asyncio.sleep(self.s.interval)
+                    continue
                 problem = await self.check()
                 if problem is True:
-                    self.state = "healthy"
+                    self.state = "healthy" if self.tv is None or self.tv.applied is not False \
+                        else "healthy, TV off by the schedule"
                     if self.policy.history.pending is not None:
                         log.info("the wall is healthy again at %s", _shown(self.wall_url))
                         self.policy.healthy()
@@ -187,12 +216,47 @@ class Agent:
                 else:
                     self.state = f"waiting for the wall server: {self.server_said}" if self.server_said \
                         else "loading the wall"
+                log.debug("check: %s", self.state)
                 await asyncio.sleep(self.s.interval)
         finally:
             if reporter is not None:
                 reporter.cancel()
                 await asyncio.gather(reporter, return_exceptions=True)
             await self.drop_tab()
+
+    async def tv_is_there(self) -> bool:
+        """False while the TV is off or unplugged. When it comes back, its output is switched on again."""
+        before, now = self.display.poll()
+        if now is Power.OFF:
+            if before is not Power.OFF:
+                log.info("the TV is off or unplugged (no display connected): waiting for it, judging nothing")
+            return False
+        if before is Power.OFF:
+            failed = await self.display.switch_on()
+            if failed is None:
+                log.info("the TV is back on %s: its output is switched on again", self.display.shown)
+            else:  # a page that stays blank is caught by the frame check, which reloads, then restarts
+                log.warning("the TV is back on %s, but switching its output on failed: %s",
+                            self.display.shown, failed)
+        return True
+
+    async def load_only(self) -> None:
+        """While the TV is off: the wall in the tab if it is not there yet, nothing judged."""
+        try:
+            pages = [t for t in await targets(self.session, self.s.devtools, self.s.hang_timeout)
+                     if t.get("type") == "page"]
+            if pages:
+                target = self.pick(pages)
+                tab = await self.attach(target)
+                if not on_wall(url := str(target.get("url", "")), self.wall_url):
+                    await self.load_wall(tab, url)
+        except DevToolsError as e:  # judged when the TV is back
+            log.debug("while the TV is off: %s", e)
+
+    def pick(self, pages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The tab the agent watches: the one it had, else the first page."""
+        mine = [t for t in pages if self.tab is not None and t.get("id") == self.tab.target_id]
+        return (mine or pages)[0]
 
     async def check(self) -> Problem | bool:
         """True when the page is healthy; False when the wall is being loaded or waits for the server
@@ -206,8 +270,7 @@ class Agent:
         if not pages:
             await self.drop_tab()
             return Problem("the browser has no page open", Step.RESTART)
-        mine = [t for t in pages if self.tab is not None and t.get("id") == self.tab.target_id]
-        target = (mine or pages)[0]
+        target = self.pick(pages)
         try:
             tab = await self.attach(target)
         except DevToolsError as e:
@@ -245,7 +308,30 @@ class Agent:
         if heap > self.s.heap_limit_mb * 1024 * 1024:
             return Problem(f"the page uses {heap / 2**20:.0f} MB of JS heap, "
                            f"past the limit of {self.s.heap_limit_mb} MB")
+        # Last: the one question that may take seconds, and a page short of memory may paint late.
+        if not await self.paints(tab):
+            return Problem(f"the page painted no frame for {self.s.frame_timeout:g} s"
+                           f"{' (it is hidden)' if await self.hidden(tab) else ''}")
         return True
+
+    async def paints(self, tab: Tab) -> bool:
+        """Whether the page gets a frame within frame_timeout (it answered the probe: it does not hang)."""
+        try:
+            await tab.call("Runtime.evaluate", {"expression": NEXT_FRAME, "awaitPromise": True},
+                           self.s.frame_timeout)
+        except TimeoutError:
+            return False
+        except DevToolsError:
+            return True  # the connection went: the next check sees why
+        return True
+
+    async def hidden(self, tab: Tab) -> bool:
+        try:
+            found = await tab.call("Runtime.evaluate", {"expression": "document.hidden",
+                                                        "returnByValue": True}, self.s.hang_timeout)
+        except (TimeoutError, DevToolsError):
+            return False
+        return found.get("result", {}).get("value") is True
 
     async def attach(self, target: dict[str, Any]) -> Tab:
         if self.tab is not None and self.tab.target_id == target.get("id") and not self.tab.closed:
@@ -265,8 +351,7 @@ class Agent:
             pages = [t for t in await targets(self.session, self.s.devtools, self.s.hang_timeout)
                      if t.get("type") == "page"]
             if pages:
-                mine = [t for t in pages if self.tab is not None and t.get("id") == self.tab.target_id]
-                target = (mine or pages)[0]
+                target = self.pick(pages)
                 return await self.attach(target), str(target.get("url", ""))
             problem = Problem("the browser has no page open", Step.RESTART)
         except DevToolsError as e:
@@ -524,6 +609,8 @@ class Agent:
         if step is Step.RELOAD:
             log.warning("%s: reloading %s", problem.reason, _shown(self.wall_url))
             if self.tab is not None:
+                with contextlib.suppress(TimeoutError, DevToolsError):  # a tab behind another paints nothing
+                    await self.tab.call("Page.bringToFront", timeout=self.s.hang_timeout)
                 await self.navigate(self.tab)
                 # A fresh connection for the next check: the old one's "crashed" flag would outlive the
                 # crash, and the reload would look as if it had not helped.
@@ -590,7 +677,7 @@ def add_kiosk_agent_command(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wall kiosk-agent",
+    p = argparse.ArgumentParser(prog="wall-kiosk-agent",
                                 description="Keep a kiosk's Chromium showing the wall.")
     _add_arguments(p)
     return p
@@ -605,6 +692,15 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hang-timeout", type=float, default=10.0, help="seconds the page may take to answer")
     p.add_argument("--heartbeat-timeout", type=float, default=30.0, help="max age of the page's heartbeat")
     p.add_argument("--heap-limit-mb", type=int, default=1024, help="reload when the JS heap passes this")
+    p.add_argument("--frame-timeout", type=float, default=10.0,
+                   help="reload when the page paints no frame for this many seconds")
+    p.add_argument("--session", choices=sorted(OUTPUT_CMDS), default="cage",
+                   help="the kiosk's graphical session: how to switch the TV's output on when it comes back")
+    p.add_argument("--connector", help="the TV's DRM connector (HDMI-A-1); default: any connector")
+    p.add_argument("--output-cmd", action="append", default=None,
+                   help="instead of the session's: a command that switches the output on; {output} is the "
+                        "connector (repeat for several)")
+    p.add_argument("--sysfs", type=Path, default=Path("/sys"), help=argparse.SUPPRESS)  # tests: a fake tree
     p.add_argument("--restart-cmd", default="systemctl restart wall-kiosk.service")
     p.add_argument("--reboot-cmd", default="systemctl reboot")
     p.add_argument("--state-file", type=Path, default=Path("/var/lib/wallkiosk/agent-state.json"))
@@ -620,6 +716,8 @@ def settings_from_args(args: argparse.Namespace) -> AgentSettings:
     return AgentSettings(
         devtools=args.devtools, wall_url=args.url, interval=args.interval, hang_timeout=args.hang_timeout,
         heartbeat_timeout=args.heartbeat_timeout, heap_limit_mb=args.heap_limit_mb,
+        frame_timeout=args.frame_timeout, session=args.session, connector=args.connector, sysfs=args.sysfs,
+        output_cmds=tuple(tuple(shlex.split(c)) for c in args.output_cmd) if args.output_cmd else None,
         restart_cmd=shlex.split(args.restart_cmd), reboot_cmd=shlex.split(args.reboot_cmd),
         state_file=args.state_file, tv_on=args.tv_on, tv_off=args.tv_off,
         credentials_file=args.credentials, reset=args.reset)
@@ -636,3 +734,9 @@ def main_kiosk_agent(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`wall-kiosk-agent` (the wall-kiosk distribution's script) and `python -m wall_kiosk`."""
+    configure_logging(keep_paths=True)
+    return main_kiosk_agent(build_parser().parse_args(argv))

@@ -1,1 +1,0 @@
-"""The kiosk agent: keeps the browser on a screen showing the wall (see docs/kiosk.md)."""
