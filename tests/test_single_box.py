@@ -21,7 +21,7 @@ from tests.test_processes import logged, wait_up
 
 pytestmark = pytest.mark.timeout(300)  # `wall serve` started twice on a busy machine
 
-POSTS = 60
+POSTS = 150  # 15 s of replay: a SIGTERM drains the node for 5 s, and the replay must still have posts left
 CONFIG = """
 stats_interval = 0.2
 [bus]
