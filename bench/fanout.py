@@ -160,6 +160,18 @@ def quantiles_ms(ordered: Sequence[float]) -> dict[str, float]:
             for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))}
 
 
+NICE: int | None = None  # --nice: the priority of the benchmark's processes (None: as started)
+
+
+def prioritize(nice: int, pid: int = 0) -> None:
+    """Run a process (0: this one) at `nice`, and its session's autogroup too: with autogrouping (Linux's
+    default) a plain nice value only ranks a process within its own session, not against other jobs.
+    Below 0 needs root (CAP_SYS_NICE)."""
+    os.setpriority(os.PRIO_PROCESS, pid, nice)
+    with contextlib.suppress(OSError):  # no autogroups (or not allowed): the plain nice value stays
+        Path(f"/proc/{pid or 'self'}/autogroup").write_text(str(nice))
+
+
 try:
     _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
 except OSError:
@@ -185,6 +197,8 @@ class Server:
                 argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
                 env=env, start_new_session=True, preexec_fn=_die_with_parent,
             )
+        if NICE is not None:  # its own session, so its own autogroup
+            prioritize(NICE, self.proc.pid)
 
     @property
     def pid(self) -> int:
@@ -438,9 +452,12 @@ class ScreensReport:
 
 
 def screens_process(conn: Connection, url: str, count: int, tag: str, concurrency: int,
-                    connect_timeout: float) -> None:
+                    connect_timeout: float, nice: int | None) -> None:
     """Entry point of a screens process: connect, report ready, count frames until told to drain."""
     raise_nofile()
+    if nice is not None:
+        os.setsid()  # an autogroup of its own, not the shell's that started the benchmark
+        prioritize(nice)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
     try:
         asyncio.run(_screens_main(conn, url, count, tag, concurrency, connect_timeout))
@@ -725,7 +742,8 @@ async def measure(target: Target, args: argparse.Namespace, rate: float) -> RunR
         for share in shares:
             here, there = ctx.Pipe()
             child = ctx.Process(target=screens_process, daemon=True, name=f"screens-{len(procs)}",
-                                args=(there, target.ws_url, share, tag, args.connect_concurrency, 30.0))
+                                args=(there, target.ws_url, share, tag, args.connect_concurrency, 30.0,
+                                      args.nice))
             child.start()
             there.close()
             procs.append((child, here))
@@ -917,6 +935,8 @@ def rerun_command(args: argparse.Namespace) -> str:
         argv += ["--stats-interval", f"{args.stats_interval:g}"]
     if args.client_buffer != 4 << 20:
         argv += ["--client-buffer", str(args.client_buffer)]
+    if args.nice is not None:
+        argv += ["--nice", str(args.nice)]
     if args.baseline:
         argv.append("--baseline")
     if args.repeat != 1:
@@ -1064,6 +1084,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connect-concurrency", type=int, default=50, help="screens connecting at once")
     p.add_argument("--drain", type=float, default=5.0,
                    help="seconds the screens may take after the last post to receive everything")
+    p.add_argument("--nice", type=int, default=None,
+                   help="run the servers and screens at this nice value, their autogroups too (e.g. -10 as "
+                        "root on a machine shared with other jobs, so that those disturb the runs less)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir with the servers' logs")
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -1091,6 +1114,10 @@ def main(argv: list[str] | None = None) -> int:
         return serve_baseline(args.serve_baseline)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+    if args.nice is not None:
+        global NICE
+        NICE = args.nice
+        os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # the load generator (its session is the shell's)
     nofile = raise_nofile()
     print("rerun:  " + rerun_command(args))
     info = machine_info()
