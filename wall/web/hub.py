@@ -28,10 +28,6 @@ from wall.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 RING = 2000  # recent frames kept for resuming screens without asking the bus
-# An event goes to this many screens per pass of the event loop (~5 ms of writes), then the loop serves
-# whatever else waits (a webhook request, the next bus read) before the next slice.
-FAN_OUT_SLICE = 500
-FAN_OUT_PAUSE = 0.0  # seconds between slices: one pass of the loop
 # Paced frames go to this many screens at a time, a slice every PACE_PAUSE s: 5,000 screens in 0.5 s, so
 # a post published meanwhile is written to every screen after at most one slice (~1 ms of the loop).
 PACE_SLICE = 100
@@ -117,7 +113,7 @@ class Hub:
                         await self._rebuild()
                         self._reset_clients()
                     else:
-                        await self._deliver(item)
+                        self._deliver(item)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -136,7 +132,7 @@ class Hub:
         self.last_id, self._last_key = msg.id, key
         return data
 
-    async def _deliver(self, msg: Message) -> None:
+    def _deliver(self, msg: Message) -> None:
         key = id_key(msg.id)
         if key <= self._last_key:
             return  # already folded in by a rebuild that raced the subscription
@@ -145,7 +141,7 @@ class Hub:
         self.last_event_at = now
         self._events_in.inc()
         self._bus_latency.observe(max(0.0, now - key[0] / 1000))
-        await self._broadcast(ws_frame(data))
+        self._fan_out(ws_frame(data))
 
     def _announce(self, body: bytes) -> None:
         """Live-only data (stats): sent as it is, kept for the next snapshot, never in the ring."""
@@ -154,18 +150,6 @@ class Hub:
 
     def _fan_out(self, wire: bytes) -> None:
         self._frames_out.inc(self._write(self.clients, wire))
-
-    async def _broadcast(self, wire: bytes) -> None:
-        """An event's frame to every screen, FAN_OUT_SLICE screens per pass of the loop: in between the
-        node answers webhooks and pings, which would otherwise wait for the whole fan-out. The next event
-        is read only once this one is out, so every screen still gets the events in order; a screen that
-        connects meanwhile has this event in its catch-up and is not in `clients`."""
-        clients = list(self.clients)
-        sent = self._write(clients[:FAN_OUT_SLICE], wire)
-        for start in range(FAN_OUT_SLICE, len(clients), FAN_OUT_SLICE):
-            await asyncio.sleep(FAN_OUT_PAUSE)
-            sent += self._write([c for c in clients[start:start + FAN_OUT_SLICE] if c in self.clients], wire)
-        self._frames_out.inc(sent)
 
     def _write(self, clients: Iterable[Client], wire: bytes) -> int:
         """Write one frame to each screen; drop those too far behind. Returns the frames written."""
