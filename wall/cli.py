@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import secrets
 import shutil
@@ -229,9 +228,6 @@ def run_serve(cfg: Config, host: str | None, port: int | None, path: Path) -> in
     # The memory bus lives inside this process: nothing else could curate or ingest for it.
     roles = ALL if cfg.bus.engine == "memory" else SERVE
     app = create_app(cfg, roles, config_path=path)  # SIGHUP: themes and runs of show change live
-    # What is loaded by now (modules, config, routes: most of an idle node's objects) lives as long as the
-    # process: kept out of the cyclic GC's full collections, which stop the loop while screens wait.
-    gc.freeze()
     run(app, host, port)
     return 0
 
