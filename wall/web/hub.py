@@ -178,7 +178,12 @@ class Hub:
             return
         task = asyncio.get_running_loop().create_task(self._paced_pass(clients, wire, counted))
         self._paced[kind] = task
-        task.add_done_callback(lambda t: self._paced.pop(kind) if self._paced.get(kind) is t else None)
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._paced.get(kind) is done:
+                del self._paced[kind]
+
+        task.add_done_callback(forget)
 
     async def _paced_pass(self, clients: list[Client], wire: bytes, counted: bool) -> None:
         for start in range(0, len(clients), PACE_SLICE):
