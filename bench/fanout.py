@@ -7,7 +7,10 @@ rate, and measures on the screens' side what arrived and how late (receipt time 
 
     .venv/bin/python bench/fanout.py --clients 1000 --rate 10 --duration 20 --baseline
     .venv/bin/python bench/fanout.py --find-max
+    .venv/bin/python bench/fanout.py --clients 3000 --nodes 3 --proxy caddy    # against 1 node, same run
 
+--nodes N runs N web nodes on the one Redis behind Debian's Caddy, with a minimal Caddyfile of the
+benchmark's own (plain HTTP, least_conn; not deploy/Caddyfile), and the same load on one node in turn;
 --baseline runs the same load against a minimal raw aiohttp broadcaster (defined below) for comparison;
 --find-max steps the rate up until p99 > 1 s, delivery < 99 % or the posts fall behind schedule, for the
 product and the baseline taking turns. See bench/README.md for what the figures mean.
