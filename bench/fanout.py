@@ -7,7 +7,10 @@ rate, and measures on the screens' side what arrived and how late (receipt time 
 
     .venv/bin/python bench/fanout.py --clients 1000 --rate 10 --duration 20 --baseline
     .venv/bin/python bench/fanout.py --find-max
+    .venv/bin/python bench/fanout.py --clients 3000 --nodes 3 --proxy caddy    # against 1 node, same run
 
+--nodes N runs N web nodes on the one Redis behind Debian's Caddy, with a minimal Caddyfile of the
+benchmark's own (plain HTTP, least_conn; not deploy/Caddyfile), and the same load on one node in turn;
 --baseline runs the same load against a minimal raw aiohttp broadcaster (defined below) for comparison;
 --find-max steps the rate up until p99 > 1 s, delivery < 99 % or the posts fall behind schedule, for the
 product and the baseline taking turns. See bench/README.md for what the figures mean.
@@ -54,6 +57,7 @@ WALL = "bench"
 TOKEN_ENV = "WALL_BENCH_TOKEN"
 HELLO = '{"type":"hello"}'
 FIND_MAX_STEPS = (10, 20, 50, 100, 200)
+ONE_NODE = "1 node"  # the reference run of --nodes N: the product with one web node
 MAX_P99 = 1.0  # seconds: above it a rate is not sustained
 MIN_DELIVERY = 0.99
 # CPU (% of one core) used outside the benchmark's processes above which a run counts as disturbed. Some
@@ -153,6 +157,24 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def quantiles_ms(ordered: Sequence[float]) -> dict[str, float]:
+    """p50, p90, p99 and max of an ascending sequence of seconds, in ms."""
+    return {name: percentile(ordered, q) * 1000
+            for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))}
+
+
+NICE: int | None = None  # --nice: the priority of the benchmark's processes (None: as started)
+
+
+def prioritize(nice: int, pid: int = 0) -> None:
+    """Run a process (0: this one) at `nice`, and its session's autogroup too: with autogrouping (Linux's
+    default) a plain nice value only ranks a process within its own session, not against other jobs.
+    Below 0 needs root (CAP_SYS_NICE)."""
+    os.setpriority(os.PRIO_PROCESS, pid, nice)
+    with contextlib.suppress(OSError):  # no autogroups (or not allowed): the plain nice value stays
+        Path(f"/proc/{pid or 'self'}/autogroup").write_text(str(nice))
+
+
 try:
     _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
 except OSError:
@@ -178,6 +200,8 @@ class Server:
                 argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
                 env=env, start_new_session=True, preexec_fn=_die_with_parent,
             )
+        if NICE is not None:  # its own session, so its own autogroup
+            prioritize(NICE, self.proc.pid)
 
     @property
     def pid(self) -> int:
@@ -259,33 +283,38 @@ def wall_config(port: int, engine: str, redis_port: int | None, client_buffer: i
     )
 
 
-def start_product(stack: contextlib.ExitStack, tmp: Path, args: argparse.Namespace) -> Target:
+def start_product(stack: contextlib.ExitStack, tmp: Path, args: argparse.Namespace, nodes: int) -> Target:
+    """Redis, `nodes` web nodes and the wall's curation writer (one Redis and one writer for every node)."""
     token = secrets.token_urlsafe(18)
     processes: dict[str, int] = {}
     redis_port = None
     if args.engine == "redis":
         redis, redis_port = start_redis(stack, tmp)
         processes["redis"] = redis.pid
-    port = free_port()
+    ports = [free_port() for _ in range(nodes)]
     config = tmp / "wall.toml"
-    config.write_text(wall_config(port, args.engine, redis_port, args.client_buffer, args.stats_interval,
+    config.write_text(wall_config(ports[0], args.engine, redis_port, args.client_buffer, args.stats_interval,
                                   store=tmp / "wall.db"))
     env = {**os.environ, TOKEN_ENV: token}
-    argv = [sys.executable, "-m", "wall", "serve", "--config", str(config)]
-    node = Server("wall serve", argv, tmp / "wall.log", env)
-    stack.callback(node.stop)
-    processes["web node"] = node.pid
+    started: list[tuple[Target, Server]] = []
+    for i, port in enumerate(ports):
+        role = "web node" if nodes == 1 else f"web node {i + 1}"
+        argv = [sys.executable, "-m", "wall", "serve", "--config", str(config), "--port", str(port)]
+        node = Server(f"wall serve ({role})", argv, tmp / f"wall-{i + 1}.log", env)
+        stack.callback(node.stop)
+        processes[role] = node.pid
+        started.append((Target(role, port, token), node))
     if args.engine == "redis":  # the wall's curation writer: the inbox hop every post takes
         writer = Server("wall curate", [sys.executable, "-m", "wall", "curate", "--config", str(config)],
                         tmp / "curate.log", env)
         stack.callback(writer.stop)
         processes["curation writer"] = writer.pid
-    target = Target("product", port, token, processes)
-    wait_healthy(target, node)
-    return target
+    for node_target, node in started:
+        wait_healthy(node_target, node)
+    return behind_proxy(stack, tmp, args, Target("product", ports[0], token, processes), ports)
 
 
-def start_baseline(stack: contextlib.ExitStack, tmp: Path) -> Target:
+def start_baseline(stack: contextlib.ExitStack, tmp: Path, args: argparse.Namespace) -> Target:
     token = secrets.token_urlsafe(18)
     port = free_port()
     argv = [sys.executable, str(Path(__file__).resolve()), "--serve-baseline", str(port)]
@@ -293,10 +322,37 @@ def start_baseline(stack: contextlib.ExitStack, tmp: Path) -> Target:
     stack.callback(server.stop)
     target = Target("baseline", port, token, {"web node": server.pid})
     wait_healthy(target, server)
-    return target
+    return behind_proxy(stack, tmp, args, target, [port])
 
 
-def wait_healthy(target: Target, server: Server, timeout: float = 30.0) -> None:
+def caddy_config(port: int, upstreams: list[int]) -> str:
+    """The benchmark's own minimal Caddyfile, not deploy/Caddyfile (TLS, health checks, limits): plain
+    HTTP on 127.0.0.1, every node an upstream, least_conn (a screen's socket counts as a connection)."""
+    to = " ".join(f"127.0.0.1:{p}" for p in upstreams)
+    return ("{\n\tadmin off\n\tauto_https off\n}\n\n"
+            f"http://127.0.0.1:{port} {{\n\tbind 127.0.0.1\n"
+            f"\treverse_proxy {to} {{\n\t\tlb_policy least_conn\n\t}}\n}}\n")
+
+
+def behind_proxy(stack: contextlib.ExitStack, tmp: Path, args: argparse.Namespace, target: Target,
+                 upstreams: list[int]) -> Target:
+    """With --proxy caddy: a Caddy of the benchmark's own in front of the upstreams; the target is Caddy."""
+    if args.proxy == "none":
+        return target
+    port = free_port()
+    config = tmp / "Caddyfile"
+    config.write_text(caddy_config(port, upstreams))
+    env = {**os.environ, "HOME": str(tmp), "XDG_DATA_HOME": str(tmp / "caddy-data"),
+           "XDG_CONFIG_HOME": str(tmp / "caddy-config")}
+    caddy = Server("caddy", ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"],
+                   tmp / "caddy.log", env)
+    stack.callback(caddy.stop)
+    proxied = Target(target.name, port, target.token, {**target.processes, "caddy": caddy.pid})
+    wait_healthy(proxied, caddy)
+    return proxied
+
+
+def wait_healthy(target: Target, server: Server, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         server.check()
@@ -395,12 +451,17 @@ class ScreensReport:
     first_receipt: float | None
     last_receipt: float | None
     latencies: bytes  # array("d") of seconds
+    from_bus: bytes  # array("d"): receipt - the time in the frame's bus id (the display stream's XADD)
+    spread: dict[int, tuple[float, float]]  # event seq -> (first, last) receipt time on this process
 
 
 def screens_process(conn: Connection, url: str, count: int, tag: str, concurrency: int,
-                    connect_timeout: float) -> None:
+                    connect_timeout: float, nice: int | None) -> None:
     """Entry point of a screens process: connect, report ready, count frames until told to drain."""
     raise_nofile()
+    if nice is not None:
+        os.setsid()  # an autogroup of its own, not the shell's that started the benchmark
+        prioritize(nice)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
     try:
         asyncio.run(_screens_main(conn, url, count, tag, concurrency, connect_timeout))
@@ -415,6 +476,8 @@ async def _screens_main(conn: Connection, url: str, count: int, tag: str, concur
     loop = asyncio.get_running_loop()
     screens = [Screen() for _ in range(count)]
     latencies: array[float] = array("d")
+    from_bus: array[float] = array("d")
+    spread: dict[int, tuple[float, float]] = {}
     first_last = [0.0, 0.0]  # receipt times of the first and the last post frame
     errors: Counter[str] = Counter()
     stopping = asyncio.Event()
@@ -452,6 +515,9 @@ async def _screens_main(conn: Connection, url: str, count: int, tag: str, concur
                 if len(parts) < 4 or parts[0] != "fanout" or parts[1] != tag:
                     continue
                 latencies.append(t - float(parts[3]))
+                seq = int(parts[2])
+                first = spread.get(seq)
+                spread[seq] = (t, t) if first is None else (first[0], t)
                 if not first_last[0]:
                     first_last[0] = t
                 first_last[1] = t
@@ -462,6 +528,7 @@ async def _screens_main(conn: Connection, url: str, count: int, tag: str, concur
                     if key <= sc.last_id:
                         sc.misordered += 1
                     sc.last_id = key
+                    from_bus.append(t - key[0] / 1000)
             code = str(ws.close_code)
         except (msgspec.DecodeError, ValueError) as e:
             code = f"bad frame ({e})"[:80]
@@ -502,6 +569,8 @@ async def _screens_main(conn: Connection, url: str, count: int, tag: str, concur
             first_receipt=first_last[0] or None,
             last_receipt=first_last[1] or None,
             latencies=latencies.tobytes(),
+            from_bus=from_bus.tobytes(),
+            spread=spread,
         ))
         # Close politely so that the server sees clean goodbyes, but never wait long.
         with contextlib.suppress(TimeoutError):
@@ -524,6 +593,7 @@ class LoadResult:
     last_send: float
     max_lag: float  # how late the scheduler was at worst (s)
     max_post_latency: float  # slowest webhook answer (s)
+    sent_at: dict[int, float]  # seq -> send time of each accepted post
 
 
 async def generate_load(target: Target, tag: str, rate: float, duration: float,
@@ -534,6 +604,7 @@ async def generate_load(target: Target, tag: str, rate: float, duration: float,
     errors: Counter[str] = Counter()
     sent = 0
     slowest = 0.0
+    sent_at: dict[int, float] = {}
     gate = asyncio.Semaphore(max_in_flight)  # bounded: an overloaded server must not pile up sockets
     headers = {"Authorization": f"Bearer {target.token}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=64)
@@ -542,19 +613,20 @@ async def generate_load(target: Target, tag: str, rate: float, duration: float,
     async def post(session: aiohttp.ClientSession, seq: int) -> None:
         nonlocal sent, slowest
         try:
-            sent_at = time.time()
+            posted = time.time()
             body = msgspec.json.encode({
                 "id": f"{tag}-{seq}",
-                "text": f"fanout {tag} {seq} {sent_at:.6f} {FILLER}",
+                "text": f"fanout {tag} {seq} {posted:.6f} {FILLER}",
                 "author": {"name": "Bench Mark", "handle": "bench"},
             })
             async with session.post(target.posts_url, data=body, headers=headers) as r:
                 await r.read()
                 if 200 <= r.status < 300:
                     sent += 1
+                    sent_at[seq] = posted
                 else:
                     errors[f"HTTP {r.status}"] += 1
-            slowest = max(slowest, time.time() - sent_at)
+            slowest = max(slowest, time.time() - posted)
         except (aiohttp.ClientError, TimeoutError) as e:
             errors[type(e).__name__] += 1
         finally:
@@ -577,7 +649,7 @@ async def generate_load(target: Target, tag: str, rate: float, duration: float,
         last_send = time.time()
         if tasks:
             await asyncio.wait(tasks, timeout=35)
-    return LoadResult(planned, sent, errors, first_send, last_send, max_lag, slowest)
+    return LoadResult(planned, sent, errors, first_send, last_send, max_lag, slowest, sent_at)
 
 
 # --------------------------------------------------------------------------------------- one run
@@ -600,6 +672,9 @@ class RunResult:
     close_codes: dict[str, int]
     frames_per_s: float
     latency_ms: dict[str, float]
+    from_bus_ms: dict[str, float]  # receipt - the frame's bus id time (product only): the node's part
+    first_screen_ms: dict[str, float]  # per event: send -> its first screen (the hops before the fan-out)
+    last_screen_ms: dict[str, float]  # per event: send -> its last screen (hops + the whole fan-out)
     cpu: dict[str, float]  # role -> % of one core during load + drain
     rss_mb: dict[str, float]
     elapsed: float  # seconds of load + drain, over which cpu is averaged
@@ -615,12 +690,24 @@ class RunResult:
         return self.latency_ms["p99"]
 
     @property
+    def node_cpu(self) -> float:
+        """CPU of the web nodes together (% of one core)."""
+        nodes = [v for k, v in self.cpu.items() if k.startswith("web node")]
+        return sum(nodes) if nodes else float("nan")
+
+    @property
     def node_us_per_frame(self) -> float:
-        """Web node CPU per delivered frame (µs): its cost of the fan-out, whoever else is busy."""
-        node = self.cpu.get("web node")
-        if node is None or not self.delivered:
+        """Web nodes' CPU per delivered frame (µs): the fan-out's cost, whoever else is busy."""
+        return self._us_per_frame(self.node_cpu)
+
+    @property
+    def proxy_us_per_frame(self) -> float:
+        return self._us_per_frame(self.cpu.get("caddy", float("nan")))
+
+    def _us_per_frame(self, cpu: float) -> float:
+        if not self.delivered:
             return float("nan")
-        return node / 100 * self.elapsed / self.delivered * 1e6
+        return cpu / 100 * self.elapsed / self.delivered * 1e6
 
     @property
     def others(self) -> float:
@@ -659,7 +746,8 @@ async def measure(target: Target, args: argparse.Namespace, rate: float) -> RunR
         for share in shares:
             here, there = ctx.Pipe()
             child = ctx.Process(target=screens_process, daemon=True, name=f"screens-{len(procs)}",
-                                args=(there, target.ws_url, share, tag, args.connect_concurrency, 30.0))
+                                args=(there, target.ws_url, share, tag, args.connect_concurrency, 30.0,
+                                      args.nice))
             child.start()
             there.close()
             procs.append((child, here))
@@ -695,6 +783,15 @@ async def measure(target: Target, args: argparse.Namespace, rate: float) -> RunR
             conn.close()
 
     lat = sorted(array("d", b"".join(r.latencies for r in reports)))
+    from_bus = sorted(array("d", b"".join(r.from_bus for r in reports)))
+    firsts: dict[int, float] = {}
+    lasts_by_event: dict[int, float] = {}
+    for r in reports:
+        for seq, (first, last) in r.spread.items():
+            firsts[seq] = min(first, firsts.get(seq, first))
+            lasts_by_event[seq] = max(last, lasts_by_event.get(seq, last))
+    first_lat = sorted(t - load.sent_at[seq] for seq, t in firsts.items() if seq in load.sent_at)
+    last_lat = sorted(t - load.sent_at[seq] for seq, t in lasts_by_event.items() if seq in load.sent_at)
     lasts = [r.last_receipt for r in reports if r.last_receipt]
     delivered = sum(r.delivered for r in reports)
     span = (max(lasts) - load.first_send) if lasts else 0.0  # first post sent -> last frame received
@@ -712,8 +809,10 @@ async def measure(target: Target, args: argparse.Namespace, rate: float) -> RunR
         dropped=sum(r.dropped for r in reports),
         close_codes=dict(close_codes),
         frames_per_s=delivered / span if span > 0 else 0.0,
-        latency_ms={name: percentile(lat, q) * 1000
-                    for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))},
+        latency_ms=quantiles_ms(lat),
+        from_bus_ms=quantiles_ms(from_bus) if from_bus else {},
+        first_screen_ms=quantiles_ms(first_lat),
+        last_screen_ms=quantiles_ms(last_lat),
         cpu={role: 100 * (cpu_after[role] - before) / elapsed
              for role, before in cpu_before.items() if role in cpu_after},
         rss_mb={role: v for role, v in rss.items() if v is not None},
@@ -770,9 +869,21 @@ def print_run(r: RunResult) -> None:
         f"  dropped clients       {r.dropped}" + (f"  (close codes {r.close_codes})" if r.dropped else ""),
         f"  latency ms            p50 {lat['p50']:.1f}   p90 {lat['p90']:.1f}   p99 {lat['p99']:.1f}"
         f"   max {lat['max']:.1f}",
+        f"  per event ms          first screen p50 {r.first_screen_ms['p50']:.1f} p99 "
+        f"{r.first_screen_ms['p99']:.1f};  last screen p50 {r.last_screen_ms['p50']:.1f} p99 "
+        f"{r.last_screen_ms['p99']:.1f}",
+    ]
+    if r.from_bus_ms:
+        fb = r.from_bus_ms
+        lines.append(f"  from bus id ms        p50 {fb['p50']:.1f}   p90 {fb['p90']:.1f}   "
+                     f"p99 {fb['p99']:.1f}   max {fb['max']:.1f}"
+                     "  (the display stream's XADD -> screen: what the node and the screens add)")
+    lines += [
         "  CPU (% of one core)   " + "   ".join(f"{k} {v:.0f}" for k, v in r.cpu.items())
         + f" of {100 * usable_cores()}, others {r.others:.0f} (other processes, uncharged kernel work)",
-        f"  web node CPU/frame    {r.node_us_per_frame:.1f} µs",
+        f"  web node CPU/frame    {r.node_us_per_frame:.1f} µs"
+        + (f" (the nodes together)   caddy CPU/frame {r.proxy_us_per_frame:.1f} µs"
+           if "caddy" in r.cpu else ""),
         "  RSS MB                " + "   ".join(f"{k} {v:.0f}" for k, v in r.rss_mb.items()),
     ]
     busy = r.cpu.get("whole machine", sum(r.cpu.values()))
@@ -786,7 +897,7 @@ def print_run(r: RunResult) -> None:
     print("\n".join(lines), flush=True)
 
 
-def print_ratio(product: list[RunResult], baseline: list[RunResult]) -> None:
+def print_ratio(product: list[RunResult], baseline: list[RunResult], against: str = "baseline") -> None:
     def ratio(figure: Callable[[RunResult], float]) -> tuple[float, float, float]:
         p = statistics.median(figure(r) for r in product)
         b = statistics.median(figure(r) for r in baseline)
@@ -796,7 +907,7 @@ def print_ratio(product: list[RunResult], baseline: list[RunResult]) -> None:
     fps = ratio(lambda r: r.frames_per_s)
     p99 = ratio(lambda r: r.p99)
     cost = ratio(lambda r: r.node_us_per_frame)
-    print(f"product / baseline ({which}higher frames/s is better, lower p99 and CPU/frame are better):\n"
+    print(f"product / {against} ({which}higher frames/s is better, lower p99 and CPU/frame are better):\n"
           f"  delivered frames/s     x{fps[0]:.2f}  ({fps[1]:,.0f} vs {fps[2]:,.0f})\n"
           f"  p99 latency            x{p99[0]:.2f}  ({p99[1]:.1f} ms vs {p99[2]:.1f} ms)\n"
           f"  web node CPU per frame x{cost[0]:.2f}  ({cost[1]:.1f} µs vs {cost[2]:.1f} µs)", flush=True)
@@ -805,7 +916,8 @@ def print_ratio(product: list[RunResult], baseline: list[RunResult]) -> None:
 def print_step(r: RunResult) -> None:
     verdict = "ok" if r.sustained else "NOT sustained"
     nan = float("nan")
-    node, screens, machine = (r.cpu.get(k, nan) for k in ("web node", "screens", "whole machine"))
+    node = r.node_cpu
+    screens, machine = (r.cpu.get(k, nan) for k in ("screens", "whole machine"))
     disturbed = " (disturbed)" if r.disturbed else ""
     print(f"  [{r.target}] {r.rate:>5g} ev/s: taken {r.sent_rate:5.1f}/s, "
           f"delivered {100 * r.delivery:6.2f} %, "
@@ -821,6 +933,14 @@ def rerun_command(args: argparse.Namespace) -> str:
     argv = [python, script, "--clients", str(args.clients), "--rate", f"{args.rate:g}",
             "--duration", f"{args.duration:g}", "--engine", args.engine]
     argv += ["--screen-procs", str(args.screen_procs)]
+    if args.nodes != 1 or args.proxy != "none":
+        argv += ["--nodes", str(args.nodes), "--proxy", args.proxy]
+    if args.stats_interval != 5.0:
+        argv += ["--stats-interval", f"{args.stats_interval:g}"]
+    if args.client_buffer != 4 << 20:
+        argv += ["--client-buffer", str(args.client_buffer)]
+    if args.nice is not None:
+        argv += ["--nice", str(args.nice)]
     if args.baseline:
         argv.append("--baseline")
     if args.repeat != 1:
@@ -837,8 +957,13 @@ async def run_once(args: argparse.Namespace, tmp: Path, name: str, rate: float) 
     """Start a fresh server (and its Redis), measure one rate on it, stop it."""
     run_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=tmp))
     with contextlib.ExitStack() as stack:  # each server runs alone: the other one is stopped
-        target = start_product(stack, run_dir, args) if name == "product" else start_baseline(stack, run_dir)
-        return await measure(target, args, rate)
+        if name == "baseline":
+            target = start_baseline(stack, run_dir, args)
+        else:
+            target = start_product(stack, run_dir, args, args.nodes if name == "product" else 1)
+        result = await measure(target, args, rate)
+        result.target = name
+        return result
 
 
 def print_medians(name: str, runs: list[RunResult], label: str = "") -> None:
@@ -865,15 +990,19 @@ async def fixed_rate(args: argparse.Namespace, tmp: Path, names: list[str]) -> N
     if args.repeat > 1:
         for name in names:
             print_medians(name, runs[name])
-    if "baseline" in runs:
-        print_ratio(runs["product"], runs["baseline"])
+    print_ratios(runs)
     quiet = {name: [r for r in rs if not r.disturbed] for name, rs in runs.items()}
     if args.repeat > 1 and all(quiet.values()) and quiet != runs:
         print(f"\nthe same without the disturbed runs (others above {DISTURBED:g} % of a core):")
         for name in names:
             print_medians(name, quiet[name], "undisturbed ")
-        if "baseline" in quiet:
-            print_ratio(quiet["product"], quiet["baseline"])
+        print_ratios(quiet)
+
+
+def print_ratios(runs: dict[str, list[RunResult]]) -> None:
+    for against in (ONE_NODE, "baseline"):
+        if against in runs:
+            print_ratio(runs["product"], runs[against], against)
 
 
 async def find_max(args: argparse.Namespace, tmp: Path, names: list[str]) -> None:
@@ -914,7 +1043,11 @@ async def find_max(args: argparse.Namespace, tmp: Path, names: list[str]) -> Non
 
 
 async def bench(args: argparse.Namespace, tmp: Path) -> None:
-    names = ["product", "baseline"] if args.baseline or args.find_max else ["product"]
+    names = ["product"]
+    if args.nodes > 1:
+        names.append(ONE_NODE)  # the same load on one node in the same run: is the cost per frame flat?
+    if args.baseline or args.find_max:
+        names.append("baseline")
     if args.find_max:
         await find_max(args, tmp, names)
     else:
@@ -934,6 +1067,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="runs per target at --rate, the targets taking turns; medians are printed too")
     p.add_argument("--steps", type=lambda s: [float(x) for x in s.split(",")], default=list(FIND_MAX_STEPS),
                    help="rates for --find-max, comma-separated (default 10,20,50,100,200)")
+    p.add_argument("--nodes", type=int, default=1,
+                   help="web nodes on the one Redis (default 1); above 1 the screens and posts go through "
+                        "--proxy, and the same load also runs on one node for comparison")
+    p.add_argument("--proxy", choices=("none", "caddy"), default=None,
+                   help="caddy: Debian's caddy in front of the node(s), with the benchmark's own Caddyfile "
+                        "(plain HTTP, reverse_proxy to every node, lb_policy least_conn); default none for "
+                        "one node, caddy for more")
     p.add_argument("--engine", choices=("redis", "memory"), default="redis",
                    help="the web node's bus engine (default redis, with a redis-server of its own)")
     p.add_argument("--stats-interval", type=float, default=5.0,
@@ -948,11 +1088,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connect-concurrency", type=int, default=50, help="screens connecting at once")
     p.add_argument("--drain", type=float, default=5.0,
                    help="seconds the screens may take after the last post to receive everything")
+    p.add_argument("--nice", type=int, default=None,
+                   help="run the servers and screens at this nice value, their autogroups too (e.g. -10 as "
+                        "root on a machine shared with other jobs, so that those disturb the runs less)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir with the servers' logs")
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if min(args.clients, args.screen_procs, args.repeat) < 1 or args.rate <= 0 or args.duration <= 0:
         p.error("--clients, --rate, --duration, --screen-procs and --repeat must be positive")
+    if args.nodes < 1:
+        p.error("--nodes must be positive")
+    if args.nodes > 1 and args.engine != "redis":
+        p.error("--nodes above 1 needs --engine redis: nodes share their walls through Redis")
+    if args.proxy is None:
+        args.proxy = "caddy" if args.nodes > 1 else "none"
+    if args.nodes > 1 and args.proxy == "none":
+        p.error("--nodes above 1 needs --proxy caddy: the screens reach the nodes through one address")
     args.screen_procs = min(args.screen_procs, args.clients)
     return args
 
@@ -967,13 +1118,19 @@ def main(argv: list[str] | None = None) -> int:
         return serve_baseline(args.serve_baseline)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+    if args.nice is not None:
+        global NICE
+        NICE = args.nice
+        os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # the load generator (its session is the shell's)
     nofile = raise_nofile()
     print("rerun:  " + rerun_command(args))
     info = machine_info()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + f"; open files {nofile}")
     rates = f"rates {','.join(f'{s:g}' for s in args.steps)}" if args.find_max else f"rate {args.rate:g}"
     print(f"load:   {args.clients} clients, {rates} events/s, duration {args.duration:g} s, "
-          f"engine {args.engine}, client_buffer {args.client_buffer}, "
+          f"engine {args.engine}, {args.nodes} web node(s)"
+          + (f" behind {args.proxy}" if args.proxy != "none" else "")
+          + f", client_buffer {args.client_buffer}, "
           f"screens in {args.screen_procs} process(es)")
     tmp = Path(tempfile.mkdtemp(prefix="wall-fanout-"))
     try:

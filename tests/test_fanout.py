@@ -10,10 +10,11 @@ import aiohttp
 import pytest
 
 from ingest.pipeline import Pipeline, PostIn, normalize
-from tests.helpers import HEALTH_AUTH, WAIT, Screen, make_config, post, running_node
+from tests.helpers import HEALTH_AUTH, WAIT, Screen, eventually, make_config, post, running_node
 from tests.redis_server import RedisServer, free_port
 from wall.bus.redis import RedisEngine
 from wall.models import id_key
+from wall.web import hub
 
 
 async def post_many(s: aiohttp.ClientSession, bases: list[str], ids: list[str]) -> list[str]:
@@ -210,3 +211,37 @@ async def test_stats_reach_every_screen_from_a_single_publisher(redis_url):
         late = await Screen(s, b).connect()
         snap = (await late.wait_for(lambda f: f["type"] == "snapshot"))[0]
         assert snap["stats"]["total"] == 4
+
+
+async def test_a_post_is_not_held_up_behind_figures_on_their_way_to_many_screens(redis_url, monkeypatch):
+    # Figures go out a slice of screens at a time; here 2 screens per slice and a slice every WAIT s, so
+    # the pass started by the first figures is still under way when the next post comes.
+    monkeypatch.setattr(hub, "PACE_SLICE", 2)
+    monkeypatch.setattr(hub, "PACE_PAUSE", WAIT)
+    cfg = make_config("redis", redis_url)
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+        screens = [await Screen(s, base).connect() for _ in range(6)]
+        assert (await post(s, base, {"id": "first", "text": "the first post #nordlys"}))[0] == 202
+        for screen in screens:
+            await screen.wait_posts(1)
+        await eventually(lambda: any(f["type"] == "stats" for sc in screens for f in sc.frames))
+        assert (await post(s, base, {"id": "second", "text": "the second post"}))[0] == 202
+        for screen in screens:
+            assert await screen.wait_posts(2) == ["first", "second"]
+        # The post reached every screen at once; the screens past the first slice still wait for their
+        # figures (newer figures restart the pass, whose first slice may be two other screens).
+        waiting = [sc for sc in screens if not any(f["type"] == "stats" for f in sc.frames)]
+        assert len(waiting) >= 2
+
+
+async def test_figures_reach_every_screen_slice_by_slice_and_the_newest_wins(redis_url, monkeypatch):
+    monkeypatch.setattr(hub, "PACE_SLICE", 2)
+    cfg = make_config("redis", redis_url)
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s:
+        screens = [await Screen(s, base).connect() for _ in range(7)]
+        for i in range(5):
+            assert (await post(s, base, {"id": f"f{i}", "text": f"post {i} #nordlys"}))[0] == 202
+        for screen in screens:
+            await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 5)
+            totals = [f["total"] for f in screen.frames if f["type"] == "stats"]
+            assert totals == sorted(set(totals))  # each figure once, never an older one after a newer

@@ -2,7 +2,9 @@
 
 Each event is decoded once (to keep the wall's state) and its WebSocket frame built once; every screen
 gets the same bytes (see client.py). A screen that cannot keep up is dropped (its page reconnects and
-resumes), so one slow screen never slows the others.
+resumes), so one slow screen never slows the others. Frames nobody waits for (the live figures, keepalive
+ticks) are paced: written to PACE_SLICE screens at a time, so that a post never waits behind thousands of
+them, neither in this node's loop nor in the screens' queues.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import msgspec
 from aiohttp import WSCloseCode
@@ -32,6 +34,10 @@ RING = 2000  # recent frames kept for resuming screens without asking the bus
 # WebSocket close code (private range 4000-4999) for "this node is going away: reconnect now, through the
 # proxy, and resume"; the page does it after a short jitter, without showing itself offline (protocol.md).
 MOVING = 4000
+# Paced frames go to this many screens at a time, a slice every PACE_PAUSE s: 5,000 screens in 0.5 s, so
+# a post published meanwhile is written to every screen after at most one slice (~1 ms of the loop).
+PACE_SLICE = 100
+PACE_PAUSE = 0.01
 
 
 class Hub:
@@ -57,6 +63,7 @@ class Hub:
         self.down_since: float | None = time.time()
         self._ring: deque[tuple[tuple[int, int], bytes]] = deque(maxlen=RING)
         self._task: asyncio.Task[None] | None = None
+        self._paced: dict[str, asyncio.Task[None]] = {}  # kind of paced frame -> its pass over the screens
         # Labelled once: a labels() lookup per event would be on the hot path.
         self._events_in = metrics.events_in.labels(wall.name)
         self._frames_out = metrics.frames_out.labels(wall.name)
@@ -69,6 +76,9 @@ class Hub:
         self._task = asyncio.create_task(self._follow(), name=f"hub:{self.wall.name}")
 
     async def stop(self) -> None:
+        for pass_ in self._paced.values():
+            pass_.cancel()
+        self._paced.clear()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -175,11 +185,15 @@ class Hub:
     def _announce(self, body: bytes) -> None:
         """Live-only data (stats): sent as it is, kept for the next snapshot, never in the ring."""
         self.stats = body
-        self._fan_out(ws_frame(body))
+        self._pace("stats", ws_frame(body))
 
     def _fan_out(self, wire: bytes) -> None:
+        self._frames_out.inc(self._write(self.clients, wire))
+
+    def _write(self, clients: Iterable[Client], wire: bytes) -> int:
+        """Write one frame to each screen; drop those too far behind. Returns the frames written."""
         sent = 0
-        for client in self.clients:
+        for client in clients:
             if client.dropped:
                 continue
             if client.offer(wire):
@@ -188,14 +202,41 @@ class Hub:
                 client.drop(WSCloseCode.TRY_AGAIN_LATER, b"too slow")
                 self._dropped.inc()
                 log.info("wall %s: dropped a screen that could not keep up", self.wall.name)
-        self._frames_out.inc(sent)
+        return sent
+
+    def _pace(self, kind: str, wire: bytes, counted: bool = True) -> None:
+        """Write a frame nobody waits for to every screen, PACE_SLICE screens at a time. A newer frame of the
+        same kind replaces one still under way: the screens it had not reached get only the newer one."""
+        if (running := self._paced.pop(kind, None)) is not None:
+            running.cancel()
+        clients = list(self.clients)
+        if len(clients) <= PACE_SLICE:
+            sent = self._write(clients, wire)
+            if counted:
+                self._frames_out.inc(sent)
+            return
+        task = asyncio.get_running_loop().create_task(self._paced_pass(clients, wire, counted))
+        self._paced[kind] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._paced.get(kind) is done:
+                del self._paced[kind]
+
+        task.add_done_callback(forget)
+
+    async def _paced_pass(self, clients: list[Client], wire: bytes, counted: bool) -> None:
+        for start in range(0, len(clients), PACE_SLICE):
+            if start:
+                await asyncio.sleep(PACE_PAUSE)  # live frames published meanwhile go out to all first
+            here = [c for c in clients[start:start + PACE_SLICE] if c in self.clients]  # still connected
+            sent = self._write(here, wire)
+            if counted:
+                self._frames_out.inc(sent)
 
     def tick(self) -> None:
         """Proof of life for every screen (a page cannot see WebSocket pings): lets it spot a dead link."""
-        wire = ws_frame(encode({"type": "tick", "server_time": int(time.time() * 1000)}))
-        for client in self.clients:
-            if not client.dropped:
-                client.offer(wire)
+        self._pace("tick", ws_frame(encode({"type": "tick", "server_time": int(time.time() * 1000)})),
+                   counted=False)
 
     def _reset_clients(self) -> None:
         """History changed under the screens: make every screen reconnect and take a fresh snapshot."""
