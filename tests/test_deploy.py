@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import aiohttp
-import pytest
 import yaml
 
 from tests.helpers import TOKEN, make_config, running_node, shown_posts
@@ -107,18 +106,6 @@ def test_the_nginx_site_matches_the_nodes_limits_and_never_resends_a_post():
     # A location that sets any header loses every inherited one (Host, X-Forwarded-For, Connection).
     for location in re.findall(r"location [^{]*\{(.*?)\}", site, re.S):
         assert "proxy_set_header" not in location
-
-
-def test_the_caddyfile_passes_caddy_validate(tmp_path):
-    caddyfile = DEPLOY / "Caddyfile"
-    if not caddyfile.exists():
-        pytest.skip("deploy/Caddyfile comes with the rolling-restart work (branch rolling)")
-    env = {**os.environ, "WALL_SITE": "wall.example.com", "WALL_UPSTREAMS": "127.0.0.1:8081 127.0.0.1:8082",
-           "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
-    result = subprocess.run([tool("caddy", "caddy"), "validate", "--config", str(caddyfile),
-                             "--adapter", "caddyfile"], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
-    assert "Valid configuration" in result.stdout + result.stderr
 
 
 def compose_project(tmp_path: Path) -> Path:
