@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         env={**os.environ, "XDG_DATA_HOME": str(tmp_path)},
     )
     yield f"http://127.0.0.1:{port}", proc
-    proc.terminate()
+    proc.send_signal(signal.SIGINT)  # at once: a SIGTERM'd node drains 5 s first
     proc.wait(30)
 
 

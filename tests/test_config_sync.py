@@ -165,7 +165,7 @@ async def test_a_reload_on_any_process_restyles_every_screen_of_the_wall_on_ever
     finally:
         for proc in (*procs, writer):
             if proc.poll() is None:
-                proc.terminate()
+                proc.send_signal(signal.SIGINT)  # at once: a SIGTERM'd node drains 5 s first
                 proc.wait(10)
 
 

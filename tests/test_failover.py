@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -194,7 +195,7 @@ async def test_killing_the_redis_primary_loses_no_accepted_post_and_no_screen_no
     finally:
         for proc in (*nodes, ingest):
             if proc.poll() is None:
-                proc.terminate()
+                proc.send_signal(signal.SIGINT)  # at once: a SIGTERM'd node drains 5 s first
                 try:
                     proc.wait(15)
                 except subprocess.TimeoutExpired:

@@ -61,7 +61,7 @@ def nodes(config: Path) -> Iterator[list[str]]:
     procs = [wall("serve", "--config", str(config), "--port", str(port)) for port in ports]
     yield [f"http://127.0.0.1:{port}" for port in ports]
     for proc in procs:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # at once: a SIGTERM'd node drains 5 s first
         proc.wait(30)
 
 
@@ -185,7 +185,7 @@ async def test_killing_the_curation_writer_hands_the_wall_to_another_process_wit
     finally:
         for proc in (node, *writers):
             if proc.poll() is None:
-                proc.terminate()
+                proc.send_signal(signal.SIGINT)  # at once: a SIGTERM'd node drains 5 s first
                 proc.wait(30)
 
 
@@ -215,5 +215,5 @@ async def test_killing_the_worker_that_runs_a_source_hands_it_to_another_with_no
     finally:
         for proc in workers:
             if proc.poll() is None:
-                proc.terminate()
+                proc.send_signal(signal.SIGINT)  # at once: a SIGTERM'd node drains 5 s first
                 proc.wait(30)

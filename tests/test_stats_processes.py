@@ -135,5 +135,5 @@ async def test_the_figures_are_the_same_after_the_lease_moves_and_the_writer_res
         await engine.close()
         for proc in (node, *writers.values()):
             if proc.poll() is None:
-                proc.terminate()
+                proc.send_signal(signal.SIGINT)  # at once: a SIGTERM'd node drains 5 s first
                 proc.wait(30)
