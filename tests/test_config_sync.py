@@ -22,6 +22,7 @@ from tests.redis_server import free_port
 from tests.test_processes import ENV, logged, wait_up
 from wall import look
 from wall.screen import screen
+from wall.web import looks
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -185,7 +186,9 @@ async def _reload_problems(s: aiohttp.ClientSession, base: str) -> list[str]:
     return [p for p in (await health(s, base))["problems"] if "config reload failed" in p]
 
 
-async def test_a_node_takes_a_look_it_missed_and_publishes_its_own_when_the_bus_has_none(redis_url: str):
+async def test_a_node_takes_a_look_it_missed_and_publishes_its_own_when_the_bus_has_none(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(looks, "RECHECK", 1.0)  # the recheck is the story, not its 15 s interval
     cfg = make_config("redis", redis_url)
     dark = cfg.walls["lobby"].screen
     problems: list[str] = []

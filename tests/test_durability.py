@@ -50,7 +50,7 @@ def xlen(server: RedisServer) -> int:
 async def test_a_post_no_replica_acknowledged_gets_503_and_its_retry_is_accepted_once_one_has_it(
         tmp_path: Path, primary: RedisServer) -> None:
     cfg = make_config("redis", primary.url, bus={"durability": "replica", "replicas": 1,
-                                                 "replica_timeout": 2.0})
+                                                 "replica_timeout": 1.0})
     async with aiohttp.ClientSession() as s, running_node(cfg, roles=SERVE) as base:
         # No replica: the post is written to the primary but nobody else has it, so it is not accepted.
         status, reply = await post(s, base, {"id": "p1", "text": "the first post"})

@@ -21,9 +21,11 @@ from tests.test_processes import logged, wait_up
 
 pytestmark = pytest.mark.timeout(300)  # `wall serve` started twice on a busy machine
 
-POSTS = 150  # 15 s of replay: a SIGTERM drains the node for 5 s, and the replay must still have posts left
+POSTS = 100  # 10 s of replay: the replay must still have posts left when the SIGTERM'd node has drained
 CONFIG = """
 stats_interval = 0.2
+[web]
+drain_seconds = 1.0
 [bus]
 engine = "memory"
 [store]
