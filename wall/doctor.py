@@ -57,9 +57,7 @@ async def examine(cfg: Config, url: str | None = None, screens: int = 1000, pid:
     """Every check the deployment calls for, in order; a check that crashes is reported, not raised."""
     Check = tuple[str, Callable[[], Awaitable[list[Finding]]]]
     checks: list[Check] = [("store", lambda: store_migrations(cfg.store.url))]
-    # [bus] sentinels and master_name come with Sentinel support; read so that a config without them works.
-    sentinels = tuple(_address(s) for s in getattr(cfg.bus, "sentinels", ()) or ())
-    master_name = str(getattr(cfg.bus, "master_name", "") or "")
+    sentinels, master_name = cfg.bus.sentinels, cfg.bus.master_name
     if cfg.bus.engine == "redis" and sentinels:
         checks.insert(0, ("redis", lambda: redis_via_sentinels(cfg.bus.redis_url, sentinels, master_name)))
         checks.append(("sentinel", lambda: sentinel_checks(sentinels, master_name)))
@@ -76,13 +74,6 @@ async def examine(cfg: Config, url: str | None = None, screens: int = 1000, pid:
             found.append(problem(name, f"the check could not run ({type(e).__name__})",
                                  "run `wall doctor` again; report it if it persists"))
     return found
-
-
-def _address(sentinel: object) -> str:
-    """"host:port" from a sentinel as the config gives it: a string, or a [host, port] pair."""
-    if isinstance(sentinel, (list, tuple)) and len(sentinel) == 2:
-        return f"{sentinel[0]}:{sentinel[1]}"
-    return str(sentinel)
 
 
 async def redis_checks(url: str) -> list[Finding]:
