@@ -42,6 +42,7 @@ from typing import Generic, ParamSpec, Protocol, TypeVar
 import aiohttp
 
 from wall.models import Post
+from wall.redact import without_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def guard(parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | Skipp
     try:
         return parse(*args, **kwargs)
     except Exception as e:  # whatever a hostile or broken message makes the parser raise
-        return Skipped(f"{type(e).__name__}: {str(e)[:160]}")
+        return Skipped(f"{type(e).__name__}: {without_values(str(e))[:160]}")
 
 
 class SourceError(Exception):

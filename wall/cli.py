@@ -19,10 +19,15 @@ from wall.redact import configure_logging
 from wall.web.runner import run
 
 log = logging.getLogger(__name__)
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+              "error": logging.ERROR}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wall", description="A live social wall for kiosks and stages.")
+    # DEBUG may name posts and people (docs/privacy.md); INFO and up hold ids and counts only.
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="info",
+                        help="info (default) and up name no person; debug may (docs/privacy.md#logs)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run a demo wall with the bundled stream (no Redis needed)")
@@ -80,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
 
     args = parser.parse_args(argv)
-    configure_logging(keep_paths=args.command == "kiosk-agent")
+    configure_logging(LOG_LEVELS[args.log_level], keep_paths=args.command == "kiosk-agent")
     if args.command == "enrich":
         return run_enrich(args.config, args.wall)
     if args.command == "sentiment":

@@ -37,7 +37,7 @@ from ingest.connector import (
 from ingest.sources.bluesky_profiles import Profile, Profiles
 from wall.bus.base import backoff
 from wall.models import Author, Entity, Media, Post, post_id
-from wall.redact import redact_url
+from wall.redact import redact_url, without_values
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def _decode(raw: msgspec.Raw) -> _Record:
         return _record.decode(raw)
     except msgspec.ValidationError as e:
         bare = _bare.decode(raw)  # a bad text or date still fails: then there is no post to show
-        log.warning("jetstream: a post's optional fields were dropped: %s", e)
+        log.warning("jetstream: a post's optional fields were dropped: %s", without_values(str(e)))
         return _Record(text=bare.text, createdAt=bare.createdAt)
 
 

@@ -34,7 +34,7 @@ from ingest.connector import (
 )
 from ingest.sources.mastodon_html import text_and_entities
 from wall.models import Author, Media, Post, post_id
-from wall.redact import redact_url
+from wall.redact import redact_url, without_values
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +382,8 @@ class Mastodon:
                     try:
                         ev = _ws_event.decode(msg.data)
                     except (msgspec.DecodeError, msgspec.ValidationError) as e:
-                        log.warning("mastodon %s: skipped a malformed frame: %s", redact_url(url), e)
+                        log.warning("mastodon %s: skipped a malformed frame: %s", redact_url(url),
+                                    without_values(str(e)))
                         continue
                     await queue.put((ev.event, ev.payload))
             raise SourceError(f"the stream from {self.host} ended; reconnecting", retry_after=1)

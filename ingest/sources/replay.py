@@ -13,6 +13,7 @@ import msgspec
 
 from ingest.connector import Checkpoint, ConnectorSpec, Item, SourceContext, Upsert
 from ingest.pipeline import InputError, PostIn, check_post, normalize
+from wall.redact import without_values
 
 BUILTIN = Path(__file__).resolve().parent.parent / "demo" / "posts.json"
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def load_dataset(path: Path) -> list[PostIn]:
             post = msgspec.convert(entry, PostIn)
             check_post(post, f"$[{i}]")
         except (msgspec.ValidationError, InputError) as e:
-            log.warning("replay dataset %s: entry %d skipped: %s", path, i, e)
+            log.warning("replay dataset %s: entry %d skipped: %s", path, i, without_values(str(e)))
             continue
         posts.append(post)
     if not posts:

@@ -173,7 +173,9 @@ def message(line: bytes) -> tuple[Post, list[str]] | list[Delete] | Literal["dis
     if data is None:
         if any(e.get("title") == "operational-disconnect" for e in message.get("errors") or []):
             return "disconnect"
-        log.info("a stream message without data: %s", str(message.get("errors"))[:200])
+        # Titles only: an error's detail and value may name an account or quote a post.
+        titles = ", ".join(str(e.get("title")) for e in message.get("errors") or [])
+        log.info("a stream message without data: %s", titles[:200])
         return None
     post = to_post(data, message.get("includes") or {})
     history = data.get("edit_history_tweet_ids") or []

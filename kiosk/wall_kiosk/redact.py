@@ -18,6 +18,9 @@ URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 # C0 and C1 controls (newline, CR, ESC...), DEL and the Unicode line and paragraph separators.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# A quoted value in an error's message: '…', "…" and `…`; a path (`$.post.text`) or a type's name
+# (msgspec's "Expected `object`, got `int`") is matched first, to be kept.
+QUOTED = re.compile(r"(?P<keep>`\$[^`]*`|`[a-z]+`)|'[^']*'|\"[^\"]*\"|`[^`]*`")
 
 
 def redact_url(url: str, keep_path: bool = False) -> str:
@@ -47,6 +50,13 @@ def redact_urls(text: str, keep_paths: bool = False) -> str:
         return redact_url(core, keep_paths) + url[len(core):]
 
     return URL_IN_TEXT.sub(one, text)
+
+
+def without_values(message: str) -> str:
+    """An error's message with each quoted value masked: a decoder quotes what it could not read
+    (msgspec's `Invalid value 'the post's words' - at `$.type``), and that may be a person's words or
+    name. The reason and the path stay, which is what an operator needs."""
+    return QUOTED.sub(lambda m: m.group() if m.group("keep") else f"{m.group()[0]}…{m.group()[0]}", message)
 
 
 def escape(text: str) -> str:

@@ -55,6 +55,7 @@ from wall.models import (
     decode_recent,
     encode,
 )
+from wall.redact import without_values
 from wall.store import Store
 from wall.store.controls import ControlState
 
@@ -193,7 +194,8 @@ class CurationWriter:
             try:
                 entries.append(decode_inbox(msg.body))
             except (msgspec.DecodeError, msgspec.ValidationError) as e:
-                log.warning("wall %s: inbox entry %s skipped, it cannot be read: %s", self.wall, msg.id, e)
+                log.warning("wall %s: inbox entry %s skipped, it cannot be read: %s", self.wall, msg.id,
+                            without_values(str(e)))
                 entries.append(None)
         at = [i for i, e in enumerate(entries) if isinstance(e, InboxPost)]
         if self.annotate and at:
@@ -269,6 +271,9 @@ class CurationWriter:
             verdict = rules.decide(post, rules.Seen(author in view.known), self.policy)
             stored = view.decisions.get(post.id)
             new = rules.effective(post, verdict, stored)
+            # Names the author: DEBUG only (docs/privacy.md#logs), for "why is this post held?"
+            log.debug("wall %s: post %s by %s: %s (%s)", self.wall, post.id, author, new.status,
+                      verdict.reason)
             was_shown = post.id in view.on_screen
             if new.visible:
                 view.on_screen.add(post.id)

@@ -1,5 +1,7 @@
-"""The access log without secrets: a display key in a URL (`/w/W?key=...`) is logged as REDACTED. The
-address logged is the client's (behind a trusted proxy, the one it names: wall/web/address.py)."""
+"""The access log without secrets and without people: a display key in a URL (`/w/W?key=...`) is logged as
+REDACTED, and so is a console search (`?q=`, which may be an author's name); a media path keeps its
+signature and drops its key, the original image's URL (an avatar's may hold a handle). The address logged
+is the client's (behind a trusted proxy, the one it names: wall/web/address.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,21 @@ from aiohttp.web_response import StreamResponse
 from wall.web.address import client_address
 
 SECRET_PARAMS = frozenset({"key", "token", "password"})
+PERSONAL_PARAMS = frozenset({"q"})
+MEDIA = "/media/"
 
 
 class AccessLogger(web_log.AccessLogger):
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        found = SECRET_PARAMS & request.query.keys() if request is not None else set()
+        if request is None:
+            super().log(request, response, time)
+            return
+        found = (SECRET_PARAMS | PERSONAL_PARAMS) & request.query.keys()
         if found:
             request = request.clone(rel_url=request.rel_url.update_query({k: "REDACTED" for k in found}))
-        if request is not None and (client := client_address(request)) != request.remote:
+        if request.path.startswith(MEDIA) and request.path.count("/") == 3:  # /media/{sig}/{key}
+            sig = request.path.split("/")[2]
+            request = request.clone(rel_url=request.rel_url.with_path(f"{MEDIA}{sig}/REDACTED"))
+        if (client := client_address(request)) != request.remote:
             request = request.clone(remote=client)
         super().log(request, response, time)
