@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import aiohttp
+import msgspec
 import pytest
 from aiohttp import web
 
@@ -25,6 +26,8 @@ from tests.redis_server import free_port
 from tests.test_console import queue_item
 from tests.test_processes import logged, wait_up
 from wall.bus.redis import RedisEngine
+from wall.models import decode_inbox
+from wall.redact import without_values
 
 # Each test starts `wall` processes, slow to start on a busy machine: the bound on a hang is wider.
 pytestmark = pytest.mark.timeout(300)
@@ -214,3 +217,18 @@ async def test_no_post_text_or_author_reaches_the_log_at_info_or_above(
     ingest = logs["ingest.log"]
     assert any("skipped" in text for level, text in ingest if level == "WARNING")
     assert any(f"mastodon:{OTTOLINE['acct']}" in text for level, text in ingest if level == "DEBUG")
+
+
+def test_an_error_message_keeps_its_reason_and_path_and_loses_what_it_quoted() -> None:
+    """What a decoder says about a message it could not read goes to the log without the message's words."""
+    def error_of(body: bytes) -> str:
+        with pytest.raises((msgspec.DecodeError, msgspec.ValidationError)) as e:
+            decode_inbox(body)
+        return without_values(str(e.value))
+
+    assert error_of(b'{"type": "Hello from Wilhelmina"}') == "Invalid value '…' - at `$.type`"
+    assert error_of(b'{"type": 5}') == "Expected `str` - at `$.type`"
+    assert without_values("KeyError: 'wquarrel77'") == "KeyError: '…'"
+    assert without_values('unknown field `Wilhelmina`, "her text"') == 'unknown field `…`, "…"'
+    assert without_values("JSON is malformed: invalid character (byte 0)") == \
+        "JSON is malformed: invalid character (byte 0)"
