@@ -35,7 +35,7 @@ from ingest.sanitize import Refused, sanitize
 from wall.bus.base import Coordination, backoff, release
 from wall.config import Config, SourceConfig
 from wall.health import SourceHealth
-from wall.redact import redact_urls
+from wall.redact import redact_urls, without_values
 
 log = logging.getLogger(__name__)
 LEASE_TTL = 6.0
@@ -196,7 +196,9 @@ class Supervisor:
             except Exception as e:
                 retry_after = e.retry_after if isinstance(e, SourceError) else None
                 delay = retry_after if retry_after is not None else backoff(attempt, base=1.0, cap=60.0)
-                said = redact_urls(str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}")
+                # Our own SourceError says it plainly; anything else may quote the message it choked on.
+                said = redact_urls(str(e) if isinstance(e, SourceError)
+                                   else f"{type(e).__name__}: {without_values(str(e))}")
                 status.failed(said, delay)
                 await self._report()
                 log.warning("source %s failed: %s; retrying in %.1f s", name, said, delay)

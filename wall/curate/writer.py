@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,8 +203,11 @@ class CurationWriter:
             posts = [e.post for e in entries if isinstance(e, InboxPost)]
             try:
                 annotated = await asyncio.to_thread(self.annotate, posts)
-            except Exception:  # a bug in a stage must not stop the wall: show the posts unannotated
-                log.exception("wall %s: enrichment failed on a batch of %d posts", self.wall, len(posts))
+            except Exception as e:  # a bug in a stage must not stop the wall: show the posts unannotated
+                # Where it failed, and why without what it quoted: a stage's error may hold a post's words.
+                frames = "".join(traceback.format_tb(e.__traceback__)).rstrip()
+                log.error("wall %s: enrichment failed on a batch of %d posts: %s: %s\n%s", self.wall,
+                          len(posts), type(e).__name__, without_values(str(e)), frames)
                 annotated = posts
             for i, post in zip(at, annotated, strict=True):
                 entries[i] = InboxPost(post)
