@@ -53,9 +53,9 @@ def redact_urls(text: str, keep_paths: bool = False) -> str:
 
 
 def without_values(message: str) -> str:
-    """An error's message with each quoted value masked: a decoder quotes what it could not read
-    (msgspec's `Invalid value 'the post's words' - at `$.type``), and that may be a person's words or
-    name. The reason and the path stay, which is what an operator needs."""
+    """An error's message with each quoted value masked: a decoder quotes what it could not read (msgspec:
+    "Invalid value 'what the post said' - at `$.type`"), and that may be a person's words or name. The
+    reason and the path stay, which is what an operator needs."""
     return QUOTED.sub(lambda m: m.group() if m.group("keep") else f"{m.group()[0]}…{m.group()[0]}", message)
 
 
