@@ -193,6 +193,21 @@ async def test_no_post_text_or_author_reaches_the_log_at_info_or_above(
                     async with s.get(f"{base}{url}?w=480") as r:
                         assert r.status == 200 and r.content_type == "image/webp"
                 assert len(images) == 2
+
+                # A kiosk pairs and reports, with a screenshot of the wall it shows.
+                async with s.post(f"{base}/api/v1/kiosks/enroll", json={"hostname": "kiosk-1"}) as r:
+                    enrolled = await r.json()
+                r = await root.post("/console/api/fleet/approve", {"code": enrolled["code"], "wall": "lobby",
+                                                                   "screen": 1, "of": 1, "name": "lobby"})
+                assert r.status == 201, await r.text()
+                claim = {"Authorization": f"Bearer {enrolled['poll_token']}"}
+                async with s.post(f"{base}/api/v1/kiosks/claim", json={}, headers=claim) as r:
+                    token = (await r.json())["token"]
+                report = {"state": "healthy", "url": f"{base}/w/lobby",
+                          "screenshot": base64.b64encode(jpeg_with_gps((48, 27))).decode()}
+                async with s.post(f"{base}/api/v1/kiosks/report", json=report,
+                                  headers={"Authorization": f"Bearer {token}"}) as r:
+                    assert r.status == 200, await r.text()
                 await settled(engine, screen)  # the writer is past the poison entry and every decision
     finally:
         await engine.close()
