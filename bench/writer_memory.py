@@ -43,9 +43,10 @@ url = "sqlite+aiosqlite:///{store}"
 title = "Bench"
 token_env = "BENCH_TOKEN"
 [walls.{wall}.enrich]
-terms = {{ brand = ["Nordlys", "Nordlys X3", "NordlysPhones"],
-          competitors = {{ Kestrel = ["Kestrel", "Kestrel Mobile"] }} }}
 {languages}
+[walls.{wall}.enrich.terms]
+brand = ["Nordlys", "Nordlys X3", "NordlysPhones"]
+competitors = {{ Kestrel = ["Kestrel", "Kestrel Mobile"] }}
 [[walls.{wall}.sources]]
 type = "replay"
 interval = 0.01
@@ -88,7 +89,8 @@ def writer_memory(tree: Path, redis: RedisServer, work: Path, wall_name: str,
         start = time.monotonic()
         while client.zcard(Keys.recent_index(wall_name)) < POSTS:
             if curate.poll() is not None or time.monotonic() - start > 600:
-                raise RuntimeError(f"the writer stopped or stalled: see {work / f'{wall_name}-curate.log'}")
+                log = (work / f"{wall_name}-curate.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the writer stopped or stalled; its log ends:\n{log}")
             time.sleep(0.2)
         done = time.monotonic() - start
         rss, _ = memory(curate.pid)
