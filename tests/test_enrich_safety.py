@@ -33,6 +33,8 @@ def test_a_hit_is_named_by_its_entry_as_the_list_writes_it() -> None:
     assert profane_words("What the fucking hell, sh1t", "en") == ["fuck", "fucking", "shit"]
     assert profane_words("Kusipää!", "fi") == ["kusipää"]
     assert profane_words("Che cazzo", "it") == ["cazzo"] and profane_words("Che cazzo", "es") == []
+    # A language with no list of its own (any hint a source sends) gets the English list alone.
+    assert profane_words("shit, perkele", "../fi") == ["shit"]
 
 
 def test_link_only_and_hashtag_stuffing() -> None:

@@ -86,15 +86,25 @@ def _excluded() -> dict[str, frozenset[str]]:
 
 
 @functools.cache
+def _ldnoobw_langs() -> frozenset[str]:
+    return frozenset(path.stem for path in LDNOOBW_DIR.glob("*.txt"))
+
+
 def wordlist(lang: str | None) -> Wordlist:
-    """The shipped list for posts in `lang`, read once: the project's English list (English swearing
-    turns up in every language) and its own list of that language, plus the LDNOOBW list of that language
-    less the project's exclusions. A word harmless in another language (Spanish `con`, Swedish `fart`)
-    only counts in its own. A post of unknown language gets the project's five lists alone: the
-    LDNOOBW ones are too long to apply to a text whose language nobody knows."""
+    """The shipped list for posts in `lang`: the project's English list (English swearing turns up in
+    every language) and its own list of that language, plus the LDNOOBW list of that language less the
+    project's exclusions. A word harmless in another language (Spanish `con`, Swedish `fart`) only counts
+    in its own. A post of unknown language gets the project's five lists alone: the LDNOOBW ones are too
+    long to apply to a text whose language nobody knows."""
+    # A source's language hint can be any string: every language without a list shares one entry.
+    return _wordlist(lang if lang is None or lang in PROFANITY_LANGS or lang in _ldnoobw_langs() else "")
+
+
+@functools.cache
+def _wordlist(lang: str | None) -> Wordlist:
     own = PROFANITY_LANGS if lang is None else ("en", lang) if lang in PROFANITY_LANGS else ("en",)
     entries = [entry for code in dict.fromkeys(own) for entry in _lines(PROFANITY_DIR / f"{code}.txt")]
-    if lang is not None and lang.isalpha() and (LDNOOBW_DIR / f"{lang}.txt").is_file():
+    if lang:
         excluded = _excluded().get(lang, frozenset())
         entries += [e for e in _lines(LDNOOBW_DIR / f"{lang}.txt") if e not in excluded]
     return Wordlist(entries)

@@ -146,8 +146,8 @@ def decide(post: Post, seen: Seen, policy: Policy) -> Verdict:
     if flagged := [f for f in post.flags
                    if (f in policy.hold_flags or ("spam" in policy.hold_flags and f in SPAM_FLAGS))
                    and (f != "profanity" or profane or not post.profanity)]:
-        words = f" ({', '.join(profane)})" if "profanity" in flagged and profane else ""
-        return Verdict("pending", "flagged: " + ", ".join(flagged) + words)
+        named = [f"{f} ({', '.join(profane)})" if f == "profanity" and profane else f for f in flagged]
+        return Verdict("pending", "flagged: " + ", ".join(named))
     # Negative below the threshold.
     if policy.min_sentiment is not None and post.sentiment is not None \
             and post.sentiment.score < policy.min_sentiment:
