@@ -24,6 +24,8 @@ def test_profanity_in_each_language_and_leetspeak(text: str, lang: str | None) -
     # LDNOOBW entries the project excludes as everyday words of their own language (zh 性 in 性能).
     ("Café con leche", "es"), ("Un caffè con gli amici", "it"), ("Kut ve kurtuluş", "tr"),
     ("Het gat in de markt", "nl"), ("Muna ja pekoni", "fi"), ("性能很好", "zh"), ("xx Anna", "en"),
+    # ...and English entries that are words of another language (Swedish "slut", end; "prick", dot).
+    ("Slutsatsen är klar, pricken över i", "sv"), ("Det er slutt", "nb"),
 ])
 def test_clean_words_that_contain_or_resemble_swear_words_pass(text: str, lang: str) -> None:
     assert not profane_words(text, lang)

@@ -7,7 +7,7 @@ A developer runs this; nothing downloads at run time. Each `<lang>.json` becomes
 line, as published (order kept, blanks and repeats dropped), named by the ISO 639-1 code the language
 detector gives: Norwegian `no` -> `nb`, Filipino `fil` -> `tl`; the Québec French list is added to `fr`;
 Kabyle and Klingon are left out (no code the detector knows). The package's LICENSE is copied beside them
-and README.md says which version they are. The project's own exclusions stay in ../ldnoobw-exclude.txt.
+and README.md says which version they are. The project's own exclusions stay in ../exclude.txt.
 
     python3 tools/ldnoobw.py                       # runs `npm pack naughty-words` in a temporary folder
     python3 tools/ldnoobw.py naughty-words-1.2.0.tgz
@@ -37,7 +37,7 @@ as published in the npm package `naughty-words` {version}, licensed under the Cr
 Changes made here: converted from JSON to one entry a line; files named by the ISO 639-1 code the
 project's language detector gives (Norwegian `no` is `nb.txt`, Filipino `fil` is `tl.txt`); the Québec
 French list is appended to `fr.txt`; Kabyle and Klingon are left out. The entries themselves are unchanged:
-the project drops some of them when it reads them (`../ldnoobw-exclude.txt`, its own file, CC0).
+the project drops some of them when it reads them (`../exclude.txt`, its own file, CC0).
 
 Regenerate with `python3 tools/ldnoobw.py` (a developer's step; nothing downloads at run time).
 """
