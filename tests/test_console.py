@@ -218,6 +218,13 @@ async def test_presenter_controls_bulk_bans_words_and_the_audit_log(two_nodes: t
         assert r.status == 303 and r.headers["Location"] == "/console/w/lobby/rules"
         rules = await (await ana.get("/console/w/lobby/rules", html=True)).text()
         assert "durian" in rules and items[0]["author"] in rules
+        # Words of the shipped profanity lists the wall lets through: a typed policy setting, audited.
+        policy = {"mode": "pre", "settings": {"allowed_words": ["Perkele"]}}
+        assert (await ana.post("/console/api/w/lobby/policy", policy)).status == 200
+        assert "perkele" in await (await ana.get("/console/w/lobby/rules", html=True)).text()
+        policy = {"mode": "pre", "settings": {"allowed_words": "perkele"}}
+        r = await ana.post("/console/api/w/lobby/policy", policy)
+        assert r.status == 400 and "policy.allowed_words: expected" in await r.text()
 
         r = await ana.post("/console/api/w/lobby/sentiment", {"post_id": items[1]["post"]["id"],
                                                               "label": "negative"})
@@ -226,7 +233,8 @@ async def test_presenter_controls_bulk_bans_words_and_the_audit_log(two_nodes: t
         assert [json.loads(x) for x in lines] == [{"text": "post number 1", "label": "negative"}]
 
         page = await (await root.get("/console/audit?wall=lobby", html=True)).text()
-        for action in ("decide", "control.panic", "control.release", "ban", "block_word", "sentiment"):
+        for action in ("decide", "control.panic", "control.release", "ban", "block_word", "policy",
+                       "sentiment"):
             assert f'<td class="action">{action}</td>' in page, action
         exported = await root.get("/console/audit.csv?actor=pia")
         assert exported.headers["Content-Type"].startswith("text/csv")

@@ -61,3 +61,18 @@ def test_plain_english_and_a_short_english_post_are_english() -> None:
 def test_an_unknown_language_code_is_refused() -> None:
     with pytest.raises(ValueError, match="klingon"):
         detector(["en", "klingon"])
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("C'est parti !", "fr"), ("¡Ya lo tengo!", "es"), ("Got mine.", "en"), ("Wie geil ist das denn", "de"),
+    ("Ihan paras puhelin", "fi"),
+])
+def test_short_posts_among_the_default_candidates(text: str, lang: str) -> None:
+    # Under 50 letters: fastText's model decides, where lingua's trigrams alone are confidently wrong.
+    assert detect(text) == lang
+
+
+def test_a_language_fasttext_lacks_keeps_linguas_accurate_mode() -> None:
+    zulu = detector(["en", "zu"])
+    assert zulu.detect("Ngiyabonga kakhulu mngane") == "zu"
+    assert zulu.detect("Thanks a lot my friend") == "en"

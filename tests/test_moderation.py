@@ -114,7 +114,7 @@ async def test_post_moderation_shows_posts_and_holds_what_the_rules_flag(redis_u
         await post(s, base, {"id": "rude", "text": "this launch is shit"})
         await post(s, base, {"id": "link", "text": "see https://example.com/promo now"})
         assert await screen.wait_posts(1) == ["ok"]
-        assert (await queued(actions, "rude"))["reason"] == "flagged: profanity"
+        assert (await queued(actions, "rude"))["reason"] == "flagged: profanity (shit)"
         assert (await queued(actions, "rude"))["flags"] == ["profanity"]
         assert (await queued(actions, "link"))["reason"] == "links"
         await settled(actions.engine, screen)
@@ -224,6 +224,44 @@ async def test_blocked_words_hold_posts_and_unblocking_shows_them(redis_url: str
         assert (await queued(actions, "w1"))["reason"] == "blocked word: competitor x"
         await actions.unblock_word("lobby", "competitor x", "ana")
         await screen.wait_posts(2)
+
+
+async def test_profanity_in_many_languages_is_held_and_a_wall_allows_or_adds_words(redis_url: str,
+                                                                                    tmp_path: Path):
+    """The shipped lists (the project's own and LDNOOBW's) hold swearing in the post's own language; a
+    word that is harmless in another language is not held there; the wall's allowed words let a shipped
+    entry through, its blocked words hold one the lists lack."""
+    cfg = make_config("redis", redis_url, store_url=sqlite_url(tmp_path))
+    async with running_node(cfg) as base, aiohttp.ClientSession() as s, console(cfg) as actions:
+        screen = await Screen(s, base).connect()
+        rude = {"it": "Che cazzo di aggiornamento, il telefono non si accende più dopo la notte",
+                "nl": "Wat een kut update, mijn telefoon doet het weer niet na een nacht laden",
+                "de": "Welche Hackfresse hat dieses Update gebaut, mein Telefon startet nicht mehr",
+                "fr": "Quel con a fait cette mise à jour, mon téléphone ne démarre plus ce matin",
+                "fi": "Perkele, päivitys rikkoi taas puhelimen eikä se käynnisty enää aamulla"}
+        for lang, text in rude.items():
+            await post(s, base, {"id": f"rude-{lang}", "text": text})
+        # French "con" is an insult; Spanish "con" is "with".
+        await post(s, base, {"id": "harmless", "text": "Café con leche y el teléfono nuevo, qué mañana "
+                                                       "tan rápida"})
+        assert await screen.wait_posts(1) == ["harmless"]
+        for lang in rude:
+            item = await queued(actions, f"rude-{lang}", lambda i: i["status"] == "pending")
+            assert item["reason"].startswith("flagged: profanity ("), item
+            assert item["post"]["lang"] == lang
+        assert (await queued(actions, "rude-fi"))["reason"] == "flagged: profanity (perkele)"
+
+        await actions.set_policy("lobby", "ana", "post", {"allowed_words": ["Perkele"]})
+        assert await screen.wait_posts(2) == ["harmless", "rude-fi"]
+        assert (await actions.policy("lobby"))["settings"]["allowed_words"] == ["perkele"]
+        assert (await queued(actions, "rude-it"))["status"] == "pending"
+
+        await actions.block_word("lobby", "rápida", "ben")
+        harmless_id = (await queued(actions, "harmless"))["post"]["id"]
+        await screen.wait_for(lambda f: f["type"] == "retract" and f["post_id"] == harmless_id)
+        assert (await queued(actions, "harmless"))["reason"] == "blocked word: rápida"
+        with pytest.raises(ValueError, match=r"policy\.allowed_words: expected"):
+            await actions.set_policy("lobby", "ana", "post", {"allowed_words": "perkele"})
 
 
 async def test_a_corrected_sentiment_label_reaches_screens_and_the_training_lines(redis_url: str,

@@ -37,6 +37,18 @@ def test_profanity_is_held_by_default_and_spam_when_the_wall_asks():
     assert decide(a_post(flags=("link_only", "burst")), NEW, spam).reason == "flagged: link_only, burst"
 
 
+def test_a_wall_allows_entries_of_the_shipped_profanity_lists():
+    rude = a_post("perkele ja vittu", flags=("profanity",), profanity=("perkele", "vittu"))
+    assert decide(rude, NEW, Policy()).reason == "flagged: profanity (perkele, vittu)"
+    some = policy_from("post", {"allowed_words": ["Perkele"]})
+    assert decide(rude, NEW, some).reason == "flagged: profanity (vittu)"
+    both = policy_from("post", {"allowed_words": ["perkele", " VITTU "]})
+    assert decide(rude, NEW, both).status == "approved"
+    assert both.settings()["allowed_words"] == ["perkele", "vittu"]
+    with pytest.raises(ValueError, match=r"moderation\.allowed_words: expected at most 500 words"):
+        policy_from("post", {"allowed_words": [""]})
+
+
 def test_negative_sentiment_below_the_threshold_is_held():
     policy = Policy(min_sentiment=-0.5)
     assert decide(a_post(sentiment=Sentiment(-0.8, "negative")), NEW, policy).status == "pending"

@@ -91,7 +91,8 @@ def annotator(wall: WallConfig) -> Annotate:
         for post, ann in zip(posts, enricher.enrich_batch(items), strict=True):
             out.append(msgspec.structs.replace(
                 post, lang=post.lang or ann.lang, sentiment=ann.sentiment, topics=tuple(ann.topics),
-                competitors=tuple(ann.competitors), brand=ann.brand_mentioned, flags=tuple(ann.flags)))
+                competitors=tuple(ann.competitors), brand=ann.brand_mentioned, flags=tuple(ann.flags),
+                profanity=tuple(ann.profanity)))
         return out
 
     return annotate

@@ -59,6 +59,7 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     competitors: tuple[str, ...] = ()
     brand: bool = False  # mentions the wall's own brand terms
     flags: tuple[str, ...] = ()  # safety signals for curators: profanity, spam, near_duplicate, ...
+    profanity: tuple[str, ...] = ()  # the shipped list entries behind "profanity" (a wall may allow them)
     status: Moderation = "approved"
     pinned: bool = False  # a curator's pick kept on screen; pin/unpin is an `update` of the post
 

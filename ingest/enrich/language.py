@@ -1,22 +1,27 @@
-"""Language detection for short posts, offline (lingua ships its models).
+"""Language detection for short posts, offline (the models ship with the code).
 
 Cheapest first. A script that only one candidate language writes decides alone, with no model: kana is
 Japanese, Hangul Korean, Hebrew Hebrew, Cyrillic Russian when Russian is the only candidate written in it.
-Otherwise lingua compares only the candidates that write the text's script (Latin: English against German,
-Spanish...), in its fast trigram mode once a text has some length and in its accurate mode (1- to 5-grams)
-on short texts, where trigrams alone are confidently wrong. lingua's cost grows with the number of
-languages it compares, and its accurate models take about 20 MB a language, so a wall that names the
-languages it expects (`[walls.W.enrich] languages`) is both faster and smaller.
+Otherwise only the candidates that write the text's script compete (Latin: English against German,
+Spanish...): a text with some length goes to lingua's fast trigram mode, a short one, where trigrams alone
+are confidently wrong, to fastText's language identification model (lid.176.ftz: word and character
+n-grams, 176 languages in about 3 MB). A wall naming a language fastText lacks (Zulu, Maori...) gets
+lingua's accurate mode (1- to 5-grams) for that script's short texts instead, at about 30 MB a language;
+that was the default's 650 MB writer before (docs/architecture.md, Enrichment).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import threading
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
-from lingua import ConfidenceValue, IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+import fasttext
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 # The demo's eight languages plus a few common ones: the candidates when a wall names none.
 LANGUAGES = (
@@ -27,6 +32,11 @@ LANGUAGES = (
     Language.URDU, Language.HINDI,
 )
 RTL = frozenset({"ar", "he", "fa", "ur"})
+# fastText's language identification model (data/langid/README.md, CC BY-SA 3.0), and its label of a
+# language where that is not the ISO 639-1 code.
+LANGID_MODEL = Path(__file__).with_name("data") / "langid" / "lid.176.ftz"
+FASTTEXT_LABELS = {Language.BOKMAL: "no"}
+FASTTEXT_TOP = 5  # fastText's best guesses looked at: a text none of whose top five is a candidate is unknown
 MIN_LETTERS = 3
 # lingua's confidences are relative over the languages it compares: a post is called for a language when
 # that one clearly leads (a margin over the runner-up), not when it passes an absolute bar.
@@ -158,10 +168,27 @@ def _code(language: Language) -> str:
     return "nb" if language is Language.BOKMAL else code
 
 
-def _clear(values: list[ConfidenceValue]) -> bool:
-    if not values or values[0].value < MIN_CONFIDENCE:
+def _clear(values: list[float]) -> bool:
+    """Whether the first of these confidences (best first) clearly leads."""
+    if not values or values[0] < MIN_CONFIDENCE:
         return False
-    return len(values) == 1 or values[0].value >= MIN_LEAD * values[1].value
+    return len(values) == 1 or values[0] >= MIN_LEAD * values[1]
+
+
+@functools.cache
+def _fasttext() -> Any:
+    """fastText's model, read once (under 1 MB, about 3 MB in memory); its predictions are thread-safe."""
+    return fasttext.load_model(str(LANGID_MODEL))
+
+
+def _label(language: Language) -> str:
+    return FASTTEXT_LABELS.get(language, _code(language))
+
+
+def _fasttext_knows(languages: Iterable[Language]) -> bool:
+    # fasttext-predict has no list of labels: a prediction with every label (k=-1) is one.
+    known = {label.removeprefix("__label__") for label in _fasttext().predict("a", k=-1, threshold=0.0)[0]}
+    return all(_label(lang) in known for lang in languages)
 
 
 def _english_words(text: str) -> tuple[int, int]:
@@ -176,20 +203,25 @@ def _plainly_english(text: str) -> bool:
 
 
 class _Group:
-    """The candidates written in one script, and their lingua detectors (built on first use)."""
+    """The candidates written in one script: fastText when it knows them all, else lingua's detectors
+    (built on first use)."""
 
     def __init__(self, languages: frozenset[Language], wanted: frozenset[Language]) -> None:
         self.languages = languages
         self.wanted = wanted  # the wall's own; rivals (see _RIVALS) only keep a lone candidate honest
         self.only = _code(next(iter(languages))) if len(languages) == 1 else None
+        # fastText label -> code, when fastText knows every candidate (lingua is the fallback)
+        self.labels = {f"__label__{_label(lang)}": _code(lang) for lang in languages} \
+            if self.only is None and _fasttext_knows(languages) else None
         self._lock = threading.Lock()
         self._fast: LanguageDetector | None = None
         self._accurate: dict[frozenset[Language], LanguageDetector] = {}
 
     def warm(self) -> None:
         if self.only is None:
-            self._detector(self.languages)
             self._detector(None)
+            if self.labels is None:
+                self._detector(self.languages)
 
     def _detector(self, accurate_among: frozenset[Language] | None) -> LanguageDetector:
         with self._lock:
@@ -220,6 +252,13 @@ class _Group:
                 cut = text.rfind(" ", 0, LONG_CHARS)  # at a word's end
                 text = text[:cut if cut > 0 else LONG_CHARS]
             values = self._detector(None).compute_language_confidence_values(text)
+        elif self.labels is not None:
+            # Short: fastText's word and character n-grams, where lingua's trigrams are confidently wrong
+            # and its accurate models cost 30 MB a language.
+            labels, probabilities = _fasttext().predict(text, k=FASTTEXT_TOP)
+            guesses = [(self.labels[label], float(p)) for label, p in zip(labels, probabilities, strict=True)
+                       if label in self.labels]
+            return guesses[0][0] if _clear([p for _, p in guesses]) else None
         elif len(self.languages) <= RUNNERS_UP:
             values = self._detector(self.languages).compute_language_confidence_values(text)
         else:
@@ -230,7 +269,7 @@ class _Group:
             if english:  # the fast mode can rank English out of a short English text; keep it in the race
                 among.add(Language.ENGLISH)
             values = self._detector(frozenset(among)).compute_language_confidence_values(text)
-        return _code(values[0].language) if _clear(values) else None
+        return _code(values[0].language) if _clear([v.value for v in values]) else None
 
 
 class Detector:
@@ -252,8 +291,10 @@ class Detector:
             self._groups[script] = _Group(frozenset(langs), wanted)
 
     def warm(self) -> None:
-        """Load the models now (a few seconds, about 20 MB per language that shares its script)."""
-        shared = set().union(*(g.languages for g in self._groups.values() if g.only is None))
+        """Load the models now: lingua's trigram models (about 2 MB a language) and, where fastText lacks a
+        candidate, its accurate ones (a few seconds, about 30 MB a language that shares its script)."""
+        accurate = [g.languages for g in self._groups.values() if g.only is None and g.labels is None]
+        shared = set().union(*accurate)
         if shared:
             # One build loads every model at once, as lingua does best (in parallel, the GIL released);
             # the groups' own detectors then find them loaded.

@@ -65,6 +65,7 @@ class Annotations(msgspec.Struct, frozen=True):
     terms: list[str]
     flags: list[str]
     unscored: str | None = None  # why sentiment is None: "language" (not English) or "empty"
+    profanity: list[str] = []  # the shipped list entries behind the "profanity" flag
 
 
 def config_from(raw: object) -> EnrichConfig:
@@ -120,7 +121,8 @@ class Enricher:
         text = sentiment.clean(item.text)
         lang = self.languages.detect(text, self._names) or item.lang
         matches = self.matcher.match(text)
-        flags = safety.text_flags(text, lang, self.config.max_hashtags)
+        profane = safety.profane_words(text, lang)
+        flags = safety.text_flags(text, profane, self.config.max_hashtags)
         flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
         scored: Sentiment | None = None
         reason: str | None = None
@@ -133,7 +135,7 @@ class Enricher:
         else:
             scored = sentiment.score(text, self.calibration, self._terms)
         return Annotations(scored, lang, language.direction(lang), matches.topics, matches.competitors,
-                           matches.brand_mentioned, matches.terms, flags, reason)
+                           matches.brand_mentioned, matches.terms, flags, reason, profane)
 
     def enrich_batch(self, items: Sequence[Item | str]) -> list[Annotations]:
         """The annotations of each post, in order."""
@@ -181,6 +183,8 @@ def _annotate(obj: dict[str, Any], ann: Annotations) -> dict[str, Any]:
     obj["flags"] = ann.flags
     if ann.unscored:
         obj["unscored"] = ann.unscored
+    if ann.profanity:
+        obj["profanity"] = ann.profanity
     return obj
 
 

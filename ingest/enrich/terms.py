@@ -112,14 +112,20 @@ class TermMatcher:
 
     @staticmethod
     def _bounded(text: str, start: int, end: int, key: str) -> bool:
-        before = text[start - 1] if start > 0 else " "
-        after = text[end + 1] if end + 1 < len(text) else " "
-        left_ok = _spaceless(key[0]) or not _word(before) or _spaceless(before)
-        right_ok = _spaceless(key[-1]) or not _word(after) or _spaceless(after)
+        left_ok, right_ok = edges(text, start, end, key)
         if left_ok and right_ok:
             return True
         # A hashtag that starts with the term: #NordlysX3, #nordlysfans.
         return left_ok and _hashtag_start(text, start)
+
+
+def edges(text: str, start: int, end: int, key: str) -> tuple[bool, bool]:
+    """Whether `key`, found at text[start:end + 1], begins and ends on a word boundary (always true next
+    to a script written without spaces)."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end + 1] if end + 1 < len(text) else " "
+    return (_spaceless(key[0]) or not _word(before) or _spaceless(before),
+            _spaceless(key[-1]) or not _word(after) or _spaceless(after))
 
 
 def _hashtag_start(text: str, start: int) -> bool:

@@ -249,8 +249,8 @@ class Actions:
     async def set_policy(self, wall: str, actor: str, mode: str,
                          settings: dict[str, Any] | None = None) -> dict[str, Any]:
         """Store the wall's moderation policy: mode "pre" or "post" and settings (hold_flags,
-        min_sentiment, hold_links, hold_media, hold_unknown_authors, trusted_authors; ValueError names an
-        unknown or bad key). The writer re-evaluates what is on screen."""
+        min_sentiment, hold_links, hold_media, hold_unknown_authors, trusted_authors, allowed_words;
+        ValueError names an unknown or bad key). The writer re-evaluates what is on screen."""
         self._wall(wall)
         checked = rules.policy_from(mode, settings or {}, where="policy")
         before_mode, before_settings = await stored_mode(self.store, wall, self.cfg.walls[wall].moderation)

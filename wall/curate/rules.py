@@ -38,12 +38,16 @@ class Policy:
     trusted: frozenset[str] = frozenset()  # author keys ("network:handle") approved without review
     banned: frozenset[str] = frozenset()  # author keys, from the store's bans
     blocked_words: tuple[str, ...] = ()  # lowercased, from the store
+    # Entries of the shipped profanity lists this wall lets through (casefolded): a post whose every
+    # profanity hit is one of them is not held for profanity.
+    allowed_words: frozenset[str] = frozenset()
 
     def settings(self) -> dict[str, Any]:
         """The console-editable settings as plain JSON (what the store keeps beside the mode)."""
         return {"hold_flags": list(self.hold_flags), "min_sentiment": self.min_sentiment,
                 "hold_links": self.hold_links, "hold_media": self.hold_media,
-                "hold_unknown_authors": self.hold_unknown_authors, "trusted_authors": sorted(self.trusted)}
+                "hold_unknown_authors": self.hold_unknown_authors, "trusted_authors": sorted(self.trusted),
+                "allowed_words": sorted(self.allowed_words)}
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,8 @@ class Stored:
 
 
 SETTINGS = {"hold_flags", "min_sentiment", "hold_links", "hold_media", "hold_unknown_authors",
-            "trusted_authors"}
+            "trusted_authors", "allowed_words"}
+MAX_ALLOWED_WORDS = 500
 
 
 def policy_from(mode: str, settings: Mapping[str, Any], where: str = "moderation") -> Policy:
@@ -100,11 +105,17 @@ def policy_from(mode: str, settings: Mapping[str, Any], where: str = "moderation
     if not isinstance(trusted, list | tuple) or not all(isinstance(a, str) and ":" in a for a in trusted):
         raise ValueError(f"{where}.trusted_authors: expected a list of \"network:handle\", "
                          "e.g. [\"mastodon:nordlys@social.example\"]")
+    allowed = settings.get("allowed_words", [])
+    if not isinstance(allowed, list | tuple) or len(allowed) > MAX_ALLOWED_WORDS \
+            or not all(isinstance(w, str) and 0 < len(w.strip()) <= 100 for w in allowed):
+        raise ValueError(f"{where}.allowed_words: expected at most {MAX_ALLOWED_WORDS} words of the shipped "
+                         "profanity lists (1 to 100 characters each), e.g. [\"perkele\"]")
     return Policy(mode="pre" if mode == "pre" else "post", hold_flags=tuple(flags),
                   min_sentiment=None if minimum is None else float(minimum),
                   hold_links=switches["hold_links"],
                   hold_media=switches["hold_media"], hold_unknown_authors=switches["hold_unknown_authors"],
-                  trusted=frozenset(a.lower() for a in trusted))
+                  trusted=frozenset(a.lower() for a in trusted),
+                  allowed_words=frozenset(" ".join(w.casefold().split()) for w in allowed))
 
 
 def author_of(post: Post) -> str:
@@ -130,10 +141,13 @@ def decide(post: Post, seen: Seen, policy: Policy) -> Verdict:
     # Pre-moderation: nothing shows until a curator approves it.
     if policy.mode == "pre":
         return Verdict("pending", "pre-moderation")
-    # Enrichment's safety flags the policy holds (profanity, spam, ...).
+    # Enrichment's safety flags the policy holds (profanity, spam, ...); profanity the wall allowed is none.
+    profane = [w for w in post.profanity if w.casefold() not in policy.allowed_words]
     if flagged := [f for f in post.flags
-                   if f in policy.hold_flags or ("spam" in policy.hold_flags and f in SPAM_FLAGS)]:
-        return Verdict("pending", "flagged: " + ", ".join(flagged))
+                   if (f in policy.hold_flags or ("spam" in policy.hold_flags and f in SPAM_FLAGS))
+                   and (f != "profanity" or profane or not post.profanity)]:
+        named = [f"{f} ({', '.join(profane)})" if f == "profanity" and profane else f for f in flagged]
+        return Verdict("pending", "flagged: " + ", ".join(named))
     # Negative below the threshold.
     if policy.min_sentiment is not None and post.sentiment is not None \
             and post.sentiment.score < policy.min_sentiment:
