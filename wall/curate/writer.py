@@ -31,11 +31,13 @@ from wall.bus.base import (
     release,
     writer_lease,
 )
+from wall.config import OptOutConfig
 from wall.curate import rules
 from wall.curate.moderation import load_policy, stored_decisions
 from wall.curate.stats import counts_for, figures, window
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
+    Author,
     ControlEvent,
     InboxControl,
     InboxDecision,
@@ -57,12 +59,16 @@ from wall.models import (
 )
 from wall.store import Store
 from wall.store.controls import ControlState
+from wall.text import has_tag
 
 log = logging.getLogger(__name__)
 LEASE_TTL = 6.0  # seconds: a dead writer's wall is taken over within about this long
 RENEW_EVERY = 2.0
 BATCH = 100  # inbox entries read at once
 STOP_GRACE = 10.0  # seconds a stopping writer may take to finish the entry in hand before it is cancelled
+# seconds between looks at the store's opt-outs: one added where no inbox entry could say so (`wall optout`
+# on the memory engine, whose bus lives in the serving process) takes effect this soon; expired ones go
+OPTOUTS_EVERY = 5.0
 
 
 @dataclass
@@ -87,7 +93,7 @@ class CurationWriter:
     def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0,
                  annotate: Annotate | None = None, media_secret: str | None = None,
                  store: Store | None = None, moderation: Mapping[str, Any] | None = None,
-                 alerts_on_screen: bool = False) -> None:
+                 alerts_on_screen: bool = False, optout: OptOutConfig | None = None) -> None:
         self.wall = wall
         self.engine = engine
         self.owner = owner
@@ -97,6 +103,8 @@ class CurationWriter:
         self.store = store  # curators' decisions, the policy, bans, controls (None: rules of the config)
         self.moderation = dict(moderation or {})  # [walls.W.moderation]: the initial policy
         self.policy = rules.Policy()
+        self.optout = optout or OptOutConfig()  # [walls.W.optout]: the tag and how long it opts out
+        self.opted_out: dict[str, float] = {}  # author key -> until (epoch s), from the store
         self.control = ControlState(wall)
         # Spike alerts always reach curators in the stats event; screens show them only when the wall's
         # config says so (`[walls.W.enrich] spikes_on_screen`): the page reads "alerts_on_screen".
@@ -144,11 +152,18 @@ class CurationWriter:
         self.status.leading, self.status.error = True, None
         renew_at = time.monotonic() + RENEW_EVERY
         stats_at = 0.0
+        optouts_at = time.monotonic() + OPTOUTS_EVERY
         while not self.stopping.is_set():
             if time.monotonic() >= renew_at:
                 if await self.engine.lease(writer_lease(self.wall), self.owner, LEASE_TTL) != token:
                     raise Fenced("the lease lapsed and was taken again")
                 renew_at = time.monotonic() + RENEW_EVERY
+            if time.monotonic() >= optouts_at:
+                found = await self._optouts()
+                if set(found) - set(self.opted_out):  # someone opted out meanwhile: off the screen now
+                    await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(position))
+                self.opted_out = found
+                optouts_at = time.monotonic() + OPTOUTS_EVERY
             batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
             entries = await self._entries(batch)
             view = await self._view(entries)
@@ -209,7 +224,11 @@ class CurationWriter:
 
     async def _view(self, entries: list[InboxEntry | None]) -> View:
         """What the batch's posts need, looked up once; this writer alone changes it, so it keeps it
-        current as it plans each entry."""
+        current as it plans each entry. The authors of posts with the opt-out tag are opted out first."""
+        for entry in entries:
+            if isinstance(entry, InboxPost) and has_tag(entry.post.text, entry.post.entities,
+                                                        self.optout.tag):
+                await self._opt_out_by_tag(entry.post)
         ids = list(dict.fromkeys(i for e in entries if (i := _post_id(e))))
         authors = [rules.author_of(e.post) for e in entries if isinstance(e, InboxPost)]
         recent = {pid: decode_recent(b) for pid, b in (await self.engine.recent_of(self.wall, ids)).items()}
@@ -264,9 +283,11 @@ class CurationWriter:
         counts: list[tuple[str, Counters]] = []
         recent: list[tuple[str, bytes]] = []
         authors: list[str] = []
+        now = time.time()
         for post, arrived, old in posts:
             author = rules.author_of(post)
-            verdict = rules.decide(post, rules.Seen(author in view.known), self.policy)
+            opted_out = self.opted_out.get(author, 0.0) > now
+            verdict = rules.decide(post, rules.Seen(author in view.known, opted_out), self.policy)
             stored = view.decisions.get(post.id)
             new = rules.effective(post, verdict, stored)
             was_shown = post.id in view.on_screen
@@ -285,11 +306,13 @@ class CurationWriter:
                 view.on_screen.discard(post.id)
                 events.append(encode(RetractEvent(post.id, new.status)))
                 unshown.append(post.id)
-            record = RecentPost(new, arrived, None if stored else verdict.reason,
-                                stored.version if stored else 0, stored.decided_by if stored else None,
-                                stored.decided_at if stored else None,
-                                stored.spotlight_until if stored else None)
-            if record != old:
+            record: RecentPost | None = RecentPost(
+                new, arrived, None if stored else verdict.reason, stored.version if stored else 0,
+                stored.decided_by if stored else None, stored.decided_at if stored else None,
+                stored.spotlight_until if stored else None)
+            if opted_out:  # its content is not kept: nothing new, and what was kept is emptied
+                record = None if old is None else _without_content(new, arrived)
+            if record is not None and record != old:
                 view.recent[post.id] = record
                 recent.append((post.id, encode(record)))
         queue = tuple(self._queue_body(view.recent[pid]) for pid, _ in recent)
@@ -298,8 +321,9 @@ class CurationWriter:
                       authors=tuple(authors), uncounted=tuple(unshown))
 
     async def _reevaluate(self, inbox_id: str) -> Commit:
-        """The policy, bans or blocked words changed: settle every recent post again."""
+        """The policy, bans, blocked words or opt-outs changed: settle every recent post again."""
         self.policy = await load_policy(self.store, self.wall, self.moderation)
+        self.opted_out = await self._optouts()
         records = [decode_recent(b) for b in await self.engine.recent(self.wall, RECENT_KEPT)]
         records = [r for r in reversed(records) if not r.deleted]  # oldest first: screens add in order
         ids = [r.post.id for r in records]
@@ -308,6 +332,27 @@ class CurationWriter:
                     known=await self.engine.known_authors(self.wall,
                                                           list({rules.author_of(r.post) for r in records})))
         return self._settle(inbox_id, [(r.post, r.arrived, r) for r in records], view)
+
+    async def _optouts(self) -> dict[str, float]:
+        """The wall's opt-outs in force (author -> until), the ended ones deleted from the store."""
+        if self.store is None:
+            return {a: until for a, until in self.opted_out.items() if until > time.time()}
+        await self.store.optouts.expire(self.wall)
+        return {o.author: o.until for o in await self.store.optouts.current(self.wall)}
+
+    async def _opt_out_by_tag(self, post: Post) -> None:
+        """The post's author asked, with the wall's opt-out tag, not to be shown: opted out for the
+        configured days, in the store first; a new opt-out re-evaluates the wall through the inbox, which
+        takes the author's posts already on screen off."""
+        author, until = rules.author_of(post), time.time() + self.optout.days * 86_400
+        fresh = self.opted_out.get(author, 0.0) <= time.time()
+        if self.store is not None:
+            until = (await self.store.optouts.add(self.wall, author, "tag", "author", until)).until
+        self.opted_out[author] = until
+        if fresh:
+            log.info("wall %s: post %s carries the opt-out tag; its author is opted out for %g days",
+                     self.wall, post.id, self.optout.days)
+            await self.engine.enqueue(self.wall, encode(InboxModeration("optout")))
 
     async def _control_commit(self, inbox_id: str, if_changed: bool = False) -> Commit:
         """Publish the wall's stored live controls as its control event (at lead: only if it differs
@@ -367,6 +412,13 @@ class View:
     known: set[str] = field(default_factory=set)
 
 
+def _without_content(post: Post, arrived: float) -> RecentPost:
+    """What the wall keeps of an opted-out author's post it had kept before: its id, network and date,
+    never shown again (no text, names, handle, links or images)."""
+    empty = Post(post.id, post.source, "", "", post.created_at, Author(), status="rejected")
+    return RecentPost(empty, arrived, "opted out", deleted=True)
+
+
 def _post_id(entry: InboxEntry | None) -> str | None:
     match entry:
         case InboxPost(post=post):
@@ -382,10 +434,11 @@ class Writers:
     def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float,
                  annotators: dict[str, Annotate] | None = None, media_secret: str | None = None,
                  store: Store | None = None, moderation: dict[str, dict[str, Any]] | None = None,
-                 alerts_on_screen: frozenset[str] = frozenset()) -> None:
-        found, policies = annotators or {}, moderation or {}
+                 alerts_on_screen: frozenset[str] = frozenset(),
+                 optouts: dict[str, OptOutConfig] | None = None) -> None:
+        found, policies, tags = annotators or {}, moderation or {}, optouts or {}
         self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret, store,
-                                       policies.get(w), w in alerts_on_screen) for w in walls]
+                                       policies.get(w), w in alerts_on_screen, tags.get(w)) for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from weakref import WeakSet
 
@@ -61,6 +62,12 @@ class BulkBody(msgspec.Struct, forbid_unknown_fields=True):
 class BanBody(msgspec.Struct, forbid_unknown_fields=True):
     author: str
     reason: str = ""
+    undo: bool = False
+
+
+class OptOutBody(msgspec.Struct, forbid_unknown_fields=True):
+    author: str
+    days: float | None = None  # None: the wall's [walls.W.optout] days
     undo: bool = False
 
 
@@ -128,6 +135,10 @@ def ago(seconds: float) -> str:
     return f"{round(s / 3600)} h"
 
 
+def utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M")
+
+
 VERBS = {"approved": "approved", "rejected": "rejected", "hidden": "hid", "pending": "held"}
 
 
@@ -181,8 +192,10 @@ async def present_page(request: web.Request) -> web.Response:
 async def rules_page(request: web.Request) -> web.Response:
     wall = wall_of(request)
     policy = await request.app[ACTIONS].policy(wall.name)
+    optouts = [{**o, "since_utc": utc(o["since"]), "until_utc": utc(o["until"])}
+               for o in await request.app[ACTIONS].optouts(wall.name)]
     return page(request, "console/rules.html", wall=wall, policy=policy, words=policy["blocked_words"],
-                bans=policy["banned"])
+                bans=policy["banned"], optouts=optouts, optout=wall.optout)
 
 
 # --- moderation (JSON) ----------------------------------------------------------------------------------
@@ -243,6 +256,26 @@ async def ban(request: web.Request) -> web.StreamResponse:
     actions, actor = request.app[ACTIONS], identity(request).username
     result = await attempt(actions.unban(wall.name, author, actor) if body.undo
                            else actions.ban(wall.name, author, actor, body.reason[:500]))
+    return done(request, result, f"/console/w/{wall.name}/rules")
+
+
+@require("curator")
+async def optouts(request: web.Request) -> web.Response:
+    wall = wall_of(request)
+    return json_response({"wall": wall.name, "optouts": await request.app[ACTIONS].optouts(wall.name)})
+
+
+@require("admin")
+async def optout(request: web.Request) -> web.StreamResponse:
+    """An admin adds an author to the wall's opt-out list at their request, or ends an opt-out early."""
+    wall = wall_of(request)
+    body = await read(request, OptOutBody)
+    author = body.author.strip()
+    if not author or len(author) > 200:
+        return error(400, "author: network:handle, e.g. mastodon:aino@example.social")
+    actions, actor = request.app[ACTIONS], identity(request).username
+    result = await attempt(actions.opt_in(wall.name, author, actor) if body.undo
+                           else actions.opt_out(wall.name, author, actor, body.days))
     return done(request, result, f"/console/w/{wall.name}/rules")
 
 
@@ -400,6 +433,8 @@ def add_console_routes(app: web.Application) -> None:
     r.add_post("/console/api/w/{wall}/bulk", bulk)
     r.add_post("/console/api/w/{wall}/ban", ban)
     r.add_post("/console/api/w/{wall}/words", words)
+    r.add_get("/console/api/w/{wall}/optouts", optouts)
+    r.add_post("/console/api/w/{wall}/optout", optout)
     r.add_post("/console/api/w/{wall}/policy", policy)
     r.add_post("/console/api/w/{wall}/sentiment", sentiment)
     r.add_get("/console/api/w/{wall}/labelled", labelled)
