@@ -65,4 +65,6 @@ def has_tag(text: str, entities: tuple[Entity, ...], tag: str) -> bool:
 
 
 def _seen(text: str) -> str:
+    if text.isascii():  # most posts: nothing to decompose and no invisible characters
+        return text.lower()
     return "".join(c for c in fold(text) if unicodedata.category(c) not in _UNSEEN)
