@@ -194,6 +194,10 @@ async def test_the_opt_out_story_tag_request_console_cli_expiry_and_restart(
             assert (audited.actor, audited.target, audited.after["reason"]) == ("root", "webhook:aino",
                                                                                 "request")
             assert "End now" in await (await root.get("/console/w/lobby/rules", html=True)).text()
+            ended = await root.post("/console/api/w/lobby/optout",
+                                    form={"author": "webhook:aino", "undo": "true"})
+            assert ended.status == 303  # the page's form goes back to the page
+            assert [o["author"] for o in await actions.optouts("lobby")] == ["webhook:bo"]
 
             # A short opt-out ends by itself: the author's posts show again afterwards.
             await actions.opt_out("lobby", "webhook:dana", "root", days=4 / 86_400)

@@ -103,6 +103,14 @@ async def read(request: web.Request, type_: type[T]) -> T:
         raise refusal(422, str(e)) from None
 
 
+def author_field(value: str) -> str:
+    """A body's "network:handle", trimmed; 400 when empty or too long (the service checks the rest)."""
+    author = value.strip()
+    if not author or len(author) > 200:
+        raise refusal(400, "author: network:handle, e.g. mastodon:aino@example.social")
+    return author
+
+
 def done(request: web.Request, data: Any, back: str) -> web.StreamResponse:
     """A form goes back to its page; a script gets JSON."""
     if request.content_type in FORM_TYPES:
@@ -250,9 +258,7 @@ async def bulk(request: web.Request) -> web.StreamResponse:
 async def ban(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
     body = await read(request, BanBody)
-    author = body.author.strip()
-    if not author or len(author) > 200:
-        return error(400, "author: network:handle, e.g. mastodon:troll@example.social")
+    author = author_field(body.author)
     actions, actor = request.app[ACTIONS], identity(request).username
     result = await attempt(actions.unban(wall.name, author, actor) if body.undo
                            else actions.ban(wall.name, author, actor, body.reason[:500]))
@@ -270,9 +276,7 @@ async def optout(request: web.Request) -> web.StreamResponse:
     """An admin adds an author to the wall's opt-out list at their request, or ends an opt-out early."""
     wall = wall_of(request)
     body = await read(request, OptOutBody)
-    author = body.author.strip()
-    if not author or len(author) > 200:
-        return error(400, "author: network:handle, e.g. mastodon:aino@example.social")
+    author = author_field(body.author)
     actions, actor = request.app[ACTIONS], identity(request).username
     result = await attempt(actions.opt_in(wall.name, author, actor) if body.undo
                            else actions.opt_out(wall.name, author, actor, body.days))
