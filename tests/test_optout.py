@@ -160,6 +160,10 @@ async def test_the_opt_out_story_tag_request_console_cli_expiry_and_restart(
             await post(s, base, {"id": "b1", "text": "please no photos of me #Nö\u200dWALL",
                                  "author": {"handle": "bo", "name": "Bo Private"}})
             await wait_gone(screen, {b0})  # bo's earlier post leaves the screen too
+            full_width = "\uff03\uff2e\uff4f\uff37\uff41\uff4c\uff4c"
+            for handle, tagged in (("fay", f"last night {full_width}"), ("gus", "#NOWALL."),
+                                   ("hal", "a soft hyphen: #no\u00adwall")):
+                await post(s, base, {"id": handle, "text": tagged, "author": {"handle": handle}})
             await post(s, base, {"id": "b2", "text": "bo again, later", "author": {"handle": "bo"}})
             await post(s, base, {"id": "c1", "text": "carl says hi", "author": {"handle": "carl"}})
             assert await screen.wait_posts(3) == ["a1", "b0", "c1"]  # another author's post shows
@@ -175,8 +179,10 @@ async def test_the_opt_out_story_tag_request_console_cli_expiry_and_restart(
 
             # Curators see the opt-out; only admins change the list.
             assert (await ana.login("ana")).status == 303 and (await root.login("root")).status == 303
-            listed = await (await ana.get("/console/api/w/lobby/optouts")).json()
-            [bo] = listed["optouts"]
+            listed = (await (await ana.get("/console/api/w/lobby/optouts")).json())["optouts"]
+            assert sorted(o["author"] for o in listed) == ["webhook:bo", "webhook:fay", "webhook:gus",
+                                                          "webhook:hal"]
+            bo = next(o for o in listed if o["author"] == "webhook:bo")
             assert (bo["author"], bo["reason"], bo["by"]) == ("webhook:bo", "tag", "author")
             assert 29.9 * 86_400 < bo["until"] - time.time() <= 30 * 86_400
             page = await (await ana.get("/console/w/lobby/rules", html=True)).text()
@@ -197,7 +203,7 @@ async def test_the_opt_out_story_tag_request_console_cli_expiry_and_restart(
             ended = await root.post("/console/api/w/lobby/optout",
                                     form={"author": "webhook:aino", "undo": "true"})
             assert ended.status == 303  # the page's form goes back to the page
-            assert [o["author"] for o in await actions.optouts("lobby")] == ["webhook:bo"]
+            assert "webhook:aino" not in [o["author"] for o in await actions.optouts("lobby")]
 
             # A short opt-out ends by itself: the author's posts show again afterwards.
             await actions.opt_out("lobby", "webhook:dana", "root", days=4 / 86_400)
