@@ -190,11 +190,19 @@ async def test_the_opt_out_story_tag_request_console_cli_expiry_and_restart(
             refused = await ana.post("/console/api/w/lobby/optout", json={"author": "webhook:aino"})
             assert refused.status == 403
 
-            # By request: an admin opts aino out; her post on screen is retracted at once.
+            # By request: an admin opts aino out; her post on screen is retracted at once, from the
+            # spotlight too, and new screens' snapshots do not bring it back.
             a1 = next(f["post"]["id"] for f in screen.frames if f["type"] == "post")
+            await actions.decide("lobby", a1, "ana", "spotlight", expected_version=None, seconds=600)
+            await screen.wait_for(lambda f: f["type"] == "control" and (f["spotlight"] or {}).get("id") == a1)
             done = await root.post("/console/api/w/lobby/optout", json={"author": "webhook:aino"})
             assert done.status == 200, await done.text()
             await wait_gone(screen, {a1})
+            await screen.wait_for(lambda f: f["type"] == "control" and f["spotlight"] is None)
+            late = await Screen(s, base).connect()
+            snapshot = (await late.wait_for(lambda f: f["type"] == "snapshot"))[0]
+            assert "Lovely morning" not in json.dumps(snapshot) and snapshot["control"]["spotlight"] is None
+            await late.close()
             await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 1)
             [audited] = await store.audit.browse(AuditFilter(wall="lobby", action="optout.add"))
             assert (audited.actor, audited.target, audited.after["reason"]) == ("root", "webhook:aino",

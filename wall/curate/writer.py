@@ -248,13 +248,7 @@ class CurationWriter:
                 if old is None or old.deleted:
                     return Commit(inbox_id)
                 commit = self._settle(inbox_id, [(old.post, old.arrived, old)], view)
-                if pid == self.control.spotlight_post and self.store is not None:
-                    # the spotlit post changed (hidden, say): the control event carries the new one
-                    spot = view.recent.get(pid)
-                    event = encode(self._control_event(self.control, spot))
-                    return commit._replace(events=(*commit.events, event), control=True,
-                                           queue=(*commit.queue, event))
-                return commit
+                return self._spotlit(commit, view) if pid == self.control.spotlight_post else commit
             case InboxDelete(post_id=pid, reason=reason):
                 old = view.recent.get(pid)
                 events: tuple[bytes, ...] = ()
@@ -331,7 +325,16 @@ class CurationWriter:
                     decisions=await stored_decisions(self.store, self.wall, ids),
                     known=await self.engine.known_authors(self.wall,
                                                           list({rules.author_of(r.post) for r in records})))
-        return self._settle(inbox_id, [(r.post, r.arrived, r) for r in records], view)
+        commit = self._settle(inbox_id, [(r.post, r.arrived, r) for r in records], view)
+        # a banned or opted-out author's spotlit post leaves the spotlight too, and new screens' snapshots
+        return self._spotlit(commit, view) if self.control.spotlight_post in commit.unshown else commit
+
+    def _spotlit(self, commit: Commit, view: View) -> Commit:
+        """The spotlit post changed (hidden, retracted): the control event carries the new one (or none)."""
+        if self.store is None:
+            return commit
+        event = encode(self._control_event(self.control, view.recent.get(self.control.spotlight_post or "")))
+        return commit._replace(events=(*commit.events, event), control=True, queue=(*commit.queue, event))
 
     async def _optouts(self) -> dict[str, float]:
         """The wall's opt-outs in force (author -> until), the ended ones deleted from the store."""
