@@ -202,7 +202,8 @@ class CurationWriter:
         self.stopping.set()
 
     async def _entries(self, batch: list[Message]) -> list[InboxEntry | None]:
-        """The batch decoded (None: unreadable, skipped) with its posts annotated."""
+        """The batch decoded (None: unreadable, skipped) with its posts annotated, but for those of
+        authors who opted out (by this batch's tags too)."""
         entries: list[InboxEntry | None] = []
         for msg in batch:
             try:
@@ -210,25 +211,29 @@ class CurationWriter:
             except (msgspec.DecodeError, msgspec.ValidationError) as e:
                 log.warning("wall %s: inbox entry %s skipped, it cannot be read: %s", self.wall, msg.id, e)
                 entries.append(None)
-        at = [i for i, e in enumerate(entries) if isinstance(e, InboxPost)]
+        # The opt-out tag first, so that no text of an opted-out author enters enrichment's memory
+        # (repeated text, near-duplicates): they are not shown, and their posts need no annotation.
+        for entry in entries:
+            if isinstance(entry, InboxPost) and has_tag(entry.post.text, entry.post.entities,
+                                                        self.optout.tag):
+                await self._opt_out_by_tag(entry.post)
+        now = time.time()
+        at = [(i, entry.post) for i, entry in enumerate(entries) if isinstance(entry, InboxPost)
+              and self.opted_out.get(rules.author_of(entry.post), 0.0) <= now]
         if self.annotate and at:
-            posts = [e.post for e in entries if isinstance(e, InboxPost)]
+            posts = [post for _, post in at]
             try:
                 annotated = await asyncio.to_thread(self.annotate, posts)
             except Exception:  # a bug in a stage must not stop the wall: show the posts unannotated
                 log.exception("wall %s: enrichment failed on a batch of %d posts", self.wall, len(posts))
                 annotated = posts
-            for i, post in zip(at, annotated, strict=True):
+            for (i, _), post in zip(at, annotated, strict=True):
                 entries[i] = InboxPost(post)
         return entries
 
     async def _view(self, entries: list[InboxEntry | None]) -> View:
         """What the batch's posts need, looked up once; this writer alone changes it, so it keeps it
-        current as it plans each entry. The authors of posts with the opt-out tag are opted out first."""
-        for entry in entries:
-            if isinstance(entry, InboxPost) and has_tag(entry.post.text, entry.post.entities,
-                                                        self.optout.tag):
-                await self._opt_out_by_tag(entry.post)
+        current as it plans each entry."""
         ids = list(dict.fromkeys(i for e in entries if (i := _post_id(e))))
         authors = [rules.author_of(e.post) for e in entries if isinstance(e, InboxPost)]
         recent = {pid: decode_recent(b) for pid, b in (await self.engine.recent_of(self.wall, ids)).items()}
