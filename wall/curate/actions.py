@@ -16,7 +16,8 @@ Contract (what the console may rely on):
 - If the inbox cannot be written (the bus is down) the method raises after the store was written: the
   decision stands and the writer applies it when it next leads the wall (it re-evaluates its recent
   posts and republishes the stored control state every time it takes the lease).
-- Opt-outs (`opt_out`, `opt_in`; docs/optout.md) are an admin's: the web and the CLI check the role.
+- Opt-outs (`opt_out`, `opt_in`; docs/optout.md) are an admin's: the console route requires the role;
+  `wall optout` is for whoever runs the wall (it reads the config and the store).
 - Reads (`queue`, `policy`, `control_state`, `labelled_lines`, `optouts`) write no audit record.
 """
 
