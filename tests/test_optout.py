@@ -28,7 +28,7 @@ from wall.models import Entity
 from wall.store import connect
 from wall.store.audit import AuditFilter
 from wall.text import has_tag
-from wall.web.moderation import ACTIONS
+from wall.web.moderation import ACTIONS, Moderation
 
 # --- the tag, however it is written --------------------------------------------------------------------
 
@@ -128,8 +128,8 @@ async def wait_gone(screen: Screen, post_ids: set[str]) -> None:
     await screen.wait_for(lambda f: f["type"] == "retract" and f["post_id"] in post_ids, count=len(post_ids))
 
 
-def cli(argv: list[str]) -> int:
-    return main(argv)
+async def no_longer_listed(actions: Moderation, author: str) -> bool:
+    return author not in [o["author"] for o in await actions.optouts("lobby")]
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -218,7 +218,7 @@ async def test_the_opt_out_story_tag_request_console_cli_expiry_and_restart(
             assert "webhook:aino" not in [o["author"] for o in await actions.optouts("lobby")]
 
             # Dana's short opt-out ended by itself: her posts show again.
-            await eventually(lambda: _without(actions, "webhook:dana"), timeout=WAIT)
+            await eventually(lambda: no_longer_listed(actions, "webhook:dana"), timeout=WAIT)
             await post(s, base, {"id": "d2", "text": "dana is back", "author": {"handle": "dana"}})
             await screen.wait_for(lambda f: f["type"] == "post" and f["post"]["source_id"] == "d2")
 
@@ -226,14 +226,14 @@ async def test_the_opt_out_story_tag_request_console_cli_expiry_and_restart(
             await post(s, base, {"id": "e1", "text": "erin on screen", "author": {"handle": "erin"}})
             e1 = (await screen.wait_for(lambda f: f["type"] == "post" and f["post"]["source_id"] == "e1"))[0]
             argv = ["--config", str(config_file), "--wall", "lobby"]
-            assert await asyncio.to_thread(cli, ["optout", "add", *argv, "--author", "webhook:Erin"]) == 0
+            assert await asyncio.to_thread(main, ["optout", "add", *argv, "--author", "webhook:Erin"]) == 0
             assert "webhook:erin is opted out of wall lobby until" in capsys.readouterr().out
-            await wait_gone(screen, {e1["post"]["id"]})  # the memory engine's writer: from the store
-            assert await asyncio.to_thread(cli, ["optout", "list", *argv]) == 0
+            await wait_gone(screen, {e1["post"]["id"]})  # memory engine: the writer finds it in the store
+            assert await asyncio.to_thread(main, ["optout", "list", *argv]) == 0
             listing = capsys.readouterr().out
             assert "webhook:erin\trequest\tcli" in listing and "webhook:bo\ttag\tauthor" in listing
-            assert await asyncio.to_thread(cli, ["optout", "remove", *argv, "--author", "webhook:erin"]) == 0
-            assert await asyncio.to_thread(cli, ["optout", "add", *argv, "--author", "erin"]) == 2
+            assert await asyncio.to_thread(main, ["optout", "remove", *argv, "--author", "webhook:erin"]) == 0
+            assert await asyncio.to_thread(main, ["optout", "add", *argv, "--author", "erin"]) == 2
             assert 'expected "network:handle"' in capsys.readouterr().err
             logged = [(r.action, r.actor) for r in await store.audit.browse(AuditFilter(wall="lobby"))]
             assert logged[:2] == [("optout.remove", "cli"), ("optout.add", "cli")]
@@ -251,6 +251,3 @@ async def test_the_opt_out_story_tag_request_console_cli_expiry_and_restart(
             assert "bo after" not in shown_text(screen)
             await screen.close()
 
-
-async def _without(actions: Any, author: str) -> bool:
-    return author not in [o["author"] for o in await actions.optouts("lobby")]
