@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from redis.exceptions import RedisError
+
 from wall.bus import open_engine
 from wall.config import Config
 from wall.curate.actions import Actions
@@ -40,7 +42,7 @@ def add_optout_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 
 async def run_optout_command(args: argparse.Namespace, cfg: Config) -> int:
-    """Run `wall optout <add|remove|list>`; 0 done, 2 bad input."""
+    """Run `wall optout <add|remove|list>`; 0 done, 1 stored but Redis unreachable, 2 bad input."""
     command = f"wall optout {args.optout_command}"
     if args.wall not in cfg.walls:
         print(f"{command}: --wall: no wall named {args.wall!r}; the config has {', '.join(cfg.walls)}",
@@ -64,6 +66,10 @@ async def run_optout_command(args: argparse.Namespace, cfg: Config) -> int:
     except ValueError as e:
         print(f"{command}: {e}", file=sys.stderr)
         return 2
+    except RedisError as e:  # the store has it (written first); telling the writer now failed
+        print(f"{command}: stored and audited, but the wall's writer could not be told now ({e}); it "
+              f"finds it in the store within {OPTOUTS_EVERY:g} s while it runs", file=sys.stderr)
+        return 1
     finally:
         await engine.close()
     return 0
