@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from wall.models import Post
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form for matching ("Nordlýs" and "NORDLYS" alike)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+from wall.text import fold
 
 
 class Terms:

@@ -119,6 +119,7 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
         parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
                              {name: annotator(w) for name, w in cfg.walls.items()}, store=store,
                              moderation={name: w.moderation for name, w in cfg.walls.items()},
+                             optouts={name: w.optout for name, w in cfg.walls.items()},
                              alerts_on_screen=on_screen))
     return parts
 

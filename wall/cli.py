@@ -1,5 +1,5 @@
 """The `wall` command: demo, serve, ingest, curate, check-config, doctor, reload, reload-config, user,
-kiosk-agent."""
+optout, kiosk-agent."""
 
 from __future__ import annotations
 
@@ -77,12 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--out", type=Path, default=Path("calibration.json"),
                      help="where the calibration lives; point [walls.W.enrich] calibration at it")
 
+    from wall.curate.optout_cli import add_optout_commands
     from wall.store.cli import add_user_commands
     from wall_kiosk.agent import add_kiosk_agent_command
 
     add_kiosk_agent_command(sub)
     user = add_user_commands(sub)
     user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
+    add_optout_commands(sub)
 
     args = parser.parse_args(argv)
     configure_logging(LOG_LEVELS[args.log_level], keep_paths=args.command == "kiosk-agent")
@@ -115,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         from wall.store.cli import run_user_command
 
         return asyncio.run(run_user_command(args, cfg.store.url))
+    if args.command == "optout":
+        from wall.curate.optout_cli import run_optout_command
+
+        return asyncio.run(run_optout_command(args, cfg))
     if args.command in ("ingest", "curate"):
         from wall.app import INGEST, run_workers
 

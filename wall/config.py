@@ -114,6 +114,17 @@ class KioskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     screenshot_interval: Seconds = 60.0  # at most one screenshot per kiosk this often
 
 
+OPTOUT_TAG = re.compile(r"^#\w{1,100}$")
+OPTOUT_MAX_DAYS = 3650.0
+
+
+class OptOutConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """[walls.W.optout]: a post with the tag is never shown and opts its author out (docs/optout.md)."""
+
+    tag: str = "#nowall"  # "" turns the tag off (opt-outs by request still work)
+    days: Annotated[float, msgspec.Meta(gt=0, le=OPTOUT_MAX_DAYS, description="days, more than 0")] = 30.0
+
+
 class WallTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A [walls.NAME] table as written; its name is the table's key. Loaded into a WallConfig."""
 
@@ -123,6 +134,7 @@ class WallTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     terms: tuple[str, ...] = ()
     enrich: dict[str, Any] = {}
     moderation: dict[str, Any] = {}
+    optout: dict[str, Any] = {}
     token_env: str | None = None
     hmac_secret_env: str | None = None
     token: StrongSecret = None
@@ -183,6 +195,7 @@ class WallConfig:
     # [walls.W.moderation]: the initial policy (mode, rule settings) until the console stores one;
     # checked by the root (wall/curate/rules.py: policy_from).
     moderation: dict[str, Any] = field(default_factory=dict)
+    optout: OptOutConfig = field(default_factory=OptOutConfig)  # [walls.W.optout]
     # Secrets are never in the file: it names the environment variables that hold them.
     token: str | None = None
     hmac_secret: str | None = None
@@ -329,6 +342,11 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         problems.extend(found)
         if not found:
             sources.append(SourceConfig(type=type_, name=str(st.get("name", type_)), options=options))
+    optout = _section(wt.optout, OptOutConfig, f"{path}.optout", env, problems)
+    if optout.tag and not OPTOUT_TAG.match(optout.tag):
+        problems.append(f'{path}.optout.tag: {optout.tag[:40]!r} is not a hashtag; write one like "#nowall", '
+                        'or "" to turn the opt-out tag off')
+        optout = OptOutConfig()
     if any(s.type == "webhook" for s in sources) and not (wt.token_env or wt.hmac_secret_env):
         problems.append(
             f"{path}: a webhook source needs a secret; set token_env (Bearer token) or hmac_secret_env"
@@ -341,6 +359,7 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         terms=wt.terms,
         enrich=wt.enrich,
         moderation=wt.moderation,
+        optout=optout,
         token=wt.token,
         hmac_secret=wt.hmac_secret,
         private=wt.private,

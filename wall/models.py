@@ -146,7 +146,7 @@ class InboxModeration(msgspec.Struct, tag="moderation", frozen=True):
     """The wall's policy, bans or blocked words changed in the store: the writer reloads them and
     re-evaluates its recent posts (retracting what is now held, showing what is now allowed)."""
 
-    what: str = "policy"  # policy | ban | unban | words: for the log only
+    what: str = "policy"  # policy | ban | unban | words | optout: for the log only
 
 
 class InboxControl(msgspec.Struct, tag="control", frozen=True):

@@ -16,7 +16,9 @@ Contract (what the console may rely on):
 - If the inbox cannot be written (the bus is down) the method raises after the store was written: the
   decision stands and the writer applies it when it next leads the wall (it re-evaluates its recent
   posts and republishes the stored control state every time it takes the lease).
-- Reads (`queue`, `policy`, `control_state`, `labelled_lines`) write no audit record.
+- Opt-outs (`opt_out`, `opt_in`; docs/optout.md) are an admin's: the console route requires the role;
+  `wall optout` is for whoever runs the wall (it reads the config and the store).
+- Reads (`queue`, `policy`, `control_state`, `labelled_lines`, `optouts`) write no audit record.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 import msgspec
 
 from wall.bus.base import RECENT_KEPT, Engine
-from wall.config import Config
+from wall.config import OPTOUT_MAX_DAYS, Config
 from wall.curate import rules
 from wall.curate.moderation import stored_mode
 from wall.media.signing import MEDIA_SECRET, proxied
@@ -48,6 +50,7 @@ from wall.store.bans import EVERY_WALL
 from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Decision, Keep, Status
 from wall.store.labels import LABELS
+from wall.store.optouts import OptOut
 
 ACTIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROL_OPS = ("pause", "resume", "next", "scene", "announce", "clear_announcement", "panic", "release")
@@ -262,6 +265,41 @@ class Actions:
         await self.engine.enqueue(wall, encode(InboxModeration("policy")))
         return {"mode": mode, "settings": after}
 
+    # -- opt-outs (docs/optout.md) ------------------------------------------------------------------------
+
+    async def optouts(self, wall: str) -> list[dict[str, Any]]:
+        """Who is opted out of the wall now, the newest first: author, reason ("tag": their own post
+        carried the wall's opt-out tag; "request": an admin added them), by, since, until."""
+        self._wall(wall)
+        return [_optout_dict(o) for o in await self.store.optouts.current(wall)]
+
+    async def opt_out(self, wall: str, author: str, actor: str, days: float | None = None) -> dict[str, Any]:
+        """Opt an author ("network:handle") out of the wall at their request, for `days` (the wall's
+        [walls.W.optout] days unless given; one already running longer stays): their posts are retracted
+        from every screen at once and new ones are not shown or kept."""
+        self._wall(wall)
+        author = _author(author)
+        days = self.cfg.walls[wall].optout.days if days is None else days
+        if not 0 < days <= OPTOUT_MAX_DAYS:
+            raise ValueError(f"days: more than 0 and at most {OPTOUT_MAX_DAYS:g}, got {days:g}")
+        before = await self._opted_out(wall, author)
+        optout = await self.store.optouts.add(wall, author, "request", actor, time.time() + days * 86_400)
+        after = _optout_dict(optout)
+        await self.store.audit.record(Event("optout.add", actor, wall, author, before=before, after=after))
+        await self.engine.enqueue(wall, encode(InboxModeration("optout")))
+        return after
+
+    async def opt_in(self, wall: str, author: str, actor: str) -> dict[str, Any]:
+        """End an author's opt-out of the wall early: their new posts may show again (what they posted
+        while opted out was not kept, so nothing comes back)."""
+        self._wall(wall)
+        author = _author(author)
+        removed = await self.store.optouts.remove(wall, author)
+        await self.store.audit.record(Event("optout.remove", actor, wall, author,
+                                            before=None if removed is None else _optout_dict(removed)))
+        await self.engine.enqueue(wall, encode(InboxModeration("optout")))
+        return {"wall": wall, "author": author, "removed": removed is not None}
+
     # -- presenter --------------------------------------------------------------------------------------
 
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
@@ -296,6 +334,10 @@ class Actions:
         if found is None:
             raise UnknownPost(f"wall {wall} has no recent post {post_id!r}")
         return decode_recent(found)
+
+    async def _opted_out(self, wall: str, author: str) -> dict[str, Any] | None:
+        found = next((o for o in await self.store.optouts.current(wall) if o.author == author), None)
+        return None if found is None else _optout_dict(found)
 
     async def _banned(self, wall: str, author: str) -> dict[str, Any] | None:
         found = next((b for b in await self.store.bans.list(wall) if b.wall == wall and b.author == author),
@@ -352,6 +394,11 @@ def _spotlight(state: ControlState, post_id: str, decided: Decision) -> ControlS
 def _control_dict(state: ControlState) -> dict[str, Any]:
     return {**state.state(), "version": state.version, "updated_by": state.updated_by,
             "updated_at": state.updated_at}
+
+
+def _optout_dict(o: OptOut) -> dict[str, Any]:
+    return {"wall": o.wall, "author": o.author, "reason": o.reason, "by": o.by, "since": o.since,
+            "until": o.until}
 
 
 def _decision_dict(d: Decision | None) -> dict[str, Any] | None:

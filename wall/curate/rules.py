@@ -55,6 +55,7 @@ class Seen:
     """What the writer knows about a post beyond the post itself."""
 
     known_author: bool = False  # the author had a post approved on this wall before
+    opted_out: bool = False  # the author opted out of this wall (its tag, or by request): docs/optout.md
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,9 @@ def author_of(post: Post) -> str:
 def decide(post: Post, seen: Seen, policy: Policy) -> Verdict:
     """The status the wall's rules give a post (before any curator's decision)."""
     author = author_of(post)
+    # Always: an author who opted out is never shown, whatever a curator decided before.
+    if seen.opted_out:
+        return Verdict("rejected", "opted out", final=True)
     # Always: a banned author is held, whatever else is true of the post.
     if author in policy.banned:  # even over posts a curator approved before the ban
         return Verdict("pending", "banned author", final=True)

@@ -32,11 +32,13 @@ from wall.bus.base import (
     release,
     writer_lease,
 )
+from wall.config import OptOutConfig
 from wall.curate import rules
 from wall.curate.moderation import load_policy, stored_decisions
 from wall.curate.stats import counts_for, figures, window
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
+    Author,
     ControlEvent,
     InboxControl,
     InboxDecision,
@@ -59,12 +61,16 @@ from wall.models import (
 from wall.redact import without_values
 from wall.store import Store
 from wall.store.controls import ControlState
+from wall.text import has_tag
 
 log = logging.getLogger(__name__)
 LEASE_TTL = 6.0  # seconds: a dead writer's wall is taken over within about this long
 RENEW_EVERY = 2.0
 BATCH = 100  # inbox entries read at once
 STOP_GRACE = 10.0  # seconds a stopping writer may take to finish the entry in hand before it is cancelled
+# seconds between looks at the store's opt-outs: one added where no inbox entry could say so (`wall optout`
+# on the memory engine, whose bus lives in the serving process) takes effect this soon; expired ones go
+OPTOUTS_EVERY = 5.0
 
 
 @dataclass
@@ -89,7 +95,7 @@ class CurationWriter:
     def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0,
                  annotate: Annotate | None = None, media_secret: str | None = None,
                  store: Store | None = None, moderation: Mapping[str, Any] | None = None,
-                 alerts_on_screen: bool = False) -> None:
+                 alerts_on_screen: bool = False, optout: OptOutConfig | None = None) -> None:
         self.wall = wall
         self.engine = engine
         self.owner = owner
@@ -99,6 +105,8 @@ class CurationWriter:
         self.store = store  # curators' decisions, the policy, bans, controls (None: rules of the config)
         self.moderation = dict(moderation or {})  # [walls.W.moderation]: the initial policy
         self.policy = rules.Policy()
+        self.optout = optout or OptOutConfig()  # [walls.W.optout]: the tag and how long it opts out
+        self.opted_out: dict[str, float] = {}  # author key -> until (epoch s), from the store
         self.control = ControlState(wall)
         # Spike alerts always reach curators in the stats event; screens show them only when the wall's
         # config says so (`[walls.W.enrich] spikes_on_screen`): the page reads "alerts_on_screen".
@@ -146,11 +154,18 @@ class CurationWriter:
         self.status.leading, self.status.error = True, None
         renew_at = time.monotonic() + RENEW_EVERY
         stats_at = 0.0
+        optouts_at = time.monotonic() + OPTOUTS_EVERY
         while not self.stopping.is_set():
             if time.monotonic() >= renew_at:
                 if await self.engine.lease(writer_lease(self.wall), self.owner, LEASE_TTL) != token:
                     raise Fenced("the lease lapsed and was taken again")
                 renew_at = time.monotonic() + RENEW_EVERY
+            if time.monotonic() >= optouts_at:
+                found = await self._optouts()
+                if set(found) - set(self.opted_out):  # someone opted out meanwhile: off the screen now
+                    await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(position))
+                self.opted_out = found
+                optouts_at = time.monotonic() + OPTOUTS_EVERY
             batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
             entries = await self._entries(batch)
             view = await self._view(entries)
@@ -189,7 +204,8 @@ class CurationWriter:
         self.stopping.set()
 
     async def _entries(self, batch: list[Message]) -> list[InboxEntry | None]:
-        """The batch decoded (None: unreadable, skipped) with its posts annotated."""
+        """The batch decoded (None: unreadable, skipped) with its posts annotated, but for those of
+        authors who opted out (by this batch's tags too)."""
         entries: list[InboxEntry | None] = []
         for msg in batch:
             try:
@@ -198,9 +214,17 @@ class CurationWriter:
                 log.warning("wall %s: inbox entry %s skipped, it cannot be read: %s", self.wall, msg.id,
                             without_values(str(e)))
                 entries.append(None)
-        at = [i for i, e in enumerate(entries) if isinstance(e, InboxPost)]
+        # The opt-out tag first, so that no text of an opted-out author enters enrichment's memory
+        # (repeated text, near-duplicates): they are not shown, and their posts need no annotation.
+        for entry in entries:
+            if isinstance(entry, InboxPost) and has_tag(entry.post.text, entry.post.entities,
+                                                        self.optout.tag):
+                await self._opt_out_by_tag(entry.post)
+        now = time.time()
+        at = [(i, entry.post) for i, entry in enumerate(entries) if isinstance(entry, InboxPost)
+              and self.opted_out.get(rules.author_of(entry.post), 0.0) <= now]
         if self.annotate and at:
-            posts = [e.post for e in entries if isinstance(e, InboxPost)]
+            posts = [post for _, post in at]
             try:
                 annotated = await asyncio.to_thread(self.annotate, posts)
             except Exception as e:  # a bug in a stage must not stop the wall: show the posts unannotated
@@ -209,7 +233,7 @@ class CurationWriter:
                 log.error("wall %s: enrichment failed on a batch of %d posts: %s: %s\n%s", self.wall,
                           len(posts), type(e).__name__, without_values(str(e)), frames)
                 annotated = posts
-            for i, post in zip(at, annotated, strict=True):
+            for (i, _), post in zip(at, annotated, strict=True):
                 entries[i] = InboxPost(post)
         return entries
 
@@ -235,13 +259,7 @@ class CurationWriter:
                 if old is None or old.deleted:
                     return Commit(inbox_id)
                 commit = self._settle(inbox_id, [(old.post, old.arrived, old)], view)
-                if pid == self.control.spotlight_post and self.store is not None:
-                    # the spotlit post changed (hidden, say): the control event carries the new one
-                    spot = view.recent.get(pid)
-                    event = encode(self._control_event(self.control, spot))
-                    return commit._replace(events=(*commit.events, event), control=True,
-                                           queue=(*commit.queue, event))
-                return commit
+                return self._spotlit(commit, view) if pid == self.control.spotlight_post else commit
             case InboxDelete(post_id=pid, reason=reason):
                 old = view.recent.get(pid)
                 events: tuple[bytes, ...] = ()
@@ -270,9 +288,11 @@ class CurationWriter:
         counts: list[tuple[str, Counters]] = []
         recent: list[tuple[str, bytes]] = []
         authors: list[str] = []
+        now = time.time()
         for post, arrived, old in posts:
             author = rules.author_of(post)
-            verdict = rules.decide(post, rules.Seen(author in view.known), self.policy)
+            opted_out = self.opted_out.get(author, 0.0) > now
+            verdict = rules.decide(post, rules.Seen(author in view.known, opted_out), self.policy)
             stored = view.decisions.get(post.id)
             new = rules.effective(post, verdict, stored)
             # Names the author: DEBUG only (docs/privacy.md#logs), for "why is this post held?"
@@ -294,11 +314,13 @@ class CurationWriter:
                 view.on_screen.discard(post.id)
                 events.append(encode(RetractEvent(post.id, new.status)))
                 unshown.append(post.id)
-            record = RecentPost(new, arrived, None if stored else verdict.reason,
-                                stored.version if stored else 0, stored.decided_by if stored else None,
-                                stored.decided_at if stored else None,
-                                stored.spotlight_until if stored else None)
-            if record != old:
+            record: RecentPost | None = RecentPost(
+                new, arrived, None if stored else verdict.reason, stored.version if stored else 0,
+                stored.decided_by if stored else None, stored.decided_at if stored else None,
+                stored.spotlight_until if stored else None)
+            if opted_out:  # its content is not kept: nothing new, and what was kept is emptied
+                record = None if old is None else _without_content(new, arrived)
+            if record is not None and record != old:
                 view.recent[post.id] = record
                 recent.append((post.id, encode(record)))
         queue = tuple(self._queue_body(view.recent[pid]) for pid, _ in recent)
@@ -307,8 +329,9 @@ class CurationWriter:
                       authors=tuple(authors), uncounted=tuple(unshown))
 
     async def _reevaluate(self, inbox_id: str) -> Commit:
-        """The policy, bans or blocked words changed: settle every recent post again."""
+        """The policy, bans, blocked words or opt-outs changed: settle every recent post again."""
         self.policy = await load_policy(self.store, self.wall, self.moderation)
+        self.opted_out = await self._optouts()
         records = [decode_recent(b) for b in await self.engine.recent(self.wall, RECENT_KEPT)]
         records = [r for r in reversed(records) if not r.deleted]  # oldest first: screens add in order
         ids = [r.post.id for r in records]
@@ -316,7 +339,37 @@ class CurationWriter:
                     decisions=await stored_decisions(self.store, self.wall, ids),
                     known=await self.engine.known_authors(self.wall,
                                                           list({rules.author_of(r.post) for r in records})))
-        return self._settle(inbox_id, [(r.post, r.arrived, r) for r in records], view)
+        commit = self._settle(inbox_id, [(r.post, r.arrived, r) for r in records], view)
+        # a banned or opted-out author's spotlit post leaves the spotlight too, and new screens' snapshots
+        return self._spotlit(commit, view) if self.control.spotlight_post in commit.unshown else commit
+
+    def _spotlit(self, commit: Commit, view: View) -> Commit:
+        """The spotlit post changed (hidden, retracted): the control event carries the new one (or none)."""
+        if self.store is None:
+            return commit
+        event = encode(self._control_event(self.control, view.recent.get(self.control.spotlight_post or "")))
+        return commit._replace(events=(*commit.events, event), control=True, queue=(*commit.queue, event))
+
+    async def _optouts(self) -> dict[str, float]:
+        """The wall's opt-outs in force (author -> until), the ended ones deleted from the store."""
+        if self.store is None:
+            return {a: until for a, until in self.opted_out.items() if until > time.time()}
+        await self.store.optouts.expire(self.wall)
+        return {o.author: o.until for o in await self.store.optouts.current(self.wall)}
+
+    async def _opt_out_by_tag(self, post: Post) -> None:
+        """The post's author asked, with the wall's opt-out tag, not to be shown: opted out for the
+        configured days, in the store first; a new opt-out re-evaluates the wall through the inbox, which
+        takes the author's posts already on screen off."""
+        author, until = rules.author_of(post), time.time() + self.optout.days * 86_400
+        fresh = self.opted_out.get(author, 0.0) <= time.time()
+        if self.store is not None:
+            until = (await self.store.optouts.add(self.wall, author, "tag", "author", until)).until
+        self.opted_out[author] = until
+        if fresh:
+            log.info("wall %s: post %s carries the opt-out tag; its author is opted out for %g days",
+                     self.wall, post.id, self.optout.days)
+            await self.engine.enqueue(self.wall, encode(InboxModeration("optout")))
 
     async def _control_commit(self, inbox_id: str, if_changed: bool = False) -> Commit:
         """Publish the wall's stored live controls as its control event (at lead: only if it differs
@@ -376,6 +429,13 @@ class View:
     known: set[str] = field(default_factory=set)
 
 
+def _without_content(post: Post, arrived: float) -> RecentPost:
+    """What the wall keeps of an opted-out author's post it had kept before: its id, network and date,
+    never shown again (no text, names, handle, links or images)."""
+    empty = Post(post.id, post.source, "", "", post.created_at, Author(), status="rejected")
+    return RecentPost(empty, arrived, "opted out", deleted=True)
+
+
 def _post_id(entry: InboxEntry | None) -> str | None:
     match entry:
         case InboxPost(post=post):
@@ -391,10 +451,11 @@ class Writers:
     def __init__(self, walls: list[str], engine: Engine, owner: str, stats_interval: float,
                  annotators: dict[str, Annotate] | None = None, media_secret: str | None = None,
                  store: Store | None = None, moderation: dict[str, dict[str, Any]] | None = None,
-                 alerts_on_screen: frozenset[str] = frozenset()) -> None:
-        found, policies = annotators or {}, moderation or {}
+                 alerts_on_screen: frozenset[str] = frozenset(),
+                 optouts: dict[str, OptOutConfig] | None = None) -> None:
+        found, policies, tags = annotators or {}, moderation or {}, optouts or {}
         self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret, store,
-                                       policies.get(w), w in alerts_on_screen) for w in walls]
+                                       policies.get(w), w in alerts_on_screen, tags.get(w)) for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:

@@ -106,6 +106,17 @@ bans = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
 )
 
+optouts = sa.Table(
+    "optouts", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("author", sa.String(255), primary_key=True),  # network:handle
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("by", sa.String(64), nullable=False),  # the admin, or "author" (the opt-out tag)
+    sa.Column("since", sa.Float, nullable=False),
+    sa.Column("until", sa.Float, nullable=False),
+    sa.CheckConstraint("reason IN ('tag', 'request')", name="reason"),
+)
+
 blocked_words = sa.Table(
     "blocked_words", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),

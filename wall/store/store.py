@@ -34,6 +34,7 @@ from wall.store.kv import Cursors
 from wall.store.labels import Labels
 from wall.store.logins import LoginPolicy, Logins
 from wall.store.migrate import upgrade
+from wall.store.optouts import OptOuts
 from wall.store.rules import Rules
 from wall.store.sessions import Sessions
 from wall.store.users import Users
@@ -52,6 +53,7 @@ class Store:
         self.logins = Logins(engine, login_policy)
         self.decisions = Decisions(engine)
         self.bans = Bans(engine)
+        self.optouts = OptOuts(engine)
         self.rules = Rules(engine)
         self.display_keys = DisplayKeys(engine)
         self.kiosks = Kiosks(engine)

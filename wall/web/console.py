@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from weakref import WeakSet
 
@@ -64,6 +65,12 @@ class BanBody(msgspec.Struct, forbid_unknown_fields=True):
     undo: bool = False
 
 
+class OptOutBody(msgspec.Struct, forbid_unknown_fields=True):
+    author: str
+    days: float | None = None  # None: the wall's [walls.W.optout] days
+    undo: bool = False
+
+
 class WordBody(msgspec.Struct, forbid_unknown_fields=True):
     word: str
     remove: bool = False
@@ -96,6 +103,14 @@ async def read(request: web.Request, type_: type[T]) -> T:
         raise refusal(422, str(e)) from None
 
 
+def author_field(value: str) -> str:
+    """A body's "network:handle", trimmed; 400 when empty or too long (the service checks the rest)."""
+    author = value.strip()
+    if not author or len(author) > 200:
+        raise refusal(400, "author: network:handle, e.g. mastodon:aino@example.social")
+    return author
+
+
 def done(request: web.Request, data: Any, back: str) -> web.StreamResponse:
     """A form goes back to its page; a script gets JSON."""
     if request.content_type in FORM_TYPES:
@@ -126,6 +141,10 @@ def ago(seconds: float) -> str:
     if s < 90 * 60:
         return f"{round(s / 60)} min"
     return f"{round(s / 3600)} h"
+
+
+def utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 VERBS = {"approved": "approved", "rejected": "rejected", "hidden": "hid", "pending": "held"}
@@ -181,8 +200,10 @@ async def present_page(request: web.Request) -> web.Response:
 async def rules_page(request: web.Request) -> web.Response:
     wall = wall_of(request)
     policy = await request.app[ACTIONS].policy(wall.name)
+    optouts = [{**o, "since_utc": utc(o["since"]), "until_utc": utc(o["until"])}
+               for o in await request.app[ACTIONS].optouts(wall.name)]
     return page(request, "console/rules.html", wall=wall, policy=policy, words=policy["blocked_words"],
-                bans=policy["banned"])
+                bans=policy["banned"], optouts=optouts, optout=wall.optout)
 
 
 # --- moderation (JSON) ----------------------------------------------------------------------------------
@@ -237,12 +258,28 @@ async def bulk(request: web.Request) -> web.StreamResponse:
 async def ban(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
     body = await read(request, BanBody)
-    author = body.author.strip()
-    if not author or len(author) > 200:
-        return error(400, "author: network:handle, e.g. mastodon:troll@example.social")
+    author = author_field(body.author)
     actions, actor = request.app[ACTIONS], identity(request).username
     result = await attempt(actions.unban(wall.name, author, actor) if body.undo
                            else actions.ban(wall.name, author, actor, body.reason[:500]))
+    return done(request, result, f"/console/w/{wall.name}/rules")
+
+
+@require("curator")
+async def optouts(request: web.Request) -> web.Response:
+    wall = wall_of(request)
+    return json_response({"wall": wall.name, "optouts": await request.app[ACTIONS].optouts(wall.name)})
+
+
+@require("admin")
+async def optout(request: web.Request) -> web.StreamResponse:
+    """An admin adds an author to the wall's opt-out list at their request, or ends an opt-out early."""
+    wall = wall_of(request)
+    body = await read(request, OptOutBody)
+    author = author_field(body.author)
+    actions, actor = request.app[ACTIONS], identity(request).username
+    result = await attempt(actions.opt_in(wall.name, author, actor) if body.undo
+                           else actions.opt_out(wall.name, author, actor, body.days))
     return done(request, result, f"/console/w/{wall.name}/rules")
 
 
@@ -400,6 +437,8 @@ def add_console_routes(app: web.Application) -> None:
     r.add_post("/console/api/w/{wall}/bulk", bulk)
     r.add_post("/console/api/w/{wall}/ban", ban)
     r.add_post("/console/api/w/{wall}/words", words)
+    r.add_get("/console/api/w/{wall}/optouts", optouts)
+    r.add_post("/console/api/w/{wall}/optout", optout)
     r.add_post("/console/api/w/{wall}/policy", policy)
     r.add_post("/console/api/w/{wall}/sentiment", sentiment)
     r.add_get("/console/api/w/{wall}/labelled", labelled)
