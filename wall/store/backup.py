@@ -126,7 +126,7 @@ async def restore(url: str, source: Path, force: bool = False) -> Restored:
     else:
         revision = await _pg_restore(url, source, force)
     await upgrade(url)
-    _, tables = await _describe_url(url)
+    _, tables = await describe_store(url)
     return Restored(recorded, revision, tables)
 
 
@@ -250,7 +250,8 @@ def _sqlite_restore(source: Path, db: Path, force: bool) -> str:
     return revision
 
 
-async def _describe_url(url: str) -> tuple[str | None, dict[str, int]]:
+async def describe_store(url: str) -> tuple[str | None, dict[str, int]]:
+    """The store's schema revision and rows per table."""
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
@@ -260,7 +261,7 @@ async def _describe_url(url: str) -> tuple[str | None, dict[str, int]]:
 
 
 def _describe_connection(conn: sa.Connection) -> tuple[str | None, dict[str, int]]:
-    return describe(lambda sql: list(conn.exec_driver_sql(sql).tuples()), conn.dialect.name)
+    return describe(lambda sql: [tuple(row) for row in conn.exec_driver_sql(sql)], conn.dialect.name)
 
 
 # PostgreSQL: the client tools, given the configured URL through the environment.
