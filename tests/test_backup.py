@@ -209,6 +209,9 @@ async def test_restore_refuses_a_changed_file_and_a_newer_schema_and_migrates_an
     elsewhere = store_config(tmp_path / "elsewhere.toml", f"sqlite+aiosqlite:///{tmp_path}/elsewhere/wall.db")
     code, _, err = await wall_here(capsys, "restore", "--config", elsewhere, "--from", changed)
     assert code == 1 and "does not match the sha256" in err
+    (tmp_path / "changed.db.json").write_text("{}")
+    code, _, err = await wall_here(capsys, "restore", "--config", elsewhere, "--from", changed)
+    assert code == 1 and "changed.db.json is not the record `wall backup` writes" in err
     (tmp_path / "changed.db.json").unlink()
     code, _, err = await wall_here(capsys, "restore", "--config", elsewhere, "--from", changed)
     assert code == 1 and "schema 9999" in err and "newer wall" in err
@@ -250,9 +253,9 @@ async def test_postgresql_backup_while_writing_restores_into_a_fresh_database(
         capsys: pytest.CaptureFixture[str]) -> None:
     url, token = writing
     config = store_config(tmp_path / "live.toml", url)
-    backed = await asyncio.to_thread(wall, "backup", "--config", config, "--to", tmp_path / "backups",
-                                     "--keep", "3")
-    assert backed.returncode == 0, backed.stderr
+    code, _, err = await wall_here(capsys, "backup", "--config", config, "--to", tmp_path / "backups",
+                                   "--keep", "3")
+    assert code == 0, err
     dump = next((tmp_path / "backups").glob("wall-*.dump"))
     recorded = json.loads(dump.with_name(f"{dump.name}.json").read_text())
     assert (recorded["engine"], recorded["revision"]) == ("postgresql", head())

@@ -134,7 +134,7 @@ def rotate(directory: Path, keep: int) -> list[Path]:
     """Remove all but the `keep` newest dated backups (and their NAME.json) of a directory; other files
     stay. Dated names sort by time."""
     dated = sorted(p for p in directory.iterdir() if NAME.match(p.name))
-    old = dated[:-keep] if keep > 0 else dated
+    old = dated[:max(0, len(dated) - keep)]
     for path in old:
         path.unlink()
         metadata_path(path).unlink(missing_ok=True)
@@ -211,7 +211,11 @@ def _check_file(source: Path, engine: str) -> Backup | None:
     meta = metadata_path(source)
     if not meta.exists():
         return None
-    recorded = Backup(**json.loads(meta.read_text()))
+    try:
+        recorded = Backup(**json.loads(meta.read_text()))
+    except (ValueError, TypeError) as e:
+        raise BackupError(f"{meta} is not the record `wall backup` writes ({e}): move it away to restore "
+                          "without checking the file against it") from e
     if _sha256(source) != (recorded.sha256, recorded.bytes):
         raise BackupError(f"{source} does not match the sha256 in {meta.name}: it was changed or cut short "
                           "since the backup; take another copy")
@@ -223,8 +227,8 @@ def _sqlite_backup(db: Path, out: Path) -> tuple[str | None, dict[str, int]]:
         raise BackupError(f"no store at {db}: check [store] url")
     # mode=rw: a wrong path fails instead of creating an empty database; the backup API reads one
     # consistent snapshot while the wall's processes keep writing.
-    with closing(sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)) as src, \
-            closing(sqlite3.connect(out)) as dst:
+    live = sqlite3.connect(f"{db.as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    with closing(live) as src, closing(sqlite3.connect(out)) as dst:
         src.backup(dst)
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, nothing in a -wal beside it
         problems = [row[0] for row in dst.execute("PRAGMA integrity_check")]
@@ -235,7 +239,7 @@ def _sqlite_backup(db: Path, out: Path) -> tuple[str | None, dict[str, int]]:
 
 
 def _sqlite_restore(source: Path, db: Path, force: bool) -> str:
-    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
+    with closing(sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)) as src:
         problems = [row[0] for row in src.execute("PRAGMA quick_check")]
         if problems != ["ok"]:
             raise BackupError(f"{source} fails SQLite's quick check ({'; '.join(problems[:3])}): it is "
