@@ -26,7 +26,7 @@ from tests.test_single_box import CONFIG
 from wall.cli import main
 from wall.store import Store, connect
 from wall.store.audit import Event
-from wall.store.backup import describe, describe_store
+from wall.store.backup import BackupError, describe, describe_store, find_tool
 from wall.store.migrate import current, head, upgrade
 from wall.store.store import open_store
 
@@ -276,3 +276,9 @@ async def test_postgresql_backup_while_writing_restores_into_a_fresh_database(
         conn.execute("CREATE TABLE t (x)")
     code, _, err = await wall_here(capsys, "restore", "--config", restore_config, "--from", sqlite_file)
     assert code == 1 and "is a sqlite backup and the store is postgresql" in err
+
+
+def test_a_missing_postgresql_tool_is_named_with_its_package_and_the_dba_way() -> None:
+    with pytest.raises(BackupError, match=r"pg_dumpx is not installed: apt-get install postgresql-client .* "
+                                          r"have the DBA back the database up \(docs/backup.md\)"):
+        find_tool("pg_dumpx")
