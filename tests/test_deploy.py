@@ -29,11 +29,11 @@ UNITS = ("wall-web@.service", "wall-ingest.service", "wall-curate.service")
 INSTALLED = "/opt/wall/"  # where the units expect the checkout (and its .venv from scripts/setup)
 
 
-def units_as_installed(tmp_path: Path) -> list[Path]:
+def units_as_installed(tmp_path: Path, names: tuple[str, ...] = UNITS) -> list[Path]:
     """The units with /opt/wall/ pointing at this checkout, whose .venv scripts/setup made: the same
     install at another path, so systemd checks a `wall` that exists. The template as one instance."""
     out = []
-    for name in UNITS:
+    for name in names:
         text = (DEPLOY / "systemd" / name).read_text().replace(INSTALLED, f"{ROOT}/")
         target = tmp_path / name.replace("@.", "@8081.")
         target.write_text(text)
@@ -62,15 +62,18 @@ def test_verify_would_catch_a_misspelt_hardening_setting(tmp_path):
     assert "ProtectSytem" in result.stderr
 
 
-def test_each_unit_is_hardened(tmp_path):
+def exposure(unit: Path) -> float:
     """systemd's own exposure score (0 safest, 10 unsafe); "OK" is below 2.0."""
+    result = subprocess.run([tool("systemd-analyze", "systemd"), "security", "--offline=yes", "--no-pager",
+                             str(unit)], capture_output=True, text=True, cwd=unit.parent)
+    found = re.search(r"Overall exposure level for \S+: ([\d.]+)", result.stdout)
+    assert found, result.stdout + result.stderr
+    return float(found[1])
+
+
+def test_each_unit_is_hardened(tmp_path):
     for unit in units_as_installed(tmp_path):
-        result = subprocess.run([tool("systemd-analyze", "systemd"), "security", "--offline=yes",
-                                 "--no-pager", str(unit)], capture_output=True, text=True,
-                                cwd=tmp_path)
-        found = re.search(r"Overall exposure level for \S+: ([\d.]+)", result.stdout)
-        assert found, result.stdout + result.stderr
-        assert float(found[1]) < 2.0, f"{unit.name}: exposure {found[1]}\n{result.stdout}"
+        assert exposure(unit) < 2.0, unit.name
         text = unit.read_text()
         for setting in ("User=wall", "StateDirectory=wall", "ProtectSystem=strict", "ProtectHome=yes",
                         "PrivateTmp=yes", "NoNewPrivileges=yes", "CapabilityBoundingSet=\n",
@@ -80,6 +83,20 @@ def test_each_unit_is_hardened(tmp_path):
             assert setting in text, f"{unit.name} lacks {setting.strip()}"
     web = (DEPLOY / "systemd/wall-web@.service").read_text()
     assert "--port %i" in web and "LimitNOFILE=65536" in web
+
+
+def test_the_nightly_backup_timer_and_its_service_pass_verify_and_are_hardened(tmp_path):
+    service, timer = units_as_installed(tmp_path, ("wall-backup.service", "wall-backup.timer"))
+    result = verify([service, timer])
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+    assert exposure(service) < 2.0
+    text = service.read_text()
+    for setting in ("Type=oneshot", "User=wall", "StateDirectory=wall wall/backups", "ProtectSystem=strict",
+                    "EnvironmentFile=/etc/wall/wall.env", "UMask=0077",
+                    f"ExecStart={ROOT}/.venv/bin/wall backup --config /etc/wall/wall.toml "
+                    "--to /var/lib/wall/backups --keep 14"):
+        assert setting in text, f"wall-backup.service lacks {setting}"
+    assert "Persistent=true" in timer.read_text() and "OnCalendar=" in timer.read_text()
 
 
 def test_the_nginx_site_passes_nginx_t(tmp_path):

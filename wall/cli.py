@@ -1,5 +1,5 @@
 """The `wall` command: demo, serve, ingest, curate, check-config, doctor, reload, reload-config, user,
-optout, kiosk-agent."""
+optout, backup, restore, kiosk-agent."""
 
 from __future__ import annotations
 
@@ -78,13 +78,14 @@ def main(argv: list[str] | None = None) -> int:
                      help="where the calibration lives; point [walls.W.enrich] calibration at it")
 
     from wall.curate.optout_cli import add_optout_commands
-    from wall.store.cli import add_user_commands
+    from wall.store.cli import add_backup_commands, add_user_commands
     from wall_kiosk.agent import add_kiosk_agent_command
 
     add_kiosk_agent_command(sub)
     user = add_user_commands(sub)
     user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
     add_optout_commands(sub)
+    add_backup_commands(sub)
 
     args = parser.parse_args(argv)
     configure_logging(LOG_LEVELS[args.log_level], keep_paths=args.command == "kiosk-agent")
@@ -121,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         from wall.curate.optout_cli import run_optout_command
 
         return asyncio.run(run_optout_command(args, cfg))
+    if args.command in ("backup", "restore"):
+        from wall.store.cli import run_backup_command
+
+        return asyncio.run(run_backup_command(args, cfg.store.url))
     if args.command in ("ingest", "curate"):
         from wall.app import INGEST, run_workers
 

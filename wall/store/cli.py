@@ -1,7 +1,8 @@
 """`wall user add/passwd/remove/list/unlock`: accounts from the command line (the first admin comes from
-here; `unlock` clears an account's failed-login delays).
+here; `unlock` clears an account's failed-login delays). `wall backup` and `wall restore` (docs/backup.md).
 
-wall/cli.py registers them (`add_user_commands`) and runs them with the config's [store] url.
+wall/cli.py registers them (`add_user_commands`, `add_backup_commands`) and runs them with the config's
+[store] url.
 Passwords are read with getpass (asked twice) or, with --password-stdin, as the first line of stdin; they
 are never printed or logged.
 """
@@ -11,9 +12,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import time
+from pathlib import Path
 from typing import Any, cast
 
+import sqlalchemy as sa
+
 from wall.store.audit import Event
+from wall.store.backup import BackupError, backup, restore
+from wall.store.migrate import head
 from wall.store.store import open_store
 from wall.store.users import ROLES, Role, UnknownUser, UserExists
 
@@ -93,3 +100,57 @@ async def run_user_command(args: argparse.Namespace, store_url: str) -> int:
         return 1
     finally:
         await store.close()
+
+
+def add_backup_commands(subparsers: Any) -> None:
+    """Register `backup` and `restore` on an argparse subparsers object."""
+    back = subparsers.add_parser("backup", help="back the store up to a checked file (safe while it runs)")
+    back.add_argument("--to", required=True, type=Path,
+                      help="a file, or a directory where the backup gets a dated name (wall-<UTC>.db|dump)")
+    back.add_argument("--keep", type=_positive,
+                      help="--to is a directory: keep only the N newest dated backups in it")
+    again = subparsers.add_parser("restore", help="restore a backup into the configured store and migrate it")
+    again.add_argument("--from", dest="source", required=True, type=Path, help="the backup file")
+    again.add_argument("--force", action="store_true",
+                       help="replace a store that holds data (stop every wall process on it first)")
+    for p in (back, again):
+        p.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of backups to keep, at least 1")
+    return int(text)
+
+
+async def run_backup_command(args: argparse.Namespace, store_url: str) -> int:
+    """Run `wall backup` or `wall restore`; prints what was written or restored, rows per table (0 ok,
+    1 refused or failed)."""
+    try:
+        if args.command == "backup":
+            out, made, removed = await backup(store_url, args.to, args.keep)
+            print(f"backed up to {out} ({made.engine}, schema {made.revision}, {made.bytes} bytes, checked)")
+            _print_tables(made.tables)
+            for old in removed:
+                print(f"removed the older backup {old}")
+        else:
+            done = await restore(store_url, args.source, args.force)
+            taken = (f", taken {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(done.backup.taken_at))}"
+                     if done.backup else " (no .json beside it: checksum not verified)")
+            migrated = f", migrated to {head()}" if done.revision != head() else ""
+            print(f"restored {args.source}{taken}: schema {done.revision}{migrated}")
+            _print_tables(done.tables)
+        return 0
+    except BackupError as e:
+        print(f"wall {args.command}: {e}", file=sys.stderr)
+    except (OSError, sa.exc.SQLAlchemyError) as e:
+        print(f"wall {args.command}: cannot reach the store or the file: {e}", file=sys.stderr)
+    return 1
+
+
+def _print_tables(tables: dict[str, int]) -> None:
+    held = {name: rows for name, rows in tables.items() if rows}
+    width = max(map(len, held), default=0)
+    for name, rows in held.items():
+        print(f"  {name:<{width}}  {rows}")
+    print(f"  ({len(tables) - len(held)} empty tables)")

@@ -86,9 +86,19 @@ async def current(url: str) -> str | None:
 
 def head() -> str:
     """The newest revision the code knows."""
-    revision = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    revision = _scripts().get_current_head()
     assert revision is not None, f"no migrations found in {MIGRATIONS}"
     return revision
+
+
+def known(revision: str) -> bool:
+    """Whether the code has this revision's migration (a database at an unknown one was made by a newer
+    release)."""
+    return any(script.revision == revision for script in _scripts().walk_revisions())
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
 
 
 def _upgrade(connection: sa.Connection, cfg: Config, revision: str) -> None:
