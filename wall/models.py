@@ -67,6 +67,11 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
         return self.status == "approved"
 
 
+def author_key(post: Post) -> str:
+    """The post's author key, as bans, trusted authors and erasure name it ("network:handle", lowercased)."""
+    return f"{post.source}:{post.author.handle or post.author.name}".lower()
+
+
 def post_id(source: str, source_id: str) -> str:
     """Stable id for a post: the same source post always maps to the same id, safe in URLs and the DOM."""
     return hashlib.blake2b(f"{source}\0{source_id}".encode(), digest_size=8).hexdigest()
@@ -154,7 +159,16 @@ class InboxControl(msgspec.Struct, tag="control", frozen=True):
     op: str = ""  # for the log only
 
 
-InboxEntry = InboxPost | InboxDelete | InboxReload | InboxDecision | InboxModeration | InboxControl
+class InboxErase(msgspec.Struct, tag="erase", frozen=True):
+    """An author's data is erased (wall/privacy/erasure.py): the writer retracts these posts and the
+    author's recent ones, then erases the author from the bus again (what it committed meanwhile)."""
+
+    author: str  # "network:handle", lowercased
+    post_ids: tuple[str, ...] = ()
+
+
+InboxEntry = (InboxPost | InboxDelete | InboxReload | InboxDecision | InboxModeration | InboxControl
+              | InboxErase)
 
 class RecentPost(msgspec.Struct, tag="queue", frozen=True, omit_defaults=True):
     """One recent post of a wall as its curation writer last decided it, held ones included.
