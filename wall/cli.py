@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", required=True, type=Path, help="TOML config file")
         p.add_argument("--author", required=True, help="NETWORK:HANDLE, as the console's queue names authors")
-    sub.choices["erase"].add_argument("--by", default="cli", help="who asks, for the audit (default: cli)")
+        p.add_argument("--by", default="cli", help="who asks, for the audit (default: cli)")
     sub.choices["export"].add_argument("--out", type=Path, help="file to write (default: standard output)")
 
     from wall.store.cli import add_user_commands
@@ -344,7 +344,7 @@ async def run_privacy(cfg: Config, args: argparse.Namespace) -> int:
     try:
         async with connect(cfg.store.url) as store:
             if args.command == "export":
-                found = await export(engine, store, cfg.walls, author, cfg.bus.stream_maxlen)
+                found = await export(engine, store, cfg.walls, author, cfg.bus.stream_maxlen, args.by)
                 document = encode_export(found) + b"\n"
                 if args.out is None:
                     sys.stdout.buffer.write(document)

@@ -16,19 +16,23 @@ import msgspec
 from wall.bus.base import Engine
 from wall.privacy.erasure import author_posts, media_urls
 from wall.store import Store
+from wall.store.audit import Event
 
 SCHEMA = 1
 
 
-async def export(engine: Engine, store: Store, walls: Iterable[str], author: str,
-                 history: int) -> dict[str, Any]:
-    """What the wall holds about the author (parse_author's key), every wall given."""
+async def export(engine: Engine, store: Store, walls: Iterable[str], author: str, history: int,
+                 actor: str) -> dict[str, Any]:
+    """What the wall holds about the author (parse_author's key), every wall given. The audit keeps that
+    `actor` exported someone's data, with the keyed hash of whom (as an erasure does)."""
     out: dict[str, Any] = {"schema": SCHEMA, "author": author, "exported_at": time.time(), "walls": {}}
     for wall in walls:
         posts = await author_posts(engine, wall, author, history)
         held = await store.erasures.about(wall, list(posts), author)
         out["walls"][wall] = {"posts": [msgspec.to_builtins(p) for p in posts.values()], **held,
                               "media": sorted(media_urls(posts.values()))}
+    whom = await store.erasures.author_hash(author)
+    await store.audit.record(Event("export", actor, None, f"author-hmac:{whom}"))
     return out
 
 
