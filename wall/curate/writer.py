@@ -20,7 +20,6 @@ from typing import Any
 
 import msgspec
 
-from wall.bus import erasure
 from wall.bus.base import (
     RECENT_KEPT,
     Commit,
@@ -162,12 +161,10 @@ class CurationWriter:
                     case InboxControl():
                         commit = await self._control_commit(msg.id)
                     case InboxErase():
-                        commit = await self._retract_author(msg.id, entry)
+                        commit = await self._erase(msg.id, token, entry, entries, k + 1)
                     case _:
                         commit = self._plan(msg.id, entry, view)
                 await self.engine.commit(self.wall, self.owner, token, commit)
-                if isinstance(entry, InboxErase):
-                    await self._erase(msg.id, token, entry.author, entries, k + 1)
                 if isinstance(entry, (InboxModeration, InboxErase)):  # it moved posts the rest may touch
                     view = await self._view(entries[k + 1:])
                 position = msg.id
@@ -316,29 +313,27 @@ class CurationWriter:
                                                           list({rules.author_of(r.post) for r in records})))
         return self._settle(inbox_id, [(r.post, r.arrived, r) for r in records], view)
 
-    async def _retract_author(self, inbox_id: str, entry: InboxErase) -> Commit:
-        """An erasure: off every screen, the posts it names and the author's recent ones (what this
-        writer committed since the erasure looked), and out of the figures."""
+    async def _erase(self, inbox_id: str, token: int, entry: InboxErase, entries: list[InboxEntry | None],
+                     rest: int) -> Commit:
+        """An erasure: off every screen, the posts it names and the author's recent ones (what this writer
+        committed since the erasure looked), whose copies go from the bus again; the author's posts in the
+        rest of the batch (`entries` from `rest`) are dropped; the controls are published again, in case the
+        spotlight was theirs (the last commit)."""
         recent = [p for b in await self.engine.recent(self.wall, RECENT_KEPT)
-                  if (p := erasure.in_recent(b, entry.author)) is not None]
+                  if entry.names(author_key(p := decode_recent(b).post))]
         ids = list(dict.fromkeys([*entry.post_ids, *(p.id for p in recent)]))
         on = [pid for pid in ids if pid in await self.engine.shown(self.wall, ids)]
-        return Commit(inbox_id, tuple(encode(RetractEvent(pid, "erased")) for pid in on), unshown=tuple(on),
-                      uncounted=tuple(on))
-
-    async def _erase(self, inbox_id: str, token: int, author: str, entries: list[InboxEntry | None],
-                     rest: int) -> None:
-        """After the retraction: erase the author from the bus again (this writer may have committed their
-        posts since the erasure's own pass), drop their posts still in this batch, and publish the
-        controls again if the spotlight was theirs."""
-        found = await self.engine.erase_author(self.wall, author)
+        await self.engine.commit(self.wall, self.owner, token, Commit(
+            inbox_id, tuple(encode(RetractEvent(pid, "erased")) for pid in on), unshown=tuple(on),
+            uncounted=tuple(on)))
+        for author in {author_key(p) for p in recent}:
+            found = await self.engine.erase_author(self.wall, author)
+            log.info("wall %s: an author erased from the bus again: %d post(s), %d record(s)", self.wall,
+                     len(found.posts), found.removed)
         for j in range(rest, len(entries)):
-            if isinstance(e := entries[j], InboxPost) and author_key(e.post) == author:
+            if isinstance(e := entries[j], InboxPost) and entry.names(author_key(e.post)):
                 entries[j] = None
-        log.info("wall %s: author erased from the bus: %d post(s), %d record(s)", self.wall,
-                 len(found.posts), found.removed)
-        await self.engine.commit(self.wall, self.owner, token,
-                                 await self._control_commit(inbox_id, if_changed=True))
+        return await self._control_commit(inbox_id, if_changed=True)
 
     async def _control_commit(self, inbox_id: str, if_changed: bool = False) -> Commit:
         """Publish the wall's stored live controls as its control event (at lead: only if it differs

@@ -102,13 +102,13 @@ async def erase(engine: Engine, store: Store, walls: Iterable[str], author: str,
     for wall in walls:
         found = await author_posts(engine, wall, author, history)
         await _forget(store, wall, author, found, cache_dir, counts)
-        await engine.enqueue(wall, encode(InboxErase(author, tuple(found))))
+        await engine.enqueue(wall, encode(InboxErase.of(author, tuple(found))))
         bus = await engine.erase_author(wall, author)
         counts["bus"] += bus.removed
         missed = {p.id: p for p in bus.posts if p.id not in found}
         if missed:
             await _forget(store, wall, author, missed, cache_dir, counts)
-            await engine.enqueue(wall, encode(InboxErase(author, tuple(missed))))
+            await engine.enqueue(wall, encode(InboxErase.of(author, tuple(missed))))
         posts[wall] = len(found) + len(missed)
     report = Report(await store.erasures.author_hash(author), posts, dict(counts))
     await store.audit.record(Event("erase", actor, None, f"author-hmac:{report.author_hash}",
