@@ -42,8 +42,7 @@ from wall.media.images import WIDTHS  # noqa: E402
 from wall.models import Author, Media, Post, PostEvent, RecentPost, encode, post_id  # noqa: E402
 from wall.privacy.erasure import erase  # noqa: E402
 from wall.store import Store, open_store  # noqa: E402
-from wall.store.audit import Event  # noqa: E402
-from wall.store.schema import audit  # noqa: E402
+from wall.store.schema import audit, decisions, sentiment_labels  # noqa: E402
 
 WALL = "bench"
 OWNER = "bench-writer"
@@ -69,34 +68,34 @@ async def fill(engine: Engine, store: Store, cache: Path, others: int, posts: in
     token = await engine.lease(writer_lease(WALL), OWNER, ttl=3600)
     assert token
     entry = await engine.enqueue(WALL, b"{}")
-    every = max(1, (others + posts) // posts)
     total = others + posts
-    mine = set(range(0, total, every)[:posts])
+    mine = set(range(0, total, max(1, total // posts))[:posts])
+    every = [make_post(i, i in mine) for i in range(total)]
     for start in range(0, total, BATCH):
-        batch = [make_post(i, i in mine) for i in range(start, min(total, start + BATCH))]
+        batch = every[start:start + BATCH]
         await engine.commit(WALL, OWNER, token, Commit(
             entry, tuple(encode(PostEvent(p)) for p in batch), shown=tuple(p.id for p in batch),
             counts=tuple((p.id, counts_for(p)) for p in batch), minute=int(time.time() // 60),
             recent=tuple((p.id, encode(RecentPost(p, time.time()))) for p in batch),
             authors=tuple({f"webhook:{p.author.handle}" for p in batch})))
-        for p in batch:
-            await store.decisions.decide(WALL, p.id, "approved", "curator", None)
-            for url in (p.media[0].url,):
-                for w in WIDTHS:
-                    (cache / cache_name(url, w)).write_bytes(b"RIFF....WEBP" + p.id.encode())
-    for p in [make_post(i, True) for i in sorted(mine)]:
-        await store.labels.put(WALL, p.id, p.text, "positive", "curator")
-    rows = audit_rows - total
-    async with store.engine.begin() as conn:  # the rest of the audit: other walls' and other people's
-        for start in range(0, rows, 5000):
-            await conn.execute(audit.insert(), [
-                {"at": time.time(), "actor": "curator", "action": "decide", "wall": "other",
-                 "target": f"{n:016x}", "before": None, "after": {"status": "approved"}}
-                for n in range(start, min(rows, start + 5000))])
-    for start in range(0, total, 1000):
-        for i in range(start, min(total, start + 1000)):
-            await store.audit.record(Event("decide", "curator", WALL, post_id("webhook", str(i)),
-                                           after={"status": "approved"}))
+    for p in every:
+        for w in WIDTHS:
+            (cache / cache_name(p.media[0].url, w)).write_bytes(b"RIFF....WEBP" + p.id.encode())
+    now = time.time()
+    async with store.engine.begin() as conn:  # rows as curators' work leaves them, written in bulk
+        await conn.execute(decisions.insert(), [
+            {"wall": WALL, "post_id": p.id, "status": "approved", "pinned": False, "spotlight_until": None,
+             "sentiment_label": "positive" if i in mine else None, "decided_by": "curator", "decided_at": now,
+             "version": 1} for i, p in enumerate(every)])
+        await conn.execute(sentiment_labels.insert(), [
+            {"wall": WALL, "post_id": p.id, "text": p.text, "label": "positive", "by": "curator", "at": now}
+            for i, p in enumerate(every) if i in mine])
+        rows = [{"at": now, "actor": "curator", "action": "decide", "wall": WALL, "target": p.id,
+                 "before": None, "after": {"status": "approved"}} for p in every]
+        rows += [{"at": now, "actor": "curator", "action": "decide", "wall": "other", "target": f"{n:016x}",
+                  "before": None, "after": {"status": "approved"}} for n in range(audit_rows - total)]
+        for start in range(0, len(rows), 5000):
+            await conn.execute(audit.insert(), rows[start:start + 5000])
 
 
 def main() -> None:

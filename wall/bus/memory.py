@@ -388,11 +388,11 @@ class MemoryEngine:
         ch, box = self._channel(wall), self._inbox(wall)
         found: dict[str, Post] = {}
         async with box.writing:  # no inbox entry arrives between finding and forgetting
-            events: list[tuple[int, Message]] = []
-            for i, msg in enumerate(ch.history):
+            events: dict[str, bytes] = {}  # by id: a commit may append (and trim) while the keeper writes
+            for msg in ch.history:
                 if (hit := erasure.in_event(msg.body, author)) is not None:
                     found[hit[0].id] = hit[0]
-                    events.append((i, Message(msg.id, hit[1])))
+                    events[msg.id] = hit[1]
             inbox = []
             for msg in box.entries:
                 if (post := erasure.in_entry(msg.body, author)) is not None:
@@ -408,11 +408,10 @@ class MemoryEngine:
             counters = erasure.author_counters(names, author, posts)
             control = erasure.in_control(box.control, author)
             if self._keeper is not None:  # first: when it fails, nothing changed here either
-                await self._keeper.forget(wall, events=[m for _, m in events], inbox=inbox,
+                await self._keeper.forget(wall, events=list(events.items()), inbox=inbox,
                                           posts=list(found), author=author, counters=counters,
                                           control=control)
-            for i, msg in events:
-                ch.history[i] = msg
+            ch.history = deque((Message(m.id, events.get(m.id, m.body)) for m in ch.history), self._maxlen)
             gone = set(inbox)
             box.entries = deque(m for m in box.entries if m.id not in gone)
             for pid in found:

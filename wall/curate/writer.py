@@ -322,7 +322,8 @@ class CurationWriter:
         recent = [p for b in await self.engine.recent(self.wall, RECENT_KEPT)
                   if entry.names(author_key(p := decode_recent(b).post))]
         ids = list(dict.fromkeys([*entry.post_ids, *(p.id for p in recent)]))
-        on = [pid for pid in ids if pid in await self.engine.shown(self.wall, ids)]
+        on_screen = await self.engine.shown(self.wall, ids)
+        on = [pid for pid in ids if pid in on_screen]
         await self.engine.commit(self.wall, self.owner, token, Commit(
             inbox_id, tuple(encode(RetractEvent(pid, "erased")) for pid in on), unshown=tuple(on),
             uncounted=tuple(on)))
