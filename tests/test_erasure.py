@@ -160,6 +160,13 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
             assert {a["action"] for a in mine["audit"]} == {"decide", "sentiment"}
             assert sorted(mine["media"]) == sorted([origin.url("/anim.gif"), origin.url("/gps.jpg")])
 
+            # A person is named NETWORK:HANDLE; and with the memory engine the bus is inside `wall serve`.
+            def wall_erase(author: str) -> int:
+                return cli.main(["erase", "--config", str(path), "--author", author])
+
+            assert await asyncio.to_thread(wall_erase, "ainov") == 2
+            if cfg.bus.engine == "memory":
+                assert await asyncio.to_thread(wall_erase, AUTHOR) == 2
             if cfg.bus.engine == "redis":  # on two nodes at once, as two operators might
                 codes = await asyncio.gather(*(asyncio.to_thread(cli.main, [
                     "erase", "--config", str(path), "--author", AUTHOR, "--by", "dpo"]) for _ in range(2)))

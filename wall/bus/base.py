@@ -307,7 +307,6 @@ class Keeper(Protocol):
         replaces the kept control frame."""
         ...
 
-
     async def forget(self, wall: str, *, events: Sequence[Entry], inbox: Sequence[str],
                      posts: Sequence[str], author: str, counters: Sequence[str],
                      control: bool) -> None:
