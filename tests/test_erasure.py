@@ -20,8 +20,11 @@ from tests.console_helpers import Browser
 from tests.helpers import HEALTH_TOKEN, HEALTH_TOKEN_ENV, HMAC_SECRET, TOKEN, Screen, post, serving, settled
 from tests.media_origin import Origin, origin_server
 from wall import cli
-from wall.app import ALL, create_app, load_config
+from wall.app import ALL, SERVE, create_app, load_config
+from wall.bus.redis import RedisEngine
 from wall.config import Config
+from wall.curate.writer import Writers
+from wall.privacy.erasure import erase
 from wall.store import Store
 from wall.store.audit import AuditFilter
 from wall.web.keys import ENGINE, STORE
@@ -40,7 +43,11 @@ async def origin() -> AsyncIterator[Origin]:
         yield o
 
 
-def write_config(tmp_path: Path, engine: str, redis_url: str | None, origin: Origin) -> Path:
+def write_config(tmp_path: Path, engine: str, redis_url: str | None, origin: Origin,
+                 monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The config file an operator writes, its secrets in the environment (which `wall` reads)."""
+    for name, value in (("T", TOKEN), ("H", HMAC_SECRET), (HEALTH_TOKEN_ENV, HEALTH_TOKEN)):
+        monkeypatch.setenv(name, value)
     path = tmp_path / "wall.toml"
     bus = f'engine = "{engine}"' + (f'\nredis_url = "{redis_url}"' if redis_url else "")
     path.write_text(f"""stats_interval = 0.5
@@ -67,9 +74,7 @@ sources = [{{type = "webhook"}}]
 def config(request: pytest.FixtureRequest, tmp_path: Path, origin: Origin,
            monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Config]:
     redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    for name, value in (("T", TOKEN), ("H", HMAC_SECRET), (HEALTH_TOKEN_ENV, HEALTH_TOKEN)):
-        monkeypatch.setenv(name, value)  # the `wall` command reads them as an operator's shell has them
-    path = write_config(tmp_path, request.param, redis_url, origin)
+    path = write_config(tmp_path, request.param, redis_url, origin, monkeypatch)
     return path, load_config(path)
 
 
@@ -205,3 +210,32 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
         assert all(set(r.after) == {"posts", "removed"} for r in records)
         assert sum(r.after["removed"]["decisions"] for r in records) == 2  # once, whoever came first
         await screen.close()
+
+
+async def test_with_no_writer_running_the_stores_are_cleaned_now_and_screens_when_one_starts(
+        redis_url: str, tmp_path: Path, origin: Origin, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config(write_config(tmp_path, "redis", redis_url, origin, monkeypatch))
+    engine = RedisEngine(redis_url)
+    app = create_app(cfg, SERVE)  # a web node; the walls' writer runs apart, as `wall curate` does
+    try:
+        async with serving(app) as base, aiohttp.ClientSession() as s:
+            store = app[STORE]
+            screen = await Screen(s, base).connect()
+            async with Writers(["lobby"], engine, "curate-1", 0.5, store=store):
+                await post(s, base, {"id": "a1", "text": "Sauna 7f3q at dawn",
+                                     "author": {"name": "Aino Virtanen", "handle": "ainov"}})
+                await post(s, base, {"id": "b1", "text": "Coffee first", "author": {"handle": "bea"}})
+                shown = {f["post"]["source_id"]: f["post"]["id"] for f in await screen.wait_for(
+                    lambda f: f["type"] == "post", 2)}
+            # The writer stopped (and handed its lease over): nobody curates the wall now.
+            await erase(engine, store, cfg.walls, AUTHOR, "dpo", None, cfg.bus.stream_maxlen)
+            kept = await redis_dump(redis_url)
+            assert found_in(kept, []) == [] and OTHER in kept.lower()
+            async with Writers(["lobby"], engine, "curate-2", 0.5, store=store):
+                await screen.wait_for(lambda f: f["type"] == "retract" and f["post_id"] == shown["a1"]
+                                      and f["reason"] == "erased")
+                await settled(engine, screen)
+            assert [f["post_id"] for f in screen.frames if f["type"] == "retract"] == [shown["a1"]]
+            await screen.close()
+    finally:
+        await engine.close()
