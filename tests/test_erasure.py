@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,18 @@ import sqlalchemy as sa
 from tests.console_helpers import Browser
 from tests.helpers import HEALTH_TOKEN, HEALTH_TOKEN_ENV, HMAC_SECRET, TOKEN, Screen, post, serving, settled
 from tests.media_origin import Origin, origin_server
+from tests.postgres_server import PostgresServer
+from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
 from wall import cli
 from wall.app import ALL, SERVE, create_app, load_config
 from wall.bus.redis import RedisEngine
 from wall.config import Config
 from wall.curate.writer import Writers
+from wall.models import post_id
 from wall.privacy.erasure import erase
-from wall.store import Store
-from wall.store.audit import AuditFilter
+from wall.store import Store, connect
+from wall.store.audit import AuditFilter, Event
+from wall.store.erasure import Erased
 from wall.web.keys import ENGINE, STORE
 from wall.web.moderation import ACTIONS
 
@@ -239,3 +244,41 @@ async def test_with_no_writer_running_the_stores_are_cleaned_now_and_screens_whe
             await screen.close()
     finally:
         await engine.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"wall_erasure_{uuid.uuid4().hex[:12]}")
+
+
+async def test_the_store_forgets_the_posts_and_the_author_and_keeps_that_it_did(store_url: str) -> None:
+    mine, other = post_id("webhook", "a1"), post_id("webhook", "b1")
+    async with connect(store_url) as store:
+        for pid in (mine, other):
+            await store.decisions.decide("lobby", pid, "hidden", "ana", None)
+            await store.labels.put("lobby", pid, f"text of {pid}", "positive", "ana")
+            await store.audit.record(Event("decide", "ana", "lobby", pid, after={"status": "hidden"}))
+        await store.audit.record(Event("ban", "ana", "lobby", AUTHOR, after={"reason": "spam"}))
+        await store.audit.record(Event("policy", "ana", "lobby", None,
+                                       after={"trusted_authors": [AUTHOR.upper(), "webhook:bea"]}))
+        await store.audit.record(Event("control.spotlight", "pia", "lobby", None,
+                                       after={"spotlight_post": mine}))
+        await store.audit.record(Event("decide", "ana", "hall", mine))  # another wall's post of that id
+        held = await store.erasures.about("lobby", [mine], AUTHOR)
+        assert [d["post_id"] for d in held["decisions"]] == [mine]
+        assert [lab["text"] for lab in held["labels"]] == [f"text of {mine}"]
+        assert [a["action"] for a in held["audit"]] == ["decide", "ban", "policy", "control.spotlight"]
+
+        assert await store.erasures.erase_posts("lobby", [mine], AUTHOR) == Erased(1, 1, 4, 0)
+        assert await store.erasures.erase_posts("lobby", [mine], AUTHOR) == Erased()  # again: nothing
+        assert await store.decisions.get("lobby", mine) is None
+        assert await store.decisions.get("lobby", other) is not None
+        records = await store.audit.browse(limit=10)
+        assert [(r.action, r.target is None, r.after is None) for r in reversed(records)] == [
+            ("decide", True, True), ("decide", False, False), ("ban", True, True), ("policy", True, True),
+            ("control.spotlight", True, True), ("decide", False, True)]
+        assert await store.erasures.author_hash(AUTHOR) == await store.erasures.author_hash(AUTHOR)
+        assert await store.erasures.author_hash(AUTHOR) != await store.erasures.author_hash("webhook:bea")
