@@ -18,7 +18,17 @@ import redis.asyncio as aioredis
 import sqlalchemy as sa
 
 from tests.console_helpers import Browser
-from tests.helpers import HEALTH_TOKEN, HEALTH_TOKEN_ENV, HMAC_SECRET, TOKEN, Screen, post, serving, settled
+from tests.helpers import (
+    HEALTH_TOKEN,
+    HEALTH_TOKEN_ENV,
+    HMAC_SECRET,
+    TOKEN,
+    Screen,
+    eventually,
+    post,
+    serving,
+    settled,
+)
 from tests.media_origin import Origin, origin_server
 from tests.postgres_server import PostgresServer
 from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
@@ -193,9 +203,11 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
         await screen.wait_for(lambda f: f["type"] == "retract" and f["post_id"] == shown["a1"]
                               and f["reason"] == "erased")
         await settled(engine, screen)  # the writer has taken the erasure in, and erased again after it
-        since = len(screen.frames)  # the live figures (top authors) after it no longer name them
-        await screen.wait_for(lambda f: f["type"] == "stats" and f in screen.frames[since:]
-                              and not found_in(json.dumps(f).encode(), []))
+        # The live figures (top authors) the writer announces after it no longer name them.
+        def latest_stats() -> bytes:
+            return json.dumps([f for f in screen.frames if f["type"] == "stats"][-1]).encode()
+
+        await eventually(lambda: not found_in(latest_stats(), []))
         fresh = await Screen(s, base).connect()
         assert found_in(json.dumps(fresh.frames).encode(), []) == []
         assert OTHER in json.dumps(fresh.frames).encode().lower()
