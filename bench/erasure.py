@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Erasure on request: the time `wall erase` takes for an author with 1,000 posts among many others.
 
-It starts its own redis-server (no persistence) on a free port and a SQLite store in a temp dir, then
+It starts its own redis-server (tests/redis_server.py) on a free port and a SQLite store in a temp dir, then
 fills one wall as a busy day leaves it: `--others` posts of 500 other authors and the author's `--posts`
 posts, interleaved, committed as the curation writer does (display events, recent posts, stats counters,
 known authors; the display stream holds 10,000 events, the recent posts the newest 2,000), a curator's
@@ -23,8 +23,6 @@ import argparse
 import asyncio
 import platform
 import shlex
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/redis_server.py
 
+from tests.redis_server import RedisServer, free_port  # noqa: E402
 from wall.bus.base import RECENT_KEPT, Commit, Engine, writer_lease  # noqa: E402
 from wall.bus.memory import MemoryEngine  # noqa: E402
 from wall.bus.redis import RedisEngine  # noqa: E402
@@ -48,12 +48,6 @@ WALL = "bench"
 OWNER = "bench-writer"
 AUTHOR = "webhook:erased_one"
 BATCH = 100  # posts per commit while filling
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_post(i: int, mine: bool) -> Post:
@@ -108,18 +102,9 @@ def main() -> None:
     print("command:", shlex.join([".venv/bin/python", "bench/erasure.py", *sys.argv[1:]]))
     print("machine:", platform.platform(), f"{platform.python_implementation()} {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
-        server = None
-        if args.engine == "redis":
-            port = free_port()
-            server = subprocess.Popen(
-                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL)
-            for _ in range(200):  # until it listens
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+        server = RedisServer(free_port(), Path(tmp) / "redis") if args.engine == "redis" else None
+        if server is not None:
+            server.start()
         cache = Path(tmp) / "media"
         cache.mkdir()
 
@@ -127,7 +112,7 @@ def main() -> None:
             store = await open_store(f"sqlite+aiosqlite:///{tmp}/wall.db")
             engine: Engine
             if server is not None:
-                engine = RedisEngine(f"redis://127.0.0.1:{port}/0")
+                engine = RedisEngine(server.url)
             else:
                 memory = MemoryEngine()
                 await memory.keep(store.bus_state(10_000, RECENT_KEPT), [WALL])
@@ -152,8 +137,7 @@ def main() -> None:
             asyncio.run(measure())
         finally:
             if server is not None:
-                server.terminate()
-                server.wait(10)
+                server.stop()
 
 
 if __name__ == "__main__":
