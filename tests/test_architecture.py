@@ -28,6 +28,8 @@ FORBIDDEN = {
     # The kiosk agent is installed alone on a Raspberry Pi (kiosk/pyproject.toml): nothing of the server.
     "wall_kiosk": ("wall.", "ingest"),
     "wall.store": ("wall.web", "wall.curate", "wall.bus", "wall.app", "wall.cli", "ingest"),
+    # Privacy (retention, erasure, export) works on the stores: the bus, the store, the media cache.
+    "wall.privacy": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
 }
 
 

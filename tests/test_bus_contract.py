@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import itertools
 import shutil
+import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from random import Random
 
@@ -18,9 +20,23 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from tests.helpers import eventually
 from tests.redis_server import RedisServer, free_port
 from wall.bus.base import Announcement, Commit, Engine, Fenced, Gap, Live, Message, writer_lease
+from wall.bus.erasure import ErasedAuthor
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import Keys, RedisEngine
-from wall.models import id_key
+from wall.models import (
+    Author,
+    ControlEvent,
+    InboxPost,
+    Media,
+    Post,
+    PostEvent,
+    RecentPost,
+    UpdateEvent,
+    decode_recent,
+    encode,
+    id_key,
+    post_id,
+)
 
 WALL = "lobby"
 MakeEngine = Callable[..., Engine]
@@ -380,6 +396,54 @@ async def test_a_retracted_post_takes_back_exactly_what_it_added_to_its_own_minu
     await b.commit(WALL, "writer-a", token, Commit(entry, uncounted=("p3",)))
     assert await b.counts(WALL, [100, 101]) == {100: {"posts": 1, "tag:fail": 1}}
     assert await b.total(WALL) == 1
+
+
+def by(handle: str, n: int, text: str) -> Post:
+    return Post(post_id("webhook", f"{handle}-{n}"), "webhook", str(n), text, datetime.now(UTC),
+                Author(handle.title(), handle.title(), f"https://img.example/{handle}.png"),
+                media=(Media(f"https://img.example/{handle}-{n}.jpg"),))
+
+
+async def test_an_author_is_erased_from_every_part_of_the_bus_twice_at_once_and_nobody_else(
+    make_engine: MakeEngine,
+) -> None:
+    a = make_engine()
+    b = make_engine() if isinstance(a, RedisEngine) else a  # b: an erasure from another node
+    token = await a.lease(writer_lease(WALL), "writer-a", ttl=5)
+    assert token
+    aino, bea = [by("aino", n, "sauna at dawn") for n in (1, 2, 3)], by("bea", 1, "coffee first")
+    entry = await a.enqueue(WALL, b"{}")
+    minute = int(time.time() // 60)
+    await a.commit(WALL, "writer-a", token, Commit(
+        entry, (encode(PostEvent(aino[0])), encode(PostEvent(bea)), encode(UpdateEvent(aino[0])),
+                encode(ControlEvent(spotlight=aino[1], spotlight_until=1e10))),
+        shown=(aino[0].id, bea.id), minute=minute,
+        counts=((aino[0].id, (("posts", 1), ("author:Aino", 1))),
+                (bea.id, (("posts", 1), ("author:Bea", 1)))),
+        recent=tuple((p.id, encode(RecentPost(p, 1.0))) for p in (aino[0], aino[1], bea)),
+        authors=("webhook:aino", "webhook:bea"), control=True))
+    await a.announce(WALL, b'{"type":"stats","authors":[["Aino",1],["Bea",1]]}')
+    waiting = await a.enqueue(WALL, encode(InboxPost(aino[2])))  # not committed yet
+    kept = await a.enqueue(WALL, encode(InboxPost(bea)))
+
+    first, second = await asyncio.gather(a.erase_author(WALL, "webhook:aino"),
+                                         b.erase_author(WALL, "webhook:aino"))
+    found = {p.id for p in first.posts} | {p.id for p in second.posts}
+    assert found == {p.id for p in aino}
+    # Nothing of Aino's is left: history, recent posts, inbox, known authors, counters, control, stats.
+    history = b"".join(m.body for m in await b.latest(WALL, 100))
+    assert b"sauna" not in history and b"aino" not in history.lower() and b"coffee first" in history
+    assert [decode_recent(r).post.id for r in await b.recent(WALL, 10)] == [bea.id]
+    assert [m.id for m in await b.read_inbox(WALL, entry, 10, 0.1)] == [kept]
+    assert waiting != kept
+    assert await b.known_authors(WALL, ["webhook:aino", "webhook:bea"]) == {"webhook:bea"}
+    assert await b.counts(WALL, [minute]) == {minute: {"posts": 2, "author:Bea": 1}}
+    assert b"aino" not in (await b.latest_control(WALL) or b"").lower()
+    assert b"Aino" not in (await b.announced(WALL) or b"")
+    # The writer's retraction and the figures' total are its own (InboxErase): the shown set is untouched.
+    assert await b.shown(WALL, [aino[0].id, bea.id]) == {aino[0].id, bea.id}
+    # Again: nothing found, nothing removed.
+    assert await a.erase_author(WALL, "webhook:aino") == ErasedAuthor((), 0)
 
 
 async def test_one_lease_holder_at_a_time_until_it_lapses(make_engine: MakeEngine) -> None:

@@ -1,11 +1,12 @@
 """The `wall` command: demo, serve, ingest, curate, check-config, doctor, reload, reload-config, user,
-optout, backup, restore, kiosk-agent."""
+optout, backup, restore, erase, export, kiosk-agent."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import secrets
 import shutil
 import sys
@@ -77,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--out", type=Path, default=Path("calibration.json"),
                      help="where the calibration lives; point [walls.W.enrich] calibration at it")
 
+    for name, text in (("erase", "erase an author's posts from every screen and every store (on request)"),
+                       ("export", "write what the wall holds about an author as JSON (on request)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", required=True, type=Path, help="TOML config file")
+        p.add_argument("--author", required=True, help="NETWORK:HANDLE, as the console's queue names authors")
+        p.add_argument("--by", default="cli", help="who asks, for the audit (default: cli)")
+    sub.choices["export"].add_argument("--out", type=Path, help="file to write (default: standard output)")
+
     from wall.curate.optout_cli import add_optout_commands
     from wall.store.cli import add_backup_commands, add_user_commands
     from wall_kiosk.agent import add_kiosk_agent_command
@@ -133,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                                        config_path=args.config))
     if args.command == "reload-config":
         return asyncio.run(publish_looks(cfg, args.config))
+    if args.command in ("erase", "export"):
+        return asyncio.run(run_privacy(cfg, args))
     return asyncio.run(publish_reload(cfg, args.wall))
 
 
@@ -319,6 +330,51 @@ async def publish_looks(cfg: Config, path: Path) -> int:
         await engine.close()
     for wall, digest in published.items():
         print(f"wall {wall}: published the look of {path} (digest {digest}); every node's screens take it")
+    return 0
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A person's data, readable by the file's owner alone."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        f.write(data)
+
+
+async def run_privacy(cfg: Config, args: argparse.Namespace) -> int:
+    """`wall erase` and `wall export` (docs/erasure.md)."""
+    from wall.bus import open_engine
+    from wall.privacy.erasure import erase, parse_author
+    from wall.privacy.export import encode_export, export
+    from wall.store import connect
+    from wall.web.app import media_settings
+
+    try:
+        author = parse_author(args.author)
+    except ValueError as e:
+        print(f"--author: {e}", file=sys.stderr)
+        return 2
+    if cfg.bus.engine == "memory":
+        print(f"{args.command} needs the redis engine: the memory bus lives inside the `wall serve` process; "
+              "use the console's Privacy page (admin) there", file=sys.stderr)
+        return 2
+    engine = open_engine(cfg.bus)
+    try:
+        async with connect(cfg.store.url) as store:
+            if args.command == "export":
+                found = await export(engine, store, cfg.walls, author, cfg.bus.stream_maxlen, args.by)
+                document = encode_export(found) + b"\n"
+                if args.out is None:
+                    sys.stdout.buffer.write(document)
+                else:
+                    await asyncio.to_thread(_write_private, args.out, document)
+                return 0
+            cache = media_settings(cfg, "").cache_dir
+            report = await erase(engine, store, cfg.walls, author, args.by, cache, cfg.bus.stream_maxlen)
+    finally:
+        await engine.close()
+    print(f"erased {sum(report.posts.values())} post(s) of that author "
+          f"({', '.join(f'{w}: {n}' for w, n in report.posts.items())}); removed: "
+          f"{', '.join(f'{k} {v}' for k, v in sorted(report.removed.items())) or 'nothing more'}. "
+          "Screens drop them as each wall's curation writer takes the erasure in.")
     return 0
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -66,6 +68,11 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     @property
     def visible(self) -> bool:
         return self.status == "approved"
+
+
+def author_key(post: Post) -> str:
+    """The post's author key, as bans, trusted authors and erasure name it ("network:handle", lowercased)."""
+    return f"{post.source}:{post.author.handle or post.author.name}".lower()
 
 
 def post_id(source: str, source_id: str) -> str:
@@ -155,7 +162,31 @@ class InboxControl(msgspec.Struct, tag="control", frozen=True):
     op: str = ""  # for the log only
 
 
-InboxEntry = InboxPost | InboxDelete | InboxReload | InboxDecision | InboxModeration | InboxControl
+class InboxErase(msgspec.Struct, tag="erase", frozen=True):
+    """An author's data is erased (wall/privacy/erasure.py): the writer retracts these posts and the
+    author's recent ones, then erases the author from the bus again (what it committed meanwhile). The
+    author is named by a salted hash, so the entry (kept until the inbox is trimmed) holds no handle."""
+
+    post_ids: tuple[str, ...]
+    salt: str
+    digest: str  # sha256 of salt and author key
+
+    @classmethod
+    def of(cls, author: str, post_ids: tuple[str, ...]) -> InboxErase:
+        salt = secrets.token_hex(8)
+        return cls(post_ids, salt, _salted(salt, author))
+
+    def names(self, author: str) -> bool:
+        """Whether this erasure is of `author` (an author key)."""
+        return hmac.compare_digest(_salted(self.salt, author), self.digest)
+
+
+def _salted(salt: str, author: str) -> str:
+    return hashlib.sha256(f"{salt}\0{author}".encode()).hexdigest()
+
+
+InboxEntry = (InboxPost | InboxDelete | InboxReload | InboxDecision | InboxModeration | InboxControl
+              | InboxErase)
 
 class RecentPost(msgspec.Struct, tag="queue", frozen=True, omit_defaults=True):
     """One recent post of a wall as its curation writer last decided it, held ones included.

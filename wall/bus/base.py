@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
+from wall.bus.erasure import ErasedAuthor
+
 
 class Message(NamedTuple):
     id: str
@@ -185,6 +187,16 @@ class Inbox(Protocol):
         """Which of these author keys had a post approved on the wall (Commit.authors)."""
         ...
 
+    async def erase_author(self, wall: str, author: str) -> ErasedAuthor:
+        """Remove every copy of the author's posts ("network:handle", lowercased) the engine keeps for the
+        wall: display events (wall/bus/erasure.py says how), inbox entries, recent posts, the known author,
+        the posts' stats records and the author's counters in the kept buckets and announcement, and a
+        kept control frame's spotlight. Returns the posts found. It retracts nothing on screen: that is
+        the writer's (models.InboxErase), which calls this again after its retraction. Idempotent; safe
+        beside the writer and another erase (each removal is by id; what is committed after it, the
+        writer's second call removes)."""
+        ...
+
 
 class Coordination(Protocol):
     """Coordination state: connector cursors, leases, health records (Redis, or memory in one process)."""
@@ -293,6 +305,14 @@ class Keeper(Protocol):
         `buckets` are the touched buckets' new counters (empty: the bucket goes), `total` the new total,
         `counted` the posts counted now and `uncounted` those taken back; `control`, when not None,
         replaces the kept control frame."""
+        ...
+
+    async def forget(self, wall: str, *, events: Sequence[Entry], inbox: Sequence[str],
+                     posts: Sequence[str], author: str, counters: Sequence[str],
+                     control: bool) -> None:
+        """An erasure (Inbox.erase_author): `events` rewritten to these bodies, these inbox entries and
+        the posts' recent records and stats records gone, the author no longer known, these counters
+        out of every kept bucket, and the kept control frame dropped when `control`."""
         ...
 
 

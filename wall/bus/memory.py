@@ -16,6 +16,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator, Iterable
 from typing import NamedTuple
 
+from wall.bus import erasure
 from wall.bus.base import (
     BUCKETS_KEPT,
     RECENT_KEPT,
@@ -31,7 +32,8 @@ from wall.bus.base import (
     Outcome,
     writer_lease,
 )
-from wall.models import frame, id_key
+from wall.bus.erasure import ErasedAuthor
+from wall.models import Post, frame, id_key
 
 
 class _Channel:
@@ -380,6 +382,53 @@ class MemoryEngine:
 
     async def known_authors(self, wall: str, authors: list[str]) -> set[str]:
         return self._inbox(wall).authors.intersection(authors)
+
+    async def erase_author(self, wall: str, author: str) -> ErasedAuthor:
+        await self._restore(wall)
+        ch, box = self._channel(wall), self._inbox(wall)
+        found: dict[str, Post] = {}
+        async with box.writing:  # no inbox entry arrives between finding and forgetting
+            events: dict[str, bytes] = {}  # by id: a commit may append (and trim) while the keeper writes
+            for msg in ch.history:
+                if (hit := erasure.in_event(msg.body, author)) is not None:
+                    found[hit[0].id] = hit[0]
+                    events[msg.id] = hit[1]
+            inbox = []
+            for msg in box.entries:
+                if (post := erasure.in_entry(msg.body, author)) is not None:
+                    found[post.id] = post
+                    inbox.append(msg.id)
+            for body in box.recent.values():
+                if (post := erasure.in_recent(body, author)) is not None:
+                    found[post.id] = post
+            posts = tuple(found.values())
+            recent = [pid for pid in found if pid in box.recent]
+            counted = [pid for pid in found if pid in box.counted]
+            names = list({n for bucket in box.buckets.values() for n in bucket})
+            counters = erasure.author_counters(names, author, posts)
+            control = erasure.in_control(box.control, author)
+            if self._keeper is not None:  # first: when it fails, nothing changed here either
+                await self._keeper.forget(wall, events=list(events.items()), inbox=inbox,
+                                          posts=list(found), author=author, counters=counters,
+                                          control=control)
+            ch.history = deque((Message(m.id, events.get(m.id, m.body)) for m in ch.history), self._maxlen)
+            gone = set(inbox)
+            box.entries = deque(m for m in box.entries if m.id not in gone)
+            for pid in found:
+                box.recent.pop(pid, None)
+                box.counted.pop(pid, None)
+            known = author in box.authors
+            box.authors.discard(author)
+            for bucket in box.buckets.values():
+                for name in counters:
+                    bucket.pop(name, None)
+            if control:
+                box.control = None
+            stats = erasure.mentions(ch.announced.get("stats"), author, posts)
+            if stats:
+                del ch.announced["stats"]  # the writer's next announcement has the figures without them
+        removed = len(events) + len(inbox) + len(recent) + len(counted) + len(counters)
+        return ErasedAuthor(posts, removed + known + control + stats)
 
     # -- store --------------------------------------------------------------------------------------
 

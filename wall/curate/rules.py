@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from wall.models import Moderation, Post, Sentiment
+from wall.models import Moderation, Post, Sentiment, author_key
 
 Mode = Literal["pre", "post"]
 MODES: tuple[Mode, ...] = ("pre", "post")
@@ -121,7 +121,7 @@ def policy_from(mode: str, settings: Mapping[str, Any], where: str = "moderation
 
 def author_of(post: Post) -> str:
     """The post's author key, as bans and trusted authors name it ("network:handle", lowercased)."""
-    return f"{post.source}:{post.author.handle or post.author.name}".lower()
+    return author_key(post)
 
 
 def decide(post: Post, seen: Seen, policy: Policy) -> Verdict:

@@ -44,6 +44,7 @@ from wall.models import (
     InboxDecision,
     InboxDelete,
     InboxEntry,
+    InboxErase,
     InboxModeration,
     InboxPost,
     InboxReload,
@@ -53,6 +54,7 @@ from wall.models import (
     ReloadEvent,
     RetractEvent,
     UpdateEvent,
+    author_key,
     decode_event,
     decode_inbox,
     decode_recent,
@@ -175,10 +177,12 @@ class CurationWriter:
                         commit = await self._reevaluate(msg.id)
                     case InboxControl():
                         commit = await self._control_commit(msg.id)
+                    case InboxErase():
+                        commit = await self._erase(msg.id, token, entry, entries, k + 1)
                     case _:
                         commit = self._plan(msg.id, entry, view)
                 await self.engine.commit(self.wall, self.owner, token, commit)
-                if isinstance(entry, InboxModeration):  # it moved posts the rest of the batch may touch
+                if isinstance(entry, (InboxModeration, InboxErase)):  # it moved posts the rest may touch
                     view = await self._view(entries[k + 1:])
                 position = msg.id
                 self.status.committed += 1
@@ -370,6 +374,29 @@ class CurationWriter:
             log.info("wall %s: post %s carries the opt-out tag; its author is opted out for %g days",
                      self.wall, post.id, self.optout.days)
             await self.engine.enqueue(self.wall, encode(InboxModeration("optout")))
+
+    async def _erase(self, inbox_id: str, token: int, entry: InboxErase, entries: list[InboxEntry | None],
+                     rest: int) -> Commit:
+        """An erasure: off every screen, the posts it names and the author's recent ones (what this writer
+        committed since the erasure looked), whose copies go from the bus again; the author's posts in the
+        rest of the batch (`entries` from `rest`) are dropped; the controls are published again, in case the
+        spotlight was theirs (the last commit)."""
+        recent = [p for b in await self.engine.recent(self.wall, RECENT_KEPT)
+                  if entry.names(author_key(p := decode_recent(b).post))]
+        ids = list(dict.fromkeys([*entry.post_ids, *(p.id for p in recent)]))
+        on_screen = await self.engine.shown(self.wall, ids)
+        on = [pid for pid in ids if pid in on_screen]
+        await self.engine.commit(self.wall, self.owner, token, Commit(
+            inbox_id, tuple(encode(RetractEvent(pid, "erased")) for pid in on), unshown=tuple(on),
+            uncounted=tuple(on)))
+        for author in {author_key(p) for p in recent}:
+            found = await self.engine.erase_author(self.wall, author)
+            log.info("wall %s: an author erased from the bus again: %d post(s), %d record(s)", self.wall,
+                     len(found.posts), found.removed)
+        for j in range(rest, len(entries)):
+            if isinstance(e := entries[j], InboxPost) and entry.names(author_key(e.post)):
+                entries[j] = None
+        return await self._control_commit(inbox_id, if_changed=True)
 
     async def _control_commit(self, inbox_id: str, if_changed: bool = False) -> Commit:
         """Publish the wall's stored live controls as its control event (at lead: only if it differs

@@ -10,6 +10,7 @@ Contract (each method is one transaction: when it raises, nothing of it was writ
 - `commit` records one writer commit: the position (and the inbox entries up to it go), the display
   events, the total, the touched minute buckets (`stats_rollups`), counted posts, the shown set, recent
   posts, known authors and the control frame.
+- `forget` is an author's erasure (wall.bus.base.Keeper.forget): events rewritten, entries and records gone.
 - `restore` reads a wall back (its newest `events` display events, its newest `recent` posts), naming a
   new wall's history with the epoch given. Every `TIDY_EVERY` commits of a wall, and at restore, what is
   beyond those limits goes, and digests and shown posts not touched for `SEEN_FOR` seconds.
@@ -157,6 +158,33 @@ class BusState:
             self._commits[wall] = self._commits.get(wall, 0) + 1
             if self._commits[wall] >= TIDY_EVERY:
                 await self._tidy(conn, wall)
+
+    async def forget(self, wall: str, *, events: Sequence[Entry], inbox: Sequence[str], posts: Sequence[str],
+                     author: str, counters: Sequence[str], control: bool) -> None:
+        async with self.engine.begin() as conn:
+            await self._own(conn, wall)
+            e = bus_events.c
+            for entry in events:
+                ms, seq = id_key(entry[0])
+                await conn.execute(bus_events.update().where(e.wall == wall, e.ms == ms, e.seq == seq)
+                                   .values(body=entry[1]))
+            for entry_id in inbox:
+                ms, seq = id_key(entry_id)
+                await conn.execute(bus_inbox.delete().where(bus_inbox.c.wall == wall, bus_inbox.c.ms == ms,
+                                                            bus_inbox.c.seq == seq))
+            for table in (bus_recent, bus_counted):
+                await conn.execute(table.delete().where(table.c.wall == wall, table.c.post_id.in_(posts)))
+            await conn.execute(bus_authors.delete().where(bus_authors.c.wall == wall,
+                                                          bus_authors.c.author == author))
+            if counters:
+                s = stats_rollups.c
+                for row in (await conn.execute(sa.select(s.bucket, s.payload).where(s.wall == wall))).all():
+                    if any(name in row.payload for name in counters):
+                        payload = {k: v for k, v in row.payload.items() if k not in counters}
+                        await conn.execute(stats_rollups.update().values(payload=payload)
+                                           .where(s.wall == wall, s.bucket == row.bucket))
+            if control:
+                await conn.execute(bus_walls.update().where(bus_walls.c.wall == wall).values(control=None))
 
     @staticmethod
     async def _count(conn: AsyncConnection, wall: str, buckets: Mapping[int, Mapping[str, int]],

@@ -29,6 +29,7 @@ from wall.store.controls import Controls
 from wall.store.decisions import Decisions
 from wall.store.display_keys import DisplayKeys
 from wall.store.engine import StoreURLError, check_url, create_engine
+from wall.store.erasure import Erasures
 from wall.store.kiosks import Kiosks
 from wall.store.kv import Cursors
 from wall.store.labels import Labels
@@ -61,6 +62,7 @@ class Store:
         self.cursors = Cursors(engine)
         self.controls = Controls(engine)
         self.labels = Labels(engine)
+        self.erasures = Erasures(engine)
 
     def bus_state(self, events: int, recent: int) -> BusState:
         """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`

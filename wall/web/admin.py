@@ -21,6 +21,7 @@ from wall.web.console import done, page, wall_of
 from wall.web.http import error
 from wall.web.inputs import form, path_id, query_int
 from wall.web.keys import STORE
+from wall.web.privacy import add_privacy_routes
 from wall.web.private import KEYED
 
 log = logging.getLogger(__name__)
@@ -197,3 +198,4 @@ def add_admin_routes(app: web.Application) -> None:
     r.add_get("/console/users", users_page)
     r.add_post("/console/users", add_user)
     r.add_post("/console/users/{username}", change_user)
+    add_privacy_routes(app)

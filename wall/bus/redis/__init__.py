@@ -6,6 +6,7 @@
 - stream.py: the bus (publish, read, subscribe, announce);
 - inbox.py: the wall inboxes (admit, enqueue, read, commit and what the commit keeps);
 - coordination.py: leases and their fencing tokens, cursors, shared secrets, health records;
+- erase.py: an author's erasure (find, then remove in one MULTI);
 - keys.py: every key and channel; *.lua: every script, one file each.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from wall.bus.base import BusStatus
 from wall.bus.redis.coordination import RedisCoordination
+from wall.bus.redis.erase import RedisErase
 from wall.bus.redis.inbox import RedisInbox
 from wall.bus.redis.keys import Keys
 from wall.bus.redis.link import Link
@@ -22,7 +24,7 @@ from wall.bus.redis.target import Target
 __all__ = ["Keys", "RedisEngine"]
 
 
-class RedisEngine(RedisBus, RedisInbox, RedisCoordination):
+class RedisEngine(RedisBus, RedisInbox, RedisCoordination, RedisErase):
     engine = "redis"
 
     def __init__(self, url: str, stream_maxlen: int = 10_000, target: Target | None = None) -> None:
