@@ -185,6 +185,21 @@ class Inbox(Protocol):
         """Which of these author keys had a post approved on the wall (Commit.authors)."""
         ...
 
+    async def forget_before(self, wall: str, cutoff: float) -> Forgotten:
+        """Retention (wall/privacy/retention.py): remove what the wall holds of posts from before `cutoff`
+        (epoch seconds): display events published before it, recent posts the writer first saw before
+        it, and authors whose last approved post is older. A subscriber or read_after() from an id
+        before the last removed event is told the history no longer reaches back (a Gap, None)."""
+        ...
+
+
+class Forgotten(NamedTuple):
+    """What forget_before() removed, by place."""
+
+    events: int = 0
+    recent: int = 0
+    authors: int = 0
+
 
 class Coordination(Protocol):
     """Coordination state: connector cursors, leases, health records (Redis, or memory in one process)."""
@@ -251,7 +266,9 @@ class KeptWall(Protocol):
     @property
     def shown(self) -> Collection[str]: ...
     @property
-    def authors(self) -> Collection[str]: ...
+    def authors(self) -> Mapping[str, float]:
+        """Known authors and when their last post was approved (epoch seconds)."""
+        ...
     @property
     def recent(self) -> Sequence[tuple[str, bytes]]:
         """(post id, RecentPost body), oldest first arrival first."""
@@ -293,6 +310,11 @@ class Keeper(Protocol):
         `buckets` are the touched buckets' new counters (empty: the bucket goes), `total` the new total,
         `counted` the posts counted now and `uncounted` those taken back; `control`, when not None,
         replaces the kept control frame."""
+        ...
+
+    async def forget_before(self, wall: str, cutoff: float) -> None:
+        """Inbox.forget_before() in what is kept, in batches (each its own transaction), so that commits go
+        on meanwhile; what each batch removed is gone for good."""
         ...
 
 
