@@ -28,6 +28,7 @@ FORBIDDEN = {
     # The kiosk agent is installed alone on a Raspberry Pi (kiosk/pyproject.toml): nothing of the server.
     "wall_kiosk": ("wall.", "ingest"),
     "wall.store": ("wall.web", "wall.curate", "wall.bus", "wall.app", "wall.cli", "ingest"),
+    "wall.privacy": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
 }
 
 

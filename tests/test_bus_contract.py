@@ -8,8 +8,8 @@ import contextlib
 import itertools
 import shutil
 import time
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from random import Random
 
