@@ -163,6 +163,7 @@ class RetentionTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 RETENTION_KINDS = ("posts", "media", "audit", "labels", "screenshots")
+SHORTEST_POSTS = 7200.0  # the figures' minute buckets (wall.bus.base.BUCKETS_KEPT) count authors for 2 h
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -194,13 +195,18 @@ def _retention(raw: object, path: str, problems: list[str]) -> Retention:
         if text == "keep" and key != "every":
             return None
         seconds = duration(text)
+        if key == "posts" and seconds is not None and 0 < seconds < SHORTEST_POSTS:
+            problems.append(f'{path}.posts: {text!r} is shorter than the live figures keep their counts '
+                            '(top authors included); write "2h" or longer')
+            return default.posts
         if seconds is not None and seconds > 0:
             return seconds
         what = "must be longer than 0" if seconds is not None else "is not a duration"
         keep = "" if key == "every" else ', or "keep" to never remove it by age'
         problems.append(f'{path}.{key}: {text!r} {what}; write a number and a unit, e.g. "30d", "12h", '
                         f'"90m" or "45s"{keep}')
-        return getattr(default, key)  # type: ignore[no-any-return]
+        kept: float | None = getattr(default, key)
+        return kept
 
     every = read("every")
     return Retention(posts=read("posts"), media=read("media"), audit=read("audit"), labels=read("labels"),

@@ -188,7 +188,8 @@ class Inbox(Protocol):
     async def forget_before(self, wall: str, cutoff: float) -> Forgotten:
         """Retention (wall/privacy/retention.py): remove what the wall holds of posts from before `cutoff`
         (epoch seconds): display events published before it, recent posts the writer first saw before
-        it, and authors whose last approved post is older. A subscriber or read_after() from an id
+        it, authors whose last approved post is older, and inbox entries from before it that the writer
+        committed (never one it has not). A subscriber or read_after() from an id
         before the last removed event is told the history no longer reaches back (a Gap, None)."""
         ...
 
@@ -199,6 +200,7 @@ class Forgotten(NamedTuple):
     events: int = 0
     recent: int = 0
     authors: int = 0
+    inbox: int = 0  # committed inbox entries still kept (Redis trims them roughly at commit)
 
 
 class Coordination(Protocol):

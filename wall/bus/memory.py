@@ -405,6 +405,13 @@ class MemoryEngine:
         authors = [a for a, at in box.authors.items() if at < cutoff]
         for author in authors:
             del box.authors[author]
+        # The figures' minute buckets count authors too; past BUCKETS_KEPT nobody reads them (Redis lets
+        # them expire), but here they go only when a new post is counted: an idle wall's would stay.
+        minute = cutoff // 60
+        for gone in [m for m in box.buckets if m < minute]:
+            del box.buckets[gone]
+        for pid in [p for p, (m, _) in box.counted.items() if m < minute]:
+            del box.counted[pid]
         return Forgotten(events, len(old), len(authors))
 
     # -- store --------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ class RetentionJob:
         removed: dict[str, int] = {}
         if "posts" in cut:
             forgotten = await self.engine.forget_before(self.wall, cut["posts"])
-            removed.update(events=forgotten.events, recent=forgotten.recent, authors=forgotten.authors)
+            removed.update(forgotten._asdict())
         sql = self.store.retention
         for kind, forget in (("audit", sql.audit_before), ("labels", sql.labels_before),
                              ("screenshots", sql.screenshots_before)):

@@ -197,7 +197,8 @@ class BusState:
 
     async def forget_before(self, wall: str, cutoff: float) -> None:
         """Retention: the wall's display events published before `cutoff`, recent posts first seen before
-        it and authors last approved before it go, a batch per transaction (wall.bus.base.Keeper)."""
+        it, authors last approved before it and the minute buckets before it go, a batch per transaction
+        (wall.bus.base.Keeper)."""
         async def own(conn: AsyncConnection) -> None:
             await self._own(conn, wall)
 
@@ -205,6 +206,10 @@ class BusState:
         await delete_batched(self.engine, bus_events, (e.wall == wall) & (e.ms < int(cutoff * 1000)), own)
         a = bus_authors.c
         await delete_batched(self.engine, bus_authors, (a.wall == wall) & (a.at < cutoff), own)
+        s, c = stats_rollups.c, bus_counted.c  # the figures' minute buckets, which count authors too
+        minute = cutoff // 60
+        await delete_batched(self.engine, stats_rollups, (s.wall == wall) & (s.bucket < minute * 60), own)
+        await delete_batched(self.engine, bus_counted, (c.wall == wall) & (c.minute < minute), own)
         r = bus_recent.c
         while True:  # by first arrival, which only the body says; oldest first, so stop at a newer one
             async with self.engine.begin() as conn:

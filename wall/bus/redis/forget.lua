@@ -1,11 +1,17 @@
 -- Retention (wall/bus/base.py: Inbox.forget_before): a wall's posts, and authors, older than a cutoff.
--- KEYS: events, recent hash, recent index, known authors, their last approval.
+-- KEYS: events, recent hash, recent index, known authors, their last approval, inbox, writer's position.
 -- ARGV[1]: the cutoff in ms (stream ids below it go; 0: leave the stream and recent posts); ARGV[2]: in
 -- seconds; ARGV[3]: how many authors to forget at most (0: none).
--- Returns {events removed, recent posts removed, authors removed}.
-local events, recent, authors = 0, 0, 0
+-- Returns {events removed, recent posts removed, authors removed, inbox entries removed}.
+local events, recent, authors, inbox = 0, 0, 0, 0
 if tonumber(ARGV[1]) > 0 then
   events = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+  -- The commit trims the inbox roughly (MINID ~): committed entries linger. Those before the cutoff go,
+  -- but never one the writer has not committed yet.
+  local ms, seq = string.match(redis.call('GET', KEYS[7]) or '0-0', '^(%d+)-(%d+)$')
+  local minid = ARGV[1] .. '-0'
+  if tonumber(ms) < tonumber(ARGV[1]) then minid = ms .. '-' .. tostring(tonumber(seq) + 1) end
+  inbox = redis.call('XTRIM', KEYS[6], 'MINID', minid)
   -- The index's score is the post's first arrival: a post decided again later keeps it.
   local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[2])
   for _, pid in ipairs(old) do redis.call('HDEL', KEYS[2], pid) end
@@ -30,4 +36,4 @@ if limit > 0 then
     end
   end
 end
-return {events, recent, authors}
+return {events, recent, authors, inbox}

@@ -210,10 +210,11 @@ class RedisInbox:
         # One script: the stream holds at most [bus] stream_maxlen events and a wall RECENT_KEPT recent
         # posts, so it is short; the authors go RETENTION_BATCH at a time, Redis serving others between.
         keys = [Keys.events(wall), Keys.recent(wall), Keys.recent_index(wall), Keys.authors(wall),
-                Keys.authors_at(wall)]
-        events, recent, authors = await self.link.script("forget", keys, [int(cutoff * 1000), cutoff, 0])
+                Keys.authors_at(wall), Keys.inbox(wall), Keys.position(wall)]
+        events, recent, authors, inbox = await self.link.script("forget", keys,
+                                                                [int(cutoff * 1000), cutoff, 0])
         while True:
-            _, _, more = await self.link.script("forget", keys, [0, cutoff, RETENTION_BATCH])
+            _, _, more, _ = await self.link.script("forget", keys, [0, cutoff, RETENTION_BATCH])
             authors += more
             if more < RETENTION_BATCH:
-                return Forgotten(events, recent, authors)
+                return Forgotten(events, recent, authors, inbox)
