@@ -114,8 +114,9 @@ class RetentionJob:
                             self.retention.every, e)
                 await asyncio.sleep(backoff(attempt, base=0.5, cap=5.0))
                 attempt += 1
+            pause = min(RENEW_EVERY, max(0.0, due - time.time())) if self.status.leading else RENEW_EVERY
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), RENEW_EVERY)
+                await asyncio.wait_for(self.stopping.wait(), pause)
         if self.status.leading:
             with contextlib.suppress(Exception):  # the bus is down: the lease lapses on its own
                 await release(self.engine, name, self.owner)
