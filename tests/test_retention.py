@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tests.helpers import HEALTH_AUTH, Screen, eventually, make_config, post, serving, temp_store_url
 from wall.app import ALL, create_app
 from wall.bus.memory import MemoryEngine
-from wall.config import ConfigError, MediaConfig, Retention
+from wall.config import DEFAULT_RETENTION, ConfigError, MediaConfig, Retention
 from wall.privacy.retention import RetentionJobs, cutoffs, retention_lease
 from wall.store import connect
 from wall.store.audit import Event
@@ -30,7 +30,7 @@ FIGURES = ("stats_rollups", "bus_counted")  # the live figures' minute buckets: 
 
 
 def test_each_kind_has_its_own_cutoff_and_keep_has_none() -> None:
-    kept = Retention(posts=30 * 86400, media=HOUR, audit=None, labels=60.0, screenshots=1.0)
+    kept = Retention(posts=30 * 86400, media=HOUR, audit=None, labels=60.0, screenshots=1.0, every=600)
     assert cutoffs(kept, now=1_000_000.0) == {"posts": 1_000_000 - 30 * 86400, "media": 1_000_000 - HOUR,
                                               "labels": 1_000_000 - 60, "screenshots": 999_999.0}
 
@@ -41,7 +41,9 @@ def test_the_retention_table_takes_durations_and_keep_and_names_each_wrong_key()
                               "every": "30s"})
     assert lobby == Retention(posts=7 * 86400, media=12 * HOUR, audit=None, labels=5400.0,
                               screenshots=30 * 86400, every=30.0)
-    assert cfg.walls["lobby"].retention == Retention()  # 30 days of everything, every 10 minutes
+    assert cfg.walls["lobby"].retention == DEFAULT_RETENTION == Retention(  # 30 days each, every 10 minutes
+        posts=30 * 86400, media=30 * 86400, audit=30 * 86400, labels=30 * 86400, screenshots=30 * 86400,
+        every=600)
     with pytest.raises(ConfigError) as e:
         retention_config({"posts": "30 days", "media": "0d", "every": "keep", "faces": "1d"})
     with pytest.raises(ConfigError, match=r"retention.posts: '90m' is shorter than the live figures"):
@@ -187,7 +189,7 @@ async def pair_a_kiosk(store: Any) -> int:
 
 async def test_one_process_runs_the_job_at_a_time_and_another_takes_over_when_it_stops() -> None:
     engine = MemoryEngine()  # leases as on Redis (the contract suite checks both engines)
-    every = Retention(every=0.1)
+    every = dataclasses.replace(DEFAULT_RETENTION, every=0.1)
     async with connect(temp_store_url()) as store:
         a = RetentionJobs([dataclasses.replace(make_config().walls["lobby"], retention=every)], engine, store,
                           "node-a")

@@ -170,14 +170,15 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 @dataclass(frozen=True)
 class Retention:
-    """A wall's retention in seconds per kind (None: kept), and the job's interval."""
+    """A wall's retention in seconds per kind (None: kept), and the job's interval (RetentionTable's
+    defaults: DEFAULT_RETENTION)."""
 
-    posts: float | None = 30 * 86400.0
-    media: float | None = 30 * 86400.0
-    audit: float | None = 30 * 86400.0
-    labels: float | None = 30 * 86400.0
-    screenshots: float | None = 30 * 86400.0
-    every: float = 600.0
+    posts: float | None
+    media: float | None
+    audit: float | None
+    labels: float | None
+    screenshots: float | None
+    every: float
 
 
 def duration(text: str) -> float | None:
@@ -188,9 +189,8 @@ def duration(text: str) -> float | None:
 
 def _retention(raw: object, path: str, problems: list[str]) -> Retention:
     table = convert(raw, RetentionTable, path, problems) or RetentionTable()
-    default = Retention()
 
-    def read(key: str) -> float | None:
+    def read(key: str) -> float | None:  # a wrong value is a problem: the load fails, whatever it returns
         text: str = getattr(table, key).strip()
         if text == "keep" and key != "every":
             return None
@@ -198,19 +198,20 @@ def _retention(raw: object, path: str, problems: list[str]) -> Retention:
         if key == "posts" and seconds is not None and 0 < seconds < SHORTEST_POSTS:
             problems.append(f'{path}.posts: {text!r} is shorter than the live figures keep their counts '
                             '(top authors included); write "2h" or longer')
-            return default.posts
+            return None
         if seconds is not None and seconds > 0:
             return seconds
         what = "must be longer than 0" if seconds is not None else "is not a duration"
         keep = "" if key == "every" else ', or "keep" to never remove it by age'
         problems.append(f'{path}.{key}: {text!r} {what}; write a number and a unit, e.g. "30d", "12h", '
                         f'"90m" or "45s"{keep}')
-        kept: float | None = getattr(default, key)
-        return kept
+        return None
 
-    every = read("every")
     return Retention(posts=read("posts"), media=read("media"), audit=read("audit"), labels=read("labels"),
-                     screenshots=read("screenshots"), every=default.every if every is None else every)
+                     screenshots=read("screenshots"), every=read("every") or 1.0)
+
+
+DEFAULT_RETENTION = _retention({}, "retention", [])
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,7 @@ class WallConfig:
     # A private wall's page, socket and JSON API need a display key (docs/console.md).
     private: bool = False
     screen: Screen = field(default_factory=Screen)  # theme, show, night, ticker (wall/screen.py)
-    retention: Retention = field(default_factory=Retention)  # [walls.W.retention] (docs/retention.md)
+    retention: Retention = DEFAULT_RETENTION  # [walls.W.retention] (docs/retention.md)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
