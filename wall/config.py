@@ -181,7 +181,7 @@ class Retention:
     every: float
 
 
-def duration(text: str) -> float | None:
+def _duration(text: str) -> float | None:
     """Seconds of "30d", "12h", "90m" or "45s"; None for anything else."""
     found = _DURATION.match(text.strip())
     return None if found is None else float(found[1]) * _UNIT[found[2]]
@@ -194,7 +194,7 @@ def _retention(raw: object, path: str, problems: list[str]) -> Retention:
         text: str = getattr(table, key).strip()
         if text == "keep" and key != "every":
             return None
-        seconds = duration(text)
+        seconds = _duration(text)
         if key == "posts" and seconds is not None and 0 < seconds < SHORTEST_POSTS:
             problems.append(f'{path}.posts: {text!r} is shorter than the live figures keep their counts '
                             '(top authors included); write "2h" or longer')
