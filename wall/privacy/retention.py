@@ -32,6 +32,7 @@ from wall.store import Store
 log = logging.getLogger(__name__)
 LEASE_TTL = 6.0  # seconds, as the writer's: a dead holder's job moves within about that
 RENEW_EVERY = 2.0
+STOP_GRACE = 1.0  # seconds a stopping process waits for its jobs to hand their leases over
 
 
 def cutoffs(retention: Retention, now: float) -> dict[str, float]:
@@ -122,16 +123,20 @@ class RetentionJob:
                 await release(self.engine, name, self.owner)
 
     async def _run_leased(self, name: str, token: int) -> None:
-        """run_once() while renewing the lease beside it; stopped if the lease is lost (every batch is its
-        own transaction, so what was done stays done and the next holder does the rest)."""
+        """run_once() while renewing the lease beside it; stopped if the lease is lost or the process stops
+        (every batch is its own transaction: what was done stays done, the next holder does the rest)."""
         job = asyncio.create_task(self.run_once())
+        stopping = asyncio.create_task(self.stopping.wait())
         try:
-            while not job.done():
-                await asyncio.wait({job}, timeout=RENEW_EVERY)
-                if not job.done() and await self.engine.lease(name, self.owner, LEASE_TTL) != token:
+            while not job.done() and not self.stopping.is_set():
+                await asyncio.wait({job, stopping}, timeout=RENEW_EVERY, return_when=asyncio.FIRST_COMPLETED)
+                if job.done() or self.stopping.is_set():
+                    break
+                if await self.engine.lease(name, self.owner, LEASE_TTL) != token:
                     log.warning("wall %s: retention lease lost mid-run; its next holder goes on", self.wall)
                     break
         finally:
+            stopping.cancel()
             if not job.done():
                 job.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -159,6 +164,10 @@ class RetentionJobs:
     async def __aexit__(self, *exc: object) -> None:
         for job in self.jobs:
             job.stop()
+        if self.tasks:  # a run under way stops between batches: its next holder does the rest
+            _, late = await asyncio.wait(self.tasks, timeout=STOP_GRACE)
+            for task in late:
+                task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     def wall_health(self, wall: str) -> dict[str, object]:
