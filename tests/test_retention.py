@@ -156,11 +156,10 @@ async def test_retention_removes_old_posts_from_every_place_and_keeps_new_ones_a
         places = await everything_in_sql(store_url)
         if redis_url:
             places += await everything_in_redis(redis_url)
-        else:  # the memory engine's state in this process
-            memory = bus
-            assert isinstance(memory, MemoryEngine)
-            places += repr([m.body for m in await memory.latest("lobby", 100)])
-            places += repr(await memory.recent("lobby", 100))
+        else:  # the memory engine's state in this process (what it keeps in SQL is searched above)
+            assert isinstance(bus, MemoryEngine)
+            places += repr([m.body for m in await bus.latest("lobby", 100)])
+            places += repr(await bus.recent("lobby", 100))
         for old in OLD.values():
             assert old not in places, [line[:300] for line in places.splitlines() if old in line]
         assert "Olga" not in places and b"JPEG of Olga" not in places.encode()
