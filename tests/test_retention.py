@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from tests.helpers import HEALTH_AUTH, Screen, eventually, make_config, post, serving, temp_store_url
 from wall.app import ALL, create_app
 from wall.bus.memory import MemoryEngine
+from wall.bus.redis import Keys, RedisEngine
 from wall.config import DEFAULT_RETENTION, ConfigError, MediaConfig, Retention
 from wall.privacy.retention import RetentionJobs, cutoffs, retention_lease
 from wall.store import connect
@@ -205,3 +206,18 @@ async def test_one_process_runs_the_job_at_a_time_and_another_takes_over_when_it
                 job_a.stop()  # a stops and hands the lease over: b takes it and runs the job
                 await eventually(lambda: job_b.status.runs >= 1)
                 assert await engine.holder(retention_lease("lobby")) == "node-b"
+
+
+async def test_on_redis_authors_known_before_retention_existed_are_forgotten_at_its_first_run(
+    redis_url: str,
+) -> None:
+    engine = RedisEngine(redis_url)
+    try:
+        async with aioredis.Redis.from_url(redis_url) as r:
+            await r.delete(Keys.authors("legacy"), Keys.authors_at("legacy"))
+            await r.sadd(Keys.authors("legacy"), "webhook:before", "webhook:also-before")  # no time kept
+        forgotten = await engine.forget_before("legacy", time.time() - HOUR)
+        assert forgotten.authors == 2
+        assert await engine.known_authors("legacy", ["webhook:before", "webhook:also-before"]) == set()
+    finally:
+        await engine.close()
