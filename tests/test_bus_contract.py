@@ -19,7 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.helpers import eventually
 from tests.redis_server import RedisServer, free_port
-from wall.bus.base import Announcement, Commit, Engine, Fenced, Gap, Live, Message, writer_lease
+from wall.bus.base import Announcement, Commit, Engine, Fenced, Forgotten, Gap, Live, Message, writer_lease
 from wall.bus.erasure import ErasedAuthor
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import Keys, RedisEngine
@@ -367,6 +367,42 @@ async def test_recent_posts_are_capped_oldest_out(make_engine: MakeEngine,
         await engine.commit(WALL, "writer-a", token, Commit(entry, recent=((f"p{i}", f"post {i}".encode()),)))
     assert await engine.recent(WALL, 10) == [b"post 4", b"post 3", b"post 2"]
     assert await engine.recent_of(WALL, ["p0", "p4"]) == {"p4": b"post 4"}
+
+
+async def test_retention_forgets_events_recent_posts_and_authors_from_before_a_time_and_keeps_the_rest(
+    engine: Engine,
+) -> None:
+    token = await engine.lease(writer_lease(WALL), "writer-a", ttl=5)
+    assert token
+    entry = await engine.enqueue(WALL, b"{}")
+
+    async def commit(name: str) -> list[str]:
+        post = Post(id=name, source="webhook", source_id=name, text=f"{name} text",
+                    created_at=datetime.now(UTC), author=Author(name.title(), name))
+        recent = encode(RecentPost(post, arrived=time.time()))
+        return await engine.commit(WALL, "writer-a", token, Commit(
+            entry, tuple(bodies(name, 3)), recent=((name, recent),), authors=(f"webhook:{name}",)))
+
+    old = await commit("old")
+    cutoff = (id_key(old[-1])[0] + 1) / 1000  # just after the last old event
+    while time.time() <= cutoff:  # the clock must pass it before the new ones
+        await asyncio.sleep(0.001)
+    new = await commit("new")
+
+    forgotten = await engine.forget_before(WALL, cutoff)  # and the committed entry, if still kept
+    assert forgotten._replace(inbox=0) == Forgotten(events=3, recent=1, authors=1)
+    assert [m.id for m in await engine.latest(WALL, 10)] == new
+    assert [decode_recent(b).post.id for b in await engine.recent(WALL, 10)] == ["new"]
+    assert (await engine.recent_of(WALL, ["old", "new"])).keys() == {"new"}
+    assert await engine.known_authors(WALL, ["webhook:old", "webhook:new"]) == {"webhook:new"}
+    # A screen that last saw an old event cannot be caught up: it is told to take a snapshot.
+    assert await engine.read_after(WALL, old[0]) is None
+    follower = Follower(engine, old[0])
+    await follower.wait(lambda f: bool(f.items))
+    assert isinstance(follower.items[0], Gap)
+    await follower.stop()
+    assert [m.id for m in await engine.read_after(WALL, new[0]) or []] == new[1:]
+    assert await engine.forget_before(WALL, cutoff) == Forgotten()  # twice is harmless
 
 
 async def test_a_retracted_post_takes_back_exactly_what_it_added_to_its_own_minute_once(

@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from ingest.enrich import language
 from ingest.enrich.pipeline import Enricher, Item, config_from
@@ -37,10 +38,12 @@ from wall.curate import rules
 from wall.curate.actions import Actions
 from wall.curate.writer import Annotate, Writers
 from wall.models import Post
+from wall.privacy.retention import RetentionJobs, forget_media
 from wall.store import Store, connect
 from wall.web.app import create_web_app
-from wall.web.keys import ENGINE, HEALTH, LOOKS, NETWORKS, STORE
+from wall.web.keys import CONFIG, ENGINE, HEALTH, LOOKS, METRICS, NETWORKS, STORE
 from wall.web.looks import Looks
+from wall.web.media import MEDIA
 from wall.web.metrics import Metrics
 from wall.web.moderation import ACTIONS  # the console's moderation service: built once per process
 
@@ -104,7 +107,7 @@ def node_name() -> str:
 
 
 def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
-            store: Store | None = None) -> list[Any]:
+            store: Store | None = None, registry: CollectorRegistry | None = None) -> list[Any]:
     """The background roles (sources, curate) as async context managers. Sources report their health
     through the engine (any worker may run them); the writers report theirs in this process's /healthz."""
     parts: list[Any] = []
@@ -121,6 +124,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
                              moderation={name: w.moderation for name, w in cfg.walls.items()},
                              optouts={name: w.optout for name, w in cfg.walls.items()},
                              alerts_on_screen=on_screen))
+        if store is not None:  # the role every deployment runs somewhere, beside the store it clears
+            parts.append(RetentionJobs(cfg.walls.values(), engine, store, owner, registry))
     return parts
 
 
@@ -168,15 +173,16 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
 
     async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            for part in workers(cfg, roles, bus, owner, app[STORE]):
+            for part in workers(cfg, roles, bus, owner, app[STORE], app[METRICS].registry):
                 entered = await stack.enter_async_context(part)
-                if isinstance(entered, Writers | PrimaryWatch):
+                if isinstance(entered, Writers | PrimaryWatch | RetentionJobs):
                     app[HEALTH].append(entered)
             if "curate" not in roles:
                 await _say_if_no_writer(cfg, bus)
             yield
 
     app = create_web_app(cfg, Metrics(), before=[engine_ctx, store_ctx, workers_ctx])
+    app.cleanup_ctx.append(_media_retention_ctx)
     app[NETWORKS] = display_names()  # pages and the console name networks as the connectors do
     if config_path is not None:
         app[LOOKS].watch(config_path, load_config)  # /healthz compares it with the wall's look
@@ -184,6 +190,15 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
     if "webhook" in roles:
         add_webhook_routes(app, Pipeline(bus))
     return app
+
+
+async def _media_retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    """This node's media cache forgets images past the walls' retention (docs/retention.md)."""
+    task = asyncio.create_task(forget_media(app[MEDIA].cache, app[CONFIG].walls.values()))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def reload_config(path: Path, bus: Bus, by: str, looks: Looks | None = None) -> bool:

@@ -145,6 +145,7 @@ class WallTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     show: dict[str, Any] = {}
     night: dict[str, Any] = {}
     ticker: dict[str, Any] = {}
+    retention: dict[str, Any] = {}  # [walls.W.retention], checked as a RetentionTable
 
 
 class ConfigFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -159,6 +160,70 @@ class ConfigFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     walls: dict[str, Any] = {}
     sources: dict[str, Any] = {}  # [sources.NAME]: shared sources, each feeding the walls it names
     stats_interval: Seconds = 5.0
+
+
+class RetentionTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """[walls.W.retention]: how long each kind of a person's data is kept, as a duration ("30d", "12h",
+    "90m", "45s") or "keep" (never removed by age). What each kind covers: docs/retention.md."""
+
+    posts: str = "30d"  # post text, author names, handles, avatars: display history, recent posts, authors
+    media: str = "30d"  # images in each web node's media cache
+    audit: str = "30d"  # before/after copies in the audit log of this wall's actions (the row stays)
+    labels: str = "30d"  # post texts kept with curators' sentiment labels
+    screenshots: str = "30d"  # kiosk screenshots of this wall's screens
+    every: str = "10m"  # how often the job runs
+
+
+RETENTION_KINDS = ("posts", "media", "audit", "labels", "screenshots")
+SHORTEST_POSTS = 7200.0  # the figures' minute buckets (wall.bus.base.BUCKETS_KEPT) count authors for 2 h
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Retention:
+    """A wall's retention in seconds per kind (None: kept), and the job's interval (RetentionTable's
+    defaults: DEFAULT_RETENTION)."""
+
+    posts: float | None
+    media: float | None
+    audit: float | None
+    labels: float | None
+    screenshots: float | None
+    every: float
+
+
+def _duration(text: str) -> float | None:
+    """Seconds of "30d", "12h", "90m" or "45s"; None for anything else."""
+    found = _DURATION.match(text.strip())
+    return None if found is None else float(found[1]) * _UNIT[found[2]]
+
+
+def _retention(raw: object, path: str, problems: list[str]) -> Retention:
+    table = convert(raw, RetentionTable, path, problems) or RetentionTable()
+
+    def read(key: str) -> float | None:  # a wrong value is a problem: the load fails, whatever it returns
+        text: str = getattr(table, key).strip()
+        if text == "keep" and key != "every":
+            return None
+        seconds = _duration(text)
+        if key == "posts" and seconds is not None and 0 < seconds < SHORTEST_POSTS:
+            problems.append(f'{path}.posts: {text!r} is shorter than the live figures keep their counts '
+                            '(top authors included); write "2h" or longer')
+            return None
+        if seconds is not None and seconds > 0:
+            return seconds
+        what = "must be longer than 0" if seconds is not None else "is not a duration"
+        keep = "" if key == "every" else ', or "keep" to never remove it by age'
+        problems.append(f'{path}.{key}: {text!r} {what}; write a number and a unit, e.g. "30d", "12h", '
+                        f'"90m" or "45s"{keep}')
+        return None
+
+    return Retention(posts=read("posts"), media=read("media"), audit=read("audit"), labels=read("labels"),
+                     screenshots=read("screenshots"), every=read("every") or 1.0)
+
+
+DEFAULT_RETENTION = _retention({}, "retention", [])
 
 
 @dataclass(frozen=True)
@@ -202,6 +267,7 @@ class WallConfig:
     # A private wall's page, socket and JSON API need a display key (docs/console.md).
     private: bool = False
     screen: Screen = field(default_factory=Screen)  # theme, show, night, ticker (wall/screen.py)
+    retention: Retention = DEFAULT_RETENTION  # [walls.W.retention] (docs/retention.md)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
@@ -365,6 +431,7 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         private=wt.private,
         screen=screen({key: getattr(wt, key) for key in ("theme", "show", "night", "ticker")}, path,
                       problems),
+        retention=_retention(wt.retention, f"{path}.retention", problems),
     )
 
 

@@ -197,6 +197,23 @@ class Inbox(Protocol):
         writer's second call removes)."""
         ...
 
+    async def forget_before(self, wall: str, cutoff: float) -> Forgotten:
+        """Retention (wall/privacy/retention.py): remove what the wall holds of posts from before `cutoff`
+        (epoch seconds): display events published before it, recent posts the writer first saw before
+        it, authors whose last approved post is older, and inbox entries from before it that the writer
+        committed (never one it has not). A subscriber or read_after() from an id
+        before the last removed event is told the history no longer reaches back (a Gap, None)."""
+        ...
+
+
+class Forgotten(NamedTuple):
+    """What forget_before() removed, by place."""
+
+    events: int = 0
+    recent: int = 0
+    authors: int = 0
+    inbox: int = 0  # committed inbox entries still kept (Redis trims them roughly at commit)
+
 
 class Coordination(Protocol):
     """Coordination state: connector cursors, leases, health records (Redis, or memory in one process)."""
@@ -263,7 +280,9 @@ class KeptWall(Protocol):
     @property
     def shown(self) -> Collection[str]: ...
     @property
-    def authors(self) -> Collection[str]: ...
+    def authors(self) -> Mapping[str, float]:
+        """Known authors and when their last post was approved (epoch seconds)."""
+        ...
     @property
     def recent(self) -> Sequence[tuple[str, bytes]]:
         """(post id, RecentPost body), oldest first arrival first."""
@@ -313,6 +332,9 @@ class Keeper(Protocol):
         """An erasure (Inbox.erase_author): `events` rewritten to these bodies, these inbox entries and
         the posts' recent records and stats records gone, the author no longer known, these counters
         out of every kept bucket, and the kept control frame dropped when `control`."""
+    async def forget_before(self, wall: str, cutoff: float) -> None:
+        """Inbox.forget_before() in what is kept, in batches (each its own transaction), so that commits go
+        on meanwhile; what each batch removed is gone for good."""
         ...
 
 

@@ -25,6 +25,7 @@ from wall.bus.base import (
     Commit,
     Counters,
     Fenced,
+    Forgotten,
     Gap,
     Keeper,
     Live,
@@ -33,7 +34,7 @@ from wall.bus.base import (
     writer_lease,
 )
 from wall.bus.erasure import ErasedAuthor
-from wall.models import Post, frame, id_key
+from wall.models import Post, decode_recent, frame, id_key
 
 
 class _Channel:
@@ -42,6 +43,7 @@ class _Channel:
         self.subscribers: set[asyncio.Queue[Message | Announcement]] = set()
         self.last = (0, 0)
         self.announced: dict[str, bytes] = {}  # the latest of each kind
+        self.forgotten = (0, 0)  # the last event retention removed: resuming from before it is a gap
 
 
 def _next_id(last: tuple[int, int]) -> tuple[int, int]:
@@ -62,7 +64,7 @@ class _Inbox:
         self.total = 0
         self.recent: OrderedDict[str, bytes] = OrderedDict()  # oldest first, by first arrival
         self.control: bytes | None = None
-        self.authors: set[str] = set()
+        self.authors: dict[str, float] = {}  # author key -> when a post of theirs was last approved
         self.queue_subscribers: set[asyncio.Queue[bytes | None]] = set()
         self.counted: OrderedDict[str, tuple[int, tuple[tuple[str, int], ...]]] = OrderedDict()
         self.writing = asyncio.Lock()  # with a keeper: entries reach it and the deque in id order
@@ -113,7 +115,7 @@ class MemoryEngine:
         box.position, box.total, box.control = kept.position, kept.total, kept.control
         box.buckets = {m: Counter(c) for m, c in kept.buckets.items()}
         box.counted = OrderedDict((pid, (minute, counters)) for pid, minute, counters in kept.counted)
-        box.shown, box.authors = set(kept.shown), set(kept.authors)
+        box.shown, box.authors = set(kept.shown), dict(kept.authors)
         box.recent = OrderedDict(kept.recent)
         self._epochs[wall] = kept.epoch
 
@@ -153,6 +155,8 @@ class MemoryEngine:
         key = id_key(after)
         if ch.history and id_key(ch.history[0].id) > key and len(ch.history) == ch.history.maxlen:
             return None  # trimmed past the id
+        if key < ch.forgotten:
+            return None  # retention removed events after it
         return [m for m in ch.history if id_key(m.id) > key]
 
     async def read_after(self, wall: str, after: str, upto: str | None = None) -> list[Message] | None:
@@ -304,7 +308,7 @@ class MemoryEngine:
             box.recent[pid] = body  # an existing key keeps its place: ordered by first arrival
         while len(box.recent) > RECENT_KEPT:
             box.recent.popitem(last=False)
-        box.authors.update(commit.authors)
+        box.authors.update(dict.fromkeys(commit.authors, time.time()))
         if control is not None:
             box.control = control
         for message in commit.queue:
@@ -381,7 +385,36 @@ class MemoryEngine:
         return self._inbox(wall).control
 
     async def known_authors(self, wall: str, authors: list[str]) -> set[str]:
-        return self._inbox(wall).authors.intersection(authors)
+        known = self._inbox(wall).authors
+        return {a for a in authors if a in known}
+
+    async def forget_before(self, wall: str, cutoff: float) -> Forgotten:
+        await self._restore(wall)
+        if self._keeper is not None:  # first: what it removed must not come back at the next start
+            await self._keeper.forget_before(wall, cutoff)
+        ch, box = self._channel(wall), self._inbox(wall)
+        edge, events = (int(cutoff * 1000), 0), 0
+        while ch.history and id_key(ch.history[0].id) < edge:
+            ch.forgotten = id_key(ch.history.popleft().id)
+            events += 1
+        old = []
+        for pid, body in box.recent.items():  # oldest first arrival first
+            if decode_recent(body).arrived >= cutoff:
+                break
+            old.append(pid)
+        for pid in old:
+            del box.recent[pid]
+        authors = [a for a, at in box.authors.items() if at < cutoff]
+        for author in authors:
+            del box.authors[author]
+        # The figures' minute buckets count authors too; past BUCKETS_KEPT nobody reads them (Redis lets
+        # them expire), but here they go only when a new post is counted: an idle wall's would stay.
+        minute = cutoff // 60
+        for gone in [m for m in box.buckets if m < minute]:
+            del box.buckets[gone]
+        for pid in [p for p, (m, _) in box.counted.items() if m < minute]:
+            del box.counted[pid]
+        return Forgotten(events, len(old), len(authors))
 
     async def erase_author(self, wall: str, author: str) -> ErasedAuthor:
         await self._restore(wall)
@@ -418,7 +451,7 @@ class MemoryEngine:
                 box.recent.pop(pid, None)
                 box.counted.pop(pid, None)
             known = author in box.authors
-            box.authors.discard(author)
+            box.authors.pop(author, None)
             for bucket in box.buckets.values():
                 for name in counters:
                     bucket.pop(name, None)

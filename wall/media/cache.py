@@ -6,6 +6,8 @@ mtime so the order survives a restart.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -66,6 +68,25 @@ class DiskCache:
         self._index[name] = len(data)
         self.used += len(data)
         self._evict()
+
+    async def forget_before(self, cutoff: float) -> int:
+        """Retention: remove the images nobody asked for since `cutoff` (epoch seconds; a hit touches a
+        file, so an image some screen still shows stays); how many went. The files on a worker thread."""
+        old = await asyncio.to_thread(self._unlink_older, list(self._index), cutoff)
+        for name in old:
+            self.used -= self._index.pop(name, 0)
+        return len(old)
+
+    def _unlink_older(self, names: list[str], cutoff: float) -> list[str]:
+        old = []
+        for name in names:  # oldest access first
+            path = self.dir / name
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime >= cutoff:
+                    break
+                path.unlink()
+            old.append(name)
+        return old
 
     def _evict(self) -> None:
         while self.used > self.limit and self._index:

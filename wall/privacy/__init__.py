@@ -1,1 +1,1 @@
-"""Privacy: what the wall keeps about people, for how long, and a person's data on request."""
+"""A person's data on the wall: retention, erasure and export on request."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 def clock(now: float | None) -> float:
@@ -46,3 +46,27 @@ async def insert_new(conn: AsyncConnection, table: sa.Table, values: Mapping[str
     """Insert a row unless its key exists (INSERT … ON CONFLICT DO NOTHING): the first writer wins."""
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
     await conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=list(keys)))
+
+
+BATCH = 1000  # rows per transaction where a job deletes or rewrites many: screens and curators go between
+
+
+async def delete_batched(engine: AsyncEngine, table: sa.Table, where: sa.ColumnElement[bool],
+                         guard: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+                         batch: int = BATCH) -> int:
+    """Delete the rows `where` selects, `batch` at a time, each batch its own short transaction (a long
+    one would hold SQLite's write lock, or PostgreSQL's row locks, for the whole job); `guard` runs first
+    in each. Returns how many went."""
+    key = list(table.primary_key.columns)
+    removed = 0
+    while True:
+        async with engine.begin() as conn:
+            if guard is not None:
+                await guard(conn)
+            rows = (await conn.execute(sa.select(*key).where(where).limit(batch))).all()
+            if rows:
+                found = key[0].in_([r[0] for r in rows]) if len(key) == 1 else sa.tuple_(*key).in_(rows)
+                await conn.execute(table.delete().where(found))
+        removed += len(rows)
+        if len(rows) < batch:
+            return removed

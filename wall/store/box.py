@@ -11,6 +11,7 @@ Contract (each method is one transaction: when it raises, nothing of it was writ
   events, the total, the touched minute buckets (`stats_rollups`), counted posts, the shown set, recent
   posts, known authors and the control frame.
 - `forget` is an author's erasure (wall.bus.base.Keeper.forget): events rewritten, entries and records gone.
+- `forget_before` is retention's: the wall's events, recent posts and known authors older than a time.
 - `restore` reads a wall back (its newest `events` display events, its newest `recent` posts), naming a
   new wall's history with the epoch given. Every `TIDY_EVERY` commits of a wall, and at restore, what is
   beyond those limits goes, and digests and shown posts not touched for `SEEN_FOR` seconds.
@@ -28,8 +29,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from wall.models import id_key
-from wall.store.base import clock, insert_new, upsert
+from wall.models import decode_recent, id_key
+from wall.store.base import BATCH, clock, delete_batched, insert_new, upsert
 from wall.store.kv import Cursors
 from wall.store.schema import (
     bus_authors,
@@ -67,7 +68,7 @@ class KeptWall:
     buckets: dict[int, dict[str, int]] = field(default_factory=dict)
     counted: list[tuple[str, int, Counters]] = field(default_factory=list)
     shown: set[str] = field(default_factory=set)
-    authors: set[str] = field(default_factory=set)
+    authors: dict[str, float] = field(default_factory=dict)
     recent: list[tuple[str, bytes]] = field(default_factory=list)
 
 
@@ -154,7 +155,8 @@ class BusState:
                 await upsert(conn, bus_recent, {"wall": wall, "post_id": post_id, "body": body},
                              keys=("wall", "post_id"))
             for author in authors:
-                await upsert(conn, bus_authors, {"wall": wall, "author": author}, keys=("wall", "author"))
+                await upsert(conn, bus_authors, {"wall": wall, "author": author, "at": clock(None)},
+                             keys=("wall", "author"))
             self._commits[wall] = self._commits.get(wall, 0) + 1
             if self._commits[wall] >= TIDY_EVERY:
                 await self._tidy(conn, wall)
@@ -221,6 +223,33 @@ class BusState:
         await conn.execute(bus_shown.delete().where(bus_shown.c.wall == wall,
                                                     bus_shown.c.at < clock(now) - SEEN_FOR))
 
+    async def forget_before(self, wall: str, cutoff: float) -> None:
+        """Retention: the wall's display events published before `cutoff`, recent posts first seen before
+        it, authors last approved before it and the minute buckets before it go, a batch per transaction
+        (wall.bus.base.Keeper)."""
+        async def own(conn: AsyncConnection) -> None:
+            await self._own(conn, wall)
+
+        e = bus_events.c
+        await delete_batched(self.engine, bus_events, (e.wall == wall) & (e.ms < int(cutoff * 1000)), own)
+        a = bus_authors.c
+        await delete_batched(self.engine, bus_authors, (a.wall == wall) & (a.at < cutoff), own)
+        s, c = stats_rollups.c, bus_counted.c  # the figures' minute buckets, which count authors too
+        minute = cutoff // 60
+        await delete_batched(self.engine, stats_rollups, (s.wall == wall) & (s.bucket < minute * 60), own)
+        await delete_batched(self.engine, bus_counted, (c.wall == wall) & (c.minute < minute), own)
+        r = bus_recent.c
+        while True:  # by first arrival, which only the body says; oldest first, so stop at a newer one
+            async with self.engine.begin() as conn:
+                await self._own(conn, wall)
+                rows = (await conn.execute(sa.select(r.n, r.body).where(r.wall == wall).order_by(r.n)
+                                           .limit(BATCH))).all()
+                old = [row.n for row in rows if decode_recent(bytes(row.body)).arrived < cutoff]
+                if old:
+                    await conn.execute(bus_recent.delete().where(r.n.in_(old)))
+            if len(old) < BATCH:
+                return
+
     async def restore(self, wall: str, epoch: str) -> KeptWall:
         async with self.engine.begin() as conn:
             row = (await conn.execute(sa.select(bus_walls).where(bus_walls.c.wall == wall))).first()
@@ -248,8 +277,8 @@ class BusState:
                                                       .where(c.wall == wall).order_by(c.minute))).all()],
                 shown=set((await conn.execute(sa.select(bus_shown.c.post_id)
                                               .where(bus_shown.c.wall == wall))).scalars()),
-                authors=set((await conn.execute(sa.select(bus_authors.c.author)
-                                                .where(bus_authors.c.wall == wall))).scalars()),
+                authors={r.author: r.at for r in (await conn.execute(
+                    sa.select(bus_authors.c.author, bus_authors.c.at).where(bus_authors.c.wall == wall)))},
                 recent=[(r.post_id, bytes(r.body)) for r in (await conn.execute(
                     sa.select(bus_recent.c.post_id, bus_recent.c.body).where(bus_recent.c.wall == wall)
                     .order_by(bus_recent.c.n))).all()])

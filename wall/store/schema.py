@@ -227,6 +227,7 @@ bus_authors = sa.Table(
     "bus_authors", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),
     sa.Column("author", sa.String(255), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, server_default=sa.text("0")),  # last approved: retention
 )
 
 controls = sa.Table(

@@ -36,6 +36,7 @@ from wall.store.labels import Labels
 from wall.store.logins import LoginPolicy, Logins
 from wall.store.migrate import upgrade
 from wall.store.optouts import OptOuts
+from wall.store.retention import Retention
 from wall.store.rules import Rules
 from wall.store.sessions import Sessions
 from wall.store.users import Users
@@ -63,6 +64,7 @@ class Store:
         self.controls = Controls(engine)
         self.labels = Labels(engine)
         self.erasures = Erasures(engine)
+        self.retention = Retention(engine, self.cursors)
 
     def bus_state(self, events: int, recent: int) -> BusState:
         """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`

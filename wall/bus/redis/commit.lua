@@ -1,6 +1,6 @@
 -- A curation writer's commit for one inbox entry, all of it or nothing (wall/bus/base.py: Commit).
 -- KEYS: lease, fence, events, epoch, position, inbox, shown, bucket, total, recent hash, recent index,
--- latest control, known authors.
+-- latest control, known authors, their last approval.
 -- ARGV[1]: the commit, msgpack of wall/bus/redis/inbox.py: CommitArgs (every field by its name).
 -- A post's record (a hash: counter -> amount, '' -> minute) and a retracted post's bucket are named from
 -- the prefixes inside the script, since which bucket only the record says: one Redis, not a cluster.
@@ -77,7 +77,10 @@ if #c.recent > 0 then
     redis.call('ZREMRANGEBYRANK', KEYS[11], 0, over - 1)
   end
 end
-for _, author in ipairs(c.authors) do redis.call('SADD', KEYS[13], author) end
+for _, author in ipairs(c.authors) do
+  redis.call('SADD', KEYS[13], author)
+  redis.call('ZADD', KEYS[14], c.now, author)
+end
 if c.control and last_body then
   redis.call('SET', KEYS[12], '{"id":"' .. ids[#ids] .. '",' .. string.sub(last_body, 2))
 end

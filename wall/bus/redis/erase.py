@@ -65,6 +65,7 @@ class RedisErase:
                 pipe.hdel(Keys.recent(wall), *found)
                 pipe.delete(*(Keys.counted(wall, pid) for pid in found))
             pipe.srem(Keys.authors(wall), author)
+            pipe.zrem(Keys.authors_at(wall), author)  # retention's record of their last approval
             if counters:
                 for key in buckets:
                     pipe.hdel(key, *counters)

@@ -18,7 +18,16 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wall.bus.base import BUCKETS_KEPT, RECENT_KEPT, Commit, Fenced, Message, Outcome, writer_lease
+from wall.bus.base import (
+    BUCKETS_KEPT,
+    RECENT_KEPT,
+    Commit,
+    Fenced,
+    Forgotten,
+    Message,
+    Outcome,
+    writer_lease,
+)
 from wall.bus.redis import durable
 from wall.bus.redis.keys import Keys
 from wall.bus.redis.link import COMMAND_TIMEOUT, LINK_ERRORS, Link, decode
@@ -28,6 +37,7 @@ from wall.bus.redis.target import until_up
 SEEN_TTL = 7 * 24 * 3600  # dedupe digests outlive any source's replay window
 # A backstop only: the writer trims what it committed. Reached only when no writer ran for a long while.
 INBOX_MAXLEN = 100_000
+RETENTION_BATCH = 1000  # known authors forgotten per script call
 
 
 class CommitArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -121,7 +131,7 @@ class RedisInbox:
         keys = [Keys.lease(lease), Keys.fence(lease), Keys.events(wall), Keys.epoch(wall),
                 Keys.position(wall), Keys.inbox(wall), Keys.shown(wall), Keys.bucket(wall, commit.minute),
                 Keys.total(wall), Keys.recent(wall), Keys.recent_index(wall), Keys.control(wall),
-                Keys.authors(wall)]
+                Keys.authors(wall), Keys.authors_at(wall)]
         try:
             ids = await self.link.script("commit", keys, [payload])
         except ResponseError as e:
@@ -195,3 +205,16 @@ class RedisInbox:
             return set()
         found = await self.link.call(lambda r: r.smismember(Keys.authors(wall), authors))
         return {a for a, yes in zip(authors, found, strict=True) if yes}
+
+    async def forget_before(self, wall: str, cutoff: float) -> Forgotten:
+        # One script: the stream holds at most [bus] stream_maxlen events and a wall RECENT_KEPT recent
+        # posts, so it is short; the authors go RETENTION_BATCH at a time, Redis serving others between.
+        keys = [Keys.events(wall), Keys.recent(wall), Keys.recent_index(wall), Keys.authors(wall),
+                Keys.authors_at(wall), Keys.inbox(wall), Keys.position(wall)]
+        events, recent, authors, inbox = await self.link.script("forget", keys,
+                                                                [int(cutoff * 1000), cutoff, 0])
+        while True:
+            _, _, more, _ = await self.link.script("forget", keys, [0, cutoff, RETENTION_BATCH])
+            authors += more
+            if more < RETENTION_BATCH:
+                return Forgotten(events, recent, authors, inbox)

@@ -80,5 +80,10 @@ class Keys:
         return f"wall:{wall}:authors"
 
     @staticmethod
+    def authors_at(wall: str) -> str:
+        """When each known author's last post was approved (a sorted set), for retention."""
+        return f"wall:{wall}:authors:at"
+
+    @staticmethod
     def queue(wall: str) -> str:
         return f"wall:{wall}:queue"

@@ -27,7 +27,7 @@ COMMAND_TIMEOUT = 10.0  # seconds for one command, connecting included
 # Errors that mean "Redis is unreachable": the subscriber reconnects, status() says disconnected.
 LINK_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 # Every Lua script, each in its own file beside this module (package data: wheels carry them).
-SCRIPTS = ("publish", "range", "lease", "admit", "commit", "announce")
+SCRIPTS = ("publish", "range", "lease", "admit", "commit", "announce", "forget")
 
 
 def script_source(name: str) -> str:
