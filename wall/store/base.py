@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -49,6 +50,14 @@ async def insert_new(conn: AsyncConnection, table: sa.Table, values: Mapping[str
 
 
 BATCH = 1000  # rows per transaction where a job deletes or rewrites many: screens and curators go between
+PAUSE = 0.5  # the most a batch job rests after a batch
+
+
+async def rest_after(started: float) -> None:
+    """A batch job's pause after a batch that began at `started` (time.monotonic()): as long as the batch
+    took, at most PAUSE, so that on a busy single box the job has the store (SQLite's one writer, the
+    event loop it shares with screens and curators) at most half the time."""
+    await asyncio.sleep(min(time.monotonic() - started, PAUSE))
 
 
 async def delete_batched(engine: AsyncEngine, table: sa.Table, where: sa.ColumnElement[bool],
@@ -60,6 +69,7 @@ async def delete_batched(engine: AsyncEngine, table: sa.Table, where: sa.ColumnE
     key = list(table.primary_key.columns)
     removed = 0
     while True:
+        started = time.monotonic()
         async with engine.begin() as conn:
             if guard is not None:
                 await guard(conn)
@@ -70,3 +80,4 @@ async def delete_batched(engine: AsyncEngine, table: sa.Table, where: sa.ColumnE
         removed += len(rows)
         if len(rows) < batch:
             return removed
+        await rest_after(started)

@@ -23,6 +23,7 @@ Contract (each method is one transaction: when it raises, nothing of it was writ
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wall.models import decode_recent, id_key
-from wall.store.base import BATCH, clock, delete_batched, insert_new, upsert
+from wall.store.base import BATCH, clock, delete_batched, insert_new, rest_after, upsert
 from wall.store.kv import Cursors
 from wall.store.schema import (
     bus_authors,
@@ -240,6 +241,7 @@ class BusState:
         await delete_batched(self.engine, bus_counted, (c.wall == wall) & (c.minute < minute), own)
         r = bus_recent.c
         while True:  # by first arrival, which only the body says; oldest first, so stop at a newer one
+            started = time.monotonic()
             async with self.engine.begin() as conn:
                 await self._own(conn, wall)
                 rows = (await conn.execute(sa.select(r.n, r.body).where(r.wall == wall).order_by(r.n)
@@ -249,6 +251,7 @@ class BusState:
                     await conn.execute(bus_recent.delete().where(r.n.in_(old)))
             if len(old) < BATCH:
                 return
+            await rest_after(started)
 
     async def restore(self, wall: str, epoch: str) -> KeptWall:
         async with self.engine.begin() as conn:

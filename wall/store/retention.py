@@ -12,10 +12,12 @@ and stay. Every kind goes BATCH rows per transaction, so screens and curators ar
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from wall.store.base import BATCH, delete_batched
+from wall.store.base import BATCH, delete_batched, rest_after
 from wall.store.kv import Cursors
 from wall.store.schema import audit, kiosk_screenshots, kiosks, sentiment_labels
 
@@ -33,6 +35,7 @@ class Retention:
         changed = 0
         a = audit.c
         while True:
+            started = time.monotonic()
             async with self.engine.begin() as conn:
                 rows = (await conn.execute(sa.select(a.id, a.at).where(a.wall == wall, a.id > done)
                                            .order_by(a.id).limit(batch))).all()
@@ -47,6 +50,7 @@ class Retention:
             changed += len(old)
             if len(rows) < batch or len(old) < len(rows):  # ids follow time: the rest is newer
                 return changed
+            await rest_after(started)
 
     async def labels_before(self, wall: str, cutoff: float) -> int:
         """Remove the wall's labelled post texts from before `cutoff`; how many went."""
