@@ -279,12 +279,14 @@ async def test_the_store_forgets_the_posts_and_the_author_and_keeps_that_it_did(
         await store.audit.record(Event("control.spotlight", "pia", "lobby", None,
                                        after={"spotlight_post": mine}))
         await store.audit.record(Event("decide", "ana", "hall", mine))  # another wall's post of that id
+        await store.rules.set_policy("lobby", "auto", {"trusted_authors": [AUTHOR.upper(), "webhook:bea"]})
         held = await store.erasures.about("lobby", [mine], AUTHOR)
         assert [d["post_id"] for d in held["decisions"]] == [mine]
         assert [lab["text"] for lab in held["labels"]] == [f"text of {mine}"]
         assert [a["action"] for a in held["audit"]] == ["decide", "ban", "policy", "control.spotlight"]
 
-        assert await store.erasures.erase_posts("lobby", [mine], AUTHOR) == Erased(1, 1, 4, 0)
+        assert await store.erasures.erase_posts("lobby", [mine], AUTHOR) == Erased(1, 1, 4, 0, 1)
+        assert (await store.rules.policy("lobby")).settings == {"trusted_authors": ["webhook:bea"]}
         assert await store.erasures.erase_posts("lobby", [mine], AUTHOR) == Erased()  # again: nothing
         assert await store.decisions.get("lobby", mine) is None
         assert await store.decisions.get("lobby", other) is not None

@@ -4,7 +4,8 @@ Contract:
 - `erase_posts(wall, post_ids, author)` deletes the posts' decisions and sentiment labels (the label keeps
   the post's text), empties the audit records that name the posts or the author (target, before, after
   set to NULL: the record that someone did something stays), and drops the last screenshot of the wall's
-  kiosks when any of its posts was erased (a screenshot may show them; the next report brings a new one).
+  kiosks when any of its posts was erased (a screenshot may show them; the next report brings a new one),
+  and takes the author out of the wall policy's trusted authors (a curator's note about that person).
   Bans are kept: they keep a person off the wall, which is what an erasure is often asked for with
   (docs/erasure.md). Every deletion is by key, so it is idempotent and safe beside another erasure.
 - `author_hash(author)`: the keyed hash (HMAC-SHA256 with the store's "erasure" secret) the audit keeps
@@ -28,7 +29,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wall.store.base import insert_new
-from wall.store.schema import audit, bans, bus_secrets, decisions, kiosk_screenshots, kiosks, sentiment_labels
+from wall.store.schema import (
+    audit,
+    bans,
+    bus_secrets,
+    decisions,
+    kiosk_screenshots,
+    kiosks,
+    sentiment_labels,
+    walls_policy,
+)
 
 SECRET = "erasure"  # the bus_secrets row of the audit's keyed hash
 CHUNK = 500  # ids per IN (…): far below SQLite's bound-parameter limit
@@ -42,6 +52,7 @@ class Erased:
     labels: int = 0
     audit: int = 0
     screenshots: int = 0
+    policy: int = 0  # 1 when the author was among the wall policy's trusted authors
 
 
 T = TypeVar("T")
@@ -82,7 +93,21 @@ class Erasures:
                 mine = sa.select(kiosks.c.id).where(kiosks.c.wall == wall)
                 shots = (await conn.execute(kiosk_screenshots.delete().where(
                     kiosk_screenshots.c.kiosk_id.in_(mine)))).rowcount
-        return Erased(found.decisions, found.labels, emptied, shots)
+            policy = await self._untrust(conn, wall, author)
+        return Erased(found.decisions, found.labels, emptied, shots, policy)
+
+    @staticmethod
+    async def _untrust(conn: AsyncConnection, wall: str, author: str) -> int:
+        p = walls_policy.c
+        row = (await conn.execute(sa.select(p.settings).where(p.wall == wall))).first()
+        settings = dict(row.settings) if row else {}
+        trusted = list(settings.get("trusted_authors") or [])
+        kept = [a for a in trusted if str(a).lower() != author]
+        if len(kept) == len(trusted):
+            return 0
+        await conn.execute(walls_policy.update().where(p.wall == wall).values(
+            settings={**settings, "trusted_authors": kept}))
+        return 1
 
     @staticmethod
     async def _audit_of(conn: AsyncConnection, wall: str, post_ids: Sequence[str], author: str) -> list[int]:
