@@ -28,6 +28,7 @@ from typing import Any
 
 import msgspec
 
+from ingest.enrich import language
 from wall.bus.base import RECENT_KEPT, Engine
 from wall.config import Config
 from wall.curate import rules
@@ -140,6 +141,33 @@ class Actions:
         self._wall(wall)
         return [{"text": lab.text, "label": lab.label, "lang": lab.lang}
                 for lab in await self.store.labels.list(wall, kinds=("correction",))]
+
+    async def sentiment_model(self, wall: str) -> dict[str, Any]:
+        """The wall's sentiment model as the console shows it ("v7, 1,240 labels, 0.71 on held-out
+        corrections, German and English"), with the corrections stored so far."""
+        self._wall(wall)
+        current = await self.store.labels.current_model(wall)
+        corrections = await self.store.labels.count(wall, ("correction",))
+        if current is None:
+            summary = "the shipped model (English), no version learned yet"
+        else:
+            names = sorted(language.language_of(code).name.title() for code in current.languages)
+            tongues = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+            summary = (f"v{current.version}, {current.labels:,} labels, {current.accuracy:.2f} on held-out "
+                       f"corrections (was {current.baseline:.2f}), {tongues}")
+        return {"version": current.version if current else None, "summary": summary,
+                "corrections": corrections}
+
+    async def roll_back_model(self, wall: str, actor: str) -> dict[str, Any]:
+        """Stop using the wall's current sentiment model version: the one before it (or the shipped model)
+        scores from the learner's next poll. ValueError when there is nothing to roll back."""
+        before = await self.sentiment_model(wall)
+        await self.store.labels.roll_back(wall, actor)
+        after = await self.sentiment_model(wall)
+        await self.store.audit.record(Event("sentiment.rollback", actor, wall, None,
+                                            before={"version": before["version"]},
+                                            after={"version": after["version"]}))
+        return after
 
     # -- curation ---------------------------------------------------------------------------------------
 

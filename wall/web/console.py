@@ -182,7 +182,8 @@ async def rules_page(request: web.Request) -> web.Response:
     wall = wall_of(request)
     policy = await request.app[ACTIONS].policy(wall.name)
     return page(request, "console/rules.html", wall=wall, policy=policy, words=policy["blocked_words"],
-                bans=policy["banned"])
+                bans=policy["banned"], model=await request.app[ACTIONS].sentiment_model(wall.name),
+                admin=identity(request).can("admin"))
 
 
 # --- moderation (JSON) ----------------------------------------------------------------------------------
@@ -291,6 +292,14 @@ async def labelled(request: web.Request) -> web.Response:
     body = b"".join(encode(line) + b"\n" for line in lines)
     return web.Response(body=body, content_type="application/x-ndjson", headers={
         "Content-Disposition": f'attachment; filename="{wall.name}-labels.jsonl"'})
+
+
+@require("admin")
+async def model_rollback(request: web.Request) -> web.StreamResponse:
+    """Stop using the wall's current sentiment model version (the one before it scores again)."""
+    wall = wall_of(request)
+    result = await attempt(request.app[ACTIONS].roll_back_model(wall.name, identity(request).username))
+    return done(request, result, f"/console/w/{wall.name}/rules")
 
 
 @require("presenter")
@@ -403,5 +412,6 @@ def add_console_routes(app: web.Application) -> None:
     r.add_post("/console/api/w/{wall}/policy", policy)
     r.add_post("/console/api/w/{wall}/sentiment", sentiment)
     r.add_get("/console/api/w/{wall}/labelled", labelled)
+    r.add_post("/console/api/w/{wall}/sentiment/rollback", model_rollback)
     r.add_get("/console/api/w/{wall}/control", control_state)
     r.add_post("/console/api/w/{wall}/control", control)
