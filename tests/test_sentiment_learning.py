@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from ingest.enrich import language
+from tests.console_helpers import Browser, opened_store
 from tests.helpers import WAIT, eventually, make_config, post, running_node
 from tests.test_moderation import console, queued, sqlite_url
 
@@ -58,8 +59,8 @@ async def test_the_wall_learns_german_from_corrections_and_keeps_it_across_a_tak
     caplog.set_level(logging.INFO, logger="ingest.enrich.learning")
     cfg = make_config("redis", redis_url, store_url=sqlite_url(tmp_path),
                       enrich={"learning": {"refit_after": 9, "poll_seconds": 0.2}})
-    async with console(cfg) as actions, aiohttp.ClientSession() as s:
-        async with running_node(cfg) as base:
+    async with opened_store(cfg.store.url) as store, console(cfg) as actions, aiohttp.ClientSession() as s:
+        async with running_node(cfg, store=store) as base:
             # No labels and no lexicon for German yet: marked unscored, never guessed; figures count it.
             first = await arrive(s, base, actions, "Die Kamera ist wirklich wunderbar, ich bin begeistert")
             assert first["post"].get("sentiment") is None and first["post"]["lang"] == "de"
@@ -82,13 +83,23 @@ async def test_the_wall_learns_german_from_corrections_and_keeps_it_across_a_tak
             assert (await actions.sentiment_model("lobby"))["version"] == 1
 
         # The writer moves to another node: it scores with v1 from its first post.
-        async with running_node(cfg) as base:
+        async with running_node(cfg, store=store) as base, Browser(base) as root, Browser(base) as ana:
             again = await arrive(s, base, actions, "Das Gehäuse ist wirklich super, ich bin begeistert")
             assert again["post"]["sentiment"]["label"] == "positive"
 
-            # An admin rolls v1 back: the shipped model scores again, German is unscored again.
-            rolled = await actions.roll_back_model("lobby", "root")
-            assert rolled["version"] is None
+            # The console shows the version; only an admin may roll it back.
+            await root.login("root")
+            await ana.login("ana")
+            page = await (await root.get("/console/w/lobby/rules", html=True)).text()
+            assert "v1, 9 labels, " in page and "Roll back v1" in page
+            assert "Roll back" not in await (await ana.get("/console/w/lobby/rules", html=True)).text()
+            assert (await ana.post("/console/api/w/lobby/sentiment/rollback", form={})).status == 403
+            r = await root.post("/console/api/w/lobby/sentiment/rollback", form={})
+            assert r.status == 303 and r.headers["Location"] == "/console/w/lobby/rules"
+            page = await (await root.get("/console/w/lobby/rules", html=True)).text()
+            assert "the shipped model" in page and "Roll back" not in page
+
+            # The shipped model scores again: German is unscored again.
             await eventually(lambda: any("(the configured one) in use" in r.getMessage()
                                          for r in caplog.records))
             after = await arrive(s, base, actions, "Die Software ist wirklich toll, ich bin begeistert")
