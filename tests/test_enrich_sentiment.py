@@ -97,7 +97,7 @@ def test_fit_saves_a_better_model_and_refuses_a_worse_one(tmp_path: Path) -> Non
 def test_a_model_file_is_plain_arrays_and_anything_else_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "evil.npz"
     path.write_bytes(pickle.dumps({"coef": [1, 2, 3]}))
-    with pytest.raises(ValueError, match="evil.npz: not a sentiment model"):
+    with pytest.raises(ValueError, match=r"evil\.npz: not a sentiment model"):
         model.load(path)
     out = io.BytesIO()
     np.savez(out, coef=np.array([{"a": 1}], dtype=object), intercept=np.zeros(3), facts=np.zeros(1))

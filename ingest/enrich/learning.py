@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from wall.store.labels import KINDS, Labels, ModelVersion
 
-from . import model
+from . import language, model
 from .pipeline import Enricher, LearningConfig
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ class Learner:
                      "model in use %.3f", self.wall, len(examples), comparison.new, comparison.held,
                      comparison.current)
             return None
+        names = [language.language_of(code).name.title() for code in fitted.facts.languages]
         saved = await self.labels.save_model(self.wall, fitted.dumps(), len(examples), rows[-1].at,
-                                             comparison.new, comparison.current, fitted.facts.languages)
+                                             comparison.new, comparison.current, names)
         self.enricher.use(fitted)
         self.version = saved
         log.info("wall %s: sentiment model v%d kept: %d labels, %.3f on %d held-out corrections (was %.3f)",

@@ -28,7 +28,6 @@ from typing import Any
 
 import msgspec
 
-from ingest.enrich import language
 from wall.bus.base import RECENT_KEPT, Engine
 from wall.config import Config
 from wall.curate import rules
@@ -151,7 +150,7 @@ class Actions:
         if current is None:
             summary = "the shipped model (English), no version learned yet"
         else:
-            names = sorted(language.language_of(code).name.title() for code in current.languages)
+            names = sorted(current.languages)
             tongues = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
             summary = (f"v{current.version}, {current.labels:,} labels, {current.accuracy:.2f} on held-out "
                        f"corrections (was {current.baseline:.2f}), {tongues}")

@@ -252,7 +252,7 @@ sentiment_models = sa.Table(
     sa.Column("fitted_until", sa.Float, nullable=False),  # labels up to this time; newer ones judge the next
     sa.Column("accuracy", sa.Float, nullable=False),  # on held-out corrections, when accepted
     sa.Column("baseline", sa.Float, nullable=False),  # the model it replaced, on the same rows
-    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("languages", sa.JSON, nullable=False),  # their names, for people ("German")
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("rolled_back_by", sa.String(64), nullable=True),
 )
