@@ -82,9 +82,8 @@ class Learner:
         held = [r.at > until for r in rows]
         if sum(h and e.weight >= 1.0 for h, e in zip(held, examples, strict=True)) < 2:
             return None  # nothing new to judge on yet (weak labels alone)
-        current = self.enricher.model
-        result = await asyncio.to_thread(_fit_if_better, examples, held, current, self.terms)
-        comparison, fitted = result
+        comparison, fitted = await asyncio.to_thread(_fit_if_better, examples, held, self.enricher.model,
+                                                     self.terms)
         if fitted is None:
             log.info("wall %s: sentiment refit on %d labels refused: %.3f on %d held-out corrections, the "
                      "model in use %.3f", self.wall, len(examples), comparison.new, comparison.held,
