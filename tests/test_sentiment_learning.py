@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from ingest.enrich import language
+from ingest.enrich import config_from, language
 from tests.console_helpers import Browser, opened_store
-from tests.helpers import WAIT, eventually, make_config, post, running_node
+from tests.helpers import WAIT, Screen, eventually, make_config, post, running_node
 from tests.test_moderation import console, queued, sqlite_url
 
 POSITIVE = ["wunderbar", "toll", "großartig", "super", "fantastisch"]
@@ -62,8 +62,12 @@ async def test_the_wall_learns_german_from_corrections_and_keeps_it_across_a_tak
     async with opened_store(cfg.store.url) as store, console(cfg) as actions, aiohttp.ClientSession() as s:
         async with running_node(cfg, store=store) as base:
             # No labels and no lexicon for German yet: marked unscored, never guessed; figures count it.
+            screen = await Screen(s, base).connect()
             first = await arrive(s, base, actions, "Die Kamera ist wirklich wunderbar, ich bin begeistert")
             assert first["post"].get("sentiment") is None and first["post"]["lang"] == "de"
+            stats = await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 1)
+            assert stats[-1]["sentiment"]["unscored"] == 1
+            await screen.close()
             assert (await actions.sentiment_model("lobby"))["version"] is None
 
             # Curators correct 9 posts: the refit learns German and beats the shipped model on them.
@@ -114,3 +118,27 @@ async def _version(actions: Any, version: int) -> dict[str, Any] | None:
     model: dict[str, Any] = await actions.sentiment_model("lobby")
     return model if model["version"] == version else None
 
+
+
+async def test_approvals_and_rejections_are_weak_labels_that_never_undo_a_correction(tmp_path: Path) -> None:
+    async with opened_store(sqlite_url(tmp_path), users=False) as store:
+        labels = store.labels
+        await labels.put("lobby", "a", "Great phone", "positive", "ana", now=1, kind="approval", lang="en")
+        await labels.put("lobby", "b", "Meh", "negative", "ana", now=2, kind="correction", lang="en")
+        await labels.put("lobby", "b", "Meh", "positive", "ben", now=3, kind="approval", lang="en")
+        await labels.put("lobby", "c", "Buy followers", "negative", "ana", now=4, kind="rejection")
+        assert [(x.post_id, x.label, x.kind) for x in await labels.list("lobby")] == [
+            ("a", "positive", "approval"), ("b", "negative", "correction"), ("c", "negative", "rejection")]
+        assert await labels.count("lobby", ("correction",)) == 1
+        with pytest.raises(ValueError, match="kind 'like' is not one of"):
+            await labels.put("lobby", "d", "x", "positive", "ana", kind="like")
+
+
+def test_learning_settings_are_typed_and_a_wrong_one_is_named() -> None:
+    assert config_from({"learning": {"weak_labels": True}}).learning.weak_labels is True
+    with pytest.raises(ValueError, match=r"learning\.refit_after"):
+        config_from({"learning": {"refit_after": 2}})
+    with pytest.raises(ValueError, match=r"unknown field `refit_every` - at `\$\.learning`"):
+        config_from({"learning": {"refit_every": 50}})
+    with pytest.raises(ValueError, match=r"sentiment_model.*wall sentiment fit"):
+        config_from({"sentiment_model": "/nonexistent/model.npz"})
