@@ -44,12 +44,11 @@ class Learner:
                 log.warning("wall %s: sentiment learning failed: %s", self.wall, e)
             await asyncio.sleep(self.config.poll_seconds)
 
-    async def step(self) -> ModelVersion | None:
-        """Follow the stored current version; refit when due. Returns a version this step stored."""
+    async def step(self) -> None:
+        """Follow the stored current version; refit when due."""
         await self.follow()
         if self.leading():
-            return await self.refit()
-        return None
+            await self.refit()
 
     async def follow(self) -> None:
         """Use the wall's current stored version, when it is not the one in use."""
@@ -65,7 +64,7 @@ class Learner:
         log.info("wall %s: sentiment model %s in use", self.wall,
                  f"v{current.version}" if current else "(the configured one)")
 
-    async def refit(self) -> ModelVersion | None:
+    async def refit(self) -> None:
         kinds = KINDS if self.config.weak_labels else ("correction",)
         count = await self.labels.count(self.wall, kinds)
         versions = await self.labels.models(self.wall)
@@ -73,7 +72,7 @@ class Learner:
         # undone by refitting the same labels at once).
         since = max([self.tried, *(v.labels for v in versions[:1])])
         if count - since < self.config.refit_after:
-            return None
+            return
         self.tried = count
         rows = await self.labels.list(self.wall, kinds)
         examples = [model.Example(r.text, r.label, r.lang,
@@ -81,14 +80,14 @@ class Learner:
         until = self.version.fitted_until if self.version else float("-inf")
         held = [r.at > until for r in rows]
         if sum(h and e.weight >= 1.0 for h, e in zip(held, examples, strict=True)) < 2:
-            return None  # nothing new to judge on yet (weak labels alone)
+            return  # nothing new to judge on yet (weak labels alone)
         comparison, fitted = await asyncio.to_thread(_fit_if_better, examples, held, self.enricher.model,
                                                      self.terms)
         if fitted is None:
             log.info("wall %s: sentiment refit on %d labels refused: %.3f on %d held-out corrections, the "
                      "model in use %.3f", self.wall, len(examples), comparison.new, comparison.held,
                      comparison.current)
-            return None
+            return
         names = [language.language_of(code).name.title() for code in fitted.facts.languages]
         saved = await self.labels.save_model(self.wall, fitted.dumps(), len(examples), rows[-1].at,
                                              comparison.new, comparison.current, names)
@@ -96,7 +95,6 @@ class Learner:
         self.version = saved
         log.info("wall %s: sentiment model v%d kept: %d labels, %.3f on %d held-out corrections (was %.3f)",
                  self.wall, saved.version, len(examples), comparison.new, comparison.held, comparison.current)
-        return saved
 
 
 def _fit_if_better(examples: Sequence[model.Example], held: Sequence[bool], current: model.Model,

@@ -155,13 +155,10 @@ def _fit_rows(rows: sp.csr_matrix, examples: Sequence[Example]) -> tuple[np.ndar
     return coef, intercept
 
 
-def languages_of(examples: Iterable[Example], minimum: int = 1) -> list[str]:
-    """The languages with at least `minimum` strong labels, plus the lexicon's."""
-    counts: dict[str, int] = {}
-    for e in examples:
-        if e.lang and e.weight >= 1.0:
-            counts[e.lang] = counts.get(e.lang, 0) + 1
-    return sorted(LEXICON_LANGUAGES | {k for k, n in counts.items() if n >= minimum})
+def languages_of(examples: Iterable[Example]) -> list[str]:
+    """The languages it has a correction in (a weak label is not enough), plus the lexicon's. One is
+    enough to try: the acceptance rule decides whether the model is any good at them."""
+    return sorted(LEXICON_LANGUAGES | {e.lang for e in examples if e.lang and e.weight >= 1.0})
 
 
 def fit(examples: Sequence[Example], terms: Mapping[str, float] | None = None,
