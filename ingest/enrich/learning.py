@@ -32,7 +32,7 @@ class Learner:
         self.leading = leading  # whether this process's writer holds the wall: only it refits
         self.terms = terms
         self.version: ModelVersion | None = None  # the stored version in use (None: the configured model)
-        self.tried = 0  # labels there were at the last refit try
+        self.tried = 0  # labels there were at the last refit try, or when the version in use changed
 
     async def run(self) -> None:
         while True:
@@ -61,20 +61,22 @@ class Learner:
             if current is not None and current.params else None
         self.enricher.use(learned)
         self.version = current
+        # Refits count new labels from here: a rollback is not undone at once by refitting the labels
+        # it had, nor does a process that takes the wall over refit what its predecessor judged.
+        self.tried = await self.labels.count(self.wall, self.kinds)
         log.info("wall %s: sentiment model %s in use", self.wall,
                  f"v{current.version}" if current else "(the configured one)")
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return KINDS if self.config.weak_labels else ("correction",)
+
     async def refit(self) -> None:
-        kinds = KINDS if self.config.weak_labels else ("correction",)
-        count = await self.labels.count(self.wall, kinds)
-        versions = await self.labels.models(self.wall)
-        # Counted from the last try, or the newest version (a rolled-back one too: a rollback is not
-        # undone by refitting the same labels at once).
-        since = max([self.tried, *(v.labels for v in versions[:1])])
-        if count - since < self.config.refit_after:
+        count = await self.labels.count(self.wall, self.kinds)
+        if count - self.tried < self.config.refit_after:
             return
         self.tried = count
-        rows = await self.labels.list(self.wall, kinds)
+        rows = await self.labels.list(self.wall, self.kinds)
         examples = [model.Example(r.text, r.label, r.lang,
                                   1.0 if r.kind == "correction" else self.config.weak_weight) for r in rows]
         until = self.version.fitted_until if self.version else float("-inf")
@@ -92,7 +94,7 @@ class Learner:
         saved = await self.labels.save_model(self.wall, fitted.dumps(), len(examples), rows[-1].at,
                                              comparison.new, comparison.current, names)
         self.enricher.use(fitted)
-        self.version = saved
+        self.version = saved  # the labels it was fitted on are `tried` already
         log.info("wall %s: sentiment model v%d kept: %d labels, %.3f on %d held-out corrections (was %.3f)",
                  self.wall, saved.version, len(examples), comparison.new, comparison.held, comparison.current)
 
