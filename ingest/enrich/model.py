@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import random
 import re
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from wall.models import Sentiment  # one type: the annotation is what the post carries
 
@@ -40,10 +40,7 @@ C = 0.3  # inverse regularization of the logistic regression (the best of 0.05-3
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
 # Words, and each other non-space character alone (emoji, "!", "?"): they carry sentiment too.
-_WORDS = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=N_FEATURES, alternate_sign=False,
-                           token_pattern=r"(?u)\w+|[^\w\s]", norm="l2")
-_CHARS = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=N_FEATURES,
-                           alternate_sign=False, norm="l2")
+_TOKENS = re.compile(r"\w+|[^\w\s]")
 DIMS = 2 * N_FEATURES + 8  # word n-grams, char n-grams, VADER's eight features
 
 
@@ -120,16 +117,48 @@ def _ngram_text(text: str) -> str:
     return _MENTION.sub(" @user ", _URL.sub(" http ", text)).lower()
 
 
+def _grams(text: str) -> tuple[list[bytes], list[bytes]]:
+    """Word 1-2-grams, and byte 2-4-grams of each word padded with spaces (UTF-8: any script)."""
+    words = _TOKENS.findall(text)
+    grams = [w.encode("utf-8", "surrogatepass") for w in words]
+    grams += [a + b" " + b for a, b in itertools.pairwise(grams)]
+    chars: list[bytes] = []
+    for word in text.encode("utf-8", "surrogatepass").split():
+        padded = b" " + word + b" "
+        chars += [padded[i:i + n] for n in (2, 3, 4) for i in range(len(padded) - n + 1)]
+    return grams, chars
+
+
+def _unit_rows(rows: list[int], hashes: list[int], count: int) -> sp.csr_matrix:
+    """Hashed grams counted per row (CRC-32 modulo N_FEATURES), each row scaled to unit length."""
+    columns = np.asarray(hashes, dtype=np.int64) % N_FEATURES
+    matrix = sp.csr_matrix((np.ones(len(columns)), (rows, columns)), shape=(count, N_FEATURES))
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1 / norms) @ matrix)
+
+
 def vectors(texts: Sequence[str], langs: Sequence[str | None],
             terms: Mapping[str, float] | None = None) -> sp.csr_matrix:
-    """The feature rows of cleaned texts: n-grams always, VADER's features where its lexicon applies."""
-    prepared = [_ngram_text(t) for t in texts]
+    """The feature rows of cleaned texts: n-grams always, VADER's features where its lexicon applies.
+
+    Our own feature hashing (CRC-32), not scikit-learn's HashingVectorizer: importing that costs every
+    scoring process 73 MB."""
+    word_rows: list[int] = []
+    word_hashes: list[int] = []
+    char_rows: list[int] = []
+    char_hashes: list[int] = []
     lexical = np.zeros((len(texts), 8), dtype=np.float64)
     for i, (text, lang) in enumerate(zip(texts, langs, strict=True)):
+        grams, chars = _grams(_ngram_text(text))
+        word_rows += [i] * len(grams)
+        word_hashes += map(zlib.crc32, grams)
+        char_rows += [i] * len(chars)
+        char_hashes += map(zlib.crc32, chars)
         if lang is None or lang in LEXICON_LANGUAGES:
             lexical[i] = sentiment.features(text, terms)
-    return sp.hstack([_WORDS.transform(prepared), _CHARS.transform(prepared), sp.csr_matrix(lexical)],
-                     format="csr")
+    return sp.hstack([_unit_rows(word_rows, word_hashes, len(texts)),
+                      _unit_rows(char_rows, char_hashes, len(texts)), sp.csr_matrix(lexical)], format="csr")
 
 
 def _fit_rows(rows: sp.csr_matrix, examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +170,8 @@ def _fit_rows(rows: sp.csr_matrix, examples: Sequence[Example]) -> tuple[np.ndar
         return np.zeros((len(LABELS), rows.shape[1])), intercept
     # Fitted on the columns the rows use (a few thousand of the hashed space): the rest would get zero
     # weights anyway, and the solver is many times faster without them.
+    from sklearn.linear_model import LogisticRegression  # only where a model is fitted: 80 MB less elsewhere
+
     used = np.unique(rows.indices)
     classifier = LogisticRegression(C=C, solver="sag", max_iter=1000, random_state=0)
     classifier.fit(rows[:, used], ys, sample_weight=weights)
