@@ -1,9 +1,9 @@
-"""The sentiment model: hashed character and word n-grams plus VADER's features, a linear classifier.
+"""The sentiment model: hashed word and character n-grams plus VADER's features, a linear classifier.
 
 The n-grams need no lexicon, so the model learns words in any language from labelled posts; VADER's
 features (the lexicon's reading, see sentiment.py) join only where the language has that lexicon (English,
-and texts too short to tell). scikit-learn fits it (multinomial logistic regression);
-scoring is one sparse product, with no scikit-learn object kept. A model is saved as an .npz of plain arrays
+and texts too short to tell). scikit-learn fits it (multinomial logistic regression); scoring is one
+sparse product, with no scikit-learn object kept. A model is saved as an .npz of plain arrays
 (coefficients, intercepts, its facts as JSON bytes) and loaded with allow_pickle=False: a model file or a
 stored version is never code.
 
