@@ -46,7 +46,8 @@ async def eventually(condition: Callable[[], Any], timeout: float = WAIT, every:
 def make_config(engine: str = "memory", redis_url: str | None = None, walls: tuple[str, ...] = ("lobby",),
                 store_url: str | None = None, moderation: dict[str, Any] | None = None,
                 private: tuple[str, ...] = (), kiosks: dict[str, Any] | None = None,
-                bus: dict[str, Any] | None = None, **web: Any) -> Config:
+                bus: dict[str, Any] | None = None, enrich: dict[str, Any] | None = None,
+                **web: Any) -> Config:
     """A config as a user would write it: each wall takes webhooks, with a token and an HMAC secret.
     Without `store_url` the store is a fresh SQLite file of its own (pass one to share it)."""
     data: dict[str, Any] = {
@@ -59,7 +60,7 @@ def make_config(engine: str = "memory", redis_url: str | None = None, walls: tup
         "walls": {
             name: {"title": name.title(), "token_env": "T", "hmac_secret_env": "H",
                    "sources": [{"type": "webhook"}], **({"moderation": moderation} if moderation else {}),
-                   **({"private": True} if name in private else {})}
+                   **({"private": True} if name in private else {}), **({"enrich": enrich} if enrich else {})}
             for name in walls
         },
     }

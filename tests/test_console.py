@@ -230,7 +230,8 @@ async def test_presenter_controls_bulk_bans_words_and_the_audit_log(two_nodes: t
                                                               "label": "negative"})
         assert r.status == 200, await r.text()
         lines = (await (await ana.get("/console/api/w/lobby/labelled")).text()).splitlines()
-        assert [json.loads(x) for x in lines] == [{"text": "post number 1", "label": "negative"}]
+        assert [json.loads(x) for x in lines] == [{"text": "post number 1", "label": "negative",
+                                                   "lang": "en"}]
 
         page = await (await root.get("/console/audit?wall=lobby", html=True)).text()
         for action in ("decide", "control.panic", "control.release", "ban", "block_word", "policy",

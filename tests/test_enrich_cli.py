@@ -24,8 +24,8 @@ def test_wall_enrich_annotates_each_line_and_reports_a_broken_one_without_stoppi
     assert '"line":2' in done.stderr
 
 
-def test_wall_sentiment_fit_refuses_a_calibration_that_does_worse(tmp_path: Path):
-    # Plain cases the shipped scorer already gets right: a calibration fitted on so few cannot beat it.
+def test_wall_sentiment_fit_refuses_a_model_that_does_worse(tmp_path: Path):
+    # Plain cases the shipped scorer already gets right: a model fitted on so few cannot beat it.
     good = ["love", "great", "wonderful", "amazing", "excellent", "fantastic", "awesome", "happy", "best",
             "brilliant"]
     bad = ["hate", "awful", "terrible", "horrible", "worst", "broken", "useless", "angry", "sad", "bad"]
@@ -33,7 +33,7 @@ def test_wall_sentiment_fit_refuses_a_calibration_that_does_worse(tmp_path: Path
              for w in bad] + [(f"The phone arrived on day {n}.", "neutral") for n in range(10)])
     wrong = tmp_path / "labelled.jsonl"
     wrong.write_text("".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in pairs))
-    out = tmp_path / "calibration.json"
+    out = tmp_path / "sentiment_model.npz"
     done = wall("sentiment", "fit", str(wrong), "--out", str(out))
     assert done.returncode == 1, done.stderr
     assert "not saved" in done.stdout and "not better than current" in done.stdout

@@ -1,19 +1,26 @@
 """Sentiment on social-style posts: VADER's strengths kept, its gaps filled, odd input survived."""
 
+import io
+import pickle
 from pathlib import Path
 
 import msgspec
+import numpy as np
 import pytest
 
-from ingest.enrich import sentiment
-from ingest.enrich.sentiment import Calibration, load_calibration, save_if_better, score
+from ingest.enrich import model, sentiment
+from ingest.enrich.model import save_if_better
+from wall.models import Sentiment
 
-CAL = load_calibration()
-TRAIN = sentiment.DEFAULT_CALIBRATION.with_name("sentiment_train.jsonl")
+TRAIN = model.DEFAULT.with_name("sentiment_train.jsonl")
+
+
+def score(text: str, terms: dict[str, float] | None = None) -> Sentiment:
+    return model.score([text], model.default(), terms=terms)[0]
 
 
 def label(text: str, terms: dict[str, float] | None = None) -> str:
-    return score(text, CAL, terms).label
+    return score(text, terms).label
 
 
 def test_plain_posts_get_the_label_a_reader_would_give() -> None:
@@ -35,8 +42,8 @@ def test_hashtags_carry_sentiment_even_glued_together() -> None:
 
 
 def test_emoji_that_vader_misreads_get_their_social_meaning() -> None:
-    assert score("New phone 🔥🔥", CAL).score > 0  # VADER alone reads fire as danger
-    assert score("The update 😡", CAL).score < 0  # and rage as nothing
+    assert score("New phone 🔥🔥").score > 0  # VADER alone reads fire as danger
+    assert score("The update 😡").score < 0  # and rage as nothing
     assert label("😍😍😍") == "positive"
 
 
@@ -45,8 +52,8 @@ def test_sarcasm_markers_do_not_turn_a_complaint_positive() -> None:
 
 
 def test_brand_terms_from_config_join_the_lexicon_for_that_wall_only() -> None:
-    neutral = score("My Kestrel arrived today", CAL)
-    branded = score("My Kestrel arrived today", CAL, terms={"kestrel": -2.5})
+    neutral = score("My Kestrel arrived today")
+    branded = score("My Kestrel arrived today", terms={"kestrel": -2.5})
     assert neutral.label == "neutral"
     assert branded.label == "negative"
     assert sentiment.analyzer({"kestrel": -2.5}) is not sentiment.analyzer()
@@ -56,7 +63,7 @@ def test_brand_terms_from_config_join_the_lexicon_for_that_wall_only() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "😀", "🙂🙃🫠", "a" * 100_000, "good \ud800 day", "\ud800",
                                   "go\u200bod\u200d \u202eday\u202c \u2066fine\u2069", "\ufeff\u200f"])
 def test_odd_input_is_scored_never_raises(text: str) -> None:
-    result = score(text, CAL)
+    result = score(text)
     assert -1.0 <= result.score <= 1.0
     assert result.label in sentiment.LABELS
 
@@ -65,15 +72,17 @@ def test_zero_width_characters_do_not_hide_a_word() -> None:
     assert label("g\u200bo\u200bo\u200bd job, really great") == "positive"
 
 
-def test_fit_saves_a_better_calibration_and_refuses_a_worse_one(tmp_path: Path) -> None:
+def test_fit_saves_a_better_model_and_refuses_a_worse_one(tmp_path: Path) -> None:
     lines = TRAIN.read_text("utf-8").splitlines()
-    path = tmp_path / "calibration.json"
-    # A calibration that calls everything neutral is easy to beat.
-    path.write_bytes(msgspec.json.encode(Calibration([[0.0] * 9, [0.0] * 8 + [5.0], [0.0] * 9])))
+    path = tmp_path / "sentiment_model.npz"
+    # A model that calls everything neutral is easy to beat.
+    neutral = model.Model(np.zeros((3, model.DIMS)), np.array([0.0, 5.0, 0.0]), model.Facts())
+    path.write_bytes(neutral.dumps())
     better = save_if_better(lines, path, folds=3)
     assert better.saved, better.message
-    assert better.new_accuracy > 0.75 > better.current_accuracy
+    assert better.comparison.new > 0.75 > better.comparison.current
     fitted = path.read_bytes()
+    assert model.load(path).facts.labels == len(lines)
     # Labels shuffled against the texts: whatever is fitted on them does worse than what is saved.
     texts = [msgspec.json.decode(line)["text"] for line in lines]
     labels = [msgspec.json.decode(line)["label"] for line in lines]
@@ -85,6 +94,18 @@ def test_fit_saves_a_better_calibration_and_refuses_a_worse_one(tmp_path: Path) 
     assert path.read_bytes() == fitted
 
 
+def test_a_model_file_is_plain_arrays_and_anything_else_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "evil.npz"
+    path.write_bytes(pickle.dumps({"coef": [1, 2, 3]}))
+    with pytest.raises(ValueError, match=r"evil\.npz: not a sentiment model"):
+        model.load(path)
+    out = io.BytesIO()
+    np.savez(out, coef=np.array([{"a": 1}], dtype=object), intercept=np.zeros(3), facts=np.zeros(1))
+    path.write_bytes(out.getvalue())
+    with pytest.raises(ValueError, match="not a sentiment model"):  # object arrays would need pickle
+        model.load(path)
+
+
 def test_fit_names_a_bad_line() -> None:
     with pytest.raises(ValueError, match="line 2"):
-        sentiment.fit(['{"text": "ok", "label": "positive"}', '{"text": "ok", "label": "meh"}'])
+        model.parse_examples(['{"text": "ok", "label": "positive"}', '{"text": "ok", "label": "meh"}'])

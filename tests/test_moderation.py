@@ -278,7 +278,7 @@ async def test_a_corrected_sentiment_label_reaches_screens_and_the_training_line
         assert update[0]["post"]["sentiment"]["label"] == "negative"
         assert update[0]["post"]["sentiment"]["score"] == item["sentiment"]["score"]
         assert await actions.labelled_lines("lobby") == [
-            {"text": "Oh wonderful, the phone restarted itself again", "label": "negative"}]
+            {"text": "Oh wonderful, the phone restarted itself again", "label": "negative", "lang": "en"}]
         with pytest.raises(ValueError, match="not one of positive, neutral, negative"):
             await actions.correct_sentiment("lobby", item["post"]["id"], "ana", "angry")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import signal
@@ -23,6 +24,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from ingest.enrich import language
+from ingest.enrich.learning import Learner, Learners
 from ingest.enrich.pipeline import Enricher, Item, config_from
 from ingest.pipeline import Pipeline
 from ingest.registry import check_options, display_names
@@ -33,7 +35,7 @@ from wall.bus import open_engine
 from wall.bus.base import RECENT_KEPT, Bus, Engine, writer_lease
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis.durable import PrimaryWatch
-from wall.config import Config, ConfigError, WallConfig, load, parse
+from wall.config import Config, ConfigError, load, parse
 from wall.curate import rules
 from wall.curate.actions import Actions
 from wall.curate.writer import Annotate, Writers
@@ -82,10 +84,9 @@ def _check_enrich(cfg: Config) -> Config:
     return cfg
 
 
-def annotator(wall: WallConfig) -> Annotate:
+def annotator(enricher: Enricher) -> Annotate:
     """The wall's enrichment as the curation writer runs it: one Enricher (it keeps the wall's safety
     state), posts in, the same posts with their annotations out."""
-    enricher = Enricher(config_from(wall.enrich))
 
     def annotate(posts: list[Post]) -> list[Post]:
         items = [Item(p.text, p.author.handle or p.author.name or None, p.created_at.timestamp(), p.lang)
@@ -118,12 +119,19 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
     if "sources" in roles:
         parts.append(Sources(cfg, Pipeline(engine), engine, owner))
     if "curate" in roles:
-        on_screen = frozenset(name for name, w in cfg.walls.items() if config_from(w.enrich).spikes_on_screen)
-        parts.append(Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
-                             {name: annotator(w) for name, w in cfg.walls.items()}, store=store,
-                             moderation={name: w.moderation for name, w in cfg.walls.items()},
-                             optouts={name: w.optout for name, w in cfg.walls.items()},
-                             alerts_on_screen=on_screen))
+        enrichers = {name: Enricher(config_from(w.enrich)) for name, w in cfg.walls.items()}
+        on_screen = frozenset(name for name, e in enrichers.items() if e.config.spikes_on_screen)
+        writers = Writers(list(cfg.walls), engine, owner, cfg.stats_interval,
+                          {name: annotator(e) for name, e in enrichers.items()}, store=store,
+                          moderation={name: w.moderation for name, w in cfg.walls.items()},
+                          optouts={name: w.optout for name, w in cfg.walls.items()},
+                          alerts_on_screen=on_screen)
+        if store is not None:  # first: a stored model version is in use before the first post is scored
+            parts.append(Learners([
+                Learner(name, store.labels, e, e.config.learning, functools.partial(writers.leading, name),
+                        e.config.sentiment_terms or None)
+                for name, e in enrichers.items() if e.config.learning.enabled]))
+        parts.append(writers)
         if store is not None:  # the role every deployment runs somewhere, beside the store it clears
             parts.append(RetentionJobs(cfg.walls.values(), engine, store, owner, registry))
     return parts

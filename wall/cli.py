@@ -71,12 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     enrich = sub.add_parser("enrich", help="annotate JSON lines with a \"text\" field (stdin to stdout)")
     enrich.add_argument("--config", type=Path, help="take a wall's [walls.W.enrich] settings from here")
     enrich.add_argument("--wall", help="the wall whose settings to use (with --config)")
-    sentiment = sub.add_parser("sentiment", help="the sentiment scorer's calibration")
+    sentiment = sub.add_parser("sentiment", help="the sentiment model")
     fit = sentiment.add_subparsers(dest="sentiment_command", required=True).add_parser(
-        "fit", help="fit a calibration from labelled JSON lines; saved only when it does better")
-    fit.add_argument("file", type=Path, help='JSON lines with "text" and "label" (positive|neutral|negative)')
-    fit.add_argument("--out", type=Path, default=Path("calibration.json"),
-                     help="where the calibration lives; point [walls.W.enrich] calibration at it")
+        "fit", help="fit a sentiment model from labelled JSON lines; saved only when it does better")
+    fit.add_argument("file", type=Path,
+                     help='JSON lines with "text", "label" (positive|neutral|negative) and optionally "lang"')
+    fit.add_argument("--out", type=Path, default=Path("sentiment_model.npz"),
+                     help="where the model lives; point [walls.W.enrich] sentiment_model at it")
 
     for name, text in (("erase", "erase an author's posts from every screen and every store (on request)"),
                        ("export", "write what the wall holds about an author as JSON (on request)")):
@@ -165,12 +166,12 @@ def run_enrich(config: Path | None, wall: str | None) -> int:
 
 
 def run_fit(file: Path, out: Path) -> int:
-    """`wall sentiment fit`: prints the new and the current cross-validated accuracy."""
-    from ingest.enrich.sentiment import DEFAULT_CALIBRATION, save_if_better
+    """`wall sentiment fit`: prints the new and the current model's accuracy on the same held-out folds."""
+    from ingest.enrich.model import save_if_better
 
     try:
         with file.open("rb") as lines:
-            result = save_if_better(lines, out, baseline=DEFAULT_CALIBRATION)
+            result = save_if_better(lines, out)
     except (OSError, ValueError) as e:
         print(f"{file}: {e}", file=sys.stderr)
         return 2

@@ -14,18 +14,32 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
 import msgspec
 
 from wall.models import Sentiment
 
-from . import language, safety, sentiment
+from . import language, model, safety, sentiment
 from .terms import TermMatcher, TermsConfig
 
 log = logging.getLogger(__name__)
 
 BATCH = 256
+
+
+class LearningConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How the wall's sentiment model learns from its curators (`[walls.W.enrich.learning]`)."""
+
+    # Refit in the background from curators' sentiment corrections (needs the SQL store: the curate role).
+    enabled: bool = True
+    # Also learn from approvals (the label a post had, left as it was) and rejections (a weak negative).
+    weak_labels: bool = False
+    weak_weight: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.25
+    # A refit is tried when this many labels arrived since the last try, judged on the new corrections.
+    refit_after: Annotated[int, msgspec.Meta(ge=5, le=100_000)] = 50
+    # How often the store is looked at for new labels and for another node's new or rolled-back version.
+    poll_seconds: Annotated[float, msgspec.Meta(ge=0.1, le=3600)] = 10.0
 
 
 class EnrichConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -37,7 +51,10 @@ class EnrichConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     languages: list[str] | None = None
     # Brand-specific words and their valence (-4..4), added to the sentiment lexicon of this wall.
     sentiment_terms: dict[str, float] = {}
-    calibration: str | None = None
+    # A model file from `wall sentiment fit` (default: the shipped model); a learned version, once the
+    # wall has one, takes its place.
+    sentiment_model: str | None = None
+    learning: LearningConfig = LearningConfig()
     max_hashtags: int = 8
     burst_posts: int = 5
     burst_window: float = 60.0
@@ -64,7 +81,7 @@ class Annotations(msgspec.Struct, frozen=True):
     brand_mentioned: bool
     terms: list[str]
     flags: list[str]
-    unscored: str | None = None  # why sentiment is None: "language" (not English) or "empty"
+    unscored: str | None = None  # why sentiment is None: "language" (the model has nothing for it) or "empty"
     profanity: list[str] = []  # the shipped list entries behind the "profanity" flag
 
 
@@ -75,6 +92,9 @@ def config_from(raw: object) -> EnrichConfig:
         config = msgspec.convert(raw, EnrichConfig)
     except msgspec.ValidationError as exc:
         raise ValueError(f"enrich config: {exc}") from None
+    if config.sentiment_model and not Path(config.sentiment_model).is_file():
+        raise ValueError(f"enrich config: no file {config.sentiment_model!r} - at `$.sentiment_model` "
+                         "(make one with `wall sentiment fit`, or leave the key out for the shipped model)")
     for code in config.languages or ():
         try:
             language.language_of(code)
@@ -97,8 +117,8 @@ def _check_groups(raw: object) -> None:
 class Enricher:
     def __init__(self, config: EnrichConfig | None = None) -> None:
         self.config = config or EnrichConfig()
-        path = Path(self.config.calibration) if self.config.calibration else sentiment.DEFAULT_CALIBRATION
-        self.calibration = sentiment.load_calibration(path)
+        path = self.config.sentiment_model
+        self.model = model.load(Path(path)) if path else model.default()
         self.matcher = TermMatcher(self.config.terms)
         self.languages = language.detector(self.config.languages)
         self.state = safety.SafetyState(window=self.config.duplicate_window,
@@ -114,32 +134,50 @@ class Enricher:
         self._names = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if names else None
         sentiment.analyzer(self._terms)  # build the lexicon now, not on the first post
 
+    def use(self, learned: model.Model | None) -> None:
+        """Score with a learned model from now on (None: the configured one again). One reference swapped,
+        so a batch running on another thread finishes with the model it started with."""
+        path = self.config.sentiment_model
+        self.model = learned or (model.load(Path(path)) if path else model.default())
+
     def enrich(self, item: Item | str) -> Annotations:
         """The annotations of one post (records it in the safety state)."""
-        if isinstance(item, str):
-            item = Item(item)
-        text = sentiment.clean(item.text)
-        lang = self.languages.detect(text, self._names) or item.lang
-        matches = self.matcher.match(text)
-        profane = safety.profane_words(text, lang)
-        flags = safety.text_flags(text, profane, self.config.max_hashtags)
-        flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
-        scored: Sentiment | None = None
-        reason: str | None = None
-        if not sentiment.is_scorable(text):
-            reason = "empty"
-        elif lang is not None and lang != "en":
-            # VADER's lexicon is English: other languages are marked, never guessed. Texts too short to
-            # tell (emoji, "wow!") are scored, since emoji and interjections carry across languages.
-            reason = "language"
-        else:
-            scored = sentiment.score(text, self.calibration, self._terms)
-        return Annotations(scored, lang, language.direction(lang), matches.topics, matches.competitors,
-                           matches.brand_mentioned, matches.terms, flags, reason, profane)
+        return self.enrich_batch([item])[0]
 
     def enrich_batch(self, items: Sequence[Item | str]) -> list[Annotations]:
-        """The annotations of each post, in order."""
-        return [self.enrich(item) for item in items]
+        """The annotations of each post, in order; sentiment is scored for the batch at once."""
+        scorer = self.model
+        out: list[Annotations] = []
+        to_score: list[int] = []
+        texts: list[str] = []
+        langs: list[str | None] = []
+        for item in items:
+            if isinstance(item, str):
+                item = Item(item)
+            text = sentiment.clean(item.text)
+            lang = self.languages.detect(text, self._names) or item.lang
+            matches = self.matcher.match(text)
+            profane = safety.profane_words(text, lang)
+            flags = safety.text_flags(text, profane, self.config.max_hashtags)
+            flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
+            reason: str | None = None
+            if not sentiment.is_scorable(text):
+                reason = "empty"
+            elif not scorer.scores(lang):
+                # No labels and no lexicon for the language: marked, never guessed. Texts too short to
+                # tell (emoji, "wow!") are scored, since emoji and interjections carry across languages.
+                reason = "language"
+            else:
+                to_score.append(len(out))
+                texts.append(text)
+                langs.append(lang)
+            out.append(Annotations(None, lang, language.direction(lang), matches.topics, matches.competitors,
+                                   matches.brand_mentioned, matches.terms, flags, reason, profane))
+        if texts:
+            scored = scorer.sentiments(model.vectors(texts, langs, self._terms))
+            for i, result in zip(to_score, scored, strict=True):
+                out[i] = msgspec.structs.replace(out[i], sentiment=result)
+        return out
 
 
 def _author(raw: object) -> str | None:

@@ -133,7 +133,9 @@ export class SentimentGauge extends Panel {
     this.svg.setAttribute("aria-label", `${pct(pos)} positive, ${pct(neg)} negative`);
     setText(this.net, `${net >= 0 ? "+" : "−"}${Math.abs(Math.round(net * 100))} net`);
     for (const { k, part } of this.parts) part.style.setProperty("--share", String({ positive: pos, neutral: neu, negative: neg }[k]));
-    setText(this.legend, `${pct(pos)} positive · ${pct(neg)} negative`);
+    // Posts in a language the wall's model has no labels for are not guessed: say how many there were.
+    const unscored = num(s.unscored) ?? 0;
+    setText(this.legend, `${pct(pos)} positive · ${pct(neg)} negative${unscored ? ` · ${unscored} not scored` : ""}`);
     const t = stats.trend;
     const last = t?.last?.shares;
     const prev = t?.previous?.shares;

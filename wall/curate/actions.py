@@ -39,6 +39,7 @@ from wall.models import (
     InboxControl,
     InboxDecision,
     InboxModeration,
+    Post,
     RecentPost,
     decode_queue,
     decode_recent,
@@ -137,10 +138,38 @@ class Actions:
         self._wall(wall)
         return _control_dict(await self.store.controls.get(wall))
 
-    async def labelled_lines(self, wall: str) -> list[dict[str, str]]:
-        """Curators' corrected sentiment labels as {"text", "label"} lines for `wall sentiment fit`."""
+    async def labelled_lines(self, wall: str) -> list[dict[str, str | None]]:
+        """Curators' corrected labels as {"text", "label", "lang"} lines for `wall sentiment fit`."""
         self._wall(wall)
-        return [{"text": lab.text, "label": lab.label} for lab in await self.store.labels.list(wall)]
+        return [{"text": lab.text, "label": lab.label, "lang": lab.lang}
+                for lab in await self.store.labels.list(wall, kinds=("correction",))]
+
+    async def sentiment_model(self, wall: str) -> dict[str, Any]:
+        """The wall's sentiment model as the console shows it ("v7, 1,240 labels, 0.71 on held-out
+        corrections, German and English"), with the corrections stored so far."""
+        self._wall(wall)
+        current = await self.store.labels.current_model(wall)
+        corrections = await self.store.labels.count(wall, ("correction",))
+        if current is None:
+            summary = "the shipped model (English), no version learned yet"
+        else:
+            names = sorted(current.languages)
+            tongues = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+            summary = (f"v{current.version}, {current.labels:,} labels, {current.accuracy:.2f} on held-out "
+                       f"corrections (was {current.baseline:.2f}), {tongues}")
+        return {"version": current.version if current else None, "summary": summary,
+                "corrections": corrections}
+
+    async def roll_back_model(self, wall: str, actor: str) -> dict[str, Any]:
+        """Stop using the wall's current sentiment model version: the one before it (or the shipped model)
+        scores from the learner's next poll. ValueError when there is nothing to roll back."""
+        before = await self.sentiment_model(wall)
+        await self.store.labels.roll_back(wall, actor)
+        after = await self.sentiment_model(wall)
+        await self.store.audit.record(Event("sentiment.rollback", actor, wall, None,
+                                            before={"version": before["version"]},
+                                            after={"version": after["version"]}))
+        return after
 
     # -- curation ---------------------------------------------------------------------------------------
 
@@ -186,7 +215,19 @@ class Actions:
         await self.engine.enqueue(wall, encode(InboxDecision(post_id)))
         if action in ("spotlight", "unspotlight"):
             await self.engine.enqueue(wall, encode(InboxControl(action)))
+        await self._weak_label(wall, record.post, actor, action)
         return await self._item(record, decided)
+
+    async def _weak_label(self, wall: str, post: Post, actor: str, action: str) -> None:
+        """Approving leaves the post's label as it was: a weak confirmation of it; rejecting reads as a weak
+        negative. Always kept (a correction outranks them); a wall learns from them only when its
+        `[walls.W.enrich.learning] weak_labels` says so."""
+        if action == "approve" and post.sentiment is not None:
+            await self.store.labels.put(wall, post.id, post.text, post.sentiment.label, actor,
+                                        kind="approval", lang=post.lang)
+        elif action == "reject":
+            await self.store.labels.put(wall, post.id, post.text, "negative", actor, kind="rejection",
+                                        lang=post.lang)
 
     async def correct_sentiment(self, wall: str, post_id: str, actor: str, label: str) -> dict[str, Any]:
         """Store a curator's sentiment label for the post (shown on screens through an update, and kept
@@ -198,7 +239,7 @@ class Actions:
         before = await self.store.decisions.get(wall, post_id)
         status: Status | Keep = KEEP if before is not None else record.post.status
         decided = await self.store.decisions.decide(wall, post_id, status, actor, None, sentiment_label=label)
-        await self.store.labels.put(wall, post_id, record.post.text, label, actor)
+        await self.store.labels.put(wall, post_id, record.post.text, label, actor, lang=record.post.lang)
         was = before.sentiment_label if before and before.sentiment_label else \
             (record.post.sentiment.label if record.post.sentiment else None)
         await self.store.audit.record(Event("sentiment", actor, wall, post_id, before={"label": was},

@@ -498,6 +498,10 @@ class Writers:
                 task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
+    def leading(self, wall: str) -> bool:
+        """Whether this process's writer holds the wall now."""
+        return any(w.wall == wall and w.status.leading for w in self.writers)
+
     def wall_health(self, wall: str) -> dict[str, object]:
         here = next((w for w in self.writers if w.wall == wall), None)
         return {} if here is None else {"writer_here": here.status.as_dict()}

@@ -247,6 +247,26 @@ sentiment_labels = sa.Table(
     sa.Column("label", sa.String(16), nullable=False),
     sa.Column("by", sa.String(64), nullable=False),
     sa.Column("at", sa.Float, nullable=False, index=True),
+    # "correction" (a curator set the label), or a weak signal: "approval" (the label the post had, left
+    # as it was), "rejection" (read as negative); weak ones are learned from only when the wall says so.
+    sa.Column("kind", sa.String(16), nullable=False, server_default="correction"),
+    sa.Column("lang", sa.String(16), nullable=True),  # the post's detected language
+)
+
+# The per-wall sentiment model's versions: `params` are plain arrays (an .npz, loaded without pickle).
+# The current one is the newest not rolled back; none: the shipped default.
+sentiment_models = sa.Table(
+    "sentiment_models", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("params", sa.LargeBinary, nullable=False),
+    sa.Column("labels", sa.Integer, nullable=False),  # labels it was fitted on
+    sa.Column("fitted_until", sa.Float, nullable=False),  # labels up to this time; newer ones judge the next
+    sa.Column("accuracy", sa.Float, nullable=False),  # on held-out corrections, when accepted
+    sa.Column("baseline", sa.Float, nullable=False),  # the model it replaced, on the same rows
+    sa.Column("languages", sa.JSON, nullable=False),  # their names, for people ("German")
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("rolled_back_by", sa.String(64), nullable=True),
 )
 
 # The kiosk fleet (wall/store/kiosks.py). A kiosk's token and its pairing poll token are stored as sha256.

@@ -203,7 +203,9 @@ async def rules_page(request: web.Request) -> web.Response:
     optouts = [{**o, "since_utc": utc(o["since"]), "until_utc": utc(o["until"])}
                for o in await request.app[ACTIONS].optouts(wall.name)]
     return page(request, "console/rules.html", wall=wall, policy=policy, words=policy["blocked_words"],
-                bans=policy["banned"], optouts=optouts, optout=wall.optout)
+                bans=policy["banned"], optouts=optouts, optout=wall.optout,
+                model=await request.app[ACTIONS].sentiment_model(wall.name),
+                admin=identity(request).can("admin"))
 
 
 # --- moderation (JSON) ----------------------------------------------------------------------------------
@@ -330,6 +332,14 @@ async def labelled(request: web.Request) -> web.Response:
         "Content-Disposition": f'attachment; filename="{wall.name}-labels.jsonl"'})
 
 
+@require("admin")
+async def model_rollback(request: web.Request) -> web.StreamResponse:
+    """Stop using the wall's current sentiment model version (the one before it scores again)."""
+    wall = wall_of(request)
+    result = await attempt(request.app[ACTIONS].roll_back_model(wall.name, identity(request).username))
+    return done(request, result, f"/console/w/{wall.name}/rules")
+
+
 @require("presenter")
 async def control(request: web.Request) -> web.StreamResponse:
     wall = wall_of(request)
@@ -442,5 +452,6 @@ def add_console_routes(app: web.Application) -> None:
     r.add_post("/console/api/w/{wall}/policy", policy)
     r.add_post("/console/api/w/{wall}/sentiment", sentiment)
     r.add_get("/console/api/w/{wall}/labelled", labelled)
+    r.add_post("/console/api/w/{wall}/sentiment/rollback", model_rollback)
     r.add_get("/console/api/w/{wall}/control", control_state)
     r.add_post("/console/api/w/{wall}/control", control)

@@ -108,6 +108,8 @@ BUILT_IN = [
     _wall_route("POST", "sentiment", "correct a post's sentiment label", console.SentimentBody),
     _wall_route("GET", "labelled", "the corrected labels as JSON lines (`wall sentiment fit`)",
                 reply={"type": "string"}, media_type="application/x-ndjson"),
+    _wall_route("POST", "sentiment/rollback", "admin: stop using the wall's current sentiment model version",
+                errors=(400,)),
     _wall_route("GET", "control", "the wall's live controls", reply=OBJECT),
     _wall_route("POST", "control", "pause, resume, next, scene, panic, announce…", console.ControlBody),
     Operation("POST", "/console/api/password", "change one's own password (the current one required); "

@@ -134,7 +134,7 @@ function paint(row, item) {
   row.querySelector(".status").textContent = item.pinned ? `${status} · pinned` : status;
   const s = p.sentiment;
   const label = str(item.sentiment_label) || str(s?.label);
-  row.querySelector(".sentiment").textContent = label ? `${label}${s && typeof s.score === "number" ? ` ${s.score.toFixed(2)}` : ""}` : "";
+  row.querySelector(".sentiment").textContent = label ? `${label}${s && typeof s.score === "number" ? ` ${s.score.toFixed(2)}` : ""}` : "not scored";
   const created = Date.parse(str(p.created_at));
   row.querySelector(".when").textContent = relativeTime(created, Date.now());
   row.querySelector(".decided").textContent = item.decided_by ? `by ${item.decided_by}` : "";
