@@ -204,8 +204,7 @@ async def rules_page(request: web.Request) -> web.Response:
                for o in await request.app[ACTIONS].optouts(wall.name)]
     return page(request, "console/rules.html", wall=wall, policy=policy, words=policy["blocked_words"],
                 bans=policy["banned"], optouts=optouts, optout=wall.optout,
-                model=await request.app[ACTIONS].sentiment_model(wall.name),
-                admin=identity(request).can("admin"))
+                model=await request.app[ACTIONS].sentiment_model(wall.name))
 
 
 # --- moderation (JSON) ----------------------------------------------------------------------------------
