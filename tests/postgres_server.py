@@ -10,22 +10,15 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from tests.ports import free_port
+
 MISSING = ("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run scripts/test, which "
            "installs it (apt-get install postgresql)")
 USER = "wall"  # the cluster's superuser; trust auth, so no password
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def binaries() -> Path | None:

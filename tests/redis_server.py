@@ -9,16 +9,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.ports import free_port
+
 MISSING = "redis-server is not installed: run scripts/test, which installs it (apt-get install redis-server)"
 MISSING_SENTINEL = ("redis-sentinel is not installed: run scripts/test, which installs it "
                     "(apt-get install redis-sentinel)")
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisServer:
