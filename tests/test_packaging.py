@@ -82,7 +82,7 @@ def test_the_wheel_carries_the_page_and_the_demo_runs_from_it(tmp_path: Path):
         scripts = subprocess.run(  # the Redis engine's Lua scripts are package data, read at import
             [str(python), "-c", "from wall.bus.redis.link import SOURCES as S; print(*sorted(S))"],
             capture_output=True, text=True, cwd=elsewhere)
-        expected = ["admit", "announce", "commit", "lease", "publish", "range"]
+        expected = ["admit", "announce", "commit", "forget", "lease", "publish", "range"]
         assert scripts.stdout.split() == expected, scripts.stderr
     finally:
         demo.terminate()

@@ -110,10 +110,12 @@ class RetentionJob:
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                self.status.error = f"{type(e).__name__}: {e}"
-                log.warning("wall %s: retention job failed (it runs again in %.0f s): %s", self.wall,
-                            self.retention.every, e)
-                await asyncio.sleep(backoff(attempt, base=0.5, cap=5.0))
+                # Tried again soon, not in `every`: a Redis or store outage of seconds must not leave the
+                # node degraded (/healthz) until the next scheduled run.
+                self.status.error, due = f"{type(e).__name__}: {e}", 0.0
+                wait = backoff(attempt, base=1.0, cap=10.0)
+                log.warning("wall %s: retention job failed (tried again in %.0f s): %s", self.wall, wait, e)
+                await asyncio.sleep(wait)
                 attempt += 1
             pause = min(RENEW_EVERY, max(0.0, due - time.time())) if self.status.leading else RENEW_EVERY
             with contextlib.suppress(TimeoutError):
