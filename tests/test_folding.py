@@ -5,6 +5,7 @@ a real screen and Chromium."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import aiohttp
@@ -12,11 +13,13 @@ from playwright.async_api import Browser as Chromium
 
 from ingest.pipeline import Pipeline, PostIn, normalize
 from tests.console_helpers import Browser, console_app, opened_store
-from tests.helpers import Screen, make_config, serving, settled
+from tests.helpers import WAIT, Screen, make_config, serving, settled
 from tests.test_console import queue_item
 from wall.bus.memory import MemoryEngine
-from wall.curate.folding import Folds, also_on, fold_key
-from wall.models import Post
+from wall.bus.redis import RedisEngine
+from wall.curate.folding import Folds, fold_key
+from wall.curate.writer import Writers
+from wall.models import Post, RecentPost, decode_recent
 
 NOW = datetime(2026, 12, 6, tzinfo=UTC)
 ANNOUNCEMENT = "Doors open at 9, keynote at 10: see you in hall B! #nordlys"
@@ -49,7 +52,6 @@ def test_a_copy_folds_only_from_another_network_and_within_the_window():
     folds.drop("x1")
     assert folds.original(mk("b2", "bluesky", ANNOUNCEMENT), arrived=1062.0) is None
     assert Folds(window=0).original(mk("b1", "bluesky", ANNOUNCEMENT), 0.0) is None  # off
-    assert also_on(("bluesky", "x", "bluesky", "mastodon"), "mastodon") == ("bluesky", "x")
 
 
 async def test_three_networks_make_one_card_that_a_curator_can_unfold(browser: Chromium) -> None:
@@ -104,3 +106,37 @@ async def test_three_networks_make_one_card_that_a_curator_can_unfold(browser: C
         # The card is deleted at its source: the Bluesky copy it held takes its place
         await pipeline.retract("lobby", card["id"])
         assert await screen.wait_posts(4) == ["mastodon-1", "other", "x-1", "bluesky-1"]
+
+
+async def folded(engine: RedisEngine, post_id: str, text: str = ANNOUNCEMENT) -> RecentPost:
+    """The wall's record of a post once the writer has committed it (with `text`)."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            found = await engine.recent_of("lobby", [post_id])
+            if post_id in found and (record := decode_recent(found[post_id])).post.text == text:
+                return record
+            await asyncio.sleep(0.02)
+
+
+async def test_a_writer_that_takes_the_wall_over_folds_into_the_same_card(redis_url: str) -> None:
+    engine = RedisEngine(redis_url)
+    pipeline = Pipeline(engine)
+    posts = {n: normalize(n, PostIn(id=f"{n}-1", text=ANNOUNCEMENT)) for n in ("mastodon", "bluesky", "x")}
+    card = posts["mastodon"].id
+    try:
+        for n in ("mastodon", "bluesky"):
+            await pipeline.submit("lobby", posts[n])
+        async with Writers(["lobby"], engine, "curate-1", 0.5, fold_windows={"lobby": 1800}):
+            assert (await folded(engine, posts["bluesky"].id)).folded_into == card
+        # curate-1 handed the lease over; curate-2 (a fresh writer) knows the card from the bus alone
+        async with Writers(["lobby"], engine, "curate-2", 0.5, fold_windows={"lobby": 1800}):
+            await pipeline.submit("lobby", posts["x"])
+            assert (await folded(engine, posts["x"].id)).folded_into == card
+            # Bluesky's copy is edited at its source (a link added): still the same post, still folded
+            edited = f"{ANNOUNCEMENT} https://bsky.app/profile/nordlys"
+            await pipeline.submit("lobby", normalize("bluesky", PostIn(id="bluesky-1", text=edited)))
+            assert (await folded(engine, posts["bluesky"].id, edited)).folded_into == card
+        assert (await folded(engine, card)).post.copies == ("bluesky", "x")
+        assert await engine.shown("lobby", [p.id for p in posts.values()]) == {card}
+    finally:
+        await engine.close()

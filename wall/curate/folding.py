@@ -28,11 +28,6 @@ def fold_key(post: Post) -> str | None:
     return hashlib.blake2b(basis.encode("utf-8", "replace"), digest_size=12).hexdigest()
 
 
-def also_on(copies: tuple[str, ...], source: str) -> tuple[str, ...]:
-    """The networks a card's folded copies came from, each once, in arrival order, its own excepted."""
-    return tuple(n for n in dict.fromkeys(copies) if n != source)
-
-
 class Folds:
     """The originals on screen by fold key, with when they arrived: the writer's index, rebuilt from the
     wall's recent records when it takes the lease, so that a takeover folds as its predecessor would."""

@@ -258,13 +258,21 @@ class CurationWriter:
         """What the batch's posts need, looked up once; this writer alone changes it, so it keeps it
         current as it plans each entry."""
         ids = list(dict.fromkeys(i for e in entries if (i := _post_id(e))))
-        now = time.time()  # the cards the batch's posts may fold into, so that _settle can update them
+        # The cards the batch's posts may fold into, or are folded into (an edit of a copy, a curator's
+        # unfold), so that _settle can update them.
+        now = time.time()
         ids += [i for e in entries if isinstance(e, InboxPost) and (i := self.folds.original(e.post, now))]
         authors = [rules.author_of(e.post) for e in entries if isinstance(e, InboxPost)]
-        recent = {pid: decode_recent(b) for pid, b in (await self.engine.recent_of(self.wall, ids)).items()}
+        recent = await self._recent_of(ids)
+        cards = list({c for r in recent.values() if (c := r.folded_into) and c not in recent})
+        recent |= await self._recent_of(cards)
+        ids = list(dict.fromkeys([*ids, *cards]))
         return View(on_screen=await self.engine.shown(self.wall, ids), recent=recent,
                     decisions=await stored_decisions(self.store, self.wall, ids),
                     known=await self.engine.known_authors(self.wall, authors))
+
+    async def _recent_of(self, ids: list[str]) -> dict[str, RecentPost]:
+        return {pid: decode_recent(b) for pid, b in (await self.engine.recent_of(self.wall, ids)).items()}
 
     def _plan(self, inbox_id: str, entry: InboxEntry | None, view: View) -> Commit:
         """What one inbox entry does to the wall; `view` follows along."""
