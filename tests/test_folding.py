@@ -76,8 +76,10 @@ async def test_three_networks_make_one_card_that_a_curator_can_unfold(browser: C
         card = [f for f in screen.frames if f["type"] in ("post", "update")
                 and f["post"]["source_id"] == "mastodon-1"][-1]["post"]
         assert card["copies"] == ["bluesky", "x"]
-        stats = await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 2)
-        assert stats[-1]["hour_total"] == 2  # counted once: two cards, whatever the copies
+        # counted once: two cards in every figure, the copies apart
+        stats = await screen.wait_for(lambda f: f["type"] == "stats" and f["copies"] == 2)
+        assert stats[-1]["total"] == stats[-1]["hour_total"] == 2
+        assert stats[-1]["top_sources"] == [["mastodon", 1], ["x", 1]]
 
         # On the screen, as text under the post, as legible as the card's network name
         also = page.locator(".card", has_text="Doors open at 9").locator(".card-also")
@@ -100,12 +102,13 @@ async def test_three_networks_make_one_card_that_a_curator_can_unfold(browser: C
         assert await screen.wait_posts(3) == ["mastodon-1", "other", "x-1"]
         await screen.wait_for(lambda f: f["type"] == "update" and f["post"]["source_id"] == "mastodon-1"
                               and f["post"].get("copies") == ["bluesky"])
-        await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 3)
+        await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 3 and f["copies"] == 1)
         assert (await queue_item(ana, "x-1"))["decided_by"] == "ana"
 
         # The card is deleted at its source: the Bluesky copy it held takes its place
         await pipeline.retract("lobby", card["id"])
         assert await screen.wait_posts(4) == ["mastodon-1", "other", "x-1", "bluesky-1"]
+        await screen.wait_for(lambda f: f["type"] == "stats" and f["total"] == 3 and f["copies"] == 0)
 
 
 async def folded(engine: RedisEngine, post_id: str, text: str = ANNOUNCEMENT) -> RecentPost:

@@ -36,7 +36,7 @@ from wall.config import OptOutConfig
 from wall.curate import rules
 from wall.curate.folding import Folds
 from wall.curate.moderation import load_policy, stored_decisions
-from wall.curate.stats import counts_for, figures, window
+from wall.curate.stats import COPY, counts_for, figures, window
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     Author,
@@ -297,11 +297,17 @@ class CurationWriter:
                     self._unfold_from(pid, old.post.copies if old else ())
                 if old is None:
                     return Commit(inbox_id, events, unshown=unshown, uncounted=unshown)
-                gone = msgspec.structs.replace(old, deleted=True)
+                gone = msgspec.structs.replace(old, deleted=True, folded_into=None)
                 view.recent[pid] = gone
-                body = encode(gone)
-                return Commit(inbox_id, events, unshown=unshown, recent=((pid, body),), queue=(body,),
-                              uncounted=unshown)
+                changed = {pid: gone}
+                uncounted = unshown
+                if old.folded_into:  # a folded copy: its card no longer names its network, nor counts it
+                    card_events: list[bytes] = []
+                    self._refold(old.folded_into, view, card_events, changed, drop=old.post.source)
+                    events, uncounted = (*events, *card_events), (pid,)
+                return Commit(inbox_id, events, unshown=unshown,
+                              recent=tuple((i, encode(r)) for i, r in changed.items()),
+                              queue=tuple(self._queue_body(r) for r in changed.values()), uncounted=uncounted)
             case InboxReload(version=version):
                 return Commit(inbox_id, (encode(ReloadEvent(version)),))
         return Commit(inbox_id)
@@ -314,6 +320,7 @@ class CurationWriter:
         shown: list[str] = []
         unshown: list[str] = []
         counts: list[tuple[str, Counters]] = []
+        unfolded: list[str] = []  # copies that left their card: their count of copies comes off
         recent: dict[str, RecentPost] = {}
         authors: list[str] = []
         now = time.time()
@@ -332,9 +339,11 @@ class CurationWriter:
             into = self._fold_into(new, arrived, old, stored, view) if new.visible and not was_shown else None
             if old is not None and old.folded_into and old.folded_into != into:  # unfolded: a card again
                 self._refold(old.folded_into, view, events, recent, drop=post.source)
+                unfolded.append(post.id)
             if into is not None:
                 if old is None or old.folded_into != into:
                     self._refold(into, view, events, recent, add=post.source)
+                    counts.append((post.id, COPY))
             elif new.visible:
                 self.folds.add(new, arrived)  # a card: a later copy from another network folds into it
                 view.on_screen.add(post.id)
@@ -364,7 +373,7 @@ class CurationWriter:
         return Commit(inbox_id, tuple(events), tuple(shown), tuple(unshown), tuple(counts),
                       int(time.time() // 60) if counts else 0,
                       tuple((pid, encode(record)) for pid, record in recent.items()), queue,
-                      authors=tuple(authors), uncounted=tuple(unshown))
+                      authors=tuple(authors), uncounted=(*unshown, *unfolded))
 
     def _fold_into(self, post: Post, arrived: float, old: RecentPost | None, stored: rules.Stored | None,
                    view: View) -> str | None:
