@@ -9,8 +9,10 @@ import asyncio
 from datetime import UTC, datetime
 
 import aiohttp
+import pytest
 from playwright.async_api import Browser as Chromium
 
+from ingest.enrich.pipeline import config_from
 from ingest.pipeline import Pipeline, PostIn, normalize
 from tests.console_helpers import Browser, console_app, opened_store
 from tests.helpers import WAIT, Screen, make_config, serving, settled
@@ -52,6 +54,12 @@ def test_a_copy_folds_only_from_another_network_and_within_the_window():
     folds.drop("x1")
     assert folds.original(mk("b2", "bluesky", ANNOUNCEMENT), arrived=1062.0) is None
     assert Folds(window=0).original(mk("b1", "bluesky", ANNOUNCEMENT), 0.0) is None  # off
+
+
+def test_the_window_is_checked_with_its_key():
+    assert config_from({"fold_window": 1800}).fold_window == 1800
+    with pytest.raises(ValueError, match=r"fold_window"):
+        config_from({"fold_window": -1})
 
 
 async def test_three_networks_make_one_card_that_a_curator_can_unfold(browser: Chromium) -> None:
