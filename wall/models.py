@@ -64,6 +64,8 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     profanity: tuple[str, ...] = ()  # the shipped list entries behind "profanity" (a wall may allow them)
     status: Moderation = "approved"
     pinned: bool = False  # a curator's pick kept on screen; pin/unpin is an `update` of the post
+    # The networks of the posts folded into this card, one entry a copy (docs/folding.md): "also on ...".
+    copies: tuple[str, ...] = ()
 
     @property
     def visible(self) -> bool:
@@ -204,6 +206,7 @@ class RecentPost(msgspec.Struct, tag="queue", frozen=True, omit_defaults=True):
     decided_at: float | None = None
     spotlight_until: float | None = None
     deleted: bool = False  # deleted at its source: never shown again unless the source sends it again
+    folded_into: str | None = None  # the card this copy is folded into (docs/folding.md): not a card itself
 
 
 # The wall's queue channel: recent posts as they change, and the wall's control state.

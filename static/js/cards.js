@@ -90,6 +90,8 @@ export class Card {
 
     this.text = el("p", "card-text", body);
     this.text.dir = "auto"; // Arabic, Hebrew… lay out right to left on their own
+    // The same post from other networks, folded into this card by the writer (docs/folding.md).
+    this.also = el("p", "card-also", body);
     this.created = NaN;
     /** @type {any} */
     this.post = null;
@@ -117,6 +119,11 @@ export class Card {
     else this.time.removeAttribute("datetime");
     const source = str(post.source);
     this.source.textContent = networks.get(source.toLowerCase()) || source;
+    const copies = Array.isArray(post.copies) ? post.copies.map(str).filter(Boolean) : [];
+    const also = [...new Set(copies.map((c) => networks.get(c.toLowerCase()) || c))]
+      .filter((name) => name !== this.source.textContent);
+    this.also.textContent = also.length ? `also on ${also.join(", ")}` : "";
+    this.also.hidden = !also.length;
 
     if (typeof post.lang === "string" && LANG.test(post.lang)) {
       this.el.lang = post.lang;

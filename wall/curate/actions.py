@@ -398,7 +398,7 @@ def item(record: RecentPost, decided: Decision | None) -> dict[str, Any]:
     return {"type": "item", "post": msgspec.to_builtins(post), "status": status, "pinned": pinned,
             "version": version, "decided_by": by, "decided_at": at, "spotlight_until": until,
             "flags": list(post.flags), "reason": record.reason, "author": rules.author_of(post),
-            "arrived": record.arrived,
+            "arrived": record.arrived, "folded_into": record.folded_into,
             "sentiment": None if post.sentiment is None else msgspec.to_builtins(post.sentiment)}
 
 

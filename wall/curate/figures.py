@@ -38,6 +38,7 @@ class Entry(msgspec.Struct, frozen=True):
 
 class Bucket(msgspec.Struct):
     count: int = 0
+    copies: int = 0  # posts folded into a card (docs/folding.md): in none of the other figures
     sentiment: dict[str, int] = {}
     hashtags: dict[str, int] = {}
     terms: dict[str, int] = {}
@@ -138,12 +139,13 @@ class Figures:
     @classmethod
     def from_counts(cls, buckets: dict[int, dict[str, int]]) -> Figures:
         """Figures from the flat counters the curation writer commits per minute (see stats.counts_for):
-        "posts", "sent:<label>", "tag:<tag>", "term:<term>", "voice:<brand>", "author:<a>", "source:<s>"."""
+        "posts", "sent:<label>", "tag:<tag>", "term:<term>", "voice:<brand>", "author:<a>", "source:<s>",
+        "copies" (posts folded into a card)."""
         figures = cls()
         fields = {"sent": "sentiment", "tag": "hashtags", "term": "terms", "voice": "voice",
                   "author": "authors", "source": "sources"}
         for minute, counts in buckets.items():
-            b = Bucket(count=counts.get("posts", 0))
+            b = Bucket(count=counts.get("posts", 0), copies=counts.get("copies", 0))
             for name, n in counts.items():
                 kind, _, key = name.partition(":")
                 if kind in fields and key:
@@ -162,6 +164,7 @@ class Figures:
             if b is None:
                 continue
             total.count += b.count
+            total.copies += b.copies
             for name in ("sentiment", "hashtags", "terms", "voice", "authors", "sources"):
                 into: dict[str, int] = getattr(total, name)
                 for key, value in getattr(b, name).items():
@@ -179,6 +182,7 @@ class Figures:
             "minute": m,
             "volume": volume,
             "total": hour.count,
+            "copies": hour.copies,
             "sentiment": _split(hour.sentiment),
             "trend": {"last": _split(self._sum(m, TREND_MINUTES).sentiment),
                       "previous": _split(self._sum(m, TREND_MINUTES, TREND_MINUTES).sentiment)},

@@ -14,6 +14,9 @@ WINDOW_MINUTES = 60  # trending hashtags look back one hour
 TAG = "tag:"
 
 
+COPY: tuple[tuple[str, int], ...] = (("copies", 1),)  # a copy folded into a card: counted apart (folding.md)
+
+
 def counts_for(post: Post) -> tuple[tuple[str, int], ...]:
     """The counters one approved post adds to its minute's bucket (read back by Figures.from_counts)."""
     names = ["posts", f"sent:{post.sentiment.label if post.sentiment else 'unscored'}"]

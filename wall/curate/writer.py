@@ -34,8 +34,9 @@ from wall.bus.base import (
 )
 from wall.config import OptOutConfig
 from wall.curate import rules
+from wall.curate.folding import Folds
 from wall.curate.moderation import load_policy, stored_decisions
-from wall.curate.stats import counts_for, figures, window
+from wall.curate.stats import COPY, counts_for, figures, window
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     Author,
@@ -97,7 +98,8 @@ class CurationWriter:
     def __init__(self, wall: str, engine: Engine, owner: str, stats_interval: float = 1.0,
                  annotate: Annotate | None = None, media_secret: str | None = None,
                  store: Store | None = None, moderation: Mapping[str, Any] | None = None,
-                 alerts_on_screen: bool = False, optout: OptOutConfig | None = None) -> None:
+                 alerts_on_screen: bool = False, optout: OptOutConfig | None = None,
+                 fold_window: float = 0.0) -> None:
         self.wall = wall
         self.engine = engine
         self.owner = owner
@@ -114,6 +116,12 @@ class CurationWriter:
         # config says so (`[walls.W.enrich] spikes_on_screen`): the page reads "alerts_on_screen".
         self.alerts_on_screen = alerts_on_screen
         self.status = WriterStatus(wall)
+        # Cross-network folding (`[walls.W.enrich] fold_window`, 0: off): rebuilt from the recent records
+        # by the re-evaluation every lead starts with. `_orphaned`: a card with copies left the screen, so
+        # its copies are settled again (the first becomes the card, the rest fold into it).
+        self.fold_window = fold_window
+        self.folds = Folds(fold_window)
+        self._orphaned = False
         self._announced: bytes | None = None
         self.stopping = asyncio.Event()  # set by stop(): finish the entry in hand, hand the lease over
 
@@ -149,7 +157,9 @@ class CurationWriter:
         log.info("wall %s: writer %s holds the lease (token %d), from inbox position %s",
                  self.wall, self.owner, token, position)
         # The store is ahead of the inbox (the console writes it first): settle the screen on what it
-        # says now, so a decision whose inbox entry was never written still takes effect.
+        # says now, so a decision whose inbox entry was never written still takes effect. That settling
+        # also rebuilds the folding index from the recent records, as the previous holder left them.
+        self.folds = Folds(self.fold_window)
         await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(position))
         await self.engine.commit(self.wall, self.owner, token,
                                  await self._control_commit(position, if_changed=True))
@@ -182,7 +192,10 @@ class CurationWriter:
                     case _:
                         commit = self._plan(msg.id, entry, view)
                 await self.engine.commit(self.wall, self.owner, token, commit)
-                if isinstance(entry, (InboxModeration, InboxErase)):  # it moved posts the rest may touch
+                refolded = self._orphaned  # a card with copies left: they are settled again, now
+                if refolded:
+                    await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(msg.id))
+                if isinstance(entry, (InboxModeration, InboxErase)) or refolded:  # it moved posts
                     view = await self._view(entries[k + 1:])
                 position = msg.id
                 self.status.committed += 1
@@ -245,11 +258,21 @@ class CurationWriter:
         """What the batch's posts need, looked up once; this writer alone changes it, so it keeps it
         current as it plans each entry."""
         ids = list(dict.fromkeys(i for e in entries if (i := _post_id(e))))
+        # The cards the batch's posts may fold into, or are folded into (an edit of a copy, a curator's
+        # unfold), so that _settle can update them.
+        now = time.time()
+        ids += [i for e in entries if isinstance(e, InboxPost) and (i := self.folds.original(e.post, now))]
         authors = [rules.author_of(e.post) for e in entries if isinstance(e, InboxPost)]
-        recent = {pid: decode_recent(b) for pid, b in (await self.engine.recent_of(self.wall, ids)).items()}
+        recent = await self._recent_of(ids)
+        cards = list({c for r in recent.values() if (c := r.folded_into) and c not in recent})
+        recent |= await self._recent_of(cards)
+        ids = list(dict.fromkeys([*ids, *cards]))
         return View(on_screen=await self.engine.shown(self.wall, ids), recent=recent,
                     decisions=await stored_decisions(self.store, self.wall, ids),
                     known=await self.engine.known_authors(self.wall, authors))
+
+    async def _recent_of(self, ids: list[str]) -> dict[str, RecentPost]:
+        return {pid: decode_recent(b) for pid, b in (await self.engine.recent_of(self.wall, ids)).items()}
 
     def _plan(self, inbox_id: str, entry: InboxEntry | None, view: View) -> Commit:
         """What one inbox entry does to the wall; `view` follows along."""
@@ -271,13 +294,20 @@ class CurationWriter:
                 if pid in view.on_screen:
                     view.on_screen.discard(pid)
                     events, unshown = (encode(RetractEvent(pid, reason)),), (pid,)
+                    self._unfold_from(pid, old.post.copies if old else ())
                 if old is None:
                     return Commit(inbox_id, events, unshown=unshown, uncounted=unshown)
-                gone = msgspec.structs.replace(old, deleted=True)
+                gone = msgspec.structs.replace(old, deleted=True, folded_into=None)
                 view.recent[pid] = gone
-                body = encode(gone)
-                return Commit(inbox_id, events, unshown=unshown, recent=((pid, body),), queue=(body,),
-                              uncounted=unshown)
+                changed = {pid: gone}
+                uncounted = unshown
+                if old.folded_into:  # a folded copy: its card no longer names its network, nor counts it
+                    card_events: list[bytes] = []
+                    self._refold(old.folded_into, view, card_events, changed, drop=old.post.source)
+                    events, uncounted = (*events, *card_events), (pid,)
+                return Commit(inbox_id, events, unshown=unshown,
+                              recent=tuple((i, encode(r)) for i, r in changed.items()),
+                              queue=tuple(self._queue_body(r) for r in changed.values()), uncounted=uncounted)
             case InboxReload(version=version):
                 return Commit(inbox_id, (encode(ReloadEvent(version)),))
         return Commit(inbox_id)
@@ -290,10 +320,13 @@ class CurationWriter:
         shown: list[str] = []
         unshown: list[str] = []
         counts: list[tuple[str, Counters]] = []
-        recent: list[tuple[str, bytes]] = []
+        unfolded: list[str] = []  # copies that left their card: their count of copies comes off
+        recent: dict[str, RecentPost] = {}
         authors: list[str] = []
         now = time.time()
         for post, arrived, old in posts:
+            if old is not None:  # a source's edit of a card keeps the copies folded into it
+                post = msgspec.structs.replace(post, copies=old.post.copies)
             author = rules.author_of(post)
             opted_out = self.opted_out.get(author, 0.0) > now
             verdict = rules.decide(post, rules.Seen(author in view.known, opted_out), self.policy)
@@ -303,7 +336,16 @@ class CurationWriter:
             log.debug("wall %s: post %s by %s: %s (%s)", self.wall, post.id, author, new.status,
                       verdict.reason)
             was_shown = post.id in view.on_screen
-            if new.visible:
+            into = self._fold_into(new, arrived, old, stored, view) if new.visible and not was_shown else None
+            if old is not None and old.folded_into and old.folded_into != into:  # unfolded: a card again
+                self._refold(old.folded_into, view, events, recent, drop=post.source)
+                unfolded.append(post.id)
+            if into is not None:
+                if old is None or old.folded_into != into:
+                    self._refold(into, view, events, recent, add=post.source)
+                    counts.append((post.id, COPY))
+            elif new.visible:
+                self.folds.add(new, arrived)  # a card: a later copy from another network folds into it
                 view.on_screen.add(post.id)
                 if not was_shown:
                     events.append(encode(PostEvent(self._shown(new))))
@@ -318,19 +360,52 @@ class CurationWriter:
                 view.on_screen.discard(post.id)
                 events.append(encode(RetractEvent(post.id, new.status)))
                 unshown.append(post.id)
+                self._unfold_from(post.id, post.copies)
             record: RecentPost | None = RecentPost(
                 new, arrived, None if stored else verdict.reason, stored.version if stored else 0,
                 stored.decided_by if stored else None, stored.decided_at if stored else None,
-                stored.spotlight_until if stored else None)
+                stored.spotlight_until if stored else None, folded_into=into)
             if opted_out:  # its content is not kept: nothing new, and what was kept is emptied
                 record = None if old is None else _without_content(new, arrived)
             if record is not None and record != old:
-                view.recent[post.id] = record
-                recent.append((post.id, encode(record)))
-        queue = tuple(self._queue_body(view.recent[pid]) for pid, _ in recent)
+                view.recent[post.id] = recent[post.id] = record
+        queue = tuple(self._queue_body(record) for record in recent.values())
         return Commit(inbox_id, tuple(events), tuple(shown), tuple(unshown), tuple(counts),
-                      int(time.time() // 60) if counts else 0, tuple(recent), queue,
-                      authors=tuple(authors), uncounted=tuple(unshown))
+                      int(time.time() // 60) if counts else 0,
+                      tuple((pid, encode(record)) for pid, record in recent.items()), queue,
+                      authors=tuple(authors), uncounted=(*unshown, *unfolded))
+
+    def _fold_into(self, post: Post, arrived: float, old: RecentPost | None, stored: rules.Stored | None,
+                   view: View) -> str | None:
+        """The card on screen this post (allowed, not on screen) stays or becomes folded into, if any. A
+        curator's decision on the post itself (the console's "unfold") makes it a card of its own."""
+        if stored is not None:
+            return None
+        if old is not None and old.folded_into in view.on_screen:
+            return old.folded_into
+        into = self.folds.original(post, arrived)
+        return into if into in view.on_screen and into in view.recent else None
+
+    def _refold(self, pid: str, view: View, events: list[bytes], recent: dict[str, RecentPost], *,
+                add: str | None = None, drop: str | None = None) -> None:
+        """A copy from network `add` folds into card `pid`, or one from `drop` left it: the card says so."""
+        card = view.recent.get(pid)
+        if card is None:
+            return
+        copies = list(card.post.copies)
+        if add is not None:
+            copies.append(add)
+        if drop is not None and drop in copies:
+            copies.remove(drop)
+        post = msgspec.structs.replace(card.post, copies=tuple(copies))
+        view.recent[pid] = recent[pid] = msgspec.structs.replace(card, post=post)
+        if pid in view.on_screen:
+            events.append(encode(UpdateEvent(self._shown(post))))
+
+    def _unfold_from(self, pid: str, copies: tuple[str, ...]) -> None:
+        """Card `pid` left the screen: nothing folds into it now, and its `copies` are settled again."""
+        self.folds.drop(pid)
+        self._orphaned = self._orphaned or bool(copies)
 
     async def _reevaluate(self, inbox_id: str) -> Commit:
         """The policy, bans, blocked words or opt-outs changed: settle every recent post again."""
@@ -344,6 +419,7 @@ class CurationWriter:
                     known=await self.engine.known_authors(self.wall,
                                                           list({rules.author_of(r.post) for r in records})))
         commit = self._settle(inbox_id, [(r.post, r.arrived, r) for r in records], view)
+        self._orphaned = False  # every copy was settled again, after the cards it may fold into
         # a banned or opted-out author's spotlit post leaves the spotlight too, and new screens' snapshots
         return self._spotlit(commit, view) if self.control.spotlight_post in commit.unshown else commit
 
@@ -386,6 +462,8 @@ class CurationWriter:
         ids = list(dict.fromkeys([*entry.post_ids, *(p.id for p in recent)]))
         on_screen = await self.engine.shown(self.wall, ids)
         on = [pid for pid in ids if pid in on_screen]
+        for post in recent:  # their copies on other networks' accounts are cards of their own again
+            self._unfold_from(post.id, post.copies)
         await self.engine.commit(self.wall, self.owner, token, Commit(
             inbox_id, tuple(encode(RetractEvent(pid, "erased")) for pid in on), unshown=tuple(on),
             uncounted=tuple(on)))
@@ -479,10 +557,13 @@ class Writers:
                  annotators: dict[str, Annotate] | None = None, media_secret: str | None = None,
                  store: Store | None = None, moderation: dict[str, dict[str, Any]] | None = None,
                  alerts_on_screen: frozenset[str] = frozenset(),
-                 optouts: dict[str, OptOutConfig] | None = None) -> None:
+                 optouts: dict[str, OptOutConfig] | None = None,
+                 fold_windows: dict[str, float] | None = None) -> None:
         found, policies, tags = annotators or {}, moderation or {}, optouts or {}
+        windows = fold_windows or {}
         self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret, store,
-                                       policies.get(w), w in alerts_on_screen, tags.get(w)) for w in walls]
+                                       policies.get(w), w in alerts_on_screen, tags.get(w),
+                                       windows.get(w, 0.0)) for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:

@@ -107,6 +107,8 @@ function build(item) {
     return b;
   };
   button("Approve", "approve", () => act(str(p.id), "approve"));
+  // A copy folded into another network's card: approving it makes it a card of its own (docs/folding.md).
+  button("Unfold", "unfold", () => act(str(p.id), "approve"));
   button("Reject", "reject", () => act(str(p.id), "reject"));
   button("Hide", "hide", () => act(str(p.id), rows.get(str(p.id))?.item.status === "hidden" ? "unhide" : "hide"));
   button("Pin", "pin", () => act(str(p.id), rows.get(str(p.id))?.item.pinned ? "unpin" : "pin"));
@@ -131,7 +133,9 @@ function paint(row, item) {
   const status = str(item.status) || "approved";
   row.dataset.status = status;
   row.classList.toggle("pinned", !!item.pinned);
-  row.querySelector(".status").textContent = item.pinned ? `${status} · pinned` : status;
+  const folded = !!item.folded_into && !item.decided_by;
+  row.querySelector(".status").textContent = item.pinned ? `${status} · pinned` : folded ? `${status} · folded` : status;
+  row.querySelector("button.unfold").hidden = !folded;
   const s = p.sentiment;
   const label = str(item.sentiment_label) || str(s?.label);
   row.querySelector(".sentiment").textContent = label ? `${label}${s && typeof s.score === "number" ? ` ${s.score.toFixed(2)}` : ""}` : "not scored";
