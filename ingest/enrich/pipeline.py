@@ -61,7 +61,7 @@ class EnrichConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     duplicate_window: float = 3600.0
     # Seconds within which a post repeating a card from another network folds into it ("also on ..."),
     # read by the curation writer (docs/folding.md); 0: off, every copy is a card.
-    fold_window: Annotated[float, msgspec.Meta(ge=0, le=86_400)] = 0.0
+    fold_window: Annotated[float, msgspec.Meta(ge=0, le=86_400)] = 1800.0  # seconds; 0: off
     # Spike alerts on the wall's screens too (curators always get them): off, a presenter decides.
     spikes_on_screen: bool = False
 
