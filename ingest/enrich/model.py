@@ -145,8 +145,8 @@ def _char_hashes(padded: bytes, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     where two texts meet; their 3- and 4-grams are the words' plus those with a space inside: left out."""
     buf = np.frombuffer(padded, dtype=np.uint8)
     space = buf == 32
-    out_rows: list[np.ndarray] = []
-    out_hashes: list[np.ndarray] = []
+    out_rows = [np.empty(0, dtype=np.int64)]  # no texts, no grams
+    out_hashes = [np.empty(0, dtype=np.uint32)]
     for n, (zeros, table) in _CRC.items():
         count = len(buf) - n + 1
         if count <= 0:
