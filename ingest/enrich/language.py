@@ -4,10 +4,11 @@ Cheapest first. A script that only one candidate language writes decides alone, 
 Japanese, Hangul Korean, Hebrew Hebrew, Cyrillic Russian when Russian is the only candidate written in it.
 Otherwise only the candidates that write the text's script compete (Latin: English against German,
 Spanish...), in fastText's language identification model (lid.176.ftz: word and character n-grams, 176
-languages in about 3 MB). A wall naming a language fastText lacks (Zulu, Maori...) gets lingua for that
-script instead: its fast trigram mode for a text with some length, its accurate mode (1- to 5-grams) for
-short texts, where trigrams alone are confidently wrong, at about 30 MB a language; that was the default's
-650 MB writer before (docs/architecture.md, Enrichment).
+languages in about 3 MB); a text with some length that fastText is not sure of (close languages: Bokmål
+against Danish) goes to lingua's fast trigram mode. A wall naming a language fastText lacks (Zulu,
+Maori...) gets lingua for that script instead: its fast trigram mode for a text with some length, its
+accurate mode (1- to 5-grams) for short texts, where trigrams alone are confidently wrong, at about 30 MB
+a language; that was the default's 650 MB writer before (docs/architecture.md, Enrichment).
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ class _Group:
                 return "en"
         if self.labels is not None:
             # fastText's word and character n-grams; on short texts lingua's trigrams are confidently
-            # wrong, on longer ones fastText is as right in a third of the time, except between close
+            # wrong, on longer ones fastText is as right in less than half the time, except between close
             # languages (Bokmål read as Danish): there, when its runner-up is near, lingua decides.
             labels, probabilities = _fasttext().predict(text, k=FASTTEXT_TOP)
             guesses = [(self.labels[label], float(p)) for label, p in zip(labels, probabilities, strict=True)
