@@ -1,7 +1,7 @@
 """Enrichment throughput on one core, VADER alone vs the whole enrichment (with the shipped sentiment model
 and with a learned one); language accuracy; memory.
 
-    .venv/bin/python bench/enrich.py [--posts 20000] [--rounds 3] [--profile]
+    .venv/bin/python bench/enrich.py [--posts 20000] [--rounds 3] [--profile] [--baseline REV]
 
 The process pins itself to one CPU (sched_setaffinity) and counts its own CPU time; each figure is the best
 of --rounds runs taken in turn, since a shared machine slows any single run by a fifth. Two streams: the
@@ -11,6 +11,8 @@ The whole enrichment runs as the demo wall configures it (its brand, competitor,
 languages) and with no `languages` (lingua's 22 default candidates), and on the demo wall once more with
 a learned sentiment model (fitted on 2,000 of the rated tweets as if curators had corrected them, and on
 the demo's posts in their languages, so every post is scored: the learned model's worst case).
+With --baseline, REV's copy of this bench (its tree exported with `git archive`, the same venv) runs first
+in a subprocess with the same arguments, then this tree's: compare the two in the same minutes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import csv
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,14 +115,28 @@ def language_accuracy(codes: list[str] | None) -> str:
             f"unknown {english.count(None) / len(english):.3f}")
 
 
+def baseline(rev: str, posts: int, rounds: int) -> None:
+    print(f"--- baseline {rev} (git archive), then this tree", flush=True)
+    with tempfile.TemporaryDirectory(prefix="enrich-baseline-") as tmp:
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        subprocess.run([sys.executable, "bench/enrich.py", "--posts", str(posts), "--rounds", str(rounds)],
+                       cwd=tmp, check=True)
+    print("--- this tree")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the demo-wall run")
+    parser.add_argument("--baseline", help="git revision whose copy of this bench runs first")
     args = parser.parse_args()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    print(f"rerun: .venv/bin/python bench/enrich.py --posts {args.posts} --rounds {args.rounds}")
+    again = f" --baseline {args.baseline}" if args.baseline else ""
+    print(f"rerun: .venv/bin/python bench/enrich.py --posts {args.posts} --rounds {args.rounds}{again}")
+    if args.baseline:
+        baseline(args.baseline, args.posts, args.rounds)
     print(f"machine: {platform.machine()} Python {platform.python_version()}, pinned to CPU "
           f"{sorted(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}")
     before = rss_mb()

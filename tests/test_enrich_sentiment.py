@@ -1,7 +1,10 @@
 """Sentiment on social-style posts: VADER's strengths kept, its gaps filled, odd input survived."""
 
 import io
+import math
 import pickle
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import msgspec
@@ -109,3 +112,21 @@ def test_a_model_file_is_plain_arrays_and_anything_else_is_refused(tmp_path: Pat
 def test_fit_names_a_bad_line() -> None:
     with pytest.raises(ValueError, match="line 2"):
         model.parse_examples(['{"text": "ok", "label": "positive"}', '{"text": "ok", "label": "meh"}'])
+
+
+def test_byte_grams_are_hashed_as_zlib_crc32_hashes_each_padded_word() -> None:
+    # The n-grams are hashed in numpy for a whole batch; a model fitted before must read the same columns.
+    texts = ["", "a", "Good day 😀 at the café!", "tab\tand\nnewline  spaces", "北京 is nice", "x y z"]
+    rows = model.vectors(texts, ["fi"] * len(texts))  # no lexicon: the n-grams alone
+    n = model.N_FEATURES
+    for i, text in enumerate(texts):
+        counts: Counter[int] = Counter()
+        for word in model._ngram_text(text).encode().split():
+            padded = b" " + word + b" "
+            counts.update(zlib.crc32(padded[k:k + size]) % n + n
+                          for size in (2, 3, 4) for k in range(len(padded) - size + 1))
+        norm = math.sqrt(sum(c * c for c in counts.values()))
+        row = rows.getrow(i)
+        got = {int(c): float(v) for c, v in zip(row.indices, row.data, strict=True) if n <= c < 2 * n}
+        assert got == pytest.approx({c: k / norm for c, k in counts.items()})
+    assert model.vectors([], []).shape == (0, model.DIMS)

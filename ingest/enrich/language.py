@@ -3,11 +3,12 @@
 Cheapest first. A script that only one candidate language writes decides alone, with no model: kana is
 Japanese, Hangul Korean, Hebrew Hebrew, Cyrillic Russian when Russian is the only candidate written in it.
 Otherwise only the candidates that write the text's script compete (Latin: English against German,
-Spanish...): a text with some length goes to lingua's fast trigram mode, a short one, where trigrams alone
-are confidently wrong, to fastText's language identification model (lid.176.ftz: word and character
-n-grams, 176 languages in about 3 MB). A wall naming a language fastText lacks (Zulu, Maori...) gets
-lingua's accurate mode (1- to 5-grams) for that script's short texts instead, at about 30 MB a language;
-that was the default's 650 MB writer before (docs/architecture.md, Enrichment).
+Spanish...), in fastText's language identification model (lid.176.ftz: word and character n-grams, 176
+languages in about 3 MB); a text with some length that fastText is not sure of (close languages: Bokmål
+against Danish) goes to lingua's fast trigram mode. A wall naming a language fastText lacks (Zulu,
+Maori...) gets lingua for that script instead: its fast trigram mode for a text with some length, its
+accurate mode (1- to 5-grams) for short texts, where trigrams alone are confidently wrong, at about 30 MB
+a language; that was the default's 650 MB writer before (docs/architecture.md, Enrichment).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ MIN_LETTERS = 3
 # that one clearly leads (a margin over the runner-up), not when it passes an absolute bar.
 MIN_CONFIDENCE = 0.10
 MIN_LEAD = 1.25
+SURE_LEAD = 10.0  # fastText's lead over the runner-up that decides a longer text without lingua
 # Below this many letters the trigram mode is unreliable and the accurate one is used.
 SHORT_LETTERS = 50
 LONG_CHARS = 120  # what lingua reads of a longer text
@@ -168,11 +170,11 @@ def _code(language: Language) -> str:
     return "nb" if language is Language.BOKMAL else code
 
 
-def _clear(values: list[float]) -> bool:
+def _clear(values: list[float], lead: float = MIN_LEAD) -> bool:
     """Whether the first of these confidences (best first) clearly leads."""
     if not values or values[0] < MIN_CONFIDENCE:
         return False
-    return len(values) == 1 or values[0] >= MIN_LEAD * values[1]
+    return len(values) == 1 or values[0] >= lead * values[1]
 
 
 @functools.cache
@@ -246,19 +248,22 @@ class _Group:
             english, words = _english_words(text)
             if english >= ENGLISH_MIN_WORDS and english >= ENGLISH_MIN_SHARE * words:
                 return "en"
+        if self.labels is not None:
+            # fastText's word and character n-grams; on short texts lingua's trigrams are confidently
+            # wrong, on longer ones fastText is as right in less than half the time, except between close
+            # languages (Bokmål read as Danish): there, when its runner-up is near, lingua decides.
+            labels, probabilities = _fasttext().predict(text, k=FASTTEXT_TOP)
+            guesses = [(self.labels[label], float(p)) for label, p in zip(labels, probabilities, strict=True)
+                       if label in self.labels]
+            confidences = [p for _, p in guesses]
+            if letters < SHORT_LETTERS or _clear(confidences, SURE_LEAD):
+                return guesses[0][0] if _clear(confidences) else None
         if letters >= SHORT_LETTERS:
             # lingua's cost grows with the text; past a couple of sentences more text changes little.
             if len(text) > LONG_CHARS:
                 cut = text.rfind(" ", 0, LONG_CHARS)  # at a word's end
                 text = text[:cut if cut > 0 else LONG_CHARS]
             values = self._detector(None).compute_language_confidence_values(text)
-        elif self.labels is not None:
-            # Short: fastText's word and character n-grams, where lingua's trigrams are confidently wrong
-            # and its accurate models cost 30 MB a language.
-            labels, probabilities = _fasttext().predict(text, k=FASTTEXT_TOP)
-            guesses = [(self.labels[label], float(p)) for label, p in zip(labels, probabilities, strict=True)
-                       if label in self.labels]
-            return guesses[0][0] if _clear([p for _, p in guesses]) else None
         elif len(self.languages) <= RUNNERS_UP:
             values = self._detector(self.languages).compute_language_confidence_values(text)
         else:

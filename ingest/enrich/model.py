@@ -117,25 +117,69 @@ def _ngram_text(text: str) -> str:
     return _MENTION.sub(" @user ", _URL.sub(" http ", text)).lower()
 
 
-def _grams(text: str) -> tuple[list[bytes], list[bytes]]:
-    """Word 1-2-grams, and byte 2-4-grams of each word padded with spaces (UTF-8: any script)."""
+def _words(text: str) -> tuple[list[bytes], bytes]:
+    """Word 1-2-grams, and the text's words joined by one space and padded with spaces (UTF-8: any
+    script), whose byte 2-4-grams `_char_hashes` takes."""
     words = _TOKENS.findall(text)
     grams = [w.encode("utf-8", "surrogatepass") for w in words]
     grams += [a + b" " + b for a, b in itertools.pairwise(grams)]
-    chars: list[bytes] = []
-    for word in text.encode("utf-8", "surrogatepass").split():
-        padded = b" " + word + b" "
-        chars += [padded[i:i + n] for n in (2, 3, 4) for i in range(len(padded) - n + 1)]
-    return grams, chars
+    return grams, b" " + b" ".join(text.encode("utf-8", "surrogatepass").split()) + b" "
 
 
-def _unit_rows(rows: list[int], hashes: list[int], count: int) -> sp.csr_matrix:
-    """Hashed grams counted per row (CRC-32 modulo N_FEATURES), each row scaled to unit length."""
-    columns = np.asarray(hashes, dtype=np.int64) % N_FEATURES
-    matrix = sp.csr_matrix((np.ones(len(columns)), (rows, columns)), shape=(count, N_FEATURES))
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+def _crc_tables(n: int) -> tuple[int, np.ndarray]:
+    """CRC-32 is affine over GF(2): the CRC of n bytes is that of n zero bytes XOR, for each position, a
+    table entry of the byte there. Returns the zeros' CRC and the (n, 256) table."""
+    zeros = zlib.crc32(bytes(n))
+    table = [[zlib.crc32(bytes(j) + bytes([v]) + bytes(n - j - 1)) ^ zeros for v in range(256)]
+             for j in range(n)]
+    return zeros, np.array(table, dtype=np.uint32)
+
+
+_CRC = {n: _crc_tables(n) for n in (2, 3, 4)}
+
+
+def _char_hashes(padded: bytes, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and CRC-32s of the byte 2-4-grams of each word padded with spaces, for texts given as
+    `_words` pads them and joined (`rows`: the row of each byte), all at once in numpy: the same numbers
+    as zlib.crc32 on each gram. The joined texts' 2-grams are the padded words' plus one of two spaces
+    where two texts meet; their 3- and 4-grams are the words' plus those with a space inside: left out."""
+    buf = np.frombuffer(padded, dtype=np.uint8)
+    space = buf == 32
+    out_rows = [np.empty(0, dtype=np.int64)]  # no texts, no grams
+    out_hashes = [np.empty(0, dtype=np.uint32)]
+    for n, (zeros, table) in _CRC.items():
+        count = len(buf) - n + 1
+        if count <= 0:
+            continue
+        keep = ~(space[:count] & space[1:count + 1]) if n == 2 else ~space[1:count + 1]
+        if n == 4:
+            keep &= ~space[2:count + 2]
+        starts = np.flatnonzero(keep)
+        hashes = np.full(len(starts), zeros, dtype=np.uint32)
+        for j in range(n):
+            hashes ^= table[j][buf[starts + j]]
+        out_rows.append(rows[starts])
+        out_hashes.append(hashes)
+    return np.concatenate(out_rows), np.concatenate(out_hashes)
+
+
+def _unit_rows(rows: np.ndarray, columns: np.ndarray, count: int, lexical: np.ndarray) -> sp.csr_matrix:
+    """The grams counted per row and column, each block (words, characters) scaled to unit length on
+    each row, then the lexical features: one CSR matrix built from sorted keys, no scipy arithmetic."""
+    keys, counts = np.unique(rows * DIMS + columns, return_counts=True)
+    rows, columns = np.divmod(keys, DIMS)
+    block = rows * 2 + (columns >= N_FEATURES)
+    norms = np.sqrt(np.bincount(block, weights=counts.astype(np.float64) ** 2, minlength=2 * count))
     norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1 / norms) @ matrix)
+    data = counts * (1 / norms)[block]
+    lex_rows, lex_columns = np.nonzero(lexical)
+    rows = np.concatenate([rows, lex_rows])
+    order = np.argsort(rows, kind="stable")  # grams' columns come before the lexical ones on each row
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=count), out=indptr[1:])
+    indices = np.concatenate([columns, lex_columns + 2 * N_FEATURES])[order]
+    values = np.concatenate([data, lexical[lex_rows, lex_columns]])[order]
+    return sp.csr_matrix((values, indices, indptr), shape=(count, DIMS))
 
 
 def vectors(texts: Sequence[str], langs: Sequence[str | None],
@@ -146,19 +190,21 @@ def vectors(texts: Sequence[str], langs: Sequence[str | None],
     scoring process 73 MB."""
     word_rows: list[int] = []
     word_hashes: list[int] = []
-    char_rows: list[int] = []
-    char_hashes: list[int] = []
+    padded: list[bytes] = []
     lexical = np.zeros((len(texts), 8), dtype=np.float64)
     for i, (text, lang) in enumerate(zip(texts, langs, strict=True)):
-        grams, chars = _grams(_ngram_text(text))
+        grams, joined = _words(_ngram_text(text))
         word_rows += [i] * len(grams)
         word_hashes += map(zlib.crc32, grams)
-        char_rows += [i] * len(chars)
-        char_hashes += map(zlib.crc32, chars)
+        padded.append(joined)
         if lang is None or lang in LEXICON_LANGUAGES:
             lexical[i] = sentiment.features(text, terms)
-    return sp.hstack([_unit_rows(word_rows, word_hashes, len(texts)),
-                      _unit_rows(char_rows, char_hashes, len(texts)), sp.csr_matrix(lexical)], format="csr")
+    byte_rows = np.repeat(np.arange(len(texts)), [len(p) for p in padded])
+    char_rows, char_hashes = _char_hashes(b"".join(padded), byte_rows)
+    rows = np.concatenate([np.asarray(word_rows, dtype=np.int64), char_rows])
+    columns = np.concatenate([np.asarray(word_hashes, dtype=np.int64) % N_FEATURES,
+                              char_hashes.astype(np.int64) % N_FEATURES + N_FEATURES])
+    return _unit_rows(rows, columns, len(texts), lexical)
 
 
 def _fit_rows(rows: sp.csr_matrix, examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:

@@ -165,7 +165,8 @@ _MASK64 = (1 << 64) - 1
 
 def simhash(words: list[str]) -> int:
     """64-bit SimHash over word 3-shingles (single words for very short texts)."""
-    shingles = [" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))][:_MAX_SHINGLES]
+    shingles = list(map(" ".join, zip(words, words[1:], words[2:], strict=False))) or [" ".join(words)]
+    del shingles[_MAX_SHINGLES:]
     lanes = 0
     for shingle in shingles:
         h = hash(shingle) & _MASK64

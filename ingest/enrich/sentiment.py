@@ -49,9 +49,26 @@ def clean(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+class _Analyzer(SentimentIntensityAnalyzer):  # type: ignore[misc]  # vaderSentiment has no types
+    """VADER with the same numbers, faster on long posts: its negation and idiom checks lower-case every
+    word of the post to look at the few around word i (quadratic); here they get just those few."""
+
+    @staticmethod
+    def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
+        start = max(0, i - 3)  # it reads words i-3 .. i-1
+        check = SentimentIntensityAnalyzer._negation_check
+        return float(check(valence, words[start:i + 1], start_i, i - start))
+
+    @staticmethod
+    def _special_idioms_check(valence: float, words: list[str], i: int) -> float:
+        start = max(0, i - 3)  # it reads words i-3 .. i+2, and whether i+1 and i+2 exist
+        check = SentimentIntensityAnalyzer._special_idioms_check
+        return float(check(valence, words[start:i + 3], i - start))
+
+
 @functools.cache
 def _base() -> SentimentIntensityAnalyzer:
-    analyzer = SentimentIntensityAnalyzer()
+    analyzer = _Analyzer()
     for emoji, token in _EMOJI_TOKEN.items():
         analyzer.lexicon[token.strip()] = EMOJI_VALENCE[emoji]
         analyzer.emojis.pop(emoji, None)
