@@ -150,12 +150,8 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
         kiosk = await store.kiosks.approve(enrollment.code, "lobby", 1, 1, "root")
         await store.kiosks.report(kiosk.id, {}, screenshot=b"\xff\xd8 a screenshot showing ainov")
 
-        async def cached() -> list[Path]:
-            return sorted(cache.glob("*.webp")) if len(list(cache.glob("*.webp"))) >= 6 else []
-
-        async with asyncio.timeout(30):  # three widths of the image and of the avatar, as screens get them
-            while not (files := await cached()):
-                await asyncio.sleep(0.05)
+        # Three widths of the image and of the avatar, as screens get them.
+        files = await eventually(lambda: found if len(found := sorted(cache.glob("*.webp"))) >= 6 else [])
         images = [f.read_bytes() for f in files]
         await settled(engine, screen)
 

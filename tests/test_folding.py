@@ -5,7 +5,6 @@ a real screen and Chromium."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import aiohttp
@@ -15,7 +14,7 @@ from playwright.async_api import Browser as Chromium
 from ingest.enrich.pipeline import config_from
 from ingest.pipeline import Pipeline, PostIn, normalize
 from tests.console_helpers import Browser, console_app, opened_store
-from tests.helpers import WAIT, Screen, make_config, serving, settled
+from tests.helpers import Screen, eventually, make_config, serving, settled
 from tests.test_console import queue_item
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import RedisEngine
@@ -121,12 +120,13 @@ async def test_three_networks_make_one_card_that_a_curator_can_unfold(browser: C
 
 async def folded(engine: RedisEngine, post_id: str, text: str = ANNOUNCEMENT) -> RecentPost:
     """The wall's record of a post once the writer has committed it (with `text`)."""
-    async with asyncio.timeout(WAIT):
-        while True:
-            found = await engine.recent_of("lobby", [post_id])
-            if post_id in found and (record := decode_recent(found[post_id])).post.text == text:
-                return record
-            await asyncio.sleep(0.02)
+    async def committed() -> RecentPost | None:
+        found = await engine.recent_of("lobby", [post_id])
+        record = decode_recent(found[post_id]) if post_id in found else None
+        return record if record is not None and record.post.text == text else None
+
+    found: RecentPost = await eventually(committed)
+    return found
 
 
 async def test_a_writer_that_takes_the_wall_over_folds_into_the_same_card(redis_url: str) -> None:

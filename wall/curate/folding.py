@@ -3,6 +3,7 @@ wall's window, is folded into that card instead of showing as a card of its own 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -18,10 +19,15 @@ MIN_WORDS = 4  # fewer words ("Hello!", "Great talk") say too little to call two
 def fold_key(post: Post) -> str | None:
     """What makes two posts one: their words without links, mentions and case, or, for a post that is
     little more than a link, the link itself (a repost of a link). None: too little to compare."""
-    words = _WORD.findall(fold(_NOISE.sub(" ", _LINK.sub(" ", post.text))))
+    return _text_key(post.text)
+
+
+@functools.lru_cache(maxsize=1024)  # the writer asks for a post's key when it reads, settles and shows it
+def _text_key(text: str) -> str | None:
+    words = _WORD.findall(fold(_NOISE.sub(" ", _LINK.sub(" ", text))))
     if len(words) >= MIN_WORDS:
         basis = "text:" + " ".join(words)
-    elif links := _LINK.findall(post.text):
+    elif links := _LINK.findall(text):
         basis = "link:" + links[0].rstrip(".,;:!?)").split("://", 1)[-1].removeprefix("www.").rstrip("/")
     else:
         return None
