@@ -232,15 +232,16 @@ document.addEventListener("visibilitychange", onVisibility);
 window.addEventListener("pagehide", () => persist.flush());
 
 // ---- mount ----
-const last = persist.restore();
-if (last) {
-  store.snapshot(last); // the last content first: a kiosk rebooting while the server is down shows it
-  body.dataset.restored = "true";
-}
+// Names first: the restored cards below are filled with them (a kiosk rebooting shows "Bluesky").
 try {
   setNetworkNames(JSON.parse(data.networks || "null"));
 } catch {
   // a broken data-networks: cards show the source as it comes
+}
+const last = persist.restore();
+if (last) {
+  store.snapshot(last); // the last content first: a kiosk rebooting while the server is down shows it
+  body.dataset.restored = "true";
 }
 try {
   store.setConfig(JSON.parse(data.config || "null")); // the page's own config is newer than the saved one
