@@ -270,6 +270,9 @@ async def test_a_kiosk_rebooting_while_the_server_is_down_shows_the_last_content
     page = await ctx.new_page()
     await page.goto(f"{base}/w/lobby")
     await page.locator(".card-text", has_text="Last words").first.wait_for(timeout=10_000)
+    # named as the connectors name the network, not by the raw source id
+    assert await page.locator(".card", has_text="Last words").first.locator(".card-source").text_content() \
+        == "Mastodon"
     await page.wait_for_selector("[data-panel=sentiment][data-filled=true]")
     await page.wait_for_selector("body[data-state=reconnecting]", timeout=10_000)
     await page.screenshot(path=ARTIFACTS / "offline-shell-1920x1080.png")
