@@ -152,27 +152,30 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
     lost, record = await tokens.issue("lobby", "lost deck", "presenter", "root", None)
     await tokens.revoke(record.id, "root")
     old, _ = await tokens.issue("lobby", "last year's deck", "presenter", "root", time.time() - 60)
-    refusals = ((None, 401, "Authorization: Bearer <token>"), ("wallctl_guessed", 401, "no such control token"),
+    refusals = ((None, 401, "Authorization: Bearer <token>"),
+                ("wallctl_guessed", 401, "no such control token"),
                 (lost, 401, "(lost deck) was revoked by root"), (old, 401, "(last year's deck) expired on"),
                 (vault, 403, "is for wall 'vault', not 'lobby'"))
+
+    async def call(http: aiohttp.ClientSession, method: str, path: str,
+                   token: str | None) -> tuple[int, dict[str, Any]]:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        async with http.request(method, base + concrete(path), headers=headers) as r:
+            return r.status, await r.json()
+
     for n, (method, path, action) in enumerate(routes):
         # Each route from a network of its own: these refusals would use up one network's allowance.
         local = aiohttp.TCPConnector(local_addr=(f"127.0.{n + 1}.1", 0))
         async with aiohttp.ClientSession(connector=local) as http:
-            async def call(token: str | None) -> tuple[int, dict[str, Any]]:
-                headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-                async with http.request(method, base + concrete(path), headers=headers) as r:
-                    return r.status, await r.json()
-
             for token, status, words in refusals:
-                got, body = await call(token)
+                got, body = await call(http, method, path, token)
                 assert got == status and words in body["error"], f"{method} {path}: {got} {body}"
-            got, body = await call(red_button)
+            got, body = await call(http, method, path, red_button)
             if action in ("read", *SCOPES["panic-only"]):
                 assert got == 200, f"{method} {path} with a panic-only token: {got} {body}"
             else:
                 assert got == 403 and "'panic-only', which allows panic, release" in body["error"], body
-            got, body = await call(deck)
+            got, body = await call(http, method, path, deck)
             # spotlight-next: nothing is on screen yet to spotlight
             assert got == (404 if action == "spotlight-next" else 200), f"{method} {path}: {got} {body}"
 

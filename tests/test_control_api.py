@@ -39,8 +39,8 @@ async def test_an_admin_makes_a_token_a_deck_steers_the_wall_the_audit_names_it_
         page = await admin.get("/console/w/lobby/tokens", html=True)
         assert "No control tokens yet" in await page.text()
 
-        made = await admin.post("/console/w/lobby/tokens", form={"name": "stage left deck", "scope": "presenter",
-                                                                 "lifetime": "1d"})
+        made = await admin.post("/console/w/lobby/tokens",
+                                form={"name": "stage left deck", "scope": "presenter", "lifetime": "1d"})
         html = await made.text()
         assert made.status == 200, html
         found = RAW.search(html)
@@ -70,7 +70,8 @@ async def test_an_admin_makes_a_token_a_deck_steers_the_wall_the_audit_names_it_
         spot = await screen.wait_for(lambda f: f["type"] == "control" and f["spotlight"] is not None)
         assert spot[-1]["spotlight"]["source_id"] == "p2"
         assert (await deck(http, base, token, "spotlight-next"))[0] == 200  # then the one before
-        await screen.wait_for(lambda f: f["type"] == "control" and (f["spotlight"] or {}).get("source_id") == "p1")
+        await screen.wait_for(lambda f: f["type"] == "control"
+                              and (f["spotlight"] or {}).get("source_id") == "p1")
         status, reply = await deck(http, base, token, "spotlight-next")
         assert status == 404 and "no post on screen that was not spotlit yet" in reply["error"]
         status, reply = await deck(http, base, token, "scene/posts")
@@ -87,7 +88,8 @@ async def test_an_admin_makes_a_token_a_deck_steers_the_wall_the_audit_names_it_
         issued = await store.audit.browse(AuditFilter(action="control_token.issue"))
         assert [(r.actor, r.after["name"]) for r in issued] == [("root", "stage left deck")]
         listed = await (await admin.get("/console/w/lobby/tokens", html=True)).text()
-        row = re.search(r'<tr class="token-row" data-token-id="\d+" data-state="live">(.*?)</tr>', listed, re.S)
+        row = re.search(r'<tr class="token-row" data-token-id="\d+" data-state="live">(.*?)</tr>', listed,
+                        re.S)
         assert row and "stage left deck" in row.group(1) and "never" not in row.group(1)  # used, expires
 
         token_id = (await store.control_tokens.list("lobby"))[0].id
