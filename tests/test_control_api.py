@@ -108,5 +108,28 @@ def test_a_mashed_button_is_held_back_once_its_burst_is_spent_and_lets_go_as_it_
     assert [bucket.take("deck", 100.0) for _ in range(10)] == [0.0] * 10
     assert bucket.take("deck", 100.0) == 0.5  # the eleventh at once waits half a second
     assert bucket.take("other deck", 100.0) == 0.0  # each key has its own
-    assert bucket.wait("deck", 100.25) == 0.25 and bucket.take("deck", 100.5) == 0.0
-    assert bucket.wait("deck", 105.5) == 0.0 and bucket.level("deck", 200.0) == 10
+    assert bucket.take("deck", 100.25) == 0.25 and bucket.take("deck", 100.5) == 0.0
+    assert bucket.level("deck", 105.5) == 10 and bucket.level("deck", 200.0) == 10  # full, no more
+
+
+async def test_a_device_with_a_revoked_token_is_told_to_wait_while_a_live_deck_beside_it_still_acts(
+        tmp_path: Path) -> None:
+    store_url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    async with opened_store(store_url) as store, serving(console_app(make_config(store_url=store_url),
+                                                                     store)) as base, \
+            aiohttp.ClientSession() as http:
+        live, _ = await store.control_tokens.issue("lobby", "stage deck", "presenter", "root", None)
+        lost, old = await store.control_tokens.issue("lobby", "old deck", "presenter", "root", None)
+        await store.control_tokens.revoke(old.id, "root")
+        statuses = []
+        for _ in range(40):  # 20 refusals at once, then one every 3 s: the 429 comes at the 21st or so
+            status, reply = await deck(http, base, lost, "next")
+            statuses.append(status)
+            if status == 429:
+                break
+        assert set(statuses[:-1]) == {401} and statuses[-1] == 429, statuses
+        assert "too many refused control requests from 127.0.0.0/24" in reply["error"]
+        async with http.post(f"{base}/api/v1/control/lobby/next",
+                             headers={"Authorization": f"Bearer {lost}"}) as r:
+            assert r.status == 429 and 1 <= int(r.headers["Retry-After"]) <= 4
+        assert (await deck(http, base, live, "next"))[0] == 200  # the same network, a live token

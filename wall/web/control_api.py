@@ -64,10 +64,6 @@ class Bucket:
         tokens, at = self.levels.get(key, (self.burst, now))
         return min(self.burst, tokens + (now - at) * self.rate)
 
-    def wait(self, key: str, now: float) -> float:
-        """Seconds until the key may go again (0: now), taking nothing."""
-        return max(0.0, (1 - self.level(key, now)) / self.rate)
-
     def take(self, key: str, now: float) -> float:
         """0 when the request may go (one taken), else the seconds until it may."""
         tokens = self.level(key, now)
@@ -82,7 +78,7 @@ class Bucket:
 
 class Rates:
     """The control API's limits on one node: a deck's button mashed stays usable (10 at once, then 2 a
-    second), and a network sending wrong tokens is told to wait (20, then one every 3 s)."""
+    second), and a network sending wrong tokens is told to wait (20 refusals, then one every 3 s)."""
 
     def __init__(self) -> None:
         self.actions = Bucket(rate=2.0, burst=10)
@@ -105,12 +101,13 @@ def utc(epoch: float) -> str:
 async def authenticated(request: web.Request, action: str) -> ControlToken:
     """The request's live token of this wall, whose scope allows `action` (READ: any); else the refusal."""
     rates, now = request.app[RATES], time.monotonic()
-    where = network(client_address(request))
-    if wait := rates.refused.wait(where, now):  # only refusals take from this one
-        raise too_many(f"too many refused control requests from {where}: wait, then check the token", wait)
     token = await _token(request)
     if token is None or not token.usable(time.time()):
-        rates.refused.take(where, now)
+        # Only refusals count against a network: a live deck is never held back by a broken one nearby.
+        where = network(client_address(request))
+        if wait := rates.refused.take(where, now):
+            raise too_many(f"too many refused control requests from {where}: wait, then check the token",
+                           wait)
         raise refusal(401, _why(token, bearer(request) is None))
     wall = request.match_info["wall"]
     if token.wall != wall:
