@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from wall.store import Store
 from wall.store.logins import LoginPolicy, Throttle
 from wall.web.accesslog import AccessLogger
 from wall.web.auth import RANK, ROLE_ATTR
+from wall.web.control_api import SCOPE_ATTR, SCOPES
 
 # State-changing routes that are not behind a console session, each with the reason and its own check.
 ALLOW = {
@@ -34,7 +36,7 @@ ALLOW = {
     ("POST", "/api/v1/kiosks/report"): "a paired kiosk: its own revocable token",
 }
 SLOW = LoginPolicy(pair=Throttle(free=5, first=60.0))
-FILL = {"wall": "lobby", "key_id": "1", "username": "nobody"}
+FILL = {"wall": "lobby", "key_id": "1", "token_id": "1", "username": "nobody", "scene": "stats"}
 
 
 def state_changing(app: web.Application) -> list[tuple[str, str, Any]]:
@@ -57,8 +59,15 @@ def console_pages(app: web.Application) -> list[tuple[str, Any]]:
             and r.resource.canonical != "/console/login"]
 
 
+def token_scoped(app: web.Application) -> list[tuple[str, str, str]]:
+    """(method, path, action) of every control API route: guarded by a control token, not a session."""
+    return [(r.method, r.resource.canonical, getattr(r.handler, SCOPE_ATTR)) for r in app.router.routes()
+            if r.resource is not None and r.method != "HEAD" and hasattr(r.handler, SCOPE_ATTR)]
+
+
 def unguarded(app: web.Application) -> list[str]:
-    routes = [(m, p, h) for m, p, h in state_changing(app) if (m, p) not in ALLOW]
+    routes = [(m, p, h) for m, p, h in state_changing(app)
+              if (m, p) not in ALLOW and not hasattr(h, SCOPE_ATTR)]
     routes += [("GET", p, h) for p, h in console_pages(app)]
     return [f"{m} {p}" for m, p, h in routes if getattr(h, ROLE_ATTR, None) not in RANK]
 
@@ -89,7 +98,8 @@ async def test_every_state_changing_route_refuses_anonymous_wrong_role_cross_sit
         node: tuple[web.Application, str]) -> None:
     app, base = node
     assert unguarded(app) == [], "a route changes state without require(role); guard it or allow-list it"
-    routes = [(m, p, getattr(h, ROLE_ATTR)) for m, p, h in state_changing(app) if (m, p) not in ALLOW]
+    routes = [(m, p, getattr(h, ROLE_ATTR)) for m, p, h in state_changing(app)
+              if (m, p) not in ALLOW and not hasattr(h, SCOPE_ATTR)]
     assert len(routes) >= 14  # decide, bulk, ban, words, policy, sentiment, control, keys, users, logout…
 
     async with Browser(base) as anon, Browser(base) as pia, Browser(base) as ana, Browser(base) as root:
@@ -128,6 +138,46 @@ async def test_every_state_changing_route_refuses_anonymous_wrong_role_cross_sit
             assert r.status in (303, 401), f"GET {path} shows something to anonymous visitors"
             if r.status == 303:
                 assert r.headers["Location"].startswith("/console/login?next=")
+
+
+async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong_wall_and_wrong_scope_tokens(
+        node: tuple[web.Application, str], store: Store) -> None:
+    app, base = node
+    routes = token_scoped(app)
+    assert {action for _, _, action in routes} == {"read", *SCOPES["presenter"]}  # found, every action
+    tokens = store.control_tokens
+    deck, _ = await tokens.issue("lobby", "deck", "presenter", "root", None)
+    red_button, _ = await tokens.issue("lobby", "red button", "panic-only", "root", None)
+    vault, _ = await tokens.issue("vault", "vault deck", "presenter", "root", None)
+    lost, record = await tokens.issue("lobby", "lost deck", "presenter", "root", None)
+    await tokens.revoke(record.id, "root")
+    old, _ = await tokens.issue("lobby", "last year's deck", "presenter", "root", time.time() - 60)
+    refusals = ((None, 401, "Authorization: Bearer <token>"),
+                ("wallctl_guessed", 401, "no such control token"),
+                (lost, 401, "(lost deck) was revoked by root"), (old, 401, "(last year's deck) expired on"),
+                (vault, 403, "is for wall 'vault', not 'lobby'"))
+
+    async def call(http: aiohttp.ClientSession, method: str, path: str,
+                   token: str | None) -> tuple[int, dict[str, Any]]:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        async with http.request(method, base + concrete(path), headers=headers) as r:
+            return r.status, await r.json()
+
+    for n, (method, path, action) in enumerate(routes):
+        # Each route from a network of its own: these refusals would use up one network's allowance.
+        local = aiohttp.TCPConnector(local_addr=(f"127.0.{n + 1}.1", 0))
+        async with aiohttp.ClientSession(connector=local) as http:
+            for token, status, words in refusals:
+                got, body = await call(http, method, path, token)
+                assert got == status and words in body["error"], f"{method} {path}: {got} {body}"
+            got, body = await call(http, method, path, red_button)
+            if action in ("read", *SCOPES["panic-only"]):
+                assert got == 200, f"{method} {path} with a panic-only token: {got} {body}"
+            else:
+                assert got == 403 and "'panic-only', which allows panic, release" in body["error"], body
+            got, body = await call(http, method, path, deck)
+            # spotlight-next: nothing is on screen yet to spotlight
+            assert got == (404 if action == "spotlight-next" else 200), f"{method} {path}: {got} {body}"
 
 
 async def test_the_route_check_catches_a_console_route_added_without_a_guard(store: Store,

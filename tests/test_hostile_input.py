@@ -84,6 +84,7 @@ async def test_a_post_dated_before_the_first_instant_a_clock_holds_is_a_422(node
     ("GET", "/console/api/fleet/kiosks/99999999999999999999999/screenshot", 404),
     ("POST", "/console/api/fleet/kiosks/99999999999999999999999/reload", 404),
     ("POST", "/console/keys/99999999999999999999999/revoke", 404),
+    ("POST", "/console/tokens/99999999999999999999999/revoke", 404),
     ("GET", "/api/v1/walls/lobby/posts?limit=%C2%B2", 400),
     ("GET", "/console/api/w/lobby/queue?limit=99999999999999999999999999999", 400),
 ])
@@ -99,7 +100,7 @@ async def test_path_and_query_numbers_out_of_range_are_refused_not_overflowed(no
     "application/x-www-form-urlencoded; charset=nonsense",
 ])
 @pytest.mark.parametrize("path", ["/console/api/w/lobby/ban", "/console/login", "/console/users",
-                                  "/console/w/lobby/keys"])
+                                  "/console/w/lobby/keys", "/console/w/lobby/tokens"])
 async def test_forms_that_cannot_be_read_are_a_400(node, content_type: str, path: str):
     _, admin = node
     body = b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n\xff\r\n--x--junk'
@@ -157,7 +158,7 @@ HOSTILE_FRAMES: list[tuple[str, Any, int]] = [
 
 
 @pytest.mark.parametrize(("kind", "data", "code"), HOSTILE_FRAMES)
-@pytest.mark.parametrize("path", ["/w/lobby/ws", "/console/w/lobby/ws"])
+@pytest.mark.parametrize("path", ["/w/lobby/ws", "/console/w/lobby/ws", "/console/w/lobby/present/ws"])
 async def test_hostile_socket_frames_close_the_socket_and_leave_the_node_serving(node, path, kind, data,
                                                                                   code):
     base, admin = node
@@ -169,7 +170,8 @@ async def test_hostile_socket_frames_close_the_socket_and_leave_the_node_serving
     else:  # what no well-behaved client sends: the client refuses to
         await ws._writer.send_frame(data, WSMsgType.TEXT)
     msg = await ws.receive(timeout=10)
-    while msg.type == WSMsgType.TEXT and '"type":"alerts"' in msg.data:  # the console's figures came first
+    while msg.type == WSMsgType.TEXT and ('"type":"alerts"' in msg.data  # the console's figures came first
+                                          or '"type":"control"' in msg.data):  # the presenter's state
         msg = await ws.receive(timeout=10)
     assert msg.type == WSMsgType.CLOSE and msg.data == code, msg
     if code == 1008:
@@ -188,6 +190,7 @@ async def test_hostile_socket_frames_close_the_socket_and_leave_the_node_serving
     ("GET", "/console/api/w/lobby/queue", b"Cookie: wall_session=\xc3\xa9", b"401"),
     ("GET", "/w/board", b"Cookie: wall_key=\xff\xfe", b"403"),  # a private wall's display key
     ("POST", "/api/v1/kiosks/report", b"Authorization: Bearer \xff", b"401"),
+    ("POST", "/api/v1/control/lobby/next", b"Authorization: Bearer \xff", b"401"),
     ("POST", "/api/v1/walls/lobby/posts", b"X-Wall-Signature: sha256=\xff", b"401"),
 ])
 async def test_headers_that_are_not_utf8_are_refused_not_crashed_on(node, method, path, header, expected):

@@ -427,10 +427,10 @@ async def test_one_process_on_the_memory_engine_moderates_too(tmp_path: Path):
         await post(s, base, {"id": "m1", "text": "held until approved"})
         item = await queued(actions, "m1")
         await actions.decide("lobby", item["post"]["id"], "ana", "approve", expected_version=0)
-        await actions.control("lobby", "pia", "scene", "stage")
+        await actions.control("lobby", "pia", "scene", "stats")
         assert await screen.wait_posts(1) == ["m1"]
-        await screen.wait_for(lambda f: f["type"] == "control" and f["scene"] == "stage")
+        await screen.wait_for(lambda f: f["type"] == "control" and f["scene"] == "stats")
         late = await Screen(s, base).connect()
         snapshot = (await late.wait_for(lambda f: f["type"] == "snapshot"))[0]
         assert [p["source_id"] for p in snapshot["posts"]] == ["m1"]
-        assert snapshot["control"]["scene"] == "stage"
+        assert snapshot["control"]["scene"] == "stats"

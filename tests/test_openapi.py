@@ -81,8 +81,10 @@ async def test_schemathesis_finds_no_server_error_and_no_reply_off_its_descripti
             Browser(base) as admin, aiohttp.ClientSession() as http:
         assert (await admin.login("root")).status == 303
         kiosk_token = await paired_kiosk(admin, http, base)
+        control_token, _ = await store.control_tokens.issue("lobby", "fuzz deck", "presenter", "root", None)
         doc, _ = await described_routes(base)
-        credentials = {"session": admin.session_cookie, "csrf": admin.csrf, "kiosk": kiosk_token}
+        credentials = {"session": admin.session_cookie, "csrf": admin.csrf, "kiosk": kiosk_token,
+                       "control": control_token}
         started = time.monotonic()
         failures, ran = await asyncio.to_thread(fuzz, doc, base, credentials)
         took = time.monotonic() - started
@@ -131,6 +133,8 @@ def fuzz(doc: dict[str, Any], base: str, credentials: dict[str, str]) -> tuple[l
         headers = {"Cookie": f"wall_session={credentials['session']}", "X-CSRF-Token": credentials["csrf"]}
         if op.path.startswith("/api/v1/kiosks/"):
             headers = {"Authorization": f"Bearer {credentials['kiosk']}"}
+        elif op.path.startswith("/api/v1/control/"):
+            headers = {"Authorization": f"Bearer {credentials['control']}"}
         elif op.path.startswith("/api/v1/walls/"):
             headers = {"Authorization": f"Bearer {TOKEN}"}
         label = f"{op.method.upper()} {op.path}"

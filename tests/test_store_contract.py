@@ -27,6 +27,7 @@ from wall.models import frame, id_key
 from wall.store import Store, connect, open_store
 from wall.store.audit import AuditFilter, Event
 from wall.store.box import TakenOver
+from wall.store.control_tokens import NameTaken
 from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Conflict
 from wall.store.engine import StoreURLError, create_engine
@@ -431,6 +432,34 @@ async def test_a_revoked_display_key_stops_opening_its_wall(store: Store) -> Non
     assert await store.display_keys.check("board", other) is not None
     assert [(k.label, k.revoked_at is None) for k in await store.display_keys.list("board")] == [
         ("boardroom screen", False), ("lobby screen", True)]
+
+
+async def test_a_control_token_acts_until_it_expires_or_is_revoked_and_its_name_is_its_own(
+        store: Store) -> None:
+    tokens = store.control_tokens
+    raw, deck = await tokens.issue("lobby", "  stage   left deck ", "presenter", "root", T0 + 3600, now=T0)
+    assert raw.startswith("wallctl_") and deck.name == "stage left deck"
+    async with store.engine.connect() as conn:
+        stored = (await conn.exec_driver_sql("SELECT token_hash FROM control_tokens")).scalars().all()
+    assert raw not in stored
+    assert await tokens.find(raw) == deck and deck.usable(T0 + 1)
+    assert await tokens.find(raw[:-1]) is None
+    assert not deck.usable(T0 + 3600)  # expired: still found, so the refusal can say so
+    with pytest.raises(NameTaken, match="already has a live token named 'stage left deck'"):
+        await tokens.issue("lobby", "stage left deck", "panic-only", "root", None, now=T0 + 1)
+    with pytest.raises(ValueError, match="name: 1 to 48 characters"):
+        await tokens.issue("lobby", " ", "presenter", "root", None)
+    await tokens.issue("board", "stage left deck", "presenter", "root", None)  # another wall's name
+    await tokens.used(deck.id, now=T0 + 2)
+    revoked = await tokens.revoke(deck.id, "ana", now=T0 + 5)
+    assert revoked is not None and (revoked.revoked_at, revoked.revoked_by, revoked.last_used_at) == \
+        (T0 + 5, "ana", T0 + 2)
+    assert await tokens.revoke(deck.id, "ana") is None
+    found = await tokens.find(raw)
+    assert found is not None and not found.usable(T0 + 6)
+    await tokens.issue("lobby", "stage left deck", "presenter", "root", None)  # the name is free again
+    assert [(t.name, t.revoked_at is None) for t in await tokens.list("lobby")] == [
+        ("stage left deck", True), ("stage left deck", False)]  # newest first
 
 
 async def test_a_kiosk_pairs_by_code_reports_takes_commands_once_and_is_revoked(store: Store) -> None:

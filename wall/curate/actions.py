@@ -45,6 +45,7 @@ from wall.models import (
     decode_recent,
     encode,
 )
+from wall.screen import SCENES
 from wall.store import Store
 from wall.store.audit import Event
 from wall.store.bans import EVERY_WALL
@@ -54,7 +55,8 @@ from wall.store.labels import LABELS
 from wall.store.optouts import OptOut
 
 ACTIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
-CONTROL_OPS = ("pause", "resume", "next", "scene", "announce", "clear_announcement", "panic", "release")
+CONTROL_OPS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
+               "release", "spotlight_next")
 SPOTLIGHT_SECONDS = 20.0  # when the console does not say how long
 SPOTLIGHT_MAX = 3600.0
 TEXT_MAX = 280  # announcements and panic slide text
@@ -344,19 +346,48 @@ class Actions:
     # -- presenter --------------------------------------------------------------------------------------
 
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
-        """A presenter's live control: pause, resume, next, scene VALUE, announce VALUE,
-        clear_announcement, panic [VALUE: the slide's text], release. Returns the new control state."""
+        """A presenter's live control: pause, resume, next, scene VALUE (one of the page's SCENES),
+        clear_scene (back to the run of show), announce VALUE, clear_announcement, panic [VALUE: the
+        slide's text], release, spotlight_next (see spotlight_next()). Returns the new control state.
+        The console's presenter page and the control API for stage hardware both come here."""
         self._wall(wall)
         if op not in CONTROL_OPS:
             raise ValueError(f"op {op!r} is not one of {', '.join(CONTROL_OPS)}")
         text = None if value is None else " ".join(str(value).split())[:TEXT_MAX]
         if op in ("scene", "announce") and not text:
             raise ValueError(f"{op} needs a value (the {'scene name' if op == 'scene' else 'text'})")
+        if op == "scene" and text not in SCENES:
+            raise ValueError(f"scene {text!r} is not a scene; use one of {', '.join(SCENES)}")
+        if op == "spotlight_next":
+            await self.spotlight_next(wall, actor)
+            return _control_dict(await self.store.controls.get(wall))
         before, after = await self.store.controls.change(wall, actor, lambda s: apply_op(s, op, text))
         await self.store.audit.record(Event(f"control.{op}", actor, wall, None, before=before.state(),
                                             after=after.state()))
         await self.engine.enqueue(wall, encode(InboxControl(op)))
         return _control_dict(after)
+
+    async def spotlight_next(self, wall: str, actor: str) -> dict[str, Any]:
+        """Spotlight the next post of the wall's queue of picks, for SPOTLIGHT_SECONDS, as a curator's
+        "spotlight" would (decide(), audited the same way): the oldest pinned post never spotlit yet,
+        else the newest approved post never spotlit yet. Only posts already on screen qualify, so this
+        approves nothing a curator has not seen. LookupError when none is left."""
+        self._wall(wall)
+        records = [decode_recent(b) for b in await self.engine.recent(wall, RECENT_KEPT)]
+        stored = await self.store.decisions.get_many(wall, [r.post.id for r in records])
+        picks: list[tuple[RecentPost, Decision | None]] = []
+        for record in records:  # newest first
+            decided = stored.get(record.post.id)
+            status = decided.status if decided else record.post.status
+            spotlit = decided.spotlight_until if decided else record.spotlight_until
+            if status == "approved" and spotlit is None and not record.deleted and record.folded_into is None:
+                picks.append((record, decided))
+        pinned = [p for p in picks if (p[1].pinned if p[1] else p[0].post.pinned)]
+        if not picks:
+            raise LookupError(f"wall {wall} has no post on screen that was not spotlit yet")
+        record, decided = pinned[-1] if pinned else picks[0]
+        return await self.decide(wall, record.post.id, actor, "spotlight",
+                                 decided.version if decided else 0)
 
     # -- helpers ----------------------------------------------------------------------------------------
 
@@ -413,6 +444,8 @@ def apply_op(state: ControlState, op: str, value: str | None) -> ControlState:
             return dataclasses.replace(state, next_seq=state.next_seq + 1)
         case "scene":
             return dataclasses.replace(state, scene=value)
+        case "clear_scene":
+            return dataclasses.replace(state, scene=None)
         case "announce":
             return dataclasses.replace(state, announcement=value)
         case "clear_announcement":

@@ -319,3 +319,19 @@ kiosk_screenshots = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("jpeg", sa.LargeBinary, nullable=False),
 )
+
+# Stage hardware's tokens for the control API (wall/store/control_tokens.py): one wall, one scope each.
+control_tokens = sa.Table(
+    "control_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wall", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(48), nullable=False),  # "stream deck left": the audit's actor names it
+    sa.Column("scope", sa.String(32), nullable=False),  # "presenter", "panic-only" (wall/web/control_api.py)
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=True),  # None: until revoked
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("revoked_by", sa.String(64), nullable=True),
+    sa.Column("last_used_at", sa.Float, nullable=True),
+)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wall.store.audit import Audit
 from wall.store.bans import Bans
 from wall.store.box import BusState
+from wall.store.control_tokens import ControlTokens
 from wall.store.controls import Controls
 from wall.store.decisions import Decisions
 from wall.store.display_keys import DisplayKeys
@@ -62,6 +63,7 @@ class Store:
         self.audit = Audit(engine)
         self.cursors = Cursors(engine)
         self.controls = Controls(engine)
+        self.control_tokens = ControlTokens(engine)
         self.labels = Labels(engine)
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)

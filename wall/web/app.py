@@ -23,6 +23,7 @@ from wall.web import api, feeds, pages, ws
 from wall.web.admin import add_admin_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
+from wall.web.control_api import add_control_routes
 from wall.web.drain import add_drain
 from wall.web.errors import errors
 from wall.web.fleet import add_fleet_routes
@@ -37,6 +38,7 @@ from wall.web.password import add_password_routes
 from wall.web.private import keys_ctx, private_walls
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
+from wall.web.tokens import add_token_routes
 
 log = logging.getLogger(__name__)
 TICK_INTERVAL = 15.0  # seconds; the page treats 45 s of silence as a dead connection
@@ -87,6 +89,8 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_admin_routes(app)
     add_password_routes(app)
     add_fleet_routes(app)
+    add_control_routes(app)
+    add_token_routes(app)
     add_openapi_route(app)
     return app
 

@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from weakref import WeakSet
@@ -22,6 +22,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from wall.config import WallConfig
 from wall.models import encode
+from wall.screen import SCENES
 from wall.store.decisions import Conflict, Decision
 from wall.web.auth import Identity, identity, require
 from wall.web.http import error, json_response
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SESSION_RECHECK = 2.0  # seconds: a console socket of a session that was logged out closes this soon
 ALERTS_EVERY = 1.0  # seconds between looks at the wall's latest figures for spike alerts
+CONTROL_EVERY = 0.25  # seconds between looks at the wall's latest control event for presenter pages
 NO_MESSAGES = b"the queue socket takes no messages from the page"
 CONSOLE_SOCKETS = web.AppKey("console_sockets", WeakSet[web.WebSocketResponse])
 
@@ -193,7 +195,12 @@ async def queue_page(request: web.Request) -> web.Response:
 
 @require("presenter")
 async def present_page(request: web.Request) -> web.Response:
-    return page(request, "console/present.html", wall=wall_of(request))
+    """The stage tool: a button per scene (those of the wall's run of show marked), the live controls."""
+    wall = wall_of(request)
+    screen = request.app[HUBS][wall.name].wall.screen  # the wall's published look, as its screens have it
+    in_show = {slot.scene for slot in screen.show.playlist}
+    return page(request, "console/present.html", wall=wall,
+                scenes=[{"name": name, "in_show": name in in_show} for name in SCENES])
 
 
 @require("curator")
@@ -362,13 +369,33 @@ async def control_state(request: web.Request) -> web.Response:
 async def queue_socket(request: web.Request) -> web.WebSocketResponse:
     """The live queue: every new post and every curator's decision, as JSON text frames."""
     wall = wall_of(request)
+    return await _console_socket(request, lambda ws: (
+        _pump(ws, request.app[ACTIONS].subscribe_queue(wall.name)),
+        _alerts(ws, request.app[HUBS][wall.name])))
+
+
+@require("presenter")
+async def present_socket(request: web.Request) -> web.WebSocketResponse:
+    """The presenter page's live state: the wall's control state as its screens have it, as
+    `{"type": "control", ...}` frames, now and at each change (whoever made it: another presenter, a
+    curator's spotlight, stage hardware through the control API)."""
+    wall = wall_of(request)
+    return await _console_socket(request, lambda ws: (_controls(ws, request.app[HUBS][wall.name]),))
+
+
+Feed = Coroutine[Any, Any, None]
+
+
+async def _console_socket(request: web.Request, feeds: Callable[[web.WebSocketResponse], tuple[Feed, ...]]
+                          ) -> web.WebSocketResponse:
+    """A console socket: `feeds` write to it until it closes; it takes no messages and lives no longer
+    than its session."""
     ident = identity(request)
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=4096)
     await ws.prepare(request)
     request.app[CONSOLE_SOCKETS].add(ws)
-    tasks = (asyncio.create_task(_pump(ws, request.app[ACTIONS].subscribe_queue(wall.name))),
-             asyncio.create_task(_watch_session(ws, request, ident)),
-             asyncio.create_task(_alerts(ws, request.app[HUBS][wall.name])))
+    tasks = (*(asyncio.create_task(feed) for feed in feeds(ws)),
+             asyncio.create_task(_watch_session(ws, request, ident)))
     try:
         async for msg in ws:  # reading keeps pings and close working; the page itself sends nothing
             if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
@@ -402,6 +429,32 @@ async def _alerts(ws: web.WebSocketResponse, hub: Hub) -> None:
                     with contextlib.suppress(ConnectionResetError):
                         await ws.send_str(encode({"type": "alerts", "alerts": alerts}).decode())
         await asyncio.sleep(ALERTS_EVERY)
+
+
+class _Control(msgspec.Struct):
+    """What the presenter page shows of a control event (the spotlit post itself stays out)."""
+
+    paused: bool = False
+    panic: bool = False
+    scene: str | None = None
+    announcement: str | None = None
+    spotlight_until: float | None = None
+    next_seq: int = 0
+
+
+_control_decoder = msgspec.json.Decoder(_Control)
+
+
+async def _controls(ws: web.WebSocketResponse, hub: Hub) -> None:
+    """The hub's latest control event whenever it changes (first: the one it has, or the default)."""
+    seen, first = hub.control, True
+    while not ws.closed:
+        if first or hub.control is not seen:
+            seen, first = hub.control, False
+            with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError, ConnectionResetError):
+                state = _Control() if seen is None else _control_decoder.decode(seen)
+                await ws.send_str(encode({"type": "control", **msgspec.structs.asdict(state)}).decode())
+        await asyncio.sleep(CONTROL_EVERY)
 
 
 async def _pump(ws: web.WebSocketResponse, items: AsyncIterator[dict[str, Any]]) -> None:
@@ -440,6 +493,7 @@ def add_console_routes(app: web.Application) -> None:
     r.add_get("/console/w/{wall}", queue_page)
     r.add_get("/console/w/{wall}/ws", queue_socket)
     r.add_get("/console/w/{wall}/present", present_page)
+    r.add_get("/console/w/{wall}/present/ws", present_socket)
     r.add_get("/console/w/{wall}/rules", rules_page)
     r.add_get("/console/api/w/{wall}/queue", queue_items)
     r.add_post("/console/api/w/{wall}/decide", decide)

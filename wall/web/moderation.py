@@ -13,7 +13,8 @@ from typing import Any, Protocol
 from aiohttp import web
 
 DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
-CONTROLS = ("pause", "resume", "next", "scene", "announce", "clear_announcement", "panic", "release")
+CONTROLS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
+            "release", "spotlight_next")
 LABELS = ("positive", "neutral", "negative")
 
 
@@ -66,7 +67,10 @@ class Moderation(Protocol):
 
     async def roll_back_model(self, wall: str, actor: str) -> dict[str, Any]: ...
 
-    async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> Any: ...
+    async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
+        """One of CONTROLS, audited with `actor`; the wall's control state afterwards. The console's
+        presenter page and the control API (wall/web/control_api.py) both call this."""
+        ...
 
 
 ACTIONS = web.AppKey("actions", Moderation)

@@ -17,7 +17,7 @@ import msgspec
 from aiohttp import web
 
 from wall import __version__
-from wall.web import console, fleet, password
+from wall.web import console, control_api, fleet, password
 from wall.web.http import json_response
 
 PATH = "/api/openapi.json"
@@ -134,10 +134,24 @@ BUILT_IN = [
               reply={"type": "string", "format": "binary"}, media_type="image/jpeg", errors=CONSOLE_ERRORS,
               security=("session",), parameters=(KIOSK_ID,)),
 ]
+CONTROL_ERRORS = (401, 403, 429)
+SCENE = {"name": "scene", "in": "path", "required": True, "schema": {"type": "string"}, "example": "stats"}
+BUILT_IN += [
+    Operation("GET", control_api.PREFIX, "stage hardware: the wall's live controls, and what this control "
+              "token may do", reply=obj("wall", "token", "scope", "actions", "state"),
+              errors=(*CONTROL_ERRORS, 404), security=("control",), parameters=(WALL,)),
+    *(Operation("POST", path, f"stage hardware: {action} (docs/control-api.md)",
+                reply=obj("ok", "action", "by", "state", ok={"type": "boolean"}),
+                errors=(*CONTROL_ERRORS, 400, 404, 409), security=("control",),
+                parameters=(WALL, SCENE) if "{scene}" in path else (WALL,))
+      for action, path in control_api.paths().items()),
+]
 SECURITY_SCHEMES = {
     "token": {"type": "http", "scheme": "bearer", "description": "the wall's webhook token (or sign the "
               "body: X-Wall-Signature: sha256=<HMAC-SHA256 of the body>)"},
     "kiosk": {"type": "http", "scheme": "bearer", "description": "a kiosk's poll token or its own token"},
+    "control": {"type": "http", "scheme": "bearer", "description": "a control token of the wall (the "
+                "console's Control tokens page); its scope names the actions it may take"},
     "session": {"type": "apiKey", "in": "cookie", "name": "wall_session", "description": "a console login"},
     "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token", "description": "the session's CSRF "
              "token (the console pages' csrf-token meta element); needed on every POST"},
