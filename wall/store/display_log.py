@@ -78,11 +78,11 @@ class DisplayLog:
                     "seconds": d.seconds + ex.seconds,
                 }), [{"wall": wall, "post_id": i, "first_shown": posts[i].first, "last_shown": posts[i].last,
                       "seconds": posts[i].seconds, "screens": 0} for i in chunk])
-                await conn.execute(
-                    _insert(conn, display_screens).on_conflict_do_nothing(
-                        index_elements=["wall", "post_id", "screen"]),
-                    [{"wall": wall, "post_id": i, "screen": screen}
-                     for i in chunk for screen in sorted(posts[i].screens)])
+                seen = [{"wall": wall, "post_id": i, "screen": screen}
+                        for i in chunk for screen in sorted(posts[i].screens) if screen]
+                if seen:  # "": seconds without a screen to count (a node's bounds were reached)
+                    await conn.execute(_insert(conn, display_screens).on_conflict_do_nothing(
+                        index_elements=["wall", "post_id", "screen"]), seen)
                 s = display_screens.c
                 counted = (sa.select(sa.func.count()).select_from(display_screens)
                            .where(s.wall == d.wall, s.post_id == d.post_id).scalar_subquery())
