@@ -152,7 +152,7 @@ async def test_a_hostile_report_is_refused_with_its_reason_and_the_screen_goes_o
             (json.dumps(report(4, [["<img src=x>", 1, now]])), "$.posts[0][0]"),  # not an id
             (json.dumps({**report(5, []), "extra": "field"}), "unknown field `extra`"),
         ]
-        for data, why in hostile:
+        for data, _ in hostile:
             await ws.send_str(data)
         refusals = await screen.wait_for(lambda f: f["type"] == "error", count=len(hostile))
         for (_, why), refusal in zip(hostile, refusals, strict=True):

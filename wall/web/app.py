@@ -148,7 +148,7 @@ async def _tick_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _display_ctx(app: web.Application) -> AsyncIterator[None]:
     """What the screens showed goes to the store's display log every [web] display_flush seconds, and
     once more when the node stops (its screens are closed by then, the store still open)."""
-    async with flushing(app[TALLY], app[STORE], app[CONFIG].web.display_flush):
+    async with flushing(app[TALLY], app[STORE], app[HUBS], app[CONFIG].web.display_flush):
         yield
 
 

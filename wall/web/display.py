@@ -40,6 +40,7 @@ REPORT_BYTES = 16_384  # the socket's frame limit: 100 ids of 64 characters with
 PostId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_SECONDS)]
 At = Annotated[float, msgspec.Meta(ge=0, le=1e11)]  # epoch seconds
+Known = Callable[[str, str], bool]  # (wall, post_id): may the post's seconds be written
 ScreenId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{8,64}$")]
 
 
@@ -137,13 +138,16 @@ class Tally:
         self.reports.labels(wall, "accepted").inc()
         return taken
 
-    def take(self) -> dict[str, list[tuple[str, float, float, str]]]:
+    def take(self, known: Known) -> dict[str, list[tuple[str, float, float, str]]]:
         """Each wall's sums as the store's observations, and start afresh: the seconds go with the
-        post's first screen, the others add themselves to its count."""
+        post's first screen, the others add themselves to its count. A post the wall's hub no longer
+        knows (its author was erased meanwhile) is left out."""
         batches = {}
         for wall, tally in self.walls.items():
             batch = []
             for post_id, seen in tally.posts.items():
+                if not known(wall, post_id):
+                    continue
                 screens = sorted(seen.screens) or [""]
                 batch.append((post_id, seen.first, seen.seconds, screens[0]))
                 batch.extend((post_id, seen.first, 0.0, s) for s in screens[1:])
@@ -166,10 +170,10 @@ class Tally:
                 seen.screens.add(screen)
                 tally.pairs += 1
 
-    async def flush(self, store: Store) -> int:
+    async def flush(self, store: Store, known: Known) -> int:
         """Write every wall's sums to the store; how many posts went."""
         written = 0
-        for wall, batch in self.take().items():
+        for wall, batch in self.take(known).items():
             try:
                 await store.display_log.add(wall, batch)
                 written += len({post_id for post_id, *_ in batch})
@@ -208,14 +212,18 @@ def refusal(seq: int | None, why: str) -> bytes:
 
 
 @asynccontextmanager
-async def flushing(tally: Tally, store: Store, every: float) -> AsyncIterator[None]:
+async def flushing(tally: Tally, store: Store, hubs: dict[str, Hub], every: float) -> AsyncIterator[None]:
     """While the context is open, flush every `every` seconds; flush once more on the way out."""
+
+    def known(wall: str, post_id: str) -> bool:
+        hub = hubs.get(wall)
+        return hub is not None and hub.knows(post_id)
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(every)
             started = time.monotonic()
-            if n := await tally.flush(store):
+            if n := await tally.flush(store, known):
                 log.debug("display log: %d post(s) written in %.3f s", n, time.monotonic() - started)
 
     task = asyncio.create_task(loop(), name="display-log")
@@ -225,4 +233,4 @@ async def flushing(tally: Tally, store: Store, every: float) -> AsyncIterator[No
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await tally.flush(store)
+        await tally.flush(store, known)

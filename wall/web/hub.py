@@ -29,6 +29,7 @@ from wall.models import (
     Event,
     Post,
     PostEvent,
+    RetractEvent,
     UpdateEvent,
     decode_event,
     encode,
@@ -192,9 +193,12 @@ class Hub:
                 self._sent.move_to_end(post.id)
                 if len(self._sent) > SENT_KEPT:
                     self._sent.popitem(last=False)
+            case RetractEvent(post_id=post_id, reason="erased"):
+                self._sent.pop(post_id, None)  # its seconds not yet written go too (display.py)
 
     def knows(self, post_id: str) -> bool:
-        """Whether this node sent the wall's screens that post lately (the newest SENT_KEPT)."""
+        """Whether this node sent the wall's screens that post lately (the newest SENT_KEPT), and it was
+        not erased since."""
         return post_id in self._sent
 
     def _deliver(self, msg: Message) -> None:
