@@ -23,7 +23,7 @@ from tests.test_wall_screen import open_page
 from tests.wall_stream import posts, wall_node
 from wall.app import parse_config
 from wall.config import Config, ConfigError
-from wall.store import connect
+from wall.store import connect, display_log
 from wall.store.display_log import Shown
 from wall.web.display import MAX_POSTS
 
@@ -92,6 +92,21 @@ async def test_retention_and_erasure_remove_a_posts_rows(store_url: str):
         # The screens of an erased post are gone too: shown again later, it counts its screens afresh.
         await log.add("lobby", [("mine", T0 + 3000, 1.0, "s-cccc")])
         assert await log.shown("lobby", T0 + 2500, T0 + 3600) == [Shown("mine", T0 + 3000, 1.0, 1)]
+
+
+async def test_a_walls_screens_are_numbered_up_to_a_bound_and_retention_frees_the_numbers(
+        store_url: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(display_log, "MAX_SCREENS", 3)
+    async with connect(store_url) as store:
+        log = store.display_log
+        # Five screens showed p1: all their seconds count, three of them are counted as screens.
+        await log.add("lobby", [("p1", T0, 1.0, f"s-{i}") for i in range(5)])
+        await log.add("lobby", [("p2", T0 + 10, 1.0, "s-0"), ("p2", T0 + 10, 1.0, "s-4")])
+        assert await log.shown("lobby", T0, T0 + 60) == [Shown("p1", T0, 5.0, 3), Shown("p2", T0 + 10, 2.0, 1)]
+        # Retention removes the posts and frees the numbers of the screens not seen since.
+        assert await log.forget_before("lobby", T0 + 100) == 2
+        await log.add("lobby", [("p3", T0 + 200, 1.0, f"s-{i}") for i in range(3, 6)])
+        assert await log.shown("lobby", T0, T0 + 300) == [Shown("p3", T0 + 200, 3.0, 3)]
 
 
 # --- the screens report, the node sums, the store keeps ------------------------------------------------
