@@ -40,6 +40,7 @@ REPORT_BYTES = 16_384  # the socket's frame limit: 100 ids of 64 characters with
 PostId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_SECONDS)]
 At = Annotated[float, msgspec.Meta(ge=0, le=1e11)]  # epoch seconds
+Observation = tuple[str, float, float, str]  # as store.display_log.add takes them
 Known = Callable[[str, str], bool]  # (wall, post_id): may the post's seconds be written
 ScreenId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{8,64}$")]
 
@@ -138,25 +139,27 @@ class Tally:
         self.reports.labels(wall, "accepted").inc()
         return taken
 
-    def take(self, known: Known) -> dict[str, list[tuple[str, float, float, str]]]:
-        """Each wall's sums as the store's observations, and start afresh: the seconds go with the
-        post's first screen, the others add themselves to its count. A post the wall's hub no longer
-        knows (its author was erased meanwhile) is left out."""
+    def take(self, known: Known) -> dict[str, tuple[list[Observation], int]]:
+        """Each wall's sums as the store's observations (and how many posts they are), and start afresh:
+        the seconds go with the post's first screen, the others add themselves to its count. A post the
+        wall's hub no longer knows (its author was erased meanwhile) is left out."""
         batches = {}
         for wall, tally in self.walls.items():
-            batch = []
+            batch: list[Observation] = []
+            posts = 0
             for post_id, seen in tally.posts.items():
                 if not known(wall, post_id):
                     continue
                 screens = sorted(seen.screens) or [""]
                 batch.append((post_id, seen.first, seen.seconds, screens[0]))
                 batch.extend((post_id, seen.first, 0.0, s) for s in screens[1:])
+                posts += 1
             if batch:
-                batches[wall] = batch
+                batches[wall] = (batch, posts)
         self.walls = {}
         return batches
 
-    def put_back(self, wall: str, batch: list[tuple[str, float, float, str]]) -> None:
+    def put_back(self, wall: str, batch: list[Observation]) -> None:
         """A batch the store could not take, kept for the next flush (within the bounds)."""
         tally = self.walls.setdefault(wall, _Wall())
         for post_id, at, seconds, screen in batch:
@@ -173,11 +176,10 @@ class Tally:
     async def flush(self, store: Store, known: Known) -> int:
         """Write every wall's sums to the store; how many posts went."""
         written = 0
-        posts = {wall: len(tally.posts) for wall, tally in self.walls.items()}
-        for wall, batch in self.take(known).items():
+        for wall, (batch, posts) in self.take(known).items():
             try:
                 await store.display_log.add(wall, batch)
-                written += posts[wall]
+                written += posts
             except Exception as e:  # the store is down: keep it for the next flush
                 log.warning("wall %s: display log not written (kept for the next flush): %s", wall, e)
                 self.put_back(wall, batch)
