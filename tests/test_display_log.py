@@ -20,7 +20,7 @@ from tests.helpers import TOKEN, Screen, eventually
 from tests.postgres_server import PostgresServer
 from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
 from tests.test_wall_screen import open_page
-from tests.wall_stream import posts, wall_node
+from tests.wall_stream import control, make_post, posts, wall_node
 from wall.app import parse_config
 from wall.config import Config, ConfigError
 from wall.store import connect, display_log
@@ -150,6 +150,38 @@ async def test_two_screens_in_chromium_report_what_they_showed_and_the_store_kee
             assert await page.evaluate("() => window.__wall.shownLog.acked") >= 1
             assert problems == []
             await page.context.close()
+
+
+ON_SCREEN = "() => window.__wall.shownLog.visible().sort()"
+CARDS = """half => [...document.querySelectorAll('.scene-mosaic .card[data-post-id]:not([hidden])')]
+  .filter(c => {
+    const r = c.getBoundingClientRect();
+    return half === 'mine' ? r.left < innerWidth && r.right > 0 : r.left >= innerWidth || r.right <= 0;
+  })
+  .map(c => c.dataset.postId).sort()"""
+
+
+async def test_a_screen_counts_only_what_is_on_it(browser: Browser, tmp_path: Path):
+    """Its own half of a two-screen wall, the spotlight alone while it covers the scene, nothing behind the
+    panic slide."""
+    async with wall_node(display_config(f"sqlite+aiosqlite:///{tmp_path}/wall.db", 60, 600)) as (base, bus):
+        await bus.posts(posts(12))
+        await bus.publish(control(scene="mosaic"))
+        left, problems = await open_page(browser, f"{base}/w/lobby?screen=1&of=2")
+        await left.wait_for_selector("body[data-scene=mosaic]")
+        await left.wait_for_function(f"() => ({CARDS})('other').length > 0")  # the right half is laid out
+        mine = await left.evaluate(ON_SCREEN)
+        assert mine and mine == await left.evaluate(CARDS, "mine")
+        assert not set(mine) & set(await left.evaluate(CARDS, "other"))
+
+        spot = make_post(500, "The one post everybody should see #nordlys")
+        await bus.publish(control(scene="mosaic", spotlight=spot, spotlight_until=time.time() + 60))
+        await left.wait_for_selector("body[data-spotlight=true]")
+        assert await left.evaluate(ON_SCREEN) == ["p500"]
+        await bus.publish(control(scene="mosaic", panic=True, panic_text="Back soon"))
+        await left.wait_for_selector("body[data-panic=true]")
+        assert await left.evaluate(ON_SCREEN) == []
+        assert problems == []
 
 
 def report(seq: int, entries: list[Any], screen: str = "kiosk-lobby-screen.1-1") -> dict[str, Any]:

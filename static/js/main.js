@@ -188,7 +188,8 @@ function onScreen() {
   const scope = body.dataset.spotlight === "true" ? q(".spotlight-overlay") : body;
   const ids = new Set();
   for (const card of scope.querySelectorAll(".card[data-post-id]:not([hidden])")) {
-    if (!card.checkVisibility()) continue;
+    // checkVisibility: Chromium 105+; before it, offsetParent says whether a display:none hides it.
+    if (!(card.checkVisibility ? card.checkVisibility() : /** @type {HTMLElement} */ (card).offsetParent)) continue;
     const r = card.getBoundingClientRect();
     if (r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight) {
       ids.add(/** @type {HTMLElement} */ (card).dataset.postId);
