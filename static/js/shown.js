@@ -14,6 +14,8 @@ const SAMPLE_MS = 1_000;
 /** A sample later than this (a throttled timer, a sleeping machine) counts this much, not the gap. */
 const MAX_STEP_MS = 2 * SAMPLE_MS;
 const ID_KEY = "wall.screenId";
+/** A report unanswered this long is taken as lost: it goes back with the rest, into the next one. */
+const ANSWER_WAIT_MS = 30_000;
 
 /** This screen's random id (kept by the browser, nothing about a person), with its position (k of n). */
 export function screenId(position) {
@@ -50,7 +52,7 @@ export class ShownLog {
     this.screen = screen;
     /** @type {Map<string, {at: number, seconds: number}>} post id -> first showing (ms), seconds; oldest first */
     this.pending = new Map();
-    /** @type {{seq: number, entries: Map<string, {at: number, seconds: number}>} | null} */
+    /** @type {{seq: number, entries: Map<string, {at: number, seconds: number}>, sentAt: number} | null} */
     this.inflight = null;
     this.seq = 0;
     this.sampledAt = 0;
@@ -104,22 +106,26 @@ export class ShownLog {
   }
 
   report() {
-    if (this.inflight) return; // its answer is due; a lost socket puts it back (dropped())
+    // Its answer is due; a lost socket puts it back (dropped()), and so does a long silence (a node that
+    // could not answer: one report never blocks the next ones for the socket's whole life).
+    if (this.inflight && performance.now() - this.inflight.sentAt < ANSWER_WAIT_MS) return;
+    this.dropped();
     const cutoff = this.now() - MAX_AGE_MS;
     for (const [id, e] of this.pending) if (e.at < cutoff) this.pending.delete(id);
     if (!this.pending.size) return;
     const seq = ++this.seq;
     const posts = [...this.pending].map(([id, e]) => [id, Math.round(e.seconds * 10) / 10, Math.floor(e.at / 1000)]);
     if (!this.send({ type: "shown", seq, screen: this.screen, posts })) return; // offline: kept, sent later
-    this.inflight = { seq, entries: this.pending };
+    this.inflight = { seq, entries: this.pending, sentAt: performance.now() };
     this.pending = new Map();
   }
 
-  /** The server's answer: `shown` took the report, `error` refused it (sending it again would not help). */
+  /** The server's answer: `shown` took the report; `error` refused it: for good, or (`retry`) for now. */
   answer(msg) {
     // A refusal without a seq is of a report the server could not read: the one in flight.
     if (!this.inflight || (msg.seq !== this.inflight.seq && !(msg.type === "error" && msg.seq == null))) return;
     if (msg.type === "shown") this.acked += 1;
+    else if (msg.retry === true) return this.dropped(); // too soon: it goes into the next one
     else console.warn("wall: display report refused:", String(msg.error));
     this.inflight = null;
   }

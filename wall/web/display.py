@@ -204,14 +204,15 @@ class Reports:
         gap = self.hub.wall.screen.display.report_every / 2
         if now - self.last < gap:
             self.tally.reports.labels(wall, "too_soon").inc()
-            return refusal(report.seq, f"report refused: too soon; at most one every {gap:g} s")
+            return refusal(report.seq, f"report refused: too soon; at most one every {gap:g} s", retry=True)
         self.last = now
         taken = self.tally.add(wall, report, self.hub.knows, time.time())
         return encode({"type": "shown", "seq": report.seq, "taken": taken})
 
 
-def refusal(seq: int | None, why: str) -> bytes:
-    return encode({"type": "error", "about": "shown", "seq": seq, "error": why})
+def refusal(seq: int | None, why: str, retry: bool = False) -> bytes:
+    """An error frame for a report; `retry`: it may come again later (in the next report)."""
+    return encode({"type": "error", "about": "shown", "seq": seq, "error": why, "retry": retry})
 
 
 @asynccontextmanager
