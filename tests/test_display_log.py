@@ -184,6 +184,47 @@ async def test_a_screen_counts_only_what_is_on_it(browser: Browser, tmp_path: Pa
         assert problems == []
 
 
+OFFLINE = """async () => {
+  const { ShownLog, MAX_POSTS } = await import(document.querySelector('link[href$="/js/shown.js"]').href);
+  const sent = [];
+  let online = false, ids = [];
+  const log = new ShownLog({ now: () => 1_800_000_000_000, visible: () => ids, every: () => 60,
+                             send: (m) => online && sent.push(m) > 0, screen: "offline-screen.1-1" });
+  const second = (shown) => { ids = shown; log.sampledAt = performance.now() - 1000; log.sample(); };
+  // Offline for a long time: 150 posts in turn, one second each; one of them twice.
+  for (let i = 0; i < 150; i++) second([`p${i}`]);
+  second(["p149"]);
+  log.report();  // no socket: kept
+  const waiting = log.pending.size;
+  online = true;
+  log.report();
+  const first = sent[0];
+  log.answer({ type: "error", about: "shown", seq: first.seq, retry: true });  // too soon: kept
+  second(["p150"]);
+  log.report();
+  log.dropped();  // the socket closed before the answer: kept again
+  log.report();
+  log.answer({ type: "shown", seq: sent[2].seq, taken: 100 });
+  return { max: MAX_POSTS, waiting, first, again: sent[1].posts.length, last: sent[2],
+           left: log.pending.size + (log.inflight ? 1 : 0) };
+}"""
+
+
+async def test_a_screen_offline_for_long_keeps_the_newest_posts_and_reports_them_when_back(
+        browser: Browser, tmp_path: Path):
+    async with wall_node(display_config(f"sqlite+aiosqlite:///{tmp_path}/wall.db", 60, 600)) as (base, _):
+        page, problems = await open_page(browser, f"{base}/w/lobby")
+        found = await page.evaluate(OFFLINE)
+    assert found["waiting"] == found["max"] == 100  # the oldest fifty went
+    ids = [p[0] for p in found["first"]["posts"]]
+    assert ids == [f"p{i}" for i in range(50, 150)] and found["first"]["screen"] == "offline-screen.1-1"
+    assert found["first"]["posts"][-1][1:] == [2, 1_800_000_000 - 1]  # two seconds, first shown then
+    assert found["again"] == 100  # the refused one went again, with the new post
+    assert [p[0] for p in found["last"]["posts"]][-2:] == ["p149", "p150"]
+    assert len(found["last"]["posts"]) == 100 and found["left"] == 0
+    assert problems == []
+
+
 def report(seq: int, entries: list[Any], screen: str = "kiosk-lobby-screen.1-1") -> dict[str, Any]:
     return {"type": "shown", "seq": seq, "screen": screen, "posts": entries}
 
