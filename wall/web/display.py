@@ -181,7 +181,9 @@ class Tally:
                 await store.display_log.add(wall, batch)
                 written += posts
             except Exception as e:  # the store is down: keep it for the next flush
-                log.warning("wall %s: display log not written (kept for the next flush): %s", wall, e)
+                # The first line only: SQLAlchemy's next ones are the statement and its thousands of values.
+                log.warning("wall %s: display log not written (kept for the next flush): %s", wall,
+                            (str(e).splitlines() or [type(e).__name__])[0][:300])
                 self.put_back(wall, batch)
         return written
 
