@@ -27,7 +27,7 @@ from wall.web.drain import add_drain
 from wall.web.errors import errors
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
-from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, HealthPart
+from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, STORE, TRENDS, HealthPart
 from wall.web.limits import add_limits, body_deadline
 from wall.web.looks import Looks
 from wall.web.media import MEDIA, add_media_routes, media_ctx
@@ -37,6 +37,7 @@ from wall.web.password import add_password_routes
 from wall.web.private import keys_ctx, private_walls
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
+from wall.web.trends import TrendsTask
 
 log = logging.getLogger(__name__)
 TICK_INTERVAL = 15.0  # seconds; the page treats 45 s of silence as a dead connection
@@ -65,6 +66,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     app.cleanup_ctx.append(_hubs_ctx)
     app.cleanup_ctx.append(_looks_ctx)
     app.cleanup_ctx.append(_tick_ctx)
+    app.cleanup_ctx.append(_trends_ctx)
     app.on_shutdown.append(_close_screens)
 
     r = app.router
@@ -140,6 +142,18 @@ async def _tick_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def _trends_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Each wall's figures against its past, from the store's roll-ups, once a minute for all its screens."""
+    hubs = app[HUBS]
+    walls = app[CONFIG].walls
+    task = TrendsTask(app[STORE].rollups, {name: hub.set_trends for name, hub in hubs.items()},
+                      {name: w.screen.night.timezone for name, w in walls.items()})
+    app[TRENDS] = task
+    task.start()
+    yield
+    await task.stop()
 
 
 async def _close_screens(app: web.Application) -> None:
