@@ -50,17 +50,18 @@ export class TodayPanel extends TrendPanel {
     const posts = num(t?.posts);
     const ago = num(t?.week_ago);
     if (posts === null || ago === null) return this.present(false);
-    const day = typeof t.weekday === "string" ? t.weekday : "a week ago";
+    // "last Sun": the weekday of the wall's own calendar a week ago, cut short to fit a narrow column.
+    const day = typeof t.weekday === "string" && t.weekday ? t.weekday.slice(0, 3) : "week";
     setText(this.value, nf.format(posts));
     if (ago > 0) {
       const d = Math.round(((posts - ago) / ago) * 100);
-      setText(this.change, d === 0 ? `same as last ${day}` : `${d > 0 ? "▲" : "▼"} ${nf.format(Math.abs(d))}% on last ${day}`);
+      setText(this.change, d === 0 ? `same as last ${day}` : `${d > 0 ? "▲" : "▼"} ${nf.format(Math.abs(d))}% vs last ${day}`);
       direction(this.change, d);
     } else {
-      setText(this.change, posts > 0 ? `up from none last ${day}` : `none last ${day} either`);
+      setText(this.change, posts > 0 ? `▲ from none last ${day}` : `none, as last ${day}`);
       direction(this.change, posts);
     }
-    setText(this.before, `${nf.format(ago)} by this time last ${day}`);
+    setText(this.before, `${nf.format(ago)} by now last ${day}`);
     this.present(true);
   }
 }
@@ -68,7 +69,7 @@ export class TodayPanel extends TrendPanel {
 /** How people felt, day by day over the last 7: a column per day split positive / neutral / negative. */
 export class SentimentWeek extends TrendPanel {
   constructor(root) {
-    super(root, "sentiment-week", "Feeling, last 7 days");
+    super(root, "sentiment-week", "Feeling, 7 days");
     this.headline = el("p", "trend-headline", this.body);
     this.chart = el("div", "days", this.body);
     this.chart.setAttribute("role", "img");
@@ -98,8 +99,9 @@ export class SentimentWeek extends TrendPanel {
     });
     const scored = sum.positive + sum.neutral + sum.negative;
     if (scored === 0) return this.present(false);
-    setText(this.headline, `${pct(sum.positive / scored)} positive · ${pct(sum.negative / scored)} negative`);
-    this.chart.setAttribute("aria-label", `Sentiment per day since ${dayName(days[0].day)}`);
+    setText(this.headline, `${pct(sum.positive / scored)} positive`);
+    this.chart.setAttribute("aria-label", `Sentiment per day since ${dayName(days[0].day)}: `
+      + `${pct(sum.positive / scored)} positive, ${pct(sum.negative / scored)} negative`);
     setText(this.first, dayName(days[0].day));
     this.present(true);
   }
@@ -111,6 +113,7 @@ export class VolumeMonth extends TrendPanel {
 
   constructor(root) {
     super(root, "volume-month", "Posts per day");
+    this.headline = el("p", "trend-headline", this.body);
     const n = VolumeMonth.DAYS;
     this.svg = svg("svg", { viewBox: `0 0 ${n * 10} 200`, preserveAspectRatio: "none", class: "chart",
       role: "img" }, this.body);
@@ -118,7 +121,6 @@ export class VolumeMonth extends TrendPanel {
       class: "bar" }, this.svg));
     const axis = el("div", "chart-axis", this.body);
     this.first = el("span", "axis-label", axis);
-    this.peak = el("span", "axis-label axis-peak", axis);
     el("span", "axis-label", axis).textContent = "today";
   }
 
@@ -138,10 +140,12 @@ export class VolumeMonth extends TrendPanel {
       if (i >= pad) bar.dataset.day = days[i - pad].day;
       else delete bar.dataset.day;
     });
-    setText(this.title, `Posts per day, last ${days.length} days`);
-    this.svg.setAttribute("aria-label", `Posts per day over the last ${days.length} days`);
+    // The mean of the whole days: today is still counting.
+    const whole = counts.slice(0, -1);
+    const mean = Math.round(whole.reduce((a, b) => a + b, 0) / whole.length);
+    setText(this.headline, `${nf.format(mean)} a day`);
+    this.svg.setAttribute("aria-label", `Posts per day over the last ${days.length} days, at most ${nf.format(max)}`);
     setText(this.first, `${days.length} days ago`);
-    setText(this.peak, `peak ${nf.format(max)}`);
     this.present(true);
   }
 }
@@ -149,7 +153,7 @@ export class VolumeMonth extends TrendPanel {
 /** Share of voice over the last 7 days, with its change on the 7 before: the brand first. */
 export class VoiceWeeks extends TrendPanel {
   constructor(root, brand, rows = 5) {
-    super(root, "voice-weeks", "Share of voice, this week");
+    super(root, "voice-weeks", "Voice, this week");
     this.brand = brand;
     const list = el("ul", "weeks", this.body);
     this.rows = Array.from({ length: rows }, () => {
