@@ -79,7 +79,7 @@ def voice_rows(week: dict[str, Any], brand: str) -> list[list[str]]:
     rows += [(n, c, last["competitors"].get(n, 0)) for n, c in this["competitors"].items()]
     out = []
     for name, now, before in rows:
-        share, d = round(now / this["mentions"] * 100), 0
+        share = round(now / this["mentions"] * 100)
         d = share - round(before / last["mentions"] * 100)
         out.append([name, f"{share}%", "=" if d == 0 else f"{'▲' if d > 0 else '▼'} {abs(d)}"])
     return [out[0], *sorted(out[1:], key=lambda r: -int(r[1][:-1]))]
@@ -139,9 +139,10 @@ async def test_days_are_the_walls_own_days(rollups):
 # ---- on the screen ----
 
 def trend_config(store_url: str, **show: Any) -> Config:
-    wall: dict[str, Any] = {"title": "Nordlys live", "sources": [{"type": "webhook"}], "token_env": "T",
-                            "theme": {"brand": "Nordlys"},
-                            "show": {"playlist": [["stats", 300]], "min_dwell": 0.2, "max_dwell": 1.0, **show}}
+    wall: dict[str, Any] = {
+        "title": "Nordlys live", "sources": [{"type": "webhook"}], "token_env": "T",
+        "theme": {"brand": "Nordlys"},
+        "show": {"playlist": [["stats", 300]], "min_dwell": 0.2, "max_dwell": 1.0, **show}}
     return parse_config({"store": {"url": store_url}, "walls": {WALL: wall}}, env={"T": TOKEN})
 
 
@@ -198,8 +199,8 @@ async def test_a_wall_with_history_shows_its_trends_legibly(browser, size):
             assert await month.locator(".axis-label").first.text_content() == "30 days ago"
             assert await month.locator(".bar[data-day]").count() == 30
             voice = page.locator(f"{stats_scene} [data-panel=voice-weeks] .weeks-row:not([hidden])")
-            rows = [[await r.locator(s).text_content() for s in (".weeks-name", ".weeks-value", ".weeks-change")]
-                    for r in await voice.all()]
+            parts = (".weeks-name", ".weeks-value", ".weeks-change")
+            rows = [[await r.locator(s).text_content() for s in parts] for r in await voice.all()]
             # Which day's posts fall in "this week" depends on the hour (whole hours, the current included).
             assert rows == voice_rows(frame["voice_weeks"], "Nordlys") and len(rows) == 3
             await settled(page)
