@@ -20,7 +20,7 @@ from wall.bus import open_engine
 from wall.config import Config
 from wall.store import connect
 from wall.store.rollups import Rollups
-from wall.web.trends import trends
+from wall.web.trends import WallTrends, trends
 
 FACTS = (Path(__file__).parent / "layout_facts.js").read_text()
 DAY = 86400
@@ -136,6 +136,18 @@ async def test_days_are_the_walls_own_days(rollups):
     assert got["volume_days"][-2] == {"day": "2026-12-02", "posts": 30}
 
 
+async def test_the_past_is_read_once_an_hour_and_today_every_minute(rollups):
+    await seed(rollups, "lobby", history(42))
+    wall = WallTrends(rollups, "lobby")
+    first = await wall.frame(NOW)
+    await seed(rollups, "lobby", {at(0, 15, 25): {"posts": 5}, at(3, 10): a_day(posts=60)})
+    later = await wall.frame(NOW + 60)
+    assert later["today"]["posts"] == first["today"]["posts"] + 5  # today: read again
+    assert later["volume_days"][-4] == first["volume_days"][-4] == {"day": "2026-11-29", "posts": 20}
+    next_hour = await wall.frame(NOW + 1800)  # 16:00: the past is read again
+    assert next_hour["volume_days"][-4] == {"day": "2026-11-29", "posts": 60}
+
+
 # ---- on the screen ----
 
 def trend_config(store_url: str, **show: Any) -> Config:
@@ -183,10 +195,10 @@ async def test_a_wall_with_history_shows_its_trends_legibly(browser, size):
             assert frame["today"]["posts"] == 39
             assert await today.locator(".figure-value").text_content() == "39"
             ago = frame["today"]["week_ago"]  # by this time of day a week ago: depends on the hour
-            change = round((39 - ago) / ago * 100)
             day = frame["today"]["weekday"][:3]
-            expected = f"same as last {day}" if change == 0 else \
-                f"{'▲' if change > 0 else '▼'} {abs(change)}% vs last {day}"
+            change = round((39 - ago) / ago * 100) if ago else None  # none by now a week ago (after midnight)
+            expected = f"▲ from none last {day}" if change is None else f"same as last {day}" if change == 0 \
+                else f"{'▲' if change > 0 else '▼'} {abs(change)}% vs last {day}"
             assert await today.locator(".trend-change").text_content() == expected
             assert await today.locator(".trend-note").text_content() == f"{ago} by now last {day}"
             # Six days of 12/5/3 and today's 20/5/5: 92 of 150 positive, 23 negative.

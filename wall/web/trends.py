@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ VOLUME_DAYS = 30  # the volume chart's longest reach
 MIN_VOLUME_DAYS = 7  # fewer whole days of history: no volume chart
 SENTIMENT_DAYS = 7
 VOICES = 4  # competitors shown beside the brand, the most mentioned this week
+LABELS = ("positive", "neutral", "negative")
 BRAND_KEY = "\x00brand"  # the wall's own brand among the "voice:" counters (wall/curate/figures.py)
 
 Grain = Literal["minute", "hour", "day"]
@@ -69,76 +71,104 @@ class Clock:
         return day if self.midnight(day) >= first else day + timedelta(days=1)
 
 
+@dataclass
+class Past:
+    """What a wall's trends read once an hour: everything before the current hour moves only when the
+    hour does (share of voice takes the current hour as it was then). Minute by minute, only today's hours
+    are read again."""
+
+    hour: float  # Clock.hour when read
+    first: float | None  # the wall's first roll-up bucket
+    start_day: date | None = None  # the first day of the charts (None: not enough history)
+    days: dict[date, dict[str, int]] = field(default_factory=dict)  # "posts", "sent:*" per whole past day
+    week_ago: tuple[int, int] | None = None  # posts by the hour a week ago, and in that hour
+    voice: dict[str, Any] | None = None
+
+
+class WallTrends:
+    """One wall's trends frames, from its roll-ups: the past read hourly, today every time."""
+
+    def __init__(self, rollups: Rollups, wall: str, tz: str = "UTC") -> None:
+        self.rollups = rollups
+        self.wall = wall
+        self.tz = tz
+        self.past: Past | None = None
+
+    async def frame(self, now: float) -> dict[str, Any]:
+        """The wall's `trends` frame at `now`: each comparison only where the history covers it."""
+        out: dict[str, Any] = {"type": "trends", "at": int(now)}
+        clock = Clock(now, self.tz)
+        if self.past is None or self.past.hour != clock.hour:
+            self.past = await self._read_past(clock)
+        past = self.past
+        if past.start_day is None and past.week_ago is None and past.voice is None:
+            return out  # a new wall: nothing to compare with
+        midnight = clock.midnight(clock.today)
+        today: dict[str, int] = {}
+        for prefix in ("posts", "sent:"):
+            for _, counts in await self.rollups.series(self.wall, "hour", midnight, clock.next_hour, prefix):
+                for name, n in counts.items():
+                    today[name] = today.get(name, 0) + n
+        if past.week_ago is not None:
+            before, hour = past.week_ago
+            out["today"] = {"posts": today.get("posts", 0),
+                            "week_ago": round(before + hour * (now - clock.hour) / HOUR),
+                            "weekday": (clock.today - timedelta(days=7)).strftime("%A")}
+        if past.start_day is not None:
+            days = {**past.days, clock.today: today}
+            out["volume_days"] = [{"day": d.isoformat(), "posts": c.get("posts", 0)} for d, c in days.items()]
+            feel = [(d, {k: c.get(f"sent:{k}", 0) for k in LABELS}) for d, c in days.items()
+                    if d > clock.today - timedelta(days=SENTIMENT_DAYS)]
+            if sum(sum(split.values()) for _, split in feel):
+                out["sentiment_days"] = [{"day": d.isoformat(), **split} for d, split in feel]
+        if past.voice is not None:
+            out["voice_weeks"] = past.voice
+        return out
+
+    async def _read_past(self, clock: Clock) -> Past:
+        first = await self.rollups.first_bucket(self.wall)
+        past = Past(clock.hour, first)
+        if first is None:
+            return past
+        midnight = clock.midnight(clock.today)
+        if first <= midnight - WEEK:
+            # Minutes are kept 48 hours only: the hour a week ago holding "the same time" counts for its
+            # elapsed share (frame()).
+            before = await self.rollups.totals(self.wall, midnight - WEEK, clock.hour - WEEK, "posts")
+            hour = await self.rollups.series(self.wall, "hour", clock.hour - WEEK, clock.next_hour - WEEK,
+                                             "posts")
+            past.week_ago = (before.get("posts", 0), sum(c.get("posts", 0) for _, c in hour))
+        start_day = max(clock.today - timedelta(days=VOLUME_DAYS - 1), clock.first_whole_day(first))
+        if (clock.today - start_day).days + 1 >= MIN_VOLUME_DAYS:
+            past.start_day = start_day
+            past.days = {start_day + timedelta(days=i): {} for i in range((clock.today - start_day).days)}
+            # Hourly roll-ups (kept 90 days) grouped by the wall's own days: UTC days would not do.
+            week = clock.today - timedelta(days=SENTIMENT_DAYS - 1)
+            for prefix, since in (("posts", start_day), ("sent:", week)):
+                hours = await self.rollups.series(self.wall, "hour", clock.midnight(since), midnight, prefix)
+                for start, counts in hours:
+                    day = past.days.get(clock.day_of(start))
+                    if day is not None:
+                        for name, n in counts.items():
+                            day[name] = day.get(name, 0) + n
+        past.voice = await self._voice(clock.next_hour, first)
+        return past
+
+    async def _voice(self, end: float, first: float) -> dict[str, Any] | None:
+        """Share of voice over the last 7 days against the 7 before (whole hours, the current included)."""
+        if first > end - 2 * WEEK:
+            return None
+        this = _voices(await self.rollups.totals(self.wall, end - WEEK, end, "voice:"))
+        last = _voices(await self.rollups.totals(self.wall, end - 2 * WEEK, end - WEEK, "voice:"))
+        if not this or not last:
+            return None
+        names = sorted((n for n in this if n != BRAND_KEY), key=lambda n: (-this[n], n))[:VOICES]
+        return {"this": _shares(this, names), "last": _shares(last, names)}
+
+
 async def trends(rollups: Rollups, wall: str, now: float, tz: str = "UTC") -> dict[str, Any]:
-    """The wall's `trends` frame at `now`: each comparison only where the history covers it."""
-    out: dict[str, Any] = {"type": "trends", "at": int(now)}
-    first = await rollups.first_bucket(wall)
-    if first is None:
-        return out  # a new wall: nothing to compare with
-    clock = Clock(now, tz)
-    if (today := await _today(rollups, wall, clock, first)) is not None:
-        out["today"] = today
-    if (days := await _daily(rollups, wall, clock, first)) is not None:
-        volume, sentiment = days
-        if volume:
-            out["volume_days"] = volume
-        if sentiment:
-            out["sentiment_days"] = sentiment
-    if (voice := await _voice(rollups, wall, clock, first)) is not None:
-        out["voice_weeks"] = voice
-    return out
-
-
-async def _today(rollups: Rollups, wall: str, clock: Clock, first: float) -> dict[str, Any] | None:
-    """Posts today so far, and by the same time on the same weekday a week ago. The roll-ups keep minutes
-    for 48 hours only, so the hour a week ago that holds "the same time" counts for its elapsed share."""
-    midnight = clock.midnight(clock.today)
-    if first > midnight - WEEK:
-        return None
-    today = (await rollups.totals(wall, midnight, clock.next_hour, "posts")).get("posts", 0)
-    before = (await rollups.totals(wall, midnight - WEEK, clock.hour - WEEK, "posts")).get("posts", 0)
-    hour = await rollups.series(wall, "hour", clock.hour - WEEK, clock.next_hour - WEEK, "posts")
-    partial = sum(c.get("posts", 0) for _, c in hour) * (clock.now - clock.hour) / HOUR
-    weekday = (clock.today - timedelta(days=7)).strftime("%A")
-    return {"posts": today, "week_ago": round(before + partial), "weekday": weekday}
-
-
-async def _daily(rollups: Rollups, wall: str, clock: Clock, first: float
-                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
-    """Posts per local day over up to 30 days, and the sentiment split per day over the last 7: one
-    read of hourly roll-ups (kept 90 days), grouped by the wall's days."""
-    start_day = max(clock.today - timedelta(days=VOLUME_DAYS - 1), clock.first_whole_day(first))
-    days = (clock.today - start_day).days + 1
-    if days < MIN_VOLUME_DAYS:
-        return None
-    posts = {start_day + timedelta(days=i): 0 for i in range(days)}
-    feel = {d: {"positive": 0, "neutral": 0, "negative": 0} for d in posts
-            if d > clock.today - timedelta(days=SENTIMENT_DAYS)}
-    for start, counts in await rollups.series(wall, "hour", clock.midnight(start_day), clock.next_hour):
-        day = clock.day_of(start)
-        if day in posts:
-            posts[day] += counts.get("posts", 0)
-        if day in feel:
-            for label, n in feel[day].items():
-                feel[day][label] = n + counts.get(f"sent:{label}", 0)
-    volume = [{"day": d.isoformat(), "posts": n} for d, n in posts.items()]
-    scored = sum(sum(split.values()) for split in feel.values())
-    sentiment = [{"day": d.isoformat(), **split} for d, split in feel.items()] \
-        if scored and len(feel) == SENTIMENT_DAYS else []
-    return volume, sentiment
-
-
-async def _voice(rollups: Rollups, wall: str, clock: Clock, first: float) -> dict[str, Any] | None:
-    """Share of voice over the last 7 days against the 7 before (whole hours, the current one included)."""
-    end = clock.next_hour
-    if first > end - 2 * WEEK:
-        return None
-    this = _voices(await rollups.totals(wall, end - WEEK, end, "voice:"))
-    last = _voices(await rollups.totals(wall, end - 2 * WEEK, end - WEEK, "voice:"))
-    if not this or not last:
-        return None
-    names = sorted((n for n in this if n != BRAND_KEY), key=lambda n: (-this[n], n))[:VOICES]
-    return {"this": _shares(this, names), "last": _shares(last, names)}
+    """The wall's `trends` frame at `now`, read afresh."""
+    return await WallTrends(rollups, wall, tz).frame(now)
 
 
 def _voices(totals: Mapping[str, int]) -> dict[str, int]:
@@ -152,26 +182,25 @@ def _shares(counts: dict[str, int], names: list[str]) -> dict[str, Any]:
 
 
 class TrendsTask:
-    """One node's loop: every INTERVAL seconds, each wall's trends to its hub (one read per wall)."""
+    """One node's loop: every INTERVAL seconds, each wall's trends to its hub."""
 
     def __init__(self, rollups: Rollups, publish: Mapping[str, Callable[[bytes], None]],
                  timezones: Mapping[str, str], interval: float = INTERVAL) -> None:
-        self.rollups = rollups
-        self.publish = publish  # wall -> its hub's set_trends
-        self.timezones = timezones
+        self.walls = {wall: (WallTrends(rollups, wall, timezones.get(wall, "UTC")), send)
+                      for wall, send in publish.items()}  # send: the wall's hub's set_trends
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
 
     async def refresh(self) -> None:
         """Read every wall's trends now and hand each to its hub."""
         now = time.time()
-        for wall, publish in self.publish.items():
+        for wall, (reader, send) in self.walls.items():
             try:
-                frame = await trends(self.rollups, wall, now, self.timezones.get(wall, "UTC"))
+                frame = await reader.frame(now)
             except Exception as e:  # the store is down: screens keep the last trends they got
                 log.warning("wall %s: cannot read the roll-ups for trends: %s", wall, e)
                 continue
-            publish(encode(frame))
+            send(encode(frame))
 
     async def _run(self) -> None:
         while True:
