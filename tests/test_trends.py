@@ -234,6 +234,30 @@ async def test_a_wall_with_history_shows_its_trends_legibly(browser, size):
         await engine.close()
 
 
+async def test_a_wall_of_two_screens_shares_its_trends_between_them(browser):
+    url = temp_store_url()
+    async with connect(url) as store:
+        await seed(store.rollups, WALL, history_until_now(42))
+    cfg = trend_config(url)
+    engine = open_engine(cfg.bus)
+    try:
+        async with running_node(cfg, roles=frozenset({"web"}), engine=engine) as base:
+            await Bus(engine).stats()
+            for k in (1, 2):
+                page, problems = await open_at(browser, f"{base}/w/{WALL}?scene=stats&screen={k}&of=2",
+                                               (1920, 1080))
+                await page.wait_for_selector(".scene-stats [data-panel=voice-weeks]:not([hidden])")
+                await settled(page)
+                await page.screenshot(path=ARTIFACTS / f"trends-stats-screen{k}of2-1920x1080.png")
+                assert await page.evaluate(FACTS, ".scene-stats") == []
+                # The agora keeps its four panels, two to a screen: a fifth would sit across the bezel.
+                assert await page.locator(".scene-agora [data-panel=today]").evaluate(
+                    "e => getComputedStyle(e).display") == "none"
+                assert problems == []
+    finally:
+        await engine.close()
+
+
 async def test_a_new_wall_shows_no_trend_panel_at_all(browser):
     cfg = trend_config(temp_store_url())
     engine = open_engine(cfg.bus)
