@@ -14,6 +14,8 @@ import pytest
 from playwright.async_api import Page
 
 from tests.helpers import ARTIFACTS, TOKEN, Screen, running_node, temp_store_url
+from tests.postgres_server import PostgresServer
+from tests.test_store_contract import FAST, databases, postgres  # noqa: F401  (the session's PostgreSQL)
 from tests.wall_stream import WALL, Bus, posts, stats
 from wall.app import parse_config
 from wall.bus import open_engine
@@ -85,9 +87,14 @@ def voice_rows(week: dict[str, Any], brand: str) -> list[list[str]]:
     return [out[0], *sorted(out[1:], key=lambda r: -int(r[1][:-1]))]
 
 
-@pytest.fixture
-async def rollups():
-    async with connect(temp_store_url()) as store:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def rollups(request: pytest.FixtureRequest):
+    if request.param == "sqlite":
+        url = temp_store_url()
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        url = server.create_database(f"wall_trends_{next(databases)}")
+    async with connect(url, hasher=FAST) as store:
         yield store.rollups
 
 
