@@ -204,7 +204,7 @@ async def test_a_wall_with_history_shows_its_trends_legibly(browser, size):
             ago = frame["today"]["week_ago"]  # by this time of day a week ago: depends on the hour
             day = frame["today"]["weekday"][:3]
             change = round((39 - ago) / ago * 100) if ago else None  # none by now a week ago (after midnight)
-            expected = f"▲ from none last {day}" if change is None else f"same as last {day}" if change == 0 \
+            expected = "▲ from none" if change is None else f"same as last {day}" if change == 0 \
                 else f"{'▲' if change > 0 else '▼'} {abs(change)}% vs last {day}"
             assert await today.locator(".trend-change").text_content() == expected
             assert await today.locator(".trend-note").text_content() == f"{ago} by now last {day}"
@@ -226,6 +226,15 @@ async def test_a_wall_with_history_shows_its_trends_legibly(browser, size):
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=ARTIFACTS / f"trends-stats-{size[0]}x{size[1]}.png")
             assert await page.evaluate(FACTS, stats_scene) == []
+
+            # Whatever the hour: a frame with a week-ago count says by how much, one without keys hides all.
+            await page.evaluate("""() => window.__wall.store.setTrends({type: "trends", at: 0,
+                today: {posts: 39, week_ago: 26, weekday: "Wednesday"}})""")
+            assert await today.locator(".trend-change").text_content() == "▲ 50% vs last Wed"
+            assert await today.locator(".trend-change").get_attribute("data-direction") == "up"
+            assert await page.locator(".scene-stats .panel-trend:not([hidden])").count() == 1
+            await page.evaluate("() => window.__wall.store.setTrends({type: 'trends', at: 0})")
+            assert await page.locator(".panel-trend:not([hidden])").count() == 0
 
             # The agora gains "today so far" beside its four live panels.
             agora, _ = await open_at(browser, f"{base}/w/{WALL}?scene=agora", size)

@@ -58,7 +58,7 @@ export class TodayPanel extends TrendPanel {
       setText(this.change, d === 0 ? `same as last ${day}` : `${d > 0 ? "▲" : "▼"} ${nf.format(Math.abs(d))}% vs last ${day}`);
       direction(this.change, d);
     } else {
-      setText(this.change, posts > 0 ? `▲ from none last ${day}` : `none, as last ${day}`);
+      setText(this.change, posts > 0 ? "▲ from none" : "none yet"); // the note below names the day
       direction(this.change, posts);
     }
     setText(this.before, `${nf.format(ago)} by now last ${day}`);
