@@ -10,6 +10,7 @@ import { Clock } from "./clock.js";
 import { Grid, setNetworkNames } from "./cards.js";
 import { Pacer } from "./pacing.js";
 import { PanelSet, AlertBar } from "./panels.js";
+import { TrendSet } from "./trends.js";
 import { Director, SCENES } from "./scenes.js";
 import { Overlays } from "./overlays.js";
 import { applyTheme } from "./theme.js";
@@ -62,6 +63,11 @@ const brand = () => (typeof store.config?.theme?.brand === "string" && store.con
 const panelSets = [
   new PanelSet(q(".agora-panels"), ["sentiment", "volume", "trending", "voice"], brand),
   new PanelSet(q(".stats-panels"), ["figures", "sentiment", "volume", "trending", "voice", "top"], brand),
+];
+// Beside them, the figures against the wall's past: absent until the wall has the history to compare with.
+const trendSets = [
+  new TrendSet(q(".agora-panels"), ["today"], brand),
+  new TrendSet(q(".stats-panels"), ["today", "sentiment-week", "volume-month", "voice-weeks"], brand),
 ];
 const alerts = new AlertBar(q(".stats-alerts"));
 const rate = q('[data-stat="per_minute"]');
@@ -124,6 +130,10 @@ store.on("stats", (stats) => {
   q(".band-stats").hidden = !pm;
   rate.textContent = pm || "–";
   tickerRate.textContent = pm ? `${pm} posts / min` : "";
+  persist.save(store);
+});
+store.on("trends", (trends) => {
+  for (const set of trendSets) set.show(trends);
   persist.save(store);
 });
 store.on("control", (c) => {

@@ -9,30 +9,30 @@
 import { el } from "./text.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const nf = new Intl.NumberFormat("en-US");
-const pct = (x) => `${Math.round(x * 100)}%`;
+export const nf = new Intl.NumberFormat("en-US");
+export const pct = (x) => `${Math.round(x * 100)}%`;
 
-function svg(tag, attrs, parent) {
+export function svg(tag, attrs, parent) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   parent?.append(node);
   return node;
 }
 
-function setText(node, text) {
+export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
-const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+export const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /** A panel: a titled box that knows which stats keys it draws. */
-class Panel {
+export class Panel {
   constructor(root, kind, title) {
     this.el = el("section", `panel panel-${kind}`, root);
     this.el.dataset.panel = kind;
     this.el.dataset.filled = "false";
-    const h = el("h2", "panel-title", this.el);
-    h.textContent = title;
+    this.title = el("h2", "panel-title", this.el);
+    this.title.textContent = title;
     this.body = el("div", "panel-body", this.el);
     this.waiting = el("p", "panel-waiting", this.body);
     this.waiting.textContent = "Waiting for figures…";

@@ -40,7 +40,7 @@ export class Persist {
     const store = this.pending;
     if (!store) return;
     this.pending = null;
-    const data = { type: "snapshot", posts: store.newest(POSTS), stats: store.stats, control: store.control,
+    const data = { type: "snapshot", posts: store.newest(POSTS), stats: store.stats, trends: store.trends, control: store.control,
       config: store.config, saved_at: Date.now() };
     try {
       localStorage.setItem(this.key, JSON.stringify(data));

@@ -16,6 +16,8 @@ export class Store {
     this.posts = new Map();
     /** @type {Record<string, any> | null} */
     this.stats = null;
+    /** @type {Record<string, any> | null} the wall's figures against its past (a `trends` frame) */
+    this.trends = null;
     /** @type {Record<string, any> | null} the newest control event */
     this.control = null;
     /** ms (server clock) the newest control took effect: its event id's time */
@@ -28,7 +30,7 @@ export class Store {
     this.listeners = new Map();
   }
 
-  /** @param {string} topic post | update | retract | posts | stats | control | config */
+  /** @param {string} topic post | update | retract | posts | stats | trends | control | config */
   on(topic, fn) {
     let set = this.listeners.get(topic);
     if (!set) this.listeners.set(topic, (set = new Set()));
@@ -63,6 +65,7 @@ export class Store {
     this.emit("posts", this.newest());
     if (msg.config) this.setConfig(msg.config);
     if (msg.stats) this.setStats(msg.stats);
+    if (msg.trends) this.setTrends(msg.trends); // only a saved snapshot has them: the server sends a frame
     this.setControl(msg.control ?? null);
   }
 
@@ -77,6 +80,8 @@ export class Store {
         return this.retract(msg.post_id);
       case "stats":
         return this.setStats(msg);
+      case "trends":
+        return this.setTrends(msg);
       case "control":
         return this.setControl(msg);
       case "config":
@@ -111,6 +116,12 @@ export class Store {
     if (!stats || typeof stats !== "object") return;
     this.stats = stats;
     this.emit("stats", stats);
+  }
+
+  setTrends(trends) {
+    if (!trends || typeof trends !== "object") return;
+    this.trends = trends;
+    this.emit("trends", trends);
   }
 
   setControl(control) {

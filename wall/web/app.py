@@ -29,7 +29,9 @@ from wall.web.drain import add_drain
 from wall.web.errors import errors
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
-from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, STORE, TALLY, HealthPart
+from wall.web.keys import (
+    CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, STORE, TALLY, TRENDS, HealthPart,
+)
 from wall.web.limits import add_limits, body_deadline
 from wall.web.looks import Looks
 from wall.web.media import MEDIA, add_media_routes, media_ctx
@@ -40,6 +42,7 @@ from wall.web.private import keys_ctx, private_walls
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
 from wall.web.tokens import add_token_routes
+from wall.web.trends import TrendsTask
 
 log = logging.getLogger(__name__)
 TICK_INTERVAL = 15.0  # seconds; the page treats 45 s of silence as a dead connection
@@ -70,6 +73,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     app.cleanup_ctx.append(_looks_ctx)
     app.cleanup_ctx.append(_tick_ctx)
     app.cleanup_ctx.append(_display_ctx)
+    app.cleanup_ctx.append(_trends_ctx)
     app.on_shutdown.append(_close_screens)
 
     r = app.router
@@ -154,6 +158,18 @@ async def _display_ctx(app: web.Application) -> AsyncIterator[None]:
     once more when the node stops (its screens are closed by then, the store still open)."""
     async with flushing(app[TALLY], app[STORE], app[HUBS], app[CONFIG].web.display_flush):
         yield
+
+
+async def _trends_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Each wall's figures against its past, from the store's roll-ups, once a minute for all its screens."""
+    hubs = app[HUBS]
+    walls = app[CONFIG].walls
+    task = TrendsTask(app[STORE].rollups, {name: hub.set_trends for name, hub in hubs.items()},
+                      {name: w.screen.night.timezone for name, w in walls.items()})
+    app[TRENDS] = task
+    task.start()
+    yield
+    await task.stop()
 
 
 async def _close_screens(app: web.Application) -> None:

@@ -61,6 +61,7 @@ class Hub:
         self.prefetch = prefetch  # warms this node's media cache for each new post as it arrives
         self.stats: bytes | None = None  # the latest announced stats event, for snapshots
         self.control: bytes | None = None  # the frame of the wall's latest control event, for snapshots
+        self.trends: bytes | None = None  # the wall's latest trends (wall/web/trends.py), for new screens
         self.look: look.Look | None = None  # the wall's published look, shown whatever this node's file says
         self._look_body: bytes | None = None  # as announced, to pass over the same one again
         self._looks_seen = 0  # looks taken so far: a recheck that raced a live one must not undo it
@@ -217,6 +218,11 @@ class Hub:
         self.stats = body
         self._pace("stats", ws_frame(body))
 
+    def set_trends(self, body: bytes) -> None:
+        """The wall's figures against its past, read by this node: to every screen, and to each new one."""
+        self.trends = body
+        self._pace("trends", ws_frame(body))
+
     def _fan_out(self, wire: bytes) -> None:
         self._frames_out.inc(self._write(self.clients, wire))
 
@@ -274,7 +280,13 @@ class Hub:
             client.drop(WSCloseCode.SERVICE_RESTART, b"history reset")
 
     async def attach(self, client: Client, epoch: str | None, last_id: str | None) -> list[bytes]:
-        """Register a screen; return what it must get before live frames: what it missed, or a snapshot."""
+        """Register a screen; return what it must get before live frames: what it missed, or a snapshot,
+        then the latest trends (not in the history: a resuming screen needs them as much as a new one)."""
+        trends = self.trends
+        frames = await self._catch_up(client, epoch, last_id)
+        return frames if trends is None else [*frames, trends]
+
+    async def _catch_up(self, client: Client, epoch: str | None, last_id: str | None) -> list[bytes]:
         # Nothing below awaits before the client is registered, so live frames after `upto` are held by
         # the client and everything up to `upto` comes from the catch-up: no gap and no repeat.
         upto = self.last_id

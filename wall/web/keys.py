@@ -14,6 +14,7 @@ from wall.web.hub import Hub
 from wall.web.looks import Looks
 from wall.web.metrics import Metrics
 from wall.web.static import StaticFiles
+from wall.web.trends import TrendsTask
 
 
 class HealthPart(Protocol):
@@ -36,5 +37,6 @@ HEALTH = web.AppKey("health", list[HealthPart])
 STATIC = web.AppKey("static", StaticFiles)
 STORE = web.AppKey("store", Store)
 LOOKS = web.AppKey("looks", Looks)  # this node's file against the walls' published looks
+TRENDS = web.AppKey("trends", TrendsTask)  # each wall's trends from the roll-ups, for its screens
 NETWORKS = web.AppKey("networks", dict[str, str])  # {post source: display name}, from the connectors
 TALLY = web.AppKey("tally", Tally)  # what this node's screens showed since the last flush (display.py)
