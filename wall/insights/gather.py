@@ -11,9 +11,10 @@ from typing import Any
 
 from wall.bus.base import RECENT_KEPT, Inbox
 from wall.insights.model import Insights, PostLine, Shown, Spike
-from wall.insights.sources import DisplayLogReader, Grain, RollupsReader
 from wall.insights.timefmt import zone
 from wall.models import RecentPost, decode_recent
+from wall.store.display_log import DisplayLog
+from wall.store.rollups import Grain, Rollups
 from wall.store.store import Store
 
 BRAND_KEY = "\x00brand"  # the roll-ups' name of the wall's own brand in "voice:" (wall/curate/figures.py)
@@ -51,22 +52,15 @@ async def gather(store: Store, wall: str, start: float, end: float, *, tz: str =
     zone(tz)  # a bad zone is refused before any work
     now = time.time() if now is None else now
     grain = grain_for(start, end, now)
-    rollups: RollupsReader | None = getattr(store, "rollups", None)
-    display: DisplayLogReader | None = getattr(store, "display_log", None)
-    missing = [name for name, part in (("roll-ups", rollups), ("display log", display)) if part is None]
     posts = await _recent_posts(recent, wall, start, end)
-    parts: dict[str, Any] = {"posts": 0, "volume": [], "sentiment": dict.fromkeys(SENTIMENTS, 0), "mood": [],
-                             "voice_names": [], "voice": [], "topics": [], "hashtags": [], "authors": [],
-                             "sources": [], "statuses": [], "spikes": []}
-    if rollups is not None:
-        parts.update(await _figures(rollups, wall, start, end, grain, tz))
-        parts["spikes"] = await _spikes(store, rollups, wall, start, end, now, posts)
-    shown = await _shown(display, recent, wall, start, end) if display is not None else []
-    return Insights(wall=wall, start=start, end=end, tz=tz, grain=grain, shown=shown, missing=missing,
-                    **parts)
+    figures = await _figures(store.rollups, wall, start, end, grain, tz)
+    spikes = await _spikes(store, store.rollups, wall, start, end, now, posts)
+    shown = await _shown(store.display_log, recent, wall, start, end)
+    return Insights(wall=wall, start=start, end=end, tz=tz, grain=grain, spikes=spikes, shown=shown,
+                    **figures)
 
 
-async def _figures(rollups: RollupsReader, wall: str, start: float, end: float, grain: Grain, tz: str
+async def _figures(rollups: Rollups, wall: str, start: float, end: float, grain: Grain, tz: str
                    ) -> dict[str, Any]:
     volume = await rollups.series(wall, grain, start, end, "posts")
     scores = await rollups.series(wall, grain, start, end, "s")  # sentsum and scored (and sent:, source:)
@@ -125,9 +119,9 @@ def _mood(scores: list[tuple[float, dict[str, int]]], grain: Grain, tz: str, spa
     return [(at, round(s / n / 1000, 4)) for at, (s, n) in sorted(sums.items()) if n]
 
 
-async def _spikes(store: Store, rollups: RollupsReader, wall: str, start: float, end: float, now: float,
+async def _spikes(store: Store, rollups: Rollups, wall: str, start: float, end: float, now: float,
                   posts: list[RecentPost]) -> list[Spike]:
-    first = await rollups.first_bucket(wall)
+    first = await _history_start(rollups, wall, now)
     if first is None:
         return []
     grain: Grain = "minute" if end > now - MINUTES_KEPT and end - start <= 31 * 86400 else "hour"
@@ -140,6 +134,16 @@ async def _spikes(store: Store, rollups: RollupsReader, wall: str, start: float,
                    key=lambda s: -(s.posts / (s.baseline + 1)))[:SPIKES]
     return [Spike(s.at, grain, s.posts, s.baseline, await _examples(store, wall, s.at, s.at + step, posts))
             for s in sorted(found, key=lambda s: s.at)]
+
+
+async def _history_start(rollups: Rollups, wall: str, now: float) -> float | None:
+    """When the wall's roll-ups start: its first minute while that is still kept (first_bucket gives the
+    day a young wall's first minute is in, which would count a morning it did not exist as quiet)."""
+    first = await rollups.first_bucket(wall)
+    if first is None or first < now - MINUTES_KEPT - 86400:
+        return first
+    minutes = await rollups.series(wall, "minute", first, now + 60, "posts")
+    return minutes[0][0] if minutes else first
 
 
 def _find_spikes(counts: dict[int, int], lo: int, start: int, end: int, step: int, window: int,
@@ -176,7 +180,7 @@ async def _recent_posts(recent: Inbox | None, wall: str, start: float, end: floa
     return [p for p in kept if start <= p.arrived < end and p.folded_into is None and not p.deleted]
 
 
-async def _shown(display: DisplayLogReader, recent: Inbox | None, wall: str, start: float, end: float
+async def _shown(display: DisplayLog, recent: Inbox | None, wall: str, start: float, end: float
                  ) -> list[Shown]:
     records = await display.shown(wall, start, end, SHOWN)
     kept = await recent.recent_of(wall, [r.post_id for r in records]) if recent and records else {}

@@ -195,6 +195,28 @@ rollup_fences = sa.Table(
     sa.Column("token", sa.BigInteger, nullable=False),
 )
 
+# What the screens showed (wall/store/display_log.py): per post, when it was first on a screen, the seconds
+# it was on screens (summed over them) and how many distinct screens showed it; the screens themselves
+# (random ids the pages make, nothing about a person) in display_screens, so a count stays distinct
+# across the nodes' flushes. Both go with the wall's `posts` retention and an author's erasure.
+display_log = sa.Table(
+    "display_log", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("first_shown", sa.Float, nullable=False),
+    sa.Column("last_shown", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("screens", sa.Integer, nullable=False),
+    sa.Index("ix_display_log_wall_first_shown", "wall", "first_shown"),
+)
+
+display_screens = sa.Table(
+    "display_screens", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("screen", sa.String(64), primary_key=True),
+)
+
 # The memory bus's state on a box without Redis (wall/store/box.py): what its curation writer committed
 # and what waits in the inboxes, so `wall serve` restarted neither repeats nor loses posts.
 bus_walls = sa.Table(

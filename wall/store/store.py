@@ -28,6 +28,7 @@ from wall.store.box import BusState
 from wall.store.controls import Controls
 from wall.store.decisions import Decisions
 from wall.store.display_keys import DisplayKeys
+from wall.store.display_log import DisplayLog
 from wall.store.engine import StoreURLError, check_url, create_engine
 from wall.store.erasure import Erasures
 from wall.store.kiosks import Kiosks
@@ -67,6 +68,7 @@ class Store:
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)
         self.rollups = Rollups(engine)
+        self.display_log = DisplayLog(engine)
 
     def bus_state(self, events: int, recent: int) -> BusState:
         """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`
