@@ -31,6 +31,7 @@ SPIKE_FACTOR = 3.0
 BASELINE = {"minute": 60, "hour": 24}
 STEP = {"minute": 60, "hour": 3600, "day": 86400}
 SPIKES = 12  # the biggest ones, then in time order
+MINUTE_SPIKES = 2 * 86400  # ranges up to two days look for spikes by the minute, longer ones by the hour
 EXAMPLES = 5  # posts shown per spike
 SHOWN = 100  # posts in "what the screens showed"
 
@@ -62,24 +63,22 @@ async def gather(store: Store, wall: str, start: float, end: float, *, tz: str =
 
 async def _figures(rollups: Rollups, wall: str, start: float, end: float, grain: Grain, tz: str
                    ) -> dict[str, Any]:
-    volume = await rollups.series(wall, grain, start, end, "posts")
-    scores = await rollups.series(wall, grain, start, end, "s")  # sentsum and scored (and sent:, source:)
-    voices = await rollups.series(wall, grain, start, end, "voice:")
-    totals = await rollups.totals(wall, start, end, "s")
-    voice_totals = await rollups.totals(wall, start, end, "voice:")
-    names = sorted(voice_totals, key=lambda k: (k != f"voice:{BRAND_KEY}", -voice_totals[k], k))[:VOICES]
-    topics = await rollups.top(wall, "topic:", start, end, TOP) or await rollups.top(wall, "term:", start,
-                                                                                       end, TOP)
+    # Two reads: every counter per bucket, and every counter summed. Each prefix read would scan the same
+    # rows again (a counter's name is the last part of the roll-ups' key), so the split is done here.
+    series = await rollups.series(wall, grain, start, end)
+    totals = await rollups.totals(wall, start, end)
+    names = sorted((k for k in totals if k.startswith("voice:")),
+                   key=lambda k: (k != f"voice:{BRAND_KEY}", -totals[k], k))[:VOICES]
     return {
-        "posts": sum(c.get("posts", 0) for _, c in volume),
-        "volume": _filled([(at, c.get("posts", 0)) for at, c in volume], grain, start, end),
+        "posts": totals.get("posts", 0),
+        "volume": _filled([(at, c.get("posts", 0)) for at, c in series], grain, start, end),
         "sentiment": {s: totals.get(f"sent:{s}", 0) for s in SENTIMENTS},
-        "mood": _mood(scores, grain, tz, end - start),
+        "mood": _mood(series, grain, tz, end - start),
         "voice_names": ["" if n == f"voice:{BRAND_KEY}" else n.removeprefix("voice:") for n in names],
-        "voice": [(at, [c.get(n, 0) for n in names]) for at, c in voices],
-        "topics": topics,
-        "hashtags": await rollups.top(wall, "tag:", start, end, TOP),
-        "authors": await rollups.top(wall, "author:", start, end, TOP),
+        "voice": [(at, [c.get(n, 0) for n in names]) for at, c in series if any(n in c for n in names)],
+        "topics": _named(totals, "topic:")[:TOP] or _named(totals, "term:")[:TOP],
+        "hashtags": _named(totals, "tag:")[:TOP],
+        "authors": _named(totals, "author:")[:TOP],
         "sources": _named(totals, "source:"),
         "statuses": _named(totals, "status:"),
     }
@@ -124,7 +123,7 @@ async def _spikes(store: Store, rollups: Rollups, wall: str, start: float, end: 
     first = await _history_start(rollups, wall, now)
     if first is None:
         return []
-    grain: Grain = "minute" if end > now - MINUTES_KEPT and end - start <= 31 * 86400 else "hour"
+    grain: Grain = "minute" if end > now - MINUTES_KEPT and end - start <= MINUTE_SPIKES else "hour"
     step, window = STEP[grain], BASELINE[grain]
     lo = max(start - start % step - window * step, first - first % step)
     counts = {int(at): c.get("posts", 0) for at, c in await rollups.series(wall, grain, lo, end, "posts")}
