@@ -3,11 +3,14 @@ how many distinct screens showed it (docs/display-log.md).
 
 Contract: `add(wall, batch)` takes (post_id, shown_at, seconds, screen_id) observations from any number of
 web nodes, in any order and as often as they flush: seconds add up, the first time shown is the earliest
-seen, and a screen is counted once per post however many batches name it (its id is kept beside the post
-in display_screens). Posts are written in id order, so two nodes flushing the same posts at once on
-PostgreSQL take their row locks in the same order. The log holds post ids and numbers only: a post's text
-and author come from the decisions or the bus. Rows go with the wall's `posts` retention
-(`forget_before`) and an author's erasure (`erase`).
+seen, and a screen is counted once per post however many batches name it. Each wall numbers its screens
+(display_screens, at most MAX_SCREENS at a time) and each post keeps the numbers that showed it as a
+bitmap, so a post costs a few bytes whatever the number of screens; a screen past MAX_SCREENS adds its
+seconds but is not counted. One flush of a wall at a time (PostgreSQL: an advisory lock per wall; SQLite:
+its one writer, taken by the first statement), so the read-merge-write of a post never races another
+node's. The log holds post ids and numbers only: a post's text and author come from the decisions or the
+bus. Rows go with the wall's `posts` retention (`forget_before`, which also frees the numbers of screens
+not seen since) and an author's erasure (`erase_rows`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from wall.store.base import BATCH, rest_after
 from wall.store.schema import display_log, display_screens
 
 CHUNK = 500  # posts per statement: far below SQLite's bound-parameter limit
+MAX_SCREENS = 4096  # screens numbered per wall at a time: a post's bitmap is at most 512 bytes
+PG_LOCK = 0x73686F77  # "show": with the wall's hash, the advisory lock of a wall's display log writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,24 @@ def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
+def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _with(bits: bytes, numbers: set[int]) -> bytes:
+    """The bitmap with these screen numbers set."""
+    if not numbers:
+        return bits
+    out = bytearray(bits.ljust(max(numbers) // 8 + 1, b"\0"))
+    for n in numbers:
+        out[n // 8] |= 1 << (n % 8)
+    return bytes(out)
+
+
+def _count(bits: bytes) -> int:
+    return int.from_bytes(bits, "little").bit_count()
+
+
 class DisplayLog:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -54,40 +77,71 @@ class DisplayLog:
     async def add(self, wall: str, batch: Sequence[tuple[str, float, float, str]]) -> None:
         """Record (post_id, shown_at, seconds, screen_id) observations, aggregated per post."""
         posts: dict[str, _Post] = {}
+        seen_at: dict[str, float] = {}  # each screen's latest showing: when it was last seen
         for post_id, shown_at, seconds, screen in batch:
             seconds = max(0.0, seconds)
             p = posts.get(post_id)
             if p is None:
-                posts[post_id] = _Post(shown_at, shown_at + seconds, seconds, {screen})
+                p = posts[post_id] = _Post(shown_at, shown_at + seconds, seconds, set())
             else:
                 p.first, p.last = min(p.first, shown_at), max(p.last, shown_at + seconds)
                 p.seconds += seconds
+            if screen:  # "": seconds without a screen to count (a node's bounds were reached)
                 p.screens.add(screen)
-        ids = sorted(posts)
-        if not ids:
+                seen_at[screen] = max(seen_at.get(screen, 0.0), shown_at + seconds)
+        if not posts:
             return
-        d = display_log.c
         async with self.engine.begin() as conn:
-            for chunk in (ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)):
+            if conn.dialect.name == "postgresql":
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k, hashtext(:w))"),
+                                   {"k": PG_LOCK, "w": wall})
+            numbers = await self._numbers(conn, wall, seen_at)
+            d = display_log.c
+            for chunk in _chunks(sorted(posts)):
+                old = {r.post_id: r for r in await conn.execute(
+                    sa.select(d.post_id, d.first_shown, d.last_shown, d.seconds, d.seen)
+                    .where(d.wall == wall, d.post_id.in_(chunk)))}
+                rows = []
+                for post_id in chunk:
+                    p, was = posts[post_id], old.get(post_id)
+                    seen = _with(was.seen if was else b"", {numbers[s] for s in p.screens if s in numbers})
+                    rows.append({"wall": wall, "post_id": post_id,
+                                 "first_shown": min(p.first, was.first_shown) if was else p.first,
+                                 "last_shown": max(p.last, was.last_shown) if was else p.last,
+                                 "seconds": p.seconds + (was.seconds if was else 0.0),
+                                 "screens": _count(seen), "seen": seen})
                 upsert = _insert(conn, display_log)
-                ex = upsert.excluded
-                await conn.execute(upsert.on_conflict_do_update(index_elements=["wall", "post_id"], set_={
-                    "first_shown": sa.case((ex.first_shown < d.first_shown, ex.first_shown),
-                                           else_=d.first_shown),
-                    "last_shown": sa.case((ex.last_shown > d.last_shown, ex.last_shown), else_=d.last_shown),
-                    "seconds": d.seconds + ex.seconds,
-                }), [{"wall": wall, "post_id": i, "first_shown": posts[i].first, "last_shown": posts[i].last,
-                      "seconds": posts[i].seconds, "screens": 0} for i in chunk])
-                await conn.execute(
-                    _insert(conn, display_screens).on_conflict_do_nothing(
-                        index_elements=["wall", "post_id", "screen"]),
-                    [{"wall": wall, "post_id": i, "screen": screen}
-                     for i in chunk for screen in sorted(posts[i].screens)])
-                s = display_screens.c
-                counted = (sa.select(sa.func.count()).select_from(display_screens)
-                           .where(s.wall == d.wall, s.post_id == d.post_id).scalar_subquery())
-                await conn.execute(display_log.update().where(d.wall == wall, d.post_id.in_(chunk))
-                                   .values(screens=counted))
+                await conn.execute(upsert.on_conflict_do_update(
+                    index_elements=["wall", "post_id"],
+                    set_={k: upsert.excluded[k] for k in ("first_shown", "last_shown", "seconds", "screens",
+                                                          "seen")}), rows)
+
+    @staticmethod
+    async def _numbers(conn: AsyncConnection, wall: str, seen_at: dict[str, float]) -> dict[str, int]:
+        """The wall's number of each screen, new ones numbered in the lowest free places (none once
+        MAX_SCREENS are in use); each one's last_seen moved on."""
+        if not seen_at:
+            return {}
+        s = display_screens.c
+        now = time.time()
+        known: dict[str, int] = {}
+        for chunk in _chunks(sorted(seen_at)):
+            # A write first: on SQLite it takes the writer's lock before anything is read.
+            await conn.execute(display_screens.update().where(s.wall == wall, s.screen.in_(chunk))
+                               .values(last_seen=sa.case((s.last_seen < now, now), else_=s.last_seen)))
+            known.update({r.screen: r.n for r in await conn.execute(
+                sa.select(s.screen, s.n).where(s.wall == wall, s.screen.in_(chunk)))})
+        new = [screen for screen in sorted(seen_at) if screen not in known]
+        if new:
+            used = set((await conn.execute(sa.select(s.n).where(s.wall == wall))).scalars())
+            free = (n for n in range(MAX_SCREENS) if n not in used)
+            rows: list[dict[str, Any]] = [
+                {"wall": wall, "screen": screen, "n": n, "last_seen": max(now, seen_at[screen])}
+                for screen, n in zip(new, free, strict=False)]
+            if rows:
+                await conn.execute(display_screens.insert(), rows)
+                known.update({r["screen"]: r["n"] for r in rows})
+        return known
 
     async def shown(self, wall: str, start: float, end: float, limit: int = 100) -> list[Shown]:
         """Posts first shown in [start, end), most seconds on screen first."""
@@ -101,8 +155,9 @@ class DisplayLog:
 
     async def forget_before(self, wall: str, cutoff: float, batch: int = BATCH) -> int:
         """Remove the wall's posts first shown before `cutoff` (its `posts` retention), `batch` posts per
-        transaction; how many went."""
-        d = display_log.c
+        transaction, and free the numbers of its screens not seen since (every post they showed is among
+        those removed); how many posts went."""
+        d, s = display_log.c, display_screens.c
         removed = 0
         while True:
             started = time.monotonic()
@@ -112,17 +167,18 @@ class DisplayLog:
                 await erase_rows(conn, wall, ids)
             removed += len(ids)
             if len(ids) < batch:
-                return removed
+                break
             await rest_after(started)
+        async with self.engine.begin() as conn:
+            await conn.execute(display_screens.delete().where(s.wall == wall, s.last_seen < cutoff))
+        return removed
 
 
 async def erase_rows(conn: AsyncConnection, wall: str, post_ids: Sequence[str]) -> int:
     """The posts' rows go (within the caller's transaction: an erasure's, a retention batch's); how many
     posts the log held."""
     removed = 0
-    for chunk in (post_ids[i:i + CHUNK] for i in range(0, len(post_ids), CHUNK)):
-        await conn.execute(display_screens.delete().where(display_screens.c.wall == wall,
-                                                          display_screens.c.post_id.in_(chunk)))
+    for chunk in _chunks(post_ids):
         removed += (await conn.execute(display_log.delete().where(
             display_log.c.wall == wall, display_log.c.post_id.in_(chunk)))).rowcount
     return removed
@@ -132,7 +188,7 @@ async def rows_of(conn: AsyncConnection, wall: str, post_ids: Sequence[str]) -> 
     """The posts' rows, as plain data (an export)."""
     d = display_log.c
     found: list[dict[str, Any]] = []
-    for chunk in (post_ids[i:i + CHUNK] for i in range(0, len(post_ids), CHUNK)):
+    for chunk in _chunks(post_ids):
         found += [dict(r._mapping) for r in await conn.execute(
             sa.select(d.post_id, d.first_shown, d.last_shown, d.seconds, d.screens)
             .where(d.wall == wall, d.post_id.in_(chunk)).order_by(d.first_shown))]

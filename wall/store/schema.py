@@ -196,9 +196,11 @@ rollup_fences = sa.Table(
 )
 
 # What the screens showed (wall/store/display_log.py): per post, when it was first on a screen, the seconds
-# it was on screens (summed over them) and how many distinct screens showed it; the screens themselves
-# (random ids the pages make, nothing about a person) in display_screens, so a count stays distinct
-# across the nodes' flushes. Both go with the wall's `posts` retention and an author's erasure.
+# it was on screens (summed over them), and which screens showed it as a bitmap of their numbers (`seen`;
+# `screens` is its count), so the count stays distinct across the nodes' flushes at a few bytes a post. A
+# wall's screens are numbered in display_screens (a digest of a random id the page makes, nothing about a
+# person); a number is free again once its screen was not seen for the wall's `posts` retention. Both go
+# with that retention, and the posts' rows with an author's erasure.
 display_log = sa.Table(
     "display_log", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),
@@ -207,14 +209,17 @@ display_log = sa.Table(
     sa.Column("last_shown", sa.Float, nullable=False),
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("screens", sa.Integer, nullable=False),
+    sa.Column("seen", sa.LargeBinary, nullable=False),  # bit n: the wall's screen number n showed it
     sa.Index("ix_display_log_wall_first_shown", "wall", "first_shown"),
 )
 
 display_screens = sa.Table(
     "display_screens", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),
-    sa.Column("post_id", sa.String(255), primary_key=True),
     sa.Column("screen", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.UniqueConstraint("wall", "n", name="uq_display_screens_wall_n"),
 )
 
 # The memory bus's state on a box without Redis (wall/store/box.py): what its curation writer committed

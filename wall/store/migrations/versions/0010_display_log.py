@@ -25,15 +25,18 @@ def upgrade() -> None:
         sa.Column("last_shown", sa.Float(), nullable=False),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("screens", sa.Integer(), nullable=False),
+        sa.Column("seen", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("wall", "post_id", name=op.f("pk_display_log")),
     )
     op.create_index("ix_display_log_wall_first_shown", "display_log", ["wall", "first_shown"])
     op.create_table(
         "display_screens",
         sa.Column("wall", sa.String(length=64), nullable=False),
-        sa.Column("post_id", sa.String(length=255), nullable=False),
         sa.Column("screen", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("wall", "post_id", "screen", name=op.f("pk_display_screens")),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("last_seen", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("wall", "screen", name=op.f("pk_display_screens")),
+        sa.UniqueConstraint("wall", "n", name="uq_display_screens_wall_n"),
     )
 
 
