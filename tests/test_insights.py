@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import ARTIFACTS
 from wall.insights import Insights, csv_bytes, gather, render_pdf
-from wall.insights.model import PostLine, Shown, Spike
+from wall.insights.model import TABLES, PostLine, Shown, Spike, tables
 from wall.insights.timefmt import resolve
 from wall.store import Store, connect
 
@@ -120,6 +120,7 @@ async def test_a_bad_time_zone_is_refused_before_any_work(store: Store) -> None:
 
 def test_every_table_downloads_as_csv_with_formulas_defused() -> None:
     insights = week(time.time())
+    assert [t.name for t in tables(insights)] == list(TABLES)  # the names the download route takes
     spikes = list(csv.reader(io.StringIO(csv_bytes(insights.table("spikes")).decode())))
     assert spikes[0] == ["time", "posts", "usually", "post id", "author", "text"]
     assert spikes[1][1:5] == ["31", "1.5", "p1", "mastodon:mallory"]

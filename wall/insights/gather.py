@@ -53,9 +53,8 @@ async def gather(store: Store, wall: str, start: float, end: float, *, tz: str =
     zone(tz)  # a bad zone is refused before any work
     now = time.time() if now is None else now
     grain = grain_for(start, end, now)
-    posts = await _recent_posts(recent, wall, start, end)
     figures = await _figures(store.rollups, wall, start, end, grain, tz)
-    spikes = await _spikes(store, store.rollups, wall, start, end, now, posts)
+    spikes = await _spikes(store, store.rollups, wall, start, end, now, recent)
     shown = await _shown(store.display_log, recent, wall, start, end)
     return Insights(wall=wall, start=start, end=end, tz=tz, grain=grain, spikes=spikes, shown=shown,
                     **figures)
@@ -119,7 +118,7 @@ def _mood(scores: list[tuple[float, dict[str, int]]], grain: Grain, tz: str, spa
 
 
 async def _spikes(store: Store, rollups: Rollups, wall: str, start: float, end: float, now: float,
-                  posts: list[RecentPost]) -> list[Spike]:
+                  recent: Inbox | None) -> list[Spike]:
     first = await _history_start(rollups, wall, now)
     if first is None:
         return []
@@ -131,6 +130,7 @@ async def _spikes(store: Store, rollups: Rollups, wall: str, start: float, end: 
         return []
     found = sorted(_find_spikes(counts, int(lo), int(start), int(end), step, window, int(first)),
                    key=lambda s: -(s.posts / (s.baseline + 1)))[:SPIKES]
+    posts = await _recent_posts(recent, wall, start, end) if found else []  # read only for a spike
     return [Spike(s.at, grain, s.posts, s.baseline, await _examples(store, wall, s.at, s.at + step, posts))
             for s in sorted(found, key=lambda s: s.at)]
 

@@ -55,8 +55,7 @@ def figures(i: Insights) -> dict[str, Any]:
         shares.append((voice_label(name), pts))
     chart["voice"] = charts.lines("Share of voice", shares, lo, hi, i.tz, i.grain, (0.0, 100.0), percent=True)
     return {"i": i, "charts": chart, "tables": {t.name: t for t in tables(i)},
-            "span": f"{stamp(i.start, i.tz, 'minute')} to {stamp(i.end, i.tz, 'minute')} ({i.tz})",
-            "when": lambda at, grain="minute": stamp(at, i.tz, grain)}
+            "span": f"{stamp(i.start, i.tz, 'minute')} to {stamp(i.end, i.tz, 'minute')} ({i.tz})"}
 
 
 def render_html(i: Insights, title: str) -> str:
