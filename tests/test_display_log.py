@@ -102,7 +102,8 @@ async def test_a_walls_screens_are_numbered_up_to_a_bound_and_retention_frees_th
         # Five screens showed p1: all their seconds count, three of them are counted as screens.
         await log.add("lobby", [("p1", T0, 1.0, f"s-{i}") for i in range(5)])
         await log.add("lobby", [("p2", T0 + 10, 1.0, "s-0"), ("p2", T0 + 10, 1.0, "s-4")])
-        assert await log.shown("lobby", T0, T0 + 60) == [Shown("p1", T0, 5.0, 3), Shown("p2", T0 + 10, 2.0, 1)]
+        assert await log.shown("lobby", T0, T0 + 60) == [Shown("p1", T0, 5.0, 3),
+                                                         Shown("p2", T0 + 10, 2.0, 1)]
         # Retention removes the posts and frees the numbers of the screens not seen since.
         assert await log.forget_before("lobby", T0 + 100) == 2
         await log.add("lobby", [("p3", T0 + 200, 1.0, f"s-{i}") for i in range(3, 6)])
@@ -112,30 +113,34 @@ async def test_a_walls_screens_are_numbered_up_to_a_bound_and_retention_frees_th
 # --- the screens report, the node sums, the store keeps ------------------------------------------------
 
 
-def display_config(store_url: str, report_every: float, flush: float) -> Config:
+def display_config(store_url: str, report_every: float, flush: float, private: bool = False) -> Config:
     wall = {"title": "Nordlys live", "sources": [{"type": "webhook"}], "token_env": "T",
             "show": {"playlist": [["agora", 300]], "min_dwell": 0.5, "max_dwell": 2.0},
-            "display": {"report_every": report_every}}
+            "display": {"report_every": report_every}, "private": private}
     return parse_config({"store": {"url": store_url}, "web": {"display_flush": flush},
                          "walls": {"lobby": wall}}, env={"T": TOKEN})
 
 
+@pytest.mark.parametrize("wall", ["public", "private"])
 async def test_two_screens_in_chromium_report_what_they_showed_and_the_store_keeps_it(
-        browser: Browser, tmp_path: Path):
+        browser: Browser, tmp_path: Path, wall: str):
     url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
     published = {p["id"] for p in posts(6)}
-    async with wall_node(display_config(url, report_every=1, flush=1)) as (base, bus):
+    async with wall_node(display_config(url, report_every=1, flush=1, private=wall == "private")) as \
+            (base, bus), connect(url, migrate=False) as store:
         await bus.posts(posts(6))
         started = time.time()
+        # A private wall's screens open it with their display key once (a cookie from then on).
+        query = f"?key={(await store.display_keys.issue('lobby', 'hall'))[0]}" if wall == "private" else ""
         # Two screens: two machines (browser contexts), each keeping its own random screen id.
-        screens = [await open_page(browser, f"{base}/w/lobby") for _ in range(2)]
-        async with connect(url, migrate=False) as store:
-            async def on_both_screens() -> list[Shown]:
-                shown = await store.display_log.shown("lobby", 0, time.time() + 60)
-                return [s for s in shown if s.screens == 2 and s.seconds > 0]
-            both = await eventually(on_both_screens)
-            elapsed = time.time() - started
+        screens = [await open_page(browser, f"{base}/w/lobby{query}") for _ in range(2)]
+
+        async def on_both_screens() -> list[Shown]:
             shown = await store.display_log.shown("lobby", 0, time.time() + 60)
+            return [s for s in shown if s.screens == 2 and s.seconds > 0]
+        both = await eventually(on_both_screens)
+        elapsed = time.time() - started
+        shown = await store.display_log.shown("lobby", 0, time.time() + 60)
         assert {s.post_id for s in shown} <= published
         for s in both:  # two screens cannot have shown a post longer than both were open
             assert 0 < s.seconds <= 2 * elapsed + 2, s

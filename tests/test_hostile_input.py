@@ -152,7 +152,7 @@ HOSTILE_FRAMES: list[tuple[str, Any, int]] = [
     ("text", "not json", 1008),
     ("bytes", b"\xff\xfe", 1008),  # binary
     ("raw", b"\xff\xfe", 1007),  # a text frame that is not UTF-8
-    ("text", "x" * 10_000, 1009),  # too big
+    ("text", "x" * 20_000, 1009),  # too big (a screen's socket takes 16 KiB: display reports)
 ]
 
 

@@ -77,25 +77,26 @@ class DisplayLog:
     async def add(self, wall: str, batch: Sequence[tuple[str, float, float, str]]) -> None:
         """Record (post_id, shown_at, seconds, screen_id) observations, aggregated per post."""
         posts: dict[str, _Post] = {}
-        seen_at: dict[str, float] = {}  # each screen's latest showing: when it was last seen
-        for post_id, shown_at, seconds, screen in batch:
-            seconds = max(0.0, seconds)
+        for post_id, shown_at, seconds, screen in batch:  # a node's flush: tens of thousands, kept lean
             p = posts.get(post_id)
             if p is None:
+                seconds = max(0.0, seconds)
                 p = posts[post_id] = _Post(shown_at, shown_at + seconds, seconds, set())
-            else:
+            elif seconds > 0 or not p.first <= shown_at <= p.last:  # a node sends a post's seconds once
                 p.first, p.last = min(p.first, shown_at), max(p.last, shown_at + seconds)
                 p.seconds += seconds
-            if screen:  # "": seconds without a screen to count (a node's bounds were reached)
-                p.screens.add(screen)
-                seen_at[screen] = max(seen_at.get(screen, 0.0), shown_at + seconds)
+            p.screens.add(screen)
         if not posts:
             return
+        # "": seconds without a screen to count (a node's bounds were reached). A screen is last seen no
+        # earlier than the latest showing here: never before a post it showed (forget_before needs that).
+        screens = sorted(set().union(*(p.screens for p in posts.values())) - {""})
+        until = max(time.time(), *(p.last for p in posts.values()))
         async with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k, hashtext(:w))"),
                                    {"k": PG_LOCK, "w": wall})
-            numbers = await self._numbers(conn, wall, seen_at)
+            numbers = await self._numbers(conn, wall, screens, until)
             d = display_log.c
             for chunk in _chunks(sorted(posts)):
                 old = {r.post_id: r for r in await conn.execute(
@@ -117,27 +118,25 @@ class DisplayLog:
                                                           "seen")}), rows)
 
     @staticmethod
-    async def _numbers(conn: AsyncConnection, wall: str, seen_at: dict[str, float]) -> dict[str, int]:
+    async def _numbers(conn: AsyncConnection, wall: str, screens: list[str], seen: float) -> dict[str, int]:
         """The wall's number of each screen, new ones numbered in the lowest free places (none once
-        MAX_SCREENS are in use); each one's last_seen moved on."""
-        if not seen_at:
+        MAX_SCREENS are in use); each one's last_seen moved on to `seen`."""
+        if not screens:
             return {}
         s = display_screens.c
-        now = time.time()
         known: dict[str, int] = {}
-        for chunk in _chunks(sorted(seen_at)):
+        for chunk in _chunks(screens):
             # A write first: on SQLite it takes the writer's lock before anything is read.
             await conn.execute(display_screens.update().where(s.wall == wall, s.screen.in_(chunk))
-                               .values(last_seen=sa.case((s.last_seen < now, now), else_=s.last_seen)))
+                               .values(last_seen=sa.case((s.last_seen < seen, seen), else_=s.last_seen)))
             known.update({r.screen: r.n for r in await conn.execute(
                 sa.select(s.screen, s.n).where(s.wall == wall, s.screen.in_(chunk)))})
-        new = [screen for screen in sorted(seen_at) if screen not in known]
+        new = [screen for screen in screens if screen not in known]
         if new:
             used = set((await conn.execute(sa.select(s.n).where(s.wall == wall))).scalars())
             free = (n for n in range(MAX_SCREENS) if n not in used)
-            rows: list[dict[str, Any]] = [
-                {"wall": wall, "screen": screen, "n": n, "last_seen": max(now, seen_at[screen])}
-                for screen, n in zip(new, free, strict=False)]
+            rows: list[dict[str, Any]] = [{"wall": wall, "screen": screen, "n": n, "last_seen": seen}
+                                          for screen, n in zip(new, free, strict=False)]
             if rows:
                 await conn.execute(display_screens.insert(), rows)
                 known.update({r["screen"]: r["n"] for r in rows})
