@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ARTIFACTS
+from tests.postgres_server import PostgresServer
+from tests.test_store_contract import FAST, databases, postgres  # noqa: F401  (the session's PostgreSQL)
 from wall.insights import Insights, csv_bytes, gather, render_pdf
 from wall.insights.model import TABLES, PostLine, Shown, Spike, tables
 from wall.insights.timefmt import resolve
@@ -24,9 +26,14 @@ HOUR = 3600.0
 DAY = 86400.0
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with connect(f"sqlite+aiosqlite:///{tmp_path}/wall.db") as s:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        url = server.create_database(f"wall_insights_{next(databases)}")
+    async with connect(url, hasher=FAST) as s:
         yield s
 
 
