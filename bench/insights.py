@@ -8,7 +8,8 @@ voices, `--tags` hashtags, terms and authors per hour; minutes hold a share of t
 web node (`wall serve`'s app, memory engine) in this process and, logged in as a curator, GETs
 /console/insights for each range (the last 6 hours, today, yesterday, last 7 days, this month, a custom
 90 days) one request at a time, `--requests` times each, and prints p50/p99/max; then times the week's
-PDF (/console/insights/report.pdf, rendered in a thread) `--pdfs` times. Targets (issue 19): page p99 < 300 ms on SQLite, a week's PDF < 5 s.
+PDF (/console/insights/report.pdf, rendered in a thread) `--pdfs` times. Targets (issue 19): page p99
+< 300 ms on SQLite, a week's PDF < 5 s.
 
     .venv/bin/python bench/insights.py                       # 90 days of hours, 30 days of minutes
     .venv/bin/python bench/insights.py --requests 50 --pdfs 3 --minute-days 30 --days 90
