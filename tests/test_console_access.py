@@ -98,6 +98,9 @@ async def test_every_state_changing_route_refuses_anonymous_wrong_role_cross_sit
         node: tuple[web.Application, str]) -> None:
     app, base = node
     assert unguarded(app) == [], "a route changes state without require(role); guard it or allow-list it"
+    # Insights name private walls and people: its page and downloads are among the pages checked below.
+    assert {"/console/insights", "/console/insights/csv/{table}", "/console/insights/report.pdf"} <= \
+        {p for p, _ in console_pages(app)}
     routes = [(m, p, getattr(h, ROLE_ATTR)) for m, p, h in state_changing(app)
               if (m, p) not in ALLOW and not hasattr(h, SCOPE_ATTR)]
     assert len(routes) >= 14  # decide, bulk, ban, words, policy, sentiment, control, keys, users, logout…

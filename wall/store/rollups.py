@@ -193,10 +193,17 @@ class Rollups:
 
     async def first_bucket(self, wall: str) -> float | None:
         """When the wall's history starts (the oldest bucket kept at any grain), None for a new wall."""
+        # One MIN per grain: each is a seek on the key (wall, span, bucket, ...); a MIN over the wall alone
+        # reads every row of it (a quarter of a second at 90 days of hours and 30 of minutes).
+        r = rollups.c
+        found = []
         async with self.engine.connect() as conn:
-            first = (await conn.execute(sa.select(sa.func.min(rollups.c.bucket))
-                                        .where(rollups.c.wall == wall))).scalar()
-        return None if first is None else float(first)
+            for grain in GRAINS:
+                first = (await conn.execute(sa.select(sa.func.min(r.bucket))
+                                            .where(r.wall == wall, r.span == SPAN[grain]))).scalar()
+                if first is not None:
+                    found.append(float(first))
+        return min(found, default=None)
 
     async def walls(self) -> list[str]:
         """The walls with roll-ups kept (retention looks at every one, configured or not)."""

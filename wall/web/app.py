@@ -29,6 +29,7 @@ from wall.web.drain import add_drain
 from wall.web.errors import errors
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
+from wall.web.insights import add_insights_routes
 from wall.web.keys import (
     CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, STORE, TALLY, TRENDS, HealthPart,
 )
@@ -94,6 +95,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_auth_routes(app)
     add_console_routes(app)
     add_admin_routes(app)
+    add_insights_routes(app)
     add_password_routes(app)
     add_fleet_routes(app)
     add_control_routes(app)

@@ -1,7 +1,7 @@
 """Display log: what the screens showed, per post (wall/store/display_log.py, docs/display-log.md).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"  # re-chained in the insights branch (both were made from 0008)
 branch_labels = None
 depends_on = None
 
