@@ -27,6 +27,7 @@ from wall.store.bans import Bans
 from wall.store.box import BusState
 from wall.store.controls import Controls
 from wall.store.decisions import Decisions
+from wall.store.digests import Deliveries
 from wall.store.display_keys import DisplayKeys
 from wall.store.engine import StoreURLError, check_url, create_engine
 from wall.store.erasure import Erasures
@@ -65,6 +66,7 @@ class Store:
         self.labels = Labels(engine)
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)
+        self.digests = Deliveries(engine)
 
     def bus_state(self, events: int, recent: int) -> BusState:
         """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`

@@ -21,6 +21,7 @@ from wall.web.console import done, page, wall_of
 from wall.web.http import error
 from wall.web.inputs import form, path_id, query_int
 from wall.web.keys import STORE
+from wall.web.digests import add_digest_routes
 from wall.web.privacy import add_privacy_routes
 from wall.web.private import KEYED
 
@@ -199,3 +200,4 @@ def add_admin_routes(app: web.Application) -> None:
     r.add_post("/console/users", add_user)
     r.add_post("/console/users/{username}", change_user)
     add_privacy_routes(app)
+    add_digest_routes(app)
