@@ -32,6 +32,8 @@ FORBIDDEN = {
     "wall.privacy": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     # Digests read the store (and the insights gathered from it) and send mail; leases from the bus.
     "wall.digests": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
+    # Insights read the store (roll-ups, display log, decisions) and the bus's recent posts; pages use them.
+    "wall.insights": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
 }
 
 

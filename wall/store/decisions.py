@@ -118,6 +118,14 @@ class Decisions:
                 found.update((r.post_id, _decision(r._mapping)) for r in rows)
         return found
 
+    async def decided_between(self, wall: str, start: float, end: float, limit: int = 20) -> list[Decision]:
+        """Decisions last made in [start, end), oldest first: the posts a curator handled in a spike."""
+        d = decisions.c
+        query = sa.select(decisions).where(d.wall == wall, d.decided_at >= start, d.decided_at < end) \
+            .order_by(d.decided_at).limit(limit)
+        async with self.engine.connect() as conn:
+            return [_decision(r._mapping) for r in (await conn.execute(query)).all()]
+
     async def pinned(self, wall: str) -> list[Decision]:
         """The wall's pinned posts, most recently decided first."""
         return await self._list(decisions.c.wall == wall, decisions.c.pinned.is_(True))
