@@ -22,17 +22,18 @@ USER, PASSWORD = "wall-digests", "smtp password from the environment 7f3a"
 
 def make_ca_and_cert(where: Path) -> tuple[Path, Path, Path]:
     """A CA of the test's own and a certificate for 127.0.0.1 it signed: (ca.pem, cert.pem, key.pem)."""
-    ca_key, ca, key, csr, cert = (where / n for n in ("ca.key", "ca.pem", "key.pem", "cert.csr", "cert.pem"))
+    names = ("ca.key", "ca.pem", "key.pem", "cert.csr", "cert.pem")
+    ca_key, ca, key, csr, cert = (where / n for n in names)
     ext = where / "ext.cnf"
     ext.write_text("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
                    "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n"
                    "authorityKeyIdentifier=keyid\nsubjectKeyIdentifier=hash\n")
-    run = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Digest test CA",
-           "-keyout", str(ca_key), "-out", str(ca), "-addext", "basicConstraints=critical,CA:TRUE",
-           "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
+    run = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+           "-subj", "/CN=Digest test CA", "-keyout", str(ca_key), "-out", str(ca),
+           "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
     subprocess.run(run, check=True, capture_output=True)
-    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key),
-                    "-out", str(csr)], check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(csr)], check=True, capture_output=True)
     subprocess.run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
                     "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(cert)],
                    check=True, capture_output=True)
@@ -69,7 +70,8 @@ class Mailbox:
 
 def authenticator(box: Mailbox) -> Any:
     def check(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and data.login == USER.encode() and data.password == PASSWORD.encode()
+        ok = (isinstance(data, LoginPassword) and data.login == USER.encode()
+              and data.password == PASSWORD.encode())
         if ok:
             box.logins.append(data.login.decode())
         return AuthResult(success=ok)
@@ -77,7 +79,8 @@ def authenticator(box: Mailbox) -> Any:
 
 
 @asynccontextmanager
-async def smtp_server(tmp: Path, *, implicit_tls: bool = False, port: int = 0) -> AsyncIterator[tuple[int, Mailbox, Path]]:
+async def smtp_server(tmp: Path, *, implicit_tls: bool = False,
+                      port: int = 0) -> AsyncIterator[tuple[int, Mailbox, Path]]:
     """Serve on 127.0.0.1 (a free port unless given); yield (port, mailbox, the CA's PEM to trust)."""
     ca, cert, key = make_ca_and_cert(tmp)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -347,7 +347,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         problems.append(f"kiosks.report_interval: {kiosks.report_interval:g} s must be shorter than "
                         f"kiosks.offline_after ({kiosks.offline_after:g} s), or every kiosk looks offline")
 
-    smtp = checked_smtp(_section(top.smtp, SmtpConfig, "smtp", env, problems), problems) if top.smtp else None
+    smtp = None if not top.smtp else checked_smtp(_section(top.smtp, SmtpConfig, "smtp", env, problems),
+                                                  problems)
 
     walls: dict[str, WallConfig] = {}
     for name, wt in top.walls.items():
@@ -358,8 +359,8 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     if not walls:
         problems.append("walls: no wall is configured; add a [walls.NAME] table with a title")
     if smtp is None:
-        problems += [f'walls.{w.name}.digest: digests need an [smtp] section; add one with host, security and '
-                     'from (docs/digests.md)' for w in walls.values() if w.digest is not None]
+        problems += [f"walls.{w.name}.digest: digests need an [smtp] section; add one with host, security "
+                     "and from (docs/digests.md)" for w in walls.values() if w.digest is not None]
 
     shared: dict[str, SourceConfig] = {}
     for name, st in top.sources.items():

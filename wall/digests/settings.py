@@ -67,7 +67,8 @@ def checked_smtp(smtp: SmtpConfig, problems: list[str]) -> SmtpConfig:
                             "readable file holding the password alone")
         else:
             if password is None:
-                problems.append(f"smtp.password_file: {smtp.password_file} is empty; write the password in it")
+                problems.append(f"smtp.password_file: {smtp.password_file} is empty; write the password "
+                                "in it")
     if smtp.username and not (smtp.password_env or smtp.password_file):
         problems.append('smtp.username: a login needs a password; add password_env = "VAR" (or '
                         "password_file) naming where it is")
@@ -76,7 +77,8 @@ def checked_smtp(smtp: SmtpConfig, problems: list[str]) -> SmtpConfig:
     if not is_address(smtp.sender):
         problems.append('smtp.from: name the sender, e.g. from = "Wall digests <wall@example.com>"')
     if smtp.ca_file and not Path(smtp.ca_file).is_file():
-        problems.append(f"smtp.ca_file: no file {smtp.ca_file}; give a PEM file of the CA to trust, or remove it")
+        problems.append(f"smtp.ca_file: no file {smtp.ca_file}; give a PEM file of the CA to trust, or "
+                        "remove it")
     return msgspec.structs.replace(smtp, password=password)
 
 
@@ -117,7 +119,8 @@ def digest(raw: object, path: str, problems: list[str]) -> Digest | None:
         problems.append(f'{path}.to: list who gets it, e.g. to = ["comms@example.com"]')
     for i, to in enumerate(table.to):
         if not is_address(to):
-            problems.append(f"{path}.to[{i}]: {to[:80]!r} is not an e-mail address; e.g. \"comms@example.com\"")
+            problems.append(f'{path}.to[{i}]: {to[:80]!r} is not an e-mail address; e.g. '
+                            '"comms@example.com"')
     at = _AT.match(table.at.strip())
     if at is None:
         problems.append(f'{path}.at: {table.at[:20]!r} is not a time of day; write "HH:MM", e.g. "08:00"')

@@ -75,8 +75,9 @@ async def with_retries(attempt: Attempt, tries: int, retry_after: float,
         except Exception as e:
             error = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             if n < tries:
-                wait = retry_after * 2 ** (n - 1) * random.uniform(0.5, 1.0)
-                log.warning("digest: attempt %d of %d failed (tried again in %.0f s): %s", n, tries, wait, error)
+                wait = retry_after * 2.0 ** (n - 1) * random.uniform(0.5, 1.0)
+                log.warning("digest: attempt %d of %d failed (tried again in %.0f s): %s", n, tries, wait,
+                            error)
                 await asyncio.sleep(wait)
             continue
         return Outcome(True, n, answer if "refused:" in answer else None)
@@ -86,4 +87,4 @@ async def with_retries(attempt: Attempt, tries: int, retry_after: float,
 def stale_after(smtp: SmtpConfig) -> float:
     """How long a claim can go untouched while its sender lives: the longest wait between attempts, an
     attempt's timeout, and room for composing the digest (the PDF)."""
-    return smtp.retry_after * 2 ** (smtp.attempts - 1) + 2 * smtp.timeout + 600.0
+    return smtp.retry_after * 2.0 ** (smtp.attempts - 1) + 2 * smtp.timeout + 600.0

@@ -18,10 +18,10 @@ from wall.store.audit import AuditFilter, Event
 from wall.store.users import ROLES, UnknownUser, UserExists
 from wall.web.auth import identity, require
 from wall.web.console import done, page, wall_of
+from wall.web.digests import add_digest_routes
 from wall.web.http import error
 from wall.web.inputs import form, path_id, query_int
 from wall.web.keys import STORE
-from wall.web.digests import add_digest_routes
 from wall.web.privacy import add_privacy_routes
 from wall.web.private import KEYED
 
