@@ -53,7 +53,7 @@ class Mailbox:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if session.ssl is not None:
+        if session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None:
             self.tls_sessions += 1
         if self.refuse > 0:
             self.refuse -= 1
@@ -74,7 +74,7 @@ def authenticator(box: Mailbox) -> Any:
               and data.password == PASSWORD.encode())
         if ok:
             box.logins.append(data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # a failure answered by aiosmtpd: 535
     return check
 
 
@@ -82,6 +82,7 @@ def authenticator(box: Mailbox) -> Any:
 async def smtp_server(tmp: Path, *, implicit_tls: bool = False,
                       port: int = 0) -> AsyncIterator[tuple[int, Mailbox, Path]]:
     """Serve on 127.0.0.1 (a free port unless given); yield (port, mailbox, the CA's PEM to trust)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     ca, cert, key = make_ca_and_cert(tmp)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -89,8 +90,9 @@ async def smtp_server(tmp: Path, *, implicit_tls: bool = False,
     loop = asyncio.get_running_loop()
 
     def protocol() -> SMTP:
+        # With TLS from the first byte aiosmtpd cannot tell the line is secure: it would never offer AUTH.
         return SMTP(box, hostname="smtp.test", tls_context=None if implicit_tls else context,
-                    require_starttls=not implicit_tls, auth_required=True, auth_require_tls=True,
+                    require_starttls=not implicit_tls, auth_required=True, auth_require_tls=not implicit_tls,
                     authenticator=authenticator(box))
 
     server = await loop.create_server(protocol, "127.0.0.1", port, ssl=context if implicit_tls else None)
