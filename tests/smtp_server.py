@@ -22,6 +22,7 @@ USER, PASSWORD = "wall-digests", "smtp password from the environment 7f3a"
 
 def make_ca_and_cert(where: Path) -> tuple[Path, Path, Path]:
     """A CA of the test's own and a certificate for 127.0.0.1 it signed: (ca.pem, cert.pem, key.pem)."""
+    where.mkdir(parents=True, exist_ok=True)
     names = ("ca.key", "ca.pem", "key.pem", "cert.csr", "cert.pem")
     ca_key, ca, key, csr, cert = (where / n for n in names)
     ext = where / "ext.cnf"
@@ -82,8 +83,7 @@ def authenticator(box: Mailbox) -> Any:
 async def smtp_server(tmp: Path, *, implicit_tls: bool = False,
                       port: int = 0) -> AsyncIterator[tuple[int, Mailbox, Path]]:
     """Serve on 127.0.0.1 (a free port unless given); yield (port, mailbox, the CA's PEM to trust)."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    ca, cert, key = make_ca_and_cert(tmp)
+    ca, cert, key = await asyncio.to_thread(make_ca_and_cert, tmp)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     box = Mailbox()
