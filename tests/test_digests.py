@@ -122,6 +122,8 @@ def test_a_config_mistake_is_refused_at_load_naming_the_key_and_the_fix(tmp_path
         assert line in said, line
     said = problems_of(None, {"to": ["comms@nordlys.example"]})
     assert "walls.lobby.digest: digests need an [smtp] section" in said
+    said = problems_of({"host": "localhost", "fron": "wall@nordlys.example"}, None)
+    assert "smtp.fron: unknown key; did you mean 'from'?" in said
     said = problems_of({"host": "smtp.nordlys.example", "from": "wall@nordlys.example",
                         "password_file": str(tmp_path / "missing"), "ca_file": str(tmp_path / "no-ca.pem")},
                        None)
