@@ -18,9 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.async_api import Browser as ChromiumBrowser
 
-from tests.console_helpers import Browser, console_app, opened_store
-from tests.helpers import HEALTH_AUTH, eventually, make_config, serving, temp_store_url
+from tests.console_helpers import PASSWORDS, Browser, console_app, opened_store
+from tests.helpers import ARTIFACTS, HEALTH_AUTH, eventually, make_config, serving, temp_store_url
 from tests.smtp_server import PASSWORD, USER, smtp_server
 from wall.app import parse_config
 from wall.bus.memory import MemoryEngine
@@ -325,7 +326,7 @@ def postgres() -> Any:
 
 
 async def test_a_refused_login_fails_at_once_and_admins_see_why_on_the_console_and_in_healthz(
-    tmp_path: Path,
+    tmp_path: Path, browser: ChromiumBrowser,
 ) -> None:
     async with smtp_server(tmp_path) as (port, box, ca), opened_store(temp_store_url()) as store:
         cfg = with_digest(make_config(), smtp_for(port, ca, password="not the password"), a_zone_near_noon())
@@ -351,4 +352,22 @@ async def test_a_refused_login_fails_at_once_and_admins_see_why_on_the_console_a
                 assert any("lobby: digest daily:" in p and "was not sent: 535" in p
                            for p in report["problems"])
                 assert report["walls"]["lobby"]["digest"]["state"] == "failed"
+
+            # In a browser: the admin's bar links to the page, and the failed row says why.
+            context = await browser.new_context(viewport={"width": 1280, "height": 800})
+            page = await context.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            await page.goto(f"{base}/console/login?next=/console")
+            await page.fill("input[name=username]", "root")
+            await page.fill("input[name=password]", PASSWORDS["root"])
+            await page.click("button[type=submit]")
+            await page.wait_for_url(f"{base}/console")
+            await page.click("a[href='/console/digests']")
+            row = page.locator("tr.digest-row.state-failed")
+            await row.wait_for()
+            assert "535" in await row.locator(".why").inner_text()
+            await page.screenshot(path=ARTIFACTS / "console-digests-1280x800.png", full_page=True)
+            await context.close()
+            assert problems == []
     assert box.messages == [] and box.logins == []
