@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -73,6 +74,7 @@ url = "sqlite+aiosqlite:///{tmp_path}/wall.db"
 [web]
 secure_cookies = false
 health_token_env = "{HEALTH_TOKEN_ENV}"
+display_flush = 1
 [media]
 cache_dir = "{tmp_path}/media"
 allow_hosts = ["localhost:{origin.port}"]
@@ -154,6 +156,18 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
         files = await eventually(lambda: found if len(found := sorted(cache.glob("*.webp"))) >= 6 else [])
         images = [f.read_bytes() for f in files]
         await settled(engine, screen)
+        # The screen reported what it showed; its node wrote that to the display log.
+        assert screen.ws is not None
+        await screen.ws.send_json({"type": "shown", "seq": 1, "screen": "lobby-screen.1-1",
+                                   "posts": [[pid, 12.5, time.time() - 20] for pid in shown.values()]})
+        await screen.wait_for(lambda f: f["type"] == "shown" and f["taken"] == 3)
+
+        async def logged() -> list[str]:
+            return sorted(s.post_id for s in await store.display_log.shown("lobby", 0, time.time() + 60))
+
+        async def all_three() -> bool:
+            return len(await logged()) == 3
+        await eventually(all_three)
 
         # The person asks what the wall holds about them, then to be removed.
         async with Browser(base) as admin:
@@ -174,6 +188,7 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
             assert sorted(d["status"] for d in mine["decisions"]) == ["approved", "hidden"]
             assert [lab["text"] for lab in mine["labels"]] == ["Sauna 7f3q at dawn"]
             assert {a["action"] for a in mine["audit"]} == {"decide", "sentiment"}
+            assert sorted(r["post_id"] for r in mine["display_log"]) == sorted([shown["a1"], shown["a2"]])
             assert sorted(mine["media"]) == sorted([origin.url("/anim.gif"), origin.url("/gps.jpg")])
 
             # A person is named NETWORK:HANDLE; and with the memory engine the bus is inside `wall serve`.
@@ -207,6 +222,12 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
         fresh = await Screen(s, base).connect()
         assert found_in(json.dumps(fresh.frames).encode(), []) == []
         assert OTHER in json.dumps(fresh.frames).encode().lower()
+        # The display log keeps Bea's post only, and a screen reporting an erased post adds nothing.
+        assert await logged() == [shown["b1"]]
+        assert fresh.ws is not None
+        await fresh.ws.send_json({"type": "shown", "seq": 2, "screen": "lobby-screen.1-1",
+                                  "posts": [[shown["a1"], 3, time.time()], [shown["b1"], 3, time.time()]]})
+        assert (await fresh.wait_for(lambda f: f["type"] == "shown"))[0]["taken"] == 1
         await fresh.close()
 
         # Nothing anywhere: every Redis key and stream, every SQL table and column, every cache file.

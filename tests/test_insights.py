@@ -47,16 +47,70 @@ def week(now: float) -> Insights:
         shown=[Shown(PostLine("p2", "mastodon:aino", "Lovely keynote"), start + 3 * HOUR, 42.5, 3)])
 
 
-async def test_a_store_without_roll_ups_or_display_log_still_answers_and_says_what_is_missing(
+async def seed(store: Store, wall: str, minutes: dict[int, dict[str, int]]) -> None:
+    """Roll-ups as the curation writer leaves them: minutes (keyed by their start), then their hours and
+    days derived."""
+    await store.rollups.replace(wall, 1, {at // 60: counters for at, counters in minutes.items()})
+    for grain, bucket in await store.rollups.marked(wall):
+        await store.rollups.derive(wall, 1, grain, bucket)
+
+
+def quiet(minute: int) -> dict[str, int]:
+    """A quiet minute: one positive post about the brand, one hashtag, from aino."""
+    return {"posts": 1, "sent:positive": 1, "scored": 1, "sentsum": 600, "voice:\x00brand": 1,
+            "tag:coffee": 1, "author:aino": 1, "source:mastodon": 1, "status:approved": 1,
+            **({"voice:Rival": 1} if minute % 3 == 0 else {})}
+
+
+async def test_two_quiet_hours_and_a_burst_give_volume_sentiment_voice_tops_and_one_spike(
         store: Store) -> None:
+    now = 1_765_000_000.0 - 1_765_000_000.0 % 3600 + 1800  # half past an hour
+    first = int(now - 3 * HOUR)
+    minutes = {t: quiet(t // 60) for t in range(first, int(now - 600), 60)}
+    burst = int(now - 900)  # 15 minutes ago: 30 posts, mostly negative, about the rival
+    minutes[burst] = {"posts": 30, "sent:negative": 20, "sent:neutral": 8, "sent:unscored": 2, "scored": 28,
+                      "sentsum": -14_000, "voice:Rival": 25, "voice:\x00brand": 5, "tag:outage": 30,
+                      "author:mallory": 3, "source:bluesky": 30, "status:approved": 26, "status:rejected": 4}
+    await seed(store, "lobby", minutes)
+    await store.decisions.decide("lobby", "burst-1", "rejected", "ana", None, now=burst + 20)
+
+    insights = await gather(store, "lobby", now - 2 * HOUR, now, tz="UTC", now=now)
+    assert insights.grain == "minute"
+    quiet_minutes = (2 * 3600 - 600) // 60 - 1  # the burst replaced one of them
+    assert insights.posts == quiet_minutes + 30
+    assert len(insights.volume) == 120 and dict(insights.volume)[burst] == 30
+    assert dict(insights.volume)[now - 300] == 0  # the last ten minutes were empty: zeros, not gaps
+    assert insights.sentiment == {"positive": quiet_minutes, "neutral": 8, "negative": 20, "unscored": 2}
+    assert insights.voice_names[:2] == ["", "Rival"]
+    assert dict(insights.voice)[burst] == [5, 25]
+    assert insights.hashtags[0] == ("coffee", quiet_minutes) and ("outage", 30) in insights.hashtags
+    assert insights.authors[0] == ("aino", quiet_minutes)
+    assert insights.sources == [("mastodon", quiet_minutes), ("bluesky", 30)]
+    hour_of_burst = burst - burst % 3600
+    mood = dict(insights.mood)
+    assert mood[hour_of_burst] < 0.6 and mood[hour_of_burst - 3600] == 0.6  # hourly means
+    [spike] = insights.spikes
+    assert (spike.at, spike.posts, spike.grain) == (burst, 30, "minute")
+    assert spike.baseline == 1.0
+    assert [(p.post_id, p.status) for p in spike.examples] == [("burst-1", "rejected")]
+
+    week = await gather(store, "lobby", now - 7 * 86400, now, tz="Europe/Helsinki", now=now)
+    assert week.grain == "hour" and week.posts == insights.posts + 60  # the first hour too
+
+
+async def test_a_fresh_walls_first_busy_minute_is_not_a_spike(store: Store) -> None:
+    now = 1_765_000_000.0
+    start = int(now - now % 60 - 600)
+    await seed(store, "lobby", {start: {"posts": 40}, start + 60: {"posts": 1}})
+    insights = await gather(store, "lobby", now - HOUR, now, now=now)
+    assert insights.posts == 41 and insights.spikes == []  # no hour of history before it to compare with
+
+
+async def test_a_wall_with_nothing_yet_answers_with_empty_sections(store: Store) -> None:
     now = time.time()
-    insights = await gather(store, "lobby", now - DAY, now, tz="Europe/Helsinki")
-    if not hasattr(store, "rollups"):
-        assert "roll-ups" in insights.missing
-        assert insights.posts == 0 and insights.volume == [] and insights.spikes == []
-    if not hasattr(store, "display_log"):
-        assert "display log" in insights.missing and insights.shown == []
-    assert insights.grain == "hour" and insights.tz == "Europe/Helsinki"
+    insights = await gather(store, "lobby", now - 86400, now, tz="Europe/Helsinki")
+    assert insights.posts == 0 and insights.spikes == [] and insights.shown == []
+    assert insights.grain == "hour" and sum(n for _, n in insights.volume) == 0
 
 
 async def test_a_bad_time_zone_is_refused_before_any_work(store: Store) -> None:

@@ -140,6 +140,7 @@ async def test_retention_removes_old_posts_from_every_place_and_keeps_new_ones_a
                                        after={"reason": f"quoted {OLD['text']}"}))
         kiosk = await pair_a_kiosk(store)
         await store.kiosks.report(kiosk, {"heartbeat": 1}, screenshot=b"JPEG of Olga on screen")
+        await store.display_log.add("lobby", [("o1", time.time(), 20.0, "screen-a")])  # o1 was on screen
 
         cutoff = time.time() + 0.01  # everything above is older than this
         await eventually(lambda: time.time() > cutoff, every=0.005)
@@ -147,12 +148,15 @@ async def test_retention_removes_old_posts_from_every_place_and_keeps_new_ones_a
             assert (await post(s, base, webhook_post(pid, NEW)))[0] == 202
         await screen.wait_posts(4)
         await store.labels.put("lobby", "n1", NEW["text"], "neutral", "curator")
+        await store.display_log.add("lobby", [("n1", time.time(), 5.0, "screen-a")])
         total = await bus.total("lobby")
 
         jobs = next(p for p in app[HEALTH] if isinstance(p, RetentionJobs))
         removed = await jobs.jobs[0].run_once(now=cutoff + 2 * HOUR)
         assert removed["recent"] == 2 and removed["authors"] == 1 and removed["events"] >= 2
         assert removed["labels"] == 1 and removed["screenshots"] == 1 and removed["audit"] >= 1
+        assert removed["display_log"] == 1
+        assert [s.post_id for s in await store.display_log.shown("lobby", 0, cutoff + HOUR)] == ["n1"]
 
         places = await everything_in_sql(store_url)
         if redis_url:

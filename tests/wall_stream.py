@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from tests.helpers import TOKEN, running_node
+from tests.helpers import TOKEN, running_node, temp_store_url
 from wall.app import parse_config
 from wall.bus import open_engine
 from wall.bus.base import Engine
@@ -39,7 +39,8 @@ def screen_config(**screen: Any) -> Config:
     wall["ticker"] = {"frame_ancestors": ["https://studio.example"]}
     wall["theme"] = {"brand": "Nordlys", **screen.pop("theme", {})}
     wall.update(screen)
-    return parse_config({"walls": {WALL: wall}}, env={"T": TOKEN})
+    # A store of the test's own: the default path is one file every test (and process) would share.
+    return parse_config({"store": {"url": temp_store_url()}, "walls": {WALL: wall}}, env={"T": TOKEN})
 
 
 def make_post(i: int, text: str, **extra: Any) -> dict[str, Any]:

@@ -63,6 +63,9 @@ class WebConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # SIGTERM: /healthz answers 503 "draining" this long while the node keeps serving, so the proxy's
     # health check takes it out of rotation before it tells its screens to move and stops (0: at once).
     drain_seconds: Annotated[float, msgspec.Meta(ge=0, le=300, description="seconds; 0: no drain")] = 5.0
+    # What the screens showed, summed in memory, goes to the store's display log this often and when the
+    # node stops (docs/display-log.md); shorter is for tests.
+    display_flush: Annotated[float, msgspec.Meta(ge=1, le=600, description="seconds, 1 to 600")] = 30.0
 
 
 class BusConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -146,6 +149,7 @@ class WallTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     show: dict[str, Any] = {}
     night: dict[str, Any] = {}
     ticker: dict[str, Any] = {}
+    display: dict[str, Any] = {}  # [walls.W.display]: the display log's report interval
     retention: dict[str, Any] = {}  # [walls.W.retention], checked as a RetentionTable
     digest: dict[str, Any] = {}  # [walls.W.digest]: e-mailed figures (wall/digests/settings.py)
 
@@ -440,8 +444,8 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         token=wt.token,
         hmac_secret=wt.hmac_secret,
         private=wt.private,
-        screen=screen({key: getattr(wt, key) for key in ("theme", "show", "night", "ticker")}, path,
-                      problems),
+        screen=screen({key: getattr(wt, key) for key in ("theme", "show", "night", "ticker", "display")},
+                      path, problems),
         retention=_retention(wt.retention, f"{path}.retention", problems),
         digest=digest(wt.digest, f"{path}.digest", problems),
     )

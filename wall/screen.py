@@ -1,4 +1,5 @@
-"""How a wall looks on its screens: theme, run of show, night schedule, ticker framing ([walls.W.*]).
+"""How a wall looks on its screens: theme, run of show, night schedule, ticker framing, and how often its
+screens report what they showed ([walls.W.*]).
 
 Pure: each table is a msgspec Struct read through wall/configcheck.py like the rest of the config; what
 the checks below make of them is plain dataclasses. The page gets these as the `config` frame
@@ -73,6 +74,14 @@ class TickerTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     frame_ancestors: tuple[Any, ...] = ()  # each checked below, so every bad origin is named
 
 
+class DisplayTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """[walls.W.display]: the display log (docs/display-log.md)."""
+
+    # How often each screen reports which posts it showed, and for how long; once a minute keeps a
+    # thousand screens at 17 small frames a second per node. Shorter is for tests.
+    report_every: Annotated[float, msgspec.Meta(ge=1, le=600, description="seconds, 1 to 600")] = 60.0
+
+
 _SHOW = ShowTable()
 
 
@@ -115,11 +124,17 @@ class Night:
 
 
 @dataclass(frozen=True)
+class Display:
+    report_every: float = DisplayTable().report_every  # seconds between a screen's display reports
+
+
+@dataclass(frozen=True)
 class Screen:
     theme: Theme = Theme()
     show: Show = Show()
     night: Night = Night()
     frame_ancestors: tuple[str, ...] = ()  # origins that may frame the ticker (a streaming tool's page)
+    display: Display = Display()
 
     def public(self) -> dict[str, Any]:
         """What the page gets in its `config` frame."""
@@ -144,11 +159,14 @@ def contrast(a: str, b: str) -> float:
 
 
 def screen(tables: dict[str, Any], path: str, problems: list[str]) -> Screen:
-    """The screen of one wall from its theme, show, night and ticker tables; problems go to `problems`."""
+    """The screen of one wall from its theme, show, night, ticker and display tables; problems go to
+    `problems`."""
+    shown = convert(tables.get("display", {}), DisplayTable, f"{path}.display", problems) or DisplayTable()
     return Screen(theme(tables.get("theme", {}), f"{path}.theme", problems),
                   show(tables.get("show", {}), f"{path}.show", problems),
                   night(tables.get("night", {}), f"{path}.night", problems),
-                  ticker(tables.get("ticker", {}), f"{path}.ticker", problems))
+                  ticker(tables.get("ticker", {}), f"{path}.ticker", problems),
+                  Display(shown.report_every))
 
 
 def theme(raw: dict[str, Any], path: str, problems: list[str]) -> Theme:

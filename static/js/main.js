@@ -15,6 +15,7 @@ import { Overlays } from "./overlays.js";
 import { applyTheme } from "./theme.js";
 import { Persist, registerShell } from "./persist.js";
 import { StatusIndicator } from "./status.js";
+import { ShownLog, screenId } from "./shown.js";
 
 /** "2 min ago" changes at most once a minute; twice a minute keeps it at most 30 s behind. */
 const TICK_MS = 30_000;
@@ -177,6 +178,25 @@ function featureNext(fill = false) {
   featureCancel = clock.at(Math.floor(t / period) * period + period, () => featureNext(empty));
 }
 
+/**
+ * The posts on this screen now, for the display log: cards shown and inside this screen's part of the
+ * stage (a wall of n screens lays out every card on each), only the spotlight's while it covers the
+ * scene, none behind the panic or night slide (their CSS hides the viewport) or while the page is hidden.
+ */
+function onScreen() {
+  if (document.hidden) return [];
+  const scope = body.dataset.spotlight === "true" ? q(".spotlight-overlay") : body;
+  const ids = new Set();
+  for (const card of scope.querySelectorAll(".card[data-post-id]:not([hidden])")) {
+    if (!card.checkVisibility()) continue;
+    const r = card.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight) {
+      ids.add(/** @type {HTMLElement} */ (card).dataset.postId);
+    }
+  }
+  return [...ids];
+}
+
 // ---- the socket ----
 let lastEventAt = 0;
 const socket = new WallSocket(socketUrl(cfg.wsPath), cfg.version, {
@@ -185,6 +205,9 @@ const socket = new WallSocket(socketUrl(cfg.wsPath), cfg.version, {
     clock.sync((m) => socket.send(m));
     if (msg.config) store.setConfig(msg.config);
     if (!document.hidden) status.startClock();
+  },
+  answer(msg) {
+    shownLog.answer(msg);
   },
   time(msg) {
     clock.pong(msg);
@@ -204,10 +227,20 @@ const socket = new WallSocket(socketUrl(cfg.wsPath), cfg.version, {
     if (lastId) data.lastId = lastId;
     else delete data.lastId;
     status.set(state);
-    if (state !== "live") clock.stopSync();
+    if (state !== "live") {
+      clock.stopSync();
+      shownLog.dropped();
+    }
   },
 });
 const status = new StatusIndicator(q(".band-status"), now);
+const shownLog = new ShownLog({
+  now,
+  visible: onScreen,
+  send: (msg) => socket.state === "live" && socket.send(msg),
+  every: () => Number(store.config?.display?.report_every) || 60,
+  screen: screenId(`${cfg.screen}-${cfg.of}`),
+});
 
 // ---- periodic work, only while someone can see it ----
 let ticker = 0;
@@ -221,10 +254,12 @@ function onVisibility() {
   ticker = 0;
   if (document.hidden) {
     status.stopClock();
+    shownLog.stop();
     return;
   }
   tick();
   status.startClock();
+  shownLog.start();
   ticker = setInterval(tick, TICK_MS);
   socket.reconnectNow(); // a screen woken from sleep should not wait out a long backoff
 }
@@ -270,7 +305,7 @@ setInterval(() => {
 // Proof of life for the kiosk agent (wall kiosk-agent reads it over DevTools): a hung page stops it.
 setInterval(() => (/** @type {any} */ (window).__wallHeartbeat = Date.now()), 2000);
 // For tests and the soak benchmark: read-only views of the page's parts.
-/** @type {any} */ (window).__wall = { clock, store, director, pacer, socket, persist, scenes: SCENES };
+/** @type {any} */ (window).__wall = { clock, store, director, pacer, socket, persist, shownLog, scenes: SCENES };
 
 /** ws:// or wss:// URL of the wall's socket, on the host that served this page. */
 function socketUrl(path) {

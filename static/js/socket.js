@@ -46,6 +46,7 @@ export function isNewer(a, b) {
  * @property {(event: object) => void} event          one live event (post, update, retract, stats)
  * @property {(state: SocketState, lastId: string | null) => void} [state]
  * @property {(time: object) => void} [time]        the server's answer to a time ping (clock.js)
+ * @property {(answer: object) => void} [answer]    the server's answer to a display report (shown.js)
  */
 
 export class WallSocket {
@@ -108,7 +109,7 @@ export class WallSocket {
     }
   }
 
-  /** Send a small frame (a time ping) when connected; false when it could not go. */
+  /** Send a small frame (a time ping, a display report) when live; false when it could not go. */
   send(msg) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(msg));
@@ -199,6 +200,9 @@ export class WallSocket {
         return; // only proof of life (heardAt)
       case "time":
         return this.handlers.time?.(msg);
+      case "shown":
+      case "error":
+        return this.handlers.answer?.(msg); // to a display report (shown.js)
       case "config":
       case "stats":
         // Announced live data (and a reloaded config): no id, never moves lastId (not in the history).

@@ -21,7 +21,7 @@ def _svg(label: str, body: list[str], height: int = H) -> Markup:
     # Markup: every piece of text in `body` went through escape()
     return Markup(
         f'<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-label="{escape(label)}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="Noto Sans, sans-serif" font-size="11">'
+        f'xmlns="http://www.w3.org/2000/svg" font-family="Noto Sans, sans-serif" font-size="12">'
         f'<title>{escape(label)}</title>{"".join(body)}</svg>')
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from wall.bus.base import RECENT_KEPT, Inbox
 from wall.insights.model import Insights, PostLine, Shown, Spike
-from wall.insights.sources import DisplayLogReader, Grain, RollupsReader
 from wall.insights.timefmt import zone
 from wall.models import RecentPost, decode_recent
+from wall.store.display_log import DisplayLog
+from wall.store.rollups import Grain, Rollups
 from wall.store.store import Store
 
 BRAND_KEY = "\x00brand"  # the roll-ups' name of the wall's own brand in "voice:" (wall/curate/figures.py)
@@ -30,6 +31,7 @@ SPIKE_FACTOR = 3.0
 BASELINE = {"minute": 60, "hour": 24}
 STEP = {"minute": 60, "hour": 3600, "day": 86400}
 SPIKES = 12  # the biggest ones, then in time order
+MINUTE_SPIKES = 2 * 86400  # ranges up to two days look for spikes by the minute, longer ones by the hour
 EXAMPLES = 5  # posts shown per spike
 SHOWN = 100  # posts in "what the screens showed"
 
@@ -51,41 +53,32 @@ async def gather(store: Store, wall: str, start: float, end: float, *, tz: str =
     zone(tz)  # a bad zone is refused before any work
     now = time.time() if now is None else now
     grain = grain_for(start, end, now)
-    rollups: RollupsReader | None = getattr(store, "rollups", None)
-    display: DisplayLogReader | None = getattr(store, "display_log", None)
-    missing = [name for name, part in (("roll-ups", rollups), ("display log", display)) if part is None]
     posts = await _recent_posts(recent, wall, start, end)
-    parts: dict[str, Any] = {"posts": 0, "volume": [], "sentiment": dict.fromkeys(SENTIMENTS, 0), "mood": [],
-                             "voice_names": [], "voice": [], "topics": [], "hashtags": [], "authors": [],
-                             "sources": [], "statuses": [], "spikes": []}
-    if rollups is not None:
-        parts.update(await _figures(rollups, wall, start, end, grain, tz))
-        parts["spikes"] = await _spikes(store, rollups, wall, start, end, now, posts)
-    shown = await _shown(display, recent, wall, start, end) if display is not None else []
-    return Insights(wall=wall, start=start, end=end, tz=tz, grain=grain, shown=shown, missing=missing,
-                    **parts)
+    figures = await _figures(store.rollups, wall, start, end, grain, tz)
+    spikes = await _spikes(store, store.rollups, wall, start, end, now, posts)
+    shown = await _shown(store.display_log, recent, wall, start, end)
+    return Insights(wall=wall, start=start, end=end, tz=tz, grain=grain, spikes=spikes, shown=shown,
+                    **figures)
 
 
-async def _figures(rollups: RollupsReader, wall: str, start: float, end: float, grain: Grain, tz: str
+async def _figures(rollups: Rollups, wall: str, start: float, end: float, grain: Grain, tz: str
                    ) -> dict[str, Any]:
-    volume = await rollups.series(wall, grain, start, end, "posts")
-    scores = await rollups.series(wall, grain, start, end, "s")  # sentsum and scored (and sent:, source:)
-    voices = await rollups.series(wall, grain, start, end, "voice:")
-    totals = await rollups.totals(wall, start, end, "s")
-    voice_totals = await rollups.totals(wall, start, end, "voice:")
-    names = sorted(voice_totals, key=lambda k: (k != f"voice:{BRAND_KEY}", -voice_totals[k], k))[:VOICES]
-    topics = await rollups.top(wall, "topic:", start, end, TOP) or await rollups.top(wall, "term:", start,
-                                                                                       end, TOP)
+    # Two reads: every counter per bucket, and every counter summed. Each prefix read would scan the same
+    # rows again (a counter's name is the last part of the roll-ups' key), so the split is done here.
+    series = await rollups.series(wall, grain, start, end)
+    totals = await rollups.totals(wall, start, end)
+    names = sorted((k for k in totals if k.startswith("voice:")),
+                   key=lambda k: (k != f"voice:{BRAND_KEY}", -totals[k], k))[:VOICES]
     return {
-        "posts": sum(c.get("posts", 0) for _, c in volume),
-        "volume": _filled([(at, c.get("posts", 0)) for at, c in volume], grain, start, end),
+        "posts": totals.get("posts", 0),
+        "volume": _filled([(at, c.get("posts", 0)) for at, c in series], grain, start, end),
         "sentiment": {s: totals.get(f"sent:{s}", 0) for s in SENTIMENTS},
-        "mood": _mood(scores, grain, tz, end - start),
+        "mood": _mood(series, grain, tz, end - start),
         "voice_names": ["" if n == f"voice:{BRAND_KEY}" else n.removeprefix("voice:") for n in names],
-        "voice": [(at, [c.get(n, 0) for n in names]) for at, c in voices],
-        "topics": topics,
-        "hashtags": await rollups.top(wall, "tag:", start, end, TOP),
-        "authors": await rollups.top(wall, "author:", start, end, TOP),
+        "voice": [(at, [c.get(n, 0) for n in names]) for at, c in series if any(n in c for n in names)],
+        "topics": _named(totals, "topic:")[:TOP] or _named(totals, "term:")[:TOP],
+        "hashtags": _named(totals, "tag:")[:TOP],
+        "authors": _named(totals, "author:")[:TOP],
         "sources": _named(totals, "source:"),
         "statuses": _named(totals, "status:"),
     }
@@ -125,12 +118,12 @@ def _mood(scores: list[tuple[float, dict[str, int]]], grain: Grain, tz: str, spa
     return [(at, round(s / n / 1000, 4)) for at, (s, n) in sorted(sums.items()) if n]
 
 
-async def _spikes(store: Store, rollups: RollupsReader, wall: str, start: float, end: float, now: float,
+async def _spikes(store: Store, rollups: Rollups, wall: str, start: float, end: float, now: float,
                   posts: list[RecentPost]) -> list[Spike]:
-    first = await rollups.first_bucket(wall)
+    first = await _history_start(rollups, wall, now)
     if first is None:
         return []
-    grain: Grain = "minute" if end > now - MINUTES_KEPT and end - start <= 31 * 86400 else "hour"
+    grain: Grain = "minute" if end > now - MINUTES_KEPT and end - start <= MINUTE_SPIKES else "hour"
     step, window = STEP[grain], BASELINE[grain]
     lo = max(start - start % step - window * step, first - first % step)
     counts = {int(at): c.get("posts", 0) for at, c in await rollups.series(wall, grain, lo, end, "posts")}
@@ -140,6 +133,16 @@ async def _spikes(store: Store, rollups: RollupsReader, wall: str, start: float,
                    key=lambda s: -(s.posts / (s.baseline + 1)))[:SPIKES]
     return [Spike(s.at, grain, s.posts, s.baseline, await _examples(store, wall, s.at, s.at + step, posts))
             for s in sorted(found, key=lambda s: s.at)]
+
+
+async def _history_start(rollups: Rollups, wall: str, now: float) -> float | None:
+    """When the wall's roll-ups start: its first minute while that is still kept (first_bucket gives the
+    day a young wall's first minute is in, which would count a morning it did not exist as quiet)."""
+    first = await rollups.first_bucket(wall)
+    if first is None or first < now - MINUTES_KEPT - 86400:
+        return first
+    minutes = await rollups.series(wall, "minute", first, now + 60, "posts")
+    return minutes[0][0] if minutes else first
 
 
 def _find_spikes(counts: dict[int, int], lo: int, start: int, end: int, step: int, window: int,
@@ -176,7 +179,7 @@ async def _recent_posts(recent: Inbox | None, wall: str, start: float, end: floa
     return [p for p in kept if start <= p.arrived < end and p.folded_into is None and not p.deleted]
 
 
-async def _shown(display: DisplayLogReader, recent: Inbox | None, wall: str, start: float, end: float
+async def _shown(display: DisplayLog, recent: Inbox | None, wall: str, start: float, end: float
                  ) -> list[Shown]:
     records = await display.shown(wall, start, end, SHOWN)
     kept = await recent.recent_of(wall, [r.post_id for r in records]) if recent and records else {}

@@ -62,7 +62,6 @@ class Insights(msgspec.Struct, frozen=True):
     statuses: list[tuple[str, int]]
     spikes: list[Spike]
     shown: list[Shown]
-    missing: list[str] = []  # parts of the store this node does not have (sections left empty)
 
     def table(self, name: str) -> Table:
         """The table named `name`; KeyError when there is none."""

@@ -1,8 +1,9 @@
 """A person's data on request: `wall export --author NETWORK:HANDLE` and the console's admin download.
 
 One JSON document, `schema` 1: for every wall, the author's posts the bus holds (display history and
-recent posts), the store's decisions, sentiment labels, audit records and bans about them, and the media
-URLs (originals) of their images and avatars. Times are epoch seconds, as everywhere in the wall.
+recent posts), the store's decisions, sentiment labels, display log rows (how long screens showed them),
+audit records and bans about them, and the media URLs (originals) of their images and avatars. Times
+are epoch seconds, as everywhere in the wall.
 """
 
 from __future__ import annotations

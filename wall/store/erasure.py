@@ -1,11 +1,12 @@
 """An author's erasure and export in the SQL store (wall/privacy/ drives them; docs/erasure.md).
 
 Contract:
-- `erase_posts(wall, post_ids, author)` deletes the posts' decisions and sentiment labels (the label keeps
-  the post's text), empties the audit records that name the posts or the author (target, before, after
-  set to NULL: the record that someone did something stays), and drops the last screenshot of the wall's
-  kiosks when any of its posts was erased (a screenshot may show them; the next report brings a new one),
-  and takes the author out of the wall policy's trusted authors (a curator's note about that person).
+- `erase_posts(wall, post_ids, author)` deletes the posts' decisions, sentiment labels (the label keeps
+  the post's text) and display log rows (how long screens showed them), empties the audit records that
+  name the posts or the author (target, before, after set to NULL: the record that someone did
+  something stays), and drops the last screenshot of the wall's kiosks when any of its posts was erased
+  (a screenshot may show them; the next report brings a new one), and takes the author out of the wall
+  policy's trusted authors (a curator's note about that person).
   Bans are kept: they keep a person off the wall, which is what an erasure is often asked for with
   (docs/erasure.md). Every deletion is by key, so it is idempotent and safe beside another erasure.
 - `author_hash(author)`: the keyed hash (HMAC-SHA256 with the store's "erasure" secret) the audit keeps
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wall.store.base import insert_new
+from wall.store.display_log import erase_rows, rows_of
 from wall.store.schema import (
     audit,
     bans,
@@ -53,6 +55,7 @@ class Erased:
     audit: int = 0
     screenshots: int = 0
     policy: int = 0  # 1 when the author was among the wall policy's trusted authors
+    display_log: int = 0  # posts the display log held
 
 
 T = TypeVar("T")
@@ -84,6 +87,7 @@ class Erasures:
                 s = await conn.execute(sentiment_labels.delete().where(sentiment_labels.c.wall == wall,
                                                                        sentiment_labels.c.post_id.in_(ids)))
                 found = Erased(found.decisions + d.rowcount, found.labels + s.rowcount)
+            shown = await erase_rows(conn, wall, post_ids)
             emptied = 0
             for records in _chunks(await self._audit_of(conn, wall, post_ids, author)):
                 emptied += (await conn.execute(audit.update().where(audit.c.id.in_(records))
@@ -94,7 +98,7 @@ class Erasures:
                 shots = (await conn.execute(kiosk_screenshots.delete().where(
                     kiosk_screenshots.c.kiosk_id.in_(mine)))).rowcount
             policy = await self._untrust(conn, wall, author)
-        return Erased(found.decisions, found.labels, emptied, shots, policy)
+        return Erased(found.decisions, found.labels, emptied, shots, policy, shown)
 
     @staticmethod
     async def _untrust(conn: AsyncConnection, wall: str, author: str) -> int:
@@ -139,6 +143,7 @@ class Erasures:
             for records in _chunks(await self._audit_of(conn, wall, post_ids, author)):
                 out["audit"] += [dict(r._mapping) for r in await conn.execute(
                     sa.select(audit).where(audit.c.id.in_(records)).order_by(audit.c.id))]
+            out["display_log"] = await rows_of(conn, wall, post_ids)
             out["bans"] = [dict(r._mapping) for r in await conn.execute(
                 sa.select(bans).where(bans.c.author == author, bans.c.wall.in_((wall, "*"))))]
         return out

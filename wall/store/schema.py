@@ -166,6 +166,62 @@ stats_rollups = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
 )
 
+# Roll-ups (wall/store/rollups.py): the wall's figures kept for months, one row per counter of a bucket of
+# `span` seconds (60: minute, 3600: hour, 86400: day) starting at `bucket` (epoch seconds, UTC). Counts
+# only; the "author:" counters name people, so erasure and retention reach them (docs/rollups.md).
+rollups = sa.Table(
+    "rollups", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("span", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # the key is the row: half the size on SQLite
+)
+
+# Hours and days whose minutes changed since they were last derived: written with the minutes, so a
+# writer that dies before deriving leaves the work to the next one.
+rollup_marks = sa.Table(
+    "rollup_marks", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("span", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),
+)
+
+# The newest curation writer's fencing token per wall that wrote roll-ups: an older one is refused.
+rollup_fences = sa.Table(
+    "rollup_fences", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("token", sa.BigInteger, nullable=False),
+)
+
+# What the screens showed (wall/store/display_log.py): per post, when it was first on a screen, the seconds
+# it was on screens (summed over them), and which screens showed it as a bitmap of their numbers (`seen`;
+# `screens` is its count), so the count stays distinct across the nodes' flushes at a few bytes a post. A
+# wall's screens are numbered in display_screens (a digest of a random id the page makes, nothing about a
+# person); a number is free again once its screen was not seen for the wall's `posts` retention. Both go
+# with that retention, and the posts' rows with an author's erasure.
+display_log = sa.Table(
+    "display_log", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("post_id", sa.String(255), primary_key=True),
+    sa.Column("first_shown", sa.Float, nullable=False),
+    sa.Column("last_shown", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("screens", sa.Integer, nullable=False),
+    sa.Column("seen", sa.LargeBinary, nullable=False),  # bit n: the wall's screen number n showed it
+    sa.Index("ix_display_log_wall_first_shown", "wall", "first_shown"),
+)
+
+display_screens = sa.Table(
+    "display_screens", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("screen", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.UniqueConstraint("wall", "n", name="uq_display_screens_wall_n"),
+)
+
 # The memory bus's state on a box without Redis (wall/store/box.py): what its curation writer committed
 # and what waits in the inboxes, so `wall serve` restarted neither repeats nor loses posts.
 bus_walls = sa.Table(

@@ -29,6 +29,7 @@ from wall.store.controls import Controls
 from wall.store.decisions import Decisions
 from wall.store.digests import Deliveries
 from wall.store.display_keys import DisplayKeys
+from wall.store.display_log import DisplayLog
 from wall.store.engine import StoreURLError, check_url, create_engine
 from wall.store.erasure import Erasures
 from wall.store.kiosks import Kiosks
@@ -38,6 +39,7 @@ from wall.store.logins import LoginPolicy, Logins
 from wall.store.migrate import upgrade
 from wall.store.optouts import OptOuts
 from wall.store.retention import Retention
+from wall.store.rollups import Rollups
 from wall.store.rules import Rules
 from wall.store.sessions import Sessions
 from wall.store.users import Users
@@ -67,6 +69,8 @@ class Store:
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)
         self.digests = Deliveries(engine)
+        self.rollups = Rollups(engine)
+        self.display_log = DisplayLog(engine)
 
     def bus_state(self, events: int, recent: int) -> BusState:
         """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`

@@ -23,11 +23,13 @@ from wall.web import api, feeds, pages, ws
 from wall.web.admin import add_admin_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
+from wall.web.display import Tally, flushing
 from wall.web.drain import add_drain
 from wall.web.errors import errors
 from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
-from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, HealthPart
+from wall.web.insights import add_insights_routes
+from wall.web.keys import CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, STORE, TALLY, HealthPart
 from wall.web.limits import add_limits, body_deadline
 from wall.web.looks import Looks
 from wall.web.media import MEDIA, add_media_routes, media_ctx
@@ -55,6 +57,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     hubs: dict[str, Hub] = {}
     app[HUBS] = hubs
     app[LOOKS] = looks = Looks(cfg, hubs)
+    app[TALLY] = Tally(metrics.registry)
     health: list[HealthPart] = [looks]  # the roles present add theirs
     app[HEALTH] = health
     add_limits(app)
@@ -65,6 +68,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     app.cleanup_ctx.append(_hubs_ctx)
     app.cleanup_ctx.append(_looks_ctx)
     app.cleanup_ctx.append(_tick_ctx)
+    app.cleanup_ctx.append(_display_ctx)
     app.on_shutdown.append(_close_screens)
 
     r = app.router
@@ -85,6 +89,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_auth_routes(app)
     add_console_routes(app)
     add_admin_routes(app)
+    add_insights_routes(app)
     add_password_routes(app)
     add_fleet_routes(app)
     add_openapi_route(app)
@@ -140,6 +145,13 @@ async def _tick_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def _display_ctx(app: web.Application) -> AsyncIterator[None]:
+    """What the screens showed goes to the store's display log every [web] display_flush seconds, and
+    once more when the node stops (its screens are closed by then, the store still open)."""
+    async with flushing(app[TALLY], app[STORE], app[HUBS], app[CONFIG].web.display_flush):
+        yield
 
 
 async def _close_screens(app: web.Application) -> None:

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 
 import msgspec
@@ -24,7 +24,18 @@ from aiohttp import WSCloseCode
 from wall import look
 from wall.bus.base import Announcement, Bus, Gap, Live, Message, backoff
 from wall.config import WallConfig
-from wall.models import ControlEvent, Post, PostEvent, decode_event, encode, frame, id_key
+from wall.models import (
+    ControlEvent,
+    Event,
+    Post,
+    PostEvent,
+    RetractEvent,
+    UpdateEvent,
+    decode_event,
+    encode,
+    frame,
+    id_key,
+)
 from wall.state import WallState
 from wall.web.client import Client, ws_frame
 from wall.web.metrics import Metrics
@@ -38,6 +49,7 @@ MOVING = 4000
 # a post published meanwhile is written to every screen after at most one slice (~1 ms of the loop).
 PACE_SLICE = 100
 PACE_PAUSE = 0.01
+SENT_KEPT = 5000  # post ids a display report may name: far more than a minute of any wall shows
 
 
 class Hub:
@@ -62,6 +74,8 @@ class Hub:
         self.live = False
         self.down_since: float | None = time.time()
         self._ring: deque[tuple[tuple[int, int], bytes]] = deque(maxlen=RING)
+        # Ids of the posts this node sent the wall's screens lately: what a display report may name.
+        self._sent: OrderedDict[str, None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._paced: dict[str, asyncio.Task[None]] = {}  # kind of paced frame -> its pass over the screens
         # Labelled once: a labels() lookup per event would be on the hot path.
@@ -167,9 +181,25 @@ class Hub:
         data = frame(msg.id, msg.body)
         if isinstance(event, ControlEvent):
             self.control = data
+        self._remember(event)
         self._ring.append((key, data))
         self.last_id, self._last_key = msg.id, key
         return data
+
+    def _remember(self, event: Event) -> None:
+        match event:
+            case PostEvent(post=post) | UpdateEvent(post=post) | ControlEvent(spotlight=Post() as post):
+                self._sent[post.id] = None
+                self._sent.move_to_end(post.id)
+                if len(self._sent) > SENT_KEPT:
+                    self._sent.popitem(last=False)
+            case RetractEvent(post_id=post_id, reason="erased"):
+                self._sent.pop(post_id, None)  # its seconds not yet written go too (display.py)
+
+    def knows(self, post_id: str) -> bool:
+        """Whether this node sent the wall's screens that post lately (the newest SENT_KEPT), and it was
+        not erased since."""
+        return post_id in self._sent
 
     def _deliver(self, msg: Message) -> None:
         key = id_key(msg.id)

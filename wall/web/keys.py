@@ -9,6 +9,7 @@ from aiohttp import web
 from wall.bus.base import Engine
 from wall.config import Config
 from wall.store import Store
+from wall.web.display import Tally
 from wall.web.hub import Hub
 from wall.web.looks import Looks
 from wall.web.metrics import Metrics
@@ -36,3 +37,4 @@ STATIC = web.AppKey("static", StaticFiles)
 STORE = web.AppKey("store", Store)
 LOOKS = web.AppKey("looks", Looks)  # this node's file against the walls' published looks
 NETWORKS = web.AppKey("networks", dict[str, str])  # {post source: display name}, from the connectors
+TALLY = web.AppKey("tally", Tally)  # what this node's screens showed since the last flush (display.py)

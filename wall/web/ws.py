@@ -1,4 +1,5 @@
-"""The screens' WebSocket: hello, catch-up (missed events or a snapshot), then live frames."""
+"""The screens' WebSocket: hello, catch-up (missed events or a snapshot), then live frames; a screen's
+time pings and display reports (wall/web/display.py) answered on the way."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from wall.models import BadJSON, decode_untrusted, encode
 from wall.web.client import Client, ws_frame
+from wall.web.display import REPORT_BYTES, Reports, kind_of
 from wall.web.inputs import origin_host
-from wall.web.keys import CONFIG, HUBS
+from wall.web.keys import CONFIG, HUBS, TALLY
 from wall.web.limits import socket_cap
 from wall.web.pages import version
 from wall.web.private import DISPLAY_KEY, KEYED
@@ -66,7 +68,7 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
     if not origin_allowed(request):
         raise web.HTTPForbidden(text="this Origin may not open the wall's socket; see web.allowed_origins")
     key = request.get(DISPLAY_KEY)  # a private wall's: checked by the private_walls middleware
-    ws = web.WebSocketResponse(heartbeat=20.0, compress=False, max_msg_size=4096)
+    ws = web.WebSocketResponse(heartbeat=20.0, compress=False, max_msg_size=REPORT_BYTES)
     await ws.prepare(request)
     problem = 'expected {"type":"hello"} first'
     try:
@@ -93,12 +95,15 @@ async def wall_socket(request: web.Request) -> web.WebSocketResponse:
                    "config": hub.wall.screen.public()}
         client.go_live([encode(welcome), *catchup])
         budget, since = float(TIME_BURST), time.monotonic()
-        async for msg in ws:  # after hello a screen only asks the time; reading keeps pings and close working
+        reports = Reports(request.app[TALLY], hub)
+        # After hello a screen asks the time and reports what it showed; reading keeps pings and close
+        # working. Answers share one budget, so a flood of frames gets at most one answer a second.
+        async for msg in ws:
             now = time.monotonic()
             budget, since = min(TIME_BURST, budget + (now - since) * TIME_REFILL), now
             if msg.type != WSMsgType.TEXT or budget < 1:
                 continue
-            reply = time_reply(msg.data)
+            reply = reports.answer(msg.data) if kind_of(msg.data) == "shown" else time_reply(msg.data)
             if reply is not None and not client.dropped:
                 budget -= 1
                 client.offer(ws_frame(reply))
