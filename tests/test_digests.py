@@ -371,3 +371,45 @@ async def test_a_refused_login_fails_at_once_and_admins_see_why_on_the_console_a
             await context.close()
             assert problems == []
     assert box.messages == [] and box.logins == []
+
+
+async def pdf_text(pdf: bytes, where: Path) -> str:
+    await asyncio.to_thread(where.write_bytes, pdf)
+    read = await asyncio.create_subprocess_exec("pdftotext", "-layout", str(where), "-",
+                                                stdout=asyncio.subprocess.PIPE)
+    return (await read.communicate())[0].decode()
+
+
+async def test_the_digest_carries_the_days_figures_and_names_authors_only_where_the_wall_says_so(
+    tmp_path: Path,
+) -> None:
+    tz = a_zone_near_noon()
+    yesterday = named("yesterday", tz, time.time())
+    busy = {"posts": 30, "sent:positive": 20, "sent:neutral": 6, "sent:negative": 4, "scored": 30,
+            "sentsum": 9000, "tag:launch": 20, "tag:coffee": 3, "topic:battery": 7,
+            "author:aino.virtanen": 12, "source:mastodon": 30, "status:approved": 30}
+    async with smtp_server(tmp_path) as (port, box, ca), connect(temp_store_url()) as store:
+        for wall in ("lobby", "stage"):  # the roll-ups as the curation writer leaves them, one busy minute
+            await store.rollups.replace(wall, 1, {int(yesterday.start + 3600) // 60: busy})
+            for grain, bucket in await store.rollups.marked(wall):
+                await store.rollups.derive(wall, 1, grain, bucket)
+        cfg = make_config(walls=("lobby", "stage"))
+        counts_only = Digest(to=("comms@nordlys.example",), at=clocktime(0, 0), tz=tz)
+        walls = {"lobby": dataclasses.replace(cfg.walls["lobby"], title="Lobby", digest=counts_only),
+                 "stage": dataclasses.replace(cfg.walls["stage"], title="Stage",
+                                              digest=dataclasses.replace(counts_only, people=True))}
+        async with DigestJobs(walls.values(), smtp_for(port, ca), MemoryEngine(), store, "node-a", compose):
+            await eventually(lambda: len(box.messages) == 2)
+    mails = {str(m["Subject"]).split(": ")[1].split(",")[0]: m for m in box.messages}
+    for title, mail in mails.items():
+        body = mail.get_body(("plain",))
+        assert body is not None
+        text = body.get_content().replace("\r\n", "\n")
+        assert "Posts: 30" in text and "Positive: 67 %" in text and "Negative: 13 %" in text
+        assert "#launch (20)" in text and "#coffee (3)" in text and "battery (7)" in text
+        pdf = await pdf_text(attachment(mail)[1], tmp_path / f"{title}.pdf")
+        assert title in pdf and "launch" in pdf
+        if title == "Lobby":  # counts only: no author, in the mail or the report
+            assert "aino.virtanen" not in text and "aino.virtanen" not in pdf
+        else:
+            assert "Top authors:\n  aino.virtanen (12)" in text and "aino.virtanen" in pdf
