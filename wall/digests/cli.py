@@ -17,6 +17,7 @@ from wall.digests.compose import compose
 from wall.digests.job import deliver
 from wall.digests.schedule import named
 from wall.digests.settings import Digest, is_address
+from wall.digests.smtp import stale_after
 from wall.store import connect
 
 
@@ -64,7 +65,11 @@ async def run_digest_command(args: argparse.Namespace, cfg: Config) -> int:
     key = f"{period.key}@{now:.0f}"  # each send by hand is a row of its own
     by = f"cli:{args.digest_command}"
     async with connect(cfg.store.url) as store:
-        await store.digests.claim(wall.name, key, period.start, period.end, len(schedule.to), by, 0.0, now)
+        if not await store.digests.claim(wall.name, key, period.start, period.end, len(schedule.to), by,
+                                         stale_after(cfg.smtp), now):
+            print(f"wall digest send: another send of this digest started this second ({key}); not sent "
+                  "twice", file=sys.stderr)
+            return 1
         outcome = await deliver(cfg.smtp, store, dataclasses.replace(wall, digest=schedule),
                                 dataclasses.replace(period, key=key), by, compose, "range", now)
     if outcome.sent:
