@@ -221,6 +221,14 @@ tz = "Europe/Helsinki"
         assert "sent to comms@nordlys.example, Aino <aino@nordlys.example>" in out.decode()
         assert PASSWORD not in out.decode() + err.decode()
 
+        # A period it cannot read is bad input: exit 2, the forms it takes, nothing sent.
+        wrong = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "wall", "digest", "send", "--config", str(path), "--wall", "lobby",
+            "--period", "next-tuesday", env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE)
+        _, err = await wrong.communicate()
+        assert wrong.returncode == 2
+        assert "--period: 'next-tuesday' is not a period; use yesterday, today, last-week" in err.decode()
+
     assert box.logins == [USER] and box.tls_sessions == 1  # logged in, over TLS
     assert box.envelopes == [("wall@nordlys.example", ["comms@nordlys.example", "aino@nordlys.example"])]
     [mail] = box.messages
