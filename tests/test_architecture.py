@@ -30,6 +30,8 @@ FORBIDDEN = {
     "wall.store": ("wall.web", "wall.curate", "wall.bus", "wall.app", "wall.cli", "ingest"),
     # Privacy (retention, erasure, export) works on the stores: the bus, the store, the media cache.
     "wall.privacy": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
+    # Digests read the store (and the insights gathered from it) and send mail; leases from the bus.
+    "wall.digests": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     # Insights read the store (roll-ups, display log, decisions) and the bus's recent posts; pages use them.
     "wall.insights": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
 }

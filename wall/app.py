@@ -39,6 +39,8 @@ from wall.config import Config, ConfigError, load, parse
 from wall.curate import rules
 from wall.curate.actions import Actions
 from wall.curate.writer import Annotate, Writers
+from wall.digests.compose import compose
+from wall.digests.job import DigestJobs
 from wall.models import Post
 from wall.privacy.retention import RetentionJobs, forget_media
 from wall.store import Store, connect
@@ -135,6 +137,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
         parts.append(writers)
         if store is not None:  # the role every deployment runs somewhere, beside the store it clears
             parts.append(RetentionJobs(cfg.walls.values(), engine, store, owner, registry))
+        if store is not None and cfg.smtp is not None:  # each wall's digest, once per period (leased)
+            parts.append(DigestJobs(cfg.walls.values(), cfg.smtp, engine, store, owner, compose))
     return parts
 
 
@@ -184,7 +188,7 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         async with AsyncExitStack() as stack:
             for part in workers(cfg, roles, bus, owner, app[STORE], app[METRICS].registry):
                 entered = await stack.enter_async_context(part)
-                if isinstance(entered, Writers | PrimaryWatch | RetentionJobs):
+                if isinstance(entered, Writers | PrimaryWatch | RetentionJobs | DigestJobs):
                     app[HEALTH].append(entered)
             if "curate" not in roles:
                 await _say_if_no_writer(cfg, bus)

@@ -1,5 +1,5 @@
 """The `wall` command: demo, serve, ingest, curate, check-config, doctor, reload, reload-config, user,
-optout, backup, restore, erase, export, kiosk-agent."""
+optout, backup, restore, erase, export, digest, kiosk-agent."""
 
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.choices["export"].add_argument("--out", type=Path, help="file to write (default: standard output)")
 
     from wall.curate.optout_cli import add_optout_commands
+    from wall.digests.cli import add_digest_commands
     from wall.store.cli import add_backup_commands, add_user_commands
     from wall_kiosk.agent import add_kiosk_agent_command
 
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     user = add_user_commands(sub)
     user.add_argument("--config", required=True, type=Path, help="TOML config file (its [store] url)")
     add_optout_commands(sub)
+    add_digest_commands(sub)
     add_backup_commands(sub)
 
     args = parser.parse_args(argv)
@@ -132,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         from wall.curate.optout_cli import run_optout_command
 
         return asyncio.run(run_optout_command(args, cfg))
+    if args.command == "digest":
+        from wall.digests.cli import run_digest_command
+
+        return asyncio.run(run_digest_command(args, cfg))
     if args.command in ("backup", "restore"):
         from wall.store.cli import run_backup_command
 

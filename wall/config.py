@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 
 from wall.configcheck import SECRET, STRONG_SECRET, convert, secret_keys
+from wall.digests.settings import Digest, SmtpConfig, checked_smtp, digest
 from wall.entropy import weak
 from wall.screen import Screen, screen
 
@@ -150,6 +151,7 @@ class WallTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ticker: dict[str, Any] = {}
     display: dict[str, Any] = {}  # [walls.W.display]: the display log's report interval
     retention: dict[str, Any] = {}  # [walls.W.retention], checked as a RetentionTable
+    digest: dict[str, Any] = {}  # [walls.W.digest]: e-mailed figures (wall/digests/settings.py)
 
 
 class ConfigFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -163,6 +165,7 @@ class ConfigFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     kiosks: dict[str, Any] = {}
     walls: dict[str, Any] = {}
     sources: dict[str, Any] = {}  # [sources.NAME]: shared sources, each feeding the walls it names
+    smtp: dict[str, Any] = {}  # [smtp]: the relay digests go through (wall/digests/settings.py)
     stats_interval: Seconds = 5.0
 
 
@@ -272,6 +275,7 @@ class WallConfig:
     private: bool = False
     screen: Screen = field(default_factory=Screen)  # theme, show, night, ticker (wall/screen.py)
     retention: Retention = DEFAULT_RETENTION  # [walls.W.retention] (docs/retention.md)
+    digest: Digest | None = None  # [walls.W.digest] (docs/digests.md)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
@@ -287,6 +291,7 @@ class Config:
     walls: dict[str, WallConfig] = field(default_factory=dict)
     stats_interval: float = ConfigFile().stats_interval
     sources: dict[str, SourceConfig] = field(default_factory=dict)  # every source, by key
+    smtp: SmtpConfig | None = None  # [smtp], for digests (docs/digests.md)
 
     def __post_init__(self) -> None:
         # Sources declared inside a wall feed that wall alone; keyed "wall:name" as cursors always were.
@@ -346,6 +351,9 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         problems.append(f"kiosks.report_interval: {kiosks.report_interval:g} s must be shorter than "
                         f"kiosks.offline_after ({kiosks.offline_after:g} s), or every kiosk looks offline")
 
+    smtp = None if not top.smtp else checked_smtp(_section(top.smtp, SmtpConfig, "smtp", env, problems),
+                                                  problems)
+
     walls: dict[str, WallConfig] = {}
     for name, wt in top.walls.items():
         path = f"walls.{name}"
@@ -354,6 +362,9 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
         walls[name] = _wall(name, wt, path, env, check_source, problems)
     if not walls:
         problems.append("walls: no wall is configured; add a [walls.NAME] table with a title")
+    if smtp is None:
+        problems += [f"walls.{w.name}.digest: digests need an [smtp] section; add one with host, security "
+                     "and from (docs/digests.md)" for w in walls.values() if w.digest is not None]
 
     shared: dict[str, SourceConfig] = {}
     for name, st in top.sources.items():
@@ -380,7 +391,7 @@ def parse(data: dict[str, Any], check_source: SourceCheck, env: dict[str, str] |
     if problems:
         raise ConfigError(problems)
     return Config(web=web, bus=bus, store=store, media=media, kiosks=kiosks, walls=walls,
-                  stats_interval=top.stats_interval, sources=shared)
+                  stats_interval=top.stats_interval, sources=shared, smtp=smtp)
 
 
 def sentinel_problems(bus: BusConfig) -> list[str]:
@@ -436,6 +447,7 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         screen=screen({key: getattr(wt, key) for key in ("theme", "show", "night", "ticker", "display")},
                       path, problems),
         retention=_retention(wt.retention, f"{path}.retention", problems),
+        digest=digest(wt.digest, f"{path}.digest", problems),
     )
 
 

@@ -64,7 +64,7 @@ def problem(said: str, path: str, struct: type, raw: object = None) -> str:
         name = unknown.group("key")
         if where:  # inside a nested table: its keys are not the struct's own
             return f"{at}.{name}: unknown key; remove it"
-        known = sorted(getattr(struct, "__struct_fields__", ()))
+        known = sorted(getattr(struct, "__struct_encode_fields__", ()))  # as written in the file (renamed)
         hint = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         fix = f"did you mean '{hint[0]}'?" if hint else (
             f"known keys: {', '.join(known)}" if known else "this takes no keys")

@@ -389,3 +389,22 @@ control_tokens = sa.Table(
     sa.Column("revoked_by", sa.String(64), nullable=True),
     sa.Column("last_used_at", sa.Float, nullable=True),
 )
+
+# Digests by e-mail (wall/store/digests.py): one row per wall and period, claimed before the mail is sent
+# so that it leaves once across restarts and nodes, then what became of it. No person's data: the period,
+# counts and the relay's answer.
+digest_deliveries = sa.Table(
+    "digest_deliveries", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(64), primary_key=True),  # "daily:2026-12-06", "weekly:…", "range:A..B@t"
+    sa.Column("start", sa.Float, nullable=False),
+    sa.Column("end", sa.Float, nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("recipients", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),  # why the last attempt failed
+    sa.Column("by", sa.String(64), nullable=False),  # the process (node name) or "cli"
+    sa.Column("updated_at", sa.Float, nullable=False, index=True),
+    sa.Column("sent_at", sa.Float, nullable=True),
+    sa.CheckConstraint("state IN ('sending', 'sent', 'failed')", name="state"),
+)

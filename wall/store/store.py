@@ -28,6 +28,7 @@ from wall.store.box import BusState
 from wall.store.control_tokens import ControlTokens
 from wall.store.controls import Controls
 from wall.store.decisions import Decisions
+from wall.store.digests import Deliveries
 from wall.store.display_keys import DisplayKeys
 from wall.store.display_log import DisplayLog
 from wall.store.engine import StoreURLError, check_url, create_engine
@@ -69,6 +70,7 @@ class Store:
         self.labels = Labels(engine)
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)
+        self.digests = Deliveries(engine)
         self.display_log = DisplayLog(engine)
         self.rollups = Rollups(engine)
 

@@ -18,6 +18,7 @@ from wall.store.audit import AuditFilter, Event
 from wall.store.users import ROLES, UnknownUser, UserExists
 from wall.web.auth import identity, require
 from wall.web.console import done, page, wall_of
+from wall.web.digests import add_digest_routes
 from wall.web.http import error
 from wall.web.inputs import form, path_id, query_int
 from wall.web.keys import STORE
@@ -199,3 +200,4 @@ def add_admin_routes(app: web.Application) -> None:
     r.add_post("/console/users", add_user)
     r.add_post("/console/users/{username}", change_user)
     add_privacy_routes(app)
+    add_digest_routes(app)
