@@ -2,8 +2,8 @@
 control API with a named, scoped, revocable bearer token; only its sha256 is kept
 (wall/store/control_tokens.py, docs/control-api.md).
 
-Revision ID: 0012
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0008"
+revision = "0013"
+down_revision = "0012"  # re-chained at merge (made from 0008)
 branch_labels = None
 depends_on = None
 
