@@ -30,6 +30,8 @@ FORBIDDEN = {
     "wall.store": ("wall.web", "wall.curate", "wall.bus", "wall.app", "wall.cli", "ingest"),
     # Privacy (retention, erasure, export) works on the stores: the bus, the store, the media cache.
     "wall.privacy": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
+    # Alerts read the bus, the store and the config, and post to targets; the console's page imports them.
+    "wall.alerts": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
 }
 
 

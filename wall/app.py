@@ -31,6 +31,7 @@ from ingest.registry import check_options, display_names
 from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
 from wall import look
+from wall.alerts.job import AlertJob
 from wall.bus import open_engine
 from wall.bus.base import RECENT_KEPT, Bus, Engine, writer_lease
 from wall.bus.memory import MemoryEngine
@@ -135,6 +136,9 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
         parts.append(writers)
         if store is not None:  # the role every deployment runs somewhere, beside the store it clears
             parts.append(RetentionJobs(cfg.walls.values(), engine, store, owner, registry))
+    if "web" in roles and store is not None and any(w.alerts.targets for w in cfg.walls.values()):
+        # Web nodes, not writers: a dead writer is noticed by a process that is not it (docs/alerts.md).
+        parts.append(AlertJob(cfg, engine, store, owner))
     return parts
 
 
@@ -184,7 +188,7 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         async with AsyncExitStack() as stack:
             for part in workers(cfg, roles, bus, owner, app[STORE], app[METRICS].registry):
                 entered = await stack.enter_async_context(part)
-                if isinstance(entered, Writers | PrimaryWatch | RetentionJobs):
+                if isinstance(entered, Writers | PrimaryWatch | RetentionJobs | AlertJob):
                     app[HEALTH].append(entered)
             if "curate" not in roles:
                 await _say_if_no_writer(cfg, bus)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
+from wall.alerts.config import AlertsConfig, alerts_config
 from wall.configcheck import SECRET, STRONG_SECRET, convert, secret_keys
 from wall.entropy import weak
 from wall.screen import Screen, screen
@@ -146,6 +147,7 @@ class WallTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     night: dict[str, Any] = {}
     ticker: dict[str, Any] = {}
     retention: dict[str, Any] = {}  # [walls.W.retention], checked as a RetentionTable
+    alerts: dict[str, Any] = {}  # [walls.W.alerts], checked by wall/alerts/config.py
 
 
 class ConfigFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -268,6 +270,7 @@ class WallConfig:
     private: bool = False
     screen: Screen = field(default_factory=Screen)  # theme, show, night, ticker (wall/screen.py)
     retention: Retention = DEFAULT_RETENTION  # [walls.W.retention] (docs/retention.md)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)  # [walls.W.alerts] (docs/alerts.md)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
@@ -432,6 +435,7 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         screen=screen({key: getattr(wt, key) for key in ("theme", "show", "night", "ticker")}, path,
                       problems),
         retention=_retention(wt.retention, f"{path}.retention", problems),
+        alerts=alerts_config(wt.alerts, f"{path}.alerts", env, problems),
     )
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from wall.store.alerts import AlertDeliveries
 from wall.store.audit import Audit
 from wall.store.bans import Bans
 from wall.store.box import BusState
@@ -65,6 +66,7 @@ class Store:
         self.labels = Labels(engine)
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)
+        self.alerts = AlertDeliveries(engine)
 
     def bus_state(self, events: int, recent: int) -> BusState:
         """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`
