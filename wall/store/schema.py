@@ -166,6 +166,35 @@ stats_rollups = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
 )
 
+# Roll-ups (wall/store/rollups.py): the wall's figures kept for months, one row per counter of a bucket of
+# `span` seconds (60: minute, 3600: hour, 86400: day) starting at `bucket` (epoch seconds, UTC). Counts
+# only; the "author:" counters name people, so erasure and retention reach them (docs/rollups.md).
+rollups = sa.Table(
+    "rollups", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("span", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # the key is the row: half the size on SQLite
+)
+
+# Hours and days whose minutes changed since they were last derived: written with the minutes, so a
+# writer that dies before deriving leaves the work to the next one.
+rollup_marks = sa.Table(
+    "rollup_marks", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("span", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),
+)
+
+# The newest curation writer's fencing token per wall that wrote roll-ups: an older one is refused.
+rollup_fences = sa.Table(
+    "rollup_fences", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("token", sa.BigInteger, nullable=False),
+)
+
 # The memory bus's state on a box without Redis (wall/store/box.py): what its curation writer committed
 # and what waits in the inboxes, so `wall serve` restarted neither repeats nor loses posts.
 bus_walls = sa.Table(

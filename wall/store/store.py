@@ -38,6 +38,7 @@ from wall.store.logins import LoginPolicy, Logins
 from wall.store.migrate import upgrade
 from wall.store.optouts import OptOuts
 from wall.store.retention import Retention
+from wall.store.rollups import Rollups
 from wall.store.rules import Rules
 from wall.store.sessions import Sessions
 from wall.store.users import Users
@@ -67,6 +68,7 @@ class Store:
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)
         self.alerts = AlertDeliveries(engine)
+        self.rollups = Rollups(engine)
 
     def bus_state(self, events: int, recent: int) -> BusState:
         """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`
