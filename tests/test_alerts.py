@@ -217,6 +217,23 @@ async def test_a_new_wall_with_a_burst_in_its_first_minute_sends_nothing():
     assert rx.got == []
 
 
+async def test_after_a_restart_the_roll_ups_are_the_history_a_spike_needs():
+    """The bus forgot (a new memory engine, a flushed Redis); the roll-ups in the store remember the wall
+    from yesterday: the writer reads where they start, so a burst is a spike again."""
+    async with receivers() as rx:
+        cfg = config(rx, targets={"team-slack": {"type": "slack", "url_env": SLACK_URL_ENV}})
+        engine = MemoryEngine()
+        async with opened_store(cfg.store.url) as store:
+            yesterday = int(time.time() // 60) - 24 * 60
+            await store.rollups.replace("lobby", 1, {yesterday + i: {"posts": 4} for i in range(60)})
+            app = create_app(cfg, ALL, engine=engine, store=store)
+            async with serving(app) as base:
+                await burst(base)
+                [slack] = await eventually(lambda: rx.at("slack"), timeout=60)
+        await engine.close()
+    assert slack.json()["blocks"][0]["text"]["text"] == "Spike on Lobby"
+
+
 # --- a source down, no writer, a kiosk offline: each once --------------------------------------------------
 
 async def test_a_failing_source_a_wall_without_writer_and_a_silent_kiosk_are_each_sent_once():
@@ -265,7 +282,8 @@ async def test_a_receiver_that_fails_twice_then_accepts_gets_one_delivery_and_th
                 assert "ops-hook" in page and "team-slack" in page and "T000-B000-XXXX" not in page
                 assert "workflow-sig-1234" not in page and "/hook/ops" not in page
                 r = await admin.post("/console/alerts/test", form={"wall": "lobby", "target": "ops-hook"})
-                assert r.status == 303 and r.headers["Location"] == "/console/alerts?wall=lobby&queued=ops-hook"
+                assert r.status == 303
+                assert r.headers["Location"] == "/console/alerts?wall=lobby&queued=ops-hook"
                 shown = await (await admin.http.get(f"{base}{r.headers['Location']}")).text()
                 assert "A test alert is queued for ops-hook" in shown
 
