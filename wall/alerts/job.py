@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 LEASE = "alerts"
 LEASE_TTL = 6.0  # seconds, as the writer's
 RENEW_EVERY = 2.0
-LOOK_EVERY = 5.0  # seconds between looks at the walls
+LOOK_EVERY = 5.0  # seconds between looks at the walls (their figures: at every SEND_EVERY)
 SEND_EVERY = 1.0  # seconds between looks at the outbox
 KEEP = 30 * 86400.0  # settled deliveries are kept this long for the console, then removed
 FORGET_EVERY = 3600.0
@@ -73,24 +73,27 @@ class AlertJob:
 
     # --- looking ---------------------------------------------------------------------------------------
 
-    async def look(self, now: float | None = None) -> list[Delivery]:
-        """Find each wall's alerts now and queue them for its targets; the deliveries queued."""
+    async def look(self, now: float | None = None, spikes_only: bool = False) -> list[Delivery]:
+        """Find each wall's alerts now and queue them for its targets; the deliveries queued. Spikes are
+        looked at every second (a spike lasts its minute), the rest every LOOK_EVERY (`spikes_only`)."""
         now = time.time() if now is None else now
-        records = list((await self.engine.health_records()).values())
-        kiosks = await self.store.kiosks.all() if self.walls else []
+        records = [] if spikes_only else list((await self.engine.health_records()).values())
+        kiosks = await self.store.kiosks.all() if self.walls and not spikes_only else []
         queued: list[Delivery] = []
         for name, wall in self.walls.items():
             title, cfg = wall.cfg.title, wall.cfg.alerts
             found = spikes(name, title, await self.engine.announced(name), now)
-            found += wall.held_for("source_down").look(sources_down(name, title, records, now),
-                                                      cfg.source_down_after, now)
-            holder = await self.engine.holder(writer_lease(name))
-            found += wall.held_for("writer_down").look(writer_down(name, title, holder, now),
-                                                      cfg.writer_down_after, now)
-            found += kiosks_offline(name, title, kiosks, self.cfg.kiosks.offline_after, now)
+            if not spikes_only:
+                found += wall.held_for("source_down").look(sources_down(name, title, records, now),
+                                                          cfg.source_down_after, now)
+                holder = await self.engine.holder(writer_lease(name))
+                found += wall.held_for("writer_down").look(writer_down(name, title, holder, now),
+                                                          cfg.writer_down_after, now)
+                found += kiosks_offline(name, title, kiosks, self.cfg.kiosks.offline_after, now)
             for alert in found:
                 queued += await self.queue(wall.cfg, alert, now)
-        self.status.last_look_at = now
+        if not spikes_only:
+            self.status.last_look_at = now
         return queued
 
     async def queue(self, wall: WallConfig, alert: Alert, now: float | None = None,
@@ -182,8 +185,9 @@ class AlertJob:
                     log.warning("alerts lease lost; its next holder sends what is due")
                     return
                 renew_at = time.monotonic() + RENEW_EVERY
-            if time.monotonic() >= look_at:
-                await self.look()
+            everything = time.monotonic() >= look_at
+            await self.look(spikes_only=not everything)
+            if everything:
                 look_at = time.monotonic() + LOOK_EVERY
             if time.monotonic() >= forget_at:
                 if n := await self.store.alerts.forget_before(time.time() - KEEP):
