@@ -69,6 +69,8 @@ class Receivers:
         self.got.append(Received(request.path, dict(request.headers), await request.read()))
         if self.answers.get(request.path):
             status = self.answers[request.path].pop(0)
+            if status == 429:  # Slack's rate limit says when to come back
+                return web.Response(status=429, text="rate_limited", headers={"Retry-After": "30"})
             return web.Response(status=status, text="busy, try later" if status == 503 else "no_service")
         return web.Response(status=202 if request.path.startswith("/teams/") else 200, text="ok")
 
@@ -307,6 +309,7 @@ async def test_a_receiver_that_fails_twice_then_accepts_gets_one_delivery_and_th
 
 
 async def test_a_target_that_refuses_fails_at_once_with_why_and_a_busy_one_is_tried_again_later():
+    """404: gone for good; 503: again after the backoff; 429 with Retry-After: again when it says."""
     async with receivers() as rx:
         cfg = config(rx)
         engine = MemoryEngine()
@@ -317,6 +320,7 @@ async def test_a_target_that_refuses_fails_at_once_with_why_and_a_busy_one_is_tr
             assert sorted(d.target for d in queued) == ["ops-hook", "team-slack", "team-teams"]
             rx.answers["/slack/T000-B000-XXXX"] = [404]  # a Slack app removed: it will not come back
             rx.answers["/teams/workflow-sig-1234"] = [503]
+            rx.answers["/hook/ops"] = [429]
             async with aiohttp.ClientSession() as session:
                 before = time.time()
                 assert await job.send_due(session) == 3
@@ -329,7 +333,8 @@ async def test_a_target_that_refuses_fails_at_once_with_why_and_a_busy_one_is_tr
     assert (teams.state, teams.attempts, teams.error) == ("pending", 1,
                                                           f"{rx.base}/… answered HTTP 503: busy, try later")
     assert before + 1 <= teams.next_at <= after + 2  # 2 s after the attempt, less its jitter
-    assert (hook.state, hook.attempts) == ("sent", 1)
+    assert (hook.state, hook.attempts) == ("pending", 1) and "HTTP 429: rate_limited" in str(hook.error)
+    assert before + 30 <= hook.next_at <= after + 30  # when it asked, not the backoff's 2 s
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
