@@ -110,8 +110,9 @@ def node_name() -> str:
 
 def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
             store: Store | None = None, registry: CollectorRegistry | None = None) -> list[Any]:
-    """The background roles (sources, curate) as async context managers. Sources report their health
-    through the engine (any worker may run them); the writers report theirs in this process's /healthz."""
+    """The background roles (sources, curate; the web role's alerts job) as async context managers.
+    Sources report their health through the engine (any worker may run them); the writers report theirs
+    in this process's /healthz."""
     parts: list[Any] = []
     if "curate" in roles:
         parts.append(Warmup())  # first: nothing time-sensitive may run while it holds the GIL

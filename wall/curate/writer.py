@@ -527,7 +527,6 @@ class CurationWriter:
             await self.engine.announce(self.wall, body)
             self._announced = body
 
-
     async def _history_since(self) -> float | None:
         """Where the wall's roll-ups start (None: a new wall): the spike baseline's history beyond the
         live buckets, across restarts and Redis forgetting. A store that does not answer keeps the last."""
