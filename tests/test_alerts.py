@@ -19,10 +19,11 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from playwright.async_api import Browser as PlaywrightBrowser
 
 from tests.console_helpers import Browser, opened_store
 from tests.fakes.server import start
-from tests.helpers import HMAC_SECRET, TOKEN, eventually, post, serving, temp_store_url
+from tests.helpers import ARTIFACTS, HMAC_SECRET, TOKEN, eventually, post, serving, temp_store_url
 from tests.postgres_server import PostgresServer
 from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
 from wall.alerts.detect import Alert
@@ -432,3 +433,40 @@ def test_alert_config_mistakes_are_refused_with_the_key_and_the_fix(tmp_path: Pa
     assert "example.org/hook" not in problems and "http://teams.example" not in problems
 
 
+
+
+@pytest.mark.timeout(300)
+async def test_an_admin_sends_a_test_alert_from_the_alerts_page_in_chromium_and_sees_it_sent(
+        browser: PlaywrightBrowser) -> None:
+    async with receivers() as rx:
+        rx.answers["/slack/T000-B000-XXXX"] = [503]
+        cfg = config(rx)
+        async with opened_store(cfg.store.url) as store:
+            user = await store.users.get("root")
+            assert user is not None
+            cookie, _ = await store.sessions.create(user.id)
+            async with serving(create_app(cfg, ALL, store=store)) as base:
+                context = await browser.new_context(viewport={"width": 1280, "height": 800})
+                await context.add_cookies([{"name": "wall_session", "value": cookie, "url": base}])
+                page = await context.new_page()
+                problems: list[str] = []
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                await page.goto(f"{base}/console")
+                await page.click("nav.bar-nav a[href='/console/alerts']")
+                await page.locator("tr.alert-target[data-target=team-slack] button").click()
+                await page.locator(".alerts-queued").wait_for()
+
+                async def sent() -> bool:
+                    await page.click("a.button:has-text('Refresh')")
+                    row = page.locator("tr.alert-delivery").first
+                    return await row.get_attribute("data-state") == "sent"
+                await eventually(sent, timeout=60, every=0.5)
+                row = page.locator("tr.alert-delivery").first
+                assert (await row.locator(".attempts").text_content() or "").strip() == "2"
+                assert "Test alert for Lobby" in (await row.text_content() or "")
+                ARTIFACTS.mkdir(exist_ok=True)
+                await page.screenshot(path=str(ARTIFACTS / "console-alerts.png"), full_page=True)
+                await context.close()
+    assert problems == []
+    assert [r.path for r in rx.got] == ["/slack/T000-B000-XXXX"] * 2
