@@ -232,7 +232,11 @@ async def test_after_a_restart_the_roll_ups_are_the_history_a_spike_needs():
             app = create_app(cfg, ALL, engine=engine, store=store)
             async with serving(app) as base:
                 await burst(base)
-                [slack] = await eventually(lambda: rx.at("slack"), timeout=60)
+                try:
+                    [slack] = await eventually(lambda: rx.at("slack"), timeout=60)
+                except TimeoutError:  # say what the wall's figures and the job were at
+                    pytest.fail(f"no spike sent: figures {await engine.announced('lobby')!r}, job "
+                                f"{job_of(app).status}, at {time.time()}")
         await engine.close()
     assert slack.json()["blocks"][0]["text"]["text"] == "Spike on Lobby"
 

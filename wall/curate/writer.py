@@ -535,10 +535,11 @@ class CurationWriter:
             return since
         try:
             since = await self.store.rollups.first_bucket(self.wall)
-        except Exception as e:
+            look_at = time.monotonic() + HISTORY_EVERY
+        except Exception as e:  # asked again at the next figures
             log.warning("wall %s: cannot read where its roll-ups start (spikes wait for history): %s",
                         self.wall, e)
-        self._history = (time.monotonic() + HISTORY_EVERY, since)
+        self._history = (look_at, since)
         return since
 
 
