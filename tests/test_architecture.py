@@ -34,6 +34,8 @@ FORBIDDEN = {
     "wall.digests": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     # Insights read the store (roll-ups, display log, decisions) and the bus's recent posts; pages use them.
     "wall.insights": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
+    # Alerts read the bus, the store and the config, and post to targets; the console's page imports them.
+    "wall.alerts": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
 }
 
 

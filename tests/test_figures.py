@@ -88,6 +88,28 @@ def test_spike_alerts_for_volume_and_negative_share(figures: Figures) -> None:
     assert figures.snapshot(NOW - 60)["alerts"] == []
 
 
+def test_a_new_wall_with_a_burst_in_its_first_minute_raises_no_spike() -> None:
+    """The issue's case: "Spike: 22 posts this minute (usually 0)" on a wall that has no history yet."""
+    fresh = Figures()
+    for j in range(22):
+        fresh.add(Entry(id=f"b{j}", ts=NOW - 20 + j / 2, label="negative"))
+    assert fresh.snapshot(NOW)["volume"][-1] == 22
+    assert fresh.snapshot(NOW)["alerts"] == []
+
+
+def test_a_wall_younger_than_the_baseline_raises_no_spike_until_its_history_covers_it() -> None:
+    young = Figures()
+    for minute in range(20):  # 20 quiet minutes, then a burst
+        young.add(Entry(id=f"q{minute}", ts=T0 + (39 + minute) * 60, label="neutral"))
+    for j in range(24):
+        young.add(Entry(id=f"s{j}", ts=T0 + 59 * 60 + j, label="negative"))
+    assert young.snapshot(NOW)["alerts"] == []
+    # The roll-ups remember the wall from before (a restart, a lease move, Redis forgot): now it is a spike.
+    alerts = young.snapshot(NOW, history_since=T0)["alerts"]
+    assert [a["kind"] for a in alerts] == ["volume", "negative"]
+    assert young.snapshot(NOW, history_since=T0 + 30 * 60)["alerts"] == []  # 29 minutes: not yet
+
+
 def test_retract_takes_a_post_back_exactly(figures: Figures) -> None:
     before = figures.snapshot(NOW)
     figures.add(Entry(id="extra", ts=T0 + 59 * 60 + 40, label="negative", brand=True, hashtags=["oops"]))

@@ -31,6 +31,7 @@ from ingest.registry import check_options, display_names
 from ingest.sources.webhook import add_webhook_routes
 from ingest.supervisor import Sources
 from wall import look
+from wall.alerts.job import AlertJob
 from wall.bus import open_engine
 from wall.bus.base import RECENT_KEPT, Bus, Engine, writer_lease
 from wall.bus.memory import MemoryEngine
@@ -111,8 +112,9 @@ def node_name() -> str:
 
 def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
             store: Store | None = None, registry: CollectorRegistry | None = None) -> list[Any]:
-    """The background roles (sources, curate) as async context managers. Sources report their health
-    through the engine (any worker may run them); the writers report theirs in this process's /healthz."""
+    """The background roles (sources, curate; the web role's alerts job) as async context managers.
+    Sources report their health through the engine (any worker may run them); the writers report theirs
+    in this process's /healthz."""
     parts: list[Any] = []
     if "curate" in roles:
         parts.append(Warmup())  # first: nothing time-sensitive may run while it holds the GIL
@@ -139,6 +141,9 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
             parts.append(RetentionJobs(cfg.walls.values(), engine, store, owner, registry))
         if store is not None and cfg.smtp is not None:  # each wall's digest, once per period (leased)
             parts.append(DigestJobs(cfg.walls.values(), cfg.smtp, engine, store, owner, compose))
+    if "web" in roles and store is not None and any(w.alerts.targets for w in cfg.walls.values()):
+        # Web nodes, not writers: a dead writer is noticed by a process that is not it (docs/alerts.md).
+        parts.append(AlertJob(cfg, engine, store, owner))
     return parts
 
 
@@ -188,7 +193,7 @@ def create_app(cfg: Config, roles: frozenset[Role] = SERVE, engine: Engine | Non
         async with AsyncExitStack() as stack:
             for part in workers(cfg, roles, bus, owner, app[STORE], app[METRICS].registry):
                 entered = await stack.enter_async_context(part)
-                if isinstance(entered, Writers | PrimaryWatch | RetentionJobs | DigestJobs):
+                if isinstance(entered, Writers | PrimaryWatch | RetentionJobs | DigestJobs | AlertJob):
                     app[HEALTH].append(entered)
             if "curate" not in roles:
                 await _say_if_no_writer(cfg, bus)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
+from wall.alerts.config import AlertsConfig, alerts_config
 from wall.configcheck import SECRET, STRONG_SECRET, convert, secret_keys
 from wall.digests.settings import Digest, SmtpConfig, checked_smtp, digest
 from wall.entropy import weak
@@ -152,6 +153,7 @@ class WallTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     display: dict[str, Any] = {}  # [walls.W.display]: the display log's report interval
     retention: dict[str, Any] = {}  # [walls.W.retention], checked as a RetentionTable
     digest: dict[str, Any] = {}  # [walls.W.digest]: e-mailed figures (wall/digests/settings.py)
+    alerts: dict[str, Any] = {}  # [walls.W.alerts], checked by wall/alerts/config.py
 
 
 class ConfigFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -276,6 +278,7 @@ class WallConfig:
     screen: Screen = field(default_factory=Screen)  # theme, show, night, ticker (wall/screen.py)
     retention: Retention = DEFAULT_RETENTION  # [walls.W.retention] (docs/retention.md)
     digest: Digest | None = None  # [walls.W.digest] (docs/digests.md)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)  # [walls.W.alerts] (docs/alerts.md)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
@@ -448,6 +451,7 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
                       path, problems),
         retention=_retention(wt.retention, f"{path}.retention", problems),
         digest=digest(wt.digest, f"{path}.digest", problems),
+        alerts=alerts_config(wt.alerts, f"{path}.alerts", env, problems),
     )
 
 

@@ -15,6 +15,9 @@ WINDOW_MINUTES = 60
 TREND_MINUTES = 15
 RECENT_MINUTES = 10
 SPIKE_BASELINE_MINUTES = 30
+# A spike needs history to compare with: the wall must have counted posts at least this long before the
+# current minute (docs/alerts.md). A new wall's first minutes hold its backlog: "usually 0" is no baseline.
+SPIKE_HISTORY_MINUTES = SPIKE_BASELINE_MINUTES
 SPIKE_Z = 3.0
 SPIKE_MIN_POSTS = 10
 NEGATIVE_MIN_SCORED = 5
@@ -171,8 +174,15 @@ class Figures:
                     into[key] = into.get(key, 0) + value
         return total
 
-    def snapshot(self, now: float) -> dict[str, Any]:
-        """The figures at `now` (seconds), for a `stats` event."""
+    def history_since(self) -> float | None:
+        """When the oldest minute these figures still hold began (epoch seconds), None when they hold none."""
+        minutes = [m for m, b in self._s.buckets.items() if b.count > 0]
+        return min(minutes) * 60.0 if minutes else None
+
+    def snapshot(self, now: float, history_since: float | None = None) -> dict[str, Any]:
+        """The figures at `now` (seconds), for a `stats` event. `history_since`: when the wall's counted
+        history starts where more is known than these buckets hold (the roll-ups); spike alerts are raised
+        only once the history covers the whole baseline."""
         m = math.floor(now / 60)
         hour = self._sum(m, WINDOW_MINUTES)
         recent = self._sum(m, RECENT_MINUTES)
@@ -192,8 +202,12 @@ class Figures:
             "share_of_voice": _voice(hour.voice),
             "top_authors": _top(hour.authors),
             "top_sources": _top(hour.sources),
-            "alerts": self._alerts(m),
+            "alerts": self._alerts(m) if self._has_history(m, history_since) else [],
         }
+
+    def _has_history(self, m: int, history_since: float | None) -> bool:
+        known = [t for t in (history_since, self.history_since()) if t is not None]
+        return bool(known) and min(known) <= (m - SPIKE_HISTORY_MINUTES) * 60
 
     def _alerts(self, m: int) -> list[dict[str, object]]:
         alerts: list[dict[str, object]] = []

@@ -36,11 +36,13 @@ def window(minute: int) -> list[int]:
     return list(range(minute - max(WINDOW_MINUTES, FIGURES_MINUTES) - 1, minute + 1))
 
 
-def figures(total: int, buckets: dict[int, dict[str, int]], now: float) -> dict[str, Any]:
+def figures(total: int, buckets: dict[int, dict[str, int]], now: float,
+            history_since: float | None = None) -> dict[str, Any]:
     """The stats event: all-time total, posts per minute (a sliding minute: this one plus the unelapsed
     share of the last), the hour's top hashtags, and the live figures (volume per minute, sentiment and its
     trend, trending hashtags and terms, share of voice, top authors and sources, spike alerts).
-    Deterministic for given buckets and time, so whichever process holds the lease computes the same."""
+    Deterministic for given buckets and time, so whichever process holds the lease computes the same.
+    `history_since`: where the wall's history starts beyond these buckets (the roll-ups), for spikes."""
     minute, into = divmod(now, 60)
     current, previous = buckets.get(int(minute), {}), buckets.get(int(minute) - 1, {})
     per_minute = current.get("posts", 0) + round(previous.get("posts", 0) * (1 - into / 60))
@@ -50,6 +52,6 @@ def figures(total: int, buckets: dict[int, dict[str, int]], now: float) -> dict[
             if name.startswith(TAG):
                 tags[name[len(TAG):]] += n
     trending = [list(kv) for kv in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5]]
-    live = Figures.from_counts(buckets).snapshot(now)
+    live = Figures.from_counts(buckets).snapshot(now, history_since)
     live["hour_total"] = live.pop("total")
     return {"type": "stats", "total": total, "per_minute": per_minute, "trending": trending, **live}

@@ -74,6 +74,9 @@ STOP_GRACE = 10.0  # seconds a stopping writer may take to finish the entry in h
 # seconds between looks at the store's opt-outs: one added where no inbox entry could say so (`wall optout`
 # on the memory engine, whose bus lives in the serving process) takes effect this soon; expired ones go
 OPTOUTS_EVERY = 5.0
+# seconds between looks at where the wall's roll-ups start: spike alerts need that much history
+# (docs/alerts.md); it moves only when retention trims the oldest buckets
+HISTORY_EVERY = 60.0
 
 
 @dataclass
@@ -123,6 +126,7 @@ class CurationWriter:
         self.folds = Folds(fold_window)
         self._orphaned = False
         self._announced: bytes | None = None
+        self._history: tuple[float, float | None] = (0.0, None)  # (next look, where the roll-ups start)
         self.stopping = asyncio.Event()  # set by stop(): finish the entry in hand, hand the lease over
 
     async def run(self) -> None:
@@ -516,12 +520,27 @@ class CurationWriter:
         now = time.time()
         minute = int(now // 60)
         buckets = await self.engine.counts(self.wall, window(minute))
-        stats = figures(await self.engine.total(self.wall), buckets, now)
+        stats = figures(await self.engine.total(self.wall), buckets, now, await self._history_since())
         stats["alerts_on_screen"] = self.alerts_on_screen
         body = encode(stats)
         if body != self._announced:
             await self.engine.announce(self.wall, body)
             self._announced = body
+
+    async def _history_since(self) -> float | None:
+        """Where the wall's roll-ups start (None: a new wall): the spike baseline's history beyond the
+        live buckets, across restarts and Redis forgetting. A store that does not answer keeps the last."""
+        look_at, since = self._history
+        if self.store is None or time.monotonic() < look_at:
+            return since
+        try:
+            since = await self.store.rollups.first_bucket(self.wall)
+            look_at = time.monotonic() + HISTORY_EVERY
+        except Exception as e:  # asked again at the next figures
+            log.warning("wall %s: cannot read where its roll-ups start (spikes wait for history): %s",
+                        self.wall, e)
+        self._history = (look_at, since)
+        return since
 
 
 @dataclass

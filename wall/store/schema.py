@@ -407,4 +407,25 @@ digest_deliveries = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False, index=True),
     sa.Column("sent_at", sa.Float, nullable=True),
     sa.CheckConstraint("state IN ('sending', 'sent', 'failed')", name="state"),
+# Alert deliveries (wall/store/alerts.py): the outbox one job sends from, so a delivery survives a restart.
+# One row per alert and target; `body` is the alert (counts, names of sources and kiosks: no post text or
+# author). `key` names the alert's subject ("spike:volume", "source_down:rss-news"): the same key to the
+# same target within the wall's dedupe window is not queued again.
+alert_deliveries = sa.Table(
+    "alert_deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wall", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(64), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),  # why it failed, or why the last attempt did
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("next_at", sa.Float, nullable=False),  # when a pending delivery is due
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state"),
+    sa.Index("ix_alert_deliveries_subject", "wall", "target", "key", "created_at"),
+    sa.Index("ix_alert_deliveries_due", "state", "next_at"),
 )

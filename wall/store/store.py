@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from wall.store.alerts import AlertDeliveries
 from wall.store.audit import Audit
 from wall.store.bans import Bans
 from wall.store.box import BusState
@@ -72,6 +73,7 @@ class Store:
         self.retention = Retention(engine, self.cursors)
         self.digests = Deliveries(engine)
         self.display_log = DisplayLog(engine)
+        self.alerts = AlertDeliveries(engine)
         self.rollups = Rollups(engine)
 
     def bus_state(self, events: int, recent: int) -> BusState:

@@ -21,6 +21,7 @@ from wall.media.signing import MEDIA_SECRET
 from wall.paths import STATIC as STATIC_DIR
 from wall.web import api, feeds, pages, ws
 from wall.web.admin import add_admin_routes
+from wall.web.alerts import add_alerts_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
 from wall.web.control_api import add_control_routes
@@ -100,6 +101,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_fleet_routes(app)
     add_control_routes(app)
     add_token_routes(app)
+    add_alerts_routes(app)
     add_openapi_route(app)
     return app
 

@@ -2,7 +2,7 @@
 (wall/store/digests.py).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"  # re-chained in the mail branch after merging insights (made from 0008)
+down_revision = "0011"  # re-chained at merge (made from 0008)
 branch_labels = None
 depends_on = None
 
