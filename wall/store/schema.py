@@ -191,6 +191,8 @@ display_screens = sa.Table(
     sa.Column("n", sa.Integer, nullable=False),
     sa.Column("last_seen", sa.Float, nullable=False),
     sa.UniqueConstraint("wall", "n", name="uq_display_screens_wall_n"),
+)
+
 # Roll-ups (wall/store/rollups.py): the wall's figures kept for months, one row per counter of a bucket of
 # `span` seconds (60: minute, 3600: hour, 86400: day) starting at `bucket` (epoch seconds, UTC). Counts
 # only; the "author:" counters name people, so erasure and retention reach them (docs/rollups.md).
@@ -407,6 +409,8 @@ digest_deliveries = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False, index=True),
     sa.Column("sent_at", sa.Float, nullable=True),
     sa.CheckConstraint("state IN ('sending', 'sent', 'failed')", name="state"),
+)
+
 # Alert deliveries (wall/store/alerts.py): the outbox one job sends from, so a delivery survives a restart.
 # One row per alert and target; `body` is the alert (counts, names of sources and kiosks: no post text or
 # author). `key` names the alert's subject ("spike:volume", "source_down:rss-news"): the same key to the

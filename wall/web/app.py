@@ -32,7 +32,17 @@ from wall.web.fleet import add_fleet_routes
 from wall.web.hub import Hub
 from wall.web.insights import add_insights_routes
 from wall.web.keys import (
-    CONFIG, ENGINE, HEALTH, HUBS, LOOKS, METRICS, STATIC, STORE, TALLY, TRENDS, HealthPart,
+    CONFIG,
+    ENGINE,
+    HEALTH,
+    HUBS,
+    LOOKS,
+    METRICS,
+    STATIC,
+    STORE,
+    TALLY,
+    TRENDS,
+    HealthPart,
 )
 from wall.web.limits import add_limits, body_deadline
 from wall.web.looks import Looks
