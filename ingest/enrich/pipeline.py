@@ -21,7 +21,7 @@ import msgspec
 from wall.models import Sentiment
 
 from . import language, model, safety, sentiment
-from .terms import TermMatcher, TermsConfig
+from .terms import TermMatcher, TermsConfig, fold
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +159,12 @@ class Enricher:
                 item = Item(item)
             text = sentiment.clean(item.text)
             lang = self.languages.detect(text, self._names) or item.lang
-            matches = self.matcher.match(text)
-            profane = safety.profane_words(text, lang)
-            flags = safety.text_flags(text, profane, self.config.max_hashtags)
-            flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
+            folded = fold(text)  # once for the terms and, when it has no link or mention, the safety checks
+            matches = self.matcher.match(text, folded)
+            reading = safety.read(text, folded)
+            profane = safety.profane_words(reading, lang)
+            flags = safety.text_flags(reading, profane, self.config.max_hashtags)
+            flags += self.state.check(reading, item.author, item.ts if item.ts is not None else time.time())
             reason: str | None = None
             if not sentiment.is_scorable(text):
                 reason = "empty"

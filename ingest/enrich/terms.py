@@ -87,11 +87,11 @@ class TermMatcher:
         if not self._empty:
             self._automaton.make_automaton()
 
-    def match(self, text: str) -> Matches:
-        """Which brand, competitors and topics the text names."""
+    def match(self, text: str, folded: str | None = None) -> Matches:
+        """Which brand, competitors and topics the text names (`folded`: fold(text), when the caller has it)."""
         if self._empty:
             return Matches(False, [], [], [])
-        folded = fold(text)
+        folded = fold(text) if folded is None else folded
         brand = False
         competitors: set[str] = set()
         topics: set[str] = set()
