@@ -148,40 +148,33 @@ class Enricher:
         return self.enrich_batch([item])[0]
 
     def enrich_batch(self, items: Sequence[Item | str]) -> list[Annotations]:
-        """The annotations of each post, in order; sentiment is scored for the batch at once."""
+        """The annotations of each post, in order; sentiment and fingerprints are taken for the batch at once."""
         scorer = self.model
+        posts = [Item(item) if isinstance(item, str) else item for item in items]
+        texts = [sentiment.clean(item.text) for item in posts]
+        langs = [self.languages.detect(text, self._names) or item.lang
+                 for item, text in zip(posts, texts, strict=True)]
+        folded = [fold(text) for text in texts]  # for the terms and, with no link or mention, the safety checks
+        readings = [safety.read(text, f) for text, f in zip(texts, folded, strict=True)]
+        stateful = self.state.check_batch([(reading, item.author, item.ts if item.ts is not None else time.time())
+                                           for reading, item in zip(readings, posts, strict=True)])
+        # No labels and no lexicon for the language: marked, never guessed. Texts too short to tell (emoji,
+        # "wow!") are scored, since emoji and interjections carry across languages.
+        unscored = ["empty" if not sentiment.is_scorable(text) else None if scorer.scores(lang) else "language"
+                    for text, lang in zip(texts, langs, strict=True)]
+        results: list[Sentiment | None] = [None] * len(posts)
+        scored = [i for i, reason in enumerate(unscored) if reason is None]
+        if scored:
+            rows = model.vectors([texts[i] for i in scored], [langs[i] for i in scored], self._terms)
+            for i, result in zip(scored, scorer.sentiments(rows), strict=True):
+                results[i] = result
         out: list[Annotations] = []
-        to_score: list[int] = []
-        texts: list[str] = []
-        langs: list[str | None] = []
-        for item in items:
-            if isinstance(item, str):
-                item = Item(item)
-            text = sentiment.clean(item.text)
-            lang = self.languages.detect(text, self._names) or item.lang
-            folded = fold(text)  # once for the terms and, when it has no link or mention, the safety checks
-            matches = self.matcher.match(text, folded)
-            reading = safety.read(text, folded)
+        for i, (text, lang, reading) in enumerate(zip(texts, langs, readings, strict=True)):
+            matches = self.matcher.match(text, folded[i])
             profane = safety.profane_words(reading, lang)
-            flags = safety.text_flags(reading, profane, self.config.max_hashtags)
-            flags += self.state.check(reading, item.author, item.ts if item.ts is not None else time.time())
-            reason: str | None = None
-            if not sentiment.is_scorable(text):
-                reason = "empty"
-            elif not scorer.scores(lang):
-                # No labels and no lexicon for the language: marked, never guessed. Texts too short to
-                # tell (emoji, "wow!") are scored, since emoji and interjections carry across languages.
-                reason = "language"
-            else:
-                to_score.append(len(out))
-                texts.append(text)
-                langs.append(lang)
-            out.append(Annotations(None, lang, language.direction(lang), matches.topics, matches.competitors,
-                                   matches.brand_mentioned, matches.terms, flags, reason, profane))
-        if texts:
-            scored = scorer.sentiments(model.vectors(texts, langs, self._terms))
-            for i, result in zip(to_score, scored, strict=True):
-                out[i] = msgspec.structs.replace(out[i], sentiment=result)
+            flags = safety.text_flags(reading, profane, self.config.max_hashtags) + stateful[i]
+            out.append(Annotations(results[i], lang, language.direction(lang), matches.topics, matches.competitors,
+                                   matches.brand_mentioned, matches.terms, flags, unscored[i], profane))
         return out
 
 
