@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import string
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -133,13 +134,14 @@ def script_of(ch: str) -> str:
     return _RANGES[i][2] if i >= 0 and cp <= _RANGES[i][1] else OTHER
 
 
-_ASCII_LETTERS = re.compile(r"[A-Za-z]")
+_ASCII_LETTERS = string.ascii_letters.encode("ascii")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def letters_by_script(text: str) -> dict[str, int]:
     """How many letters of each script the text has."""
-    counts = {LATIN: len(_ASCII_LETTERS.findall(text))}
+    ascii_part = text.encode("ascii", "ignore")
+    counts = {LATIN: len(ascii_part) - len(ascii_part.translate(None, _ASCII_LETTERS))}
     if not text.isascii():
         for ch in _NON_ASCII.findall(text):
             if ch.isalpha():
@@ -196,7 +198,7 @@ def _fasttext_knows(languages: Iterable[Language]) -> bool:
 def _english_words(text: str) -> tuple[int, int]:
     """How many of the text's words are on the English list, and how many words it has."""
     words = _WORDS.findall(text.lower().replace("\u2019", "'"))
-    return sum(1 for w in words if w in _ENGLISH), len(words)
+    return sum(map(_ENGLISH.__contains__, words)), len(words)
 
 
 def _plainly_english(text: str) -> bool:

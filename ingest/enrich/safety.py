@@ -116,6 +116,14 @@ def _wordlist(lang: str | None) -> Wordlist:
     return Wordlist([e for e in entries if e not in excluded])
 
 
+def _leet(text: str) -> str:
+    # str.translate looks every character of a non-ASCII text up one by one: replacing the ten digits and
+    # signs is the same (each becomes a letter no other replacement touches) and a fifth of the time.
+    for sign, letter in _LEET.items():
+        text = text.replace(chr(sign), letter)
+    return text
+
+
 class Reading(NamedTuple):
     """What the checks read of one text."""
 
@@ -141,7 +149,7 @@ def profane_words(text: str | Reading, lang: str | None = None) -> list[str]:
     words = wordlist(lang)
     folded = (text if isinstance(text, Reading) else read(text)).folded
     found = words.find(folded)
-    leet = folded.translate(_LEET)
+    leet = folded.translate(_LEET) if folded.isascii() else _leet(folded)
     if leet != folded:
         found |= words.find(leet)
     # Masked letters (f*ck, sh**) are rare: only those tokens go through the slower wildcard match.
