@@ -25,6 +25,8 @@ from typing import Any
 import fasttext
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from .terms import lower_as_re
+
 # The demo's eight languages plus a few common ones: the candidates when a wall names none.
 LANGUAGES = (
     Language.ENGLISH, Language.GERMAN, Language.SPANISH, Language.FRENCH, Language.FINNISH,
@@ -279,6 +281,24 @@ class _Group:
         return _code(values[0].language) if _clear([v.value for v in values]) else None
 
 
+class Names:
+    """A wall's names (brand, competitors), left out of a text before its language is detected."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        names = sorted(set(names), key=len, reverse=True)
+        alternatives = "|".join(re.escape(n) for n in names)
+        self.pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        # The regex costs a few µs a post; names in ASCII are looked for as substrings first (lower_as_re).
+        self._ascii = tuple(n.lower() for n in names) if all(n.isascii() for n in names) else None
+
+    def sub(self, repl: str, text: str) -> str:
+        if self._ascii is not None:
+            lowered = lower_as_re(text)
+            if not any(name in lowered for name in self._ascii):
+                return text
+        return self.pattern.sub(repl, text)
+
+
 class Detector:
     """Language detection among a set of candidate languages; thread-safe once warm."""
 
@@ -309,7 +329,7 @@ class Detector:
         for group in self._groups.values():
             group.warm()
 
-    def detect(self, text: str, names: re.Pattern[str] | None = None) -> str | None:
+    def detect(self, text: str, names: Names | re.Pattern[str] | None = None) -> str | None:
         """ISO 639-1 code of the text's language, or None when it is too short, unclear or in a script
         no candidate writes. `names` matches words to leave out too (a wall's brand names)."""
         text = _NOISE.sub(" ", text[:MAX_CHARS])
@@ -340,7 +360,7 @@ def detector(codes: Iterable[str] | None = None) -> Detector:
         return found
 
 
-def detect(text: str, names: re.Pattern[str] | None = None) -> str | None:
+def detect(text: str, names: Names | re.Pattern[str] | None = None) -> str | None:
     """detect() among the default candidates (LANGUAGES)."""
     return detector().detect(text, names)
 

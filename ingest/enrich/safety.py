@@ -241,7 +241,7 @@ class SafetyState:
         return self.check_batch([(text, author, ts)])[0]
 
     def check_batch(self, posts: Sequence[tuple[str | Reading, str | None, float]]) -> list[list[str]]:
-        """check() each post (text, author, ts) in turn; the fingerprints are taken for all of them at once."""
+        """check() each post (text, author, ts) in turn, the fingerprints taken for all of them at once."""
         norms = [normalized(text) for text, _, _ in posts]
         words = [norm.split() for norm in norms]
         long = [i for i, w in enumerate(words) if len(w) >= self.min_words]

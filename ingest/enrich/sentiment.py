@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer
 
+from .terms import lower_as_re
+
 LABELS = ("negative", "neutral", "positive")
 MAX_CHARS = 2_000
 
@@ -32,17 +34,6 @@ _SARCASM_TOKEN = {phrase: f" sarcval{i} " for i, phrase in enumerate(SARCASM)}
 _SARCASM_RE = re.compile("|".join(r"(?<!\w)" + re.escape(p) + r"(?!\w)" for p in SARCASM), re.IGNORECASE)
 # The regex costs 10-20 µs a post (IGNORECASE, a lookbehind tried at every position): a substring test on
 # the lowered text finds first whether a phrase is there at all.
-
-
-def _lower_as_re(text: str) -> str:
-    """Lower-cased so that every letter IGNORECASE equates with a phrase's ASCII letter becomes that letter:
-    str.lower() leaves dotless ı and long ſ, and lowers İ to i and a combining dot."""
-    lowered = text.lower()
-    if lowered.isascii():
-        return lowered
-    return lowered.replace("\u0131", "i").replace("\u017f", "s").replace("\u0307", "")
-
-
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufe0f\ufe0e]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
@@ -131,9 +122,9 @@ def _prepare(text: str, lexicon: Mapping[str, float]) -> tuple[str, float]:
 
     if "#" in text:
         text = _HASHTAG.sub(words, text)
-    lowered = _lower_as_re(text)
+    lowered = lower_as_re(text)
     if any(phrase in lowered for phrase in SARCASM):
-        text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[_lower_as_re(m.group(0))], text)
+        text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[lower_as_re(m.group(0))], text)
     if not text.isascii():  # every emoji of EMOJI_VALENCE is outside ASCII
         text = _EMOJI_RE.sub(lambda m: _EMOJI_TOKEN[m.group(0)], text)
     return text, tag_valence
