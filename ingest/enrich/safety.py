@@ -184,8 +184,6 @@ def normalized(text: str | Reading) -> str:
 # of a whole batch are counted bit by bit at once in numpy (a Python loop over 64 bits, or over big-int
 # lanes, costs several µs a post).
 _MAX_SHINGLES = 2**15 - 1  # a text's shingles counted at most (a 2,000-character post has about 400)
-# Python's own string hash (SipHash, 64 bits here): fingerprints live only in this process's SafetyState,
-# so its per-process salt does no harm, and it costs a tenth of a blake2b digest.
 
 
 def simhashes(texts: Sequence[list[str]]) -> list[int]:
@@ -199,6 +197,8 @@ def simhashes(texts: Sequence[list[str]]) -> list[int]:
         del shingles[_MAX_SHINGLES:]
         starts.append(len(hashes))
         at_least.append(len(shingles) // 2 + 1)
+        # Python's own string hash (SipHash, 64 bits here): fingerprints live only in this process's
+        # SafetyState, so its per-process salt does no harm, and it costs a tenth of a blake2b digest.
         hashes += map(hash, shingles)
     if not texts:
         return []
