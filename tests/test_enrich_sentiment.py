@@ -146,3 +146,17 @@ def test_a_sarcasm_marker_in_any_case_is_read_as_sarcasm_never_a_crash(text: str
 def test_no_sarcasm_marker_leaves_the_text_as_it_was() -> None:
     for text in ("Great phone, thanks!", "Oh, greatness awaits", "Just greater", "News/sport"):
         assert sentiment._prepare(text, sentiment.analyzer().lexicon)[0] == text
+
+
+def test_the_faster_reading_gives_vaders_own_numbers() -> None:
+    # The negation and idiom checks get a few words and a remembered negated(); the numbers stay VADER's.
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    plain = SentimentIntensityAnalyzer()
+    texts = ["The battery is not good", "It isn't bad at all", "never so happy", "Without doubt the best",
+             "I don't think this is not great", "not bad, but not good either", "It's kind of cool",
+             "Nope, no good, nothing works", "This is the bomb, yeah right", "He wasn't very helpful",
+             "Rarely have I seen such a lovely day", "despite the rain it was a great show",
+             "Not the worst. Not the best. Never again? Uh-uh."] * 2
+    ours = sentiment.analyzer()
+    assert [ours.polarity_scores(t) for t in texts] == [plain.polarity_scores(t) for t in texts]
