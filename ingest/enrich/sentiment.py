@@ -62,7 +62,7 @@ def _negated_word(word: str) -> bool:
 
 def _negated(input_words: list[str], include_nt: bool = True) -> bool:
     """VADER's negated(), remembered per word: its negation check asks about one word at a time, and
-    negated() builds and walks its list of 60 negations on every call (a third of VADER's time)."""
+    negated() builds and walks its list of 60 negations on every call (a quarter of VADER's time)."""
     if len(input_words) == 1 and include_nt:
         return _negated_word(input_words[0])
     return bool(vader_module.negated(input_words, include_nt))
