@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.enrich.language import detect, detector, direction
+from ingest.enrich.language import Names, detect, detector, direction
 
 
 @pytest.mark.parametrize(("text", "lang"), [
@@ -76,3 +76,11 @@ def test_a_language_fasttext_lacks_keeps_linguas_accurate_mode() -> None:
     zulu = detector(["en", "zu"])
     assert zulu.detect("Ngiyabonga kakhulu mngane") == "zu"
     assert zulu.detect("Thanks a lot my friend") == "en"
+
+
+@pytest.mark.parametrize("text", ["Nordlys X3 review", "NORDLYS!", "#nordlys tonight", "nordly\u017f rocks",
+                                  "unordlys and nordlysphones", "Aurora tonight", "NORDLY\u017f and Ski",
+                                  "Sk\u0130 trip with Nordlys"])
+def test_a_walls_names_are_taken_out_as_the_case_insensitive_regex_does(text: str) -> None:
+    names = Names(["Nordlys", "Nordlys X3", "ski"])
+    assert names.sub(" ", text) == names.pattern.sub(" ", text)

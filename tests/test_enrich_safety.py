@@ -1,8 +1,18 @@
 """Safety flags a curator sees: profanity, spam signals, cross-posted duplicates."""
 
+import random
+
 import pytest
 
-from ingest.enrich.safety import SafetyState, is_hashtag_stuffed, is_link_only, profane_words, text_flags
+from ingest.enrich.safety import (
+    SafetyState,
+    is_hashtag_stuffed,
+    is_link_only,
+    profane_words,
+    simhash,
+    simhashes,
+    text_flags,
+)
 
 
 @pytest.mark.parametrize(("text", "lang"), [
@@ -83,3 +93,30 @@ def test_state_stays_bounded() -> None:
     assert len(state._recent_text) <= 100
     assert len(state._author_times) <= 50
     assert len(state._bands) <= 4 * 100
+
+
+def _simhash_by_definition(words: list[str]) -> int:
+    """Bit i set when more than half of the word 3-shingles' hashes have bit i set (the text itself when
+    it has fewer than three words)."""
+    shingles = [" ".join(words[i:i + 3]) for i in range(len(words) - 2)] or [" ".join(words)]
+    hashes = [hash(s) & (2**64 - 1) for s in shingles]
+    return sum(1 << bit for bit in range(64) if sum(h >> bit & 1 for h in hashes) > len(hashes) // 2)
+
+
+def test_a_batch_of_fingerprints_is_each_texts_simhash() -> None:
+    rng = random.Random(7)
+    vocabulary = [f"w{i}" for i in range(40)] + ["päivä", "日本", "😀"]
+    # From no words to several hundred (a long post), so that a bit's count passes 255.
+    texts = [[rng.choice(vocabulary) for _ in range(n)] for n in (0, 1, 2, 3, 4, 5, 9, 30, 300, 700) * 5]
+    assert simhashes(texts) == [_simhash_by_definition(words) for words in texts]
+    assert simhash(texts[7]) == _simhash_by_definition(texts[7]) and simhashes([]) == []
+
+
+def test_a_batch_is_flagged_as_the_same_posts_one_by_one() -> None:
+    posts = [(f"Win a free phone, click my profile {i % 3} now", f"user{i % 4}", i * 2.0) for i in range(40)]
+    posts += [("https://spam.example/x @you", "bot", 300.0), ("ok", None, 301.0)]
+    one_by_one = SafetyState(burst_posts=3)
+    batched = SafetyState(burst_posts=3)
+    expected = [one_by_one.check(*post) for post in posts]
+    assert batched.check_batch(posts) == expected
+    assert any("near_duplicate" in f for f in expected) and any("burst" in f for f in expected)

@@ -130,3 +130,33 @@ def test_byte_grams_are_hashed_as_zlib_crc32_hashes_each_padded_word() -> None:
         got = {int(c): float(v) for c, v in zip(row.indices, row.data, strict=True) if n <= c < 2 * n}
         assert got == pytest.approx({c: k / norm for c, k in counts.items()})
     assert model.vectors([], []).shape == (0, model.DIMS)
+
+
+@pytest.mark.parametrize("text", ["Than\u212as for nothing", "THANKS FOR NOTHING", "thanks for nothing",
+                                  "Oh great, again /\u017f", "Well done GEN\u0130US", "well done gen\u0131us",
+                                  "Yeah right"])
+def test_a_sarcasm_marker_in_any_case_is_read_as_sarcasm_never_a_crash(text: str) -> None:
+    # Letters that case-insensitive matching equates with ASCII ones (Kelvin sign, long s, dotted and dotless
+    # i) used to raise KeyError here; the cheap test before the regex must find them too.
+    prepared, _ = sentiment._prepare(text, sentiment.analyzer().lexicon)
+    assert "sarcval" in prepared
+    assert label(text) in sentiment.LABELS
+
+
+def test_no_sarcasm_marker_leaves_the_text_as_it_was() -> None:
+    for text in ("Great phone, thanks!", "Oh, greatness awaits", "Just greater", "News/sport"):
+        assert sentiment._prepare(text, sentiment.analyzer().lexicon)[0] == text
+
+
+def test_the_faster_reading_gives_vaders_own_numbers() -> None:
+    # The negation and idiom checks get a few words and a remembered negated(); the numbers stay VADER's.
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    plain = SentimentIntensityAnalyzer()
+    texts = ["The battery is not good", "It isn't bad at all", "never so happy", "Without doubt the best",
+             "I don't think this is not great", "not bad, but not good either", "It's kind of cool",
+             "Nope, no good, nothing works", "This is the bomb, yeah right", "He wasn't very helpful",
+             "Rarely have I seen such a lovely day", "despite the rain it was a great show",
+             "Not the worst. Not the best. Never again? Uh-uh."] * 2
+    ours = sentiment.analyzer()
+    assert [ours.polarity_scores(t) for t in texts] == [plain.polarity_scores(t) for t in texts]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import string
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import Any
 
 import fasttext
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+
+from .terms import lower_as_re
 
 # The demo's eight languages plus a few common ones: the candidates when a wall names none.
 LANGUAGES = (
@@ -133,13 +136,14 @@ def script_of(ch: str) -> str:
     return _RANGES[i][2] if i >= 0 and cp <= _RANGES[i][1] else OTHER
 
 
-_ASCII_LETTERS = re.compile(r"[A-Za-z]")
+_ASCII_LETTERS = string.ascii_letters.encode("ascii")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def letters_by_script(text: str) -> dict[str, int]:
     """How many letters of each script the text has."""
-    counts = {LATIN: len(_ASCII_LETTERS.findall(text))}
+    ascii_part = text.encode("ascii", "ignore")
+    counts = {LATIN: len(ascii_part) - len(ascii_part.translate(None, _ASCII_LETTERS))}
     if not text.isascii():
         for ch in _NON_ASCII.findall(text):
             if ch.isalpha():
@@ -196,7 +200,7 @@ def _fasttext_knows(languages: Iterable[Language]) -> bool:
 def _english_words(text: str) -> tuple[int, int]:
     """How many of the text's words are on the English list, and how many words it has."""
     words = _WORDS.findall(text.lower().replace("\u2019", "'"))
-    return sum(1 for w in words if w in _ENGLISH), len(words)
+    return sum(map(_ENGLISH.__contains__, words)), len(words)
 
 
 def _plainly_english(text: str) -> bool:
@@ -277,6 +281,24 @@ class _Group:
         return _code(values[0].language) if _clear([v.value for v in values]) else None
 
 
+class Names:
+    """A wall's names (brand, competitors), left out of a text before its language is detected."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        names = sorted(set(names), key=len, reverse=True)
+        alternatives = "|".join(re.escape(n) for n in names)
+        self.pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        # The regex costs a few µs a post; names in ASCII are looked for as substrings first (lower_as_re).
+        self._ascii = tuple(n.lower() for n in names) if all(n.isascii() for n in names) else None
+
+    def sub(self, repl: str, text: str) -> str:
+        if self._ascii is not None:
+            lowered = lower_as_re(text)
+            if not any(name in lowered for name in self._ascii):
+                return text
+        return self.pattern.sub(repl, text)
+
+
 class Detector:
     """Language detection among a set of candidate languages; thread-safe once warm."""
 
@@ -307,7 +329,7 @@ class Detector:
         for group in self._groups.values():
             group.warm()
 
-    def detect(self, text: str, names: re.Pattern[str] | None = None) -> str | None:
+    def detect(self, text: str, names: Names | re.Pattern[str] | None = None) -> str | None:
         """ISO 639-1 code of the text's language, or None when it is too short, unclear or in a script
         no candidate writes. `names` matches words to leave out too (a wall's brand names)."""
         text = _NOISE.sub(" ", text[:MAX_CHARS])
@@ -338,7 +360,7 @@ def detector(codes: Iterable[str] | None = None) -> Detector:
         return found
 
 
-def detect(text: str, names: re.Pattern[str] | None = None) -> str | None:
+def detect(text: str, names: Names | re.Pattern[str] | None = None) -> str | None:
     """detect() among the default candidates (LANGUAGES)."""
     return detector().detect(text, names)
 

@@ -120,8 +120,9 @@ def _ngram_text(text: str) -> str:
 def _words(text: str) -> tuple[list[bytes], bytes]:
     """Word 1-2-grams, and the text's words joined by one space and padded with spaces (UTF-8: any
     script), whose byte 2-4-grams `_char_hashes` takes."""
+    # Encoded at once: no token holds a space, so the joined bytes split back into the tokens.
     words = _TOKENS.findall(text)
-    grams = [w.encode("utf-8", "surrogatepass") for w in words]
+    grams = " ".join(words).encode("utf-8", "surrogatepass").split(b" ") if words else []
     grams += [a + b" " + b for a, b in itertools.pairwise(grams)]
     return grams, b" " + b" ".join(text.encode("utf-8", "surrogatepass").split()) + b" "
 

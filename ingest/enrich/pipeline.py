@@ -8,7 +8,6 @@ batches of one Enricher at once.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -21,7 +20,7 @@ import msgspec
 from wall.models import Sentiment
 
 from . import language, model, safety, sentiment
-from .terms import TermMatcher, TermsConfig
+from .terms import TermMatcher, TermsConfig, fold
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +131,8 @@ class Enricher:
         # taken out before detecting the language of the rest.
         terms = self.config.terms
         names = list(terms.brand) + [t for group in terms.competitors.values() for t in group]
-        names = sorted({n.lstrip("#") for n in names if n.strip("# ")}, key=len, reverse=True)
-        alternatives = "|".join(re.escape(n) for n in names)
-        self._names = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if names else None
+        stripped = {n.lstrip("#") for n in names if n.strip("# ")}
+        self._names = language.Names(stripped) if stripped else None
         sentiment.analyzer(self._terms)  # build the lexicon now, not on the first post
 
     def use(self, learned: model.Model | None) -> None:
@@ -148,39 +146,42 @@ class Enricher:
         return self.enrich_batch([item])[0]
 
     def enrich_batch(self, items: Sequence[Item | str]) -> list[Annotations]:
-        """The annotations of each post, in order; sentiment is scored for the batch at once."""
+        """The annotations of each post, in order; sentiment and fingerprints taken for the batch at once."""
         scorer = self.model
+        posts = [Item(item) if isinstance(item, str) else item for item in items]
+        texts = [sentiment.clean(item.text) for item in posts]
+        langs = [self.languages.detect(text, self._names) or item.lang
+                 for item, text in zip(posts, texts, strict=True)]
+        # Folded once for the terms and, for a text with no link or mention, the safety checks.
+        folded = [fold(text) for text in texts]
+        readings = [safety.read(text, f) for text, f in zip(texts, folded, strict=True)]
+        stateful = self.state.check_batch([(reading, item.author, time.time() if item.ts is None else item.ts)
+                                           for reading, item in zip(readings, posts, strict=True)])
+        unscored = [_unscored(text, lang, scorer) for text, lang in zip(texts, langs, strict=True)]
+        results: list[Sentiment | None] = [None] * len(posts)
+        scored = [i for i, reason in enumerate(unscored) if reason is None]
+        if scored:
+            rows = model.vectors([texts[i] for i in scored], [langs[i] for i in scored], self._terms)
+            for i, result in zip(scored, scorer.sentiments(rows), strict=True):
+                results[i] = result
         out: list[Annotations] = []
-        to_score: list[int] = []
-        texts: list[str] = []
-        langs: list[str | None] = []
-        for item in items:
-            if isinstance(item, str):
-                item = Item(item)
-            text = sentiment.clean(item.text)
-            lang = self.languages.detect(text, self._names) or item.lang
-            matches = self.matcher.match(text)
-            profane = safety.profane_words(text, lang)
-            flags = safety.text_flags(text, profane, self.config.max_hashtags)
-            flags += self.state.check(text, item.author, item.ts if item.ts is not None else time.time())
-            reason: str | None = None
-            if not sentiment.is_scorable(text):
-                reason = "empty"
-            elif not scorer.scores(lang):
-                # No labels and no lexicon for the language: marked, never guessed. Texts too short to
-                # tell (emoji, "wow!") are scored, since emoji and interjections carry across languages.
-                reason = "language"
-            else:
-                to_score.append(len(out))
-                texts.append(text)
-                langs.append(lang)
-            out.append(Annotations(None, lang, language.direction(lang), matches.topics, matches.competitors,
-                                   matches.brand_mentioned, matches.terms, flags, reason, profane))
-        if texts:
-            scored = scorer.sentiments(model.vectors(texts, langs, self._terms))
-            for i, result in zip(to_score, scored, strict=True):
-                out[i] = msgspec.structs.replace(out[i], sentiment=result)
+        for i, (text, lang, reading) in enumerate(zip(texts, langs, readings, strict=True)):
+            matches = self.matcher.match(text, folded[i])
+            profane = safety.profane_words(reading, lang)
+            flags = safety.text_flags(reading, profane, self.config.max_hashtags) + stateful[i]
+            out.append(Annotations(results[i], lang, language.direction(lang), matches.topics,
+                                   matches.competitors, matches.brand_mentioned, matches.terms, flags,
+                                   unscored[i], profane))
         return out
+
+
+def _unscored(text: str, lang: str | None, scorer: model.Model) -> str | None:
+    """Why a post gets no sentiment, or None when it is scored."""
+    if not sentiment.is_scorable(text):
+        return "empty"
+    # No labels and no lexicon for the language: marked, never guessed. Texts too short to tell (emoji,
+    # "wow!") are scored, since emoji and interjections carry across languages.
+    return None if scorer.scores(lang) else "language"
 
 
 def _author(raw: object) -> str | None:

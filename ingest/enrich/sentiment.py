@@ -11,10 +11,14 @@ import copy
 import functools
 import math
 import re
+import types
 import unicodedata
 from collections.abc import Mapping
 
+import vaderSentiment.vaderSentiment as vader_module
 from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer
+
+from .terms import lower_as_re
 
 LABELS = ("negative", "neutral", "positive")
 MAX_CHARS = 2_000
@@ -30,6 +34,8 @@ SARCASM = {"thanks for nothing": -2.5, "oh great": -1.5, "just great": -1.5, "ye
            "well done genius": -2.0, "what a surprise": -1.0, "/s": -1.0}
 _SARCASM_TOKEN = {phrase: f" sarcval{i} " for i, phrase in enumerate(SARCASM)}
 _SARCASM_RE = re.compile("|".join(r"(?<!\w)" + re.escape(p) + r"(?!\w)" for p in SARCASM), re.IGNORECASE)
+# The regex costs 10-20 µs a post (IGNORECASE, a lookbehind tried at every position): a substring test on
+# the lowered text finds first whether a phrase is there at all.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufe0f\ufe0e]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
@@ -49,6 +55,24 @@ def clean(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _negated_word(word: str) -> bool:
+    return bool(vader_module.negated([word]))
+
+
+def _negated(input_words: list[str], include_nt: bool = True) -> bool:
+    """VADER's negated(), remembered per word: its negation check asks about one word at a time, and
+    negated() builds and walks its list of 60 negations on every call (a quarter of VADER's time)."""
+    if len(input_words) == 1 and include_nt:
+        return _negated_word(input_words[0])
+    return bool(vader_module.negated(input_words, include_nt))
+
+
+# VADER's own negation check, its code unchanged, with `negated` looked up where it is remembered.
+_NEGATION_CHECK = types.FunctionType(SentimentIntensityAnalyzer._negation_check.__code__,
+                                     {**vars(vader_module), "negated": _negated})
+
+
 class _Analyzer(SentimentIntensityAnalyzer):  # type: ignore[misc]  # vaderSentiment has no types
     """VADER with the same numbers, faster on long posts: its negation and idiom checks lower-case every
     word of the post to look at the few around word i (quadratic); here they get just those few."""
@@ -56,8 +80,7 @@ class _Analyzer(SentimentIntensityAnalyzer):  # type: ignore[misc]  # vaderSenti
     @staticmethod
     def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
         start = max(0, i - 3)  # it reads words i-3 .. i-1
-        check = SentimentIntensityAnalyzer._negation_check
-        return float(check(valence, words[start:i + 1], start_i, i - start))
+        return float(_NEGATION_CHECK(valence, words[start:i + 1], start_i, i - start))
 
     @staticmethod
     def _special_idioms_check(valence: float, words: list[str], i: int) -> float:
@@ -118,7 +141,9 @@ def _prepare(text: str, lexicon: Mapping[str, float]) -> tuple[str, float]:
 
     if "#" in text:
         text = _HASHTAG.sub(words, text)
-    text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[m.group(0).lower()], text)
+    lowered = lower_as_re(text)
+    if any(phrase in lowered for phrase in SARCASM):
+        text = _SARCASM_RE.sub(lambda m: _SARCASM_TOKEN[lower_as_re(m.group(0))], text)
     if not text.isascii():  # every emoji of EMOJI_VALENCE is outside ASCII
         text = _EMOJI_RE.sub(lambda m: _EMOJI_TOKEN[m.group(0)], text)
     return text, tag_valence

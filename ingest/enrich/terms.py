@@ -54,6 +54,17 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFKD", text.casefold()).translate(_MARKS))
 
 
+def lower_as_re(text: str) -> str:
+    """Lower-cased so that every character re.IGNORECASE equates with an ASCII letter becomes that letter:
+    str.lower() leaves dotless i (U+0131) and long s (U+017F) as they are and lowers capital I with a dot
+    (U+0130) to i and a combining dot. A regex of ASCII words with IGNORECASE can only match where the
+    words are substrings of this: a cheap test first."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    return lowered.replace("\u0131", "i").replace("\u017f", "s").replace("\u0307", "")
+
+
 def _spaceless(ch: str) -> bool:
     # Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar: scripts written without spaces between words.
     cp = ord(ch)
@@ -87,11 +98,11 @@ class TermMatcher:
         if not self._empty:
             self._automaton.make_automaton()
 
-    def match(self, text: str) -> Matches:
-        """Which brand, competitors and topics the text names."""
+    def match(self, text: str, folded: str | None = None) -> Matches:
+        """Which brand, competitors and topics the text names (`folded`: fold(text), if the caller has it)."""
         if self._empty:
             return Matches(False, [], [], [])
-        folded = fold(text)
+        folded = fold(text) if folded is None else folded
         brand = False
         competitors: set[str] = set()
         topics: set[str] = set()
