@@ -81,4 +81,5 @@ async def test_a_presenter_on_a_phone_switches_scenes_and_follows_the_stage_hard
         await presenter.wait_for_function("() => document.querySelector('button.scene-button.current')"
                                           "?.dataset.scene === ''", timeout=WAIT * 1000)
         await phone.close()
+        await wall.context.close()  # before the server stops: a page that lost it would log its retries
     assert problems == []

@@ -93,6 +93,7 @@ class WallTrends:
         self.wall = wall
         self.tz = tz
         self.past: Past | None = None
+        self.shown = False  # a frame with a figure went out: from then on every frame does (to clear it)
 
     async def frame(self, now: float) -> dict[str, Any]:
         """The wall's `trends` frame at `now`: each comparison only where the history covers it."""
@@ -200,7 +201,9 @@ class TrendsTask:
             except Exception as e:  # the store is down: screens keep the last trends they got
                 log.warning("wall %s: cannot read the roll-ups for trends: %s", wall, e)
                 continue
-            send(encode(frame))
+            if len(frame) > 2 or reader.shown:  # a new wall's screens get no frame with nothing in it
+                reader.shown = True
+                send(encode(frame))
 
     async def _run(self) -> None:
         while True:
