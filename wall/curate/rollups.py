@@ -2,9 +2,9 @@
 
 The bus keeps a wall's minute buckets for BUCKETS_KEPT minutes, exact: each commit adds what it counted
 and takes back what it retracted, fenced by the writer's lease. The writer's feed copies each minute of
-that window whose counters changed into the store, replacing the stored minute (never adding to it),
-every FLUSH_EVERY seconds, at each new minute, and once more before it hands its lease over; then it
-derives the hours and days those minutes marked. A new lease holder starts from what the store holds and
+that window whose counters changed into the store, replacing the stored minute (never adding to it), at
+each new minute and once more before it hands its lease over; then it derives the hours and days those
+minutes marked. A new lease holder starts from what the store holds and
 copies what differs, so a takeover, whenever it happens, leaves the same rows as a run never interrupted.
 """
 
@@ -19,11 +19,13 @@ from wall.curate.stats import for_rollups
 from wall.store.rollups import SPAN, Grain, Rollups
 
 log = logging.getLogger(__name__)
-FLUSH_EVERY = 5.0  # seconds between copies of the changed minutes
+RETRY = 5.0  # seconds before a flush that failed is tried again
 # Minutes of the bus's window the feed copies: ten fewer than it keeps, so that a writer whose clock is
 # behind the last one's (a takeover) never takes a minute the bus let go for one that became empty.
 WINDOW = BUCKETS_KEPT - 10
-DAY_EVERY = 300.0  # seconds between derivations of the current day (a sum over up to 1440 minutes)
+# Seconds between derivations of the current hour and day (a day sums up to 1440 minutes); a finished
+# one is derived at once, and again whenever a retraction changes one of its minutes.
+EVERY: dict[Grain, float] = {"hour": 300.0, "day": 3600.0}
 TRIM_EVERY = 3600.0  # seconds between trims of the grains past their retention
 
 
@@ -40,9 +42,13 @@ class RollupFeed:
         self.rollups = rollups
         self.kept = kept
         self.written: dict[int, dict[str, int]] = {}  # minute -> the counters the store holds for it
-        self.minute = -1  # the minute of the last flush
-        self.flush_at = 0.0
-        self.day_at = 0.0
+        self.flush_at = 0.0  # the next flush: the next minute's start (RETRY after a failure)
+        self.derive_at: dict[Grain, float] = {"hour": 0.0, "day": 0.0}
+        self.pending: set[tuple[Grain, int]] = set()  # hours and days marked, not derived yet
+        # What the writer's commits changed since the last flush: the minutes it counted posts in, and
+        # whether it took any back (from a minute only the bus knows: the whole window is read again).
+        self.dirty: set[int] = set()
+        self.everything = True
         self.trim_at = 0.0
 
     async def start(self, token: int, now: float) -> None:
@@ -52,38 +58,59 @@ class RollupFeed:
         found = await self.rollups.series(self.wall, "minute", (minute - WINDOW + 1) * 60,
                                           (minute + 1) * 60)
         self.written = {int(start // 60): counters for start, counters in found}
+        self.pending = set(await self.rollups.marked(self.wall))
         await self.flush(token, now, final=True)
 
+    def touched(self, minute: int | None, retracted: bool) -> None:
+        if minute is not None:
+            self.dirty.add(minute)
+        self.everything = self.everything or retracted
+
     def due(self, now: float) -> bool:
-        return now >= self.flush_at or int(now // 60) != self.minute
+        return now >= self.flush_at
 
     async def flush(self, token: int, now: float, final: bool = False) -> None:
         """Copy the changed minutes of the bus's window, derive what they marked, trim when it is time.
         `final`: the current day too, whenever it was last derived (at lead and before handing over)."""
         minute = int(now // 60)
         window = list(range(minute - WINDOW + 1, minute + 1))
-        buckets = {m: for_rollups(c) for m, c in (await self.bus.counts(self.wall, window)).items()}
-        changed = {m: buckets.get(m, {}) for m in window if buckets.get(m, {}) != self.written.get(m, {})}
-        if not buckets:  # a bus that lost its buckets (Redis flushed) does not empty the stored minutes
-            changed = {m: c for m, c in changed.items() if c}
-        await self.rollups.replace(self.wall, token, changed)
+        everything, dirty = self.everything or final, self.dirty
+        self.everything, self.dirty = False, set()
+        read = window if everything else sorted(m for m in dirty if m >= window[0])
+        try:
+            buckets = {m: for_rollups(c) for m, c in (await self.bus.counts(self.wall, read)).items()}
+        except BaseException:
+            self.everything, self.dirty = everything, dirty | self.dirty
+            raise
+        changed = {m: buckets.get(m, {}) for m in read if buckets.get(m, {}) != self.written.get(m, {})}
+        if not everything or not buckets:  # a bus that lost its buckets (Redis flushed) does not empty
+            changed = {m: c for m, c in changed.items() if c}  # the stored minutes
+        try:
+            await self.rollups.replace(self.wall, token, changed)
+        except BaseException:
+            self.everything, self.dirty = everything, dirty | self.dirty
+            raise
         self.written = {m: c for m, c in {**self.written, **changed}.items() if m >= window[0]}
-        if changed or final or now >= self.day_at:
+        self.pending.update((grain, m * 60 // SPAN[grain] * SPAN[grain]) for m in changed
+                            for grain in EVERY)
+        if self.pending:
             await self._derive(token, now, final)
         if now >= self.trim_at:
             await self._trim(now)
             self.trim_at = now + TRIM_EVERY
-        self.minute, self.flush_at = minute, now + FLUSH_EVERY
+        self.flush_at = (minute + 1) * 60.0
 
     async def _derive(self, token: int, now: float, final: bool) -> None:
-        today = now // SPAN["day"] * SPAN["day"]
-        current_day = final or now >= self.day_at
-        for grain, bucket in await self.rollups.marked(self.wall):
-            if grain == "day" and bucket >= today and not current_day:
-                continue  # today's day again in a while: hours and minutes answer until then
+        """Derive the pending hours and days that ended, and the current ones when it is their time."""
+        due = {grain: final or now >= at for grain, at in self.derive_at.items()}
+        for grain, bucket in sorted(self.pending, key=lambda gb: (gb[1], SPAN[gb[0]])):
+            if bucket + SPAN[grain] > now and not due[grain]:
+                continue  # still open: read from finer grains until then (Rollups.totals)
             await self.rollups.derive(self.wall, token, grain, bucket)
-        if current_day:
-            self.day_at = now + DAY_EVERY
+            self.pending.discard((grain, bucket))
+        for grain, is_due in due.items():
+            if is_due:
+                self.derive_at[grain] = now + EVERY[grain]
 
     async def _trim(self, now: float) -> None:
         grains: tuple[tuple[Grain, float | None], ...] = (

@@ -36,7 +36,7 @@ from wall.config import DEFAULT_ROLLUPS, OptOutConfig, RollupsKept
 from wall.curate import rules
 from wall.curate.folding import Folds
 from wall.curate.moderation import load_policy, stored_decisions
-from wall.curate.rollups import RollupFeed
+from wall.curate.rollups import RETRY, RollupFeed
 from wall.curate.stats import COPY, counts_for, decided_counts, figures, window
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
@@ -169,8 +169,8 @@ class CurationWriter:
         # says now, so a decision whose inbox entry was never written still takes effect. That settling
         # also rebuilds the folding index from the recent records, as the previous holder left them.
         self.folds = Folds(self.fold_window)
-        await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(position))
-        await self.engine.commit(self.wall, self.owner, token,
+        await self._commit(token, await self._reevaluate(position))
+        await self._commit(token,
                                  await self._control_commit(position, if_changed=True))
         self.status.leading, self.status.error = True, None
         if self.rollups is not None and self.store is not None:
@@ -187,7 +187,7 @@ class CurationWriter:
             if time.monotonic() >= optouts_at:
                 found = await self._optouts()
                 if set(found) - set(self.opted_out):  # someone opted out meanwhile: off the screen now
-                    await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(position))
+                    await self._commit(token, await self._reevaluate(position))
                 self.opted_out = found
                 optouts_at = time.monotonic() + OPTOUTS_EVERY
             batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
@@ -203,10 +203,10 @@ class CurationWriter:
                         commit = await self._erase(msg.id, token, entry, entries, k + 1)
                     case _:
                         commit = self._plan(msg.id, entry, view)
-                await self.engine.commit(self.wall, self.owner, token, commit)
+                await self._commit(token, commit)
                 refolded = self._orphaned  # a card with copies left: they are settled again, now
                 if refolded:
-                    await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(msg.id))
+                    await self._commit(token, await self._reevaluate(msg.id))
                 if isinstance(entry, (InboxModeration, InboxErase)) or refolded:  # it moved posts
                     view = await self._view(entries[k + 1:])
                 position = msg.id
@@ -222,6 +222,12 @@ class CurationWriter:
                 stats_at = time.monotonic() + self.stats_interval
 
         await self._flush_rollups(token, final=True)  # before the lease goes: nothing left to the next
+
+    async def _commit(self, token: int, commit: Commit) -> None:
+        """Commit on the bus; the roll-ups' feed notes which minutes it changed."""
+        await self.engine.commit(self.wall, self.owner, token, commit)
+        if self.feed is not None:
+            self.feed.touched(commit.minute if commit.counts else None, bool(commit.uncounted))
 
     async def _flush_rollups(self, token: int, start: bool = False, final: bool = False) -> None:
         """Copy the bus's changed minutes to the roll-ups. A store that fails is retried at the next
@@ -240,7 +246,7 @@ class CurationWriter:
             raise Fenced(str(e)) from e
         except Exception as e:
             self.status.error = f"roll-ups: {type(e).__name__}: {e}"
-            self.feed.flush_at = now + 5.0
+            self.feed.flush_at = now + RETRY
             log.warning("wall %s: roll-ups not written (again at the next flush): %s", self.wall, e)
 
     async def _hand_over(self) -> None:
@@ -512,9 +518,11 @@ class CurationWriter:
         on = [pid for pid in ids if pid in on_screen]
         for post in recent:  # their copies on other networks' accounts are cards of their own again
             self._unfold_from(post.id, post.copies)
-        await self.engine.commit(self.wall, self.owner, token, Commit(
+        await self._commit(token, Commit(
             inbox_id, tuple(encode(RetractEvent(pid, "erased")) for pid in on), unshown=tuple(on),
             uncounted=tuple(on)))
+        if self.feed is not None:
+            self.feed.touched(None, True)  # the author's counters left the buckets: read them all again
         for author in {author_key(p) for p in recent}:
             found = await self.engine.erase_author(self.wall, author)
             log.info("wall %s: an author erased from the bus again: %d post(s), %d record(s)", self.wall,
