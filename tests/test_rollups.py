@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from tests.helpers import eventually
 from tests.postgres_server import PostgresServer
@@ -24,7 +25,8 @@ from tests.test_store_contract import FAST, databases, postgres  # noqa: F401  (
 from wall.bus.base import Engine
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import RedisEngine
-from wall.curate.stats import for_rollups
+from wall.config import ConfigError, parse
+from wall.curate.stats import counts_for, decided_counts, figures, for_rollups
 from wall.curate.writer import CurationWriter
 from wall.models import Author, Entity, InboxDelete, InboxModeration, InboxPost, Post, Sentiment, encode
 from wall.store import Store, connect
@@ -231,3 +233,55 @@ async def committed(engine: Engine, wall: str, inbox_id: str) -> None:
     async def done() -> bool:
         return await engine.position(wall) == inbox_id
     await eventually(done, timeout=60)
+
+
+def test_the_new_counters_leave_the_screens_figures_as_they_were() -> None:
+    post = Post("p1", "bluesky", "s1", "hello #launch", datetime.fromtimestamp(DAY0, UTC), Author("A", "a"),
+                entities=(Entity("hashtag", 6, 13, "launch"),), lang="fi",
+                sentiment=Sentiment(-0.5, "negative"))
+    minute = DAY0 // 60
+    live = {minute: dict(counts_for(post))}
+    both = {minute: dict(counts_for(post)) | dict(decided_counts(post))}
+    assert figures(1, both, DAY0 + 30) == figures(1, live, DAY0 + 30)
+    assert for_rollups(both[minute]) == {**live[minute], "status:approved": 1, "lang:fi": 1, "scored": 1,
+                                         "sentsum": -500}
+
+
+def test_a_wrong_rollups_section_is_refused_with_the_key_and_the_fix() -> None:
+    def problems(table: dict[str, str]) -> str:
+        with pytest.raises(ConfigError) as e:
+            parse({"walls": {"lobby": {"rollups": table}}}, lambda *_: (None, []))
+        return str(e.value)
+    assert 'walls.lobby.rollups.minutes: "12h" is too short' in problems({"minutes": "12h"}).replace("'", '"')
+    assert "walls.lobby.rollups.days" in problems({"days": "30d", "hours": "90d"})
+    assert "walls.lobby.rollups.hours: 'soon' is not a duration" in problems({"hours": "soon"})
+    assert "walls.lobby.rollups.weeks" in problems({"weeks": "3"})
+    kept = parse({"walls": {"lobby": {"rollups": {"minutes": "3d", "hours": "keep", "days": "keep"}}}},
+                 lambda *_: (None, [])).walls["lobby"].rollups
+    assert (kept.minutes, kept.hours, kept.days) == (3 * 86_400, None, None)
+
+
+async def test_the_rollups_outlive_a_redis_that_lost_everything(redis_url: str, tmp_path: Path) -> None:
+    async with connect(f"sqlite+aiosqlite:///{tmp_path}/wall.db", hasher=FAST) as store:
+        engine = RedisEngine(redis_url)
+        clock = SimClock()
+        clock.now = DAY0 + 10 * 3600 + 5
+        writer = Writer("lobby", engine, store, "writer-a", clock)
+        for n in range(3):
+            last = await engine.enqueue("lobby", encode(InboxPost(Post(
+                f"p{n}", "bluesky", f"s{n}", "hi", datetime.fromtimestamp(clock.now, UTC), Author("", "a")))))
+        await committed(engine, "lobby", last)
+        await writer.stop()
+        assert await engine.counts("lobby", [int(clock.now // 60)])
+        async with aioredis.Redis.from_url(redis_url) as r:
+            await r.flushall()  # a Redis restarted without persistence
+        clock.now += 60
+        writer = Writer("lobby", engine, store, "writer-b", clock)
+        last = await engine.enqueue("lobby", encode(InboxPost(Post(
+            "p9", "bluesky", "s9", "hi", datetime.fromtimestamp(clock.now, UTC), Author("", "b")))))
+        await committed(engine, "lobby", last)
+        await writer.stop()
+        await engine.close()
+        assert await store.rollups.series("lobby", "minute", DAY0, DAY0 + 86_400, "posts") == [
+            (DAY0 + 10 * 3600, {"posts": 3}), (DAY0 + 10 * 3600 + 60, {"posts": 1})]
+        assert (await store.rollups.totals("lobby", DAY0, DAY0 + 86_400))["author:a"] == 3

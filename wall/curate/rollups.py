@@ -30,6 +30,8 @@ TRIM_EVERY = 3600.0  # seconds between trims of the grains past their retention
 
 
 class Counts(Protocol):
+    async def epoch(self, wall: str) -> str: ...
+
     async def counts(self, wall: str, minutes: list[int]) -> dict[int, dict[str, int]]: ...
 
 
@@ -49,6 +51,8 @@ class RollupFeed:
         # whether it took any back (from a minute only the bus knows: the whole window is read again).
         self.dirty: set[int] = set()
         self.everything = True
+        self.epoch = ""  # the bus's history; a stored minute the bus lacks is trusted empty only in it
+        self.trusted = False
         self.trim_at = 0.0
 
     async def start(self, token: int, now: float) -> None:
@@ -59,6 +63,10 @@ class RollupFeed:
                                           (minute + 1) * 60)
         self.written = {int(start // 60): counters for start, counters in found}
         self.pending = set(await self.rollups.marked(self.wall))
+        # The same bus history as the last writer's: a stored minute it lacks was emptied by retractions.
+        # Another one (Redis flushed or restarted): it lost them, and the stored minutes stay as they are.
+        self.epoch = await self.bus.epoch(self.wall)
+        self.trusted = await self.rollups.bus_epoch(self.wall) in (None, "", self.epoch)
         await self.flush(token, now, final=True)
 
     def touched(self, minute: int | None, retracted: bool) -> None:
@@ -82,11 +90,14 @@ class RollupFeed:
         except BaseException:
             self.everything, self.dirty = everything, dirty | self.dirty
             raise
+        if not self.trusted:
+            self.written = {m: c for m, c in self.written.items() if m in buckets}
+            self.trusted = True
         changed = {m: buckets.get(m, {}) for m in read if buckets.get(m, {}) != self.written.get(m, {})}
         if not everything or not buckets:  # a bus that lost its buckets (Redis flushed) does not empty
             changed = {m: c for m, c in changed.items() if c}  # the stored minutes
         try:
-            await self.rollups.replace(self.wall, token, changed)
+            await self.rollups.replace(self.wall, token, changed, self.epoch)
         except BaseException:
             self.everything, self.dirty = everything, dirty | self.dirty
             raise

@@ -93,13 +93,15 @@ class Rollups:
 
     # --- the writer's side ------------------------------------------------------------------------
 
-    async def replace(self, wall: str, token: int, minutes: Mapping[int, Mapping[str, int]]) -> None:
+    async def replace(self, wall: str, token: int, minutes: Mapping[int, Mapping[str, int]],
+                      epoch: str = "") -> None:
         """Replace these minutes' counters (keys: minutes since the epoch, as the bus's buckets; an
-        empty mapping: the minute has none now), and mark their hours and days to derive again."""
+        empty mapping: the minute has none now), and mark their hours and days to derive again. `epoch`
+        names the bus history they come from (`bus_epoch`)."""
         if not minutes:
             return
         async with self.engine.begin() as conn:
-            await self._fence(conn, wall, token)
+            await self._fence(conn, wall, token, epoch)
             for minute, counters in minutes.items():
                 await self._put(conn, wall, "minute", minute * 60, counters)
             marks = [{"wall": wall, "span": span, "bucket": bucket} for span in (SPAN["hour"], SPAN["day"])
@@ -122,7 +124,7 @@ class Rollups:
         span = SPAN[grain]
         r, m = rollups.c, rollup_marks.c
         async with self.engine.begin() as conn:
-            await self._fence(conn, wall, token)
+            await self._fence(conn, wall, token, None)
             rows = (await conn.execute(
                 sa.select(r.name, sa.func.sum(r.count)).where(
                     r.wall == wall, r.span == SPAN["minute"], r.bucket >= bucket, r.bucket < bucket + span)
@@ -145,13 +147,23 @@ class Rollups:
         if rows:
             await conn.execute(rollups.insert(), rows)
 
-    async def _fence(self, conn: AsyncConnection, wall: str, token: int) -> None:
-        """Record `token` as the wall's newest writer's, or raise Fenced if a newer one wrote already."""
+    async def bus_epoch(self, wall: str) -> str | None:
+        """The bus history the wall's minutes were last copied from (None: never written)."""
+        async with self.engine.connect() as conn:
+            return (await conn.execute(sa.select(rollup_fences.c.epoch)
+                                       .where(rollup_fences.c.wall == wall))).scalar()
+
+    async def _fence(self, conn: AsyncConnection, wall: str, token: int, epoch: str | None) -> None:
+        """Record `token` (and `epoch`, unless None) as the wall's newest writer's, or raise Superseded
+        if a newer one wrote already."""
         f = rollup_fences.c
         insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(rollup_fences)
-        result = await conn.execute(insert.values(wall=wall, token=token).on_conflict_do_update(
-            index_elements=["wall"], set_={"token": insert.excluded.token},
-            where=f.token <= insert.excluded.token))
+        update = {"token": insert.excluded.token}
+        if epoch is not None:
+            update["epoch"] = insert.excluded.epoch
+        values = insert.values(wall=wall, token=token, epoch=epoch or "")
+        result = await conn.execute(values.on_conflict_do_update(
+            index_elements=["wall"], set_=update, where=f.token <= insert.excluded.token))
         if result.rowcount != 1:  # the row is there with a newer token: nothing was written
             raise Superseded(f"wall {wall}: roll-ups written by a newer writer than token {token}")
 
