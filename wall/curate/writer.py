@@ -365,7 +365,7 @@ class CurationWriter:
         unshown: list[str] = []
         counts: list[tuple[str, Counters]] = []
         unfolded: list[str] = []  # copies that left their card: their count of copies comes off
-        recounted: list[str] = []  # counted again: what they added before comes off first
+        recounted: list[str] = []  # counted again (seen before): what they added before comes off first
         recent: dict[str, RecentPost] = {}
         authors: list[str] = []
         now = self.clock()
@@ -391,7 +391,7 @@ class CurationWriter:
                 if old is None or old.folded_into != into:
                     self._refold(into, view, events, recent, add=post.source)
                     counts.append((post.id, (*COPY, *decided_counts(new))))
-                    recounted.append(post.id)
+                    recounted += [post.id] if old is not None else []
             elif new.visible:
                 self.folds.add(new, arrived)  # a card: a later copy from another network folds into it
                 view.on_screen.add(post.id)
@@ -399,7 +399,7 @@ class CurationWriter:
                     events.append(encode(PostEvent(self._shown(new))))
                     shown.append(post.id)
                     counts.append((post.id, (*counts_for(new), *decided_counts(new))))
-                    recounted.append(post.id)
+                    recounted += [post.id] if old is not None else []
                 elif old is None or old.post != new or old.deleted:
                     events.append(encode(UpdateEvent(self._shown(new))))
                 if author not in view.known:
@@ -413,7 +413,7 @@ class CurationWriter:
             if not new.visible and not opted_out and (old is None or old.post.status != new.status
                                                       or was_shown or old.folded_into):
                 counts.append((post.id, decided_counts(new)))  # opted out: not even its id is kept
-                recounted.append(post.id)
+                recounted += [post.id] if old is not None else []
             record: RecentPost | None = RecentPost(
                 new, arrived, None if stored else verdict.reason, stored.version if stored else 0,
                 stored.decided_by if stored else None, stored.decided_at if stored else None,
