@@ -4,8 +4,8 @@ The bus keeps a wall's minute buckets for BUCKETS_KEPT minutes, exact: each comm
 and takes back what it retracted, fenced by the writer's lease. The writer's feed copies each minute of
 that window whose counters changed into the store, replacing the stored minute (never adding to it), at
 each new minute and once more before it hands its lease over; then it derives the hours and days those
-minutes marked. A new lease holder starts from what the store holds and
-copies what differs, so a takeover, whenever it happens, leaves the same rows as a run never interrupted.
+minutes marked. A new lease holder starts from what the store holds and copies what differs, so a
+takeover, whenever it happens, leaves the same rows as a run never interrupted.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ position, decides each post's status, and commits the resulting event, the new p
 the stats counters in one atomic step. Each commit names the writer and its token, and the bus refuses it
 unless that writer holds the lease with that token: a writer that stalls past its lease, or that Redis
 forgot (flushed, failed over), is refused at its next commit; the holder goes on from the stored position,
-so nothing is lost and nothing shows twice.
+so nothing is lost and nothing shows twice. While it holds the lease it also copies the bus's minute
+buckets into the store's roll-ups (wall/curate/rollups.py, docs/rollups.md).
 """
 
 from __future__ import annotations
@@ -170,8 +171,7 @@ class CurationWriter:
         # also rebuilds the folding index from the recent records, as the previous holder left them.
         self.folds = Folds(self.fold_window)
         await self._commit(token, await self._reevaluate(position))
-        await self._commit(token,
-                                 await self._control_commit(position, if_changed=True))
+        await self._commit(token, await self._control_commit(position, if_changed=True))
         self.status.leading, self.status.error = True, None
         if self.rollups is not None and self.store is not None:
             self.feed = RollupFeed(self.wall, self.engine, self.store.rollups, self.rollups)
@@ -230,8 +230,8 @@ class CurationWriter:
             self.feed.touched(commit.minute if commit.counts else None, bool(commit.uncounted))
 
     async def _flush_rollups(self, token: int, start: bool = False, final: bool = False) -> None:
-        """Copy the bus's changed minutes to the roll-ups. A store that fails is retried at the next
-        flush (the bus keeps the minutes two hours); the screens go on meanwhile."""
+        """Copy the bus's changed minutes to the roll-ups. A store that fails is tried again RETRY
+        seconds later (the bus keeps the minutes two hours); the screens go on meanwhile."""
         if self.feed is None:
             return
         now = self.clock()
@@ -247,7 +247,7 @@ class CurationWriter:
         except Exception as e:
             self.status.error = f"roll-ups: {type(e).__name__}: {e}"
             self.feed.flush_at = now + RETRY
-            log.warning("wall %s: roll-ups not written (again at the next flush): %s", self.wall, e)
+            log.warning("wall %s: roll-ups not written (again in %.0f s): %s", self.wall, RETRY, e)
 
     async def _hand_over(self) -> None:
         """Stopping while holding the lease: give it up now, so a standby takes the wall within its next
