@@ -14,7 +14,7 @@ from wall.curate.figures import BRAND_KEY
 from wall.store import Store, connect
 from wall.store.rollups import TOP_KEPT, Superseded, cover
 
-DAY0 = 1_800_000_000 // 86_400 * 86_400  # a UTC midnight
+DAY0 = 1_700_000_000 // 86_400 * 86_400  # a UTC midnight, in the past
 M0 = DAY0 // 60  # its first minute
 
 

@@ -130,7 +130,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
                           moderation={name: w.moderation for name, w in cfg.walls.items()},
                           optouts={name: w.optout for name, w in cfg.walls.items()},
                           alerts_on_screen=on_screen,
-                          fold_windows={name: e.config.fold_window for name, e in enrichers.items()})
+                          fold_windows={name: e.config.fold_window for name, e in enrichers.items()},
+                          rollups={name: w.rollups for name, w in cfg.walls.items()})
         if store is not None:  # first: a stored model version is in use before the first post is scored
             parts.append(Learners([
                 Learner(name, store.labels, e, e.config.learning, functools.partial(writers.leading, name),

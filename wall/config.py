@@ -154,6 +154,7 @@ class WallTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     retention: dict[str, Any] = {}  # [walls.W.retention], checked as a RetentionTable
     digest: dict[str, Any] = {}  # [walls.W.digest]: e-mailed figures (wall/digests/settings.py)
     alerts: dict[str, Any] = {}  # [walls.W.alerts], checked by wall/alerts/config.py
+    rollups: dict[str, Any] = {}  # [walls.W.rollups], checked as a RollupsTable
 
 
 class ConfigFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -235,6 +236,53 @@ def _retention(raw: object, path: str, problems: list[str]) -> Retention:
 DEFAULT_RETENTION = _retention({}, "retention", [])
 
 
+class RollupsTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """[walls.W.rollups]: how long the figures' roll-ups are kept per grain, as a duration ("48h", "90d")
+    or "keep" (docs/rollups.md)."""
+
+    minutes: str = "48h"
+    hours: str = "90d"
+    days: str = "keep"
+
+
+# Hours and days are derived from the minutes, up to the bus's kept window (2 h) after they end: a day
+# needs its minutes for a day and two hours.
+SHORTEST_MINUTES = 93_600.0
+
+
+@dataclass(frozen=True)
+class RollupsKept:
+    """A wall's roll-ups kept per grain, in seconds (None: kept for good)."""
+
+    minutes: float | None = 172_800.0
+    hours: float | None = 7_776_000.0
+    days: float | None = None
+
+
+def _rollups(raw: object, path: str, problems: list[str]) -> RollupsKept:
+    table = convert(raw, RollupsTable, path, problems) or RollupsTable()
+    kept: dict[str, float | None] = {}
+    for key in ("minutes", "hours", "days"):
+        text: str = getattr(table, key).strip()
+        seconds = None if text == "keep" else _duration(text)
+        if text != "keep" and not seconds:
+            problems.append(f'{path}.{key}: {text!r} is not a duration; write a number and a unit, e.g. '
+                            f'"48h" or "90d", or "keep" to never remove them by age')
+        kept[key] = seconds
+    if kept["minutes"] is not None and kept["minutes"] < SHORTEST_MINUTES:
+        problems.append(f'{path}.minutes: {table.minutes!r} is too short: hours and days are derived from '
+                        'the minutes; write "26h" or longer')
+    for finer, coarser in (("minutes", "hours"), ("hours", "days")):
+        a, b = kept[finer], kept[coarser]
+        if b is not None and (a is None or a > b):
+            problems.append(f"{path}.{coarser}: {getattr(table, coarser)!r} is shorter than {finer} "
+                            f"({getattr(table, finer)!r}); keep {coarser} at least as long")
+    return RollupsKept(kept["minutes"], kept["hours"], kept["days"])
+
+
+DEFAULT_ROLLUPS = RollupsKept()
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     """A configured instance of a connector ([sources.NAME], or [[walls.W.sources]] for one wall)."""
@@ -279,6 +327,7 @@ class WallConfig:
     retention: Retention = DEFAULT_RETENTION  # [walls.W.retention] (docs/retention.md)
     digest: Digest | None = None  # [walls.W.digest] (docs/digests.md)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)  # [walls.W.alerts] (docs/alerts.md)
+    rollups: RollupsKept = DEFAULT_ROLLUPS  # [walls.W.rollups] (docs/rollups.md)
 
     def source(self, type_: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.type == type_), None)
@@ -452,6 +501,7 @@ def _wall(name: str, raw: object, path: str, env: dict[str, str], check_source: 
         retention=_retention(wt.retention, f"{path}.retention", problems),
         digest=digest(wt.digest, f"{path}.digest", problems),
         alerts=alerts_config(wt.alerts, f"{path}.alerts", env, problems),
+        rollups=_rollups(wt.rollups, f"{path}.rollups", problems),
     )
 
 

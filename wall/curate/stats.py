@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from wall.bus.base import Counters
 from wall.curate.figures import BRAND_KEY, Figures
 from wall.curate.figures import WINDOW_MINUTES as FIGURES_MINUTES
 from wall.models import Post
@@ -29,6 +30,30 @@ def counts_for(post: Post) -> tuple[tuple[str, int], ...]:
         names.append(f"author:{post.author.handle}")
     names.append(f"source:{post.source}")
     return tuple((name, 1) for name in names)
+
+
+SENT_SHIFT = "sentshift"  # Σ (score + 1) x 1000 of the scored posts: bus counters never go below 0
+
+
+def decided_counts(post: Post) -> Counters:
+    """The roll-ups' counters of a decided post besides the live figures' (docs/rollups.md): its status
+    and, for an approved one, its language and sentiment score; the live figures ignore these names."""
+    names: list[tuple[str, int]] = [(f"status:{post.status}", 1)]
+    if post.visible and post.lang:
+        names.append((f"lang:{post.lang}", 1))
+    if post.visible and post.sentiment is not None:
+        names += [("scored", 1), (SENT_SHIFT, round((post.sentiment.score + 1) * 1000))]
+    return tuple(names)
+
+
+def for_rollups(counters: dict[str, int]) -> dict[str, int]:
+    """A bus bucket's counters as the roll-ups keep them: the shifted sentiment sum as "sentsum", the sum
+    of the scores x 1000."""
+    out = dict(counters)
+    shifted = out.pop(SENT_SHIFT, None)
+    if shifted is not None and (total := shifted - 1000 * out.get("scored", 0)):
+        out["sentsum"] = total  # a counter of 0 is not kept, as on the bus
+    return out
 
 
 def window(minute: int) -> list[int]:

@@ -5,7 +5,8 @@ position, decides each post's status, and commits the resulting event, the new p
 the stats counters in one atomic step. Each commit names the writer and its token, and the bus refuses it
 unless that writer holds the lease with that token: a writer that stalls past its lease, or that Redis
 forgot (flushed, failed over), is refused at its next commit; the holder goes on from the stored position,
-so nothing is lost and nothing shows twice.
+so nothing is lost and nothing shows twice. While it holds the lease it also copies the bus's minute
+buckets into the store's roll-ups (wall/curate/rollups.py, docs/rollups.md).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from wall.bus.base import (
     release,
     writer_lease,
 )
-from wall.config import OptOutConfig
+from wall.config import DEFAULT_ROLLUPS, OptOutConfig, RollupsKept
 from wall.curate import rules
 from wall.curate.folding import Folds
 from wall.curate.moderation import load_policy, stored_decisions
-from wall.curate.stats import COPY, counts_for, figures, window
+from wall.curate.rollups import RETRY, RollupFeed
+from wall.curate.stats import COPY, counts_for, decided_counts, figures, window
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     Author,
@@ -64,6 +66,7 @@ from wall.models import (
 from wall.redact import without_values
 from wall.store import Store
 from wall.store.controls import ControlState
+from wall.store.rollups import Superseded
 from wall.text import has_tag
 
 log = logging.getLogger(__name__)
@@ -102,8 +105,12 @@ class CurationWriter:
                  annotate: Annotate | None = None, media_secret: str | None = None,
                  store: Store | None = None, moderation: Mapping[str, Any] | None = None,
                  alerts_on_screen: bool = False, optout: OptOutConfig | None = None,
-                 fold_window: float = 0.0) -> None:
+                 fold_window: float = 0.0, rollups: RollupsKept | None = DEFAULT_ROLLUPS,
+                 clock: Callable[[], float] = time.time) -> None:
         self.wall = wall
+        # Epoch seconds: what posts are counted under (their minute) and timed by; a test gives its own
+        # to play a day in minutes (leases and renewals keep the monotonic clock).
+        self.clock = clock
         self.engine = engine
         self.owner = owner
         self.stats_interval = stats_interval
@@ -127,6 +134,9 @@ class CurationWriter:
         self._orphaned = False
         self._announced: bytes | None = None
         self._history: tuple[float, float | None] = (0.0, None)  # (next look, where the roll-ups start)
+        # The figures' roll-ups in the store (docs/rollups.md; None, or no store: none), fed while leading.
+        self.rollups = rollups if store is not None else None
+        self.feed: RollupFeed | None = None
         self.stopping = asyncio.Event()  # set by stop(): finish the entry in hand, hand the lease over
 
     async def run(self) -> None:
@@ -164,10 +174,12 @@ class CurationWriter:
         # says now, so a decision whose inbox entry was never written still takes effect. That settling
         # also rebuilds the folding index from the recent records, as the previous holder left them.
         self.folds = Folds(self.fold_window)
-        await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(position))
-        await self.engine.commit(self.wall, self.owner, token,
-                                 await self._control_commit(position, if_changed=True))
+        await self._commit(token, await self._reevaluate(position))
+        await self._commit(token, await self._control_commit(position, if_changed=True))
         self.status.leading, self.status.error = True, None
+        if self.rollups is not None and self.store is not None:
+            self.feed = RollupFeed(self.wall, self.engine, self.store.rollups, self.rollups)
+            await self._flush_rollups(token, start=True)
         renew_at = time.monotonic() + RENEW_EVERY
         stats_at = 0.0
         optouts_at = time.monotonic() + OPTOUTS_EVERY
@@ -179,7 +191,7 @@ class CurationWriter:
             if time.monotonic() >= optouts_at:
                 found = await self._optouts()
                 if set(found) - set(self.opted_out):  # someone opted out meanwhile: off the screen now
-                    await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(position))
+                    await self._commit(token, await self._reevaluate(position))
                 self.opted_out = found
                 optouts_at = time.monotonic() + OPTOUTS_EVERY
             batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
@@ -195,19 +207,51 @@ class CurationWriter:
                         commit = await self._erase(msg.id, token, entry, entries, k + 1)
                     case _:
                         commit = self._plan(msg.id, entry, view)
-                await self.engine.commit(self.wall, self.owner, token, commit)
+                await self._commit(token, commit)
                 refolded = self._orphaned  # a card with copies left: they are settled again, now
                 if refolded:
-                    await self.engine.commit(self.wall, self.owner, token, await self._reevaluate(msg.id))
+                    await self._commit(token, await self._reevaluate(msg.id))
                 if isinstance(entry, (InboxModeration, InboxErase)) or refolded:  # it moved posts
                     view = await self._view(entries[k + 1:])
                 position = msg.id
                 self.status.committed += 1
                 if self.stopping.is_set():  # the rest of the batch is the next holder's, from `position`
-                    return
+                    break
+            if self.stopping.is_set():
+                break
+            if self.feed is not None and self.feed.due(self.clock()):
+                await self._flush_rollups(token)
             if time.monotonic() >= stats_at:
                 await self._announce_stats()
                 stats_at = time.monotonic() + self.stats_interval
+
+        await self._flush_rollups(token, final=True)  # before the lease goes: nothing left to the next
+
+    async def _commit(self, token: int, commit: Commit) -> None:
+        """Commit on the bus; the roll-ups' feed notes which minutes it changed."""
+        await self.engine.commit(self.wall, self.owner, token, commit)
+        if self.feed is not None:
+            self.feed.touched(commit.minute if commit.counts else None, bool(commit.uncounted))
+
+    async def _flush_rollups(self, token: int, start: bool = False, final: bool = False) -> None:
+        """Copy the bus's changed minutes to the roll-ups. A store that fails is tried again RETRY
+        seconds later (the bus keeps the minutes two hours); the screens go on meanwhile."""
+        if self.feed is None:
+            return
+        now = self.clock()
+        try:
+            if start:
+                await self.feed.start(token, now)
+            else:
+                await self.feed.flush(token, now, final=final)
+            if self.status.error and self.status.error.startswith("roll-ups:"):
+                self.status.error = None
+        except Superseded as e:
+            raise Fenced(str(e)) from e
+        except Exception as e:
+            self.status.error = f"roll-ups: {type(e).__name__}: {e}"
+            self.feed.flush_at = now + RETRY
+            log.warning("wall %s: roll-ups not written (again in %.0f s): %s", self.wall, RETRY, e)
 
     async def _hand_over(self) -> None:
         """Stopping while holding the lease: give it up now, so a standby takes the wall within its next
@@ -241,7 +285,7 @@ class CurationWriter:
             if isinstance(entry, InboxPost) and has_tag(entry.post.text, entry.post.entities,
                                                         self.optout.tag):
                 await self._opt_out_by_tag(entry.post)
-        now = time.time()
+        now = self.clock()
         at = [(i, entry.post) for i, entry in enumerate(entries) if isinstance(entry, InboxPost)
               and self.opted_out.get(rules.author_of(entry.post), 0.0) <= now]
         if self.annotate and at:
@@ -264,7 +308,7 @@ class CurationWriter:
         ids = list(dict.fromkeys(i for e in entries if (i := _post_id(e))))
         # The cards the batch's posts may fold into, or are folded into (an edit of a copy, a curator's
         # unfold), so that _settle can update them.
-        now = time.time()
+        now = self.clock()
         ids += [i for e in entries if isinstance(e, InboxPost) and (i := self.folds.original(e.post, now))]
         authors = [rules.author_of(e.post) for e in entries if isinstance(e, InboxPost)]
         recent = await self._recent_of(ids)
@@ -283,7 +327,7 @@ class CurationWriter:
         match entry:
             case InboxPost(post=post):
                 old = view.recent.get(post.id)
-                arrived = old.arrived if old is not None else time.time()
+                arrived = old.arrived if old is not None else self.clock()
                 return self._settle(inbox_id, [(post, arrived, old)], view)
             case InboxDecision(post_id=pid):
                 old = view.recent.get(pid)
@@ -304,7 +348,7 @@ class CurationWriter:
                 gone = msgspec.structs.replace(old, deleted=True, folded_into=None)
                 view.recent[pid] = gone
                 changed = {pid: gone}
-                uncounted = unshown
+                uncounted = (pid,)  # shown or not: its status counts no more (docs/rollups.md)
                 if old.folded_into:  # a folded copy: its card no longer names its network, nor counts it
                     card_events: list[bytes] = []
                     self._refold(old.folded_into, view, card_events, changed, drop=old.post.source)
@@ -325,9 +369,10 @@ class CurationWriter:
         unshown: list[str] = []
         counts: list[tuple[str, Counters]] = []
         unfolded: list[str] = []  # copies that left their card: their count of copies comes off
+        recounted: list[str] = []  # counted again (seen before): what they added before comes off first
         recent: dict[str, RecentPost] = {}
         authors: list[str] = []
-        now = time.time()
+        now = self.clock()
         for post, arrived, old in posts:
             if old is not None:  # a source's edit of a card keeps the copies folded into it
                 post = msgspec.structs.replace(post, copies=old.post.copies)
@@ -344,17 +389,21 @@ class CurationWriter:
             if old is not None and old.folded_into and old.folded_into != into:  # unfolded: a card again
                 self._refold(old.folded_into, view, events, recent, drop=post.source)
                 unfolded.append(post.id)
+            # A post is counted once, under its latest status (docs/rollups.md): a new count of it takes
+            # its earlier one back first (`recounted`, applied before `counts`).
             if into is not None:
                 if old is None or old.folded_into != into:
                     self._refold(into, view, events, recent, add=post.source)
-                    counts.append((post.id, COPY))
+                    counts.append((post.id, (*COPY, *decided_counts(new))))
+                    recounted += [post.id] if old is not None else []
             elif new.visible:
                 self.folds.add(new, arrived)  # a card: a later copy from another network folds into it
                 view.on_screen.add(post.id)
                 if not was_shown:
                     events.append(encode(PostEvent(self._shown(new))))
                     shown.append(post.id)
-                    counts.append((post.id, counts_for(new)))
+                    counts.append((post.id, (*counts_for(new), *decided_counts(new))))
+                    recounted += [post.id] if old is not None else []
                 elif old is None or old.post != new or old.deleted:
                     events.append(encode(UpdateEvent(self._shown(new))))
                 if author not in view.known:
@@ -365,6 +414,10 @@ class CurationWriter:
                 events.append(encode(RetractEvent(post.id, new.status)))
                 unshown.append(post.id)
                 self._unfold_from(post.id, post.copies)
+            if not new.visible and not opted_out and (old is None or old.post.status != new.status
+                                                      or was_shown or old.folded_into):
+                counts.append((post.id, decided_counts(new)))  # opted out: not even its id is kept
+                recounted += [post.id] if old is not None else []
             record: RecentPost | None = RecentPost(
                 new, arrived, None if stored else verdict.reason, stored.version if stored else 0,
                 stored.decided_by if stored else None, stored.decided_at if stored else None,
@@ -375,9 +428,10 @@ class CurationWriter:
                 view.recent[post.id] = recent[post.id] = record
         queue = tuple(self._queue_body(record) for record in recent.values())
         return Commit(inbox_id, tuple(events), tuple(shown), tuple(unshown), tuple(counts),
-                      int(time.time() // 60) if counts else 0,
+                      int(self.clock() // 60) if counts else 0,
                       tuple((pid, encode(record)) for pid, record in recent.items()), queue,
-                      authors=tuple(authors), uncounted=(*unshown, *unfolded))
+                      authors=tuple(authors),
+                      uncounted=tuple(dict.fromkeys((*unshown, *unfolded, *recounted))))
 
     def _fold_into(self, post: Post, arrived: float, old: RecentPost | None, stored: rules.Stored | None,
                    view: View) -> str | None:
@@ -437,7 +491,7 @@ class CurationWriter:
     async def _optouts(self) -> dict[str, float]:
         """The wall's opt-outs in force (author -> until), the ended ones deleted from the store."""
         if self.store is None:
-            return {a: until for a, until in self.opted_out.items() if until > time.time()}
+            return {a: until for a, until in self.opted_out.items() if until > self.clock()}
         await self.store.optouts.expire(self.wall)
         return {o.author: o.until for o in await self.store.optouts.current(self.wall)}
 
@@ -445,8 +499,8 @@ class CurationWriter:
         """The post's author asked, with the wall's opt-out tag, not to be shown: opted out for the
         configured days, in the store first; a new opt-out re-evaluates the wall through the inbox, which
         takes the author's posts already on screen off."""
-        author, until = rules.author_of(post), time.time() + self.optout.days * 86_400
-        fresh = self.opted_out.get(author, 0.0) <= time.time()
+        author, until = rules.author_of(post), self.clock() + self.optout.days * 86_400
+        fresh = self.opted_out.get(author, 0.0) <= self.clock()
         if self.store is not None:
             until = (await self.store.optouts.add(self.wall, author, "tag", "author", until)).until
         self.opted_out[author] = until
@@ -468,9 +522,11 @@ class CurationWriter:
         on = [pid for pid in ids if pid in on_screen]
         for post in recent:  # their copies on other networks' accounts are cards of their own again
             self._unfold_from(post.id, post.copies)
-        await self.engine.commit(self.wall, self.owner, token, Commit(
+        await self._commit(token, Commit(
             inbox_id, tuple(encode(RetractEvent(pid, "erased")) for pid in on), unshown=tuple(on),
             uncounted=tuple(on)))
+        if self.feed is not None:
+            self.feed.touched(None, True)  # the author's counters left the buckets: read them all again
         for author in {author_key(p) for p in recent}:
             found = await self.engine.erase_author(self.wall, author)
             log.info("wall %s: an author erased from the bus again: %d post(s), %d record(s)", self.wall,
@@ -517,7 +573,7 @@ class CurationWriter:
         return encode(msgspec.structs.replace(record, post=self._shown(record.post)))
 
     async def _announce_stats(self) -> None:
-        now = time.time()
+        now = self.clock()
         minute = int(now // 60)
         buckets = await self.engine.counts(self.wall, window(minute))
         stats = figures(await self.engine.total(self.wall), buckets, now, await self._history_since())
@@ -577,12 +633,13 @@ class Writers:
                  store: Store | None = None, moderation: dict[str, dict[str, Any]] | None = None,
                  alerts_on_screen: frozenset[str] = frozenset(),
                  optouts: dict[str, OptOutConfig] | None = None,
-                 fold_windows: dict[str, float] | None = None) -> None:
+                 fold_windows: dict[str, float] | None = None,
+                 rollups: dict[str, RollupsKept] | None = None) -> None:
         found, policies, tags = annotators or {}, moderation or {}, optouts or {}
-        windows = fold_windows or {}
+        windows, kept = fold_windows or {}, rollups or {}
         self.writers = [CurationWriter(w, engine, owner, stats_interval, found.get(w), media_secret, store,
                                        policies.get(w), w in alerts_on_screen, tags.get(w),
-                                       windows.get(w, 0.0)) for w in walls]
+                                       windows.get(w, 0.0), kept.get(w, DEFAULT_ROLLUPS)) for w in walls]
         self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Writers:

@@ -122,5 +122,6 @@ async def _forget(store: Store, wall: str, author: str, posts: dict[str, Post], 
                   counts: Counter[str]) -> None:
     erased = await store.erasures.erase_posts(wall, list(posts), author)
     counts.update(decisions=erased.decisions, labels=erased.labels, audit=erased.audit,
-                  screenshots=erased.screenshots, policy=erased.policy, display_log=erased.display_log)
+                  screenshots=erased.screenshots, policy=erased.policy, display_log=erased.display_log,
+                  rollups=erased.rollups)
     counts["media"] += await asyncio.to_thread(remove_cached, cache_dir, media_urls(posts.values()))

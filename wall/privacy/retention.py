@@ -6,8 +6,8 @@ with the curate role competes for it (`wall demo`, `wall serve` on the memory en
 `wall curate`), and the holder renews it while it lives, so one process runs the job at a time, and a
 standby takes over within LEASE_TTL when it dies. The job removes, for each kind whose limit is not "keep":
 - posts: the display stream's events, the recent posts and the known authors (Inbox.forget_before, both
-  engines; the memory engine's state in the store too), and the display log's rows of posts first shown
-  before the limit (wall/store/display_log.py);
+  engines; the memory engine's state in the store too), the display log's rows of posts first shown
+  before the limit (wall/store/display_log.py), and the authors' counters in the roll-ups;
 - audit, labels, screenshots: in the store (wall/store/retention.py), in short batches.
 The media cache is on each web node's own disk, so each node forgets its own images (forget_media, no
 lease). What a run removed goes to the log (counts only), to /healthz (`retention` in the wall's entry
@@ -83,6 +83,9 @@ class RetentionJob:
             forgotten = await self.engine.forget_before(self.wall, cut["posts"])
             removed.update(forgotten._asdict())
             removed["display_log"] = await self.store.display_log.forget_before(self.wall, cut["posts"])
+            # the roll-ups' top authors name people: they go with the posts (docs/rollups.md)
+            rollups = self.store.rollups
+            removed["rollup_authors"] = await rollups.forget_before(self.wall, "author:", cut["posts"])
         sql = self.store.retention
         for kind, forget in (("audit", sql.audit_before), ("labels", sql.labels_before),
                              ("screenshots", sql.screenshots_before)):

@@ -6,7 +6,8 @@ Contract:
   name the posts or the author (target, before, after set to NULL: the record that someone did
   something stays), and drops the last screenshot of the wall's kiosks when any of its posts was erased
   (a screenshot may show them; the next report brings a new one), and takes the author out of the wall
-  policy's trusted authors (a curator's note about that person).
+  policy's trusted authors (a curator's note about that person), and removes the author's counters from
+  the wall's roll-ups at every grain.
   Bans are kept: they keep a person off the wall, which is what an erasure is often asked for with
   (docs/erasure.md). Every deletion is by key, so it is idempotent and safe beside another erasure.
 - `author_hash(author)`: the keyed hash (HMAC-SHA256 with the store's "erasure" secret) the audit keeps
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wall.store.base import insert_new
 from wall.store.display_log import erase_rows, rows_of
+from wall.store.rollups import Rollups
 from wall.store.schema import (
     audit,
     bans,
@@ -56,6 +58,7 @@ class Erased:
     screenshots: int = 0
     policy: int = 0  # 1 when the author was among the wall policy's trusted authors
     display_log: int = 0  # posts the display log held
+    rollups: int = 0  # the author's counters in the wall's roll-ups ("author:<handle>")
 
 
 T = TypeVar("T")
@@ -98,7 +101,9 @@ class Erasures:
                 shots = (await conn.execute(kiosk_screenshots.delete().where(
                     kiosk_screenshots.c.kiosk_id.in_(mine)))).rowcount
             policy = await self._untrust(conn, wall, author)
-        return Erased(found.decisions, found.labels, emptied, shots, policy, shown)
+        # The roll-ups count authors by handle alone: the same handle on another network goes too.
+        counters = await Rollups(self.engine).forget_names(wall, [f"author:{author.partition(':')[2]}"])
+        return Erased(found.decisions, found.labels, emptied, shots, policy, shown, counters)
 
     @staticmethod
     async def _untrust(conn: AsyncConnection, wall: str, author: str) -> int:

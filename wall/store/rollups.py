@@ -13,8 +13,9 @@ Contract:
   its hour and day in the same transaction, and deriving one clears its mark, so a writer that dies in
   between leaves the marks to its successor (`marked`). A derived bucket keeps every counter but the
   open-ended families (OPEN: hashtags, terms, topics, authors), of which it keeps the TOP_KEPT highest.
-- Readers (`series`, `totals`, `top`, `first_bucket`) read whatever is kept; `trim` and `forget_*` are
-  retention's and erasure's.
+- Readers (`series`, `totals`, `top`, `first_bucket`) read whatever is kept; `totals` and `top` read a
+  range up to the current minute, so an hour or day still open comes from its minutes. `trim` and
+  `forget_*` are retention's and erasure's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from wall.store.base import delete_batched, insert_new
+from wall.store.base import clock, delete_batched
 from wall.store.schema import rollup_fences, rollup_marks, rollups
 
 Grain = Literal["minute", "hour", "day"]
@@ -92,20 +93,22 @@ class Rollups:
 
     # --- the writer's side ------------------------------------------------------------------------
 
-    async def replace(self, wall: str, token: int, minutes: Mapping[int, Mapping[str, int]]) -> None:
+    async def replace(self, wall: str, token: int, minutes: Mapping[int, Mapping[str, int]],
+                      epoch: str = "") -> None:
         """Replace these minutes' counters (keys: minutes since the epoch, as the bus's buckets; an
-        empty mapping: the minute has none now), and mark their hours and days to derive again."""
+        empty mapping: the minute has none now), and mark their hours and days to derive again. `epoch`
+        names the bus history they come from (`bus_epoch`)."""
         if not minutes:
             return
         async with self.engine.begin() as conn:
-            await self._fence(conn, wall, token)
+            await self._fence(conn, wall, token, epoch)
             for minute, counters in minutes.items():
                 await self._put(conn, wall, "minute", minute * 60, counters)
-            for grain in ("hour", "day"):
-                span = SPAN[grain]
-                for bucket in sorted({minute * 60 // span * span for minute in minutes}):
-                    await insert_new(conn, rollup_marks, {"wall": wall, "span": span, "bucket": bucket},
-                                     ["wall", "span", "bucket"])
+            marks = [{"wall": wall, "span": span, "bucket": bucket} for span in (SPAN["hour"], SPAN["day"])
+                     for bucket in sorted({minute * 60 // span * span for minute in minutes})]
+            insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(rollup_marks)
+            await conn.execute(insert.on_conflict_do_nothing(index_elements=["wall", "span", "bucket"]),
+                               marks)
 
     async def marked(self, wall: str) -> list[tuple[Grain, int]]:
         """The hours and days whose minutes changed since they were last derived, oldest first."""
@@ -121,7 +124,7 @@ class Rollups:
         span = SPAN[grain]
         r, m = rollups.c, rollup_marks.c
         async with self.engine.begin() as conn:
-            await self._fence(conn, wall, token)
+            await self._fence(conn, wall, token, None)
             rows = (await conn.execute(
                 sa.select(r.name, sa.func.sum(r.count)).where(
                     r.wall == wall, r.span == SPAN["minute"], r.bucket >= bucket, r.bucket < bucket + span)
@@ -144,16 +147,25 @@ class Rollups:
         if rows:
             await conn.execute(rollups.insert(), rows)
 
-    async def _fence(self, conn: AsyncConnection, wall: str, token: int) -> None:
-        """Record `token` as the wall's newest writer's, or raise Fenced if a newer one wrote already."""
+    async def bus_epoch(self, wall: str) -> str | None:
+        """The bus history the wall's minutes were last copied from (None: never written)."""
+        async with self.engine.connect() as conn:
+            return (await conn.execute(sa.select(rollup_fences.c.epoch)
+                                       .where(rollup_fences.c.wall == wall))).scalar()
+
+    async def _fence(self, conn: AsyncConnection, wall: str, token: int, epoch: str | None) -> None:
+        """Record `token` (and `epoch`, unless None) as the wall's newest writer's, or raise Superseded
+        if a newer one wrote already."""
         f = rollup_fences.c
         insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(rollup_fences)
-        await conn.execute(insert.values(wall=wall, token=token).on_conflict_do_update(
-            index_elements=["wall"], set_={"token": insert.excluded.token},
-            where=f.token <= insert.excluded.token))
-        newest = (await conn.execute(sa.select(f.token).where(f.wall == wall))).scalar_one()
-        if newest != token:
-            raise Superseded(f"wall {wall}: roll-ups written by a newer writer (token {newest}, not {token})")
+        update = {"token": insert.excluded.token}
+        if epoch is not None:
+            update["epoch"] = insert.excluded.epoch
+        values = insert.values(wall=wall, token=token, epoch=epoch or "")
+        result = await conn.execute(values.on_conflict_do_update(
+            index_elements=["wall"], set_=update, where=f.token <= insert.excluded.token))
+        if result.rowcount != 1:  # the row is there with a newer token: nothing was written
+            raise Superseded(f"wall {wall}: roll-ups written by a newer writer than token {token}")
 
     # --- readers ----------------------------------------------------------------------------------
 
@@ -171,12 +183,15 @@ class Rollups:
                 out.setdefault(bucket, {})[_name(name)] = int(n)
         return [(float(b), c) for b, c in out.items()]
 
-    async def totals(self, wall: str, start: float, end: float, prefix: str = "") -> dict[str, int]:
-        """The counters summed over [start, end), read from the coarsest grain that covers each part."""
+    async def totals(self, wall: str, start: float, end: float, prefix: str = "", *,
+                     now: float | None = None) -> dict[str, int]:
+        """The counters summed over [start, end), read from the coarsest grain that covers each part. A
+        range reaching past `now` is read up to it: an hour or day still open is read from its minutes
+        (the writer derives the current ones only every so often)."""
         r = rollups.c
         total: Counter[str] = Counter()
         async with self.engine.connect() as conn:
-            for grain, lo, hi in cover(start, end):
+            for grain, lo, hi in cover(start, min(end, (clock(now) // 60 + 1) * 60)):
                 rows = await conn.execute(sa.select(r.name, sa.func.sum(r.count)).where(
                     r.wall == wall, r.span == SPAN[grain], r.bucket >= lo, r.bucket < hi,
                     *_prefixed(prefix)).group_by(r.name))
@@ -184,10 +199,10 @@ class Rollups:
                     total[_name(name)] += int(n)
         return {name: n for name, n in total.items() if n}
 
-    async def top(self, wall: str, prefix: str, start: float, end: float, limit: int = 10
-                  ) -> list[tuple[str, int]]:
+    async def top(self, wall: str, prefix: str, start: float, end: float, limit: int = 10, *,
+                  now: float | None = None) -> list[tuple[str, int]]:
         """The names after `prefix` (e.g. "tag:") with the highest sums over the range, highest first."""
-        found = await self.totals(wall, start, end, prefix)
+        found = await self.totals(wall, start, end, prefix, now=now)
         ranked = sorted(found.items(), key=lambda nc: (-nc[1], nc[0]))[:limit]
         return [(name[len(prefix):], n) for name, n in ranked if n > 0]
 

@@ -215,11 +215,13 @@ rollup_marks = sa.Table(
     sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),
 )
 
-# The newest curation writer's fencing token per wall that wrote roll-ups: an older one is refused.
+# The newest curation writer's fencing token per wall that wrote roll-ups (an older one is refused), and
+# the bus history it copied from (a new holder that finds another one knows the bus lost its buckets).
 rollup_fences = sa.Table(
     "rollup_fences", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),
     sa.Column("token", sa.BigInteger, nullable=False),
+    sa.Column("epoch", sa.String(64), nullable=False),
 )
 
 # The memory bus's state on a box without Redis (wall/store/box.py): what its curation writer committed

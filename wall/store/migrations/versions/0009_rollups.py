@@ -39,6 +39,7 @@ def upgrade() -> None:
         "rollup_fences",
         sa.Column("wall", sa.String(length=64), nullable=False),
         sa.Column("token", sa.BigInteger(), nullable=False),
+        sa.Column("epoch", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("wall", name=op.f("pk_rollup_fences")),
     )
 
