@@ -9,32 +9,21 @@ import io
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import ARTIFACTS
-from tests.postgres_server import PostgresServer
-from tests.test_store_contract import FAST, databases, postgres  # noqa: F401  (the session's PostgreSQL)
+
+# the session's PostgreSQL, and a fresh store on SQLite then on PostgreSQL
+from tests.test_store_contract import empty_database, fresh_store, postgres  # noqa: F401
 from wall.insights import Insights, csv_bytes, gather, render_pdf
 from wall.insights.model import TABLES, PostLine, Shown, Spike, tables
 from wall.insights.timefmt import resolve
-from wall.store import Store, connect
+from wall.store import Store
 
 HOUR = 3600.0
 DAY = 86400.0
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.create_database(f"wall_insights_{next(databases)}")
-    async with connect(url, hasher=FAST) as s:
-        yield s
 
 
 def week(now: float) -> Insights:

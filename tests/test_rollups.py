@@ -20,8 +20,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.helpers import eventually
-from tests.postgres_server import PostgresServer
-from tests.test_store_contract import FAST, databases, postgres  # noqa: F401  (the session's PostgreSQL)
+
+# the session's PostgreSQL, and a fresh store on SQLite then on PostgreSQL
+from tests.test_store_contract import FAST, empty_database, fresh_store, postgres  # noqa: F401
 from wall.bus.base import Engine
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import RedisEngine
@@ -154,17 +155,6 @@ class Writer:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.create_database(f"wall_rollups_day_{next(databases)}")
-    async with connect(url, hasher=FAST) as s:
-        yield s
 
 
 @pytest.fixture(params=["memory", "redis"])

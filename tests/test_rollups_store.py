@@ -3,30 +3,16 @@ derives hours and days, and readers get series, totals and tops over any range."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from tests.postgres_server import PostgresServer
-from tests.test_store_contract import FAST, databases, postgres  # noqa: F401  (the session's PostgreSQL)
+# the session's PostgreSQL, and a fresh store on SQLite then on PostgreSQL
+from tests.test_store_contract import empty_database, fresh_store, postgres  # noqa: F401
 from wall.curate.figures import BRAND_KEY
-from wall.store import Store, connect
+from wall.store import Store
 from wall.store.rollups import TOP_KEPT, Superseded, cover
 
 DAY0 = 1_700_000_000 // 86_400 * 86_400  # a UTC midnight, in the past
 M0 = DAY0 // 60  # its first minute
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.create_database(f"wall_rollups_{next(databases)}")
-    async with connect(url, hasher=FAST) as s:
-        yield s
 
 
 def test_a_range_is_read_from_the_coarsest_whole_buckets() -> None:

@@ -61,8 +61,8 @@ def postgres() -> Iterator[PostgresServer]:
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture(name="url", params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty database on each backend."""
     if request.param == "sqlite":
         (tmp_path / "state").mkdir()
@@ -71,8 +71,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.create_database(f"wall_test_{next(databases)}")
 
 
-@pytest.fixture
-async def store(url: str) -> AsyncIterator[Store]:
+@pytest.fixture(name="store")
+async def fresh_store(url: str) -> AsyncIterator[Store]:
+    """A fresh store on SQLite, then on PostgreSQL (other modules import `fresh_store, empty_database`)."""
     async with connect(url, hasher=FAST) as s:
         yield s
 
