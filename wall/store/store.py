@@ -28,6 +28,7 @@ from wall.store.bans import Bans
 from wall.store.box import BusState
 from wall.store.control_tokens import ControlTokens
 from wall.store.controls import Controls
+from wall.store.rundown import Rundown
 from wall.store.decisions import Decisions
 from wall.store.digests import Deliveries
 from wall.store.display_keys import DisplayKeys
@@ -68,6 +69,7 @@ class Store:
         self.cursors = Cursors(engine)
         self.controls = Controls(engine)
         self.control_tokens = ControlTokens(engine)
+        self.rundown = Rundown(engine)
         self.labels = Labels(engine)
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)

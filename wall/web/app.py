@@ -25,6 +25,7 @@ from wall.web.alerts import add_alerts_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
 from wall.web.control_api import add_control_routes
+from wall.web.rundown import add_rundown_routes
 from wall.web.display import Tally, flushing
 from wall.web.drain import add_drain
 from wall.web.errors import errors
@@ -110,6 +111,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_password_routes(app)
     add_fleet_routes(app)
     add_control_routes(app)
+    add_rundown_routes(app)
     add_token_routes(app)
     add_alerts_routes(app)
     add_openapi_route(app)
