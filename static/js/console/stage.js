@@ -72,6 +72,12 @@ export class Stage {
       b.addEventListener("click", () => this.send("rundown_go", String(item.id)));
     }
     const item = this.items.find((i) => i.id === this.current);
+    // Nothing before the first item or after the last: the buttons say so rather than an error does.
+    const at = this.items.indexOf(item);
+    const next = /** @type {HTMLButtonElement | null} */ (document.querySelector("button.rundown-next"));
+    const prev = /** @type {HTMLButtonElement | null} */ (document.querySelector("button.rundown-prev"));
+    if (next) next.disabled = !this.items.length || at === this.items.length - 1;
+    if (prev) prev.disabled = at <= 0;
     this.now.hidden = !item;
     /** @type {HTMLElement} */ (this.now.querySelector(".rundown-now-title")).textContent = item ? `Now: ${item.title}` : "";
     /** @type {HTMLElement} */ (this.now.querySelector(".rundown-now-notes")).textContent = item?.notes || (item ? "(no notes)" : "");
