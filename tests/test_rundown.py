@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page
 
+from tests.console_helpers import Browser as Session
 from tests.console_helpers import console_app, opened_store
 from tests.helpers import ARTIFACTS, WAIT, Screen, make_config, post, serving
 from tests.test_console_browser import LIVE, PHONE, log_in, open_wall
@@ -163,7 +164,8 @@ async def test_the_countdown_scene_counts_on_the_servers_clock_and_is_legible(br
 
         await bus.publish(control(scene="countdown", countdown_to=time.time() + 600,
                                   countdown_title="Keynote starts", widgets=["clock", "qr"]))
-        await page.wait_for_selector("body[data-scene=countdown][data-countdown=running]", timeout=WAIT * 1000)
+        await page.wait_for_selector("body[data-scene=countdown][data-countdown=running]",
+                                     timeout=WAIT * 1000)
         assert await page.locator(".countdown-title").text_content() == "Keynote starts"
         shown = await page.locator(".countdown-time").text_content() or ""
         assert re.fullmatch(r"(10:00|9:[0-5]\d)", shown), shown  # by the page's own clock: 0:00
@@ -204,7 +206,8 @@ async def test_stage_hardware_steps_the_rundown_and_the_audit_names_the_token(tm
         second = await store.rundown.add("lobby", "countdown", 300, "Break", "remind the raffle", "ana")
 
         status, reply = await deck(http, base, token, "rundown-next")
-        assert status == 200 and (reply["state"]["rundown_item"], reply["state"]["scene"]) == (first.id, "stats")
+        assert status == 200
+        assert (reply["state"]["rundown_item"], reply["state"]["scene"]) == (first.id, "stats")
         await screen.wait_for(lambda f: f["type"] == "control" and f["scene"] == "stats")
         status, reply = await deck(http, base, token, "rundown-next")
         assert status == 200 and reply["state"]["countdown_title"] == "Break"
@@ -251,3 +254,30 @@ def test_a_countdown_widgets_and_rundown_items_are_checked_with_the_fix() -> Non
     assert stage_change("rundown_prev", None, items, now)(on_b).rundown_item == 7
     with pytest.raises(ValueError, match="first item"):
         stage_change("rundown_prev", None, items, now)(ControlState("lobby"))
+
+
+async def test_with_auto_advance_on_the_server_steps_when_an_items_time_is_up_and_stops_at_the_last(
+        tmp_path: Path) -> None:
+    store_url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    cfg = make_config(store_url=store_url)
+    async with opened_store(store_url) as store, serving(console_app(cfg, store)) as base, \
+            aiohttp.ClientSession() as http:
+        token, _ = await store.control_tokens.issue("lobby", "stage deck", "presenter", "root", None)
+        screen = await Screen(http, base).connect()
+        short = await store.rundown.add("lobby", "stats", 5, "Intro", "", "ana")  # 5 s: the shortest
+        last = await store.rundown.add("lobby", "mosaic", 600, "Talk", "", "ana")
+        assert (await deck(http, base, token, "rundown-next"))[0] == 200
+        started = time.time()
+        async with Session(base) as pia:  # the presenter turns auto-advance on from the console
+            assert (await pia.login("pia")).status == 303
+            on = await pia.post("/console/api/w/lobby/control", json={"op": "rundown_auto", "value": "on"})
+            assert on.status == 200 and (await on.json())["result"]["rundown_auto"] is True
+        await screen.wait_for(lambda f: f["type"] == "control" and f["rundown_item"] == short.id
+                              and f["rundown_auto"] is True)
+        # The server moves on by itself once Intro's 5 s are up (counted from when auto-advance came on).
+        moved = await screen.wait_for(lambda f: f["type"] == "control" and f["rundown_item"] == last.id,
+                                      timeout=WAIT)
+        assert moved[0]["scene"] == "mosaic" and time.time() - started >= 5
+        records = await store.audit.browse(AuditFilter(actor="rundown:auto"))
+        assert [(r.action, r.after["rundown_item"]) for r in records] == [("control.rundown_go", last.id)]
+        await screen.close()

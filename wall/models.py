@@ -122,6 +122,7 @@ class ControlEvent(msgspec.Struct, tag="control", frozen=True):
     countdown_title: str = ""
     widgets: tuple[str, ...] = ()  # stage widgets shown over every scene: "clock", "countdown", "qr"
     rundown_item: int | None = None  # the id of the rundown item on now (its notes never come here)
+    rundown_auto: bool = False  # the server steps the rundown when an item's time is up
 
 
 # The display stream: what screens show and resume from. Stats are announced, never in the stream.

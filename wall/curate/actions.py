@@ -34,6 +34,7 @@ from wall.bus.base import RECENT_KEPT, Engine
 from wall.config import OPTOUT_MAX_DAYS, Config
 from wall.curate import rules
 from wall.curate.moderation import stored_mode
+from wall.curate.stage import STAGE_OPS, rundown_check, stage_change
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     InboxControl,
@@ -45,7 +46,6 @@ from wall.models import (
     decode_recent,
     encode,
 )
-from wall.curate.stage import STAGE_OPS, rundown_check, stage_change
 from wall.screen import SCENES
 from wall.store import Store
 from wall.store.audit import Event
@@ -364,6 +364,8 @@ class Actions:
             return _control_dict(await self.store.controls.get(wall))
         if op in STAGE_OPS:  # countdown, widgets, the rundown's steps (wall/curate/stage.py)
             items = await self.store.rundown.items(wall) if op.startswith("rundown_") else []
+            if op == "rundown_auto":
+                text = (text or "").lower()
             fn = stage_change(op, text, items, time.time())
         else:
             def fn(s: ControlState) -> ControlState:
@@ -404,7 +406,8 @@ class Actions:
         return [i.dict() for i in await self.store.rundown.items(wall)]
 
     async def edit_rundown(self, wall: str, actor: str, change: str, item_id: int | None = None,
-                           fields: dict[str, Any] | None = None, position: int | None = None) -> dict[str, Any]:
+                           fields: dict[str, Any] | None = None,
+                           position: int | None = None) -> dict[str, Any]:
         """add (fields), edit (item_id, fields), remove (item_id) or move (item_id, position) one item;
         audited as rundown.CHANGE with the item before and after. LookupError: no such item."""
         self._wall(wall)
@@ -435,7 +438,8 @@ class Actions:
                 after = (await items.move(wall, item_id, position)).dict()
             case _:
                 raise ValueError(f"change {change!r}: one of add, edit, remove, move")
-        await self.store.audit.record(Event(f"rundown.{change}", actor, wall, None, before=before, after=after))
+        await self.store.audit.record(Event(f"rundown.{change}", actor, wall, None, before=before,
+                                            after=after))
         return {"change": change, "item": after or before, "items": await self.rundown(wall)}
 
     # -- helpers ----------------------------------------------------------------------------------------

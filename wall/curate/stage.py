@@ -3,6 +3,8 @@
 - `countdown "MINUTES [title]"`: the countdown scene and widget count to now + MINUTES on the server's
   clock (the screens measure their offset to it); `clear_countdown` ends it.
 - `widgets "clock,qr"` (any of WIDGETS, or "none"): what shows over every scene.
+- `rundown_auto on|off`: the server steps when an item's time is up (wall/curate/autoadvance.py); turning
+  it on counts the current item's time from then.
 - `rundown_next`, `rundown_prev`, `rundown_go ID`: step the rundown; the wall switches to the item's scene
   in the same change, and an item of the countdown scene counts down its own duration under its title.
 """
@@ -17,7 +19,8 @@ from wall.screen import SCENES, WIDGETS
 from wall.store.controls import ControlState
 from wall.store.rundown import RundownItem
 
-STAGE_OPS = ("countdown", "clear_countdown", "widgets", "rundown_next", "rundown_prev", "rundown_go")
+STAGE_OPS = ("countdown", "clear_countdown", "widgets", "rundown_next", "rundown_prev", "rundown_go",
+             "rundown_auto")
 COUNTDOWN_MAX_MINUTES = 24 * 60
 TITLE_MAX = 120
 NOTES_MAX = 4000
@@ -36,9 +39,14 @@ def stage_change(op: str, value: str | None, items: Sequence[RundownItem],
         case "widgets":
             widgets = _widgets(value or "")
             return lambda s: dataclasses.replace(s, widgets=widgets)
+        case "rundown_auto":
+            if value not in ("on", "off"):
+                raise ValueError('rundown_auto: "on" (the server steps when an item\'s time is up) or "off"')
+            return lambda s: dataclasses.replace(s, rundown_auto=value == "on", rundown_since=now)
         case "rundown_next" | "rundown_prev" | "rundown_go":
             if not items:
-                raise ValueError("the rundown is empty: a curator writes its items on the console's Rundown page")
+                raise ValueError("the rundown is empty: a curator writes its items on the console's "
+                                 "Rundown page")
             return lambda s: _step(s, op, value, items, now)
     raise ValueError(f"op {op!r} is not one of {', '.join(STAGE_OPS)}")
 

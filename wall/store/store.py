@@ -28,7 +28,6 @@ from wall.store.bans import Bans
 from wall.store.box import BusState
 from wall.store.control_tokens import ControlTokens
 from wall.store.controls import Controls
-from wall.store.rundown import Rundown
 from wall.store.decisions import Decisions
 from wall.store.digests import Deliveries
 from wall.store.display_keys import DisplayKeys
@@ -44,6 +43,7 @@ from wall.store.optouts import OptOuts
 from wall.store.retention import Retention
 from wall.store.rollups import Rollups
 from wall.store.rules import Rules
+from wall.store.rundown import Rundown
 from wall.store.sessions import Sessions
 from wall.store.users import Users
 

@@ -25,7 +25,6 @@ from wall.web.alerts import add_alerts_routes
 from wall.web.auth import add_auth_routes
 from wall.web.console import add_console_routes
 from wall.web.control_api import add_control_routes
-from wall.web.rundown import add_rundown_routes
 from wall.web.display import Tally, flushing
 from wall.web.drain import add_drain
 from wall.web.errors import errors
@@ -52,6 +51,7 @@ from wall.web.metrics import Metrics
 from wall.web.openapi import add_openapi_route
 from wall.web.password import add_password_routes
 from wall.web.private import keys_ctx, private_walls
+from wall.web.rundown import add_rundown_routes
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
 from wall.web.tokens import add_token_routes

@@ -444,6 +444,7 @@ class _Control(msgspec.Struct):
     countdown_title: str = ""
     widgets: list[str] = []
     rundown_item: int | None = None
+    rundown_auto: bool = False
 
 
 _control_decoder = msgspec.json.Decoder(_Control)

@@ -14,8 +14,8 @@ from aiohttp import web
 
 DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROLS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-            "release", "spotlight_next", "countdown", "clear_countdown", "widgets", "rundown_next", "rundown_prev",
-            "rundown_go")
+            "release", "spotlight_next", "countdown", "clear_countdown", "widgets", "rundown_next",
+            "rundown_prev", "rundown_go", "rundown_auto")
 LABELS = ("positive", "neutral", "negative")
 
 
@@ -78,7 +78,8 @@ class Moderation(Protocol):
         ...
 
     async def edit_rundown(self, wall: str, actor: str, change: str, item_id: int | None = None,
-                           fields: dict[str, Any] | None = None, position: int | None = None) -> dict[str, Any]:
+                           fields: dict[str, Any] | None = None,
+                           position: int | None = None) -> dict[str, Any]:
         """add, edit, remove or move one rundown item, audited; the items afterwards."""
         ...
 

@@ -5,7 +5,7 @@ console: the screens' control event carries only the current item's id (docs/run
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from aiohttp import web
@@ -19,12 +19,12 @@ from wall.web.moderation import ACTIONS
 
 class RundownBody(msgspec.Struct, forbid_unknown_fields=True):
     change: str  # add | edit | remove | move
-    id: int | None = None
+    id: Annotated[int, msgspec.Meta(ge=1, le=2**31)] | None = None
     scene: str = ""
     seconds: float = 0.0
     title: str = ""
-    notes: str = ""
-    position: int | None = None
+    notes: Annotated[str, msgspec.Meta(max_length=8000)] = ""
+    position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
 
 
 @require("curator")

@@ -26,6 +26,8 @@ export class Stage {
         send("widgets", next.length ? next.join(",") : "none");
       });
     }
+    this.auto = false;
+    document.querySelector("button.rundown-auto")?.addEventListener("click", () => send("rundown_auto", this.auto ? "off" : "on"));
     const form = /** @type {HTMLFormElement | null} */ (document.querySelector("form.countdown-form"));
     form?.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -49,6 +51,8 @@ export class Stage {
     for (const b of document.querySelectorAll("button.widget-toggle")) {
       b.setAttribute("aria-pressed", String(this.widgets.includes(/** @type {HTMLElement} */ (b).dataset.widget ?? "")));
     }
+    this.auto = s.rundown_auto === true;
+    document.querySelector("button.rundown-auto")?.setAttribute("aria-pressed", String(this.auto));
     const current = Number.isInteger(s.rundown_item) ? s.rundown_item : null;
     if (current === this.current) return;
     this.current = current;
