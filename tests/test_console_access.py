@@ -149,7 +149,6 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
     routes = token_scoped(app)
     assert {action for _, _, action in routes} == {"read", *SCOPES["presenter"]}  # found, every action
     tokens = store.control_tokens
-    deck, _ = await tokens.issue("lobby", "deck", "presenter", "root", None)
     red_button, _ = await tokens.issue("lobby", "red button", "panic-only", "root", None)
     vault, _ = await tokens.issue("vault", "vault deck", "presenter", "root", None)
     lost, record = await tokens.issue("lobby", "lost deck", "presenter", "root", None)
@@ -167,6 +166,8 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
             return r.status, await r.json()
 
     for n, (method, path, action) in enumerate(routes):
+        # A live deck of its own per route: there are more routes than one token's burst of actions.
+        deck, _ = await tokens.issue("lobby", f"deck {n}", "presenter", "root", None)
         # Each route from a network of its own: these refusals would use up one network's allowance.
         local = aiohttp.TCPConnector(local_addr=(f"127.0.{n + 1}.1", 0))
         async with aiohttp.ClientSession(connector=local) as http:

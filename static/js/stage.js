@@ -3,6 +3,7 @@
  * (epoch seconds) on the SERVER's clock (clock.js), so every screen of a wall shows the same second
  * whatever its own clock says; it ticks on the server's whole seconds. Widgets (`control.widgets`) sit in
  * a corner over every scene: the server's time, the countdown, the wall's QR code (config.show.qr_url).
+ * With no countdown set, the countdown scene shows the server's time of day.
  */
 
 const WIDGETS = ["clock", "countdown", "qr"];
@@ -63,8 +64,10 @@ export class StageWidgets {
     const on = (w) => this.widgets.includes(w);
     const left = this.to === null ? null : this.to - now;
     const text = left === null ? "" : remaining(left);
-    this.time.textContent = text;
-    this.smallTime.textContent = text;
+    // With no countdown set, the countdown scene (a run of show may hold it) shows the server's time.
+    const big = left === null ? clockFormat.format(now) : text;
+    if (this.time.textContent !== big) this.time.textContent = big;
+    if (this.smallTime.textContent !== text) this.smallTime.textContent = text;
     if (this.to !== null) this.time.dateTime = this.smallTime.dateTime = `PT${Math.max(0, Math.ceil(left / 1000))}S`;
     this.body.dataset.countdown = left === null ? "none" : left > 0 ? "running" : "done";
     this.clockEl.hidden = !on("clock");
@@ -74,9 +77,7 @@ export class StageWidgets {
     if (qr && !this.qr.getAttribute("src")) this.qr.src = this.qrSrc;
     this.qr.hidden = !qr;
     this.aside.hidden = this.clockEl.hidden && this.small.hidden && this.qr.hidden;
-    // Tick on the server's next whole second while anything shows time.
-    if ((left !== null && left > -1000) || on("clock")) {
-      this.cancel = this.clock.at(Math.floor(now / 1000) * 1000 + 1000, () => this.render());
-    }
+    // Tick on the server's next whole second: cheap (text set only when it changed), and always right.
+    this.cancel = this.clock.at(Math.floor(now / 1000) * 1000 + 1000, () => this.render());
   }
 }
