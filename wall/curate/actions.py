@@ -349,7 +349,8 @@ class Actions:
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
         """A presenter's live control: pause, resume, next, scene VALUE (one of the page's SCENES),
         clear_scene (back to the run of show), announce VALUE, clear_announcement, panic [VALUE: the
-        slide's text], release, spotlight_next (see spotlight_next()). Returns the new control state.
+        slide's text], release, spotlight_next (see spotlight_next()), and the stage's ops (countdown,
+        widgets, the rundown's steps: wall/curate/stage.py). Returns the new control state.
         The console's presenter page and the control API for stage hardware both come here."""
         self._wall(wall)
         if op not in CONTROL_OPS:
