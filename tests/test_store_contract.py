@@ -363,6 +363,30 @@ async def test_two_presenters_pressing_next_at_once_move_it_twice(store: Store) 
     assert (await store.controls.get("stage")).next_seq == 0
 
 
+async def test_a_rundown_keeps_its_order_through_moves_edits_and_removals(store: Store) -> None:
+    rundown = store.rundown
+    a = await rundown.add("lobby", "stats", 60, "Welcome", "thank the sponsors", "ana", now=T0)
+    b = await rundown.add("lobby", "countdown", 600, "Break", "", "ana")
+    c = await rundown.add("lobby", "mosaic", 300, "Posts", "", "ana")
+    await rundown.add("stage", "agora", 60, "Another wall's", "", "ana")
+    assert [(i.title, i.position) for i in await rundown.items("lobby")] == \
+        [("Welcome", 0), ("Break", 1), ("Posts", 2)]
+    assert (a.notes, a.updated_at, a.seconds) == ("thank the sponsors", T0, 60.0)
+    await rundown.move("lobby", c.id, 0)
+    await rundown.move("lobby", a.id, 99)  # past the end: last
+    assert [i.title for i in await rundown.items("lobby")] == ["Posts", "Break", "Welcome"]
+    edited = await rundown.edit("lobby", b.id, "spotlight", 120, "Coffee", "ten minutes", "pia")
+    assert (edited.scene, edited.title, edited.position, edited.updated_by) == \
+        ("spotlight", "Coffee", 1, "pia")
+    await rundown.remove("lobby", c.id)
+    assert [(i.title, i.position) for i in await rundown.items("lobby")] == [("Coffee", 0), ("Welcome", 1)]
+    for attempt in (rundown.remove("stage", a.id), rundown.move("lobby", c.id, 0),
+                    rundown.edit("stage", b.id, "agora", 60, "x", "", "ana")):
+        with pytest.raises(LookupError):
+            await attempt
+    assert [i.title for i in await rundown.items("stage")] == ["Another wall's"]
+
+
 async def test_sentiment_labels_keep_the_text_they_label(store: Store) -> None:
     await store.labels.put("lobby", "p1", "Great, it broke again", "negative", "ana", now=T0)
     await store.labels.put("lobby", "p2", "Fine \x00phone", "neutral", "ana", now=T0 + 1)

@@ -39,6 +39,7 @@ from wall.bus.redis.durable import PrimaryWatch
 from wall.config import Config, ConfigError, load, parse
 from wall.curate import rules
 from wall.curate.actions import Actions
+from wall.curate.autoadvance import AutoAdvance
 from wall.curate.writer import Annotate, Writers
 from wall.digests.compose import compose
 from wall.digests.job import DigestJobs
@@ -140,6 +141,8 @@ def workers(cfg: Config, roles: frozenset[Role], engine: Engine, owner: str,
         parts.append(writers)
         if store is not None:  # the role every deployment runs somewhere, beside the store it clears
             parts.append(RetentionJobs(cfg.walls.values(), engine, store, owner, registry))
+        if store is not None:  # the rundown's auto-advance, one process per wall (leased)
+            parts.append(AutoAdvance(cfg.walls, engine, Actions(store, engine, cfg), owner))
         if store is not None and cfg.smtp is not None:  # each wall's digest, once per period (leased)
             parts.append(DigestJobs(cfg.walls.values(), cfg.smtp, engine, store, owner, compose))
     if "web" in roles and store is not None and any(w.alerts.targets for w in cfg.walls.values()):

@@ -118,6 +118,11 @@ class ControlEvent(msgspec.Struct, tag="control", frozen=True):
     spotlight: Post | None = None
     spotlight_until: float | None = None
     next_seq: int = 0
+    countdown_to: float | None = None  # epoch seconds: the countdown scene and widget count to it
+    countdown_title: str = ""
+    widgets: tuple[str, ...] = ()  # stage widgets shown over every scene: "clock", "countdown", "qr"
+    rundown_item: int | None = None  # the id of the rundown item on now (its notes never come here)
+    rundown_auto: bool = False  # the server steps the rundown when an item's time is up
 
 
 # The display stream: what screens show and resume from. Stats are announced, never in the stream.

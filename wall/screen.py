@@ -17,7 +17,10 @@ import msgspec
 
 from wall.configcheck import convert
 
-SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker")
+SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker", "countdown")
+# Stage widgets a presenter lays over every scene (docs/rundown.md): the server's time, the countdown, the
+# wall's QR code (its show.qr_url).
+WIDGETS = ("clock", "countdown", "qr")
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 FONT = re.compile(r"^[A-Za-z0-9 _-]{1,60}$")

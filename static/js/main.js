@@ -13,6 +13,7 @@ import { PanelSet, AlertBar } from "./panels.js";
 import { TrendSet } from "./trends.js";
 import { Director, SCENES } from "./scenes.js";
 import { Overlays } from "./overlays.js";
+import { StageWidgets } from "./stage.js";
 import { applyTheme } from "./theme.js";
 import { Persist, registerShell } from "./persist.js";
 import { StatusIndicator } from "./status.js";
@@ -78,6 +79,7 @@ const ctaQr = /** @type {HTMLImageElement} */ (q(".cta-qr"));
 const ctaText = q(".cta-text");
 
 const overlays = new Overlays({ clock, body });
+const stage = new StageWidgets({ clock, body, qrSrc: `${cfg.base}/qr.svg` });
 const pacer = new Pacer({ clock, store, onSummary: (s) => overlays.summary(s), beforeStep: () => director.plan() });
 const director = new Director({
   clock, store, pinned: data.pinnedScene || "",
@@ -138,6 +140,7 @@ store.on("trends", (trends) => {
 });
 store.on("control", (c) => {
   overlays.control(c);
+  stage.control(c);
   pacer.paused = c?.paused === true;
   const seq = Number.isInteger(c?.next_seq) ? c.next_seq : null;
   if (seq !== null && nextSeq !== null && seq > nextSeq) pacer.advance();
@@ -154,6 +157,7 @@ store.on("config", (config) => {
   if (s.qr_url) ctaQr.src = `${cfg.base}/qr.svg`;
   cta.hidden = !ctaLine && !s.qr_url;
   overlays.setNight(config.night);
+  stage.config(config);
   director.plan();
   persist.save(store);
 });
@@ -317,7 +321,7 @@ setInterval(() => {
 // Proof of life for the kiosk agent (wall kiosk-agent reads it over DevTools): a hung page stops it.
 setInterval(() => (/** @type {any} */ (window).__wallHeartbeat = Date.now()), 2000);
 // For tests and the soak benchmark: read-only views of the page's parts.
-/** @type {any} */ (window).__wall = { clock, store, director, pacer, socket, persist, shownLog, scenes: SCENES };
+/** @type {any} */ (window).__wall = { clock, store, director, pacer, socket, persist, shownLog, stage, scenes: SCENES };
 
 /** ws:// or wss:// URL of the wall's socket, on the host that served this page. */
 function socketUrl(path) {

@@ -34,6 +34,7 @@ from wall.bus.base import RECENT_KEPT, Engine
 from wall.config import OPTOUT_MAX_DAYS, Config
 from wall.curate import rules
 from wall.curate.moderation import stored_mode
+from wall.curate.stage import STAGE_OPS, rundown_check, stage_change
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     InboxControl,
@@ -56,7 +57,7 @@ from wall.store.optouts import OptOut
 
 ACTIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROL_OPS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-               "release", "spotlight_next")
+               "release", "spotlight_next", *STAGE_OPS)
 SPOTLIGHT_SECONDS = 20.0  # when the console does not say how long
 SPOTLIGHT_MAX = 3600.0
 TEXT_MAX = 280  # announcements and panic slide text
@@ -348,7 +349,8 @@ class Actions:
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
         """A presenter's live control: pause, resume, next, scene VALUE (one of the page's SCENES),
         clear_scene (back to the run of show), announce VALUE, clear_announcement, panic [VALUE: the
-        slide's text], release, spotlight_next (see spotlight_next()). Returns the new control state.
+        slide's text], release, spotlight_next (see spotlight_next()), and the stage's ops (countdown,
+        widgets, the rundown's steps: wall/curate/stage.py). Returns the new control state.
         The console's presenter page and the control API for stage hardware both come here."""
         self._wall(wall)
         if op not in CONTROL_OPS:
@@ -361,7 +363,15 @@ class Actions:
         if op == "spotlight_next":
             await self.spotlight_next(wall, actor)
             return _control_dict(await self.store.controls.get(wall))
-        before, after = await self.store.controls.change(wall, actor, lambda s: apply_op(s, op, text))
+        if op in STAGE_OPS:  # countdown, widgets, the rundown's steps (wall/curate/stage.py)
+            items = await self.store.rundown.items(wall) if op.startswith("rundown_") else []
+            if op == "rundown_auto":
+                text = (text or "").lower()
+            fn = stage_change(op, text, items, time.time())
+        else:
+            def fn(s: ControlState) -> ControlState:
+                return apply_op(s, op, text)
+        before, after = await self.store.controls.change(wall, actor, fn)
         await self.store.audit.record(Event(f"control.{op}", actor, wall, None, before=before.state(),
                                             after=after.state()))
         await self.engine.enqueue(wall, encode(InboxControl(op)))
@@ -388,6 +398,50 @@ class Actions:
         record, decided = pinned[-1] if pinned else picks[0]
         return await self.decide(wall, record.post.id, actor, "spotlight",
                                  decided.version if decided else 0)
+
+    # -- the rundown (docs/rundown.md) ------------------------------------------------------------------
+
+    async def rundown(self, wall: str) -> list[dict[str, Any]]:
+        """The wall's rundown items in order, notes included (the console's: never a screen's)."""
+        self._wall(wall)
+        return [i.dict() for i in await self.store.rundown.items(wall)]
+
+    async def edit_rundown(self, wall: str, actor: str, change: str, item_id: int | None = None,
+                           fields: dict[str, Any] | None = None,
+                           position: int | None = None) -> dict[str, Any]:
+        """add (fields), edit (item_id, fields), remove (item_id) or move (item_id, position) one item;
+        audited as rundown.CHANGE with the item before and after. LookupError: no such item."""
+        self._wall(wall)
+        items = self.store.rundown
+        before: dict[str, Any] | None = None
+        after: dict[str, Any] | None
+        if change in ("edit", "remove", "move"):
+            if item_id is None:
+                raise ValueError(f"{change} needs the item's id")
+            before = next((i.dict() for i in await items.items(wall) if i.id == item_id), None)
+            if before is None:
+                raise LookupError(f"wall {wall} has no rundown item {item_id}")
+        match change:
+            case "add" | "edit":
+                scene, seconds, title, notes = rundown_check(fields or {})
+                if item_id is None or change == "add":
+                    after = (await items.add(wall, scene, seconds, title, notes, actor)).dict()
+                else:
+                    after = (await items.edit(wall, item_id, scene, seconds, title, notes, actor)).dict()
+            case "remove":
+                assert item_id is not None
+                await items.remove(wall, item_id)
+                after = None
+            case "move":
+                assert item_id is not None
+                if position is None:
+                    raise ValueError("move needs a position (0: first)")
+                after = (await items.move(wall, item_id, position)).dict()
+            case _:
+                raise ValueError(f"change {change!r}: one of add, edit, remove, move")
+        await self.store.audit.record(Event(f"rundown.{change}", actor, wall, None, before=before,
+                                            after=after))
+        return {"change": change, "item": after or before, "items": await self.rundown(wall)}
 
     # -- helpers ----------------------------------------------------------------------------------------
 

@@ -563,7 +563,9 @@ class CurationWriter:
                             scene=state.scene, announcement=state.announcement,
                             spotlight=None if post is None else self._shown(post),
                             spotlight_until=state.spotlight_until if post is not None else None,
-                            next_seq=state.next_seq)
+                            next_seq=state.next_seq, countdown_to=state.countdown_to,
+                            countdown_title=state.countdown_title, widgets=state.widgets,
+                            rundown_item=state.rundown_item, rundown_auto=state.rundown_auto)
 
     def _shown(self, post: Post) -> Post:
         return proxied(post, self.media_secret) if self.media_secret else post

@@ -22,7 +22,8 @@ from wall.store.base import clock
 from wall.store.schema import controls
 
 STATE_FIELDS = ("paused", "panic", "panic_text", "scene", "announcement", "spotlight_post",
-                "spotlight_until", "next_seq")
+                "spotlight_until", "next_seq", "countdown_to", "countdown_title", "widgets", "rundown_item",
+                "rundown_since", "rundown_auto")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,12 @@ class ControlState:
     spotlight_post: str | None = None  # a post id; the writer puts the post itself in the event
     spotlight_until: float | None = None  # epoch seconds
     next_seq: int = 0
+    countdown_to: float | None = None  # epoch seconds on the server's clock (docs/rundown.md)
+    countdown_title: str = ""
+    widgets: tuple[str, ...] = ()  # stage widgets over the scenes: "clock", "countdown", "qr"
+    rundown_item: int | None = None  # the rundown item on now (wall/store/rundown.py); None: none
+    rundown_since: float | None = None  # when it was stepped to (epoch seconds): auto-advance counts from it
+    rundown_auto: bool = False  # the server steps to the next item when this one's time is up
     version: int = 0
     updated_by: str = ""
     updated_at: float = 0.0
@@ -80,5 +87,7 @@ class Controls:
 
 def _state(wall: str, row: Any) -> ControlState:
     saved = {k: v for k, v in dict(row["state"]).items() if k in STATE_FIELDS}
+    if "widgets" in saved:  # JSON keeps it as a list
+        saved["widgets"] = tuple(saved["widgets"])
     return ControlState(wall, **saved, version=row["version"], updated_by=row["updated_by"],
                         updated_at=row["updated_at"])

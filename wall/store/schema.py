@@ -435,3 +435,19 @@ alert_deliveries = sa.Table(
     sa.Index("ix_alert_deliveries_subject", "wall", "target", "key", "created_at"),
     sa.Index("ix_alert_deliveries_due", "state", "next_at"),
 )
+
+# A wall's rundown (run of show for an event; wall/store/rundown.py): items in order, each a scene for a
+# time with a title and the speaker's notes. Written by staff, about the show: no person's data. Which item
+# is on is in the wall's controls (`rundown_item`), so a step and its scene switch are one change.
+rundown_items = sa.Table(
+    "rundown_items", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wall", sa.String(64), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),  # the order; renumbered 0..n-1 on every change
+    sa.Column("scene", sa.String(32), nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),  # the speaker's: console only, never on a screen
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)

@@ -43,6 +43,7 @@ from wall.store.optouts import OptOuts
 from wall.store.retention import Retention
 from wall.store.rollups import Rollups
 from wall.store.rules import Rules
+from wall.store.rundown import Rundown
 from wall.store.sessions import Sessions
 from wall.store.users import Users
 
@@ -68,6 +69,7 @@ class Store:
         self.cursors = Cursors(engine)
         self.controls = Controls(engine)
         self.control_tokens = ControlTokens(engine)
+        self.rundown = Rundown(engine)
         self.labels = Labels(engine)
         self.erasures = Erasures(engine)
         self.retention = Retention(engine, self.cursors)

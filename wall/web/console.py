@@ -22,7 +22,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from wall.config import WallConfig
 from wall.models import encode
-from wall.screen import SCENES
+from wall.screen import SCENES, WIDGETS
 from wall.store.decisions import Conflict, Decision
 from wall.web.auth import Identity, identity, require
 from wall.web.http import error, json_response
@@ -200,7 +200,7 @@ async def present_page(request: web.Request) -> web.Response:
     screen = request.app[HUBS][wall.name].wall.screen  # the wall's published look, as its screens have it
     in_show = {slot.scene for slot in screen.show.playlist}
     return page(request, "console/present.html", wall=wall,
-                scenes=[{"name": name, "in_show": name in in_show} for name in SCENES])
+                scenes=[{"name": name, "in_show": name in in_show} for name in SCENES], widgets=WIDGETS)
 
 
 @require("curator")
@@ -440,6 +440,11 @@ class _Control(msgspec.Struct):
     announcement: str | None = None
     spotlight_until: float | None = None
     next_seq: int = 0
+    countdown_to: float | None = None
+    countdown_title: str = ""
+    widgets: list[str] = []
+    rundown_item: int | None = None
+    rundown_auto: bool = False
 
 
 _control_decoder = msgspec.json.Decoder(_Control)

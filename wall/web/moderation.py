@@ -14,7 +14,8 @@ from aiohttp import web
 
 DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROLS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-            "release", "spotlight_next")
+            "release", "spotlight_next", "countdown", "clear_countdown", "widgets", "rundown_next",
+            "rundown_prev", "rundown_go", "rundown_auto")
 LABELS = ("positive", "neutral", "negative")
 
 
@@ -70,6 +71,16 @@ class Moderation(Protocol):
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
         """One of CONTROLS, audited with `actor`; the wall's control state afterwards. The console's
         presenter page and the control API (wall/web/control_api.py) both call this."""
+        ...
+
+    async def rundown(self, wall: str) -> list[dict[str, Any]]:
+        """The wall's rundown items in order, speaker notes included (console only)."""
+        ...
+
+    async def edit_rundown(self, wall: str, actor: str, change: str, item_id: int | None = None,
+                           fields: dict[str, Any] | None = None,
+                           position: int | None = None) -> dict[str, Any]:
+        """add, edit, remove or move one rundown item, audited; the items afterwards."""
         ...
 
 

@@ -17,7 +17,7 @@ import msgspec
 from aiohttp import web
 
 from wall import __version__
-from wall.web import console, control_api, fleet, password
+from wall.web import console, control_api, fleet, password, rundown
 from wall.web.http import json_response
 
 PATH = "/api/openapi.json"
@@ -112,6 +112,10 @@ BUILT_IN = [
                 errors=(400,)),
     _wall_route("GET", "control", "the wall's live controls", reply=OBJECT),
     _wall_route("POST", "control", "pause, resume, next, scene, panic, announce…", console.ControlBody),
+    _wall_route("GET", "rundown", "presenter: the rundown's items in order, speaker notes included",
+                reply=obj("wall", "items")),
+    _wall_route("POST", "rundown", "curator: add, edit, move or remove a rundown item (docs/rundown.md)",
+                rundown.RundownBody),
     Operation("POST", "/console/api/password", "change one's own password (the current one required); "
               "every other session ends", body=password.PasswordChange,
               reply=obj("ok", "result", ok={"type": "boolean"}),

@@ -7,6 +7,7 @@
 import { get, post, toast } from "./api.js";
 import { showControl } from "./control.js";
 import { follow } from "./socket.js";
+import { Stage } from "./stage.js";
 
 const wall = document.body.dataset.wall ?? "";
 const api = `/console/api/w/${encodeURIComponent(wall)}/control`;
@@ -25,6 +26,7 @@ function show(s) {
     b.classList.toggle("current", on);
   }
   document.querySelector("button.pause")?.setAttribute("aria-pressed", String(!!s.paused));
+  stage.show(s);
   document.querySelector("button.resume")?.setAttribute("aria-pressed", String(!s.paused));
 }
 
@@ -36,6 +38,7 @@ async function send(op, value = null) {
   toast(text, !r.ok);
 }
 
+const stage = new Stage(wall, send);
 for (const b of document.querySelectorAll("button[data-op]")) {
   b.addEventListener("click", () => send(/** @type {HTMLElement} */ (b).dataset.op ?? ""));
 }
