@@ -5,10 +5,10 @@ off, same run, alternating; (b) the store's growth per wall and month at one pos
     .venv/bin/python bench/rollups.py --posts 6000 --runs 3 --redis-url redis://127.0.0.1:6379/0
     .venv/bin/python bench/rollups.py --skip-writer --days 3
 
-(a) A real CurationWriter (no enrichment: the posts carry their language, sentiment and hashtags) on the
-memory engine, or Redis with --redis-url, and a SQLite store, handles --posts posts queued in its inbox.
-Its clock is the post count (one post a second of the wall's time), so it flushes the roll-ups at every
-minute of that time, as in production. Per post = elapsed / posts, from the first
+(a) A real CurationWriter (with the default enrichment; --bare: none, the posts carry their language,
+sentiment and hashtags) on the memory engine, or Redis with --redis-url, and a SQLite store, handles --posts
+posts queued in its inbox. Its clock is the post count (--rate posts a second of the wall's time, 1 by
+default), so it flushes the roll-ups at every minute of that time, as in production. Per post = elapsed / posts, from the first
 commit to the last one; "off" is the same writer with `rollups=None`, run alternately with "on".
 
 (b) Minute buckets as the writer would copy them at one post a second (60 posts a minute from 20,000
@@ -65,7 +65,7 @@ def a_post(n: int, rng: random.Random) -> Post:
 
 
 async def writer_run(engine: Engine, store: Store, wall: str, posts: list[Post], rollups: bool,
-                     enrich: bool) -> float:
+                     enrich: bool, rate: float = 1.0) -> float:
     """Seconds per post for one writer handling `posts` queued before it starts."""
     last = ""
     for post in posts:
@@ -74,7 +74,7 @@ async def writer_run(engine: Engine, store: Store, wall: str, posts: list[Post],
     writer = CurationWriter(wall, engine, f"bench-{wall}", stats_interval=3600, store=store,
                             annotate=annotator(Enricher(config_from({}))) if enrich else None,
                             rollups=DEFAULT_ROLLUPS if rollups else None,
-                            clock=lambda: T0 + (holder[0].status.committed if holder else 0))
+                            clock=lambda: T0 + (holder[0].status.committed if holder else 0) / rate)
     holder.append(writer)
     task = asyncio.create_task(writer.run())
     while writer.status.committed == 0:
@@ -88,7 +88,7 @@ async def writer_run(engine: Engine, store: Store, wall: str, posts: list[Post],
     return elapsed / (len(posts) - first)
 
 
-async def bench_writer(posts: int, runs: int, redis_url: str | None, enrich: bool) -> None:
+async def bench_writer(posts: int, runs: int, redis_url: str | None, enrich: bool, rate: float) -> None:
     rng = random.Random(19)
     with tempfile.TemporaryDirectory() as tmp:
         async with connect(f"sqlite+aiosqlite:///{tmp}/wall.db") as store:
@@ -100,12 +100,13 @@ async def bench_writer(posts: int, runs: int, redis_url: str | None, enrich: boo
                 for rollups, out in order:
                     batch = [a_post(k, rng) for k in range(posts)]
                     wall = f"w{run}{int(rollups)}"
-                    out.append(await writer_run(engine, store, wall, batch, rollups, enrich))
+                    out.append(await writer_run(engine, store, wall, batch, rollups, enrich, rate))
             rows = (await store.rollups.totals("w01", 0, 2**40)).get("posts", 0)
             await engine.close()
     engine_name = "redis" if redis_url else "memory"
     what = "with the default enrichment" if enrich else "without enrichment (--bare)"
-    print(f"(a) writer {what}, {engine_name} engine, SQLite store, {posts} posts per run, {runs} runs each")
+    print(f"(a) writer {what}, {engine_name} engine, SQLite store, {posts} posts per run, {runs} runs each, "
+          f"{rate:g} posts a second of the wall's time (a flush of the roll-ups a minute)")
     print(f"    roll-ups off: {', '.join(f'{s * 1e3:.3f}' for s in off)} ms/post  (median "
           f"{statistics.median(off) * 1e3:.3f})")
     print(f"    roll-ups on:  {', '.join(f'{s * 1e3:.3f}' for s in on)} ms/post  (median "
@@ -178,12 +179,14 @@ def main() -> None:
     parser.add_argument("--redis-url")
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--bare", action="store_true", help="the writer without enrichment")
+    parser.add_argument("--rate", type=float, default=1.0,
+                        help="posts a second of the wall's time (a minute's flush is shared by 60 x rate)")
     parser.add_argument("--skip-writer", action="store_true")
     parser.add_argument("--skip-growth", action="store_true")
     args = parser.parse_args()
     print("rerun: .venv/bin/python bench/rollups.py " + " ".join(sys.argv[1:]))
     if not args.skip_writer:
-        asyncio.run(bench_writer(args.posts, args.runs, args.redis_url, not args.bare))
+        asyncio.run(bench_writer(args.posts, args.runs, args.redis_url, not args.bare, args.rate))
     if not args.skip_growth:
         asyncio.run(bench_growth(max(args.days, 3)))
 
