@@ -9,7 +9,8 @@ off, same run, alternating; (b) the store's growth per wall and month at one pos
 sentiment and hashtags) on the memory engine, or Redis with --redis-url, and a SQLite store, handles --posts
 posts queued in its inbox. Its clock is the post count (--rate posts a second of the wall's time, 1 by
 default), so it flushes the roll-ups at every minute of that time, as in production. Per post = elapsed /
-posts, from the first commit to the last one; "off" is the same writer with `rollups=None`, run alternately with "on".
+posts, from the first commit to the last one; "off" is the same writer with `rollups=None`, run
+alternately with "on".
 
 (b) Minute buckets as the writer would copy them at one post a second (60 posts a minute from 20,000
 authors, a few hashtags, languages, sources and sentiment), written with the same store calls (replace,
