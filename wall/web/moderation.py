@@ -14,7 +14,10 @@ from aiohttp import web
 
 DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROLS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-            "release", "spotlight_next")
+            "release", "spotlight_next", "qa_next")
+# Q&A (docs/qa.md): what a moderator (curator) does to a question, and what a presenter may do too
+QA_MODERATE = ("approve", "reject", "merge", "up", "down", "top")
+QA_PRESENT = ("show", "answered", "hide")
 LABELS = ("positive", "neutral", "negative")
 
 
@@ -70,6 +73,15 @@ class Moderation(Protocol):
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
         """One of CONTROLS, audited with `actor`; the wall's control state afterwards. The console's
         presenter page and the control API (wall/web/control_api.py) both call this."""
+        ...
+
+    async def qa_queue(self, wall: str) -> list[dict[str, Any]]:
+        """The wall's Q&A questions in the queue's order (docs/qa.md)."""
+        ...
+
+    async def qa_act(self, wall: str, actor: str, number: int, action: str,
+                     into: int | None = None) -> dict[str, Any]:
+        """One of QA_MODERATE or QA_PRESENT on question `number`, audited; the question afterwards."""
         ...
 
 
