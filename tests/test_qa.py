@@ -54,7 +54,7 @@ DATABASES = itertools.count()
     ("Perché non c'è il caricatore", "it"),
     ("Quanto custa no Brasil", "pt"),
     ("Onde posso comprar", "pt"),
-    ("X3 の発売日は？", "ja"),
+    ("X3 の発売日は\uff1f", "ja"),  # a fullwidth question mark
     ("متى يصل الهاتف؟", "ar"),
     ("#nordlys is the battery user-replaceable? https://nordlys.example/x3", "en"),
 ])
@@ -213,7 +213,8 @@ async def test_questions_from_posts_are_approved_merged_upvoted_shown_and_answer
                                ("v4", "❤️ Q2", "noa")):
             await post(http, base, {"id": pid, "text": text, "author": {"handle": who}})
         await moderator.wait_for_function(
-            "() => document.querySelector(\".qa-item[data-number='1'] .qa-votes\")?.textContent === '2 votes'",
+            "() => document.querySelector(\".qa-item[data-number='1'] .qa-votes\")?.textContent"
+            " === '2 votes'",
             timeout=WAIT * 1000)
         assert await question_rows(moderator) == ["Q2 approved 1 vote", "Q1 approved 2 votes"]
         small = await moderator.eval_on_selector_all(
@@ -226,7 +227,8 @@ async def test_questions_from_posts_are_approved_merged_upvoted_shown_and_answer
 
         # The presenter puts the wall on the qa scene and shows Q1; the wall shows it, big, with its votes.
         wall = await open_wall(browser, f"{base}/w/lobby", problems)
-        presenter = await log_in(phone, base, "pia", problems, next_="/console/w/lobby/qa")
+        stage_phone = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        presenter = await log_in(stage_phone, base, "pia", problems, next_="/console/w/lobby/qa")
         await presenter.locator(".qa-item[data-number='1']").wait_for()
         assert await presenter.locator(".qa-item[data-number='1'] button[data-action=approve]").count() == 0
         await presenter.tap("button.qa-scene")
@@ -259,6 +261,7 @@ async def test_questions_from_posts_are_approved_merged_upvoted_shown_and_answer
         audit = [e.action for e in await store.audit.browse(limit=500)]
         assert {"qa.approve", "qa.merge", "qa.top", "qa.show", "qa.answered"} <= set(audit)
         await phone.close()
+        await stage_phone.close()
         await wall.context.close()
     assert problems == []
 
