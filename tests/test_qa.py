@@ -7,6 +7,7 @@ PostgreSQL), then the story in a real Chromium on a phone and the scene at 1080p
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,14 +15,17 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Dialog
 
+from ingest.connector import Upsert
+from ingest.sources import bluesky
 from tests.console_helpers import Browser as Session
 from tests.console_helpers import console_app, opened_store
 from tests.helpers import ARTIFACTS, WAIT, eventually, make_config, post, serving
 from tests.postgres_server import PostgresServer
 from tests.test_console_browser import LIVE, PHONE, log_in, open_wall, watch
 from tests.test_presenter_stage import TOUCH
+from tests.test_source_bluesky import MESSAGES
 from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
-from wall.models import Author, Post
+from wall.models import Author, Post, post_id
 from wall.questions import is_question, upvote
 from wall.store import connect
 from wall.store.qa import NoQuestion
@@ -293,3 +297,15 @@ async def test_the_qa_scene_is_legible_from_four_metres(browser: Browser, tmp_pa
         assert big >= 60 * size[1] / 1080  # at least 60 design px: a line read from 4 m
         await page.close()
     assert problems == []
+
+
+def test_a_bluesky_reply_names_the_post_it_answers_so_a_like_reply_upvotes_that_question():
+    handler = bluesky.Handler(bluesky.Matcher(hashtags=("nordlys",)))
+    message = json.loads(MESSAGES[0])
+    parent = "at://did:plc:z6ffbeguqhx3qzbdcu7b333e/app.bsky.feed.post/3mgtwptmkfsqb"
+    message["commit"]["record"]["reply"] = {"parent": {"cid": "bafy", "uri": parent},
+                                            "root": {"cid": "bafy", "uri": parent}}
+    got = handler.handle(json.dumps(message))
+    assert isinstance(got, Upsert) and got.post.reply_to == post_id("bluesky", parent)
+    alone = handler.handle(MESSAGES[0])
+    assert isinstance(alone, Upsert) and alone.post.reply_to is None
