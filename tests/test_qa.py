@@ -6,12 +6,15 @@ PostgreSQL), then the story in a real Chromium on a phone and the scene at 1080p
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import msgspec
 import pytest
 from playwright.async_api import Browser, Dialog
 
@@ -25,7 +28,9 @@ from tests.test_console_browser import LIVE, PHONE, log_in, open_wall, watch
 from tests.test_presenter_stage import TOUCH
 from tests.test_source_bluesky import MESSAGES
 from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
-from wall.models import Author, Post, post_id
+from wall.bus.redis import RedisEngine
+from wall.curate.writer import CurationWriter
+from wall.models import Author, InboxPost, Post, encode, post_id
 from wall.questions import is_question, upvote
 from wall.store import connect
 from wall.store.qa import NoQuestion
@@ -309,3 +314,50 @@ def test_a_bluesky_reply_names_the_post_it_answers_so_a_like_reply_upvotes_that_
     assert isinstance(got, Upsert) and got.post.reply_to == post_id("bluesky", parent)
     alone = handler.handle(MESSAGES[0])
     assert isinstance(alone, Upsert) and alone.post.reply_to is None
+
+
+# --- the count across a writer takeover ------------------------------------------------------------------
+
+
+async def test_votes_stay_exact_when_a_writer_dies_mid_stream_and_another_takes_the_wall(
+        redis_url: str, tmp_path: Path) -> None:
+    """Two writers as `wall curate` runs them, on real Redis and one SQLite store; votes from several
+    networks, repeated, arrive while the first is killed. The second replays what the first left
+    uncommitted: nothing counts twice."""
+    async with connect(f"sqlite+aiosqlite:///{tmp_path}/wall.db") as store:
+        bus = RedisEngine(redis_url)
+        networks = ("bluesky", "mastodon", "twitch", "youtube")
+        entries = [a_post("q1", "Which chip does the X3 use?", "ana"),
+                   a_post("q2", "Warum kein Klinkenstecker?", "jonas", lang="de")]
+        for i in range(120):  # 40 people, each voting three times, from their network
+            who = f"fan{i % 40}"
+            entries.append(msgspec.structs.replace(
+                a_post(f"v{i}", ("+1 Q1", "👍 q1", "❤️ Q2")[i // 40], who),
+                source=networks[i % 4], id=f"{networks[i % 4]}-v{i}"))
+        writers: list[tuple[CurationWriter, asyncio.Task[None], RedisEngine]] = []
+
+        def start(owner: str) -> None:
+            engine = RedisEngine(redis_url)
+            writer = CurationWriter("qa-wall", engine, owner, stats_interval=0.5, store=store)
+            writers.append((writer, asyncio.create_task(writer.run()), engine))
+
+        start("first")
+        for entry in entries[:70]:
+            await bus.enqueue("qa-wall", encode(InboxPost(entry)))
+        await eventually(lambda: writers[0][0].status.committed >= 30)
+        writers[0][1].cancel()  # killed mid-stream: its lease lapses, the rest is the next writer's
+        with contextlib.suppress(asyncio.CancelledError):
+            await writers[0][1]
+        start("second")
+        for entry in entries[70:]:
+            await bus.enqueue("qa-wall", encode(InboxPost(entry)))
+
+        async def counted() -> list[tuple[int, int]] | None:
+            found = [(q.number, q.votes) for q in await store.qa.questions("qa-wall")]
+            return found if found == [(1, 40), (2, 40)] else None
+        assert await eventually(counted)  # 40 people each: the repeats, the replay counted once
+        writers[1][0].stop()
+        await writers[1][1]
+        for _, _, engine in writers:
+            await engine.close()
+        await bus.close()
