@@ -17,7 +17,7 @@ import msgspec
 from aiohttp import web
 
 from wall import __version__
-from wall.web import console, control_api, fleet, password
+from wall.web import console, control_api, fleet, password, qa
 from wall.web.http import json_response
 
 PATH = "/api/openapi.json"
@@ -112,6 +112,9 @@ BUILT_IN = [
                 errors=(400,)),
     _wall_route("GET", "control", "the wall's live controls", reply=OBJECT),
     _wall_route("POST", "control", "pause, resume, next, scene, panic, announce…", console.ControlBody),
+    _wall_route("GET", "qa", "the Q&A queue: the wall's questions and their votes", reply=OBJECT),
+    _wall_route("POST", "qa", "approve, reject, merge, order, show or mark answered a Q&A question",
+                qa.QaBody),
     Operation("POST", "/console/api/password", "change one's own password (the current one required); "
               "every other session ends", body=password.PasswordChange,
               reply=obj("ok", "result", ok={"type": "boolean"}),
