@@ -71,13 +71,14 @@ class QA:
         """Keep the post's question or upvote, if it is one (module doc)."""
         voter = author_key(post)
         is_vote, number = upvote(post.text)
+        if is_vote and number is None and not post.reply_to:
+            return Taken()
+        if not is_vote and not is_question(post.text, post.lang):  # most posts: no SQL at all
+            return Taken()
         async with self.engine.begin() as conn:
             if is_vote:
                 q = qa_questions.c
-                where = q.number == number if number is not None else \
-                    q.post_id == post.reply_to if post.reply_to else None
-                if where is None:
-                    return Taken()
+                where = q.number == number if number is not None else q.post_id == post.reply_to
                 row = (await conn.execute(sa.select(q.number, q.author, q.merged_into)
                                           .where(q.wall == wall, where))).first()
                 if row is None or row.author == voter:
@@ -86,8 +87,6 @@ class QA:
                                                   "post_id": post.id, "at": clock(now)},
                                  keys=("wall", "number", "voter"))
                 return Taken(voted=row.merged_into or row.number)
-            if not is_question(post.text, post.lang):
-                return Taken()
             q = qa_questions.c
             found = (await conn.execute(sa.select(q.number).where(q.wall == wall, q.post_id == post.id))
                      ).scalar()

@@ -6,6 +6,7 @@ presenters (and curators) show one on the "qa" scene and mark it answered. Every
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import msgspec
 from aiohttp import web
@@ -15,11 +16,13 @@ from wall.web.console import attempt, page, read, wall_of
 from wall.web.http import error, json_response
 from wall.web.moderation import ACTIONS, QA_MODERATE, QA_PRESENT
 
+Number = Annotated[int, msgspec.Meta(ge=1, le=10_000_000, description="a question's number (Q3: 3)")]
+
 
 class QaBody(msgspec.Struct, forbid_unknown_fields=True):
-    number: int
-    action: str
-    into: int | None = None
+    number: Number
+    action: Annotated[str, msgspec.Meta(max_length=20)]
+    into: Number | None = None  # merge: the question this one duplicates
 
 
 @require("presenter")
