@@ -24,7 +24,7 @@ from tests.console_helpers import Browser as Session
 from tests.console_helpers import console_app, opened_store
 from tests.helpers import ARTIFACTS, WAIT, eventually, make_config, post, serving
 from tests.postgres_server import PostgresServer
-from tests.test_console_browser import LIVE, PHONE, log_in, open_wall, watch
+from tests.test_console_browser import LIVE, PHONE, XSS, log_in, open_wall, watch
 from tests.test_presenter_stage import TOUCH
 from tests.test_source_bluesky import MESSAGES
 from tests.test_store_contract import postgres  # noqa: F401  (the session's PostgreSQL fixture)
@@ -32,7 +32,7 @@ from wall.bus.redis import RedisEngine
 from wall.curate.writer import CurationWriter
 from wall.models import Author, InboxPost, Post, encode, post_id
 from wall.questions import is_question, upvote
-from wall.store import connect
+from wall.store import Store, connect
 from wall.store.qa import NoQuestion
 
 FACTS = (Path(__file__).parent / "layout_facts.js").read_text()
@@ -275,6 +275,10 @@ async def test_questions_from_posts_are_approved_merged_upvoted_shown_and_answer
     assert problems == []
 
 
+async def _count(store: Store, n: int) -> bool:
+    return len(await store.qa.questions("lobby")) >= n
+
+
 @pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)], ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_the_qa_scene_is_legible_from_four_metres(browser: Browser, tmp_path: Path,
                                                          size: tuple[int, int]) -> None:
@@ -300,6 +304,16 @@ async def test_the_qa_scene_is_legible_from_four_metres(browser: Browser, tmp_pa
         big = await page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.qa-question'))"
                                   ".fontSize)")
         assert big >= 60 * size[1] / 1080  # at least 60 design px: a line read from 4 m
+
+        # A question is text from the internet: markup in it stays text, on the wall and on the console.
+        await post(http, base, {"id": "p2", "text": f"Why {XSS}", "author": {"handle": "mallory"}})
+        await eventually(lambda: _count(store, 2))
+        r = await pia.post("/console/api/w/lobby/qa", json={"number": 2, "action": "show"})
+        assert r.status == 200, await r.text()
+        await page.wait_for_selector(".scene-qa[data-number='2']", timeout=WAIT * 1000)
+        assert await page.locator(".qa-question").text_content() == f"Why {XSS}"
+        assert await page.locator(".scene-qa img, .scene-qa script").count() == 0
+        assert await page.title() != "PWNED"
         await page.close()
     assert problems == []
 
