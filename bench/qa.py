@@ -83,7 +83,8 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print(f"posts: {len(work)}, questions or votes: {asks} ({asks / len(work):.0%})")
     print(f"detection:      {per_post:6.2f} µs/post  ({1e6 / per_post:,.0f} posts/s on one core)")
-    print(f"store take:     {stored:6.1f} µs/post on SQLite, all posts ({questions} questions, {votes} votes)")
+    print(f"store take:     {stored:6.1f} µs/post on SQLite, all posts "
+          f"({questions} questions, {votes} votes)")
 
 
 if __name__ == "__main__":
