@@ -375,3 +375,26 @@ async def test_votes_stay_exact_when_a_writer_dies_mid_stream_and_another_takes_
         for _, _, engine in writers:
             await engine.close()
         await bus.close()
+
+
+async def test_a_wrong_q_and_a_request_gets_a_clear_4xx(tmp_path: Path) -> None:
+    store_url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    async with opened_store(store_url) as store, serving(console_app(make_config(store_url=store_url),
+                                                                     store)) as base, \
+            aiohttp.ClientSession() as http, Session(base) as pia, Session(base) as ana:
+        await post(http, base, {"id": "p1", "text": "Why is the sky blue?", "author": {"handle": "aino"}})
+        await eventually(lambda: _count(store, 1))
+        assert (await pia.login("pia")).status == 303 and (await ana.login("ana")).status == 303
+        for who, body, status, words in (
+                (pia, {"number": 1, "action": "approve"}, 403, "a curator's action"),
+                (ana, {"number": 7, "action": "approve"}, 404, "no question Q7"),
+                (ana, {"number": 1, "action": "merge"}, 400, "merge needs into"),
+                (ana, {"number": 1, "action": "merge", "into": 1}, 400, "into itself"),
+                (ana, {"number": 1, "action": "hide"}, 400, "Q1 is not on screen"),
+                (ana, {"number": 1, "action": "shout"}, 400, "action: one of"),
+                (ana, {"number": 0, "action": "show"}, 422, "number"),
+                (ana, {"number": 1, "action": "top", "extra": 1}, 422, "extra")):
+            r = await who.post("/console/api/w/lobby/qa", json=body)
+            assert r.status == status and words in (await r.json())["error"], (body, r.status)
+        r = await ana.post("/console/api/w/nowhere/qa", json={"number": 1, "action": "show"})
+        assert r.status == 404

@@ -430,6 +430,8 @@ class Actions:
                     raise ValueError(f"Q{number} is {before.status}: approve it first")
                 after = await qa.set_status(wall, number, "showing")
             case "hide":
+                if before.status != "showing":
+                    raise ValueError(f"Q{number} is not on screen")
                 after = await qa.set_status(wall, number, "approved")
             case "merge":
                 if into is None:
