@@ -17,6 +17,7 @@ FORBIDDEN = {
     "wall.redact": ("wall.", "ingest"),
     "wall.addresses": ("wall.", "ingest"),
     "wall.entropy": ("wall.", "ingest"),
+    "wall.questions": ("wall.", "ingest"),  # pure: which posts ask, which upvote (docs/qa.md)
     "wall.text": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.config": ("wall.bus", "wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),
     "wall.look": ("wall.web", "wall.curate", "wall.app", "wall.cli", "ingest"),

@@ -99,8 +99,9 @@ async def test_every_state_changing_route_refuses_anonymous_wrong_role_cross_sit
     app, base = node
     assert unguarded(app) == [], "a route changes state without require(role); guard it or allow-list it"
     # Insights name private walls and people: its page and downloads are among the pages checked below.
-    assert {"/console/insights", "/console/insights/csv/{table}", "/console/insights/report.pdf"} <= \
-        {p for p, _ in console_pages(app)}
+    assert {"/console/insights", "/console/insights/csv/{table}", "/console/insights/report.pdf",
+            "/console/w/{wall}/qa", "/console/api/w/{wall}/qa"} <= {p for p, _ in console_pages(app)}
+    assert ("POST", "/console/api/w/{wall}/qa") in {(m, p) for m, p, _ in state_changing(app)}
     routes = [(m, p, getattr(h, ROLE_ATTR)) for m, p, h in state_changing(app)
               if (m, p) not in ALLOW and not hasattr(h, SCOPE_ATTR)]
     assert len(routes) >= 14  # decide, bulk, ban, words, policy, sentiment, control, keys, users, logout…
@@ -148,6 +149,7 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
     app, base = node
     routes = token_scoped(app)
     assert {action for _, _, action in routes} == {"read", *SCOPES["presenter"]}  # found, every action
+    assert "qa-next" in SCOPES["presenter"]
     tokens = store.control_tokens
     red_button, _ = await tokens.issue("lobby", "red button", "panic-only", "root", None)
     vault, _ = await tokens.issue("vault", "vault deck", "presenter", "root", None)
@@ -180,9 +182,10 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
             else:
                 assert got == 403 and "'panic-only', which allows panic, release" in body["error"], body
             got, body = await call(http, method, path, deck)
-            # spotlight-next: nothing is on screen yet to spotlight
+            # spotlight-next, qa-next: nothing is on screen yet to spotlight, no question approved yet;
             # and the rundown has no items to step to
-            wanted = 404 if action == "spotlight-next" else 400 if action.startswith("rundown-") else 200
+            wanted = (404 if action in ("spotlight-next", "qa-next")
+                      else 400 if action.startswith("rundown-") else 200)
             assert got == wanted, f"{method} {path}: {got} {body}"
 
 

@@ -139,7 +139,7 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
         aino = {"name": "Aino Virtanen", "handle": "ainov", "avatar_url": origin.url("/anim.gif")}
         await post(s, base, {"id": "a1", "text": "Sauna 7f3q at dawn", "author": aino,
                              "media": [{"url": origin.url("/gps.jpg")}]})
-        await post(s, base, {"id": "a2", "text": "Second thought 9k2w", "author": aino})
+        await post(s, base, {"id": "a2", "text": "Second thought 9k2w?", "author": aino})  # a Q&A question
         await post(s, base, {"id": "b1", "text": "Coffee first", "author": {"name": "Bea", "handle": "bea"}})
         shown = {f["post"]["source_id"]: f["post"]["id"] for f in await screen.wait_for(
             lambda f: f["type"] == "post", 3)}
@@ -184,9 +184,10 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
                 exported = json.loads(await r.read())
             mine = exported["walls"]["lobby"]
             assert exported["schema"] == 1 and exported["author"] == AUTHOR
-            assert sorted(p["text"] for p in mine["posts"]) == ["Sauna 7f3q at dawn", "Second thought 9k2w"]
+            assert sorted(p["text"] for p in mine["posts"]) == ["Sauna 7f3q at dawn", "Second thought 9k2w?"]
             assert sorted(d["status"] for d in mine["decisions"]) == ["approved", "hidden"]
             assert [lab["text"] for lab in mine["labels"]] == ["Sauna 7f3q at dawn"]
+            assert [q["text"] for q in mine["qa_questions"]] == ["Second thought 9k2w?"]
             assert {a["action"] for a in mine["audit"]} == {"decide", "sentiment"}
             assert sorted(r["post_id"] for r in mine["display_log"]) == sorted([shown["a1"], shown["a2"]])
             assert sorted(mine["media"]) == sorted([origin.url("/anim.gif"), origin.url("/gps.jpg")])

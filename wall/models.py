@@ -66,6 +66,9 @@ class Post(msgspec.Struct, frozen=True, omit_defaults=True):
     pinned: bool = False  # a curator's pick kept on screen; pin/unpin is an `update` of the post
     # The networks of the posts folded into this card, one entry a copy (docs/folding.md): "also on ...".
     copies: tuple[str, ...] = ()
+    # The wall id of the post this one replies to, where the network says (Bluesky's reply.parent): an
+    # upvote of a question by reply (docs/qa.md).
+    reply_to: str | None = None
 
     @property
     def visible(self) -> bool:
@@ -103,6 +106,15 @@ class ReloadEvent(msgspec.Struct, tag="reload", frozen=True):
     version: str = ""
 
 
+class ShownQuestion(msgspec.Struct, frozen=True):
+    """The Q&A question the presenter shows (the "qa" scene): its number, text, asker's handle, upvotes."""
+
+    number: int
+    text: str
+    name: str
+    votes: int = 0
+
+
 class ControlEvent(msgspec.Struct, tag="control", frozen=True):
     """The wall's whole live-control state (presenter and spotlight): the newest one wins.
 
@@ -123,6 +135,7 @@ class ControlEvent(msgspec.Struct, tag="control", frozen=True):
     widgets: tuple[str, ...] = ()  # stage widgets shown over every scene: "clock", "countdown", "qr"
     rundown_item: int | None = None  # the id of the rundown item on now (its notes never come here)
     rundown_auto: bool = False  # the server steps the rundown when an item's time is up
+    question: ShownQuestion | None = None  # the Q&A question on screen (docs/qa.md)
 
 
 # The display stream: what screens show and resume from. Stats are announced, never in the stream.

@@ -118,6 +118,14 @@ class _Labels(msgspec.Struct):
     values: list[_SelfLabel] | None = None
 
 
+class _PostRef(msgspec.Struct):
+    uri: str = ""
+
+
+class _Reply(msgspec.Struct):
+    parent: _PostRef | None = None
+
+
 class _Record(msgspec.Struct):
     text: str = ""
     createdAt: str = ""
@@ -126,6 +134,7 @@ class _Record(msgspec.Struct):
     langs: list[str | None] | None = None
     embed: _Embed | None = None
     labels: _Labels | None = None
+    reply: _Reply | None = None
 
 
 class _Commit(msgspec.Struct):
@@ -280,6 +289,9 @@ def normalize(did: str, rkey: str, time_us: int, rec: _Record) -> Post:
         media=_media(did, rec.embed),
         lang=rec.langs[0] if rec.langs and isinstance(rec.langs[0], str) else None,
         held=held,
+        # a reply's parent as the wall's id of that post: an upvote of a question by reply (docs/qa.md)
+        reply_to=post_id("bluesky", rec.reply.parent.uri) if rec.reply and rec.reply.parent
+        and rec.reply.parent.uri.startswith("at://") else None,
     )
 
 

@@ -18,6 +18,7 @@ import { applyTheme } from "./theme.js";
 import { Persist, registerShell } from "./persist.js";
 import { StatusIndicator } from "./status.js";
 import { ShownLog, screenId } from "./shown.js";
+import { QaView } from "./qa.js";
 
 /** "2 min ago" changes at most once a minute; twice a minute keeps it at most 30 s behind. */
 const TICK_MS = 30_000;
@@ -138,9 +139,12 @@ store.on("trends", (trends) => {
   for (const set of trendSets) set.show(trends);
   persist.save(store);
 });
+const qaView = new QaView(q(".scene-qa"));
+qaView.show(null);
 store.on("control", (c) => {
   overlays.control(c);
   stage.control(c);
+  qaView.show(c?.question ?? null);
   pacer.paused = c?.paused === true;
   const seq = Number.isInteger(c?.next_seq) ? c.next_seq : null;
   if (seq !== null && nextSeq !== null && seq > nextSeq) pacer.advance();

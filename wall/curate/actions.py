@@ -54,10 +54,13 @@ from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Decision, Keep, Status
 from wall.store.labels import LABELS
 from wall.store.optouts import OptOut
+from wall.store.qa import MOVES, Question
 
 ACTIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROL_OPS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-               "release", "spotlight_next", *STAGE_OPS)
+               "release", "spotlight_next", *STAGE_OPS, "qa_next")
+# What moderators and presenters do with a Q&A question (docs/qa.md); "merge" takes the number it joins.
+QA_ACTIONS = ("approve", "reject", "show", "answered", "hide", "up", "down", "top", "merge")
 SPOTLIGHT_SECONDS = 20.0  # when the console does not say how long
 SPOTLIGHT_MAX = 3600.0
 TEXT_MAX = 280  # announcements and panic slide text
@@ -372,6 +375,10 @@ class Actions:
             def fn(s: ControlState) -> ControlState:
                 return apply_op(s, op, text)
         before, after = await self.store.controls.change(wall, actor, fn)
+        if op == "qa_next":
+            await self.qa_next(wall, actor)
+            return _control_dict(await self.store.controls.get(wall))
+        before, after = await self.store.controls.change(wall, actor, lambda s: apply_op(s, op, text))
         await self.store.audit.record(Event(f"control.{op}", actor, wall, None, before=before.state(),
                                             after=after.state()))
         await self.engine.enqueue(wall, encode(InboxControl(op)))
@@ -442,6 +449,70 @@ class Actions:
         await self.store.audit.record(Event(f"rundown.{change}", actor, wall, None, before=before,
                                             after=after))
         return {"change": change, "item": after or before, "items": await self.rundown(wall)}
+    # -- Q&A (docs/qa.md) --------------------------------------------------------------------------------
+
+    async def qa_queue(self, wall: str) -> list[dict[str, Any]]:
+        """The wall's questions in the queue's order: the one on screen, the open ones (new, approved),
+        then answered and rejected; merged ones are listed under the question they joined."""
+        self._wall(wall)
+        found = await self.store.qa.questions(wall)
+        merged: dict[int, list[int]] = {}
+        for q in found:
+            if q.merged_into is not None:
+                merged.setdefault(q.merged_into, []).append(q.number)
+        order = {"showing": 0, "new": 1, "approved": 1, "answered": 2, "rejected": 3}
+        kept = sorted((q for q in found if q.status != "merged"), key=lambda q: order.get(q.status, 4))
+        return [{**_question_dict(q), "merged": sorted(merged.get(q.number, []))} for q in kept]
+
+    async def qa_act(self, wall: str, actor: str, number: int, action: str,
+                     into: int | None = None) -> dict[str, Any]:
+        """A moderator's or presenter's action on question `number`: approve, reject, show (on the "qa"
+        scene, instead of the one shown before), answered (off the screen), hide (off the screen, back
+        to approved), up, down, top (the queue's order), merge `into` another question (a duplicate: its
+        voters count there). Returns the question as it is now."""
+        self._wall(wall)
+        if action not in QA_ACTIONS:
+            raise ValueError(f"action {action!r} is not one of {', '.join(QA_ACTIONS)}")
+        before = await self.store.qa.get(wall, number)
+        qa = self.store.qa
+        match action:
+            case "approve" | "reject" | "answered":
+                after = await qa.set_status(wall, number, "approved" if action == "approve" else
+                                            "rejected" if action == "reject" else "answered")
+            case "show":
+                if before.status in ("rejected", "merged"):
+                    raise ValueError(f"Q{number} is {before.status}: approve it first")
+                after = await qa.set_status(wall, number, "showing")
+            case "hide":
+                if before.status != "showing":
+                    raise ValueError(f"Q{number} is not on screen")
+                after = await qa.set_status(wall, number, "approved")
+            case "merge":
+                if into is None:
+                    raise ValueError("merge needs into: the number of the question it duplicates")
+                after = await qa.merge(wall, number, into)
+            case _:
+                assert action in MOVES
+                await qa.move(wall, number, action)
+                after = await qa.get(wall, number)
+        await self.store.audit.record(Event(f"qa.{action}", actor, wall, before.post_id,
+                                            before={"number": number, "status": before.status},
+                                            after={"number": after.number, "status": after.status}))
+        if "showing" in (before.status, after.status) or action == "merge":  # what screens show changed
+            await self.engine.enqueue(wall, encode(InboxControl(f"qa.{action}")))
+        return _question_dict(after)
+
+    async def qa_next(self, wall: str, actor: str) -> dict[str, Any]:
+        """Show the first approved question of the queue; the one on screen is marked answered first.
+        LookupError when no approved question is left."""
+        self._wall(wall)
+        waiting = await self.store.qa.questions(wall, ("approved",))
+        if not waiting:
+            raise LookupError(f"wall {wall} has no approved question left to show")
+        showing = await self.store.qa.showing(wall)
+        if showing is not None:
+            await self.qa_act(wall, actor, showing.number, "answered")
+        return await self.qa_act(wall, actor, waiting[0].number, "show")
 
     # -- helpers ----------------------------------------------------------------------------------------
 
@@ -522,6 +593,12 @@ def _spotlight(state: ControlState, post_id: str, decided: Decision) -> ControlS
 def _control_dict(state: ControlState) -> dict[str, Any]:
     return {**state.state(), "version": state.version, "updated_by": state.updated_by,
             "updated_at": state.updated_at}
+
+
+def _question_dict(q: Question) -> dict[str, Any]:
+    return {"number": q.number, "post_id": q.post_id, "author": q.author, "name": q.name, "text": q.text,
+            "lang": q.lang, "status": q.status, "merged_into": q.merged_into, "rank": q.rank,
+            "asked_at": q.asked_at, "votes": q.votes}
 
 
 def _optout_dict(o: OptOut) -> dict[str, Any]:

@@ -56,6 +56,7 @@ from wall.models import (
     RecentPost,
     ReloadEvent,
     RetractEvent,
+    ShownQuestion,
     UpdateEvent,
     author_key,
     decode_event,
@@ -122,6 +123,7 @@ class CurationWriter:
         self.optout = optout or OptOutConfig()  # [walls.W.optout]: the tag and how long it opts out
         self.opted_out: dict[str, float] = {}  # author key -> until (epoch s), from the store
         self.control = ControlState(wall)
+        self.question: ShownQuestion | None = None  # the Q&A question on screen, from the store
         # Spike alerts always reach curators in the stats event; screens show them only when the wall's
         # config says so (`[walls.W.enrich] spikes_on_screen`): the page reads "alerts_on_screen".
         self.alerts_on_screen = alerts_on_screen
@@ -198,6 +200,7 @@ class CurationWriter:
             entries = await self._entries(batch)
             view = await self._view(entries)
             for k, (msg, entry) in enumerate(zip(batch, entries, strict=True)):
+                voted = False
                 match entry:
                     case InboxModeration():
                         commit = await self._reevaluate(msg.id)
@@ -207,7 +210,10 @@ class CurationWriter:
                         commit = await self._erase(msg.id, token, entry, entries, k + 1)
                     case _:
                         commit = self._plan(msg.id, entry, view)
+                        voted = await self._qa(entry)
                 await self._commit(token, commit)
+                if voted:  # a vote for the question on screen: its count moves there
+                    await self._commit(token, await self._control_commit(msg.id, if_changed=True))
                 refolded = self._orphaned  # a card with copies left: they are settled again, now
                 if refolded:
                     await self._commit(token, await self._reevaluate(msg.id))
@@ -226,6 +232,16 @@ class CurationWriter:
                 stats_at = time.monotonic() + self.stats_interval
 
         await self._flush_rollups(token, final=True)  # before the lease goes: nothing left to the next
+
+    async def _qa(self, entry: InboxEntry | None) -> bool:
+        """Keep the post's question or upvote in the Q&A queue (idempotent by post id, so an entry applied
+        again after a takeover counts once; docs/qa.md). True when it voted for the question on screen."""
+        if self.store is None or not isinstance(entry, InboxPost):
+            return False
+        if self.opted_out.get(rules.author_of(entry.post), 0.0) > self.clock():  # nothing of them is kept
+            return False
+        taken = await self.store.qa.take(self.wall, entry.post, self.clock())
+        return taken.voted is not None and self.question is not None and taken.voted == self.question.number
 
     async def _commit(self, token: int, commit: Commit) -> None:
         """Commit on the bus; the roll-ups' feed notes which minutes it changed."""
@@ -542,6 +558,9 @@ class CurationWriter:
         if self.store is None:
             return Commit(inbox_id)
         self.control = await self.store.controls.get(self.wall)
+        shown = await self.store.qa.showing(self.wall)
+        self.question = None if shown is None else ShownQuestion(shown.number, shown.text, shown.name,
+                                                                 shown.votes)
         spot = None
         if self.control.spotlight_post:
             found = await self.engine.recent_of(self.wall, [self.control.spotlight_post])
@@ -565,7 +584,8 @@ class CurationWriter:
                             spotlight_until=state.spotlight_until if post is not None else None,
                             next_seq=state.next_seq, countdown_to=state.countdown_to,
                             countdown_title=state.countdown_title, widgets=state.widgets,
-                            rundown_item=state.rundown_item, rundown_auto=state.rundown_auto)
+                            rundown_item=state.rundown_item, rundown_auto=state.rundown_auto,
+                            question=self.question)
 
     def _shown(self, post: Post) -> Post:
         return proxied(post, self.media_secret) if self.media_secret else post

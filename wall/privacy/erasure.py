@@ -124,4 +124,5 @@ async def _forget(store: Store, wall: str, author: str, posts: dict[str, Post], 
     counts.update(decisions=erased.decisions, labels=erased.labels, audit=erased.audit,
                   screenshots=erased.screenshots, policy=erased.policy, display_log=erased.display_log,
                   rollups=erased.rollups)
+    counts["qa"] += await store.qa.erase(wall, list(posts), author)  # questions asked, votes cast
     counts["media"] += await asyncio.to_thread(remove_cached, cache_dir, media_urls(posts.values()))

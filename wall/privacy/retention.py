@@ -86,6 +86,8 @@ class RetentionJob:
             # the roll-ups' top authors name people: they go with the posts (docs/rollups.md)
             rollups = self.store.rollups
             removed["rollup_authors"] = await rollups.forget_before(self.wall, "author:", cut["posts"])
+            # Q&A questions quote posts and votes name people: they go with the posts (docs/qa.md)
+            removed["qa"] = await self.store.qa.before(self.wall, cut["posts"])
         sql = self.store.retention
         for kind, forget in (("audit", sql.audit_before), ("labels", sql.labels_before),
                              ("screenshots", sql.screenshots_before)):

@@ -40,6 +40,8 @@ from wall.store.schema import (
     decisions,
     kiosk_screenshots,
     kiosks,
+    qa_questions,
+    qa_votes,
     sentiment_labels,
     walls_policy,
 )
@@ -149,6 +151,11 @@ class Erasures:
                 out["audit"] += [dict(r._mapping) for r in await conn.execute(
                     sa.select(audit).where(audit.c.id.in_(records)).order_by(audit.c.id))]
             out["display_log"] = await rows_of(conn, wall, post_ids)
+            q, v = qa_questions.c, qa_votes.c
+            out["qa_questions"] = [dict(r._mapping) for r in await conn.execute(sa.select(qa_questions).where(
+                q.wall == wall, sa.or_(q.author == author, q.post_id.in_(list(post_ids)))))]
+            out["qa_votes"] = [dict(r._mapping) for r in await conn.execute(sa.select(qa_votes).where(
+                v.wall == wall, sa.or_(v.voter == author, v.post_id.in_(list(post_ids)))))]
             out["bans"] = [dict(r._mapping) for r in await conn.execute(
                 sa.select(bans).where(bans.c.author == author, bans.c.wall.in_((wall, "*"))))]
         return out

@@ -451,3 +451,33 @@ rundown_items = sa.Table(
     sa.Column("updated_by", sa.String(64), nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
+
+# The Q&A queue (wall/store/qa.py, docs/qa.md): questions the curation writer found in the wall's posts,
+# numbered per wall (the number the audience quotes: "+1 Q3"), and one upvote per voter and question.
+# Both hold a person's data (the question's text and handle, the voter): retention and erasure cover them.
+qa_questions = sa.Table(
+    "qa_questions", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("post_id", sa.String(64), nullable=False),
+    sa.Column("author", sa.String(255), nullable=False),  # network:handle, as bans name it
+    sa.Column("name", sa.Text, nullable=False),  # the handle as screens show it
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("lang", sa.String(16), nullable=True),
+    # new (waiting for a moderator), approved, showing (on screen), answered, rejected, merged
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("merged_into", sa.Integer, nullable=True),
+    sa.Column("rank", sa.Integer, nullable=True),  # a moderator's order; None: by votes after the ranked
+    sa.Column("asked_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("wall", "post_id", name="uq_qa_questions_wall_post_id"),
+)
+
+qa_votes = sa.Table(
+    "qa_votes", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("voter", sa.String(255), primary_key=True),  # network:handle
+    sa.Column("post_id", sa.String(64), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)

@@ -38,7 +38,7 @@ PREFIX = "/api/v1/control/{wall}"
 # API action -> the presenter's op (wall/curate/actions.py CONTROL_OPS) it is
 OPS = {"next": "next", "pause": "pause", "resume": "resume", "scene": "scene", "run-of-show": "clear_scene",
        "spotlight-next": "spotlight_next", "panic": "panic", "release": "release",
-       "rundown-next": "rundown_next", "rundown-prev": "rundown_prev"}
+       "rundown-next": "rundown_next", "rundown-prev": "rundown_prev", "qa-next": "qa_next"}
 # scope -> the actions its tokens may take; every scope may read the state (GET)
 SCOPES: dict[str, tuple[str, ...]] = {
     "presenter": tuple(OPS),

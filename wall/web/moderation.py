@@ -15,7 +15,10 @@ from aiohttp import web
 DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROLS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
             "release", "spotlight_next", "countdown", "clear_countdown", "widgets", "rundown_next",
-            "rundown_prev", "rundown_go", "rundown_auto")
+            "rundown_prev", "rundown_go", "rundown_auto", "qa_next")
+# Q&A (docs/qa.md): what a moderator (curator) does to a question, and what a presenter may do too
+QA_MODERATE = ("approve", "reject", "merge", "up", "down", "top")
+QA_PRESENT = ("show", "answered", "hide")
 LABELS = ("positive", "neutral", "negative")
 
 
@@ -81,6 +84,13 @@ class Moderation(Protocol):
                            fields: dict[str, Any] | None = None,
                            position: int | None = None) -> dict[str, Any]:
         """add, edit, remove or move one rundown item, audited; the items afterwards."""
+    async def qa_queue(self, wall: str) -> list[dict[str, Any]]:
+        """The wall's Q&A questions in the queue's order (docs/qa.md)."""
+        ...
+
+    async def qa_act(self, wall: str, actor: str, number: int, action: str,
+                     into: int | None = None) -> dict[str, Any]:
+        """One of QA_MODERATE or QA_PRESENT on question `number`, audited; the question afterwards."""
         ...
 
 

@@ -17,7 +17,7 @@ import msgspec
 from aiohttp import web
 
 from wall import __version__
-from wall.web import console, control_api, fleet, password, rundown
+from wall.web import console, control_api, fleet, password, qa, rundown
 from wall.web.http import json_response
 
 PATH = "/api/openapi.json"
@@ -116,6 +116,9 @@ BUILT_IN = [
                 reply=obj("wall", "items")),
     _wall_route("POST", "rundown", "curator: add, edit, move or remove a rundown item (docs/rundown.md)",
                 rundown.RundownBody),
+    _wall_route("GET", "qa", "the Q&A queue: the wall's questions and their votes", reply=OBJECT),
+    _wall_route("POST", "qa", "approve, reject, merge, order, show or mark answered a Q&A question",
+                qa.QaBody),
     Operation("POST", "/console/api/password", "change one's own password (the current one required); "
               "every other session ends", body=password.PasswordChange,
               reply=obj("ok", "result", ok={"type": "boolean"}),

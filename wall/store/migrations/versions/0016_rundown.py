@@ -2,7 +2,7 @@
 presenter steps through (wall/store/rundown.py, docs/rundown.md).
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"  # re-chained at merge
+down_revision = "0015"  # re-chained at merge (made from 0013)  # re-chained at merge
 branch_labels = None
 depends_on = None
 
