@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0015"  # re-chained at merge (made from 0013)  # re-chained at merge
+down_revision = "0015"  # re-chained at merge (made from 0013)
 branch_labels = None
 depends_on = None
 
