@@ -366,6 +366,9 @@ class Actions:
         if op == "spotlight_next":
             await self.spotlight_next(wall, actor)
             return _control_dict(await self.store.controls.get(wall))
+        if op == "qa_next":
+            await self.qa_next(wall, actor)
+            return _control_dict(await self.store.controls.get(wall))
         if op in STAGE_OPS:  # countdown, widgets, the rundown's steps (wall/curate/stage.py)
             items = await self.store.rundown.items(wall) if op.startswith("rundown_") else []
             if op == "rundown_auto":
@@ -375,10 +378,6 @@ class Actions:
             def fn(s: ControlState) -> ControlState:
                 return apply_op(s, op, text)
         before, after = await self.store.controls.change(wall, actor, fn)
-        if op == "qa_next":
-            await self.qa_next(wall, actor)
-            return _control_dict(await self.store.controls.get(wall))
-        before, after = await self.store.controls.change(wall, actor, lambda s: apply_op(s, op, text))
         await self.store.audit.record(Event(f"control.{op}", actor, wall, None, before=before.state(),
                                             after=after.state()))
         await self.engine.enqueue(wall, encode(InboxControl(op)))
@@ -449,6 +448,7 @@ class Actions:
         await self.store.audit.record(Event(f"rundown.{change}", actor, wall, None, before=before,
                                             after=after))
         return {"change": change, "item": after or before, "items": await self.rundown(wall)}
+
     # -- Q&A (docs/qa.md) --------------------------------------------------------------------------------
 
     async def qa_queue(self, wall: str) -> list[dict[str, Any]]:

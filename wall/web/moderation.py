@@ -84,6 +84,8 @@ class Moderation(Protocol):
                            fields: dict[str, Any] | None = None,
                            position: int | None = None) -> dict[str, Any]:
         """add, edit, remove or move one rundown item, audited; the items afterwards."""
+        ...
+
     async def qa_queue(self, wall: str) -> list[dict[str, Any]]:
         """The wall's Q&A questions in the queue's order (docs/qa.md)."""
         ...
