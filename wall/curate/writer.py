@@ -39,6 +39,7 @@ from wall.curate.folding import Folds
 from wall.curate.moderation import load_policy, stored_decisions
 from wall.curate.rollups import RETRY, RollupFeed
 from wall.curate.stats import COPY, counts_for, decided_counts, figures, window
+from wall.curate.tally import Tally
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     Author,
@@ -49,6 +50,7 @@ from wall.models import (
     InboxEntry,
     InboxErase,
     InboxModeration,
+    InboxPoll,
     InboxPost,
     InboxReload,
     Post,
@@ -138,6 +140,7 @@ class CurationWriter:
         self.rollups = rollups if store is not None else None
         self.feed: RollupFeed | None = None
         self.stopping = asyncio.Event()  # set by stop(): finish the entry in hand, hand the lease over
+        self.tally = Tally(wall, engine, store)  # the polls it counts (docs/polls.md)
 
     async def run(self) -> None:
         """Take the lease whenever it is free and write while holding it, until stop()."""
@@ -176,6 +179,8 @@ class CurationWriter:
         self.folds = Folds(self.fold_window)
         await self._commit(token, await self._reevaluate(position))
         await self._commit(token, await self._control_commit(position, if_changed=True))
+        await self.tally.load()
+        await self.tally.announce(force=True)
         self.status.leading, self.status.error = True, None
         if self.rollups is not None and self.store is not None:
             self.feed = RollupFeed(self.wall, self.engine, self.store.rollups, self.rollups)
@@ -198,15 +203,22 @@ class CurationWriter:
             entries = await self._entries(batch)
             view = await self._view(entries)
             for k, (msg, entry) in enumerate(zip(batch, entries, strict=True)):
+                # Votes are stored before the entry's commit: a takeover replays it to the same votes.
                 match entry:
                     case InboxModeration():
                         commit = await self._reevaluate(msg.id)
+                        await self.tally.write(token, self.tally.drop(self._barred))
                     case InboxControl():
                         commit = await self._control_commit(msg.id)
                     case InboxErase():
+                        await self.tally.write(token, self.tally.drop(entry.names))
                         commit = await self._erase(msg.id, token, entry, entries, k + 1)
+                    case InboxPoll():
+                        await self.tally.switch(token, entry)
+                        commit = Commit(msg.id)
                     case _:
                         commit = self._plan(msg.id, entry, view)
+                        await self.tally.write(token, self.tally.plan(entry, self._barred))
                 await self._commit(token, commit)
                 refolded = self._orphaned  # a card with copies left: they are settled again, now
                 if refolded:
@@ -219,6 +231,7 @@ class CurationWriter:
                     break
             if self.stopping.is_set():
                 break
+            await self.tally.announce()
             if self.feed is not None and self.feed.due(self.clock()):
                 await self._flush_rollups(token)
             if time.monotonic() >= stats_at:
@@ -226,6 +239,10 @@ class CurationWriter:
                 stats_at = time.monotonic() + self.stats_interval
 
         await self._flush_rollups(token, final=True)  # before the lease goes: nothing left to the next
+
+    def _barred(self, author: str) -> bool:
+        """A banned or opted-out author: casts no vote, and their votes go."""
+        return author in self.policy.banned or self.opted_out.get(author, 0.0) > self.clock()
 
     async def _commit(self, token: int, commit: Commit) -> None:
         """Commit on the bus; the roll-ups' feed notes which minutes it changed."""

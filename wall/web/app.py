@@ -50,6 +50,7 @@ from wall.web.media import MEDIA, add_media_routes, media_ctx
 from wall.web.metrics import Metrics
 from wall.web.openapi import add_openapi_route
 from wall.web.password import add_password_routes
+from wall.web.polls import add_poll_routes
 from wall.web.private import keys_ctx, private_walls
 from wall.web.security import security_headers
 from wall.web.static import StaticFiles
@@ -110,6 +111,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_password_routes(app)
     add_fleet_routes(app)
     add_control_routes(app)
+    add_poll_routes(app)
     add_token_routes(app)
     add_alerts_routes(app)
     add_openapi_route(app)
