@@ -274,6 +274,15 @@ def decode_event(body: bytes) -> Event:
     return _event_decoder.decode(body)
 
 
+# the wall's announced state the shown poll lives in (Bus.announce(kind=...), docs/polls.md)
+POLL_KIND = "poll"
+
+
+def is_poll(body: bytes) -> bool:
+    """Whether an announcement is the shown poll (the writer encodes its type first)."""
+    return body.startswith(b'{"type":"poll"')
+
+
 def decode_inbox(body: bytes) -> InboxEntry:
     return _inbox_decoder.decode(body)
 

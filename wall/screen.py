@@ -17,7 +17,7 @@ import msgspec
 
 from wall.configcheck import convert
 
-SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker")
+SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker", "poll")
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 FONT = re.compile(r"^[A-Za-z0-9 _-]{1,60}$")

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 
 from wall.bus.base import Engine, Fenced
 from wall.curate.ballot import Ballot
-from wall.models import InboxDelete, InboxEntry, InboxPoll, InboxPost, author_key, encode
+from wall.models import POLL_KIND, InboxDelete, InboxEntry, InboxPoll, InboxPost, author_key, encode
 from wall.store import Store
 from wall.store.polls import Poll, Vote
 from wall.store.rollups import Superseded
 
 log = logging.getLogger(__name__)
-KIND = "poll"  # the wall's announced state the shown poll lives in (Bus.announce(kind=...))
 ANNOUNCE_EVERY = 0.2  # seconds: bars move at most this often, however fast votes come
 Change = tuple[int, str, Vote | None]  # (poll id, author, their vote now or None)
 
@@ -49,11 +48,6 @@ class Count:
         if vote is not None:
             self.votes[author] = vote
             self.counts[vote.option] += 1
-
-
-def is_poll(body: bytes) -> bool:
-    """Whether an announcement is the shown poll (tagged bodies encode their type first)."""
-    return body.startswith(b'{"type":"poll"')
 
 
 class Tally:
@@ -141,7 +135,7 @@ class Tally:
         now = time.monotonic()
         if not self.dirty or (not force and now - self._announced_at < ANNOUNCE_EVERY):
             return
-        await self.engine.announce(self.wall, encode(self.event()), KIND)
+        await self.engine.announce(self.wall, encode(self.event()), POLL_KIND)
         self.dirty, self._announced_at = False, now
 
     def event(self) -> dict[str, object]:
