@@ -36,7 +36,7 @@ ALLOW = {
     ("POST", "/api/v1/kiosks/report"): "a paired kiosk: its own revocable token",
 }
 SLOW = LoginPolicy(pair=Throttle(free=5, first=60.0))
-FILL = {"wall": "lobby", "key_id": "1", "token_id": "1", "username": "nobody", "scene": "stats"}
+FILL = {"wall": "lobby", "key_id": "1", "token_id": "1", "username": "nobody", "scene": "stats", "poll": "1"}
 
 
 def state_changing(app: web.Application) -> list[tuple[str, str, Any]]:
@@ -169,6 +169,9 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
     for n, (method, path, action) in enumerate(routes):
         # Each route from a network of its own: these refusals would use up one network's allowance.
         local = aiohttp.TCPConnector(local_addr=(f"127.0.{n + 1}.1", 0))
+        if n:  # a token's burst is ten actions: each route gets fresh ones, as a deck per button would
+            deck, _ = await tokens.issue("lobby", f"deck {n}", "presenter", "root", None)
+            red_button, _ = await tokens.issue("lobby", f"red button {n}", "panic-only", "root", None)
         async with aiohttp.ClientSession(connector=local) as http:
             for token, status, words in refusals:
                 got, body = await call(http, method, path, token)
@@ -179,8 +182,9 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
             else:
                 assert got == 403 and "'panic-only', which allows panic, release" in body["error"], body
             got, body = await call(http, method, path, deck)
-            # spotlight-next: nothing is on screen yet to spotlight
-            assert got == (404 if action == "spotlight-next" else 200), f"{method} {path}: {got} {body}"
+            # spotlight-next: nothing is on screen yet to spotlight; the poll actions: no poll made yet
+            nothing = ("spotlight-next", "poll-open", "poll-close", "poll-hide")
+            assert got == (404 if action in nothing else 200), f"{method} {path}: {got} {body}"
 
 
 async def test_the_route_check_catches_a_console_route_added_without_a_guard(store: Store,

@@ -125,3 +125,4 @@ async def _forget(store: Store, wall: str, author: str, posts: dict[str, Post], 
                   screenshots=erased.screenshots, policy=erased.policy, display_log=erased.display_log,
                   rollups=erased.rollups)
     counts["media"] += await asyncio.to_thread(remove_cached, cache_dir, media_urls(posts.values()))
+    counts["poll_votes"] += await store.polls.erase(wall, author)  # the writer drops them at InboxErase too
