@@ -109,3 +109,39 @@ async def test_a_poll_opened_from_a_deck_fills_its_bars_freezes_when_closed_and_
         assert problems == []
         await screen.close()
         await ctx.close()
+
+
+async def test_a_presenter_on_a_phone_opens_a_poll_from_the_form_and_the_wall_shows_it(
+        browser: Any, tmp_path: Path) -> None:
+    from tests.test_console_browser import LIVE, PHONE, log_in, open_wall
+    store_url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    cfg = make_config(store_url=store_url)
+    problems: list[str] = []
+    phone = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    async with opened_store(store_url) as store, serving(console_app(cfg, store)) as base, \
+            aiohttp.ClientSession() as http:
+        wall = await open_wall(browser, f"{base}/w/lobby?scene=poll", problems)
+        presenter = await log_in(phone, base, "pia", problems, next_="/console/w/lobby/present")
+        await presenter.locator(".live-state[data-state=live]").wait_for()
+        await presenter.fill("input[name=question]", "Coffee or tea?")
+        await presenter.fill("input[name=label1]", "Coffee")
+        await presenter.fill("input[name=words1]", "☕, kaffee, #coffee")
+        await presenter.fill("input[name=label2]", "Tea")
+        await presenter.fill("input[name=words2]", "🍵, tee")
+        await presenter.tap("form.poll-form button[type=submit]")
+        await wall.wait_for_selector(".scene-poll[data-poll=open]", timeout=LIVE * 1000)
+        await presenter.locator(".poll-row[data-state=open]").wait_for()
+        await post(http, base, {"id": "k1", "text": "Kaffee ☕", "author": {"handle": "aino"}})
+        await wall.wait_for_function("() => window.__wall.store.poll?.counts?.[0] === 1", timeout=LIVE * 1000)
+        small = await presenter.eval_on_selector_all(
+            "main button", "bs => bs.filter(b => b.getBoundingClientRect().height < 48)"
+                           ".map(b => b.textContent)")
+        assert small == [], small
+        assert await presenter.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        await presenter.screenshot(path=ARTIFACTS / "console-present-poll-390x844.png", full_page=True)
+        await presenter.tap("button[data-op=poll_close]")
+        await wall.wait_for_selector(".scene-poll[data-poll=closed]", timeout=LIVE * 1000)
+        assert [p.state for p in await store.polls.of_wall("lobby")] == ["closed"]
+        assert problems == []
+    await phone.close()

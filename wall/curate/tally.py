@@ -130,6 +130,12 @@ class Tally:
             self.counting[pid].set(author, vote)
         self.dirty = True
 
+    def due_in(self) -> float:
+        """Seconds until changed bars may be announced (a long time when nothing changed)."""
+        if not self.dirty:
+            return 3600.0
+        return max(0.02, ANNOUNCE_EVERY - (time.monotonic() - self._announced_at))
+
     async def announce(self, force: bool = False) -> None:
         """Send the shown poll to screens, if it changed and ANNOUNCE_EVERY passed (or `force`)."""
         now = time.monotonic()

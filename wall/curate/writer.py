@@ -199,7 +199,9 @@ class CurationWriter:
                     await self._commit(token, await self._reevaluate(position))
                 self.opted_out = found
                 optouts_at = time.monotonic() + OPTOUTS_EVERY
-            batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
+            # bars waiting to move (docs/polls.md) shorten the wait for the inbox
+            batch = await self.engine.read_inbox(self.wall, position, BATCH,
+                                                 timeout=min(0.5, self.tally.due_in()))
             entries = await self._entries(batch)
             view = await self._view(entries)
             for k, (msg, entry) in enumerate(zip(batch, entries, strict=True)):
