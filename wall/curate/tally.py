@@ -69,6 +69,9 @@ class Tally:
         for poll in await self.store.polls.counting(self.wall):
             self.counting[poll.id] = Count.of(poll, await self.store.polls.votes(poll.id))
         await self._reshow()
+        if self.shown is None:  # a wall that never had a poll sends its screens no poll frame at all
+            was = await self.engine.announced(self.wall, POLL_KIND)
+            self.dirty = was is not None and was != encode(self.event())
 
     async def _reshow(self) -> None:
         assert self.store is not None
