@@ -214,3 +214,24 @@ def test_tolerant_matching_folds_case_accents_emoji_variants_and_numbers() -> No
         Ballot([["yes"], ["YES"]])
     with pytest.raises(ValueError, match="2 to 6 options"):
         Ballot([["only"]])
+
+
+async def test_an_erased_author_leaves_no_vote_behind(tmp_path: Path) -> None:
+    from wall.privacy.erasure import erase
+    engine = MemoryEngine()
+    async with connect(f"sqlite+aiosqlite:///{tmp_path}/wall.db", hasher=FAST) as store:
+        poll = await store.polls.create("lobby", "Ship it?", OPTIONS, "ana")
+        await store.polls.set_state("lobby", poll.id, "open")
+        await engine.enqueue("lobby", encode(InboxPoll(poll.id, True)))
+        writer = Writer("lobby", engine, store, "writer-a")
+        at = datetime(2026, 12, 7, tzinfo=UTC)
+        for pid, handle, text in (("e1", "aino", "yes"), ("e2", "bo", "no")):
+            last = await engine.enqueue("lobby", encode(InboxPost(Post(pid, "bluesky", pid, text, at,
+                                                                       Author(handle.title(), handle)))))
+        await committed(engine, "lobby", last)
+        await erase(engine, store, ["lobby"], "bluesky:aino", "root", None, history=100)
+        await committed(engine, "lobby", await engine.enqueue("lobby", encode(InboxModeration("sentinel"))))
+        assert [(v.author, v.option) for v in await store.polls.votes(poll.id)] == [("bluesky:bo", 1)]
+        assert writer.writer.tally.counting[poll.id].counts == [0, 1, 0]
+        await writer.stop()
+    await engine.close()
