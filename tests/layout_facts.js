@@ -47,14 +47,14 @@
     if (ratio < 4.5) problems.push(`${el.className || el.tagName} "${el.textContent.slice(0, 30)}" contrast ${ratio.toFixed(2)}:1`);
   }
   if (texts === 0) problems.push("no visible text at all");
-  for (const el of root.querySelectorAll(".card, .panel, .cta, .band, .ticker-bar")) {
+  for (const el of root.querySelectorAll(".card, .panel, .cta, .band, .ticker-bar, .poll-option")) {
     if (!visible(el)) continue;
     const r = el.getBoundingClientRect();
     if (r.left < -1 || r.top < -1 || r.right > innerWidth + 1 || r.bottom > innerHeight + 1) {
       problems.push(`${el.className} sticks out of the screen: ${JSON.stringify(r)}`);
     }
   }
-  for (const el of root.querySelectorAll(".card-text, .panel-body, .figure, .rank-row, .bars-row")) {
+  for (const el of root.querySelectorAll(".card-text, .panel-body, .figure, .rank-row, .bars-row, .poll-head")) {
     if (!visible(el)) continue;
     if (el.scrollHeight > el.clientHeight + 2 || el.scrollWidth > el.clientWidth + 2) {
       problems.push(`${el.className} "${el.textContent.slice(0, 30)}" overflows (${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight})`);

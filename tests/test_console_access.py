@@ -36,7 +36,7 @@ ALLOW = {
     ("POST", "/api/v1/kiosks/report"): "a paired kiosk: its own revocable token",
 }
 SLOW = LoginPolicy(pair=Throttle(free=5, first=60.0))
-FILL = {"wall": "lobby", "key_id": "1", "token_id": "1", "username": "nobody", "scene": "stats"}
+FILL = {"wall": "lobby", "key_id": "1", "token_id": "1", "username": "nobody", "scene": "stats", "poll": "1"}
 
 
 def state_changing(app: web.Application) -> list[tuple[str, str, Any]]:
@@ -172,6 +172,9 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
         deck, _ = await tokens.issue("lobby", f"deck {n}", "presenter", "root", None)
         # Each route from a network of its own: these refusals would use up one network's allowance.
         local = aiohttp.TCPConnector(local_addr=(f"127.0.{n + 1}.1", 0))
+        if n:  # a token's burst is ten actions: each route gets fresh ones, as a deck per button would
+            deck, _ = await tokens.issue("lobby", f"deck {n}", "presenter", "root", None)
+            red_button, _ = await tokens.issue("lobby", f"red button {n}", "panic-only", "root", None)
         async with aiohttp.ClientSession(connector=local) as http:
             for token, status, words in refusals:
                 got, body = await call(http, method, path, token)
@@ -183,9 +186,9 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
                 assert got == 403 and "'panic-only', which allows panic, release" in body["error"], body
             got, body = await call(http, method, path, deck)
             # spotlight-next, qa-next: nothing is on screen yet to spotlight, no question approved yet;
-            # and the rundown has no items to step to
-            wanted = (404 if action in ("spotlight-next", "qa-next")
-                      else 400 if action.startswith("rundown-") else 200)
+            # the poll actions: no poll made yet; and the rundown has no items to step to
+            nothing = ("spotlight-next", "qa-next", "poll-open", "poll-close", "poll-hide")
+            wanted = 404 if action in nothing else 400 if action.startswith("rundown-") else 200
             assert got == wanted, f"{method} {path}: {got} {body}"
 
 

@@ -182,6 +182,14 @@ class InboxControl(msgspec.Struct, tag="control", frozen=True):
     op: str = ""  # for the log only
 
 
+class InboxPoll(msgspec.Struct, tag="poll", frozen=True):
+    """A presenter opened, closed or hid a poll (docs/polls.md): the writer starts or stops counting it
+    here, in inbox order, so a writer that takes over counts exactly the same votes."""
+
+    poll_id: int
+    counting: bool
+
+
 class InboxErase(msgspec.Struct, tag="erase", frozen=True):
     """An author's data is erased (wall/privacy/erasure.py): the writer retracts these posts and the
     author's recent ones, then erases the author from the bus again (what it committed meanwhile). The
@@ -206,7 +214,7 @@ def _salted(salt: str, author: str) -> str:
 
 
 InboxEntry = (InboxPost | InboxDelete | InboxReload | InboxDecision | InboxModeration | InboxControl
-              | InboxErase)
+              | InboxErase | InboxPoll)
 
 class RecentPost(msgspec.Struct, tag="queue", frozen=True, omit_defaults=True):
     """One recent post of a wall as its curation writer last decided it, held ones included.
@@ -282,6 +290,15 @@ def decode_untrusted(body: bytes | str, type_: type[T] | Any = Any) -> T:
 
 def decode_event(body: bytes) -> Event:
     return _event_decoder.decode(body)
+
+
+# the wall's announced state the shown poll lives in (Bus.announce(kind=...), docs/polls.md)
+POLL_KIND = "poll"
+
+
+def is_poll(body: bytes) -> bool:
+    """Whether an announcement is the shown poll (the writer encodes its type first)."""
+    return body.startswith(b'{"type":"poll"')
 
 
 def decode_inbox(body: bytes) -> InboxEntry:

@@ -17,7 +17,7 @@ import msgspec
 
 from wall.configcheck import convert
 
-SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker", "countdown", "qa")
+SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker", "countdown", "qa", "poll")
 # Stage widgets a presenter lays over every scene (docs/rundown.md): the server's time, the countdown, the
 # wall's QR code (its show.qr_url).
 WIDGETS = ("clock", "countdown", "qr")

@@ -11,6 +11,7 @@ import { Grid, setNetworkNames } from "./cards.js";
 import { Pacer } from "./pacing.js";
 import { PanelSet, AlertBar } from "./panels.js";
 import { TrendSet } from "./trends.js";
+import { PollView } from "./poll.js";
 import { Director, SCENES } from "./scenes.js";
 import { Overlays } from "./overlays.js";
 import { StageWidgets } from "./stage.js";
@@ -135,6 +136,8 @@ store.on("stats", (stats) => {
   tickerRate.textContent = pm ? `${pm} posts / min` : "";
   persist.save(store);
 });
+const pollView = new PollView(q(".scene-poll"));
+store.on("poll", (poll) => pollView.show(poll));
 store.on("trends", (trends) => {
   for (const set of trendSets) set.show(trends);
   persist.save(store);

@@ -6,7 +6,7 @@
  * id), not when each screen happens to receive it, so a row of screens flips together.
  */
 
-export const SCENES = ["agora", "mosaic", "spotlight", "stats", "ticker", "countdown", "qa"];
+export const SCENES = ["agora", "mosaic", "spotlight", "stats", "ticker", "countdown", "qa", "poll"];
 export const SWITCH_DELAY_MS = 500;
 const DEFAULT = [["agora", 300]];
 

@@ -43,7 +43,7 @@ export function isNewer(a, b) {
  * @typedef {object} Handlers
  * @property {(welcome: object) => void} [welcome]
  * @property {(snapshot: object) => void} snapshot   replace everything shown
- * @property {(event: object) => void} event          one live event (post, update, retract, stats, trends)
+ * @property {(event: object) => void} event          one live event (post, update, retract, stats, trends, poll)
  * @property {(state: SocketState, lastId: string | null) => void} [state]
  * @property {(time: object) => void} [time]        the server's answer to a time ping (clock.js)
  * @property {(answer: object) => void} [answer]    the server's answer to a display report (shown.js)
@@ -206,6 +206,7 @@ export class WallSocket {
       case "config":
       case "stats":
       case "trends":
+      case "poll":
         // Announced live data (and a reloaded config): no id, never moves lastId (not in the history).
         return this.guard(() => this.handlers.event(msg));
       default:

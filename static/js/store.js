@@ -18,6 +18,8 @@ export class Store {
     this.stats = null;
     /** @type {Record<string, any> | null} the wall's figures against its past (a `trends` frame) */
     this.trends = null;
+    /** @type {Record<string, any> | null} the shown poll (a `poll` frame) */
+    this.poll = null;
     /** @type {Record<string, any> | null} the newest control event */
     this.control = null;
     /** ms (server clock) the newest control took effect: its event id's time */
@@ -30,7 +32,7 @@ export class Store {
     this.listeners = new Map();
   }
 
-  /** @param {string} topic post | update | retract | posts | stats | trends | control | config */
+  /** @param {string} topic post | update | retract | posts | stats | trends | poll | control | config */
   on(topic, fn) {
     let set = this.listeners.get(topic);
     if (!set) this.listeners.set(topic, (set = new Set()));
@@ -82,6 +84,8 @@ export class Store {
         return this.setStats(msg);
       case "trends":
         return this.setTrends(msg);
+      case "poll":
+        return this.setPoll(msg);
       case "control":
         return this.setControl(msg);
       case "config":
@@ -116,6 +120,13 @@ export class Store {
     if (!stats || typeof stats !== "object") return;
     this.stats = stats;
     this.emit("stats", stats);
+  }
+
+  /** The shown poll (docs/polls.md): a `poll` frame's poll, or null when none is shown. */
+  setPoll(msg) {
+    if (!msg || typeof msg !== "object") return;
+    this.poll = msg.poll && typeof msg.poll === "object" ? msg.poll : null;
+    this.emit("poll", this.poll);
   }
 
   setTrends(trends) {

@@ -23,7 +23,9 @@ Contract (what the console may rely on):
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -33,6 +35,7 @@ import msgspec
 from wall.bus.base import RECENT_KEPT, Engine
 from wall.config import OPTOUT_MAX_DAYS, Config
 from wall.curate import rules
+from wall.curate.ballot import OPTIONS_MAX, OPTIONS_MIN, Ballot
 from wall.curate.moderation import stored_mode
 from wall.curate.stage import STAGE_OPS, rundown_check, stage_change
 from wall.media.signing import MEDIA_SECRET, proxied
@@ -40,6 +43,7 @@ from wall.models import (
     InboxControl,
     InboxDecision,
     InboxModeration,
+    InboxPoll,
     Post,
     RecentPost,
     decode_queue,
@@ -54,13 +58,16 @@ from wall.store.controls import ControlState
 from wall.store.decisions import KEEP, Decision, Keep, Status
 from wall.store.labels import LABELS
 from wall.store.optouts import OptOut
+from wall.store.polls import Option, Poll, State
 from wall.store.qa import MOVES, Question
 
 ACTIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROL_OPS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-               "release", "spotlight_next", *STAGE_OPS, "qa_next")
+               "release", "spotlight_next", *STAGE_OPS, "qa_next", "poll_open", "poll_close", "poll_hide")
 # What moderators and presenters do with a Q&A question (docs/qa.md); "merge" takes the number it joins.
 QA_ACTIONS = ("approve", "reject", "show", "answered", "hide", "up", "down", "top", "merge")
+POLL_OPS: dict[str, State] = {"poll_open": "open", "poll_close": "closed", "poll_hide": "hidden"}
+QUESTION_MAX, LABEL_MAX, WORDS_MAX = 200, 60, 20
 SPOTLIGHT_SECONDS = 20.0  # when the console does not say how long
 SPOTLIGHT_MAX = 3600.0
 TEXT_MAX = 280  # announcements and panic slide text
@@ -369,6 +376,9 @@ class Actions:
         if op == "qa_next":
             await self.qa_next(wall, actor)
             return _control_dict(await self.store.controls.get(wall))
+        if op in POLL_OPS:
+            poll = await self.set_poll(wall, actor, POLL_OPS[op], _poll_id(text) if text else None)
+            return {**_control_dict(await self.store.controls.get(wall)), "poll": poll}
         if op in STAGE_OPS:  # countdown, widgets, the rundown's steps (wall/curate/stage.py)
             items = await self.store.rundown.items(wall) if op.startswith("rundown_") else []
             if op == "rundown_auto":
@@ -514,6 +524,90 @@ class Actions:
             await self.qa_act(wall, actor, showing.number, "answered")
         return await self.qa_act(wall, actor, waiting[0].number, "show")
 
+    # -- polls (docs/polls.md) --------------------------------------------------------------------------
+
+    async def polls(self, wall: str) -> list[dict[str, Any]]:
+        """The wall's polls, the newest first, each with its votes per option."""
+        self._wall(wall)
+        return [await self._poll_dict(p) for p in await self.store.polls.of_wall(wall)]
+
+    async def create_poll(self, wall: str, actor: str, question: str,
+                          options: list[dict[str, Any]]) -> dict[str, Any]:
+        """Prepare a poll: a question and 2-6 options, each {"label", "words": vote words, hashtags,
+        emoji} (the label votes too). ValueError names what is wrong. It opens with set_poll()."""
+        self._wall(wall)
+        question = " ".join(str(question).split())
+        if not 0 < len(question) <= QUESTION_MAX:
+            raise ValueError(f"question: 1 to {QUESTION_MAX} characters")
+        if not isinstance(options, list) or not OPTIONS_MIN <= len(options) <= OPTIONS_MAX:
+            raise ValueError(f"options: a poll has {OPTIONS_MIN} to {OPTIONS_MAX} options")
+        made: list[Option] = []
+        for n, o in enumerate(options, 1):
+            label = " ".join(str(o.get("label", "") if isinstance(o, dict) else "").split())
+            if not 0 < len(label) <= LABEL_MAX:
+                raise ValueError(f"options[{n}].label: 1 to {LABEL_MAX} characters")
+            words = o.get("words", [])
+            words = words.split(",") if isinstance(words, str) else words
+            if not isinstance(words, list) or len(words) > WORDS_MAX:
+                raise ValueError(f"options[{n}].words: a list of at most {WORDS_MAX} words")
+            found = [w for w in (" ".join(str(w).split())[:LABEL_MAX] for w in words) if w]
+            made.append(Option(label, tuple(dict.fromkeys([label, *found]))))
+        Ballot([o.words for o in made])  # ValueError when two options share a word
+        poll = await self.store.polls.create(wall, question, made, actor)
+        after = await self._poll_dict(poll)
+        await self.store.audit.record(Event("poll.create", actor, wall, str(poll.id), before=None,
+                                            after={"question": question, "options": after["options"]}))
+        return after
+
+    async def set_poll(self, wall: str, actor: str, state: State,
+                       poll_id: int | None = None) -> dict[str, Any]:
+        """Open a poll (it counts from now on; screens show it, other polls leave the screen), close it
+        (its result freezes on screen) or hide it (off the screen). Without `poll_id`: the shown poll
+        (to open: the newest prepared one). LookupError when there is none."""
+        self._wall(wall)
+        poll = await self._poll_of(wall, state, poll_id)
+        others = [p for p in await self.store.polls.of_wall(wall) if p.state == "open" and p.id != poll.id]
+        after = await self.store.polls.set_state(wall, poll.id, state)
+        verb = {"open": "open", "closed": "close", "hidden": "hide"}[state]
+        await self.store.audit.record(Event(f"poll.{verb}", actor, wall, str(poll.id),
+                                            before={"state": poll.state},
+                                            after={"state": state, "question": poll.question}))
+        for other in others if state == "open" else ():  # opening one hid them: they stop counting
+            await self.engine.enqueue(wall, encode(InboxPoll(other.id, False)))
+        await self.engine.enqueue(wall, encode(InboxPoll(poll.id, state == "open")))
+        return await self._poll_dict(after)
+
+    async def _poll_of(self, wall: str, state: State, poll_id: int | None) -> Poll:
+        if poll_id is not None:
+            found = await self.store.polls.get(wall, poll_id)
+            if found is None:
+                raise LookupError(f"wall {wall} has no poll {poll_id}")
+            return found
+        if state == "open":
+            ready = [p for p in await self.store.polls.of_wall(wall) if p.state == "ready"]
+            if not ready:
+                raise LookupError(f"wall {wall} has no prepared poll to open")
+            return ready[0]
+        shown = await self.store.polls.shown(wall)
+        if shown is None:
+            raise LookupError(f"wall {wall} shows no poll")
+        return shown
+
+    async def polls_csv(self, wall: str) -> str:
+        """The wall's polls' results as CSV: one row per option (no voter is named)."""
+        out = io.StringIO()
+        rows = csv.writer(out)
+        rows.writerow(["poll", "question", "state", "opened_at", "closed_at", "option", "label", "votes"])
+        for p in await self.polls(wall):
+            for n, (o, votes) in enumerate(zip(p["options"], p["counts"], strict=True), 1):
+                rows.writerow([p["id"], _cell(p["question"]), p["state"], _utc(p["opened_at"]),
+                               _utc(p["closed_at"]), n, _cell(o["label"]), votes])
+        return out.getvalue()
+
+    async def _poll_dict(self, poll: Poll) -> dict[str, Any]:
+        counts = await self.store.polls.tallies(poll)
+        return {**poll.as_dict(), "counts": counts, "total": sum(counts)}
+
     # -- helpers ----------------------------------------------------------------------------------------
 
     def _wall(self, wall: str) -> None:
@@ -611,6 +705,23 @@ def _decision_dict(d: Decision | None) -> dict[str, Any] | None:
         return None
     return {"status": d.status, "pinned": d.pinned, "spotlight_until": d.spotlight_until,
             "sentiment_label": d.sentiment_label, "decided_by": d.decided_by, "version": d.version}
+
+
+def _poll_id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"poll: {value[:40]!r} is not a poll id (a number; the console lists them)") \
+            from None
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _utc(epoch: float | None) -> str:
+    return "" if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _author(author: str) -> str:

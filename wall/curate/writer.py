@@ -39,6 +39,7 @@ from wall.curate.folding import Folds
 from wall.curate.moderation import load_policy, stored_decisions
 from wall.curate.rollups import RETRY, RollupFeed
 from wall.curate.stats import COPY, counts_for, decided_counts, figures, window
+from wall.curate.tally import Tally
 from wall.media.signing import MEDIA_SECRET, proxied
 from wall.models import (
     Author,
@@ -49,6 +50,7 @@ from wall.models import (
     InboxEntry,
     InboxErase,
     InboxModeration,
+    InboxPoll,
     InboxPost,
     InboxReload,
     Post,
@@ -140,6 +142,7 @@ class CurationWriter:
         self.rollups = rollups if store is not None else None
         self.feed: RollupFeed | None = None
         self.stopping = asyncio.Event()  # set by stop(): finish the entry in hand, hand the lease over
+        self.tally = Tally(wall, engine, store)  # the polls it counts (docs/polls.md)
 
     async def run(self) -> None:
         """Take the lease whenever it is free and write while holding it, until stop()."""
@@ -178,6 +181,8 @@ class CurationWriter:
         self.folds = Folds(self.fold_window)
         await self._commit(token, await self._reevaluate(position))
         await self._commit(token, await self._control_commit(position, if_changed=True))
+        await self.tally.load()
+        await self.tally.announce(force=True)
         self.status.leading, self.status.error = True, None
         if self.rollups is not None and self.store is not None:
             self.feed = RollupFeed(self.wall, self.engine, self.store.rollups, self.rollups)
@@ -196,20 +201,29 @@ class CurationWriter:
                     await self._commit(token, await self._reevaluate(position))
                 self.opted_out = found
                 optouts_at = time.monotonic() + OPTOUTS_EVERY
-            batch = await self.engine.read_inbox(self.wall, position, BATCH, timeout=0.5)
+            # bars waiting to move (docs/polls.md) shorten the wait for the inbox
+            batch = await self.engine.read_inbox(self.wall, position, BATCH,
+                                                 timeout=min(0.5, self.tally.due_in()))
             entries = await self._entries(batch)
             view = await self._view(entries)
             for k, (msg, entry) in enumerate(zip(batch, entries, strict=True)):
+                # Votes are stored before the entry's commit: a takeover replays it to the same votes.
                 voted = False
                 match entry:
                     case InboxModeration():
                         commit = await self._reevaluate(msg.id)
+                        await self.tally.write(token, self.tally.drop(self._barred))
                     case InboxControl():
                         commit = await self._control_commit(msg.id)
                     case InboxErase():
+                        await self.tally.write(token, self.tally.drop(entry.names))
                         commit = await self._erase(msg.id, token, entry, entries, k + 1)
+                    case InboxPoll():
+                        await self.tally.switch(token, entry)
+                        commit = Commit(msg.id)
                     case _:
                         commit = self._plan(msg.id, entry, view)
+                        await self.tally.write(token, self.tally.plan(entry, self._barred))
                         voted = await self._qa(entry)
                 await self._commit(token, commit)
                 if voted:  # a vote for the question on screen: its count moves there
@@ -225,6 +239,7 @@ class CurationWriter:
                     break
             if self.stopping.is_set():
                 break
+            await self.tally.announce()
             if self.feed is not None and self.feed.due(self.clock()):
                 await self._flush_rollups(token)
             if time.monotonic() >= stats_at:
@@ -242,6 +257,10 @@ class CurationWriter:
             return False
         taken = await self.store.qa.take(self.wall, entry.post, self.clock())
         return taken.voted is not None and self.question is not None and taken.voted == self.question.number
+
+    def _barred(self, author: str) -> bool:
+        """A banned or opted-out author: casts no vote, and their votes go."""
+        return author in self.policy.banned or self.opted_out.get(author, 0.0) > self.clock()
 
     async def _commit(self, token: int, commit: Commit) -> None:
         """Commit on the bus; the roll-ups' feed notes which minutes it changed."""

@@ -126,3 +126,4 @@ async def _forget(store: Store, wall: str, author: str, posts: dict[str, Post], 
                   rollups=erased.rollups)
     counts["qa"] += await store.qa.erase(wall, list(posts), author)  # questions asked, votes cast
     counts["media"] += await asyncio.to_thread(remove_cached, cache_dir, media_urls(posts.values()))
+    counts["poll_votes"] += await store.polls.erase(wall, author)  # the writer drops them at InboxErase too

@@ -7,7 +7,8 @@ with the curate role competes for it (`wall demo`, `wall serve` on the memory en
 standby takes over within LEASE_TTL when it dies. The job removes, for each kind whose limit is not "keep":
 - posts: the display stream's events, the recent posts and the known authors (Inbox.forget_before, both
   engines; the memory engine's state in the store too), the display log's rows of posts first shown
-  before the limit (wall/store/display_log.py), and the authors' counters in the roll-ups;
+  before the limit (wall/store/display_log.py), the authors' counters in the roll-ups, and the votes of
+  polls closed before the limit (wall/store/polls.py);
 - audit, labels, screenshots: in the store (wall/store/retention.py), in short batches.
 The media cache is on each web node's own disk, so each node forgets its own images (forget_media, no
 lease). What a run removed goes to the log (counts only), to /healthz (`retention` in the wall's entry
@@ -88,6 +89,8 @@ class RetentionJob:
             removed["rollup_authors"] = await rollups.forget_before(self.wall, "author:", cut["posts"])
             # Q&A questions quote posts and votes name people: they go with the posts (docs/qa.md)
             removed["qa"] = await self.store.qa.before(self.wall, cut["posts"])
+            # a closed poll's votes name people; its frozen result stays (docs/polls.md)
+            removed["poll_votes"] = await self.store.polls.purge(self.wall, cut["posts"])
         sql = self.store.retention
         for kind, forget in (("audit", sql.audit_before), ("labels", sql.labels_before),
                              ("screenshots", sql.screenshots_before)):

@@ -217,6 +217,38 @@ rollup_marks = sa.Table(
 
 # The newest curation writer's fencing token per wall that wrote roll-ups (an older one is refused), and
 # the bus history it copied from (a new holder that finds another one knows the bus lost its buckets).
+# Polls (wall/store/polls.py, docs/polls.md): `state` is the presenter's (open, closed: frozen on screen,
+# hidden: off it); `counting` and the votes are the curation writer's, written under its fencing token.
+polls = sa.Table(
+    "polls", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wall", sa.String(64), nullable=False, index=True),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("options", sa.Text, nullable=False),  # JSON: [{"label", "words": [...]}, ...]
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("counting", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("opened_at", sa.Float, nullable=True),
+    sa.Column("closed_at", sa.Float, nullable=True),
+    sa.Column("results", sa.Text, nullable=True),  # JSON: votes per option, frozen when counting stops
+    sa.CheckConstraint("state IN ('ready', 'open', 'closed', 'hidden')", name="state"),
+)
+
+poll_votes = sa.Table(
+    "poll_votes", metadata,
+    sa.Column("poll_id", sa.Integer, primary_key=True),
+    sa.Column("author", sa.String(255), primary_key=True),  # network:handle
+    sa.Column("post_id", sa.String(255), nullable=False),
+    sa.Column("option", sa.Integer, nullable=False),
+)
+
+poll_fences = sa.Table(
+    "poll_fences", metadata,
+    sa.Column("wall", sa.String(64), primary_key=True),
+    sa.Column("token", sa.BigInteger, nullable=False),
+)
+
 rollup_fences = sa.Table(
     "rollup_fences", metadata,
     sa.Column("wall", sa.String(64), primary_key=True),

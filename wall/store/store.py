@@ -40,6 +40,7 @@ from wall.store.labels import Labels
 from wall.store.logins import LoginPolicy, Logins
 from wall.store.migrate import upgrade
 from wall.store.optouts import OptOuts
+from wall.store.polls import Polls
 from wall.store.qa import QA
 from wall.store.retention import Retention
 from wall.store.rollups import Rollups
@@ -79,6 +80,7 @@ class Store:
         self.alerts = AlertDeliveries(engine)
         self.rollups = Rollups(engine)
         self.qa = QA(engine)
+        self.polls = Polls(engine)
 
     def bus_state(self, events: int, recent: int) -> BusState:
         """The memory bus's Keeper (a box without Redis), keeping `events` display events and `recent`

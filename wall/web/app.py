@@ -50,6 +50,7 @@ from wall.web.media import MEDIA, add_media_routes, media_ctx
 from wall.web.metrics import Metrics
 from wall.web.openapi import add_openapi_route
 from wall.web.password import add_password_routes
+from wall.web.polls import add_poll_routes
 from wall.web.private import keys_ctx, private_walls
 from wall.web.qa import add_qa_routes
 from wall.web.rundown import add_rundown_routes
@@ -114,6 +115,7 @@ def create_web_app(cfg: Config, metrics: Metrics, before: list[CleanupContext]) 
     add_control_routes(app)
     add_rundown_routes(app)
     add_qa_routes(app)
+    add_poll_routes(app)
     add_token_routes(app)
     add_alerts_routes(app)
     add_openapi_route(app)

@@ -38,7 +38,8 @@ PREFIX = "/api/v1/control/{wall}"
 # API action -> the presenter's op (wall/curate/actions.py CONTROL_OPS) it is
 OPS = {"next": "next", "pause": "pause", "resume": "resume", "scene": "scene", "run-of-show": "clear_scene",
        "spotlight-next": "spotlight_next", "panic": "panic", "release": "release",
-       "rundown-next": "rundown_next", "rundown-prev": "rundown_prev", "qa-next": "qa_next"}
+       "rundown-next": "rundown_next", "rundown-prev": "rundown_prev", "qa-next": "qa_next",
+       "poll-open": "poll_open", "poll-close": "poll_close", "poll-hide": "poll_hide"}
 # scope -> the actions its tokens may take; every scope may read the state (GET)
 SCOPES: dict[str, tuple[str, ...]] = {
     "presenter": tuple(OPS),
@@ -170,7 +171,7 @@ def _acting(action: str) -> Handler:
     @token_scoped(action)
     async def act(request: web.Request) -> web.Response:
         token = request[TOKEN]
-        value = request.match_info.get("scene") if action == "scene" else None
+        value = request.match_info.get("scene" if action == "scene" else "poll")
         state = await attempt(request.app[ACTIONS].control(token.wall, actor(token), OPS[action], value))
         await request.app[STORE].control_tokens.used(token.id)
         log.info("control API: %s on wall %s by control token %d", action, token.wall, token.id)
@@ -191,8 +192,8 @@ async def state(request: web.Request) -> web.Response:
 
 def paths() -> dict[str, str]:
     """Each action's route."""
-    return {action: f"{PREFIX}/scene/{{scene}}" if action == "scene" else f"{PREFIX}/{action}"
-            for action in OPS}
+    special = {"scene": f"{PREFIX}/scene/{{scene}}", "poll-open": f"{PREFIX}/poll/{{poll}}/open"}
+    return {action: special.get(action, f"{PREFIX}/{action}") for action in OPS}
 
 
 def add_control_routes(app: web.Application) -> None:

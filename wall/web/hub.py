@@ -25,6 +25,7 @@ from wall import look
 from wall.bus.base import Announcement, Bus, Gap, Live, Message, backoff
 from wall.config import WallConfig
 from wall.models import (
+    POLL_KIND,
     ControlEvent,
     Event,
     Post,
@@ -35,6 +36,7 @@ from wall.models import (
     encode,
     frame,
     id_key,
+    is_poll,
 )
 from wall.state import WallState
 from wall.web.client import Client, ws_frame
@@ -61,6 +63,7 @@ class Hub:
         self.prefetch = prefetch  # warms this node's media cache for each new post as it arrives
         self.stats: bytes | None = None  # the latest announced stats event, for snapshots
         self.control: bytes | None = None  # the frame of the wall's latest control event, for snapshots
+        self.poll: bytes | None = None  # the shown poll as the writer announced it, for new screens
         self.trends: bytes | None = None  # the wall's latest trends (wall/web/trends.py), for new screens
         self.look: look.Look | None = None  # the wall's published look, shown whatever this node's file says
         self._look_body: bytes | None = None  # as announced, to pass over the same one again
@@ -132,6 +135,7 @@ class Hub:
                 history = await self.bus.latest(self.wall.name, RING)
                 self.stats = await self.bus.announced(self.wall.name)
                 published = await self.bus.announced(self.wall.name, look.KIND)
+                self.poll = await self.bus.announced(self.wall.name, POLL_KIND)
                 break
             except Exception as e:  # the bus is down at start: keep serving, retry
                 log.warning("wall %s: cannot read history from the bus: %s", self.wall.name, e)
@@ -154,6 +158,8 @@ class Hub:
                         self._link(item.up)
                     elif isinstance(item, Announcement) and look.is_look(item.body):
                         self.adopt(item.body)
+                    elif isinstance(item, Announcement) and is_poll(item.body):
+                        self.set_poll(item.body)
                     elif isinstance(item, Announcement):
                         self._announce(item.body)
                     elif isinstance(item, Gap):
@@ -217,6 +223,11 @@ class Hub:
         """Live-only data (stats): sent as it is, kept for the next snapshot, never in the ring."""
         self.stats = body
         self._pace("stats", ws_frame(body))
+
+    def set_poll(self, body: bytes) -> None:
+        """The shown poll's bars (docs/polls.md): to every screen, and to each new one."""
+        self.poll = body
+        self._pace("poll", ws_frame(body))
 
     def set_trends(self, body: bytes) -> None:
         """The wall's figures against its past, read by this node: to every screen, and to each new one."""
@@ -282,9 +293,9 @@ class Hub:
     async def attach(self, client: Client, epoch: str | None, last_id: str | None) -> list[bytes]:
         """Register a screen; return what it must get before live frames: what it missed, or a snapshot,
         then the latest trends (not in the history: a resuming screen needs them as much as a new one)."""
-        trends = self.trends
+        trends, poll = self.trends, self.poll
         frames = await self._catch_up(client, epoch, last_id)
-        return frames if trends is None else [*frames, trends]
+        return [*frames, *(f for f in (trends, poll) if f is not None)]
 
     async def _catch_up(self, client: Client, epoch: str | None, last_id: str | None) -> list[bytes]:
         # Nothing below awaits before the client is registered, so live frames after `upto` are held by

@@ -15,7 +15,7 @@ from aiohttp import web
 DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROLS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
             "release", "spotlight_next", "countdown", "clear_countdown", "widgets", "rundown_next",
-            "rundown_prev", "rundown_go", "rundown_auto", "qa_next")
+            "rundown_prev", "rundown_go", "rundown_auto", "qa_next", "poll_open", "poll_close", "poll_hide")
 # Q&A (docs/qa.md): what a moderator (curator) does to a question, and what a presenter may do too
 QA_MODERATE = ("approve", "reject", "merge", "up", "down", "top")
 QA_PRESENT = ("show", "answered", "hide")
@@ -70,6 +70,17 @@ class Moderation(Protocol):
     async def sentiment_model(self, wall: str) -> dict[str, Any]: ...
 
     async def roll_back_model(self, wall: str, actor: str) -> dict[str, Any]: ...
+
+    async def polls(self, wall: str) -> list[dict[str, Any]]:
+        """The wall's polls, the newest first, with their votes per option (docs/polls.md)."""
+        ...
+
+    async def create_poll(self, wall: str, actor: str, question: str,
+                          options: list[dict[str, Any]]) -> dict[str, Any]:
+        """Prepare a poll (opened with the control op poll_open and its id)."""
+        ...
+
+    async def polls_csv(self, wall: str) -> str: ...
 
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
         """One of CONTROLS, audited with `actor`; the wall's control state afterwards. The console's

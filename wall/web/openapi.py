@@ -17,7 +17,7 @@ import msgspec
 from aiohttp import web
 
 from wall import __version__
-from wall.web import console, control_api, fleet, password, qa, rundown
+from wall.web import console, control_api, fleet, password, polls, qa, rundown
 from wall.web.http import json_response
 
 PATH = "/api/openapi.json"
@@ -119,6 +119,10 @@ BUILT_IN = [
     _wall_route("GET", "qa", "the Q&A queue: the wall's questions and their votes", reply=OBJECT),
     _wall_route("POST", "qa", "approve, reject, merge, order, show or mark answered a Q&A question",
                 qa.QaBody),
+    _wall_route("GET", "polls", "the wall's polls with their votes per option (docs/polls.md)",
+                reply=obj("wall", "polls", polls={"type": "array"})),
+    _wall_route("POST", "polls", "prepare a poll (and open it with \"open\": true)", polls.PollBody,
+                reply=obj("ok", "poll", ok={"type": "boolean"})),
     Operation("POST", "/console/api/password", "change one's own password (the current one required); "
               "every other session ends", body=password.PasswordChange,
               reply=obj("ok", "result", ok={"type": "boolean"}),
@@ -143,6 +147,7 @@ BUILT_IN = [
 ]
 CONTROL_ERRORS = (401, 403, 429)
 SCENE = {"name": "scene", "in": "path", "required": True, "schema": {"type": "string"}, "example": "stats"}
+POLL = {"name": "poll", "in": "path", "required": True, "schema": {"type": "integer"}, "example": 1}
 BUILT_IN += [
     Operation("GET", control_api.PREFIX, "stage hardware: the wall's live controls, and what this control "
               "token may do", reply=obj("wall", "token", "scope", "actions", "state"),
@@ -150,7 +155,8 @@ BUILT_IN += [
     *(Operation("POST", path, f"stage hardware: {action} (docs/control-api.md)",
                 reply=obj("ok", "action", "by", "state", ok={"type": "boolean"}),
                 errors=(*CONTROL_ERRORS, 400, 404, 409), security=("control",),
-                parameters=(WALL, SCENE) if "{scene}" in path else (WALL,))
+                parameters=(WALL, SCENE) if "{scene}" in path else
+                (WALL, POLL) if "{poll}" in path else (WALL,))
       for action, path in control_api.paths().items()),
 ]
 SECURITY_SCHEMES = {

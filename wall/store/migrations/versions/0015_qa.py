@@ -2,7 +2,7 @@
 docs/qa.md).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"  # re-chained at merge
+down_revision = "0014"  # re-chained at merge (made from 0013)
 branch_labels = None
 depends_on = None
 
