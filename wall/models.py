@@ -118,6 +118,7 @@ class ControlEvent(msgspec.Struct, tag="control", frozen=True):
     spotlight: Post | None = None
     spotlight_until: float | None = None
     next_seq: int = 0
+    meter: bool = False  # the reaction meter overlay (docs/page.md, Reaction meter)
 
 
 # The display stream: what screens show and resume from. Stats are announced, never in the stream.

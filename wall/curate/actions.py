@@ -56,7 +56,7 @@ from wall.store.optouts import OptOut
 
 ACTIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROL_OPS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-               "release", "spotlight_next")
+               "release", "spotlight_next", "meter_on", "meter_off")
 SPOTLIGHT_SECONDS = 20.0  # when the console does not say how long
 SPOTLIGHT_MAX = 3600.0
 TEXT_MAX = 280  # announcements and panic slide text
@@ -348,7 +348,8 @@ class Actions:
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
         """A presenter's live control: pause, resume, next, scene VALUE (one of the page's SCENES),
         clear_scene (back to the run of show), announce VALUE, clear_announcement, panic [VALUE: the
-        slide's text], release, spotlight_next (see spotlight_next()). Returns the new control state.
+        slide's text], release, spotlight_next (see spotlight_next()), meter_on / meter_off (the reaction meter's
+        overlay). Returns the new control state.
         The console's presenter page and the control API for stage hardware both come here."""
         self._wall(wall)
         if op not in CONTROL_OPS:
@@ -358,6 +359,8 @@ class Actions:
             raise ValueError(f"{op} needs a value (the {'scene name' if op == 'scene' else 'text'})")
         if op == "scene" and text not in SCENES:
             raise ValueError(f"scene {text!r} is not a scene; use one of {', '.join(SCENES)}")
+        if op == "scene" and text == "leaders" and not self.cfg.walls[wall].screen.show.leaderboard:
+            raise ValueError(f"the leaders scene is off for wall {wall}; set [walls.{wall}.show] leaderboard = true")
         if op == "spotlight_next":
             await self.spotlight_next(wall, actor)
             return _control_dict(await self.store.controls.get(wall))
@@ -454,6 +457,10 @@ def apply_op(state: ControlState, op: str, value: str | None) -> ControlState:
             return dataclasses.replace(state, panic=True, panic_text=value or PANIC_TEXT)
         case "release":
             return dataclasses.replace(state, panic=False)
+        case "meter_on":
+            return dataclasses.replace(state, meter=True)
+        case "meter_off":
+            return dataclasses.replace(state, meter=False)
     raise ValueError(f"op {op!r} is not one of {', '.join(CONTROL_OPS)}")
 
 

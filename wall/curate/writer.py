@@ -563,7 +563,7 @@ class CurationWriter:
                             scene=state.scene, announcement=state.announcement,
                             spotlight=None if post is None else self._shown(post),
                             spotlight_until=state.spotlight_until if post is not None else None,
-                            next_seq=state.next_seq)
+                            next_seq=state.next_seq, meter=state.meter)
 
     def _shown(self, post: Post) -> Post:
         return proxied(post, self.media_secret) if self.media_secret else post

@@ -22,7 +22,7 @@ from wall.store.base import clock
 from wall.store.schema import controls
 
 STATE_FIELDS = ("paused", "panic", "panic_text", "scene", "announcement", "spotlight_post",
-                "spotlight_until", "next_seq")
+                "spotlight_until", "next_seq", "meter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class ControlState:
     spotlight_post: str | None = None  # a post id; the writer puts the post itself in the event
     spotlight_until: float | None = None  # epoch seconds
     next_seq: int = 0
+    meter: bool = False  # the reaction meter's overlay over the other scenes
     version: int = 0
     updated_by: str = ""
     updated_at: float = 0.0

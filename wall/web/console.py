@@ -200,7 +200,8 @@ async def present_page(request: web.Request) -> web.Response:
     screen = request.app[HUBS][wall.name].wall.screen  # the wall's published look, as its screens have it
     in_show = {slot.scene for slot in screen.show.playlist}
     return page(request, "console/present.html", wall=wall,
-                scenes=[{"name": name, "in_show": name in in_show} for name in SCENES])
+                scenes=[{"name": name, "in_show": name in in_show} for name in SCENES
+                        if name != "leaders" or screen.show.leaderboard])  # opt-in: no button unless on
 
 
 @require("curator")
@@ -440,6 +441,7 @@ class _Control(msgspec.Struct):
     announcement: str | None = None
     spotlight_until: float | None = None
     next_seq: int = 0
+    meter: bool = False
 
 
 _control_decoder = msgspec.json.Decoder(_Control)

@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 PREFIX = "/api/v1/control/{wall}"
 # API action -> the presenter's op (wall/curate/actions.py CONTROL_OPS) it is
 OPS = {"next": "next", "pause": "pause", "resume": "resume", "scene": "scene", "run-of-show": "clear_scene",
-       "spotlight-next": "spotlight_next", "panic": "panic", "release": "release"}
+       "spotlight-next": "spotlight_next", "panic": "panic", "release": "release",
+       "meter-on": "meter_on", "meter-off": "meter_off"}
 # scope -> the actions its tokens may take; every scope may read the state (GET)
 SCOPES: dict[str, tuple[str, ...]] = {
     "presenter": tuple(OPS),
