@@ -52,8 +52,8 @@ def now_post(i: int, text: str, **extra: Any) -> dict[str, Any]:
 async def test_the_room_makes_noise_and_the_meter_scene_shows_it_legibly(browser, size):
     async with wall_node(screen_config(show={"meter_seconds": 10})) as (base, bus):
         page, problems = await open_at(browser, f"{base}/w/{WALL}?scene=meter", size)
-        await bus.posts([now_post(100 + i, f"Make some noise 🎉🎉 #{i}", sentiment={"score": 0.8, "label": "positive"})
-                         for i in range(12)])
+        glad = {"score": 0.8, "label": "positive"}
+        await bus.posts([now_post(100 + i, f"Make some noise 🎉🎉 #{i}", sentiment=glad) for i in range(12)])
         await page.wait_for_function("() => window.__wall.meter.arrivals.length === 12", timeout=10_000)
         await page.wait_for_function(
             "() => Number(document.querySelector('.meter-big').dataset.level) > 0", timeout=5000)
@@ -187,7 +187,8 @@ async def test_the_leaderboard_shows_handles_only_where_the_organiser_switched_i
         await page.wait_for_selector(".leaders:not([hidden]) .leaders-row:not([hidden])", timeout=10_000)
         rows = await page.locator(".leaders-row:not([hidden]) .leaders-handle").all_text_contents()
         assert rows == ["@aino", "@kestrelfan", "@mika"]
-        assert await page.locator(".leaders-row:not([hidden]) .leaders-count").first.text_content() == "12 posts"
+        counts = page.locator(".leaders-row:not([hidden]) .leaders-count")
+        assert await counts.first.text_content() == "12 posts"
         await settled(page)
         await page.screenshot(path=ARTIFACTS / f"leaders-{size[0]}x{size[1]}.png")
         assert await page.evaluate(FACTS, ".scene-leaders") == []

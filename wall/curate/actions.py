@@ -348,8 +348,8 @@ class Actions:
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
         """A presenter's live control: pause, resume, next, scene VALUE (one of the page's SCENES),
         clear_scene (back to the run of show), announce VALUE, clear_announcement, panic [VALUE: the
-        slide's text], release, spotlight_next (see spotlight_next()), meter_on / meter_off (the reaction meter's
-        overlay). Returns the new control state.
+        slide's text], release, spotlight_next (see spotlight_next()), meter_on / meter_off (the reaction
+        meter's overlay). Returns the new control state.
         The console's presenter page and the control API for stage hardware both come here."""
         self._wall(wall)
         if op not in CONTROL_OPS:
@@ -360,7 +360,8 @@ class Actions:
         if op == "scene" and text not in SCENES:
             raise ValueError(f"scene {text!r} is not a scene; use one of {', '.join(SCENES)}")
         if op == "scene" and text == "leaders" and not self.cfg.walls[wall].screen.show.leaderboard:
-            raise ValueError(f"the leaders scene is off for wall {wall}; set [walls.{wall}.show] leaderboard = true")
+            raise ValueError(f"the leaders scene is off for wall {wall}; "
+                             f"set [walls.{wall}.show] leaderboard = true")
         if op == "spotlight_next":
             await self.spotlight_next(wall, actor)
             return _control_dict(await self.store.controls.get(wall))
