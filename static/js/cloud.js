@@ -26,6 +26,30 @@ const SPACING = 16; // between the spiral's turns
 const MIN_LEN = 3;
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu;
 const NOISE = /https?:\/\/\S+|[@#][\p{L}\p{N}_]+/gu;
+const STEP = 36; // design px of spiral arc between two tries
+const TRIES = 4; // new words placed per update at most: the rest wait for the next one
+/** @type {WeakMap<object, Set<string>>} a post's words, read once (posts are kept as the same objects) */
+const TOKENS = new WeakMap();
+
+/** The distinct words and "#tags" of one post, stop words left out. */
+function tokens(post) {
+  let seen = TOKENS.get(post);
+  if (seen) return seen;
+  seen = new Set();
+  const lang = typeof post.lang === "string" ? post.lang.slice(0, 2) : "";
+  for (const e of Array.isArray(post.entities) ? post.entities : []) {
+    if (e?.kind === "hashtag" && typeof e.value === "string" && !isStopWord(e.value.toLowerCase(), lang)) {
+      seen.add(`#${e.value.toLowerCase()}`);
+    }
+  }
+  const text = typeof post.text === "string" ? post.text.replace(NOISE, " ") : "";
+  for (const m of text.matchAll(WORD)) {
+    const word = m[0].toLowerCase().replace(/['’_-]+$/, "");
+    if (!isStopWord(word, lang)) seen.add(word);
+  }
+  TOKENS.set(post, seen);
+  return seen;
+}
 
 /** FNV-1a: a small stable hash, so a word's spiral starts at the same angle everywhere. */
 export function hash(text) {
@@ -50,19 +74,8 @@ export function countWords(posts, stats, since) {
   };
   for (const post of posts) {
     if (!(Date.parse(post.created_at) >= since)) continue;
-    const lang = typeof post.lang === "string" ? post.lang.slice(0, 2) : "";
-    const seen = new Set();
-    for (const e of Array.isArray(post.entities) ? post.entities : []) {
-      if (e?.kind === "hashtag" && typeof e.value === "string") seen.add(`#${e.value.toLowerCase()}`);
-    }
-    const text = typeof post.text === "string" ? post.text.replace(NOISE, " ") : "";
-    for (const m of text.matchAll(WORD)) {
-      const word = m[0].toLowerCase().replace(/['’_-]+$/, "");
-      if (!isStopWord(word, lang)) seen.add(word);
-    }
-    for (const token of seen) { // once per post: a post that says it five times is one voice
+    for (const token of tokens(post)) { // once per post: a post that says it five times is one voice
       const tag = token.startsWith("#");
-      if (tag && isStopWord(token.slice(1), lang)) continue;
       const w = bump(token, tag);
       if (w) w.fromPosts++;
     }
@@ -110,7 +123,7 @@ export function place(word, w, h, taken) {
     // An ellipse as wide as the box: the cloud fills the screen's shape, not a circle in its middle.
     const box = { x: W / 2 + r * Math.cos(theta + start), y: H / 2 + r * Math.sin(theta + start) * (H / W), w, h };
     if (inside(box) && !taken.some((t) => overlaps(box, t))) return box;
-    theta += Math.min(0.6, 18 / Math.max(r, 18)); // about 18 px of arc a step
+    theta += Math.min(0.6, STEP / Math.max(r, STEP)); // about STEP px of arc a step
   }
 }
 
@@ -122,7 +135,8 @@ export class WordCloud {
   constructor(root, brand) {
     this.root = root;
     this.brand = brand;
-    /** @type {Map<string, {node: HTMLElement, box: {x: number, y: number, w: number, h: number}, width: number}>} */
+    /** @type {Map<string, {node: HTMLElement, box: {x: number, y: number, w: number, h: number}, width: number,
+     *                     s: string, count: number}>} */
     this.placed = new Map();
     this.free = Array.from({ length: MAX_WORDS }, () => {
       const node = el("span", "cloud-word", root);
@@ -130,6 +144,9 @@ export class WordCloud {
       node.hidden = true;
       return node;
     });
+    /** the smallest box (area) that found no room since the cloud last gave room back: a box at least as
+     * big is not tried again (a failed try walks the whole spiral, the costly case) */
+    this.full = Infinity;
     this.ctx = document.createElement("canvas").getContext("2d");
     this.font = "";
   }
@@ -141,7 +158,7 @@ export class WordCloud {
       this.font = `700 ${BASE}px ${s.fontFamily || "sans-serif"}`;
     }
     if (!this.ctx) return text.length * BASE * 0.6;
-    this.ctx.font = this.font;
+    if (this.ctx.font !== this.font) this.ctx.font = this.font;
     return this.ctx.measureText(text).width;
   }
 
@@ -156,26 +173,34 @@ export class WordCloud {
       p.node.classList.remove("is-on");
       this.free.push(p.node);
       this.placed.delete(k);
+      this.full = Infinity; // room given back
     }
     const max = ranked.length ? ranked[0][1].count : 1;
     const min = ranked.length ? ranked[ranked.length - 1][1].count : 0;
+    let tries = 0;
     const brandWords = new Set(this.brand().toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean));
     for (const [k, w] of ranked) {
       const scale = MIN_SCALE + (1 - MIN_SCALE) * (max > min ? Math.sqrt((w.count - min) / (max - min)) : 1);
       const text = w.tag ? `#${k}` : k;
       let p = this.placed.get(k);
       if (!p) {
-        const node = this.free.pop();
-        if (!node) break;
-        node.textContent = text;
+        // A full cloud fails every try along the whole spiral: a few tries an update keep it cheap.
+        if (tries >= TRIES) continue;
         const width = this.measure(text);
+        const area = width * scale * BASE * 1.1 * scale;
+        if (area >= this.full) continue;
+        tries++;
         const taken = [...this.placed.values()].map((q) => q.box);
         const box = place(k, width * scale, BASE * 1.1 * scale, taken);
         if (!box) {
-          this.free.push(node);
-          continue; // the cloud is full: smaller words wait for room
+          this.full = area; // the cloud is full for this size: smaller words may fit next time
+          tries = TRIES;
+          continue;
         }
-        p = { node, box, width };
+        const node = /** @type {HTMLElement} */ (this.free.pop());
+        node.textContent = text;
+        p = { node, box, width, s: "", count: 0 };
+        node.dataset.word = k;
         this.placed.set(k, p);
         node.classList.toggle("is-brand", brandWords.has(k));
         node.hidden = false;
@@ -192,15 +217,15 @@ export class WordCloud {
           p.box = want;
         }
       }
-      const fits = Math.min(scale, p.box.w / p.width);
-      p.node.style.setProperty("--s", fits.toFixed(3));
-      p.node.dataset.word = k;
-      p.node.dataset.count = String(w.count);
+      // Only what changed is written: each write makes the browser recompute that word's style.
+      const fits = Math.min(scale, p.box.w / p.width).toFixed(3);
+      if (p.s !== fits) p.node.style.setProperty("--s", (p.s = fits));
+      if (p.count !== w.count) p.node.dataset.count = String((p.count = w.count));
     }
     // Shown once placed: the first frame sets the place, the next fades it in (no jump from the corner).
     requestAnimationFrame(() => {
-      for (const p of this.placed.values()) p.node.classList.add("is-on");
+      for (const p of this.placed.values()) if (!p.node.classList.contains("is-on")) p.node.classList.add("is-on");
     });
-    this.root.dataset.words = String(this.placed.size);
+    if (this.root.dataset.words !== String(this.placed.size)) this.root.dataset.words = String(this.placed.size);
   }
 }
