@@ -27,7 +27,6 @@ const MIN_LEN = 3;
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu;
 const NOISE = /https?:\/\/\S+|[@#][\p{L}\p{N}_]+/gu;
 const STEP = 36; // design px of spiral arc between two tries
-const TRIES = 4; // new words placed per update at most: the rest wait for the next one
 /** @type {WeakMap<object, Set<string>>} a post's words, read once (posts are kept as the same objects) */
 const TOKENS = new WeakMap();
 
@@ -177,24 +176,23 @@ export class WordCloud {
     }
     const max = ranked.length ? ranked[0][1].count : 1;
     const min = ranked.length ? ranked[ranked.length - 1][1].count : 0;
-    let tries = 0;
+    let failed = false;
     const brandWords = new Set(this.brand().toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean));
     for (const [k, w] of ranked) {
       const scale = MIN_SCALE + (1 - MIN_SCALE) * (max > min ? Math.sqrt((w.count - min) / (max - min)) : 1);
       const text = w.tag ? `#${k}` : k;
       let p = this.placed.get(k);
       if (!p) {
-        // A full cloud fails every try along the whole spiral: a few tries an update keep it cheap.
-        if (tries >= TRIES) continue;
+        // A full cloud fails every try along the whole spiral: one failed walk an update keeps it cheap.
+        if (failed) continue;
         const width = this.measure(text);
         const area = width * scale * BASE * 1.1 * scale;
         if (area >= this.full) continue;
-        tries++;
         const taken = [...this.placed.values()].map((q) => q.box);
         const box = place(k, width * scale, BASE * 1.1 * scale, taken);
         if (!box) {
           this.full = area; // the cloud is full for this size: smaller words may fit next time
-          tries = TRIES;
+          failed = true;
           continue;
         }
         const node = /** @type {HTMLElement} */ (this.free.pop());
