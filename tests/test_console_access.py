@@ -150,6 +150,8 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
     assert {action for _, _, action in routes} == {"read", *SCOPES["presenter"]}  # found, every action
     tokens = store.control_tokens
     deck, _ = await tokens.issue("lobby", "deck", "presenter", "root", None)
+    # A deck may burst 10 actions: more routes than that take a second deck, so no bucket runs dry.
+    second_deck, _ = await tokens.issue("lobby", "second deck", "presenter", "root", None)
     red_button, _ = await tokens.issue("lobby", "red button", "panic-only", "root", None)
     vault, _ = await tokens.issue("vault", "vault deck", "presenter", "root", None)
     lost, record = await tokens.issue("lobby", "lost deck", "presenter", "root", None)
@@ -178,7 +180,7 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
                 assert got == 200, f"{method} {path} with a panic-only token: {got} {body}"
             else:
                 assert got == 403 and "'panic-only', which allows panic, release" in body["error"], body
-            got, body = await call(http, method, path, deck)
+            got, body = await call(http, method, path, deck if n < 8 else second_deck)
             # spotlight-next: nothing is on screen yet to spotlight
             assert got == (404 if action == "spotlight-next" else 200), f"{method} {path}: {got} {body}"
 
