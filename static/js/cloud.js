@@ -27,14 +27,15 @@ const MIN_LEN = 3;
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu;
 const NOISE = /https?:\/\/\S+|[@#][\p{L}\p{N}_]+/gu;
 const STEP = 36; // design px of spiral arc between two tries
-/** @type {WeakMap<object, Set<string>>} a post's words, read once (posts are kept as the same objects) */
+/** @type {WeakMap<object, {at: number, words: Set<string>}>} a post's time and words, read once (the
+ * store keeps each post as the same object) */
 const TOKENS = new WeakMap();
 
-/** The distinct words and "#tags" of one post, stop words left out. */
+/** When a post was written (ms) and its distinct words and "#tags", stop words left out. */
 function tokens(post) {
-  let seen = TOKENS.get(post);
-  if (seen) return seen;
-  seen = new Set();
+  const known = TOKENS.get(post);
+  if (known) return known;
+  const seen = new Set();
   const lang = typeof post.lang === "string" ? post.lang.slice(0, 2) : "";
   for (const e of Array.isArray(post.entities) ? post.entities : []) {
     if (e?.kind === "hashtag" && typeof e.value === "string" && !isStopWord(e.value.toLowerCase(), lang)) {
@@ -46,8 +47,9 @@ function tokens(post) {
     const word = m[0].toLowerCase().replace(/['’_-]+$/, "");
     if (!isStopWord(word, lang)) seen.add(word);
   }
-  TOKENS.set(post, seen);
-  return seen;
+  const read = { at: Date.parse(post.created_at), words: seen };
+  TOKENS.set(post, read);
+  return read;
 }
 
 /** FNV-1a: a small stable hash, so a word's spiral starts at the same angle everywhere. */
@@ -72,8 +74,9 @@ export function countWords(posts, stats, since) {
     return w;
   };
   for (const post of posts) {
-    if (!(Date.parse(post.created_at) >= since)) continue;
-    for (const token of tokens(post)) { // once per post: a post that says it five times is one voice
+    const { at, words: seen } = tokens(post);
+    if (!(at >= since)) continue;
+    for (const token of seen) { // once per post: a post that says it five times is one voice
       const tag = token.startsWith("#");
       const w = bump(token, tag);
       if (w) w.fromPosts++;
