@@ -14,7 +14,9 @@ import aiohttp
 import pytest
 from playwright.async_api import Page
 
-from tests.helpers import ARTIFACTS, Screen, make_config, post, running_node
+from tests.console_helpers import console_app, opened_store
+from tests.helpers import ARTIFACTS, Screen, make_config, post, running_node, serving
+from tests.test_console_browser import LIVE, PHONE, log_in, open_wall
 from tests.test_moderation import console, sqlite_url
 from tests.wall_stream import WALL, control, make_post, posts, screen_config, stats, wall_node
 from wall.config import ConfigError
@@ -99,6 +101,28 @@ async def test_meter_on_and_off_are_presenter_controls_audited_and_sent_to_every
         await screen.wait_for(lambda f: f["type"] == "control" and f.get("meter") is False)
         logged = [r.action for r in await actions.store.audit.browse()]
         assert logged[:2] == ["control.meter_off", "control.meter_on"]
+
+
+async def test_a_presenter_on_a_phone_taps_meter_on_and_the_wall_shows_it(browser, tmp_path):
+    store_url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
+    cfg = make_config(store_url=store_url)
+    problems: list[str] = []
+    phone = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    async with opened_store(store_url) as store, serving(console_app(cfg, store)) as base, \
+            aiohttp.ClientSession() as http:
+        await post(http, base, {"id": "p1", "text": "Doors open at nine 🎉", "author": {"handle": "aino"}})
+        wall = await open_wall(browser, f"{base}/w/lobby", problems)
+        presenter = await log_in(phone, base, "pia", problems, next_="/console/w/lobby/present")
+        await presenter.locator(".live-state[data-state=live]").wait_for()
+        await presenter.tap("button.meter-on")
+        await presenter.locator("button.meter-on[aria-pressed=true]").wait_for()
+        await wall.wait_for_selector(".meter-overlay:not([hidden])", timeout=LIVE * 1000)
+        await presenter.tap("button.meter-off")
+        await presenter.locator("button.meter-off[aria-pressed=true]").wait_for()
+        await wall.wait_for_selector(".meter-overlay[hidden]", state="attached", timeout=LIVE * 1000)
+        await phone.close()
+        await wall.context.close()
+    assert problems == []
 
 
 # ---- word cloud ----

@@ -14,7 +14,7 @@ from aiohttp import web
 
 DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROLS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-            "release", "spotlight_next")
+            "release", "spotlight_next", "meter_on", "meter_off")
 LABELS = ("positive", "neutral", "negative")
 
 
