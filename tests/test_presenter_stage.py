@@ -42,7 +42,8 @@ async def test_a_presenter_on_a_phone_switches_scenes_and_follows_the_stage_hard
         await presenter.locator(".live-state[data-state=live]").wait_for()
         scenes = await presenter.eval_on_selector_all("button.scene-button",
                                                       "bs => bs.map(b => b.dataset.scene)")
-        assert scenes == ["", *SCENES]  # the run of show, then one button per scene the page has
+        # The run of show, then one button per scene the page has (the leaderboard is opt-in: not here).
+        assert scenes == ["", *(s for s in SCENES if s != "leaders")]
         assert await presenter.locator("button.scene-button[data-scene=agora] span").text_content() == \
             "in the run of show"
         assert await current(presenter) == [""]  # nobody chose a scene yet: the wall's own order

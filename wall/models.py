@@ -136,6 +136,7 @@ class ControlEvent(msgspec.Struct, tag="control", frozen=True):
     rundown_item: int | None = None  # the id of the rundown item on now (its notes never come here)
     rundown_auto: bool = False  # the server steps the rundown when an item's time is up
     question: ShownQuestion | None = None  # the Q&A question on screen (docs/qa.md)
+    meter: bool = False  # the reaction meter overlay (docs/page.md, Reaction meter)
 
 
 # The display stream: what screens show and resume from. Stats are announced, never in the stream.

@@ -17,7 +17,8 @@ import msgspec
 
 from wall.configcheck import convert
 
-SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker", "countdown", "qa", "poll")
+SCENES = ("agora", "mosaic", "spotlight", "stats", "ticker", "countdown", "qa", "poll", "meter", "cloud",
+          "leaders")
 # Stage widgets a presenter lays over every scene (docs/rundown.md): the server's time, the countdown, the
 # wall's QR code (its show.qr_url).
 WIDGETS = ("clock", "countdown", "qr")
@@ -62,6 +63,10 @@ class ShowTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     min_dwell: Dwell = 6.0
     max_dwell: Dwell | None = None  # None: Show.max_dwell, or min_dwell if that is longer
     queue: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 12
+    # The "leaders" scene: the most active contributors by handle; off unless an organiser opts in.
+    leaderboard: bool = False
+    meter_seconds: Annotated[int, msgspec.Meta(ge=3, le=120, description="seconds")] = 10
+    cloud_minutes: Annotated[int, msgspec.Meta(ge=1, le=60, description="minutes")] = 15
 
 
 class NightTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -113,6 +118,9 @@ class Show:
     min_dwell: float = _SHOW.min_dwell  # seconds a post is shown before the next from the queue, grows
     max_dwell: float = 20.0  # with length up to this
     queue: int = _SHOW.queue  # posts waiting beyond this are summed up ("+37 more about #launch")
+    leaderboard: bool = False  # the "leaders" scene lists handles only when the organiser opts in
+    meter_seconds: int = _SHOW.meter_seconds  # the reaction meter's window
+    cloud_minutes: int = _SHOW.cloud_minutes  # the word cloud's window over the posts the page holds
 
 
 @dataclass(frozen=True)
@@ -207,6 +215,9 @@ def show(raw: dict[str, Any], path: str, problems: list[str]) -> Show:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 5 <= seconds <= 86400:
             problems.append(f"{ipath}: {seconds!r} seconds; use 5 to 86400")
             continue
+        if scene == "leaders" and not t.leaderboard:
+            problems.append(f"{ipath}: the leaders scene needs {path}.leaderboard = true (off by default)")
+            continue
         slots.append(Slot(scene, float(seconds)))
     qr_url = t.qr_url
     if qr_url and not qr_url.startswith(("https://", "http://")):
@@ -216,7 +227,7 @@ def show(raw: dict[str, Any], path: str, problems: list[str]) -> Show:
     if max_dwell < t.min_dwell:
         problems.append(f"{path}.max_dwell: {max_dwell:g} is under min_dwell {t.min_dwell:g}; raise it")
     return Show(tuple(slots) or Show.playlist, t.call_to_action[:120], qr_url, t.min_dwell,
-                max(t.min_dwell, max_dwell), t.queue)
+                max(t.min_dwell, max_dwell), t.queue, t.leaderboard, t.meter_seconds, t.cloud_minutes)
 
 
 def night(raw: dict[str, Any], path: str, problems: list[str]) -> Night:

@@ -20,6 +20,9 @@ import { Persist, registerShell } from "./persist.js";
 import { StatusIndicator } from "./status.js";
 import { ShownLog, screenId } from "./shown.js";
 import { QaView } from "./qa.js";
+import { Meter } from "./meter.js";
+import { WordCloud, countWords } from "./cloud.js";
+import { Leaderboard } from "./leaders.js";
 
 /** "2 min ago" changes at most once a minute; twice a minute keeps it at most 30 s behind. */
 const TICK_MS = 30_000;
@@ -27,6 +30,10 @@ const TICK_MS = 30_000;
 const SHIFT_MS = 5 * 60_000;
 /** Featured post in the agora scene: changes on this rhythm, on the server clock (all screens alike). */
 const FEATURE_MS = 15_000;
+/** The word cloud is laid out again at most this often (its words glide for 800 ms). */
+const CLOUD_MS = 2000;
+/** The reaction meter's gauge is sampled and drawn this often. */
+const METER_MS = 500;
 
 const body = document.body;
 const q = (s) => /** @type {HTMLElement} */ (body.querySelector(s));
@@ -80,6 +87,11 @@ const cta = q(".cta");
 const ctaQr = /** @type {HTMLImageElement} */ (q(".cta-qr"));
 const ctaText = q(".cta-text");
 
+const meter = new Meter({ scene: q(".scene-meter"), overlay: q(".meter-overlay"), now,
+  seconds: () => Number(show()?.meter_seconds) || 10 });
+const cloud = new WordCloud(q(".cloud-stage"), brand);
+const leaders = new Leaderboard(q(".scene-leaders"), () => show()?.leaderboard === true);
+
 const overlays = new Overlays({ clock, body });
 const stage = new StageWidgets({ clock, body, qrSrc: `${cfg.base}/qr.svg` });
 const pacer = new Pacer({ clock, store, onSummary: (s) => overlays.summary(s), beforeStep: () => director.plan() });
@@ -94,6 +106,8 @@ const director = new Director({
     if (grid) grid.fill(shown(grid.slots.length), now());
     if (grid) grid.refit();
     if (scene === "agora") featureNext(true);
+    meter.show(scene === "meter", store.control?.meter === true);
+    if (scene === "cloud") updateCloud();
   },
 });
 
@@ -109,6 +123,8 @@ store.on("posts", (posts) => {
   persist.save(store);
 });
 store.on("post", (post) => {
+  meter.post(post);
+  cloudSoon();
   pacer.push(post, lastEventAt || now());
   hasPosts();
   overlays.fresh(store.latestAt);
@@ -129,6 +145,8 @@ store.on("retract", (id) => {
 });
 store.on("stats", (stats) => {
   for (const set of panelSets) set.show(stats);
+  leaders.show(stats);
+  cloudSoon();
   alerts.show(stats);
   const pm = Number.isFinite(stats.per_minute) ? new Intl.NumberFormat("en-US").format(stats.per_minute) : "";
   q(".band-stats").hidden = !pm;
@@ -148,6 +166,7 @@ store.on("control", (c) => {
   overlays.control(c);
   stage.control(c);
   qaView.show(c?.question ?? null);
+  meter.show(director.scene === "meter", c?.meter === true);
   pacer.paused = c?.paused === true;
   const seq = Number.isInteger(c?.next_seq) ? c.next_seq : null;
   if (seq !== null && nextSeq !== null && seq > nextSeq) pacer.advance();
@@ -165,9 +184,26 @@ store.on("config", (config) => {
   cta.hidden = !ctaLine && !s.qr_url;
   overlays.setNight(config.night);
   stage.config(config);
+  if (store.stats) leaders.show(store.stats);
   director.plan();
   persist.save(store);
 });
+
+/** The word cloud, from the figures and the posts of the last `show.cloud_minutes`; only while it is on. */
+function updateCloud() {
+  const minutes = Number(show()?.cloud_minutes) || 15;
+  cloud.show(countWords(store.newest(), store.stats, now() - minutes * 60_000));
+}
+
+/** At most one cloud update every CLOUD_MS, so a burst of posts is one relayout, not fifty. */
+let cloudCancel = null;
+function cloudSoon() {
+  if (director.scene !== "cloud" || cloudCancel) return;
+  cloudCancel = clock.at(now() + CLOUD_MS, () => {
+    cloudCancel = null;
+    if (director.scene === "cloud") updateCloud();
+  });
+}
 
 /** The newest posts already let out of the queue (a paused wall shows nothing it has not released). */
 function shown(limit) {
@@ -325,10 +361,13 @@ setInterval(() => {
   viewport.style.setProperty("--shift-x", String(x));
   viewport.style.setProperty("--shift-y", String(y));
 }, SHIFT_MS);
+// The reaction meter samples always (its peak covers minutes) but draws only where it is shown.
+setInterval(() => meter.draw(), METER_MS);
 // Proof of life for the kiosk agent (wall kiosk-agent reads it over DevTools): a hung page stops it.
 setInterval(() => (/** @type {any} */ (window).__wallHeartbeat = Date.now()), 2000);
 // For tests and the soak benchmark: read-only views of the page's parts.
-/** @type {any} */ (window).__wall = { clock, store, director, pacer, socket, persist, shownLog, stage, scenes: SCENES };
+/** @type {any} */ (window).__wall = { clock, store, director, pacer, socket, persist, shownLog, stage, scenes: SCENES,
+  meter, cloud, updateCloud };
 
 /** ws:// or wss:// URL of the wall's socket, on the host that served this page. */
 function socketUrl(path) {

@@ -6,7 +6,8 @@
  * id), not when each screen happens to receive it, so a row of screens flips together.
  */
 
-export const SCENES = ["agora", "mosaic", "spotlight", "stats", "ticker", "countdown", "qa", "poll"];
+export const SCENES = ["agora", "mosaic", "spotlight", "stats", "ticker", "countdown", "qa", "poll", "meter", "cloud",
+  "leaders"];
 export const SWITCH_DELAY_MS = 500;
 const DEFAULT = [["agora", 300]];
 

@@ -63,7 +63,8 @@ from wall.store.qa import MOVES, Question
 
 ACTIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROL_OPS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
-               "release", "spotlight_next", *STAGE_OPS, "qa_next", "poll_open", "poll_close", "poll_hide")
+               "release", "spotlight_next", *STAGE_OPS, "qa_next", "poll_open", "poll_close", "poll_hide",
+               "meter_on", "meter_off")
 # What moderators and presenters do with a Q&A question (docs/qa.md); "merge" takes the number it joins.
 QA_ACTIONS = ("approve", "reject", "show", "answered", "hide", "up", "down", "top", "merge")
 POLL_OPS: dict[str, State] = {"poll_open": "open", "poll_close": "closed", "poll_hide": "hidden"}
@@ -359,8 +360,9 @@ class Actions:
     async def control(self, wall: str, actor: str, op: str, value: str | None = None) -> dict[str, Any]:
         """A presenter's live control: pause, resume, next, scene VALUE (one of the page's SCENES),
         clear_scene (back to the run of show), announce VALUE, clear_announcement, panic [VALUE: the
-        slide's text], release, spotlight_next (see spotlight_next()), and the stage's ops (countdown,
-        widgets, the rundown's steps: wall/curate/stage.py). Returns the new control state.
+        slide's text], release, spotlight_next (see spotlight_next()), meter_on / meter_off (the reaction
+        meter's overlay), and the stage's ops (countdown, widgets, the rundown's steps:
+        wall/curate/stage.py). Returns the new control state.
         The console's presenter page and the control API for stage hardware both come here."""
         self._wall(wall)
         if op not in CONTROL_OPS:
@@ -370,6 +372,9 @@ class Actions:
             raise ValueError(f"{op} needs a value (the {'scene name' if op == 'scene' else 'text'})")
         if op == "scene" and text not in SCENES:
             raise ValueError(f"scene {text!r} is not a scene; use one of {', '.join(SCENES)}")
+        if op == "scene" and text == "leaders" and not self.cfg.walls[wall].screen.show.leaderboard:
+            raise ValueError(f"the leaders scene is off for wall {wall}; "
+                             f"set [walls.{wall}.show] leaderboard = true")
         if op == "spotlight_next":
             await self.spotlight_next(wall, actor)
             return _control_dict(await self.store.controls.get(wall))
@@ -673,6 +678,10 @@ def apply_op(state: ControlState, op: str, value: str | None) -> ControlState:
             return dataclasses.replace(state, panic=True, panic_text=value or PANIC_TEXT)
         case "release":
             return dataclasses.replace(state, panic=False)
+        case "meter_on":
+            return dataclasses.replace(state, meter=True)
+        case "meter_off":
+            return dataclasses.replace(state, meter=False)
     raise ValueError(f"op {op!r} is not one of {', '.join(CONTROL_OPS)}")
 
 

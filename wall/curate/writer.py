@@ -604,7 +604,7 @@ class CurationWriter:
                             next_seq=state.next_seq, countdown_to=state.countdown_to,
                             countdown_title=state.countdown_title, widgets=state.widgets,
                             rundown_item=state.rundown_item, rundown_auto=state.rundown_auto,
-                            question=self.question)
+                            question=self.question, meter=state.meter)
 
     def _shown(self, post: Post) -> Post:
         return proxied(post, self.media_secret) if self.media_secret else post

@@ -23,7 +23,7 @@ from wall.store.schema import controls
 
 STATE_FIELDS = ("paused", "panic", "panic_text", "scene", "announcement", "spotlight_post",
                 "spotlight_until", "next_seq", "countdown_to", "countdown_title", "widgets", "rundown_item",
-                "rundown_since", "rundown_auto")
+                "rundown_since", "rundown_auto", "meter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ class ControlState:
     rundown_item: int | None = None  # the rundown item on now (wall/store/rundown.py); None: none
     rundown_since: float | None = None  # when it was stepped to (epoch seconds): auto-advance counts from it
     rundown_auto: bool = False  # the server steps to the next item when this one's time is up
+    meter: bool = False  # the reaction meter's overlay over the other scenes
     version: int = 0
     updated_by: str = ""
     updated_at: float = 0.0

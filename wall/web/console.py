@@ -200,7 +200,9 @@ async def present_page(request: web.Request) -> web.Response:
     screen = request.app[HUBS][wall.name].wall.screen  # the wall's published look, as its screens have it
     in_show = {slot.scene for slot in screen.show.playlist}
     return page(request, "console/present.html", wall=wall,
-                scenes=[{"name": name, "in_show": name in in_show} for name in SCENES], widgets=WIDGETS)
+                scenes=[{"name": name, "in_show": name in in_show} for name in SCENES
+                        if name != "leaders" or screen.show.leaderboard],  # opt-in: no button unless on
+                widgets=WIDGETS)
 
 
 @require("curator")
@@ -445,6 +447,7 @@ class _Control(msgspec.Struct):
     widgets: list[str] = []
     rundown_item: int | None = None
     rundown_auto: bool = False
+    meter: bool = False
 
 
 _control_decoder = msgspec.json.Decoder(_Control)

@@ -39,7 +39,8 @@ PREFIX = "/api/v1/control/{wall}"
 OPS = {"next": "next", "pause": "pause", "resume": "resume", "scene": "scene", "run-of-show": "clear_scene",
        "spotlight-next": "spotlight_next", "panic": "panic", "release": "release",
        "rundown-next": "rundown_next", "rundown-prev": "rundown_prev", "qa-next": "qa_next",
-       "poll-open": "poll_open", "poll-close": "poll_close", "poll-hide": "poll_hide"}
+       "poll-open": "poll_open", "poll-close": "poll_close", "poll-hide": "poll_hide",
+       "meter-on": "meter_on", "meter-off": "meter_off"}
 # scope -> the actions its tokens may take; every scope may read the state (GET)
 SCOPES: dict[str, tuple[str, ...]] = {
     "presenter": tuple(OPS),

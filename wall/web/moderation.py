@@ -15,7 +15,8 @@ from aiohttp import web
 DECISIONS = ("approve", "reject", "hide", "unhide", "pin", "unpin", "spotlight", "unspotlight")
 CONTROLS = ("pause", "resume", "next", "scene", "clear_scene", "announce", "clear_announcement", "panic",
             "release", "spotlight_next", "countdown", "clear_countdown", "widgets", "rundown_next",
-            "rundown_prev", "rundown_go", "rundown_auto", "qa_next", "poll_open", "poll_close", "poll_hide")
+            "rundown_prev", "rundown_go", "rundown_auto", "qa_next", "poll_open", "poll_close", "poll_hide",
+            "meter_on", "meter_off")
 # Q&A (docs/qa.md): what a moderator (curator) does to a question, and what a presenter may do too
 QA_MODERATE = ("approve", "reject", "merge", "up", "down", "top")
 QA_PRESENT = ("show", "answered", "hide")

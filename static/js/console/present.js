@@ -28,6 +28,8 @@ function show(s) {
   document.querySelector("button.pause")?.setAttribute("aria-pressed", String(!!s.paused));
   stage.show(s);
   document.querySelector("button.resume")?.setAttribute("aria-pressed", String(!s.paused));
+  document.querySelector("button.meter-on")?.setAttribute("aria-pressed", String(!!s.meter));
+  document.querySelector("button.meter-off")?.setAttribute("aria-pressed", String(!s.meter));
 }
 
 async function send(op, value = null) {
