@@ -172,8 +172,7 @@ async def test_every_control_route_refuses_missing_unknown_revoked_expired_wrong
         deck, _ = await tokens.issue("lobby", f"deck {n}", "presenter", "root", None)
         # Each route from a network of its own: these refusals would use up one network's allowance.
         local = aiohttp.TCPConnector(local_addr=(f"127.0.{n + 1}.1", 0))
-        if n:  # a token's burst is ten actions: each route gets fresh ones, as a deck per button would
-            deck, _ = await tokens.issue("lobby", f"deck {n}", "presenter", "root", None)
+        if n:  # the panic-only token's burst too: a fresh one per route, as a deck per button would
             red_button, _ = await tokens.issue("lobby", f"red button {n}", "panic-only", "root", None)
         async with aiohttp.ClientSession(connector=local) as http:
             for token, status, words in refusals:

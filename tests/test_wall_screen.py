@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.helpers import ARTIFACTS
+from tests.helpers import ARTIFACTS, eventually
 from tests.redis_server import free_port
 from tests.test_browser import image_failed
 from tests.wall_stream import HOSTILE, control, make_post, posts, screen_config, stats, wall_node
@@ -210,9 +210,12 @@ async def test_two_screens_show_their_halves_and_switch_scenes_together(browser)
         await bus.publish(control(scene="mosaic"))
         await bus.posts([make_post(700 + i, f"Fresh post {i} #launch") for i in range(6)])
         slots = "() => [...document.querySelectorAll('.mosaic-grid .card')].map(c => c.dataset.postId || '')"
-        await left.locator(".card-text", has_text="Fresh post 5").wait_for(timeout=10_000)
-        await left.wait_for_timeout(1500)
-        assert await left.evaluate(slots) == await right.evaluate(slots)
+        for page in (left, right):
+            await page.locator(".card-text", has_text="Fresh post 5").wait_for(timeout=10_000)
+
+        async def same_slots() -> bool:  # both paced by the server's clock: equal once both caught up
+            return bool(await left.evaluate(slots) == await right.evaluate(slots))
+        await eventually(same_slots, timeout=10)
 
 
 async def test_reduced_motion_means_nothing_moves(browser):
