@@ -7,10 +7,7 @@ count of the stream says, author by author, and closing the poll freezes the res
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import eventually
-from tests.postgres_server import PostgresServer
-from tests.test_store_contract import FAST, databases, postgres  # noqa: F401  (the session's PostgreSQL)
+
+# the session's PostgreSQL; a fresh store on SQLite then PostgreSQL; the memory engine then Redis
+from tests.test_rollups import Writer, either_engine  # noqa: F401
+from tests.test_store_contract import FAST, empty_database, fresh_store, postgres  # noqa: F401
 from wall.bus.base import Engine
 from wall.bus.memory import MemoryEngine
-from wall.bus.redis import RedisEngine
 from wall.curate.ballot import Ballot, fold
-from wall.curate.writer import CurationWriter
 from wall.models import (
     POLL_KIND,
     Author,
@@ -100,41 +97,6 @@ def generate(seed: int = 21) -> Stream:
     return stream
 
 
-class Writer:
-    def __init__(self, wall: str, engine: Engine, store: Store, owner: str) -> None:
-        self.writer = CurationWriter(wall, engine, owner, stats_interval=3600, store=store, rollups=None)
-        self.task = asyncio.create_task(self.writer.run())
-
-    async def stop(self) -> None:
-        self.writer.stop()
-        await asyncio.wait_for(self.task, 30)
-
-    async def kill(self) -> None:
-        """Gone without a word, as a killed process: its lease left to lapse."""
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/wall.db"
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.create_database(f"wall_polls_{next(databases)}")
-    async with connect(url, hasher=FAST) as s:
-        yield s
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Engine]:
-    bus: Engine = MemoryEngine() if request.param == "memory" \
-        else RedisEngine(request.getfixturevalue("redis_url"))
-    yield bus
-    await bus.close()
-
-
 async def committed(engine: Engine, wall: str, inbox_id: str) -> None:
     async def done() -> bool:
         return await engine.position(wall) == inbox_id
@@ -151,8 +113,8 @@ async def test_votes_are_counted_exactly_across_networks_edits_deletes_a_ban_and
         await store.polls.set_state(wall, poll.id, "open")
         await engine.enqueue(wall, encode(InboxPoll(poll.id, True)))
         polls[wall] = poll
-    steady = Writer("steady", engine, store, "writer-a")
-    first = Writer("takeover", engine, store, "writer-b")
+    steady = Writer("steady", engine, store, "writer-a", rollups=None)
+    first = Writer("takeover", engine, store, "writer-b", rollups=None)
     second: Writer | None = None
     kill_at = 350
     for k, entry in enumerate(stream.entries):
@@ -163,7 +125,7 @@ async def test_votes_are_counted_exactly_across_networks_edits_deletes_a_ban_and
         if k == kill_at:  # mid-poll, mid-batch: the writer dies, another takes the wall from its position
             await eventually(lambda: first.writer.status.committed > kill_at - 40)
             await first.kill()
-            second = Writer("takeover", engine, store, "writer-c")
+            second = Writer("takeover", engine, store, "writer-c", rollups=None)
         if k % 50 == 49:
             await committed(engine, "steady", last["steady"])
     for wall in walls:
@@ -223,7 +185,7 @@ async def test_an_erased_author_leaves_no_vote_behind(tmp_path: Path) -> None:
         poll = await store.polls.create("lobby", "Ship it?", OPTIONS, "ana")
         await store.polls.set_state("lobby", poll.id, "open")
         await engine.enqueue("lobby", encode(InboxPoll(poll.id, True)))
-        writer = Writer("lobby", engine, store, "writer-a")
+        writer = Writer("lobby", engine, store, "writer-a", rollups=None)
         at = datetime(2026, 12, 7, tzinfo=UTC)
         for pid, handle, text in (("e1", "aino", "yes"), ("e2", "bo", "no")):
             last = await engine.enqueue("lobby", encode(InboxPost(Post(pid, "bluesky", pid, text, at,

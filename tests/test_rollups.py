@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -139,10 +140,13 @@ def expected(day: Day) -> tuple[Counter[int], Counter[str]]:
 
 
 class Writer:
-    """A curation writer as `wall curate` runs it, on the day's clock."""
+    """A curation writer as `wall curate` runs it (on the day's clock, or `writer` options of a test's)."""
 
-    def __init__(self, wall: str, engine: Engine, store: Store, owner: str, clock: SimClock) -> None:
-        self.writer = CurationWriter(wall, engine, owner, stats_interval=3600, store=store, clock=clock)
+    def __init__(self, wall: str, engine: Engine, store: Store, owner: str, clock: SimClock | None = None,
+                 **writer: Any) -> None:
+        if clock is not None:
+            writer["clock"] = clock
+        self.writer = CurationWriter(wall, engine, owner, stats_interval=3600, store=store, **writer)
         self.task = asyncio.create_task(self.writer.run())
 
     async def stop(self) -> None:
@@ -157,8 +161,9 @@ class Writer:
             await self.task
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[Engine]:
+@pytest.fixture(name="engine", params=["memory", "redis"])
+async def either_engine(request: pytest.FixtureRequest) -> AsyncIterator[Engine]:
+    """The memory engine, then a real Redis (test_polls takes it too)."""
     bus: Engine = MemoryEngine() if request.param == "memory" \
         else RedisEngine(request.getfixturevalue("redis_url"))
     yield bus

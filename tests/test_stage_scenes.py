@@ -18,27 +18,14 @@ from tests.console_helpers import console_app, opened_store
 from tests.helpers import ARTIFACTS, Screen, make_config, post, running_node, serving
 from tests.test_console_browser import LIVE, PHONE, log_in, open_wall
 from tests.test_moderation import console, sqlite_url
+from tests.test_trends import settled
+from tests.test_wall_screen import open_page as open_at
 from tests.wall_stream import WALL, control, make_post, posts, screen_config, stats, wall_node
 from wall.config import ConfigError
 
 FACTS = (Path(__file__).parent / "layout_facts.js").read_text()
 SIZES = [(1920, 1080), (3840, 2160)]
 STOP = ["the", "and", "with", "und", "der", "les", "que", "och", "että", "para"]
-
-
-async def open_at(browser: Any, url: str, size: tuple[int, int]) -> tuple[Page, list[str]]:
-    ctx = await browser.new_context(viewport={"width": size[0], "height": size[1]})
-    page = await ctx.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    await page.goto(url)
-    await page.wait_for_selector("body[data-state=live]", timeout=15_000)
-    return page, problems
-
-
-async def settled(page: Page) -> None:
-    await page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => {})))")
 
 
 def now_post(i: int, text: str, **extra: Any) -> dict[str, Any]:

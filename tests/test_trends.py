@@ -6,6 +6,8 @@ the curation writer does; the page is real Chromium at 1080p and 4K."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,11 @@ from playwright.async_api import Page
 from tests.helpers import ARTIFACTS, TOKEN, Screen, running_node, temp_store_url
 from tests.postgres_server import PostgresServer
 from tests.test_store_contract import FAST, databases, postgres  # noqa: F401  (the session's PostgreSQL)
+from tests.test_wall_screen import open_page
 from tests.wall_stream import WALL, Bus, posts, stats
 from wall.app import parse_config
 from wall.bus import open_engine
+from wall.bus.base import Engine
 from wall.config import Config
 from wall.store import connect
 from wall.store.rollups import Rollups
@@ -165,15 +169,25 @@ def trend_config(store_url: str, **show: Any) -> Config:
     return parse_config({"store": {"url": store_url}, "walls": {WALL: wall}}, env={"T": TOKEN})
 
 
+@asynccontextmanager
+async def trend_node(history: bool = True) -> AsyncIterator[tuple[str, Engine]]:
+    """A web node of the wall over a fresh store: with six weeks of roll-ups up to now, or none."""
+    url = temp_store_url()
+    if history:
+        async with connect(url) as store:
+            await seed(store.rollups, WALL, history_until_now(42))
+    cfg = trend_config(url)
+    engine = open_engine(cfg.bus)
+    try:
+        async with running_node(cfg, roles=frozenset({"web"}), engine=engine) as base:
+            yield base, engine
+    finally:
+        await engine.close()
+
+
 async def open_at(browser: Any, url: str, size: tuple[int, int], trends: bool = True
                   ) -> tuple[Page, list[str]]:
-    ctx = await browser.new_context(viewport={"width": size[0], "height": size[1]})
-    page = await ctx.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    await page.goto(url)
-    await page.wait_for_selector("body[data-state=live]", timeout=15_000)
+    page, problems = await open_page(browser, url, size)
     if trends:
         await page.wait_for_function("() => window.__wall.store.trends !== null", timeout=15_000)
     return page, problems
@@ -185,138 +199,110 @@ async def settled(page: Page) -> None:
 
 @pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)], ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_a_wall_with_history_shows_its_trends_legibly(browser, size):
-    url = temp_store_url()
-    async with connect(url) as store:
-        await seed(store.rollups, WALL, history_until_now(42))
-    cfg = trend_config(url)
-    engine = open_engine(cfg.bus)
-    try:
-        async with running_node(cfg, roles=frozenset({"web"}), engine=engine) as base:
-            bus = Bus(engine)
-            await bus.posts(posts(8))
-            await bus.stats()
-            page, problems = await open_at(browser, f"{base}/w/{WALL}?scene=stats", size)
-            frame = await page.evaluate("() => window.__wall.store.trends")
-            stats_scene = ".scene-stats"
-            for kind in ("today", "sentiment-week", "volume-month", "voice-weeks"):
-                await page.wait_for_selector(f"{stats_scene} [data-panel={kind}]:not([hidden])", timeout=5000)
-            today = page.locator(f"{stats_scene} [data-panel=today]")
-            assert frame["today"]["posts"] == 39
-            assert await today.locator(".figure-value").text_content() == "39"
-            ago = frame["today"]["week_ago"]  # by this time of day a week ago: depends on the hour
-            day = frame["today"]["weekday"][:3]
-            change = round((39 - ago) / ago * 100) if ago else None  # none by now a week ago (after midnight)
-            expected = "▲ from none" if change is None else f"same as last {day}" if change == 0 \
-                else f"{'▲' if change > 0 else '▼'} {abs(change)}% vs last {day}"
-            assert await today.locator(".trend-change").text_content() == expected
-            assert await today.locator(".trend-note").text_content() == f"{ago} by now last {day}"
-            # Six days of 12/5/3 and today's 20/5/5: 92 of 150 positive, 23 negative.
-            week = page.locator(f"{stats_scene} [data-panel=sentiment-week]")
-            assert await week.locator(".trend-headline").text_content() == "61% positive"
-            assert "15% negative" in (await week.locator(".days").get_attribute("aria-label") or "")
-            # 29 whole days of 20 posts, one of them 132: 24 a day; today's bar is still counting.
-            month = page.locator(f"{stats_scene} [data-panel=volume-month]")
-            assert await month.locator(".trend-headline").text_content() == "24 a day"
-            assert await month.locator(".axis-label").first.text_content() == "30 days ago"
-            assert await month.locator(".bar[data-day]").count() == 30
-            voice = page.locator(f"{stats_scene} [data-panel=voice-weeks] .weeks-row:not([hidden])")
-            parts = (".weeks-name", ".weeks-value", ".weeks-change")
-            rows = [[await r.locator(s).text_content() for s in parts] for r in await voice.all()]
-            # Which day's posts fall in "this week" depends on the hour (whole hours, the current included).
-            assert rows == voice_rows(frame["voice_weeks"], "Nordlys") and len(rows) == 3
-            await settled(page)
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=ARTIFACTS / f"trends-stats-{size[0]}x{size[1]}.png")
-            assert await page.evaluate(FACTS, stats_scene) == []
+    async with trend_node() as (base, engine):
+        bus = Bus(engine)
+        await bus.posts(posts(8))
+        await bus.stats()
+        page, problems = await open_at(browser, f"{base}/w/{WALL}?scene=stats", size)
+        frame = await page.evaluate("() => window.__wall.store.trends")
+        stats_scene = ".scene-stats"
+        for kind in ("today", "sentiment-week", "volume-month", "voice-weeks"):
+            await page.wait_for_selector(f"{stats_scene} [data-panel={kind}]:not([hidden])", timeout=5000)
+        today = page.locator(f"{stats_scene} [data-panel=today]")
+        assert frame["today"]["posts"] == 39
+        assert await today.locator(".figure-value").text_content() == "39"
+        ago = frame["today"]["week_ago"]  # by this time of day a week ago: depends on the hour
+        day = frame["today"]["weekday"][:3]
+        change = round((39 - ago) / ago * 100) if ago else None  # none by now a week ago (after midnight)
+        expected = "▲ from none" if change is None else f"same as last {day}" if change == 0 \
+            else f"{'▲' if change > 0 else '▼'} {abs(change)}% vs last {day}"
+        assert await today.locator(".trend-change").text_content() == expected
+        assert await today.locator(".trend-note").text_content() == f"{ago} by now last {day}"
+        # Six days of 12/5/3 and today's 20/5/5: 92 of 150 positive, 23 negative.
+        week = page.locator(f"{stats_scene} [data-panel=sentiment-week]")
+        assert await week.locator(".trend-headline").text_content() == "61% positive"
+        assert "15% negative" in (await week.locator(".days").get_attribute("aria-label") or "")
+        # 29 whole days of 20 posts, one of them 132: 24 a day; today's bar is still counting.
+        month = page.locator(f"{stats_scene} [data-panel=volume-month]")
+        assert await month.locator(".trend-headline").text_content() == "24 a day"
+        assert await month.locator(".axis-label").first.text_content() == "30 days ago"
+        assert await month.locator(".bar[data-day]").count() == 30
+        voice = page.locator(f"{stats_scene} [data-panel=voice-weeks] .weeks-row:not([hidden])")
+        parts = (".weeks-name", ".weeks-value", ".weeks-change")
+        rows = [[await r.locator(s).text_content() for s in parts] for r in await voice.all()]
+        # Which day's posts fall in "this week" depends on the hour (whole hours, the current included).
+        assert rows == voice_rows(frame["voice_weeks"], "Nordlys") and len(rows) == 3
+        await settled(page)
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=ARTIFACTS / f"trends-stats-{size[0]}x{size[1]}.png")
+        assert await page.evaluate(FACTS, stats_scene) == []
 
-            # Whatever the hour: a frame with a week-ago count says by how much, one without keys hides all.
-            await page.evaluate("""() => window.__wall.store.setTrends({type: "trends", at: 0,
-                today: {posts: 39, week_ago: 26, weekday: "Wednesday"}})""")
-            assert await today.locator(".trend-change").text_content() == "▲ 50% vs last Wed"
-            assert await today.locator(".trend-change").get_attribute("data-direction") == "up"
-            assert await page.locator(".scene-stats .panel-trend:not([hidden])").count() == 1
-            await page.evaluate("() => window.__wall.store.setTrends({type: 'trends', at: 0})")
-            assert await page.locator(".panel-trend:not([hidden])").count() == 0
+        # Whatever the hour: a frame with a week-ago count says by how much, one without keys hides all.
+        await page.evaluate("""() => window.__wall.store.setTrends({type: "trends", at: 0,
+            today: {posts: 39, week_ago: 26, weekday: "Wednesday"}})""")
+        assert await today.locator(".trend-change").text_content() == "▲ 50% vs last Wed"
+        assert await today.locator(".trend-change").get_attribute("data-direction") == "up"
+        assert await page.locator(".scene-stats .panel-trend:not([hidden])").count() == 1
+        await page.evaluate("() => window.__wall.store.setTrends({type: 'trends', at: 0})")
+        assert await page.locator(".panel-trend:not([hidden])").count() == 0
 
-            # The agora gains "today so far" beside its four live panels.
-            agora, _ = await open_at(browser, f"{base}/w/{WALL}?scene=agora", size)
-            await agora.wait_for_selector(".scene-agora [data-panel=today]:not([hidden])", timeout=5000)
-            assert await agora.locator(".scene-agora [data-panel=today] .figure-value").text_content() == "39"
-            await agora.wait_for_selector(".scene-agora .card:not([hidden]) .card-text", timeout=5000)
-            await agora.wait_for_timeout(900)  # cards faded in and fitted
-            await settled(agora)
-            await agora.screenshot(path=ARTIFACTS / f"trends-agora-{size[0]}x{size[1]}.png")
-            assert await agora.evaluate(FACTS, ".scene-agora") == []
-            assert problems == []
-    finally:
-        await engine.close()
+        # The agora gains "today so far" beside its four live panels.
+        agora, _ = await open_at(browser, f"{base}/w/{WALL}?scene=agora", size)
+        await agora.wait_for_selector(".scene-agora [data-panel=today]:not([hidden])", timeout=5000)
+        assert await agora.locator(".scene-agora [data-panel=today] .figure-value").text_content() == "39"
+        await agora.wait_for_selector(".scene-agora .card:not([hidden]) .card-text", timeout=5000)
+        await agora.wait_for_function("""() => [...document.querySelectorAll(
+            '.scene-agora .card:not([hidden])')].every(c => getComputedStyle(c).opacity === '1')""")
+        await settled(agora)
+        await agora.screenshot(path=ARTIFACTS / f"trends-agora-{size[0]}x{size[1]}.png")
+        assert await agora.evaluate(FACTS, ".scene-agora") == []
+        assert problems == []
 
 
 async def test_a_wall_of_two_screens_shares_its_trends_between_them(browser):
-    url = temp_store_url()
-    async with connect(url) as store:
-        await seed(store.rollups, WALL, history_until_now(42))
-    cfg = trend_config(url)
-    engine = open_engine(cfg.bus)
-    try:
-        async with running_node(cfg, roles=frozenset({"web"}), engine=engine) as base:
-            await Bus(engine).stats()
-            for k in (1, 2):
-                page, problems = await open_at(browser, f"{base}/w/{WALL}?scene=stats&screen={k}&of=2",
-                                               (1920, 1080))
-                await page.wait_for_selector(".scene-stats [data-panel=voice-weeks]:not([hidden])")
-                await settled(page)
-                await page.screenshot(path=ARTIFACTS / f"trends-stats-screen{k}of2-1920x1080.png")
-                assert await page.evaluate(FACTS, ".scene-stats") == []
-                # The agora keeps its four panels, two to a screen: a fifth would sit across the bezel.
-                assert await page.locator(".scene-agora [data-panel=today]").evaluate(
-                    "e => getComputedStyle(e).display") == "none"
-                assert problems == []
-    finally:
-        await engine.close()
+    async with trend_node() as (base, engine):
+        await Bus(engine).stats()
+        for k in (1, 2):
+            page, problems = await open_at(browser, f"{base}/w/{WALL}?scene=stats&screen={k}&of=2",
+                                           (1920, 1080))
+            await page.wait_for_selector(".scene-stats [data-panel=voice-weeks]:not([hidden])")
+            await settled(page)
+            await page.screenshot(path=ARTIFACTS / f"trends-stats-screen{k}of2-1920x1080.png")
+            assert await page.evaluate(FACTS, ".scene-stats") == []
+            # The agora keeps its four panels, two to a screen: a fifth would sit across the bezel.
+            assert await page.locator(".scene-agora [data-panel=today]").evaluate(
+                "e => getComputedStyle(e).display") == "none"
+            assert problems == []
 
 
 async def test_a_new_wall_shows_no_trend_panel_at_all(browser):
-    cfg = trend_config(temp_store_url())
-    engine = open_engine(cfg.bus)
-    try:
-        async with running_node(cfg, roles=frozenset({"web"}), engine=engine) as base:
-            await Bus(engine).stats(stats())
-            page, problems = await open_at(browser, f"{base}/w/{WALL}?scene=stats", (1920, 1080),
-                                           trends=False)
-            await page.wait_for_selector(".scene-stats [data-panel=top][data-filled=true]")
-            # nothing to compare with: the node sends no trends frame at all (it would follow the catch-up)
-            assert await page.evaluate("() => window.__wall.store.trends") is None
-            assert await page.locator(".panel-trend:not([hidden])").count() == 0
-            assert await page.locator(".scene-stats .panel:visible").count() == 6  # the live ones only
-            await settled(page)
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=ARTIFACTS / "trends-new-wall-1920x1080.png")
-            assert await page.evaluate(FACTS, ".scene-stats") == []
-            assert problems == []
-    finally:
-        await engine.close()
+    async with trend_node(history=False) as (base, engine):
+        await Bus(engine).stats(stats())
+        page, problems = await open_at(browser, f"{base}/w/{WALL}?scene=stats", (1920, 1080),
+                                       trends=False)
+        await page.wait_for_selector(".scene-stats [data-panel=top][data-filled=true]")
+        # nothing to compare with: the node sends no trends frame at all (it would follow the catch-up)
+        assert await page.evaluate("() => window.__wall.store.trends") is None
+        assert await page.locator(".panel-trend:not([hidden])").count() == 0
+        assert await page.locator(".scene-stats .panel:visible").count() == 6  # the live ones only
+        await settled(page)
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=ARTIFACTS / "trends-new-wall-1920x1080.png")
+        assert await page.evaluate(FACTS, ".scene-stats") == []
+        assert problems == []
 
 
 async def test_every_screen_gets_the_latest_trends_as_it_connects(http):
-    url = temp_store_url()
-    async with connect(url) as store:
-        await seed(store.rollups, WALL, history_until_now(42))
-    cfg = trend_config(url)
-    engine = open_engine(cfg.bus)
-    try:
-        async with running_node(cfg, roles=frozenset({"web"}), engine=engine) as base:
-            first = await Screen(http, base).connect()
-            [sent] = await first.wait_for(lambda f: f["type"] == "trends")
-            assert sent["today"]["posts"] == 39
-            # A screen that resumes (no snapshot: it missed nothing) gets them too, after its catch-up.
-            await Bus(engine).posts(posts(1))
-            await first.wait_posts(1)
-            later = await Screen(http, base).connect(first.welcome["epoch"], first.last_id)
-            [again] = await later.wait_for(lambda f: f["type"] == "trends")
-            assert not [f for f in later.frames if f["type"] in ("snapshot", "post")]
-            assert again == sent
-            await first.close()
-            await later.close()
-    finally:
-        await engine.close()
+    async with trend_node() as (base, engine):
+        first = await Screen(http, base).connect()
+        [sent] = await first.wait_for(lambda f: f["type"] == "trends")
+        assert sent["today"]["posts"] == 39
+        # A screen that resumes (no snapshot: it missed nothing) gets them too, after its catch-up.
+        await Bus(engine).posts(posts(1))
+        await first.wait_posts(1)
+        later = await Screen(http, base).connect(first.welcome["epoch"], first.last_id)
+        [again] = await later.wait_for(lambda f: f["type"] == "trends")
+        assert not [f for f in later.frames if f["type"] in ("snapshot", "post")]
+        assert again == sent
+        await first.close()
+        await later.close()
