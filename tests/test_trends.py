@@ -251,8 +251,7 @@ async def test_a_wall_with_history_shows_its_trends_legibly(browser, size):
         await agora.wait_for_selector(".scene-agora [data-panel=today]:not([hidden])", timeout=5000)
         assert await agora.locator(".scene-agora [data-panel=today] .figure-value").text_content() == "39"
         await agora.wait_for_selector(".scene-agora .card:not([hidden]) .card-text", timeout=5000)
-        await agora.wait_for_function("""() => [...document.querySelectorAll(
-            '.scene-agora .card:not([hidden])')].every(c => getComputedStyle(c).opacity === '1')""")
+        await agora.wait_for_timeout(900)  # cards faded in and fitted
         await settled(agora)
         await agora.screenshot(path=ARTIFACTS / f"trends-agora-{size[0]}x{size[1]}.png")
         assert await agora.evaluate(FACTS, ".scene-agora") == []
