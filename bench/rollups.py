@@ -3,14 +3,16 @@ off, same run, alternating; (b) the store's growth per wall and month at one pos
 
     .venv/bin/python bench/rollups.py                      # both, memory engine, SQLite
     .venv/bin/python bench/rollups.py --posts 6000 --runs 3 --redis-url redis://127.0.0.1:6379/0
+    .venv/bin/python bench/rollups.py --skip-growth --flush 60   # a copy every minute ("1m")
     .venv/bin/python bench/rollups.py --skip-writer --days 3
 
 (a) A real CurationWriter (with the default enrichment; --bare: none, the posts carry their language,
 sentiment and hashtags) on the memory engine, or Redis with --redis-url, and a SQLite store, handles --posts
 posts queued in its inbox. Its clock is the post count (--rate posts a second of the wall's time, 1 by
-default), so it flushes the roll-ups at every minute of that time, as in production. Per post = elapsed /
-posts, from the first commit to the last one; "off" is the same writer with `rollups=None`, run
-alternately with "on".
+default), so it copies the roll-ups every --flush seconds of that time (300, the default of
+`[walls.W.rollups] flush`) and derives each hour that ended, as in production. Per post = elapsed / posts,
+from the first commit to the last one, and the process's CPU time (every thread) over the same span;
+"off" is the same writer with `rollups=None`, run alternately with "on".
 
 (b) Minute buckets as the writer would copy them at one post a second (60 posts a minute from 20,000
 authors, a few hashtags, languages, sources and sentiment), written with the same store calls (replace,
@@ -22,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,54 +70,59 @@ def a_post(n: int, rng: random.Random) -> Post:
 
 
 async def writer_run(engine: Engine, store: Store, wall: str, posts: list[Post], rollups: bool,
-                     enrich: bool, rate: float = 1.0) -> float:
-    """Seconds per post for one writer handling `posts` queued before it starts."""
+                     enrich: bool, rate: float = 1.0, flush: float = 300.0) -> tuple[float, float]:
+    """Seconds per post for one writer handling `posts` queued before it starts, elapsed and CPU."""
     last = ""
     for post in posts:
         last = await engine.enqueue(wall, encode(InboxPost(post)))
     holder: list[CurationWriter] = []
     writer = CurationWriter(wall, engine, f"bench-{wall}", stats_interval=3600, store=store,
                             annotate=annotator(Enricher(config_from({}))) if enrich else None,
-                            rollups=DEFAULT_ROLLUPS if rollups else None,
+                            rollups=replace(DEFAULT_ROLLUPS, flush=flush) if rollups else None,
                             clock=lambda: T0 + (holder[0].status.committed if holder else 0) / rate)
     holder.append(writer)
     task = asyncio.create_task(writer.run())
     while writer.status.committed == 0:
         await asyncio.sleep(0.001)
-    started, first = time.perf_counter(), writer.status.committed
+    started, cpu, first = time.perf_counter(), time.process_time(), writer.status.committed
     while await engine.position(wall) != last:
         await asyncio.sleep(0.01)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     writer.stop()
     await task
-    return elapsed / (len(posts) - first)
+    return elapsed / (len(posts) - first), cpu / (len(posts) - first)
 
 
-async def bench_writer(posts: int, runs: int, redis_url: str | None, enrich: bool, rate: float) -> None:
+async def bench_writer(posts: int, runs: int, redis_url: str | None, enrich: bool, rate: float,
+                       flush: float) -> None:
     rng = random.Random(19)
     with tempfile.TemporaryDirectory() as tmp:
         async with connect(f"sqlite+aiosqlite:///{tmp}/wall.db") as store:
             engine: Engine = RedisEngine(redis_url) if redis_url else MemoryEngine()
-            on: list[float] = []
-            off: list[float] = []
+            on: list[tuple[float, float]] = []
+            off: list[tuple[float, float]] = []
             for run in range(runs):
                 order = ((False, off), (True, on)) if run % 2 == 0 else ((True, on), (False, off))
                 for rollups, out in order:
                     batch = [a_post(k, rng) for k in range(posts)]
-                    wall = f"w{run}{int(rollups)}"
-                    out.append(await writer_run(engine, store, wall, batch, rollups, enrich, rate))
-            rows = (await store.rollups.totals("w01", 0, 2**40)).get("posts", 0)
+                    wall = f"bench-{os.getpid()}-{run}{int(rollups)}"  # a Redis's earlier runs' walls
+                    # would hold these posts already (they are kept once)
+                    out.append(await writer_run(engine, store, wall, batch, rollups, enrich, rate, flush))
+            rows = (await store.rollups.totals(f"bench-{os.getpid()}-01", 0, 2**40)).get("posts", 0)
             await engine.close()
     engine_name = "redis" if redis_url else "memory"
     what = "with the default enrichment" if enrich else "without enrichment (--bare)"
     print(f"(a) writer {what}, {engine_name} engine, SQLite store, {posts} posts per run, {runs} runs each, "
-          f"{rate:g} posts a second of the wall's time (a flush of the roll-ups a minute)")
-    print(f"    roll-ups off: {', '.join(f'{s * 1e3:.3f}' for s in off)} ms/post  (median "
-          f"{statistics.median(off) * 1e3:.3f})")
-    print(f"    roll-ups on:  {', '.join(f'{s * 1e3:.3f}' for s in on)} ms/post  (median "
-          f"{statistics.median(on) * 1e3:.3f})")
-    print(f"    added: {(statistics.median(on) / statistics.median(off) - 1) * 100:+.1f} % per post "
-          f"(target < 10 %); the roll-ups counted {rows} posts of the first 'on' run")
+          f"{rate:g} posts a second of the wall's time (a copy of the roll-ups every {flush:g} s of it)")
+    for k, kind in enumerate(("elapsed", "CPU")):
+        print(f"    {kind}, ms/post:")
+        print(f"      roll-ups off: {', '.join(f'{s[k] * 1e3:.3f}' for s in off)}  (median "
+              f"{statistics.median(s[k] for s in off) * 1e3:.3f})")
+        print(f"      roll-ups on:  {', '.join(f'{s[k] * 1e3:.3f}' for s in on)}  (median "
+              f"{statistics.median(s[k] for s in on) * 1e3:.3f})")
+        added = statistics.median(s[k] for s in on) / statistics.median(s[k] for s in off) - 1
+        print(f"      added: {added * 100:+.1f} % per post (target < 10 %)")
+    print(f"    the roll-ups counted {rows} posts of the first 'on' run")
 
 
 def minute_bucket(minute: int, rng: random.Random) -> dict[str, int]:
@@ -182,12 +191,15 @@ def main() -> None:
     parser.add_argument("--bare", action="store_true", help="the writer without enrichment")
     parser.add_argument("--rate", type=float, default=1.0,
                         help="posts a second of the wall's time (a minute's flush is shared by 60 x rate)")
+    parser.add_argument("--flush", type=float, default=300.0,
+                        help="seconds of the wall's time between copies ([walls.W.rollups] flush)")
     parser.add_argument("--skip-writer", action="store_true")
     parser.add_argument("--skip-growth", action="store_true")
     args = parser.parse_args()
     print("rerun: .venv/bin/python bench/rollups.py " + " ".join(sys.argv[1:]))
     if not args.skip_writer:
-        asyncio.run(bench_writer(args.posts, args.runs, args.redis_url, not args.bare, args.rate))
+        asyncio.run(bench_writer(args.posts, args.runs, args.redis_url, not args.bare, args.rate,
+                                 args.flush))
     if not args.skip_growth:
         asyncio.run(bench_growth(max(args.days, 3)))
 

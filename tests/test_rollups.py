@@ -27,7 +27,7 @@ from tests.test_store_contract import FAST, empty_database, fresh_store, postgre
 from wall.bus.base import Engine
 from wall.bus.memory import MemoryEngine
 from wall.bus.redis import RedisEngine
-from wall.config import ConfigError, parse
+from wall.config import ConfigError, RollupsKept, parse
 from wall.curate.stats import counts_for, decided_counts, figures, for_rollups
 from wall.curate.writer import CurationWriter
 from wall.models import Author, Entity, InboxDelete, InboxModeration, InboxPost, Post, Sentiment, encode
@@ -251,9 +251,45 @@ def test_a_wrong_rollups_section_is_refused_with_the_key_and_the_fix() -> None:
     assert "walls.lobby.rollups.days" in problems({"days": "30d", "hours": "90d"})
     assert "walls.lobby.rollups.hours: 'soon' is not a duration" in problems({"hours": "soon"})
     assert "walls.lobby.rollups.weeks" in problems({"weeks": "3"})
-    kept = parse({"walls": {"lobby": {"rollups": {"minutes": "3d", "hours": "keep", "days": "keep"}}}},
+    assert 'walls.lobby.rollups.flush: "2h" is not a duration from "1m" to "30m"' in \
+        problems({"flush": "2h"}).replace("'", '"')
+    kept = parse({"walls": {"lobby": {"rollups": {"minutes": "3d", "hours": "keep", "days": "keep",
+                                                  "flush": "1m"}}}},
                  lambda *_: (None, [])).walls["lobby"].rollups
-    assert (kept.minutes, kept.hours, kept.days) == (3 * 86_400, None, None)
+    assert (kept.minutes, kept.hours, kept.days, kept.flush) == (3 * 86_400, None, None, 60)
+
+
+async def test_the_writer_copies_every_flush_and_derives_an_hour_once_it_has_ended(store: Store) -> None:
+    engine, clock = MemoryEngine(), SimClock()
+    clock.now = DAY0 + 10 * 3600 + 5  # 10:00:05
+    writer = Writer("lobby", engine, store, "writer-a", clock, rollups=RollupsKept(flush=120))
+    rollups = store.rollups
+
+    async def post(n: int, at: float) -> None:
+        clock.now = at
+        await committed(engine, "lobby", await engine.enqueue("lobby", encode(InboxPost(Post(
+            f"p{n}", "bluesky", f"s{n}", "hi", datetime.fromtimestamp(at, UTC), Author("", "a"))))))
+
+    async def copied(minutes: int) -> bool:
+        return len(await rollups.series("lobby", "minute", DAY0, DAY0 + 86_400)) == minutes
+
+    async def derived() -> bool:
+        return ("hour", DAY0 + 10 * 3600) not in await rollups.marked("lobby")
+    await post(1, DAY0 + 10 * 3600 + 5)
+    await post(2, DAY0 + 10 * 3600 + 65)  # 10:01:05
+    await post(3, DAY0 + 10 * 3600 + 125)  # 10:02:05: the copy of 10:00 to 10:02, after this post
+    await eventually(lambda: copied(3))
+    # the hour is open: marked, not derived, and read from its minutes
+    assert ("hour", DAY0 + 10 * 3600) in await rollups.marked("lobby")
+    assert await rollups.series("lobby", "hour", DAY0, DAY0 + 86_400, "posts") == [
+        (DAY0 + 10 * 3600, {"posts": 3})]
+    await post(4, DAY0 + 11 * 3600 + 5)  # 11:00:05: 10:00 has ended and is derived
+    await eventually(derived)
+    assert await rollups.marked("lobby") == [("day", DAY0), ("hour", DAY0 + 11 * 3600)]
+    assert await rollups.series("lobby", "hour", DAY0, DAY0 + 86_400, "posts") == [
+        (DAY0 + 10 * 3600, {"posts": 3}), (DAY0 + 11 * 3600, {"posts": 1})]
+    await writer.stop()
+    await engine.close()
 
 
 async def test_the_rollups_outlive_a_redis_that_lost_everything(redis_url: str, tmp_path: Path) -> None:

@@ -23,6 +23,10 @@ def test_a_range_is_read_from_the_coarsest_whole_buckets() -> None:
         ("minute", DAY0 + 90_000, end)]
     assert cover(DAY0, DAY0 + 59) == [("minute", DAY0, DAY0 + 59)]
     assert cover(DAY0, DAY0) == []
+    # the day and its 01:00 not derived since their minutes changed: hours, minutes, hours
+    assert cover(DAY0, DAY0 + 86_400, [("day", DAY0), ("hour", DAY0 + 3600)]) == [
+        ("hour", DAY0, DAY0 + 3600), ("minute", DAY0 + 3600, DAY0 + 7200),
+        ("hour", DAY0 + 7200, DAY0 + 86_400)]
 
 
 async def test_a_minute_written_twice_holds_what_the_bus_said_last(store: Store) -> None:
@@ -60,6 +64,26 @@ async def test_hours_and_days_are_derived_from_the_minutes_they_hold(store: Stor
     assert (await r.totals("w", DAY0, DAY0 + 86_400))["posts"] == 4
     assert await r.totals("w", DAY0 + 3600, DAY0 + 7260, "sent:") == {"sent:negative": 1}
     assert await r.first_bucket("w") == DAY0
+
+
+async def test_an_hour_or_day_not_derived_yet_is_read_from_its_minutes(store: Store) -> None:
+    r = store.rollups
+    await r.replace("w", 1, {M0: {"posts": 2, "tag:rust": 2}, M0 + 61: {"posts": 1}})
+    for grain, bucket in await r.marked("w"):
+        await r.derive("w", 1, grain, bucket)
+    # 00:30, the hour still open (the writer derives it once it has ended): the readers sum its minutes
+    await r.replace("w", 1, {M0 + 30: {"posts": 4, "tag:rust": 1}})
+    assert await r.marked("w") == [("hour", DAY0), ("day", DAY0)]
+    assert await r.series("w", "hour", DAY0, DAY0 + 86_400, "posts") == [
+        (DAY0, {"posts": 6}), (DAY0 + 3600, {"posts": 1})]
+    assert await r.series("w", "day", DAY0, DAY0 + 86_400) == [(DAY0, {"posts": 7, "tag:rust": 3})]
+    assert await r.totals("w", DAY0, DAY0 + 86_400, now=DAY0 + 86_400) == {"posts": 7, "tag:rust": 3}
+    # its last post taken back: the hour is gone from the series before it is derived again
+    await r.replace("w", 1, {M0 + 61: {}})
+    assert await r.series("w", "hour", DAY0, DAY0 + 86_400, "posts") == [(DAY0, {"posts": 6})]
+    for grain, bucket in await r.marked("w"):
+        await r.derive("w", 1, grain, bucket)
+    assert await r.series("w", "day", DAY0, DAY0 + 86_400) == [(DAY0, {"posts": 6, "tag:rust": 3})]
 
 
 async def test_a_derived_bucket_keeps_the_top_of_each_open_family(store: Store) -> None:

@@ -238,25 +238,29 @@ DEFAULT_RETENTION = _retention({}, "retention", [])
 
 class RollupsTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """[walls.W.rollups]: how long the figures' roll-ups are kept per grain, as a duration ("48h", "90d")
-    or "keep" (docs/rollups.md)."""
+    or "keep", and how often the writer copies the bus's minutes to them (docs/rollups.md)."""
 
     minutes: str = "48h"
     hours: str = "90d"
     days: str = "keep"
+    flush: str = "5m"
 
 
 # Hours and days are derived from the minutes, up to the bus's kept window (2 h) after they end: a day
 # needs its minutes for a day and two hours.
 SHORTEST_MINUTES = 93_600.0
+FLUSH_RANGE = (60.0, 1800.0)  # seconds between the writer's copies to the store
 
 
 @dataclass(frozen=True)
 class RollupsKept:
-    """A wall's roll-ups kept per grain, in seconds (None: kept for good)."""
+    """A wall's roll-ups kept per grain, in seconds (None: kept for good), and the seconds between the
+    writer's copies of the bus's minutes to the store."""
 
     minutes: float | None = 172_800.0
     hours: float | None = 7_776_000.0
     days: float | None = None
+    flush: float = 300.0
 
 
 def _rollups(raw: object, path: str, problems: list[str]) -> RollupsKept:
@@ -277,7 +281,12 @@ def _rollups(raw: object, path: str, problems: list[str]) -> RollupsKept:
         if b is not None and (a is None or a > b):
             problems.append(f"{path}.{coarser}: {getattr(table, coarser)!r} is shorter than {finer} "
                             f"({getattr(table, finer)!r}); keep {coarser} at least as long")
-    return RollupsKept(kept["minutes"], kept["hours"], kept["days"])
+    flush = _duration(table.flush)
+    if flush is None or not FLUSH_RANGE[0] <= flush <= FLUSH_RANGE[1]:
+        problems.append(f'{path}.flush: {table.flush!r} is not a duration from "1m" to "30m" (the bus keeps '
+                        'the minutes two hours, and a new writer copies what the last one had not)')
+        flush = RollupsKept.flush
+    return RollupsKept(kept["minutes"], kept["hours"], kept["days"], flush)
 
 
 DEFAULT_ROLLUPS = RollupsKept()

@@ -2,10 +2,11 @@
 
 The bus keeps a wall's minute buckets for BUCKETS_KEPT minutes, exact: each commit adds what it counted
 and takes back what it retracted, fenced by the writer's lease. The writer's feed copies each minute of
-that window whose counters changed into the store, replacing the stored minute (never adding to it), at
-each new minute and once more before it hands its lease over; then it derives the hours and days those
-minutes marked. A new lease holder starts from what the store holds and copies what differs, so a
-takeover, whenever it happens, leaves the same rows as a run never interrupted.
+that window whose counters changed into the store, replacing the stored minute (never adding to it), every
+`flush` seconds of the wall's clock and once more before it hands its lease over; then it derives the hours
+and days those minutes marked once they have ended (readers sum an open one from its minutes). A new lease
+holder starts from what the store holds and copies what differs, so a takeover, whenever it happens,
+leaves the same rows as a run never interrupted.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ RETRY = 5.0  # seconds before a flush that failed is tried again
 # Minutes of the bus's window the feed copies: ten fewer than it keeps, so that a writer whose clock is
 # behind the last one's (a takeover) never takes a minute the bus let go for one that became empty.
 WINDOW = BUCKETS_KEPT - 10
-# Seconds between derivations of the current hour and day (a day sums up to 1440 minutes); a finished
-# one is derived at once, and again whenever a retraction changes one of its minutes.
-EVERY: dict[Grain, float] = {"hour": 300.0, "day": 3600.0}
+DERIVED: tuple[Grain, ...] = ("hour", "day")
 TRIM_EVERY = 3600.0  # seconds between trims of the grains past their retention
 
 
@@ -44,8 +43,7 @@ class RollupFeed:
         self.rollups = rollups
         self.kept = kept
         self.written: dict[int, dict[str, int]] = {}  # minute -> the counters the store holds for it
-        self.flush_at = 0.0  # the next flush: the next minute's start (RETRY after a failure)
-        self.derive_at: dict[Grain, float] = {"hour": 0.0, "day": 0.0}
+        self.flush_at = 0.0  # the next flush: the next multiple of kept.flush (RETRY after a failure)
         self.pending: set[tuple[Grain, int]] = set()  # hours and days marked, not derived yet
         # What the writer's commits changed since the last flush: the minutes it counted posts in, and
         # whether it took any back (from a minute only the bus knows: the whole window is read again).
@@ -78,8 +76,8 @@ class RollupFeed:
         return now >= self.flush_at
 
     async def flush(self, token: int, now: float, final: bool = False) -> None:
-        """Copy the changed minutes of the bus's window, derive what they marked, trim when it is time.
-        `final`: the current day too, whenever it was last derived (at lead and before handing over)."""
+        """Copy the changed minutes of the bus's window, derive the ended hours and days they marked, trim
+        when it is time. `final` (at lead and before handing over): the whole window is compared."""
         minute = int(now // 60)
         window = list(range(minute - WINDOW + 1, minute + 1))
         everything, dirty = self.everything or final, self.dirty
@@ -103,25 +101,17 @@ class RollupFeed:
             raise
         self.written = {m: c for m, c in {**self.written, **changed}.items() if m >= window[0]}
         self.pending.update((grain, m * 60 // SPAN[grain] * SPAN[grain]) for m in changed
-                            for grain in EVERY)
-        if self.pending:
-            await self._derive(token, now, final)
+                            for grain in DERIVED)
+        for grain, bucket in sorted(self.pending, key=lambda gb: (gb[1], SPAN[gb[0]])):
+            # An hour or day still open stays marked: readers sum it from its minutes until it has ended
+            # (a day sums up to 1440 minutes: deriving it as it goes would cost more than all the rest).
+            if bucket + SPAN[grain] <= now:
+                await self.rollups.derive(self.wall, token, grain, bucket)
+                self.pending.discard((grain, bucket))
         if now >= self.trim_at:
             await self._trim(now)
             self.trim_at = now + TRIM_EVERY
-        self.flush_at = (minute + 1) * 60.0
-
-    async def _derive(self, token: int, now: float, final: bool) -> None:
-        """Derive the pending hours and days that ended, and the current ones when it is their time."""
-        due = {grain: final or now >= at for grain, at in self.derive_at.items()}
-        for grain, bucket in sorted(self.pending, key=lambda gb: (gb[1], SPAN[gb[0]])):
-            if bucket + SPAN[grain] > now and not due[grain]:
-                continue  # still open: read from finer grains until then (Rollups.totals)
-            await self.rollups.derive(self.wall, token, grain, bucket)
-            self.pending.discard((grain, bucket))
-        for grain, is_due in due.items():
-            if is_due:
-                self.derive_at[grain] = now + EVERY[grain]
+        self.flush_at = (now // self.kept.flush + 1) * self.kept.flush
 
     async def _trim(self, now: float) -> None:
         grains: tuple[tuple[Grain, float | None], ...] = (

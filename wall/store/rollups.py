@@ -13,9 +13,10 @@ Contract:
   its hour and day in the same transaction, and deriving one clears its mark, so a writer that dies in
   between leaves the marks to its successor (`marked`). A derived bucket keeps every counter but the
   open-ended families (OPEN: hashtags, terms, topics, authors), of which it keeps the TOP_KEPT highest.
-- Readers (`series`, `totals`, `top`, `first_bucket`) read whatever is kept; `totals` and `top` read a
-  range up to the current minute, so an hour or day still open comes from its minutes. `trim` and
-  `forget_*` are retention's and erasure's.
+  The writer derives a bucket once it has ended; until then it stays marked.
+- Readers (`series`, `totals`, `top`, `first_bucket`) read whatever is kept, a marked hour or day from
+  its finer grains (so it is as fresh as the minutes, open or not derived yet); `totals` and `top` read a
+  range up to the current minute. `trim` and `forget_*` are retention's and erasure's.
 """
 
 from __future__ import annotations
@@ -70,9 +71,11 @@ def kept_top(counters: Mapping[str, int], grain: Grain) -> dict[str, int]:
     return kept
 
 
-def cover(start: float, end: float) -> list[tuple[Grain, float, float]]:
+def cover(start: float, end: float,
+          marked: Collection[tuple[Grain, int]] = ()) -> list[tuple[Grain, float, float]]:
     """[start, end) as parts each read from the coarsest grain whose whole buckets fit in it: whole days,
-    then whole hours at the edges, then minutes (those starting in what is left)."""
+    then whole hours at the edges, then minutes (those starting in what is left). A `marked` hour or day
+    (not derived since its minutes changed) is read from the finer grains instead."""
     def split(lo: float, hi: float, k: int) -> list[tuple[Grain, float, float]]:
         if lo >= hi:
             return []
@@ -83,7 +86,13 @@ def cover(start: float, end: float) -> list[tuple[Grain, float, float]]:
         a, b = math.ceil(lo / span) * span, math.floor(hi / span) * span
         if a >= b:
             return split(lo, hi, k - 1)
-        return [*split(lo, a, k - 1), (grain, float(a), float(b)), *split(b, hi, k - 1)]
+        parts = split(lo, a, k - 1)
+        for stale in sorted(bucket for g, bucket in marked if g == grain and a <= bucket < b):
+            parts += [(grain, float(a), float(stale))] if a < stale else []
+            parts += split(stale, stale + span, k - 1)
+            a = stale + span
+        parts += [(grain, float(a), float(b))] if a < b else []
+        return parts + split(b, hi, k - 1)
     return split(start, end, len(GRAINS) - 1)
 
 
@@ -102,8 +111,7 @@ class Rollups:
             return
         async with self.engine.begin() as conn:
             await self._fence(conn, wall, token, epoch)
-            for minute, counters in minutes.items():
-                await self._put(conn, wall, "minute", minute * 60, counters)
+            await self._put(conn, wall, "minute", {minute * 60: c for minute, c in minutes.items()})
             marks = [{"wall": wall, "span": span, "bucket": bucket} for span in (SPAN["hour"], SPAN["day"])
                      for bucket in sorted({minute * 60 // span * span for minute in minutes})]
             insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(rollup_marks)
@@ -112,11 +120,8 @@ class Rollups:
 
     async def marked(self, wall: str) -> list[tuple[Grain, int]]:
         """The hours and days whose minutes changed since they were last derived, oldest first."""
-        m = rollup_marks.c
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(sa.select(m.span, m.bucket).where(m.wall == wall)
-                                       .order_by(m.bucket, m.span))).all()
-        return [(_grain(r.span), r.bucket) for r in rows]
+            return await _marked(conn, wall)
 
     async def derive(self, wall: str, token: int, grain: Grain, bucket: int) -> dict[str, int]:
         """Replace the hour or day starting at `bucket` with the sum of its minutes (kept_top) and clear
@@ -130,22 +135,30 @@ class Rollups:
                     r.wall == wall, r.span == SPAN["minute"], r.bucket >= bucket, r.bucket < bucket + span)
                 .group_by(r.name))).all()
             counters = kept_top({_name(name): int(n) for name, n in rows}, grain)
-            await self._put(conn, wall, grain, bucket, counters)
+            await self._put(conn, wall, grain, {bucket: counters})
             await conn.execute(rollup_marks.delete().where(m.wall == wall, m.span == span,
                                                            m.bucket == bucket))
         return counters
 
-    async def _put(self, conn: AsyncConnection, wall: str, grain: Grain, bucket: int,
-                   counters: Mapping[str, int]) -> None:
+    async def _put(self, conn: AsyncConnection, wall: str, grain: Grain,
+                   buckets: Mapping[int, Mapping[str, int]]) -> None:
+        """Replace these buckets' rows (keys: bucket starts): one delete and one insert for all of them."""
         r, span = rollups.c, SPAN[grain]
-        await conn.execute(rollups.delete().where(r.wall == wall, r.span == span, r.bucket == bucket))
-        merged: Counter[str] = Counter()
-        for name, n in counters.items():
-            merged[_stored(name)] += n
-        rows = [{"wall": wall, "span": span, "bucket": bucket, "name": name, "count": n}
-                for name, n in merged.items() if n]
+        await conn.execute(rollups.delete().where(r.wall == wall, r.span == span,
+                                                  r.bucket.in_(list(buckets))))
+        rows = []
+        for bucket, counters in buckets.items():
+            merged: Counter[str] = Counter()
+            for name, n in counters.items():
+                merged[_stored(name)] += n
+            rows += [(wall, span, bucket, name, n) for name, n in merged.items() if n]
         if rows:
-            await conn.execute(rollups.insert(), rows)
+            # The driver's own executemany: SQLAlchemy's handling of each row's parameters was half the
+            # cost of a flush (bench/rollups.py). The statement is still compiled for the connection's
+            # dialect and parameter style.
+            insert = rollups.insert().compile(dialect=conn.dialect)
+            assert insert.positiontup == ["wall", "span", "bucket", "name", "count"]
+            await conn.exec_driver_sql(str(insert), rows)
 
     async def bus_epoch(self, wall: str) -> str | None:
         """The bus history the wall's minutes were last copied from (None: never written)."""
@@ -181,23 +194,24 @@ class Rollups:
         async with self.engine.connect() as conn:
             for bucket, name, n in (await conn.execute(query)).all():
                 out.setdefault(bucket, {})[_name(name)] = int(n)
-        return [(float(b), c) for b, c in out.items()]
+            if grain != "minute":
+                marked = await _marked(conn, wall)
+                for stale in {b for g, b in marked if g == grain and start <= b < end}:
+                    fresh = kept_top(await _summed(conn, wall, stale, stale + SPAN[grain], prefix, marked),
+                                     grain)
+                    out.pop(stale, None)
+                    if fresh:
+                        out[stale] = fresh
+        return [(float(b), out[b]) for b in sorted(out)]
 
     async def totals(self, wall: str, start: float, end: float, prefix: str = "", *,
                      now: float | None = None) -> dict[str, int]:
         """The counters summed over [start, end), read from the coarsest grain that covers each part. A
         range reaching past `now` is read up to it: an hour or day still open is read from its minutes
         (the writer derives the current ones only every so often)."""
-        r = rollups.c
-        total: Counter[str] = Counter()
         async with self.engine.connect() as conn:
-            for grain, lo, hi in cover(start, min(end, (clock(now) // 60 + 1) * 60)):
-                rows = await conn.execute(sa.select(r.name, sa.func.sum(r.count)).where(
-                    r.wall == wall, r.span == SPAN[grain], r.bucket >= lo, r.bucket < hi,
-                    *_prefixed(prefix)).group_by(r.name))
-                for name, n in rows.all():
-                    total[_name(name)] += int(n)
-        return {name: n for name, n in total.items() if n}
+            return await _summed(conn, wall, start, min(end, (clock(now) // 60 + 1) * 60), prefix,
+                                 await _marked(conn, wall))
 
     async def top(self, wall: str, prefix: str, start: float, end: float, limit: int = 10, *,
                   now: float | None = None) -> list[tuple[str, int]]:
@@ -265,6 +279,27 @@ class Rollups:
             where = sa.and_(r.name.in_(chunk[k:k + 500]), *(() if wall is None else (r.wall == wall,)))
             removed += await delete_batched(self.engine, rollups, where)
         return removed
+
+
+async def _marked(conn: AsyncConnection, wall: str) -> list[tuple[Grain, int]]:
+    m = rollup_marks.c
+    rows = (await conn.execute(sa.select(m.span, m.bucket).where(m.wall == wall)
+                               .order_by(m.bucket, m.span))).all()
+    return [(_grain(r.span), r.bucket) for r in rows]
+
+
+async def _summed(conn: AsyncConnection, wall: str, start: float, end: float, prefix: str,
+                  marked: Collection[tuple[Grain, int]]) -> dict[str, int]:
+    """The counters summed over [start, end), each part from the coarsest grain that covers it fresh."""
+    r = rollups.c
+    total: Counter[str] = Counter()
+    for grain, lo, hi in cover(start, end, marked):
+        rows = await conn.execute(sa.select(r.name, sa.func.sum(r.count)).where(
+            r.wall == wall, r.span == SPAN[grain], r.bucket >= lo, r.bucket < hi,
+            *_prefixed(prefix)).group_by(r.name))
+        for name, n in rows.all():
+            total[_name(name)] += int(n)
+    return {name: n for name, n in total.items() if n}
 
 
 def _prefixed(prefix: str) -> tuple[sa.ColumnElement[bool], ...]:
