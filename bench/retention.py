@@ -31,11 +31,16 @@ import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 from argon2 import PasswordHasher
+
+if TYPE_CHECKING:  # the console client's process (spawned) imports none of the wall
+    from wall.curate.writer import CurationWriter
+    from wall.privacy.retention import RetentionJobs
 
 WALL, DAY = "bench", 86400.0
 PASSWORD = "retention bench password 1"
@@ -152,8 +157,26 @@ def figures(samples: list[float]) -> str:
             f"max {ordered[-1] * 1000:.1f} ms")
 
 
+STEADY = 8.0  # seconds a writer leads without a break: it renewed its lease (LEASE_TTL 6 s) meanwhile
+
+
+async def settle(jobs: RetentionJobs, writer: CurationWriter) -> float:
+    """Wait until the node's start-up is over, so that the figures without the job are not its; seconds."""
+    started = time.monotonic()
+    leading_since: float | None = None
+    while True:
+        now = time.monotonic()
+        leading_since = (leading_since or now) if writer.status.leading else None
+        if jobs.jobs[0].status.runs >= 1 and leading_since is not None and now - leading_since >= STEADY:
+            return now - started
+        if now - started > 300:
+            raise RuntimeError("the node did not settle in 5 minutes")
+        await asyncio.sleep(0.1)
+
+
 async def bench(args: argparse.Namespace) -> None:
     from wall.app import create_app, parse_config
+    from wall.curate.writer import Writers
     from wall.privacy.retention import RetentionJobs
     from wall.web.keys import HEALTH
     from wall.web.media import MEDIA
@@ -178,7 +201,10 @@ async def bench(args: argparse.Namespace) -> None:
     app = runner.app
     try:
         jobs = next(p for p in app[HEALTH] if isinstance(p, RetentionJobs))
-        await asyncio.sleep(1)  # the first run at start (30 days: nothing to remove) is over
+        writer = next(p for p in app[HEALTH] if isinstance(p, Writers)).writers[0]
+        settled = await settle(jobs, writer)
+        print(f"node settled in {settled:.1f} s (the first run at start, with nothing to remove, is over "
+              f"and the writer has led for {STEADY:.0f} s)")
         mine, theirs = mp.Pipe()
         proc = mp.get_context("spawn").Process(target=client, args=(theirs, base), daemon=True)
         proc.start()
@@ -190,6 +216,7 @@ async def bench(args: argparse.Namespace) -> None:
         sql_done = time.time()
         images = await app[MEDIA].cache.forget_before(now - 5 * DAY)
         ended = time.time()
+        await asyncio.sleep(args.seconds)  # and without the job again, after it
         mine.send("stop")
         samples: list[tuple[float, float]] = await asyncio.to_thread(mine.recv)
         proc.join()
@@ -198,15 +225,17 @@ async def bench(args: argparse.Namespace) -> None:
     counts = ", ".join(f"{n} {k}" for k, n in removed.items())
     print(f"job: SQL and bus {sql_done - started:.2f} s ({counts}); "
           f"media cache {ended - sql_done:.2f} s ({images} images)")
-    print("console queue GET without the job:", figures([d for t, d in samples if t < started]))
-    print("console queue GET during the job: ", figures([d for t, d in samples if started <= t <= ended]))
+    print("console queue GET before the job:", figures([d for t, d in samples if t < started]))
+    print("console queue GET during the job:", figures([d for t, d in samples if started <= t <= ended]))
+    print("console queue GET after the job: ", figures([d for t, d in samples if t > ended]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--images", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=10.0, help="of queue GETs without the job")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="of queue GETs without the job, before it and after it")
     parser.add_argument("--postgres", help="a postgresql+asyncpg:// URL of an empty database (else SQLite)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

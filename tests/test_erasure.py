@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -127,6 +128,20 @@ def found_in(haystack: bytes, images: list[bytes]) -> list[str]:
                                                         if i in haystack]
 
 
+async def reports(admin: Browser, tmp_path: Path) -> bytes:
+    """The Insights page's "shown" CSV and its PDF (read back as text) for the last 7 days."""
+    query = "wall=lobby&range=7d"
+    table = await admin.get(f"/console/insights/csv/shown?{query}")
+    assert table.status == 200
+    pdf = await admin.get(f"/console/insights/report.pdf?{query}")
+    assert pdf.status == 200
+    path = tmp_path / "report.pdf"
+    path.write_bytes(await pdf.read())
+    text = await asyncio.to_thread(subprocess.run, ["pdftotext", "-layout", str(path), "-"], check=True,
+                                   capture_output=True)
+    return await table.read() + b"\n" + text.stdout
+
+
 async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
         config: tuple[Path, Config], origin: Origin, tmp_path: Path) -> None:
     path, cfg = config
@@ -172,6 +187,8 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
         # The person asks what the wall holds about them, then to be removed.
         async with Browser(base) as admin:
             assert (await admin.login("root", PASSWORD)).status == 303
+            # The reports a curator downloads (Insights: what the screens showed, as CSV and PDF) name them.
+            assert "sauna 7f3q" in found_in(await reports(admin, tmp_path), [])
             if cfg.bus.engine == "redis":
                 out = tmp_path / "export.json"
                 code = await asyncio.to_thread(cli.main, ["export", "--config", str(path), "--author",
@@ -238,6 +255,11 @@ async def test_an_erased_author_leaves_no_screen_and_no_store_holding_them(
             kept = await redis_dump(cfg.bus.redis_url)
             assert found_in(kept, images) == [] and OTHER in kept.lower()
         assert [f.name for f in cache.iterdir() if any(f.read_bytes() == i for i in images)] == []
+        # Reports made now hold Bea's post and nothing of theirs.
+        async with Browser(base) as admin:
+            assert (await admin.login("root", PASSWORD)).status == 303
+            made = await reports(admin, tmp_path)
+            assert found_in(made, []) == [] and OTHER in made.lower()
         # The audit keeps that it happened, by whom and when, not whom.
         records = await store.audit.browse(AuditFilter(action="erase"))
         assert [r.actor for r in records] == (["dpo", "dpo"] if cfg.bus.engine == "redis" else ["root"])

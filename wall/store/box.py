@@ -254,6 +254,11 @@ class BusState:
             await rest_after(started)
 
     async def restore(self, wall: str, epoch: str) -> KeptWall:
+        # The claim and the tidying in one short write transaction, the reading in a read one: reading a
+        # big wall takes seconds (100,000 authors, 10,000 events), and a write transaction would hold
+        # SQLite's write lock all that time, so a login or a lease renewal elsewhere would wait out the
+        # busy timeout and fail. Once claimed, nobody else writes the wall's rows (each write checks
+        # the owner), so the read sees what the claim left.
         async with self.engine.begin() as conn:
             row = (await conn.execute(sa.select(bus_walls).where(bus_walls.c.wall == wall))).first()
             if row is None:
@@ -262,6 +267,7 @@ class BusState:
                 return KeptWall(epoch)
             await conn.execute(bus_walls.update().where(bus_walls.c.wall == wall).values(owner=self.owner))
             await self._tidy(conn, wall)
+        async with self.engine.connect() as conn:
 
             async def entries(table: sa.Table, newest: int | None = None) -> list[Entry]:
                 c = table.c
