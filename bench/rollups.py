@@ -93,6 +93,11 @@ async def writer_run(engine: Engine, store: Store, wall: str, posts: list[Post],
     return elapsed / (len(posts) - first), cpu / (len(posts) - first)
 
 
+def wall_name(run: int, rollups: bool) -> str:
+    """Named after the process: a Redis's walls of earlier runs hold these posts already (kept once)."""
+    return f"bench-{os.getpid()}-{run}{int(rollups)}"
+
+
 async def bench_writer(posts: int, runs: int, redis_url: str | None, enrich: bool, rate: float,
                        flush: float) -> None:
     rng = random.Random(19)
@@ -105,10 +110,9 @@ async def bench_writer(posts: int, runs: int, redis_url: str | None, enrich: boo
                 order = ((False, off), (True, on)) if run % 2 == 0 else ((True, on), (False, off))
                 for rollups, out in order:
                     batch = [a_post(k, rng) for k in range(posts)]
-                    wall = f"bench-{os.getpid()}-{run}{int(rollups)}"  # a Redis's earlier runs' walls
-                    # would hold these posts already (they are kept once)
+                    wall = wall_name(run, rollups)
                     out.append(await writer_run(engine, store, wall, batch, rollups, enrich, rate, flush))
-            rows = (await store.rollups.totals(f"bench-{os.getpid()}-01", 0, 2**40)).get("posts", 0)
+            rows = (await store.rollups.totals(wall_name(0, True), 0, 2**40)).get("posts", 0)
             await engine.close()
     engine_name = "redis" if redis_url else "memory"
     what = "with the default enrichment" if enrich else "without enrichment (--bare)"

@@ -21,6 +21,7 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
@@ -28,6 +29,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wall.store.base import clock, delete_batched
@@ -154,11 +156,8 @@ class Rollups:
             rows += [(wall, span, bucket, name, n) for name, n in merged.items() if n]
         if rows:
             # The driver's own executemany: SQLAlchemy's handling of each row's parameters was half the
-            # cost of a flush (bench/rollups.py). The statement is still compiled for the connection's
-            # dialect and parameter style.
-            insert = rollups.insert().compile(dialect=conn.dialect)
-            assert insert.positiontup == ["wall", "span", "bucket", "name", "count"]
-            await conn.exec_driver_sql(str(insert), rows)
+            # cost of a flush (bench/rollups.py).
+            await conn.exec_driver_sql(_insert_sql(conn.dialect), rows)
 
     async def bus_epoch(self, wall: str) -> str | None:
         """The bus history the wall's minutes were last copied from (None: never written)."""
@@ -206,9 +205,9 @@ class Rollups:
 
     async def totals(self, wall: str, start: float, end: float, prefix: str = "", *,
                      now: float | None = None) -> dict[str, int]:
-        """The counters summed over [start, end), read from the coarsest grain that covers each part. A
-        range reaching past `now` is read up to it: an hour or day still open is read from its minutes
-        (the writer derives the current ones only every so often)."""
+        """The counters summed over [start, end), read from the coarsest grain that covers each part (an
+        hour or day not derived since its minutes changed, open or not, from its finer grains). A range
+        reaching past `now` is read up to it."""
         async with self.engine.connect() as conn:
             return await _summed(conn, wall, start, min(end, (clock(now) // 60 + 1) * 60), prefix,
                                  await _marked(conn, wall))
@@ -279,6 +278,14 @@ class Rollups:
             where = sa.and_(r.name.in_(chunk[k:k + 500]), *(() if wall is None else (r.wall == wall,)))
             removed += await delete_batched(self.engine, rollups, where)
         return removed
+
+
+@functools.cache
+def _insert_sql(dialect: Dialect) -> str:
+    """The rows' INSERT in the dialect's own parameter style, its parameters in _put's tuple order."""
+    insert = rollups.insert().compile(dialect=dialect)
+    assert insert.positiontup == ["wall", "span", "bucket", "name", "count"]
+    return str(insert)
 
 
 async def _marked(conn: AsyncConnection, wall: str) -> list[tuple[Grain, int]]:
