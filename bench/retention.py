@@ -7,9 +7,10 @@ known author per 10 posts, the memory engine's display history (10,000 events) a
 20 kiosk screenshots; half of each from 10 days ago, half from 1 day ago. Its media cache holds `--images`
 files, half last used 10 days ago. Then it runs a single-box node (`wall serve` on the memory engine: the
 job shares the event loop with the console and the screens) and, from another process, GETs the console's
-queue (/console/api/w/bench/queue) as a logged-in curator, one request at a time, for `--seconds` s without
-the job, then while the job removes everything older than 5 days (its SQL part, then the node's media
-cache). It prints the job's time and counts, and p50/p99/max of the queue GET without and during the job.
+queue (/console/api/w/bench/queue) as a logged-in curator, one request at a time: for `--seconds` s once the
+node has settled, then while the job removes everything older than 5 days (its SQL part, then the node's
+media cache), then `--seconds` s after it. It prints the job's time and counts, and p50/p99/max of the
+queue GET before, during and after the job.
 
     .venv/bin/python bench/retention.py                         # 1,000,000 posts, 10,000 images
     .venv/bin/python bench/retention.py --posts 100000 --images 1000 --seconds 5
